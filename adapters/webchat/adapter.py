@@ -1,0 +1,206 @@
+"""Web chat: sessions, messages, history and the live socket (DESIGN.md public interface)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+
+from adapters.base import ChannelAdapter
+from adapters.webchat.sessions import InvalidSession, SessionSigner
+from bot.core import Core, customer_topic
+from bot.messages import Capabilities, InboundMessage, OutboundMessage
+from bot.store import repo
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+
+
+class SessionRequest(BaseModel):
+    session_token: str | None = None
+    language: str | None = Field(default=None, pattern="^(pl|en)$")
+
+
+class SendRequest(BaseModel):
+    session_token: str
+    text: str | None = None
+    payload: str | None = Field(default=None, max_length=1000)
+    client_message_id: str = Field(min_length=1, max_length=100)
+
+
+class WebchatAdapter(ChannelAdapter):
+    name = CHANNEL
+    capabilities = Capabilities(buttons=True, max_text_length=100_000)
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.signer = SessionSigner(
+            core.settings.resolved_secret_key(), core.settings.webchat_session_days
+        )
+
+    async def send(self, message: OutboundMessage) -> str | None:
+        # Delivery is the live publish the core makes for every sent message; an
+        # offline browser catches up from history on reconnect.
+        return None
+
+    # -- helpers -------------------------------------------------------------------
+    def _address(self, token: str | None) -> str:
+        try:
+            return self.signer.address_of(token)
+        except InvalidSession as exc:
+            raise HTTPException(status_code=401, detail=str(exc)) from exc
+
+    async def customer_id_for(self, address: str) -> int:
+        async with self.core.sessions() as session:
+            customer, _ = await repo.resolve_customer(session, CHANNEL, address)
+            return customer.id
+
+    def _check_text(self, text: str | None, payload: str | None) -> None:
+        limit = self.core.settings.max_message_chars
+        if text is not None and len(text) > limit:
+            raise HTTPException(413, f"message too long: at most {limit} characters")
+        if not (text or "").strip() and not payload:
+            raise HTTPException(422, "a message needs text or a button payload")
+
+    async def receive(self, address: str, body: SendRequest | dict[str, Any]) -> Any:
+        data = body if isinstance(body, dict) else body.model_dump()
+        return await self.core.receive(
+            InboundMessage(
+                channel=CHANNEL,
+                address=address,
+                text=data.get("text") or "",
+                payload=data.get("payload"),
+                provider_id=f"{address}:{data['client_message_id']}",
+                meta={"client_message_id": data["client_message_id"]},
+            )
+        )
+
+    # -- routes --------------------------------------------------------------------
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["webchat"])
+
+        @router.post("/api/webchat/sessions")
+        async def create_session(body: SessionRequest | None = None) -> dict[str, Any]:
+            """Start a web chat session, or resume one with its old token."""
+            body = body or SessionRequest()
+            if body.session_token:
+                address = self._address(body.session_token)
+            else:
+                address = self.signer.new_address()
+            customer_id = await self.customer_id_for(address)
+            return {"session_token": self.signer.sign(address), "customer_id": customer_id}
+
+        @router.post("/api/webchat/messages")
+        async def send_message(body: SendRequest) -> dict[str, Any]:
+            """Send a message; the bot's replies come back in the response."""
+            address = self._address(body.session_token)
+            self._check_text(body.text, body.payload)
+            receipt = await self.receive(address, body)
+            return {"message": receipt.message, "replies": receipt.replies}
+
+        @router.get("/api/webchat/history")
+        async def history(
+            token: str,
+            after: Annotated[int, Query(ge=0)] = 0,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+        ) -> dict[str, Any]:
+            """The customer's whole cross-channel timeline, oldest first."""
+            address = self._address(token)
+            customer_id = await self.customer_id_for(address)
+            async with self.core.sessions() as session:
+                rows = await repo.timeline(session, customer_id, after=after, limit=limit)
+            return {"messages": [repo.message_object(m) for m in rows]}
+
+        @router.websocket("/ws/webchat")
+        async def live(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+            await self._serve_socket(websocket, token, after)
+
+        return router
+
+    async def _serve_socket(self, websocket: WebSocket, token: str, after: int) -> None:
+        await websocket.accept()
+        try:
+            address = self.signer.address_of(token)
+        except InvalidSession as exc:
+            await websocket.send_json({"type": "error", "error": str(exc)})
+            await websocket.close(code=4401)
+            return
+        customer_id = await self.customer_id_for(address)
+        sent: set[int] = set()
+        async with self.core.hub.subscribe(customer_topic(customer_id)) as queue:
+            # Subscribe first, then catch up: nothing falls between the two.
+            async with self.core.sessions() as session:
+                backlog = await repo.timeline(session, customer_id, after=max(after, 0))
+            for message in backlog:
+                sent.add(message.id)
+                await websocket.send_json({"type": "message", "message": repo.message_object(message)})
+            writer = asyncio.create_task(self._forward(websocket, queue, sent))
+            try:
+                await self._read_frames(websocket, address)
+            except WebSocketDisconnect:
+                pass
+            finally:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writer
+
+    async def _forward(self, websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]) -> None:
+        while True:
+            event = await queue.get()
+            message = event.get("message") or {}
+            if event.get("type") == "message" and message.get("id") in sent:
+                continue
+            if message.get("id") is not None:
+                sent.add(message["id"])
+            await websocket.send_json(event)
+
+    async def _read_frames(self, websocket: WebSocket, address: str) -> None:
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            try:
+                frame = await websocket.receive_json()
+            except (ValueError, KeyError):
+                await websocket.send_json({"type": "error", "error": "frames must be JSON objects"})
+                continue
+            error = self._frame_error(frame)
+            if error:
+                await websocket.send_json({"type": "error", "error": error})
+                continue
+            task = asyncio.create_task(self._handle_frame(websocket, address, frame))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    def _frame_error(self, frame: Any) -> str | None:
+        if not isinstance(frame, dict) or frame.get("type", "message") != "message":
+            return "unknown frame; send {\"type\": \"message\", \"text\", \"client_message_id\"}"
+        cid = frame.get("client_message_id")
+        if not isinstance(cid, str) or not 1 <= len(cid) <= 100:
+            return "client_message_id is required (1-100 characters)"
+        text, payload = frame.get("text"), frame.get("payload")
+        if text is not None and not isinstance(text, str):
+            return "text must be a string"
+        if payload is not None and (not isinstance(payload, str) or len(payload) > 1000):
+            return "payload must be a string of at most 1000 characters"
+        try:
+            self._check_text(text, payload)
+        except HTTPException as exc:
+            return str(exc.detail)
+        return None
+
+    async def _handle_frame(self, websocket: WebSocket, address: str, frame: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await websocket.send_json({"type": "typing", "typing": True})
+        try:
+            await self.receive(address, frame)
+        except Exception:
+            log.exception("web chat message failed")
+            with contextlib.suppress(Exception):
+                await websocket.send_json({"type": "error", "error": "message could not be processed"})
+        finally:
+            with contextlib.suppress(Exception):
+                await websocket.send_json({"type": "typing", "typing": False})

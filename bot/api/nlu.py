@@ -1,0 +1,27 @@
+"""POST /api/nlu/parse: the Rasa-compatible parse of one text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+router = APIRouter(tags=["nlu"])
+
+
+class ParseRequest(BaseModel):
+    text: str
+    lang: str | None = Field(default=None, pattern="^(pl|en)$")
+
+
+@router.post("/api/nlu/parse")
+async def parse(body: ParseRequest, request: Request) -> dict[str, Any]:
+    core = request.app.state.core
+    limit = core.settings.max_message_chars
+    if len(body.text) > limit:
+        raise HTTPException(413, f"text too long: at most {limit} characters")
+    result: dict[str, Any] = await core.interpreter.aparse(body.text, body.lang)
+    result = dict(result)
+    result.setdefault("lang", body.lang)
+    return result

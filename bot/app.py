@@ -1,0 +1,167 @@
+"""The composition root: builds the core, the store, the NLU and the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from adapters.base import ChannelAdapter
+from adapters.webchat import WebchatAdapter
+from bot import metrics
+from bot.api import nlu, system
+from bot.core import Core
+from bot.dialogue.engine import DialogueEngine
+from bot.dialogue.keywords import KeywordInterpreter
+from bot.dialogue.responses import Responses
+from bot.hub import InProcessHub, RedisHub
+from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.settings import Settings
+from bot.store.db import create_engine, session_factory, upgrade_database
+from bot.web import pages
+from knowledge.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Runtime:
+    """Everything the running service is made of, built once per process."""
+
+    settings: Settings
+    core: Core
+    catalog: Catalog
+    adapters: list[ChannelAdapter] = field(default_factory=list)
+    redis: Any = None
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Wire the core without touching the network or the disk (that is `start_runtime`)."""
+    url = settings.resolved_database_url()
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    redis = None
+    locks: CustomerLocks
+    hub: InProcessHub
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        locks, hub = RedisLocks(redis), RedisHub(redis)
+    else:
+        locks, hub = InProcessLocks(), InProcessHub()
+    catalog = Catalog.load(settings.catalog_path)
+    responses = Responses.load(default_language=settings.default_language)
+    dialogue = DialogueEngine(catalog, responses)
+    interpreter = KeywordInterpreter(catalog.entity_synonyms())
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter)
+    runtime = Runtime(settings, core, catalog, redis=redis)
+    runtime.adapters.append(WebchatAdapter(core))
+    for adapter in runtime.adapters:
+        core.register_channel(adapter)
+    return runtime
+
+
+def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
+    """The model-based NLU (slow: loads the encoder), or None to keep keywords."""
+    settings = runtime.settings
+    if settings.nlu_backend == "keywords":
+        return None
+    try:
+        from intents import NluEngine
+    except ImportError:
+        log.warning("intents.NluEngine not available; using keyword matching")
+        return None
+    if progress:
+        progress("loading the language model and training intents")
+    return NluEngine.load(
+        model=settings.embedding_model,
+        cache_dir=settings.data_dir / "cache",
+        products=runtime.catalog.entity_synonyms(),
+        progress=progress is not None,
+    )
+
+
+async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> None:
+    settings = runtime.settings
+    if progress:
+        progress("applying database migrations")
+    await upgrade_database(settings.resolved_database_url())
+    hub = runtime.core.hub
+    if isinstance(hub, RedisHub):
+        await hub.start()
+    interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
+    if interpreter is not None:
+        runtime.core.interpreter = interpreter
+    await runtime.core.start()
+    for adapter in runtime.adapters:
+        await adapter.connect()
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    for adapter in runtime.adapters:
+        await adapter.disconnect()
+    await runtime.core.stop()
+    await runtime.core.hub.close()
+    if runtime.redis is not None:
+        await runtime.redis.aclose()
+    engine = runtime.core.sessions.kw["bind"]
+    await engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The ASGI app: every route of DESIGN.md's public interface."""
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start_runtime(runtime, progress)
+        if on_ready:
+            on_ready()
+        try:
+            yield
+        finally:
+            await stop_runtime(runtime)
+
+    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.core = runtime.core
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.HTTP_ERRORS.labels("validation").inc()
+        log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+        ]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
+    app.include_router(system.router)
+    app.include_router(nlu.router)
+    app.include_router(pages.router)
+    for adapter in runtime.adapters:
+        router = adapter.router()
+        if router is not None:
+            app.include_router(router)
+    return app

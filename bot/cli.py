@@ -1,0 +1,127 @@
+"""The `omnibot` command line (typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.settings import Settings
+
+app = typer.Typer(help="Omnibot: one customer, one history, one cart, any channel.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _setup() -> Settings:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT)")] = None,
+) -> None:
+    """Start the server: web chat, API, pages and every configured channel."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = _setup()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    status = console.status("Preparing Omnibot…")
+    status.start()
+
+    def progress(step: str) -> None:
+        status.update(f"Preparing Omnibot: {step}…")
+
+    def ready() -> None:
+        status.stop()
+        console.print(f"[bold green]Omnibot is up[/] — web chat at http://{settings.host}:{settings.port}")
+
+    application = create_app(settings, progress=progress, on_ready=ready)
+
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def chat(
+    address: Annotated[str, typer.Option(help="Who you are on the cli channel")] = "local",
+) -> None:
+    """Talk to the bot in the terminal, through the same core as every channel."""
+    from adapters.cli import CliAdapter
+    from bot.app import build_runtime, start_runtime, stop_runtime
+
+    settings = _setup()
+
+    async def session() -> None:
+        runtime = build_runtime(settings)
+        adapter = CliAdapter(runtime.core, lambda text: console.print(f"[cyan]bot>[/] {text}"), address)
+        runtime.core.register_channel(adapter)
+        with console.status("Preparing Omnibot…") as status:
+            await start_runtime(runtime, lambda step: status.update(f"Preparing: {step}…"))
+        console.print("Type a message; Ctrl-D or /quit to leave.")
+        try:
+            while True:
+                try:
+                    line = await asyncio.to_thread(console.input, "[bold]you>[/] ")
+                except EOFError:
+                    break
+                if line.strip() in ("/quit", "/exit"):
+                    break
+                if line.strip():
+                    await adapter.say(line)
+        finally:
+            await stop_runtime(runtime)
+
+    asyncio.run(session())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (also done on every start)."""
+    from bot.store.db import upgrade_database
+
+    settings = _setup()
+    asyncio.run(upgrade_database(settings.resolved_database_url()))
+    console.print("database is up to date")
+
+
+@app.command("eval")
+def evaluate(
+    train: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Training JSONL")],
+    test: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Test JSONL")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write a confusion plot (PNG)")] = None,
+) -> None:
+    """Train the bot's intent classifier on TRAIN and report how it does on TEST."""
+    from intents import evaluation
+
+    settings = _setup()
+    result = evaluation.evaluate(
+        train, test, model=settings.embedding_model, plot=plot, progress=not as_json
+    )
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        console.print(evaluation.format_report(result))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The dialogue: policy, response templates, and the keyword fallback interpreter."""

@@ -1,0 +1,105 @@
+"""A keyword interpreter: the fallback NLU when the model-based one is switched off.
+
+Same output shape as intents.NluEngine (Rasa-compatible), so the dialogue does not
+care which one answered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "greet": ("czesc", "hej", "dzien dobry", "witam", "siema", "hello", "hi", "hey", "good morning"),
+    "help": ("pomoc", "pomocy", "help", "co umiesz", "what can you do"),
+    "show_cart": ("koszyk", "cart", "basket"),
+    "clear_cart": ("wyczysc koszyk", "empty cart", "clear cart", "empty my cart"),
+    "browse_menu": ("menu", "karta", "co macie", "oferta", "what do you have", "pizze", "pizzas",
+                    "napoje", "drinks", "sosy", "sauces"),
+    "add_to_cart": ("poprosze", "zamawiam", "dodaj", "chce", "chcialbym", "chcialabym", "i'd like",
+                    "i want", "add", "give me", "order"),
+    "thanks": ("dzieki", "dziekuje", "thanks", "thank you"),
+    "goodbye": ("pa", "do widzenia", "bye", "goodbye", "na razie"),
+    "change_language": ("po polsku", "english please", "in english", "po angielsku", "polish please"),
+}
+_CATEGORIES = {
+    "pizza": ("pizza", "pizze", "pizzas", "pizzy"),
+    "drinks": ("napoje", "napoj", "drinks", "drink", "picie"),
+    "sauces": ("sosy", "sos", "sauces", "sauce"),
+}
+_SIZES = {
+    "small": ("mala", "mala", "malej", "male", "small"),
+    "medium": ("srednia", "srednie", "sredniej", "medium"),
+    "large": ("duza", "duze", "duzej", "duzy", "large", "big"),
+}
+_NUMBERS = {
+    "jeden": 1, "jedna": 1, "jedno": 1, "one": 1, "dwa": 2, "dwie": 2, "two": 2, "trzy": 3,
+    "three": 3, "cztery": 4, "four": 4, "piec": 5, "five": 5,
+}
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (ł → l), for matching typed text."""
+    text = text.lower().replace("ł", "l")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+class KeywordInterpreter:
+    def __init__(self, products: dict[str, list[str]]) -> None:
+        # Longest surface form first so "quattro formaggi" wins over "quattro".
+        forms = [(fold(f), pid) for pid, names in products.items() for f in [pid, *names]]
+        self._products = sorted(forms, key=lambda fp: -len(fp[0]))
+
+    def parse(self, text: str, lang: str | None = None) -> dict[str, Any]:
+        folded = fold(text)
+        entities = self._entities(folded)
+        intent, confidence = "nlu_fallback", 0.0
+        for name, words in _KEYWORDS.items():
+            if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", folded) for w in words):
+                intent, confidence = name, 0.9
+                if name == "change_language":
+                    break
+        has_product = any(e["entity"] == "product" for e in entities)
+        if has_product and intent in ("nlu_fallback", "browse_menu", "add_to_cart"):
+            intent, confidence = "add_to_cart", 0.9
+        return {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": [{"name": intent, "confidence": confidence}],
+            "entities": entities,
+            "lang": lang,
+            "faq": None,
+        }
+
+    def _entities(self, folded: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(entity: str, value: Any, start: int, end: int) -> None:
+            if any(s < end and start < e for s, e in taken):
+                return
+            taken.append((start, end))
+            found.append(
+                {"entity": entity, "value": value, "start": start, "end": end, "confidence": 1.0}
+            )
+
+        for form, pid in self._products:
+            # Inflected endings (margherity, margheritę) share the stem.
+            stem = form[:-1] if len(form) > 5 else form
+            for m in re.finditer(rf"(?<!\w){re.escape(stem)}\w{{0,3}}(?!\w)", folded):
+                add("product", pid, m.start(), m.end())
+        for table, entity in ((_CATEGORIES, "category"), (_SIZES, "size")):
+            for value, words in table.items():
+                for w in words:
+                    for m in re.finditer(rf"(?<!\w){re.escape(w)}\w{{0,2}}(?!\w)", folded):
+                        add(entity, value, m.start(), m.end())
+        for m in re.finditer(r"(?<![\w.,])(\d{1,4})(?![\w.,])", folded):
+            add("quantity", int(m.group(1)), m.start(), m.end())
+        for word, number in _NUMBERS.items():
+            for m in re.finditer(rf"(?<!\w){word}(?!\w)", folded):
+                add("quantity", number, m.start(), m.end())
+        return sorted(found, key=lambda e: e["start"])
+
+    async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
+        return self.parse(text, lang)

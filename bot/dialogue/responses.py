@@ -1,0 +1,33 @@
+"""Response templates per language (YAML), filled with variables."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import yaml
+
+DEFAULT_RESPONSES = Path(__file__).resolve().parent / "responses.yaml"
+
+
+class Responses:
+    def __init__(self, templates: dict[str, dict[str, str]], default_language: str = "pl") -> None:
+        self._templates = templates
+        self.default_language = default_language
+
+    @classmethod
+    def load(cls, path: Path | None = None, default_language: str = "pl") -> Responses:
+        raw = yaml.safe_load((path or DEFAULT_RESPONSES).read_text(encoding="utf-8"))
+        return cls({k: dict(v) for k, v in raw.items()}, default_language)
+
+    def render(self, key: str, lang: str, **values: object) -> str:
+        variants = self._templates[key]
+        template = variants.get(lang) or variants.get(self.default_language) or next(
+            iter(variants.values())
+        )
+        return string.Formatter().vformat(template, (), _Defaulting(values))
+
+
+class _Defaulting(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""

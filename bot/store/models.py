@@ -1,0 +1,256 @@
+"""The customer-context store: one customer, one history, one cart, any channel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# BIGINT on PostgreSQL, INTEGER (rowid alias, autoincrement) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(8))
+    last_channel: Mapped[str | None] = mapped_column(String(32))
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when this customer was joined into another one; all rows move there.
+    merged_into_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        back_populates="customer", foreign_keys="ChannelIdentity.customer_id"
+    )
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_identity_channel_address"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
+    verified_by: Mapped[str] = mapped_column(String(32), default="channel")
+    # Telegram 403 (blocked the bot) or a permanent delivery failure.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(
+        back_populates="identities", foreign_keys=[customer_id]
+    )
+
+
+class Conversation(Base):
+    """The customer's single thread across channels."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="bot")  # bot|waiting_agent|agent|closed
+    assigned_agent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    waiting_since: Mapped[datetime | None] = mapped_column()
+    handoff_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """Every message in and out; outbound rows are also the transactional outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
+        Index("ix_messages_customer_id_id", "customer_id", "id"),
+        Index("ix_messages_outbox", "delivery_status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    author: Mapped[str] = mapped_column(String(16))  # customer|bot|agent|system
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    in_reply_to_id: Mapped[int | None] = mapped_column(Id, ForeignKey("messages.id"))
+    private: Mapped[bool] = mapped_column(Boolean, default=False)  # agent notes
+    # received | pending | sent | delivered | failed | suppressed
+    delivery_status: Mapped[str] = mapped_column(String(16), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DialogueState(Base):
+    __tablename__ = "dialogue_states"
+
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[str | None] = mapped_column(String(64))
+    slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Buttons last offered: SMS "2" and typed titles resolve against these.
+    pending_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fallback_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Cart(Base):
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column()
+
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"
+    )
+
+
+class CartItem(Base):
+    __tablename__ = "cart_items"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cart_id: Mapped[int] = mapped_column(Id, ForeignKey("carts.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(String(64))
+    size: Mapped[str | None] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    cart: Mapped[Cart] = relationship(back_populates="items")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="new")
+    fulfilment: Mapped[str] = mapped_column(String(16), default="delivery")  # delivery|pickup
+    address: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    subtotal: Mapped[int] = mapped_column(Integer, default=0)  # grosze
+    delivery_fee: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[str | None] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)  # grosze, at the moment of ordering
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+
+class LinkToken(Base):
+    """One-time codes and deep-link tokens for joining identities."""
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # code | deeplink | sms_code
+    token: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    target: Mapped[str | None] = mapped_column(String(64))  # phone for sms_code
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """Agents, operators and admins."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # agent | operator | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """Analytics events (intent matched, fallback, handoff, order placed, …)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_created", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,236 @@
+"""Queries on the context store, kept out of route functions and the dialogue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.messages import Button, OutboundMessage
+from bot.store.models import (
+    Cart,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    DialogueState,
+    Event,
+    Message,
+    utcnow,
+)
+
+
+async def live_customer(session: AsyncSession, customer_id: int) -> Customer | None:
+    """The customer, following joins (a joined customer points at the survivor)."""
+    customer = await session.get(Customer, customer_id)
+    hops = 0
+    while customer is not None and customer.merged_into_id is not None and hops < 16:
+        customer = await session.get(Customer, customer.merged_into_id)
+        hops += 1
+    return customer
+
+
+async def find_identity(session: AsyncSession, channel: str, address: str) -> ChannelIdentity | None:
+    return await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+
+
+async def resolve_customer(
+    session: AsyncSession, channel: str, address: str, *, language: str | None = None
+) -> tuple[Customer, bool]:
+    """The customer behind a channel address, created on first contact. Commits."""
+    identity = await find_identity(session, channel, address)
+    if identity is not None:
+        customer = await live_customer(session, identity.customer_id)
+        assert customer is not None
+        return customer, False
+    customer = Customer(language=language, last_channel=channel)
+    session.add(customer)
+    try:
+        await session.flush()
+        session.add(ChannelIdentity(channel=channel, address=address, customer_id=customer.id))
+        session.add(Conversation(customer_id=customer.id))
+        await session.commit()
+        return customer, True
+    except IntegrityError:
+        # Another request created this identity at the same moment: use theirs.
+        await session.rollback()
+        identity = await find_identity(session, channel, address)
+        assert identity is not None
+        existing = await live_customer(session, identity.customer_id)
+        assert existing is not None
+        return existing, False
+
+
+async def conversation_of(session: AsyncSession, customer_id: int) -> Conversation:
+    conv = await session.scalar(select(Conversation).where(Conversation.customer_id == customer_id))
+    if conv is None:
+        conv = Conversation(customer_id=customer_id)
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def dialogue_state_of(session: AsyncSession, customer_id: int) -> DialogueState:
+    state = await session.get(DialogueState, customer_id)
+    if state is None:
+        state = DialogueState(customer_id=customer_id, slots={})
+        session.add(state)
+        await session.flush()
+    return state
+
+
+async def cart_of(session: AsyncSession, customer_id: int) -> Cart:
+    cart = await session.scalar(
+        select(Cart).where(Cart.customer_id == customer_id).options(selectinload(Cart.items))
+    )
+    if cart is None:
+        cart = Cart(customer_id=customer_id, items=[])
+        session.add(cart)
+        await session.flush()
+    return cart
+
+
+async def find_message_by_provider_id(
+    session: AsyncSession, channel: str, provider_id: str
+) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.channel == channel, Message.provider_id == provider_id)
+    )
+
+
+async def unprocessed_inbound(session: AsyncSession, customer_id: int) -> list[Message]:
+    return list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.customer_id == customer_id,
+                Message.direction == "in",
+                Message.delivery_status == "received",
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+async def replies_to(session: AsyncSession, message_id: int) -> list[Message]:
+    return list(
+        await session.scalars(
+            select(Message).where(Message.in_reply_to_id == message_id).order_by(Message.id)
+        )
+    )
+
+
+async def timeline(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    after: int = 0,
+    limit: int = 500,
+    include_private: bool = False,
+) -> list[Message]:
+    """The customer's whole cross-channel history, oldest first."""
+    query = select(Message).where(Message.customer_id == customer_id, Message.id > after)
+    if not include_private:
+        query = query.where(Message.private.is_(False))
+    rows = await session.scalars(query.order_by(Message.id).limit(limit))
+    return list(rows)
+
+
+def message_object(message: Message) -> dict[str, Any]:
+    """A message as the public reply object of DESIGN.md."""
+    payload = message.payload or {}
+    obj: dict[str, Any] = {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "buttons": list(payload.get("buttons", [])),
+        "created_at": message.created_at.isoformat(),
+        "channel": message.channel,
+    }
+    if "client_message_id" in payload:
+        obj["client_message_id"] = payload["client_message_id"]
+    return obj
+
+
+def outbound_of(message: Message) -> OutboundMessage:
+    payload = message.payload or {}
+    return OutboundMessage(
+        id=message.id,
+        customer_id=message.customer_id,
+        channel=message.channel,
+        address=message.address or "",
+        author=message.author,
+        text=message.text,
+        buttons=[Button(b["title"], b["payload"]) for b in payload.get("buttons", [])],
+        created_at=message.created_at,
+        attempts=message.attempts,
+        extra={k: v for k, v in payload.items() if k != "buttons"},
+    )
+
+
+async def claim_for_delivery(session: AsyncSession, message_id: int) -> bool:
+    """Atomically move one outbox row pending → sending; False if someone else has it."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.delivery_status == "pending")
+        .values(delivery_status="sending")
+    )
+    await session.commit()
+    return (getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
+    rows = await session.scalars(
+        select(Message.id)
+        .where(
+            Message.delivery_status == "pending",
+            (Message.next_attempt_at.is_(None)) | (Message.next_attempt_at <= now),
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def release_stuck_sending(session: AsyncSession) -> int:
+    """After a crash, rows left 'sending' go back to the outbox."""
+    result = await session.execute(
+        update(Message).where(Message.delivery_status == "sending").values(delivery_status="pending")
+    )
+    await session.commit()
+    return getattr(result, "rowcount", 0) or 0
+
+
+def record_event(
+    session: AsyncSession,
+    kind: str,
+    customer_id: int | None,
+    channel: str | None = None,
+    **data: Any,
+) -> None:
+    session.add(
+        Event(kind=kind, customer_id=customer_id, channel=channel, data=data or None, created_at=utcnow())
+    )
+
+
+async def last_reachable_identity(session: AsyncSession, customer: Customer) -> ChannelIdentity | None:
+    """The identity of the customer's last active channel that can still be reached."""
+    rows = list(
+        await session.scalars(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.customer_id == customer.id, ChannelIdentity.unreachable.is_(False))
+            .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+        )
+    )
+    for identity in rows:
+        if identity.channel == "sms" and customer.sms_opt_out:
+            continue
+        return identity
+    return None

@@ -1,0 +1,27 @@
+"""Static pages and the embeddable widget script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/", include_in_schema=False)
+async def shop() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget() -> FileResponse:
+    # Any site may embed the widget: allow cross-origin script loads.
+    return FileResponse(
+        STATIC / "widget.js",
+        media_type="application/javascript",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
+    )

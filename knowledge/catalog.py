@@ -1,0 +1,147 @@
+"""The product catalog: categories, products, sizes and prices (integer grosze)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.yaml"
+DEFAULT_SIZE = "default"
+
+
+class CatalogError(ValueError):
+    """The catalog file is not valid; the message says where."""
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    category: str
+    names: dict[str, str]
+    prices: dict[str, int]  # size -> grosze; a single "default" size for unsized products
+    aliases: tuple[str, ...] = ()
+    descriptions: dict[str, str] = field(default_factory=dict)
+    allergens: tuple[str, ...] = ()
+    available: bool = True
+    tags: tuple[str, ...] = ()
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or next(iter(self.names.values()))
+
+    def description(self, lang: str) -> str:
+        return self.descriptions.get(lang) or next(iter(self.descriptions.values()), "")
+
+    @property
+    def sized(self) -> bool:
+        return DEFAULT_SIZE not in self.prices
+
+    def price(self, size: str | None) -> int:
+        if not self.sized:
+            return self.prices[DEFAULT_SIZE]
+        if size is None or size not in self.prices:
+            raise KeyError(f"{self.id} has no size {size!r}")
+        return self.prices[size]
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    names: dict[str, str]
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or next(iter(self.names.values()))
+
+
+@dataclass
+class Catalog:
+    shop: dict[str, Any]
+    sizes: dict[str, dict[str, str]]
+    categories: list[Category]
+    products: dict[str, Product]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Catalog:
+        """Read a catalog YAML file (the demo pizzeria by default)."""
+        path = path or DEFAULT_CATALOG
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise CatalogError(f"cannot read catalog {path}: {exc}") from exc
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Catalog:
+        categories = [Category(c["id"], dict(c["name"])) for c in raw.get("categories", [])]
+        known = {c.id for c in categories}
+        products: dict[str, Product] = {}
+        for p in raw.get("products", []):
+            pid = p.get("id")
+            if not pid or pid in products:
+                raise CatalogError(f"product id missing or duplicated: {pid!r}")
+            if p.get("category") not in known:
+                raise CatalogError(f"product {pid}: unknown category {p.get('category')!r}")
+            prices = {str(k): int(v) for k, v in (p.get("prices") or {}).items()}
+            if not prices or any(v < 0 for v in prices.values()):
+                raise CatalogError(f"product {pid}: prices must be non-negative grosze")
+            tags = tuple(t for t in ("vegetarian", "spicy") if p.get(t))
+            products[pid] = Product(
+                id=pid,
+                category=p["category"],
+                names=dict(p["name"]),
+                prices=prices,
+                aliases=tuple(p.get("aliases") or ()),
+                descriptions=dict(p.get("description") or {}),
+                allergens=tuple(p.get("allergens") or ()),
+                available=bool(p.get("available", True)),
+                tags=tags,
+            )
+        return cls(
+            shop=dict(raw.get("shop") or {}),
+            sizes={k: dict(v) for k, v in (raw.get("sizes") or {}).items()},
+            categories=categories,
+            products=products,
+        )
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def in_category(self, category_id: str) -> list[Product]:
+        return [p for p in self.products.values() if p.category == category_id and p.available]
+
+    def size_name(self, size: str | None, lang: str) -> str:
+        if not size or size == DEFAULT_SIZE:
+            return ""
+        names = self.sizes.get(size, {})
+        return names.get(lang) or size
+
+    @property
+    def delivery_fee(self) -> int:
+        return int(self.shop.get("delivery_fee", 0))
+
+    @property
+    def min_order_value(self) -> int:
+        return int(self.shop.get("min_order_value", 0))
+
+    @property
+    def free_delivery_from(self) -> int:
+        return int(self.shop.get("free_delivery_from", 0))
+
+    def entity_synonyms(self) -> dict[str, list[str]]:
+        """Canonical product name -> every way to write it (names in all languages, aliases)."""
+        out: dict[str, list[str]] = {}
+        for p in self.products.values():
+            forms = [*p.names.values(), *p.aliases]
+            out[p.id] = list(dict.fromkeys(forms))
+        return out
+
+
+def format_price(grosze: int, lang: str) -> str:
+    """32,90 zł in Polish, PLN 32.90 in English."""
+    zl, gr = divmod(abs(grosze), 100)
+    sign = "-" if grosze < 0 else ""
+    if lang == "pl":
+        return f"{sign}{zl},{gr:02d} zł"
+    return f"{sign}PLN {zl}.{gr:02d}"
