@@ -24,7 +24,7 @@ from bot.messages import Button, Capabilities, DeliveryError, InboundMessage, Ou
 from bot.rendering import render_for_channel
 from bot.settings import Settings
 from bot.store import repo
-from bot.store.models import Customer, Message, utcnow
+from bot.store.models import Customer, DialogueState, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,8 @@ class Core:
                 await self._mark_failed(message.id)
 
     async def _process_one(self, message_id: int) -> None:
+        # Read and understand first, outside any write transaction: SQLite has one
+        # writer, and the NLU must not hold it while other customers wait.
         async with self.sessions() as session:
             message = await session.get(Message, message_id)
             if message is None or message.delivery_status != "received":
@@ -210,8 +212,8 @@ class Core:
             customer = await repo.live_customer(session, message.customer_id)
             assert customer is not None
             conversation = await repo.conversation_of(session, customer.id)
-            message.delivery_status = "processed"
             if conversation.status in ("waiting_agent", "agent"):
+                message.delivery_status = "processed"
                 await session.commit()
                 await self.hub.publish(
                     AGENT_TOPIC,
@@ -219,8 +221,19 @@ class Core:
                      "message": repo.message_object(message)},
                 )
                 return
+            known_state = await session.get(DialogueState, customer.id)
+            pending = known_state.pending_options if known_state else None
+        parse = await self._understand(message, pending, customer)
+
+        async with self.sessions() as session:
+            message = await session.get(Message, message_id)
+            if message is None or message.delivery_status != "received":
+                return
+            message.delivery_status = "processed"
+            customer = await repo.live_customer(session, message.customer_id)
+            assert customer is not None
+            conversation = await repo.conversation_of(session, customer.id)
             state = await repo.dialogue_state_of(session, customer.id)
-            parse = await self._understand(message, state.pending_options, customer)
             lang = self._language(customer, parse)
             turn = Turn(session, customer, conversation, state, parse, lang)
             if (message.payload or {}).get("truncated"):

@@ -1,0 +1,76 @@
+"""The live web chat socket against a real uvicorn server: catch-up, live replies, reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import websockets
+
+from tests.conftest import LiveServer
+
+
+async def recv_until(ws: Any, predicate: Any, timeout: float = 5) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            frames.append(frame)
+            if predicate(frame):
+                return frames
+
+
+def is_bot_message(frame: dict[str, Any]) -> bool:
+    return frame.get("type") == "message" and frame["message"]["author"] == "bot"
+
+
+async def test_socket_sends_replies_live_and_resumes_without_loss(live_server: LiveServer) -> None:
+    ws_url = live_server.url.replace("http", "ws") + "/ws/webchat"
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+        async with websockets.connect(f"{ws_url}?token={token}") as ws:
+            await ws.send(json.dumps({"type": "message", "text": "cześć", "client_message_id": "m1"}))
+            frames = await recv_until(ws, is_bot_message)
+            kinds = [f["type"] for f in frames]
+            assert "typing" in kinds
+            echo = next(f for f in frames if f["type"] == "message")
+            assert echo["message"]["author"] == "customer"
+            assert echo["message"]["client_message_id"] == "m1"
+            last_id = frames[-1]["message"]["id"]
+
+        # Offline: a message is sent over REST (another tab); its replies must not be lost.
+        r = await http.post("/api/webchat/messages", json={
+            "session_token": token, "text": "koszyk", "client_message_id": "m2"})
+        missed = [r.json()["message"]["id"], *[m["id"] for m in r.json()["replies"]]]
+
+        async with websockets.connect(f"{ws_url}?token={token}&after={last_id}") as ws:
+            frames = await recv_until(ws, lambda f: f.get("message", {}).get("id") == missed[-1])
+            ids = [f["message"]["id"] for f in frames if f["type"] == "message"]
+            assert ids == missed  # exactly the missed ones, once each, in order
+            await ws.send(json.dumps({"type": "message", "text": "menu", "client_message_id": "m3"}))
+            frames = await recv_until(ws, is_bot_message)
+            ids += [f["message"]["id"] for f in frames if f["type"] == "message"]
+            assert len(ids) == len(set(ids))
+
+
+async def test_socket_refuses_forged_token_and_bad_frames(live_server: LiveServer) -> None:
+    ws_url = live_server.url.replace("http", "ws") + "/ws/webchat"
+    async with websockets.connect(f"{ws_url}?token=forged") as ws:
+        frame = json.loads(await ws.recv())
+        assert frame["type"] == "error" and "invalid" in frame["error"]
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 4401
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+    async with websockets.connect(f"{ws_url}?token={token}") as ws:
+        await ws.send("not json")
+        assert json.loads(await ws.recv())["type"] == "error"
+        await ws.send(json.dumps({"type": "message", "text": "hi"}))  # no client_message_id
+        assert "client_message_id" in json.loads(await ws.recv())["error"]
+        await ws.send(json.dumps({"type": "message", "text": "x" * 100_000, "client_message_id": "big"}))
+        assert "at most" in json.loads(await ws.recv())["error"]
+        # The socket still works afterwards.
+        await ws.send(json.dumps({"type": "message", "text": "cześć", "client_message_id": "ok"}))
+        await recv_until(ws, is_bot_message)

@@ -1,0 +1,176 @@
+"""The inbound pipeline: dedup, order, concurrency, outbox delivery and retries."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import build_runtime, start_runtime, stop_runtime
+from bot.core import Core
+from bot.messages import DeliveryError, InboundMessage
+from bot.store.models import ChannelIdentity, Message
+from tests.bot.channel import CollectingChannel
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+async def core(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path, database_url=database_url, outbox_retry_base_seconds=0.05)
+    runtime = build_runtime(settings)
+    channel = CollectingChannel()
+    runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    runtime.core.test_channel = channel  # type: ignore[attr-defined]
+    yield runtime.core
+    await stop_runtime(runtime)
+
+
+def msg(text: str, address: str = "alice", provider_id: str | None = None, **kw: Any) -> InboundMessage:
+    return InboundMessage(channel="test", address=address, text=text, provider_id=provider_id, **kw)
+
+
+async def count(core: Core, *where: Any) -> int:
+    async with core.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(Message).where(*where)) or 0)
+
+
+async def test_a_retried_message_is_stored_and_answered_once(core: Core) -> None:
+    first = await core.receive(msg("cześć", provider_id="p-1"))
+    again = await core.receive(msg("cześć", provider_id="p-1"))
+    assert again.duplicate and not first.duplicate
+    assert again.message["id"] == first.message["id"]
+    assert [r["id"] for r in again.replies] == [r["id"] for r in first.replies]
+    assert await count(core, Message.direction == "in") == 1
+    assert len(core.test_channel.sent) == 1  # type: ignore[attr-defined]
+
+
+async def test_replies_go_out_with_buttons_and_are_stored(core: Core) -> None:
+    receipt = await core.receive(msg("hello"))
+    assert receipt.replies and receipt.replies[0]["author"] == "bot"
+    assert receipt.replies[0]["buttons"]
+    sent = core.test_channel.sent  # type: ignore[attr-defined]
+    assert sent[0].text == receipt.replies[0]["text"]
+    assert await count(core, Message.delivery_status == "sent") == 1
+
+
+class GatedInterpreter:
+    """Holds chosen texts until released, to prove ordering and concurrency."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gates: dict[str, asyncio.Event] = {}
+        self.seen: list[str] = []
+
+    async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
+        self.seen.append(text)
+        gate = self.gates.get(text)
+        if gate is not None:
+            await asyncio.wait_for(gate.wait(), timeout=10)
+        return await self.inner.aparse(text, lang)
+
+
+async def test_one_customers_messages_are_processed_in_order(core: Core) -> None:
+    gated = GatedInterpreter(core.interpreter)
+    core.interpreter = gated
+    gated.gates["menu"] = asyncio.Event()
+    first = asyncio.create_task(core.receive(msg("menu")))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(core.receive(msg("koszyk")))
+    await asyncio.sleep(0.1)
+    assert gated.seen == ["menu"]  # the second waits behind the first
+    gated.gates["menu"].set()
+    r1, r2 = await asyncio.gather(first, second)
+    assert gated.seen == ["menu", "koszyk"]
+    assert r1.replies[0]["id"] < r2.replies[0]["id"]
+    assert "Pizze" in r1.replies[0]["buttons"][0]["title"] or r1.replies[0]["buttons"]
+
+
+async def test_two_customers_are_served_concurrently(core: Core) -> None:
+    gated = GatedInterpreter(core.interpreter)
+    core.interpreter = gated
+    # Alice's message waits until Bob's has been understood: serial processing would hang.
+    gated.gates["menu"] = asyncio.Event()
+
+    async def bob() -> Any:
+        receipt = await core.receive(msg("koszyk", address="bob"))
+        gated.gates["menu"].set()
+        return receipt
+
+    alice_task = asyncio.create_task(core.receive(msg("menu", address="alice")))
+    await asyncio.sleep(0.05)
+    bob_receipt = await asyncio.wait_for(bob(), timeout=5)
+    alice_receipt = await asyncio.wait_for(alice_task, timeout=5)
+    assert bob_receipt.customer_id != alice_receipt.customer_id
+    assert bob_receipt.replies and alice_receipt.replies
+
+
+async def test_failed_delivery_is_retried_with_backoff(core: Core) -> None:
+    channel: CollectingChannel = core.test_channel  # type: ignore[attr-defined]
+    channel.failures.append(DeliveryError("server error"))
+    receipt = await core.receive(msg("cześć"))
+    assert channel.sent == []
+    for _ in range(100):
+        if channel.sent:
+            break
+        await asyncio.sleep(0.05)
+    assert channel.texts() == [receipt.replies[0]["text"]]
+    async with core.sessions() as s:
+        row = await s.get(Message, receipt.replies[0]["id"])
+        assert row is not None and row.attempts == 2 and row.delivery_status == "sent"
+
+
+async def test_permanent_failure_marks_the_address_unreachable(core: Core) -> None:
+    channel: CollectingChannel = core.test_channel  # type: ignore[attr-defined]
+    channel.failures.append(DeliveryError("blocked by user", permanent=True))
+    receipt = await core.receive(msg("cześć"))
+    async with core.sessions() as s:
+        row = await s.get(Message, receipt.replies[0]["id"])
+        assert row is not None and row.delivery_status == "failed"
+        identity = await s.scalar(select(ChannelIdentity).where(ChannelIdentity.address == "alice"))
+        assert identity is not None and identity.unreachable
+    # A proactive message now has nowhere to go and is not sent anywhere.
+    result = await core.send_proactive(receipt.customer_id, "Your pizza is on its way")
+    assert result is not None
+    assert channel.sent == []
+
+
+async def test_numbered_options_for_channels_without_buttons(core: Core) -> None:
+    plain = CollectingChannel("plain", buttons=False)
+    core.register_channel(plain)
+    await core.receive(InboundMessage(channel="plain", address="p", text="cześć"))
+    assert "1. Menu" in plain.sent[0].text and plain.sent[0].buttons == []
+    receipt = await core.receive(InboundMessage(channel="plain", address="p", text="1"))
+    assert "Pizze" in receipt.replies[0]["text"] or "kategori" in receipt.replies[0]["text"]
+
+
+async def test_control_characters_are_dropped_and_long_text_is_cut_politely(core: Core) -> None:
+    receipt = await core.receive(msg("cz\x00eść\x07"))
+    assert receipt.message["text"] == "cześć"
+    long = await core.receive(msg("a" * (core.settings.max_message_chars + 50)))
+    assert len(long.message["text"]) == core.settings.max_message_chars
+    assert any("długa" in r["text"] or "long" in r["text"] for r in long.replies)
+
+
+async def test_history_cart_state_survive_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    runtime = build_runtime(settings)
+    channel = CollectingChannel()
+    runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    await runtime.core.receive(msg("poproszę dwie margherity"))  # asks for the size
+    await stop_runtime(runtime)
+
+    runtime = build_runtime(make_settings(tmp_path))
+    runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    try:
+        receipt = await runtime.core.receive(msg("duża"))  # answers the question asked before
+        assert "2 × Margherita" in receipt.replies[0]["text"]
+        async with runtime.core.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(Message)) == 4
+    finally:
+        await stop_runtime(runtime)
