@@ -124,9 +124,11 @@ class Core:
         async with self.sessions() as session:
             stored = await session.get(Message, message.id)
             assert stored is not None
-            replies = await repo.replies_to(session, stored.id)
-            await self.deliver([r.id for r in replies if r.delivery_status == "pending"])
             receipt = await self._receipt(session, stored)
+            pending = [r.id for r in await repo.replies_to(session, stored.id)
+                       if r.delivery_status == "pending"]
+        # Never hold a connection while delivering: delivery opens its own.
+        await self.deliver(pending)
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
         return receipt
 

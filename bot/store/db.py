@@ -20,7 +20,9 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         if ":///" in url and not url.endswith(":///:memory:"):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=20, max_overflow=20, pool_timeout=60
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
