@@ -18,13 +18,20 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import websockets
 
-TEXTS = ["cześć", "menu", "koszyk", "poproszę dużą margheritę", "hello", "show me the menu",
-         "what's in my cart", "pomoc"]
+TEXTS = [
+    "cześć",
+    "menu",
+    "koszyk",
+    "poproszę dużą margheritę",
+    "hello",
+    "show me the menu",
+    "what's in my cart",
+    "pomoc",
+]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -37,8 +44,14 @@ async def rest_customer(http: httpx.AsyncClient, n: int, latencies: list[float])
     token = (await http.post("/api/webchat/sessions")).json()["session_token"]
     for i in range(n):
         started = time.perf_counter()
-        r = await http.post("/api/webchat/messages", json={
-            "session_token": token, "text": TEXTS[i % len(TEXTS)], "client_message_id": uuid.uuid4().hex})
+        r = await http.post(
+            "/api/webchat/messages",
+            json={
+                "session_token": token,
+                "text": TEXTS[i % len(TEXTS)],
+                "client_message_id": uuid.uuid4().hex,
+            },
+        )
         r.raise_for_status()
         assert r.json()["replies"], r.text
         latencies.append(time.perf_counter() - started)
@@ -50,8 +63,11 @@ async def ws_customer(http: httpx.AsyncClient, ws_url: str, n: int, latencies: l
         for i in range(n):
             cid = uuid.uuid4().hex
             started = time.perf_counter()
-            await ws.send(json.dumps({"type": "message", "text": TEXTS[i % len(TEXTS)],
-                                      "client_message_id": cid}))
+            await ws.send(
+                json.dumps(
+                    {"type": "message", "text": TEXTS[i % len(TEXTS)], "client_message_id": cid}
+                )
+            )
             while True:
                 frame = json.loads(await ws.recv())
                 if frame.get("type") == "message" and frame["message"]["author"] == "bot":
@@ -84,10 +100,19 @@ async def run(url: str, customers: int, messages: int, transport: str) -> dict[s
 
 def spawn_server(port: int, nlu: str) -> tuple[subprocess.Popen[bytes], str]:
     data = tempfile.mkdtemp(prefix="omnibot-bench-")
-    env = {**os.environ, "OMNIBOT_DATA_DIR": data, "NLU_BACKEND": nlu, "LOG_LEVEL": "WARNING",
-           "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "OMNIBOT_DATA_DIR": data,
+        "NLU_BACKEND": nlu,
+        "LOG_LEVEL": "WARNING",
+        "HF_HUB_OFFLINE": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -102,7 +127,9 @@ def spawn_server(port: int, nlu: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20, help="messages per customer")
@@ -120,9 +147,11 @@ def main() -> None:
         transports = ["rest", "ws"] if args.transport == "both" else [args.transport]
         for transport in transports:
             result = asyncio.run(run(url, args.customers, args.messages, transport))
-            print(f"{transport:4s} customers={args.customers} messages={result['messages']} "
-                  f"{result['messages_per_s']:.0f} msg/s  p50={result['p50_ms']:.1f} ms "
-                  f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms")
+            print(
+                f"{transport:4s} customers={args.customers} messages={result['messages']} "
+                f"{result['messages_per_s']:.0f} msg/s  p50={result['p50_ms']:.1f} ms "
+                f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms"
+            )
     finally:
         if proc is not None:
             proc.terminate()

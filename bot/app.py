@@ -67,6 +67,14 @@ def build_runtime(settings: Settings) -> Runtime:
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
     runtime = Runtime(settings, core, catalog, redis=redis)
     runtime.adapters.append(WebchatAdapter(core))
+    if settings.telegram_bot_token:
+        from adapters.telegram import TelegramAdapter
+
+        runtime.adapters.append(TelegramAdapter(core))
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from adapters.sms import SmsAdapter
+
+        runtime.adapters.append(SmsAdapter(core))
     for adapter in runtime.adapters:
         core.register_channel(adapter)
     return runtime

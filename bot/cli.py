@@ -14,7 +14,9 @@ from rich.console import Console
 
 from bot.settings import Settings
 
-app = typer.Typer(help="Omnibot: one customer, one history, one cart, any channel.", no_args_is_help=True)
+app = typer.Typer(
+    help="Omnibot: one customer, one history, one cart, any channel.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 console = Console()
@@ -53,7 +55,9 @@ def run(
 
     def ready() -> None:
         status.stop()
-        console.print(f"[bold green]Omnibot is up[/] — web chat at http://{settings.host}:{settings.port}")
+        console.print(
+            f"[bold green]Omnibot is up[/] — web chat at http://{settings.host}:{settings.port}"
+        )
 
     application = create_app(settings, progress=progress, on_ready=ready)
 
@@ -72,7 +76,9 @@ def chat(
 
     async def session() -> None:
         runtime = build_runtime(settings)
-        adapter = CliAdapter(runtime.core, lambda text: console.print(f"[cyan]bot>[/] {text}"), address)
+        adapter = CliAdapter(
+            runtime.core, lambda text: console.print(f"[cyan]bot>[/] {text}"), address
+        )
         runtime.core.register_channel(adapter)
         with console.status("Preparing Omnibot…") as status:
             await start_runtime(runtime, lambda step: status.update(f"Preparing: {step}…"))

@@ -19,6 +19,7 @@ from bot import metrics
 from bot.dialogue.engine import DialogueEngine, Reply, Turn, parse_payload
 from bot.dialogue.keywords import fold
 from bot.hub import InProcessHub
+from bot.identity import IdentityLinker
 from bot.locks import CustomerLocks
 from bot.messages import Button, Capabilities, DeliveryError, InboundMessage, OutboundMessage
 from bot.rendering import render_for_channel
@@ -34,6 +35,10 @@ class Interpreter(Protocol):
 
 
 class ChannelSender(Protocol):
+    """What the core needs of a channel. Optional attributes: `delivers_from_store`
+    (the stored reply is the delivery, e.g. the web chat) and `consent_flag` (the
+    Customer attribute that, when true, forbids sending on this channel)."""
+
     name: str
     capabilities: Capabilities
 
@@ -61,6 +66,17 @@ def customer_topic(customer_id: int) -> str:
 
 
 AGENT_TOPIC = "agents"
+# Channel facts an adapter may pass in InboundMessage.meta that the core acts on.
+CHANNEL_FACTS = (
+    "proven_phone",
+    "link_token",
+    "foreign_contact",
+    "sms_opt_out",
+    "sms_opt_in",
+    "display_name",
+    "unsupported",
+)
+SEEN_RESOLUTION = timedelta(seconds=30)
 
 
 class Core:
@@ -82,11 +98,30 @@ class Core:
         self.dialogue = dialogue
         self.interpreter = interpreter
         self.channels: dict[str, ChannelSender] = {}
+        self.identity = IdentityLinker(dialogue.responses, self.deep_links, self.phone_channel)
+        dialogue.register("link_channels", self.identity.start_linking)
         self._outbox_task: asyncio.Task[None] | None = None
         self._outbox_kick = asyncio.Event()
 
     def register_channel(self, channel: ChannelSender) -> None:
         self.channels[channel.name] = channel
+
+    def deep_links(self, token: str) -> list[tuple[str, str]]:
+        """(label, url) of every channel that can open a conversation from a link token."""
+        links = []
+        for channel in self.channels.values():
+            make = getattr(channel, "deep_link", None)
+            url = make(token) if make else None
+            if url:
+                links.append((getattr(channel, "label", channel.name), url))
+        return links
+
+    def phone_channel(self) -> str | None:
+        """The channel whose addresses are phone numbers (SMS), if one is configured."""
+        return next(
+            (n for n, c in self.channels.items() if getattr(c, "addresses_are_phones", False)),
+            None,
+        )
 
     # -- inbound -------------------------------------------------------------------
     async def receive(self, inbound: InboundMessage) -> Receipt:
@@ -95,51 +130,50 @@ class Core:
         text = clean_text(inbound.text or "")
         truncated = len(text) > self.settings.max_message_chars
         text = text[: self.settings.max_message_chars]
-        if inbound.provider_id:
-            async with self.sessions() as session:
-                existing = await repo.find_message_by_provider_id(
-                    session, inbound.channel, inbound.provider_id
-                )
-                if existing is not None:
-                    return await self._receipt(session, existing, duplicate=True)
 
         async with self.sessions() as session:
-            customer, _ = await repo.resolve_customer(
-                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
-            )
-            message = await self._store_inbound(session, customer, inbound, text, truncated)
-            if message is None:  # a retry raced us past the first check
+            message = await self._store_inbound(session, inbound, text, truncated)
+            if message is None:  # already stored: a retried webhook or a resent message
                 assert inbound.provider_id
                 existing = await repo.find_message_by_provider_id(
                     session, inbound.channel, inbound.provider_id
                 )
                 assert existing is not None
                 return await self._receipt(session, existing, duplicate=True)
-            customer_id = message.customer_id
         metrics.MESSAGES_IN.labels(inbound.channel).inc()
 
-        async with self.locks.hold(customer_id):
-            await self.process_pending(customer_id)
+        async with self.locks.hold(message.customer_id):
+            handled = await self.process_pending(message.customer_id)
 
-        async with self.sessions() as session:
-            stored = await session.get(Message, message.id)
-            assert stored is not None
-            receipt = await self._receipt(session, stored)
-            pending = [r.id for r in await repo.replies_to(session, stored.id)
-                       if r.delivery_status == "pending"]
+        replies = handled.get(message.id)
+        if replies is None:  # processed by an earlier holder of the lock, or failed
+            async with self.sessions() as session:
+                stored = await session.get(Message, message.id)
+                assert stored is not None
+                replies = await repo.replies_to(session, stored.id)
+                message = stored
         # Never hold a connection while delivering: delivery opens its own.
-        await self.deliver(pending)
+        await self.deliver([r.id for r in replies if r.delivery_status == "pending"])
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
-        return receipt
+        return Receipt(
+            customer_id=message.customer_id,
+            message=repo.message_object(message),
+            replies=[repo.message_object(r) for r in replies],
+        )
 
     async def _store_inbound(
-        self,
-        session: AsyncSession,
-        customer: Customer,
-        inbound: InboundMessage,
-        text: str,
-        truncated: bool,
+        self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
     ) -> Message | None:
+        """Store the message before anything else happens; None if it was stored before."""
+        identity = await repo.find_identity(session, inbound.channel, inbound.address)
+        if identity is None:
+            await repo.resolve_customer(
+                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
+            )
+            identity = await repo.find_identity(session, inbound.channel, inbound.address)
+            assert identity is not None
+        customer = await repo.live_customer(session, identity.customer_id)
+        assert customer is not None
         conversation = await repo.conversation_of(session, customer.id)
         payload: dict[str, Any] = {}
         if inbound.payload:
@@ -148,6 +182,10 @@ class Core:
             payload["truncated"] = True
         if "client_message_id" in inbound.meta:
             payload["client_message_id"] = str(inbound.meta["client_message_id"])
+        facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
+        if facts:
+            payload["facts"] = facts
+        now = utcnow()
         message = Message(
             customer_id=customer.id,
             conversation_id=conversation.id,
@@ -159,22 +197,25 @@ class Core:
             payload=payload or None,
             provider_id=inbound.provider_id,
             delivery_status="received",
-            created_at=utcnow(),
+            created_at=now,
         )
         session.add(message)
-        identity = await repo.find_identity(session, inbound.channel, inbound.address)
-        now = utcnow()
-        if identity is not None:
+        # The last active channel decides where proactive messages go.
+        if customer.last_channel != inbound.channel:
+            customer.last_channel = inbound.channel
+        if now - identity.last_seen_at > SEEN_RESOLUTION:
             identity.last_seen_at = now
-        customer.last_channel = inbound.channel
-        customer.seen_at = now
+            customer.seen_at = now
+        elif identity.unreachable:
+            identity.unreachable = False  # they wrote to us: reachable again
         try:
             await session.commit()
         except IntegrityError:
             await session.rollback()
             return None
         await self.hub.publish(
-            customer_topic(customer.id), {"type": "message", "message": repo.message_object(message)}
+            customer_topic(customer.id),
+            {"type": "message", "message": repo.message_object(message)},
         )
         return message
 
@@ -189,28 +230,28 @@ class Core:
             duplicate=duplicate,
         )
 
-    async def process_pending(self, customer_id: int) -> None:
+    async def process_pending(self, customer_id: int) -> dict[int, list[Message]]:
         """Process every stored, unprocessed message of one customer, oldest first.
 
         Call with the customer's lock held. Whoever holds the lock drains the queue, so
-        order holds even if the lock is not fair.
+        order holds even if the lock is not fair. Returns the replies per message id.
         """
         async with self.sessions() as session:
             pending = await repo.unprocessed_inbound(session, customer_id)
+        handled: dict[int, list[Message]] = {}
         for message in pending:
             try:
-                await self._process_one(message.id)
+                handled[message.id] = await self._process_one(message.id)
             except Exception:
                 log.exception("processing message %s failed", message.id)
                 await self._mark_failed(message.id)
+        return handled
 
-    async def _process_one(self, message_id: int) -> None:
-        # Read and understand first, outside any write transaction: SQLite has one
-        # writer, and the NLU must not hold it while other customers wait.
+    async def _process_one(self, message_id: int) -> list[Message]:
         async with self.sessions() as session:
             message = await session.get(Message, message_id)
             if message is None or message.delivery_status != "received":
-                return
+                return []
             customer = await repo.live_customer(session, message.customer_id)
             assert customer is not None
             conversation = await repo.conversation_of(session, customer.id)
@@ -219,23 +260,23 @@ class Core:
                 await session.commit()
                 await self.hub.publish(
                     AGENT_TOPIC,
-                    {"type": "message", "conversation_id": conversation.id,
-                     "message": repo.message_object(message)},
+                    {
+                        "type": "message",
+                        "conversation_id": conversation.id,
+                        "message": repo.message_object(message),
+                    },
                 )
-                return
-            known_state = await session.get(DialogueState, customer.id)
-            pending = known_state.pending_options if known_state else None
-        parse = await self._understand(message, pending, customer)
-
-        async with self.sessions() as session:
-            message = await session.get(Message, message_id)
-            if message is None or message.delivery_status != "received":
-                return
+                return []
+            state = await session.get(DialogueState, customer.id)
+            # Understand before writing anything: SQLite has one writer, and the NLU
+            # must not hold it while other customers wait.
+            parse = await self._understand(
+                message, state.pending_options if state else None, customer
+            )
             message.delivery_status = "processed"
-            customer = await repo.live_customer(session, message.customer_id)
-            assert customer is not None
-            conversation = await repo.conversation_of(session, customer.id)
-            state = await repo.dialogue_state_of(session, customer.id)
+            if state is None:
+                state = DialogueState(customer_id=customer.id, slots={})
+                session.add(state)
             lang = self._language(customer, parse)
             turn = Turn(session, customer, conversation, state, parse, lang)
             if (message.payload or {}).get("truncated"):
@@ -246,7 +287,14 @@ class Core:
                         )
                     )
                 )
-            replies = await self.dialogue.respond(turn)
+            if await self.identity.before_dialogue(turn, message):
+                replies = turn.replies
+                buttons = replies[-1].buttons if replies else []
+                state.pending_options = (
+                    {"buttons": [b.as_dict() for b in buttons]} if buttons else None
+                )
+            else:
+                replies = await self.dialogue.respond(turn)
             state.slots = dict(state.slots or {})
             repo.record_event(
                 session,
@@ -257,24 +305,39 @@ class Core:
                 confidence=float(parse.get("intent", {}).get("confidence") or 0.0),
                 text=message.text[:200] if turn.intent == "nlu_fallback" else None,
             )
-            for reply in replies:
-                session.add(
-                    Message(
-                        customer_id=customer.id,
-                        conversation_id=conversation.id,
-                        direction="out",
-                        author="bot",
-                        channel=message.channel,
-                        address=message.address,
-                        text=reply.text,
-                        payload={"buttons": [b.as_dict() for b in reply.buttons]},
-                        in_reply_to_id=message.id,
-                        delivery_status="pending",
-                        created_at=utcnow(),
-                    )
+            channel = self.channels.get(message.channel)
+            # A channel whose store is its delivery (the web chat) is done at commit.
+            done = bool(getattr(channel, "delivers_from_store", False))
+            rows = [
+                Message(
+                    customer_id=customer.id,
+                    conversation_id=conversation.id,
+                    direction="out",
+                    author="bot",
+                    channel=message.channel,
+                    address=message.address,
+                    text=reply.text,
+                    payload={"buttons": [b.as_dict() for b in reply.buttons], **turn.reply_extra},
+                    in_reply_to_id=message.id,
+                    delivery_status="sent" if done else "pending",
+                    created_at=utcnow(),
                 )
+                for reply in replies
+            ]
+            session.add_all(rows)
             # Context changes and outgoing messages commit together (the outbox).
             await session.commit()
+        # Messages the turn queued for another address (an SMS code to a typed phone).
+        if turn.outbox:
+            await self.deliver([m.id for m in turn.outbox])
+        if done:
+            for row in rows:
+                metrics.MESSAGES_OUT.labels(row.channel, "sent").inc()
+                await self.hub.publish(
+                    customer_topic(row.customer_id),
+                    {"type": "message", "message": repo.message_object(row)},
+                )
+        return rows
 
     async def _mark_failed(self, message_id: int) -> None:
         async with self.sessions() as session:
@@ -329,7 +392,9 @@ class Core:
             if customer is None:
                 return None
             conversation = await repo.conversation_of(session, customer.id)
-            identity = await repo.last_reachable_identity(session, customer)
+            identity = await repo.last_reachable_identity(
+                session, customer, self.blocked_channels(customer)
+            )
             message = Message(
                 customer_id=customer.id,
                 conversation_id=conversation.id,
@@ -366,12 +431,14 @@ class Core:
         permanent = False
         if channel is None:
             status, error = "failed", f"no adapter for channel {outbound.channel!r}"
+        elif await self._consent_withdrawn(channel, outbound):
+            status, error = "suppressed", "the customer opted out of this channel"
         else:
             try:
                 provider_id = await channel.send(render_for_channel(outbound, channel.capabilities))
             except DeliveryError as exc:
                 error, retry_after, permanent = str(exc), exc.retry_after, exc.permanent
-                status = "failed" if permanent else "pending"
+                status = "failed" if (permanent or exc.reject) else "pending"
             except Exception as exc:  # a bug or an unexpected network error: retry
                 log.exception("sending message %s failed", message_id)
                 error, status = repr(exc), "pending"
@@ -404,6 +471,22 @@ class Core:
             await self.hub.publish(
                 customer_topic(outbound.customer_id), {"type": "message", "message": obj}
             )
+
+    def blocked_channels(self, customer: Customer) -> set[str]:
+        """Channels the customer has opted out of (their adapter's consent flag is set)."""
+        return {
+            name
+            for name, channel in self.channels.items()
+            if (flag := getattr(channel, "consent_flag", None)) and getattr(customer, flag, False)
+        }
+
+    async def _consent_withdrawn(self, channel: ChannelSender, outbound: OutboundMessage) -> bool:
+        flag = getattr(channel, "consent_flag", None)
+        if not flag or outbound.extra.get("consent_confirmation"):
+            return False
+        async with self.sessions() as session:
+            customer = await repo.live_customer(session, outbound.customer_id)
+            return bool(customer is not None and getattr(customer, flag, False))
 
     # -- background work -----------------------------------------------------------
     async def start(self) -> None:

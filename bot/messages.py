@@ -66,9 +66,18 @@ class OutboundMessage:
 
 class DeliveryError(Exception):
     """A send failed. `retry_after` (seconds) when the channel said when to retry;
-    `permanent` when retrying cannot help (blocked bot, invalid number)."""
+    `permanent` when the address cannot be reached any more (blocked bot, invalid number);
+    `reject` when this one message can never be sent but the address is fine."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        reject: bool = False,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.reject = reject

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
 
     # Beyond DESIGN.md's table (documented in README).
+    sms_transliterate: bool = False
+    sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None
     webchat_session_days: int = Field(default=90, ge=1)
     max_message_chars: int = Field(default=4000, ge=1)

@@ -36,6 +36,8 @@ class SendRequest(BaseModel):
 class WebchatAdapter(ChannelAdapter):
     name = CHANNEL
     capabilities = Capabilities(buttons=True, max_text_length=100_000)
+    # A reply is delivered once stored: sockets get it live, browsers catch up from history.
+    delivers_from_store = True
 
     def __init__(self, core: Core) -> None:
         super().__init__(core)
@@ -138,7 +140,9 @@ class WebchatAdapter(ChannelAdapter):
                 backlog = await repo.timeline(session, customer_id, after=max(after, 0))
             for message in backlog:
                 sent.add(message.id)
-                await websocket.send_json({"type": "message", "message": repo.message_object(message)})
+                await websocket.send_json(
+                    {"type": "message", "message": repo.message_object(message)}
+                )
             writer = asyncio.create_task(self._forward(websocket, queue, sent))
             try:
                 await self._read_frames(websocket, address)
@@ -149,7 +153,9 @@ class WebchatAdapter(ChannelAdapter):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
 
-    async def _forward(self, websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]) -> None:
+    async def _forward(
+        self, websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]
+    ) -> None:
         while True:
             event = await queue.get()
             message = event.get("message") or {}
@@ -177,7 +183,7 @@ class WebchatAdapter(ChannelAdapter):
 
     def _frame_error(self, frame: Any) -> str | None:
         if not isinstance(frame, dict) or frame.get("type", "message") != "message":
-            return "unknown frame; send {\"type\": \"message\", \"text\", \"client_message_id\"}"
+            return 'unknown frame; send {"type": "message", "text", "client_message_id"}'
         cid = frame.get("client_message_id")
         if not isinstance(cid, str) or not 1 <= len(cid) <= 100:
             return "client_message_id is required (1-100 characters)"
@@ -192,7 +198,9 @@ class WebchatAdapter(ChannelAdapter):
             return str(exc.detail)
         return None
 
-    async def _handle_frame(self, websocket: WebSocket, address: str, frame: dict[str, Any]) -> None:
+    async def _handle_frame(
+        self, websocket: WebSocket, address: str, frame: dict[str, Any]
+    ) -> None:
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "typing", "typing": True})
         try:
@@ -200,7 +208,9 @@ class WebchatAdapter(ChannelAdapter):
         except Exception:
             log.exception("web chat message failed")
             with contextlib.suppress(Exception):
-                await websocket.send_json({"type": "error", "error": "message could not be processed"})
+                await websocket.send_json(
+                    {"type": "error", "error": "message could not be processed"}
+                )
         finally:
             with contextlib.suppress(Exception):
                 await websocket.send_json({"type": "typing", "typing": False})

@@ -45,9 +45,15 @@ class Turn:
     parse: dict[str, Any]
     lang: str
     replies: list[Reply] = field(default_factory=list)
+    # Stored with every reply of this turn (e.g. a consent confirmation marker).
+    reply_extra: dict[str, Any] = field(default_factory=dict)
+    # Messages to other addresses, stored in this turn's transaction, sent after it.
+    outbox: list[Any] = field(default_factory=list)
 
     def entity(self, name: str) -> Any:
-        return next((e["value"] for e in self.parse.get("entities", []) if e["entity"] == name), None)
+        return next(
+            (e["value"] for e in self.parse.get("entities", []) if e["entity"] == name), None
+        )
 
     def entities(self, name: str) -> list[dict[str, Any]]:
         return [e for e in self.parse.get("entities", []) if e["entity"] == name]
@@ -100,6 +106,10 @@ class DialogueEngine:
             "goodbye": self.simple("goodbye"),
             "change_language": self.change_language,
         }
+
+    def register(self, intent: str, handler: Handler) -> None:
+        """Add or replace the handler of an intent (the composition root wires extras)."""
+        self._handlers[intent] = handler
 
     # -- helpers -------------------------------------------------------------------
     def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
@@ -180,7 +190,11 @@ class DialogueEngine:
             for p in products
         ]
         self.say(
-            turn, "category_list", buttons, category=category.name(turn.lang), items="\n".join(lines)
+            turn,
+            "category_list",
+            buttons,
+            category=category.name(turn.lang),
+            items="\n".join(lines),
         )
 
     async def add_to_cart(self, turn: Turn) -> None:
@@ -207,7 +221,11 @@ class DialogueEngine:
         size = turn.entity("size")
         if product.sized and size not in product.prices:
             turn.state.flow = "ask_size"
-            turn.state.slots = {**slots, "pending_product": product.id, "pending_quantity": quantity}
+            turn.state.slots = {
+                **slots,
+                "pending_product": product.id,
+                "pending_quantity": quantity,
+            }
             buttons = [
                 Button(
                     f"{self.catalog.size_name(s, turn.lang)} — {format_price(v, turn.lang)}",
@@ -235,7 +253,10 @@ class DialogueEngine:
         self.say(
             turn,
             "added",
-            [self.button(turn, "btn_cart", "show_cart"), self.button(turn, "btn_menu", "browse_menu")],
+            [
+                self.button(turn, "btn_cart", "show_cart"),
+                self.button(turn, "btn_menu", "browse_menu"),
+            ],
             item=item,
             total=format_price(self.cart_total(cart), turn.lang),
         )
@@ -252,7 +273,10 @@ class DialogueEngine:
         self.say(
             turn,
             "cart",
-            [self.button(turn, "btn_menu", "browse_menu"), self.button(turn, "btn_clear_cart", "clear_cart")],
+            [
+                self.button(turn, "btn_menu", "browse_menu"),
+                self.button(turn, "btn_clear_cart", "clear_cart"),
+            ],
             items="\n".join(lines),
             total=format_price(self.cart_total(cart), turn.lang),
         )
@@ -279,8 +303,10 @@ class DialogueEngine:
         name = product.name(lang) if product else product_id
         size_name = self.catalog.size_name(size, lang)
         price = self.line_price(product_id, size) * quantity
-        return f"{quantity} × {name}" + (f" ({size_name})" if size_name else "") + (
-            f" — {format_price(price, lang)}"
+        return (
+            f"{quantity} × {name}"
+            + (f" ({size_name})" if size_name else "")
+            + (f" — {format_price(price, lang)}")
         )
 
     def line_price(self, product_id: str, size: str | None) -> int:

@@ -11,17 +11,55 @@ import unicodedata
 from typing import Any
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
-    "greet": ("czesc", "hej", "dzien dobry", "witam", "siema", "hello", "hi", "hey", "good morning"),
+    "greet": (
+        "czesc",
+        "hej",
+        "dzien dobry",
+        "witam",
+        "siema",
+        "hello",
+        "hi",
+        "hey",
+        "good morning",
+    ),
     "help": ("pomoc", "pomocy", "help", "co umiesz", "what can you do"),
     "show_cart": ("koszyk", "cart", "basket"),
     "clear_cart": ("wyczysc koszyk", "empty cart", "clear cart", "empty my cart"),
-    "browse_menu": ("menu", "karta", "co macie", "oferta", "what do you have", "pizze", "pizzas",
-                    "napoje", "drinks", "sosy", "sauces"),
-    "add_to_cart": ("poprosze", "zamawiam", "dodaj", "chce", "chcialbym", "chcialabym", "i'd like",
-                    "i want", "add", "give me", "order"),
+    "browse_menu": (
+        "menu",
+        "karta",
+        "co macie",
+        "oferta",
+        "what do you have",
+        "pizze",
+        "pizzas",
+        "napoje",
+        "drinks",
+        "sosy",
+        "sauces",
+    ),
+    "add_to_cart": (
+        "poprosze",
+        "zamawiam",
+        "dodaj",
+        "chce",
+        "chcialbym",
+        "chcialabym",
+        "i'd like",
+        "i want",
+        "add",
+        "give me",
+        "order",
+    ),
     "thanks": ("dzieki", "dziekuje", "thanks", "thank you"),
     "goodbye": ("pa", "do widzenia", "bye", "goodbye", "na razie"),
-    "change_language": ("po polsku", "english please", "in english", "po angielsku", "polish please"),
+    "change_language": (
+        "po polsku",
+        "english please",
+        "in english",
+        "po angielsku",
+        "polish please",
+    ),
 }
 _CATEGORIES = {
     "pizza": ("pizza", "pizze", "pizzas", "pizzy"),
@@ -34,8 +72,19 @@ _SIZES = {
     "large": ("duza", "duze", "duzej", "duzy", "large", "big"),
 }
 _NUMBERS = {
-    "jeden": 1, "jedna": 1, "jedno": 1, "one": 1, "dwa": 2, "dwie": 2, "two": 2, "trzy": 3,
-    "three": 3, "cztery": 4, "four": 4, "piec": 5, "five": 5,
+    "jeden": 1,
+    "jedna": 1,
+    "jedno": 1,
+    "one": 1,
+    "dwa": 2,
+    "dwie": 2,
+    "two": 2,
+    "trzy": 3,
+    "three": 3,
+    "cztery": 4,
+    "four": 4,
+    "piec": 5,
+    "five": 5,
 }
 
 

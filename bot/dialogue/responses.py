@@ -22,8 +22,10 @@ class Responses:
 
     def render(self, key: str, lang: str, **values: object) -> str:
         variants = self._templates[key]
-        template = variants.get(lang) or variants.get(self.default_language) or next(
-            iter(variants.values())
+        template = (
+            variants.get(lang)
+            or variants.get(self.default_language)
+            or next(iter(variants.values()))
         )
         return string.Formatter().vformat(template, (), _Defaulting(values))
 

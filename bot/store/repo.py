@@ -33,7 +33,9 @@ async def live_customer(session: AsyncSession, customer_id: int) -> Customer | N
     return customer
 
 
-async def find_identity(session: AsyncSession, channel: str, address: str) -> ChannelIdentity | None:
+async def find_identity(
+    session: AsyncSession, channel: str, address: str
+) -> ChannelIdentity | None:
     return await session.scalar(
         select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.address == address
@@ -202,7 +204,9 @@ async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> 
 async def release_stuck_sending(session: AsyncSession) -> int:
     """After a crash, rows left 'sending' go back to the outbox."""
     result = await session.execute(
-        update(Message).where(Message.delivery_status == "sending").values(delivery_status="pending")
+        update(Message)
+        .where(Message.delivery_status == "sending")
+        .values(delivery_status="pending")
     )
     await session.commit()
     return getattr(result, "rowcount", 0) or 0
@@ -216,21 +220,24 @@ def record_event(
     **data: Any,
 ) -> None:
     session.add(
-        Event(kind=kind, customer_id=customer_id, channel=channel, data=data or None, created_at=utcnow())
-    )
-
-
-async def last_reachable_identity(session: AsyncSession, customer: Customer) -> ChannelIdentity | None:
-    """The identity of the customer's last active channel that can still be reached."""
-    rows = list(
-        await session.scalars(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.customer_id == customer.id, ChannelIdentity.unreachable.is_(False))
-            .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+        Event(
+            kind=kind,
+            customer_id=customer_id,
+            channel=channel,
+            data=data or None,
+            created_at=utcnow(),
         )
     )
-    for identity in rows:
-        if identity.channel == "sms" and customer.sms_opt_out:
-            continue
-        return identity
-    return None
+
+
+async def last_reachable_identity(
+    session: AsyncSession, customer: Customer, blocked_channels: set[str] | None = None
+) -> ChannelIdentity | None:
+    """The identity of the customer's last active channel that can still be reached."""
+    rows = await session.scalars(
+        select(ChannelIdentity)
+        .where(ChannelIdentity.customer_id == customer.id, ChannelIdentity.unreachable.is_(False))
+        .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
+    )
+    blocked = blocked_channels or set()
+    return next((i for i in rows if i.channel not in blocked), None)

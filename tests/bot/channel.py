@@ -1,4 +1,4 @@
-"""A collecting channel: the bot testable without a network (like Rasa's CollectingOutputChannel)."""
+"""A collecting channel: the bot testable without a network (like Rasa's collecting output)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,9 @@ async def core(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-de
     await stop_runtime(runtime)
 
 
-def msg(text: str, address: str = "alice", provider_id: str | None = None, **kw: Any) -> InboundMessage:
+def msg(
+    text: str, address: str = "alice", provider_id: str | None = None, **kw: Any
+) -> InboundMessage:
     return InboundMessage(channel="test", address=address, text=text, provider_id=provider_id, **kw)
 
 
@@ -57,6 +59,18 @@ async def test_replies_go_out_with_buttons_and_are_stored(core: Core) -> None:
     assert await count(core, Message.delivery_status == "sent") == 1
 
 
+async def eventually(check: Any, timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+async def eventually_async(get: Any, expected: Any, timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while await get() != expected:
+            await asyncio.sleep(0.01)
+
+
 class GatedInterpreter:
     """Holds chosen texts until released, to prove ordering and concurrency."""
 
@@ -78,10 +92,11 @@ async def test_one_customers_messages_are_processed_in_order(core: Core) -> None
     core.interpreter = gated
     gated.gates["menu"] = asyncio.Event()
     first = asyncio.create_task(core.receive(msg("menu")))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: gated.seen == ["menu"])
     second = asyncio.create_task(core.receive(msg("koszyk")))
+    await eventually_async(lambda: count(core, Message.direction == "in"), 2)
     await asyncio.sleep(0.1)
-    assert gated.seen == ["menu"]  # the second waits behind the first
+    assert gated.seen == ["menu"]  # stored, but waiting behind the first
     gated.gates["menu"].set()
     r1, r2 = await asyncio.gather(first, second)
     assert gated.seen == ["menu", "koszyk"]
@@ -101,7 +116,7 @@ async def test_two_customers_are_served_concurrently(core: Core) -> None:
         return receipt
 
     alice_task = asyncio.create_task(core.receive(msg("menu", address="alice")))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: gated.seen == ["menu"])
     bob_receipt = await asyncio.wait_for(bob(), timeout=5)
     alice_receipt = await asyncio.wait_for(alice_task, timeout=5)
     assert bob_receipt.customer_id != alice_receipt.customer_id
@@ -113,14 +128,17 @@ async def test_failed_delivery_is_retried_with_backoff(core: Core) -> None:
     channel.failures.append(DeliveryError("server error"))
     receipt = await core.receive(msg("cześć"))
     assert channel.sent == []
+    status = None
     for _ in range(100):
-        if channel.sent:
+        async with core.sessions() as s:
+            row = await s.get(Message, receipt.replies[0]["id"])
+            assert row is not None
+            status, attempts = row.delivery_status, row.attempts
+        if status == "sent":
             break
         await asyncio.sleep(0.05)
+    assert status == "sent" and attempts == 2
     assert channel.texts() == [receipt.replies[0]["text"]]
-    async with core.sessions() as s:
-        row = await s.get(Message, receipt.replies[0]["id"])
-        assert row is not None and row.attempts == 2 and row.delivery_status == "sent"
 
 
 async def test_permanent_failure_marks_the_address_unreachable(core: Core) -> None:

@@ -30,8 +30,18 @@ async def test_migrations_create_every_table_and_are_idempotent(database_url: st
         tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     await engine.dispose()
     expected = {
-        "customers", "channel_identities", "conversations", "messages", "dialogue_states",
-        "carts", "cart_items", "orders", "order_items", "link_tokens", "users", "events",
+        "customers",
+        "channel_identities",
+        "conversations",
+        "messages",
+        "dialogue_states",
+        "carts",
+        "cart_items",
+        "orders",
+        "order_items",
+        "link_tokens",
+        "users",
+        "events",
         "alembic_version",
     }
     assert expected <= tables
@@ -65,8 +75,14 @@ async def test_provider_message_id_is_unique_per_channel(sessions) -> None:  # t
     async with sessions() as s:
         customer, _ = await repo.resolve_customer(s, "sms", "+48600000001")
         conv = await repo.conversation_of(s, customer.id)
-        common = {"customer_id": customer.id, "conversation_id": conv.id, "direction": "in",
-                  "author": "customer", "text": "hi", "provider_id": "SM1"}
+        common = {
+            "customer_id": customer.id,
+            "conversation_id": conv.id,
+            "direction": "in",
+            "author": "customer",
+            "text": "hi",
+            "provider_id": "SM1",
+        }
         s.add(Message(channel="sms", **common))
         s.add(Message(channel="telegram", **common))  # same id, other channel: fine
         await s.commit()
@@ -86,7 +102,9 @@ async def test_times_come_back_timezone_aware_and_cart_persists(sessions) -> Non
         assert fresh is not None and fresh.created_at.tzinfo is not None
         assert fresh.created_at <= datetime.now(UTC)
         cart = await repo.cart_of(s, customer.id)
-        assert [(i.product_id, i.size, i.quantity) for i in cart.items] == [("margherita", "large", 2)]
+        assert [(i.product_id, i.size, i.quantity) for i in cart.items] == [
+            ("margherita", "large", 2)
+        ]
 
 
 async def test_a_joined_customer_resolves_to_the_survivor(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -19,8 +19,13 @@ async def new_session(client: httpx.AsyncClient) -> str:
     return str(r.json()["session_token"])
 
 
-async def send(client: httpx.AsyncClient, token: str, text: str | None = None, cid: str = "c1",
-               payload: str | None = None) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient,
+    token: str,
+    text: str | None = None,
+    cid: str = "c1",
+    payload: str | None = None,
+) -> httpx.Response:
     body: dict[str, object] = {"session_token": token, "client_message_id": cid}
     if text is not None:
         body["text"] = text
@@ -53,7 +58,9 @@ async def test_conversation_with_buttons_and_history(client: httpx.AsyncClient) 
     assert await history(client, token, after=messages[1]["id"]) == messages[2:]
 
 
-async def test_same_client_message_id_is_stored_and_answered_once(client: httpx.AsyncClient) -> None:
+async def test_same_client_message_id_is_stored_and_answered_once(
+    client: httpx.AsyncClient,
+) -> None:
     token = await new_session(client)
     first = (await send(client, token, "menu", cid="same")).json()
     second = (await send(client, token, "menu", cid="same")).json()
@@ -74,13 +81,13 @@ async def test_a_session_only_sees_its_own_customer(client: httpx.AsyncClient) -
 
 async def test_resuming_a_session_keeps_the_customer(client: httpx.AsyncClient) -> None:
     r1 = await client.post("/api/webchat/sessions")
-    r2 = await client.post("/api/webchat/sessions", json={"session_token": r1.json()["session_token"]})
+    r2 = await client.post(
+        "/api/webchat/sessions", json={"session_token": r1.json()["session_token"]}
+    )
     assert r2.status_code == 200 and r2.json()["customer_id"] == r1.json()["customer_id"]
 
 
-@pytest.mark.parametrize(
-    "token", ["", "garbage", "eyJhIjoiMTIzIn0.forged.signature", "a" * 5000]
-)
+@pytest.mark.parametrize("token", ["", "garbage", "eyJhIjoiMTIzIn0.forged.signature", "a" * 5000])
 async def test_forged_tokens_are_refused(client: httpx.AsyncClient, token: str) -> None:
     r = await send(client, token, "cześć")
     assert r.status_code == 401 and r.json()["detail"]
@@ -104,8 +111,9 @@ async def test_bad_input_gets_clear_errors_and_loses_nothing(client: httpx.Async
     await send(client, token, "cześć", cid="keep")
     before = await history(client, token)
 
-    r = await client.post("/api/webchat/messages", content=b"{not json",
-                          headers={"content-type": "application/json"})
+    r = await client.post(
+        "/api/webchat/messages", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422 and r.json()["detail"]
     r = await client.post("/api/webchat/messages", json={"session_token": token})
     assert r.status_code == 422  # client_message_id missing
@@ -118,8 +126,9 @@ async def test_bad_input_gets_clear_errors_and_loses_nothing(client: httpx.Async
     assert await history(client, token) == before
 
     # Odd but valid text gets a polite reply, stored exactly as typed.
-    for i, text in enumerate(["\u202eRTL mark \u200f", "🍕🍕🍕", "<script>alert(1)</script>",
-                              "ctrl\x00\x1b chars"]):
+    for i, text in enumerate(
+        ["\u202eRTL mark \u200f", "🍕🍕🍕", "<script>alert(1)</script>", "ctrl\x00\x1b chars"]
+    ):
         r = await send(client, token, text, cid=f"odd{i}")
         assert r.status_code == 200, text
         assert r.json()["replies"], text

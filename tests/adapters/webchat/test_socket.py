@@ -31,7 +31,9 @@ async def test_socket_sends_replies_live_and_resumes_without_loss(live_server: L
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         token = (await http.post("/api/webchat/sessions")).json()["session_token"]
         async with websockets.connect(f"{ws_url}?token={token}") as ws:
-            await ws.send(json.dumps({"type": "message", "text": "cześć", "client_message_id": "m1"}))
+            await ws.send(
+                json.dumps({"type": "message", "text": "cześć", "client_message_id": "m1"})
+            )
             frames = await recv_until(ws, is_bot_message)
             kinds = [f["type"] for f in frames]
             assert "typing" in kinds
@@ -41,15 +43,19 @@ async def test_socket_sends_replies_live_and_resumes_without_loss(live_server: L
             last_id = frames[-1]["message"]["id"]
 
         # Offline: a message is sent over REST (another tab); its replies must not be lost.
-        r = await http.post("/api/webchat/messages", json={
-            "session_token": token, "text": "koszyk", "client_message_id": "m2"})
+        r = await http.post(
+            "/api/webchat/messages",
+            json={"session_token": token, "text": "koszyk", "client_message_id": "m2"},
+        )
         missed = [r.json()["message"]["id"], *[m["id"] for m in r.json()["replies"]]]
 
         async with websockets.connect(f"{ws_url}?token={token}&after={last_id}") as ws:
             frames = await recv_until(ws, lambda f: f.get("message", {}).get("id") == missed[-1])
             ids = [f["message"]["id"] for f in frames if f["type"] == "message"]
             assert ids == missed  # exactly the missed ones, once each, in order
-            await ws.send(json.dumps({"type": "message", "text": "menu", "client_message_id": "m3"}))
+            await ws.send(
+                json.dumps({"type": "message", "text": "menu", "client_message_id": "m3"})
+            )
             frames = await recv_until(ws, is_bot_message)
             ids += [f["message"]["id"] for f in frames if f["type"] == "message"]
             assert len(ids) == len(set(ids))
@@ -69,7 +75,9 @@ async def test_socket_refuses_forged_token_and_bad_frames(live_server: LiveServe
         assert json.loads(await ws.recv())["type"] == "error"
         await ws.send(json.dumps({"type": "message", "text": "hi"}))  # no client_message_id
         assert "client_message_id" in json.loads(await ws.recv())["error"]
-        await ws.send(json.dumps({"type": "message", "text": "x" * 100_000, "client_message_id": "big"}))
+        await ws.send(
+            json.dumps({"type": "message", "text": "x" * 100_000, "client_message_id": "big"})
+        )
         assert "at most" in json.loads(await ws.recv())["error"]
         # The socket still works afterwards.
         await ws.send(json.dumps({"type": "message", "text": "cześć", "client_message_id": "ok"}))

@@ -1,0 +1,80 @@
+"""A Twilio inbound SMS as the core's InboundMessage: phone numbers and SMS keywords."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from bot.messages import InboundMessage
+
+CHANNEL = "sms"
+
+# Carrier-standard keywords (the ones Twilio's own opt-out handling knows) and their
+# Polish equivalents, matched on the whole message, case- and diacritic-insensitive.
+OPT_OUT = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "REVOKE",
+        "NIE WYSYLAJ",
+        "WYPISZ",
+        "WYPISZ MNIE",
+        "REZYGNUJE",
+        "REZYGNACJA",
+    }
+)
+OPT_IN = frozenset({"START", "UNSTOP", "YES", "OPTIN"})
+HELP = frozenset({"HELP", "INFO", "POMOC"})
+HELP_PAYLOAD = "/help"
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_PHONE_NOISE = re.compile(r"[\s\-().]")
+_EDGE_PUNCTUATION = " \t\r\n.!?,;:\"'"
+
+
+def e164(number: str) -> str | None:
+    """The number in E.164 (+48600111222), or None when it is not a phone number."""
+    compact = _PHONE_NOISE.sub("", number.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if _E164.match(compact) else None
+
+
+def keyword_of(body: str) -> str:
+    """The whole message as a keyword: trimmed, upper case, without diacritics."""
+    text = body.strip(_EDGE_PUNCTUATION).upper().replace("Ł", "L")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.split())
+
+
+def inbound_from_twilio(form: Mapping[str, str]) -> InboundMessage:
+    """The core's message for one validated Twilio webhook (From and MessageSid present)."""
+    sender = form["From"]
+    phone = e164(sender)
+    body = form.get("Body") or ""
+    meta: dict[str, object] = {"to": form.get("To") or ""}
+    if phone:
+        # The network delivered this from that number: the channel proves the phone.
+        meta["proven_phone"] = phone
+    keyword = keyword_of(body)
+    payload = None
+    if keyword in OPT_OUT:
+        meta["sms_opt_out"] = True
+    elif keyword in OPT_IN:
+        meta["sms_opt_in"] = True
+    elif keyword in HELP:
+        payload = HELP_PAYLOAD
+    return InboundMessage(
+        channel=CHANNEL,
+        address=phone or sender.strip(),
+        text=body,
+        payload=payload,
+        provider_id=form["MessageSid"],
+        meta=meta,
+    )

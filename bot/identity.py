@@ -1,0 +1,256 @@
+"""Joining identities across channels, only on proof: one-time codes, deep links, phones.
+
+A customer is never merged on an unverified claim. Everything here runs inside the
+processing transaction of one message, so a join is atomic with the reply about it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.dialogue.engine import Reply, Turn
+from bot.messages import Button
+from bot.store import repo
+from bot.store.merge import Carried, merge_customers
+from bot.store.models import ChannelIdentity, LinkToken, Message, utcnow
+
+if TYPE_CHECKING:
+    from bot.dialogue.responses import Responses
+
+CODE_TTL = timedelta(minutes=10)
+MAX_WRONG_CODES = 5
+LOCK_TIME = timedelta(minutes=15)
+_CODE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
+_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s-]{7,16}\d)(?!\d)")
+
+
+def normalise_phone(raw: str, default_country: str = "48") -> str | None:
+    """E.164 from what people type: "600 111 222" → +48600111222."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.startswith("+"):
+        number = "+" + re.sub(r"\D", "", digits)
+    elif len(digits) == 9:
+        number = f"+{default_country}{digits}"
+    elif len(digits) == 11 and digits.startswith(default_country):
+        number = "+" + digits
+    else:
+        return None
+    return number if 9 <= len(number) - 1 <= 15 else None
+
+
+class IdentityLinker:
+    """Channel facts (proven phones, deep-link tokens, opt-outs) and one-time codes."""
+
+    def __init__(
+        self,
+        responses: Responses,
+        deep_links: Callable[[str], list[tuple[str, str]]],
+        sms_channel: Callable[[], str | None],
+    ) -> None:
+        self.responses = responses
+        self._deep_links = deep_links  # token -> [(channel label, url)]
+        self._sms_channel = sms_channel  # the channel that can send a code by SMS, if any
+
+    def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
+        turn.replies.append(Reply(self.responses.render(key, turn.lang, **values), buttons or []))
+
+    # -- before the dialogue -------------------------------------------------------
+    async def before_dialogue(self, turn: Turn, message: Message) -> bool:
+        """Act on channel facts and typed codes; True when the message is fully handled."""
+        facts: dict[str, Any] = (message.payload or {}).get("facts") or {}
+        customer = turn.customer
+        if facts.get("display_name") and not customer.name:
+            customer.name = str(facts["display_name"])[:200]
+        if facts.get("sms_opt_out"):
+            customer.sms_opt_out = True
+            self.say(turn, "sms_opt_out")
+            turn.reply_extra = {"consent_confirmation": True}
+            return True
+        if facts.get("sms_opt_in"):
+            customer.sms_opt_out = False
+            self.say(turn, "sms_opt_in")
+            return True
+        if facts.get("foreign_contact"):
+            self.say(turn, "contact_not_yours")
+            return True
+        if facts.get("proven_phone"):
+            phone = normalise_phone(str(facts["proven_phone"]))
+            if phone and message.channel != self._sms_channel():
+                await self.join_phone(turn, phone, proof=message.channel)
+                return True
+            if phone:
+                customer.phone = customer.phone or phone
+        if facts.get("link_token"):
+            await self.redeem(turn, str(facts["link_token"]), kinds=("deeplink",))
+            return True
+        match = _CODE.match(message.text or "")
+        if match and not (message.payload or {}).get("button_payload"):
+            await self.redeem(turn, match.group(1) + match.group(2), kinds=("code", "sms_code"))
+            return True
+        return False
+
+    # -- the link_channels intent --------------------------------------------------
+    async def start_linking(self, turn: Turn) -> None:
+        """Offer a code for another channel, a deep link, or an SMS code to a typed phone."""
+        phone_value = turn.entity("phone")
+        if not phone_value:
+            found = _PHONE.search(str(turn.parse.get("text", "")))
+            phone_value = found.group(1) if found else None
+        phone = normalise_phone(str(phone_value)) if phone_value else None
+        sms = self._sms_channel()
+        if phone and sms:
+            code = await self._new_token(turn, "sms_code", target=phone)
+            sms_message = Message(
+                customer_id=turn.customer.id,
+                conversation_id=turn.conversation.id,
+                direction="out",
+                author="system",
+                channel=sms,
+                address=phone,
+                text=self.responses.render("sms_code_text", turn.lang, code=code),
+                payload={"buttons": []},
+                delivery_status="pending",
+                created_at=utcnow(),
+            )
+            turn.session.add(sms_message)
+            turn.outbox.append(sms_message)
+            self.say(turn, "sms_code_sent", phone=phone)
+            return
+        code = await self._new_token(turn, "code")
+        token = await self._new_token(turn, "deeplink")
+        links = self._deep_links(token)
+        text = "\n".join(f"{label}: {url}" for label, url in links)
+        self.say(turn, "link_code", code=code, links=("\n" + text) if text else "")
+
+    async def _new_token(self, turn: Turn, kind: str, target: str | None = None) -> str:
+        now = utcnow()
+        while True:
+            value = (
+                secrets.token_urlsafe(18)
+                if kind == "deeplink"
+                else f"{secrets.randbelow(10**6):06d}"
+            )
+            clash = await turn.session.scalar(
+                select(LinkToken.id).where(
+                    LinkToken.token == value,
+                    LinkToken.used_at.is_(None),
+                    LinkToken.expires_at > now,
+                )
+            )
+            if clash is None:
+                break
+        turn.session.add(
+            LinkToken(
+                kind=kind,
+                token=value,
+                customer_id=turn.customer.id,
+                target=target,
+                expires_at=now + CODE_TTL,
+                created_at=now,
+            )
+        )
+        return value
+
+    # -- redeeming -----------------------------------------------------------------
+    def _locked_until(self, turn: Turn) -> datetime | None:
+        raw = (turn.state.slots or {}).get("link_locked_until")
+        if not raw:
+            return None
+        until = datetime.fromisoformat(raw)
+        return until if until > datetime.now(UTC) else None
+
+    def _wrong_code(self, turn: Turn) -> None:
+        slots = dict(turn.state.slots or {})
+        failures = int(slots.get("link_failures", 0)) + 1
+        if failures >= MAX_WRONG_CODES:
+            slots["link_locked_until"] = (datetime.now(UTC) + LOCK_TIME).isoformat()
+            failures = 0
+            self.say(turn, "link_locked", minutes=int(LOCK_TIME.total_seconds() // 60))
+        else:
+            self.say(turn, "link_bad_code")
+        slots["link_failures"] = failures
+        turn.state.slots = slots
+
+    async def redeem(self, turn: Turn, value: str, kinds: tuple[str, ...]) -> None:
+        if self._locked_until(turn):
+            self.say(turn, "link_locked", minutes=int(LOCK_TIME.total_seconds() // 60))
+            return
+        now = utcnow()
+        token = await turn.session.scalar(
+            select(LinkToken)
+            .where(
+                LinkToken.token == value,
+                LinkToken.kind.in_(kinds),
+                LinkToken.used_at.is_(None),
+                LinkToken.expires_at > now,
+            )
+            .with_for_update()
+        )
+        owner = await repo.live_customer(turn.session, token.customer_id) if token else None
+        if token is None or owner is None:
+            self._wrong_code(turn)
+            return
+        if token.kind == "sms_code":
+            # Typed by the customer who asked for it: they proved the phone.
+            if owner.id != turn.customer.id or not token.target:
+                self._wrong_code(turn)
+                return
+            token.used_at = now
+            await self.join_phone(turn, token.target, proof="sms_code")
+            return
+        token.used_at = now
+        if owner.id == turn.customer.id:
+            self.say(turn, "link_own_code")
+            return
+        carried = await merge_customers(turn.session, turn.customer, owner)
+        self._welcome(turn, carried)
+
+    async def join_phone(self, turn: Turn, phone: str, proof: str) -> None:
+        """A phone proven by a channel: the SMS identity of that number joins this customer."""
+        session = turn.session
+        sms = self._sms_channel() or "sms"
+        turn.customer.phone = phone
+        identity = await repo.find_identity(session, sms, phone)
+        if identity is None:
+            session.add(
+                ChannelIdentity(
+                    channel=sms,
+                    address=phone,
+                    customer_id=turn.customer.id,
+                    verified_by=proof,
+                    last_seen_at=utcnow() - timedelta(days=1),
+                )
+            )
+            await session.flush()
+            self.say(turn, "phone_linked", phone=phone)
+            return
+        other = await repo.live_customer(session, identity.customer_id)
+        if other is None or other.id == turn.customer.id:
+            self.say(turn, "phone_linked", phone=phone)
+            return
+        carried = await merge_customers(session, turn.customer, other)
+        self._welcome(turn, carried)
+
+    def _welcome(self, turn: Turn, carried: Carried) -> None:
+        parts = []
+        if carried.cart_items:
+            parts.append(self.responses.render("carried_cart", turn.lang, n=carried.cart_items))
+        if carried.open_order:
+            parts.append(
+                self.responses.render("carried_order", turn.lang, number=carried.open_order)
+            )
+        key = "linked_carried" if parts else "linked"
+        buttons = [
+            Button(b["title"], b["payload"])
+            for b in ((turn.state.pending_options or {}).get("buttons") or [])
+        ]
+        self.say(turn, key, buttons, carried=", ".join(parts))
+        turn.state.slots = {**(turn.state.slots or {}), "just_linked": True}
