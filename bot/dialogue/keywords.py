@@ -53,6 +53,26 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "thanks": ("dzieki", "dziekuje", "thanks", "thank you"),
     "goodbye": ("pa", "do widzenia", "bye", "goodbye", "na razie"),
+    "link_channels": (
+        "polacz konto",
+        "polacz konta",
+        "polacz",
+        "link account",
+        "link my account",
+        "connect account",
+        "/link",
+        "kontynuuj w",
+        "continue in",
+    ),
+    "human_handoff": (
+        "czlowiek",
+        "czlowiekiem",
+        "konsultant",
+        "konsultantem",
+        "human",
+        "agent",
+        "real person",
+    ),
     "change_language": (
         "po polsku",
         "english please",
@@ -107,7 +127,7 @@ class KeywordInterpreter:
         for name, words in _KEYWORDS.items():
             if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", folded) for w in words):
                 intent, confidence = name, 0.9
-                if name == "change_language":
+                if name in ("change_language", "link_channels", "human_handoff"):
                     break
         has_product = any(e["entity"] == "product" for e in entities)
         if has_product and intent in ("nlu_fallback", "browse_menu", "add_to_cart"):
@@ -135,7 +155,7 @@ class KeywordInterpreter:
 
         for form, pid in self._products:
             # Inflected endings (margherity, margheritę) share the stem.
-            stem = form[:-1] if len(form) > 5 else form
+            stem = form[:-1] if len(form) > 3 else form
             for m in re.finditer(rf"(?<!\w){re.escape(stem)}\w{{0,3}}(?!\w)", folded):
                 add("product", pid, m.start(), m.end())
         for table, entity in ((_CATEGORIES, "category"), (_SIZES, "size")):

@@ -240,4 +240,7 @@ async def last_reachable_identity(
         .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
     )
     blocked = blocked_channels or set()
-    return next((i for i in rows if i.channel not in blocked), None)
+    reachable = [i for i in rows if i.channel not in blocked]
+    # The channel of the latest message wins; within it, the address seen last.
+    current = [i for i in reachable if i.channel == customer.last_channel]
+    return (current or reachable or [None])[0]

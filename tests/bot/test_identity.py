@@ -1,0 +1,192 @@
+"""Joining identities only on proof, and one customer afterwards across channels."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import build_runtime, start_runtime, stop_runtime
+from bot.core import Core
+from bot.identity import normalise_phone
+from bot.messages import InboundMessage
+from bot.store.models import Customer, LinkToken, utcnow
+from tests.bot.channel import CollectingChannel
+from tests.conftest import make_settings
+
+
+class PhoneChannel(CollectingChannel):
+    """Stands for SMS: addresses are phone numbers, STOP withdraws consent."""
+
+    addresses_are_phones = True
+    consent_flag = "sms_opt_out"
+
+    def __init__(self) -> None:
+        super().__init__("sms", buttons=False)
+
+
+class LinkingChannel(CollectingChannel):
+    label = "Telegram"
+
+    def deep_link(self, token: str) -> str:
+        return f"https://t.me/omnibot_test_bot?start={token}"
+
+
+@pytest.fixture
+async def core(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    runtime = build_runtime(make_settings(tmp_path, database_url=database_url))
+    channels = {"tg": LinkingChannel("tg"), "web": CollectingChannel("web"), "sms": PhoneChannel()}
+    for channel in channels.values():
+        runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    runtime.core.test_channels = channels  # type: ignore[attr-defined]
+    yield runtime.core
+    await stop_runtime(runtime)
+
+
+def say(core: Core, channel: str, address: str, text: str, **meta: Any) -> Any:
+    return core.receive(InboundMessage(channel=channel, address=address, text=text, meta=meta))
+
+
+def code_in(receipt: Any) -> str:
+    match = re.search(r"\b(\d{6})\b", receipt.replies[0]["text"])
+    assert match, receipt.replies
+    return match.group(1)
+
+
+async def test_a_code_from_one_channel_typed_in_another_joins_history_and_cart(core: Core) -> None:
+    tg = await say(core, "tg", "100", "poproszę dwie duże margherity")
+    assert "2 × Margherita" in tg.replies[0]["text"]
+    offer = await say(core, "tg", "100", "połącz konto")
+    assert "t.me/omnibot_test_bot?start=" in offer.replies[0]["text"]
+    web = await say(core, "web", "w1", code_in(offer))
+    assert "koszyk (2 szt.)" in web.replies[0]["text"]
+    cart = await say(core, "web", "w1", "koszyk")
+    assert "2 × Margherita" in cart.replies[0]["text"]
+    async with core.sessions() as s:
+        from bot.store import repo
+
+        customer = await repo.live_customer(s, tg.customer_id)
+        assert customer is not None and customer.id == cart.customer_id
+        channels = {m.channel for m in await repo.timeline(s, customer.id)}
+    assert channels == {"tg", "web"}  # one timeline across both channels
+
+
+async def test_codes_are_single_use_expire_and_lock_after_five_wrong(core: Core) -> None:
+    offer = await say(core, "tg", "200", "połącz konto")
+    code = code_in(offer)
+    first = await say(core, "web", "w2", code)
+    assert "Połączyłem" in first.replies[0]["text"]
+    reused = await say(core, "web", "w3", code)
+    assert "nieprawidłowy" in reused.replies[0]["text"]
+
+    offer = await say(core, "tg", "201", "połącz konto")
+    async with core.sessions() as s:
+        await s.execute(update(LinkToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await s.commit()
+    expired = await say(core, "web", "w4", code_in(offer))
+    assert "nieprawidłowy" in expired.replies[0]["text"]
+
+    good = code_in(await say(core, "tg", "202", "połącz konto"))
+    wrong = f"{(int(good) + 1) % 10**6:06d}"
+    replies = [(await say(core, "web", "w5", wrong)).replies[0]["text"] for _ in range(5)]
+    assert "Za dużo" in replies[-1]
+    locked = await say(core, "web", "w5", good)  # even the right code, while locked
+    assert "Za dużo" in locked.replies[0]["text"]
+    async with core.sessions() as s:
+        joined = await s.scalars(select(Customer).where(Customer.merged_into_id.is_not(None)))
+        assert len(joined.all()) == 1  # only the first, valid join happened
+
+
+async def test_own_code_joins_nothing(core: Core) -> None:
+    offer = await say(core, "tg", "300", "połącz konto")
+    own = await say(core, "tg", "300", code_in(offer))
+    assert "innym kanale" in own.replies[0]["text"]
+
+
+async def test_a_proven_phone_joins_the_sms_customer_but_a_foreign_contact_does_not(
+    core: Core,
+) -> None:
+    sms = await say(core, "sms", "+48600111222", "koszyk", proven_phone="+48600111222")
+    await say(core, "tg", "400", "poproszę colę")
+    foreign = await say(core, "tg", "401", "", foreign_contact=True)
+    assert "własny numer" in foreign.replies[0]["text"]
+    joined = await say(core, "tg", "400", "+48 600 111 222", proven_phone="48600111222")
+    assert "Połączyłem" in joined.replies[0]["text"]
+    after = await say(core, "sms", "+48600111222", "koszyk")
+    assert "Cola" in after.replies[0]["text"]
+    assert after.customer_id != sms.customer_id  # now the Telegram customer answers
+
+
+async def test_sms_code_to_a_typed_phone_proves_it(core: Core) -> None:
+    sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
+    asked = await say(core, "web", "w6", "połącz konto z numerem 600 999 888")
+    assert "+48600999888" in asked.replies[0]["text"]
+    assert sms.sent and sms.sent[-1].address == "+48600999888"
+    code = re.search(r"\d{6}", sms.sent[-1].text)
+    assert code
+    wrong_customer = await say(core, "tg", "500", code.group(0))
+    assert "nieprawidłowy" in wrong_customer.replies[0]["text"]
+    done = await say(core, "web", "w6", code.group(0))
+    assert "+48600999888" in done.replies[0]["text"]
+    later = await say(core, "sms", "+48600999888", "koszyk")
+    assert later.customer_id == done.customer_id
+
+
+async def test_deep_link_token_joins_once(core: Core) -> None:
+    offer = await say(core, "web", "w7", "poproszę dużą pepperoni")
+    offer = await say(core, "web", "w7", "połącz konto")
+    token = re.search(r"start=([\w-]+)", offer.replies[0]["text"])
+    assert token
+    tg = await say(core, "tg", "700", "/start", link_token=token.group(1))
+    assert "koszyk (1 szt.)" in tg.replies[0]["text"]
+    again = await say(core, "tg", "701", "/start", link_token=token.group(1))
+    assert "nieprawidłowy" in again.replies[0]["text"]
+
+
+async def test_proactive_messages_go_to_the_last_active_channel_only(core: Core) -> None:
+    tg: CollectingChannel = core.test_channels["tg"]  # type: ignore[attr-defined]
+    web: CollectingChannel = core.test_channels["web"]  # type: ignore[attr-defined]
+    offer = await say(core, "tg", "800", "połącz konto")
+    await say(core, "web", "w8", code_in(offer))
+    before_tg, before_web = len(tg.sent), len(web.sent)
+    await core.send_proactive(offer.customer_id, "Twoje zamówienie jest w drodze")
+    assert len(web.sent) == before_web + 1 and len(tg.sent) == before_tg
+    await say(core, "tg", "800", "dzięki")
+    before_tg, before_web = len(tg.sent), len(web.sent)
+    await core.send_proactive(offer.customer_id, "Smacznego")
+    assert len(tg.sent) == before_tg + 1 and len(web.sent) == before_web
+
+
+async def test_after_stop_no_sms_is_sent(core: Core) -> None:
+    sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
+    first = await say(core, "sms", "+48600222333", "cześć")
+    stop = await say(core, "sms", "+48600222333", "STOP", sms_opt_out=True)
+    sent_after_stop = len(sms.sent)
+    assert "START" in sms.sent[-1].text  # the one confirmation
+    await say(core, "sms", "+48600222333", "menu")
+    await core.send_proactive(first.customer_id, "Promocja!")
+    assert len(sms.sent) == sent_after_stop
+    assert stop.replies
+    await say(core, "sms", "+48600222333", "START", sms_opt_in=True)
+    assert len(sms.sent) == sent_after_stop + 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("600 111 222", "+48600111222"),
+        ("+48 600-111-222", "+48600111222"),
+        ("0048600111222", "+48600111222"),
+        ("48600111222", "+48600111222"),
+        ("+1 415 555 0100", "+14155550100"),
+        ("12", None),
+        ("abc", None),
+    ],
+)
+def test_phone_numbers_normalise_to_e164(raw: str, e164: str | None) -> None:
+    assert normalise_phone(raw) == e164
