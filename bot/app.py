@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import nlu, system
+from bot.api import auth, nlu, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -166,6 +166,7 @@ def create_app(
         return JSONResponse(status_code=422, content={"detail": errors})
 
     app.include_router(system.router)
+    app.include_router(auth.router)
     app.include_router(nlu.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:

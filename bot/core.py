@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.dialogue.engine import DialogueEngine, Reply, Turn, parse_payload
 from bot.dialogue.keywords import fold
+from bot.handoff import SupportHours, start_handoff
 from bot.hub import InProcessHub
 from bot.identity import IdentityLinker
 from bot.locks import CustomerLocks
@@ -100,11 +101,31 @@ class Core:
         self.channels: dict[str, ChannelSender] = {}
         self.identity = IdentityLinker(dialogue.responses, self.deep_links, self.phone_channel)
         dialogue.register("link_channels", self.identity.start_linking)
+        dialogue.register("human_handoff", self._ask_for_human)
+        self.support_hours = SupportHours.from_settings(settings)
         self._outbox_task: asyncio.Task[None] | None = None
         self._outbox_kick = asyncio.Event()
 
     def register_channel(self, channel: ChannelSender) -> None:
         self.channels[channel.name] = channel
+
+    async def _ask_for_human(self, turn: Turn) -> None:
+        turn.handoff_reason = "customer_request"
+
+    async def _hand_off(self, turn: Turn) -> bool:
+        """Queue the conversation for a human and tell the customer what happens next."""
+        reason = turn.handoff_reason or "customer_request"
+        if not await start_handoff(turn.session, turn.conversation, reason):
+            turn.replies.append(Reply(self.dialogue.responses.render("handoff_already", turn.lang)))
+            return False
+        if self.support_hours.open_at(utcnow()):
+            text = self.dialogue.responses.render("handoff_waiting", turn.lang)
+        else:
+            text = self.dialogue.responses.render(
+                "handoff_after_hours", turn.lang, hours=self.support_hours.describe()
+            )
+        turn.replies.append(Reply(text))
+        return True
 
     def deep_links(self, token: str) -> list[tuple[str, str]]:
         """(label, url) of every channel that can open a conversation from a link token."""
@@ -206,7 +227,7 @@ class Core:
         if now - identity.last_seen_at > SEEN_RESOLUTION:
             identity.last_seen_at = now
             customer.seen_at = now
-        elif identity.unreachable:
+        if identity.unreachable:
             identity.unreachable = False  # they wrote to us: reachable again
         try:
             await session.commit()
@@ -295,6 +316,7 @@ class Core:
                 )
             else:
                 replies = await self.dialogue.respond(turn)
+            handed_off = await self._hand_off(turn) if turn.handoff_reason else False
             state.slots = dict(state.slots or {})
             repo.record_event(
                 session,
@@ -327,6 +349,11 @@ class Core:
             session.add_all(rows)
             # Context changes and outgoing messages commit together (the outbox).
             await session.commit()
+        if handed_off:
+            await self.hub.publish(
+                AGENT_TOPIC,
+                {"type": "queue", "conversation_id": conversation.id, "status": "waiting_agent"},
+            )
         # Messages the turn queued for another address (an SMS code to a typed phone).
         if turn.outbox:
             await self.deliver([m.id for m in turn.outbox])
@@ -464,7 +491,16 @@ class Core:
                 identity = await repo.find_identity(session, message.channel, message.address)
                 if identity is not None:
                     identity.unreachable = True
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                # The channel's id for it clashed with another row's: keep the outcome.
+                await session.rollback()
+                log.warning("provider id %r of message %s clashed", provider_id, message_id)
+                message = await session.get(Message, message_id)
+                assert message is not None
+                message.delivery_status, message.attempts = status, message.attempts + 1
+                await session.commit()
             obj = repo.message_object(message)
         metrics.MESSAGES_OUT.labels(outbound.channel, status).inc()
         if status == "sent":

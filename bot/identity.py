@@ -78,6 +78,9 @@ class IdentityLinker:
             customer.sms_opt_out = False
             self.say(turn, "sms_opt_in")
             return True
+        if facts.get("unsupported") and not (message.text or "").strip():
+            self.say(turn, "unsupported_content")
+            return True
         if facts.get("foreign_contact"):
             self.say(turn, "contact_not_yours")
             return True

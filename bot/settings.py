@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
 
     # Beyond DESIGN.md's table (documented in README).
+    staff_token_minutes: int = Field(default=480, ge=1)
+    support_hours: str = "09:00-21:00"
+    support_timezone: str = "Europe/Warsaw"
     sms_transliterate: bool = False
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None

@@ -49,6 +49,8 @@ class Turn:
     reply_extra: dict[str, Any] = field(default_factory=dict)
     # Messages to other addresses, stored in this turn's transaction, sent after it.
     outbox: list[Any] = field(default_factory=list)
+    # Set by a handler to hand the conversation to a human (the core does the rest).
+    handoff_reason: str | None = None
 
     def entity(self, name: str) -> Any:
         return next(

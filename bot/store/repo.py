@@ -243,4 +243,5 @@ async def last_reachable_identity(
     reachable = [i for i in rows if i.channel not in blocked]
     # The channel of the latest message wins; within it, the address seen last.
     current = [i for i in reachable if i.channel == customer.last_channel]
-    return (current or reachable or [None])[0]
+    ordered = current or reachable
+    return ordered[0] if ordered else None

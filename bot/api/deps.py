@@ -1,0 +1,51 @@
+"""Dependencies shared by the API routers: the core, the session, the signed-in staff user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from bot.auth import AuthError, read_token, role_allows
+from bot.core import Core
+from bot.store.models import User
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+CoreDep = Annotated[Core, Depends(get_core)]
+
+
+async def current_user(core: CoreDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    """The staff user behind the bearer token; 401 without a valid one."""
+    if not token:
+        raise HTTPException(401, "login required", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        claims = read_token(token, core.settings.resolved_secret_key())
+    except AuthError as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    async with core.sessions() as session:
+        user = await session.get(User, int(claims["sub"]))
+    if user is None or not user.active:
+        raise HTTPException(401, "user no longer exists", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def require_role(role: str):  # type: ignore[no-untyped-def]
+    async def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if not role_allows(user.role, role):
+            raise HTTPException(403, f"this needs the {role} role")
+        return user
+
+    return check
+
+
+AgentUser = Annotated[User, Depends(require_role("agent"))]
+OperatorUser = Annotated[User, Depends(require_role("operator"))]
+AdminUser = Annotated[User, Depends(require_role("admin"))]

@@ -1,0 +1,334 @@
+"""Human handoff: the queue, assignment, agent replies, notes, resolving, summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from bot.store import repo
+from bot.store.models import (
+    Cart,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Event,
+    Message,
+    Order,
+    User,
+    utcnow,
+)
+from knowledge.catalog import Catalog, format_price
+
+AGENT_STATES = ("waiting_agent", "agent")
+OPEN_ORDER_STATES = ("new", "confirmed", "preparing", "out_for_delivery", "ready_for_pickup")
+
+
+class HandoffError(Exception):
+    """An agent action that cannot be done; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SupportHours:
+    opens: time
+    closes: time
+    zone: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SupportHours:
+        start, _, end = settings.support_hours.partition("-")
+        return cls(
+            time.fromisoformat(start.strip()),
+            time.fromisoformat(end.strip()),
+            ZoneInfo(settings.support_timezone),
+        )
+
+    def open_at(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone).time()
+        return self.opens <= local < self.closes
+
+    def describe(self) -> str:
+        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+async def start_handoff(session: AsyncSession, conversation: Conversation, reason: str) -> bool:
+    """Put the conversation in the agents' queue; False if a human already has it."""
+    if conversation.status in AGENT_STATES:
+        return False
+    conversation.status = "waiting_agent"
+    conversation.waiting_since = utcnow()
+    conversation.handoff_reason = reason
+    conversation.assigned_agent_id = None
+    repo.record_event(session, "handoff", conversation.customer_id, None, reason=reason)
+    return True
+
+
+async def list_conversations(
+    session: AsyncSession, status: str | None, limit: int = 200
+) -> list[dict[str, Any]]:
+    query = select(Conversation, Customer).join(Customer, Customer.id == Conversation.customer_id)
+    query = query.where(Customer.merged_into_id.is_(None))
+    if status:
+        query = query.where(Conversation.status == status)
+    else:
+        query = query.where(Conversation.status != "closed")
+    if status == "waiting_agent":
+        query = query.order_by(Conversation.waiting_since.asc())
+    else:
+        query = query.order_by(Conversation.updated_at.desc())
+    rows = (await session.execute(query.limit(limit))).all()
+    result = []
+    now = utcnow()
+    for conversation, customer in rows:
+        last = await session.scalar(
+            select(Message)
+            .where(Message.customer_id == customer.id, Message.private.is_(False))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        waiting = (
+            int((now - conversation.waiting_since).total_seconds())
+            if conversation.waiting_since and conversation.status == "waiting_agent"
+            else None
+        )
+        result.append(
+            {
+                "id": conversation.id,
+                "customer_id": customer.id,
+                "customer_name": customer.name,
+                "status": conversation.status,
+                "channel": customer.last_channel,
+                "language": customer.language,
+                "assigned_agent_id": conversation.assigned_agent_id,
+                "waiting_since": conversation.waiting_since.isoformat()
+                if conversation.waiting_since
+                else None,
+                "waiting_seconds": waiting,
+                "handoff_reason": conversation.handoff_reason,
+                "last_message": repo.message_object(last) if last else None,
+            }
+        )
+    return result
+
+
+async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Conversation:
+    """Give the conversation to one agent; of two agents at once, exactly one wins."""
+    result = await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.status.in_(("waiting_agent", "bot")),
+            Conversation.assigned_agent_id.is_(None),
+        )
+        .values(status="agent", assigned_agent_id=agent.id, updated_at=utcnow())
+    )
+    await session.commit()
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HandoffError("no such conversation", 404)
+    await session.refresh(conversation)
+    if (getattr(result, "rowcount", 0) or 0) != 1 and conversation.assigned_agent_id != agent.id:
+        owner = (
+            await session.get(User, conversation.assigned_agent_id)
+            if (conversation.assigned_agent_id)
+            else None
+        )
+        who = owner.email if owner else "nobody"
+        raise HandoffError(f"conversation is {conversation.status}, assigned to {who}", 409)
+    repo.record_event(session, "assigned", conversation.customer_id, None, agent_id=agent.id)
+    await session.commit()
+    return conversation
+
+
+async def owned_conversation(
+    session: AsyncSession, conversation_id: int, agent: User
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HandoffError("no such conversation", 404)
+    if conversation.status != "agent" or (
+        conversation.assigned_agent_id != agent.id and agent.role != "admin"
+    ):
+        raise HandoffError("assign the conversation to yourself first", 409)
+    return conversation
+
+
+async def add_note(
+    session: AsyncSession, conversation: Conversation, agent: User, text: str
+) -> Message:
+    note = Message(
+        customer_id=conversation.customer_id,
+        conversation_id=conversation.id,
+        direction="out",
+        author="agent",
+        channel="note",
+        text=text,
+        payload={"buttons": [], "agent_email": agent.email},
+        private=True,
+        delivery_status="internal",
+        agent_id=agent.id,
+        created_at=utcnow(),
+    )
+    session.add(note)
+    await session.commit()
+    return note
+
+
+async def resolve(session: AsyncSession, conversation: Conversation) -> None:
+    """Back to the bot, which carries on where it was (its dialogue state is untouched)."""
+    conversation.status = "bot"
+    conversation.assigned_agent_id = None
+    conversation.waiting_since = None
+    state = await repo.dialogue_state_of(session, conversation.customer_id)
+    state.fallback_count = 0
+    repo.record_event(session, "resolved", conversation.customer_id, None)
+    await session.commit()
+
+
+async def customer_profile(
+    session: AsyncSession, customer_id: int, catalog: Catalog, *, with_timeline: bool = True
+) -> dict[str, Any] | None:
+    """Everything an agent needs to never ask the customer to repeat themselves."""
+    customer = await repo.live_customer(session, customer_id)
+    if customer is None:
+        return None
+    lang = customer.language or "pl"
+    identities = (
+        await session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.customer_id == customer.id)
+        )
+    ).all()
+    cart = await session.scalar(select(Cart).where(Cart.customer_id == customer.id))
+    cart_items = []
+    cart_total = 0
+    if cart is not None:
+        await session.refresh(cart, ["items"])
+        for item in cart.items:
+            product = catalog.products.get(item.product_id)
+            unit = 0
+            if product is not None:
+                try:
+                    unit = product.price(item.size)
+                except KeyError:
+                    unit = 0
+            cart_total += unit * item.quantity
+            cart_items.append(
+                {
+                    "product_id": item.product_id,
+                    "name": product.name(lang) if product else item.product_id,
+                    "size": item.size,
+                    "quantity": item.quantity,
+                    "line_total": unit * item.quantity,
+                }
+            )
+    orders = (
+        await session.scalars(
+            select(Order).where(Order.customer_id == customer.id).order_by(Order.id.desc())
+        )
+    ).all()
+    conversation = await repo.conversation_of(session, customer.id)
+    handoffs = (
+        await session.scalars(
+            select(Event)
+            .where(Event.customer_id == customer.id, Event.kind == "handoff")
+            .order_by(Event.id.desc())
+        )
+    ).all()
+    intents = (
+        await session.scalars(
+            select(Event)
+            .where(Event.customer_id == customer.id, Event.kind == "intent")
+            .order_by(Event.id.desc())
+            .limit(5)
+        )
+    ).all()
+    profile: dict[str, Any] = {
+        "id": customer.id,
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "language": customer.language,
+        "last_channel": customer.last_channel,
+        "sms_opt_out": customer.sms_opt_out,
+        "created_at": customer.created_at.isoformat(),
+        "conversation": {
+            "id": conversation.id,
+            "status": conversation.status,
+            "assigned_agent_id": conversation.assigned_agent_id,
+            "handoff_reason": conversation.handoff_reason,
+        },
+        "identities": [
+            {
+                "channel": i.channel,
+                "address": i.address,
+                "verified_by": i.verified_by,
+                "unreachable": i.unreachable,
+                "last_seen_at": i.last_seen_at.isoformat(),
+            }
+            for i in identities
+        ],
+        "cart": {
+            "items": cart_items,
+            "total": cart_total,
+            "total_text": format_price(cart_total, lang),
+        },
+        "orders": [
+            {
+                "number": o.number,
+                "status": o.status,
+                "total": o.total,
+                "total_text": format_price(o.total, lang),
+                "fulfilment": o.fulfilment,
+                "created_at": o.created_at.isoformat(),
+                "rating": o.rating,
+                "rating_comment": o.rating_comment,
+            }
+            for o in orders
+        ],
+        "handoffs": [
+            {"reason": (e.data or {}).get("reason"), "at": e.created_at.isoformat()}
+            for e in handoffs
+        ],
+        "last_intents": [(e.data or {}).get("intent") for e in intents],
+    }
+    profile["summary"] = handoff_summary(profile)
+    if with_timeline:
+        rows = await repo.timeline(session, customer.id, include_private=True, limit=1000)
+        profile["timeline"] = [{**repo.message_object(m), "private": m.private} for m in rows]
+    return profile
+
+
+def handoff_summary(profile: dict[str, Any]) -> str:
+    """One paragraph at the top of the thread: why, what they want, cart, open order."""
+    parts = []
+    reason = profile["conversation"].get("handoff_reason")
+    if reason:
+        parts.append(f"Handoff: {reason.replace('_', ' ')}.")
+    intents = [i for i in profile["last_intents"] if i]
+    if intents:
+        parts.append("Recent intents: " + ", ".join(intents) + ".")
+    items = profile["cart"]["items"]
+    if items:
+        lines = ", ".join(
+            f"{i['quantity']}× {i['name']}" + (f" ({i['size']})" if i["size"] else "")
+            for i in items
+        )
+        parts.append(f"Cart: {lines} = {profile['cart']['total_text']}.")
+    else:
+        parts.append("Cart empty.")
+    open_orders = [o for o in profile["orders"] if o["status"] in OPEN_ORDER_STATES]
+    if open_orders:
+        o = open_orders[0]
+        parts.append(f"Open order {o['number']}: {o['status']}, {o['total_text']}.")
+    channels = sorted({i["channel"] for i in profile["identities"]})
+    parts.append("Channels: " + ", ".join(channels) + ".")
+    return " ".join(parts)
