@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import auth, nlu, system
+from bot.api import agent, auth, customers, nlu, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -167,6 +167,8 @@ def create_app(
 
     app.include_router(system.router)
     app.include_router(auth.router)
+    app.include_router(agent.router)
+    app.include_router(customers.router)
     app.include_router(nlu.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:

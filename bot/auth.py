@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -78,6 +79,11 @@ async def count_admins(session: AsyncSession) -> int:
     )
 
 
+def _staff_key(secret: str) -> str:
+    # A key of its own for staff tokens, derived from SECRET_KEY, always 256 bits.
+    return hashlib.sha256(f"omnibot.staff-token:{secret}".encode()).hexdigest()
+
+
 def issue_token(user: User, secret: str, ttl: timedelta) -> str:
     now = utcnow()
     claims = {
@@ -87,12 +93,14 @@ def issue_token(user: User, secret: str, ttl: timedelta) -> str:
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, _staff_key(secret), algorithm="HS256")
 
 
 def read_token(token: str, secret: str) -> dict[str, Any]:
     try:
-        return dict(jwt.decode(token, secret, algorithms=["HS256"], audience=TOKEN_AUDIENCE))
+        return dict(
+            jwt.decode(token, _staff_key(secret), algorithms=["HS256"], audience=TOKEN_AUDIENCE)
+        )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired; log in again") from exc
     except jwt.PyJWTError as exc:

@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Staff users: agents, operators, admins.")
+app.add_typer(users_app, name="users")
 console = Console()
 
 
@@ -97,6 +99,50 @@ def chat(
             await stop_runtime(runtime)
 
     asyncio.run(session())
+
+
+async def _admins(settings: Settings) -> int:
+    from bot.auth import count_admins
+    from bot.store.db import create_engine, session_factory
+
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        async with session_factory(engine)() as session:
+            return await count_admins(session)
+    finally:
+        await engine.dispose()
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="Login e-mail")],
+    role: Annotated[str, typer.Option(help="agent | operator | admin")] = "agent",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a staff user (or reset the password and role of an existing one)."""
+    from bot.auth import create_user
+    from bot.store.db import create_engine, session_factory, upgrade_database
+
+    settings = _setup()
+
+    async def add() -> None:
+        url = settings.resolved_database_url()
+        await upgrade_database(url)
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                user = await create_user(session, email, password, role)
+                console.print(f"user {user.email} ({user.role}) is ready")
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(add())
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
 
 
 @db_app.command("upgrade")

@@ -20,6 +20,9 @@ class Responses:
         raw = yaml.safe_load((path or DEFAULT_RESPONSES).read_text(encoding="utf-8"))
         return cls({k: dict(v) for k, v in raw.items()}, default_language)
 
+    def has(self, key: str) -> bool:
+        return key in self._templates
+
     def render(self, key: str, lang: str, **values: object) -> str:
         variants = self._templates[key]
         template = (

@@ -15,11 +15,15 @@ from sqlalchemy.pool import NullPool
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url and not url.endswith(":///:memory:"):
+        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
-        if ":///" in url and not url.endswith(":///:memory:"):
-            Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url, connect_args={"timeout": 30}, pool_size=20, max_overflow=20, pool_timeout=60
         )
@@ -38,6 +42,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def create_migration_engine(url: str) -> AsyncEngine:
+    _ensure_sqlite_dir(url)
     return create_async_engine(url, poolclass=NullPool)
 
 

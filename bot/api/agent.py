@@ -1,0 +1,188 @@
+"""The agent inbox: queue, assignment, replies, private notes, resolving, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
+
+from bot import handoff
+from bot.api.deps import AgentUser, CoreDep
+from bot.auth import AuthError, read_token, role_allows
+from bot.core import AGENT_TOPIC, Core, customer_topic
+from bot.store.models import Conversation, User
+
+router = APIRouter(tags=["agent"])
+
+STATUSES = "^(bot|waiting_agent|agent|closed)$"
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+def _http(exc: handoff.HandoffError) -> HTTPException:
+    return HTTPException(exc.status, str(exc))
+
+
+@router.get("/api/agent/conversations")
+async def conversations(
+    core: CoreDep,
+    user: AgentUser,
+    status: Annotated[str | None, Query(pattern=STATUSES)] = None,
+) -> dict[str, Any]:
+    """Conversations by status; the waiting queue comes oldest first."""
+    async with core.sessions() as session:
+        rows = await handoff.list_conversations(session, status)
+    return {"conversations": rows}
+
+
+@router.get("/api/agent/conversations/{conversation_id}")
+async def conversation(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+    """One conversation with the customer's profile, summary and whole timeline."""
+    async with core.sessions() as session:
+        conv = await session.get(Conversation, conversation_id)
+        if conv is None:
+            raise HTTPException(404, "no such conversation")
+        profile = await handoff.customer_profile(session, conv.customer_id, core.dialogue.catalog)
+    return {"conversation_id": conversation_id, "customer": profile}
+
+
+@router.post("/api/agent/conversations/{conversation_id}/assign")
+async def assign(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+    """Take the conversation; if another agent has it, 409 says who."""
+    async with core.sessions() as session:
+        try:
+            conv = await handoff.assign(session, conversation_id, user)
+        except handoff.HandoffError as exc:
+            raise _http(exc) from exc
+    await core.hub.publish(
+        AGENT_TOPIC,
+        {"type": "queue", "conversation_id": conv.id, "status": "agent", "agent_id": user.id},
+    )
+    return {"id": conv.id, "status": conv.status, "assigned_agent_id": conv.assigned_agent_id}
+
+
+@router.post("/api/agent/conversations/{conversation_id}/messages")
+async def reply(
+    core: CoreDep, user: AgentUser, conversation_id: int, body: AgentMessage
+) -> dict[str, Any]:
+    """Answer the customer in the channel they use now (by the same outbox)."""
+    async with core.sessions() as session:
+        try:
+            conv = await handoff.owned_conversation(session, conversation_id, user)
+        except handoff.HandoffError as exc:
+            raise _http(exc) from exc
+        customer_id = conv.customer_id
+    message = await core.send_proactive(
+        customer_id, body.text.strip(), author="agent", agent_id=user.id
+    )
+    if message is None:
+        raise HTTPException(404, "customer not found")
+    return {"message": message}
+
+
+@router.post("/api/agent/conversations/{conversation_id}/notes")
+async def note(core: CoreDep, user: AgentUser, conversation_id: int, body: Note) -> dict[str, Any]:
+    """A private note on the thread; the customer never sees it."""
+    async with core.sessions() as session:
+        conv = await session.get(Conversation, conversation_id)
+        if conv is None:
+            raise HTTPException(404, "no such conversation")
+        row = await handoff.add_note(session, conv, user, body.text.strip())
+        obj = {**handoff.repo.message_object(row), "private": True}
+    await core.hub.publish(
+        AGENT_TOPIC, {"type": "note", "conversation_id": conversation_id, "message": obj}
+    )
+    return {"message": obj}
+
+
+@router.post("/api/agent/conversations/{conversation_id}/resolve")
+async def resolve(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+    """Hand back to the bot, which carries on where it was."""
+    async with core.sessions() as session:
+        try:
+            conv = await handoff.owned_conversation(session, conversation_id, user)
+        except handoff.HandoffError as exc:
+            raise _http(exc) from exc
+        await handoff.resolve(session, conv)
+        customer = await handoff.repo.live_customer(session, conv.customer_id)
+        lang = (customer.language if customer else None) or core.settings.default_language
+        customer_id = conv.customer_id
+    await core.send_proactive(
+        customer_id, core.dialogue.responses.render("handoff_resolved", lang), author="bot"
+    )
+    await core.hub.publish(
+        AGENT_TOPIC, {"type": "queue", "conversation_id": conversation_id, "status": "bot"}
+    )
+    return {"id": conversation_id, "status": "bot"}
+
+
+async def _staff_from_token(core: Core, token: str) -> User | None:
+    try:
+        claims = read_token(token, core.settings.resolved_secret_key())
+    except AuthError:
+        return None
+    async with core.sessions() as session:
+        user = await session.get(User, int(claims["sub"]))
+    return user if user is not None and user.active and role_allows(user.role, "agent") else None
+
+
+@router.websocket("/ws/agent")
+async def live(websocket: WebSocket, token: str = "") -> None:
+    """Queue changes, and every message of the conversation being watched, live.
+
+    Client frames: `{"type": "watch", "conversation_id": N}`.
+    """
+    core: Core = websocket.app.state.core
+    await websocket.accept()
+    user = await _staff_from_token(core, token)
+    if user is None:
+        await websocket.send_json({"type": "error", "error": "login required"})
+        await websocket.close(code=4401)
+        return
+    out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    watchers: dict[str, asyncio.Task[None]] = {}
+
+    async def pump(topic: str) -> None:
+        async with core.hub.subscribe(topic) as queue:
+            while True:
+                await out.put(await queue.get())
+
+    async def writer() -> None:
+        while True:
+            await websocket.send_json(await out.get())
+
+    watchers[AGENT_TOPIC] = asyncio.create_task(pump(AGENT_TOPIC))
+    send_task = asyncio.create_task(writer())
+    try:
+        while True:
+            frame = await websocket.receive_json()
+            if not isinstance(frame, dict) or frame.get("type") != "watch":
+                await out.put({"type": "error", "error": 'send {"type": "watch", ...}'})
+                continue
+            async with core.sessions() as session:
+                conv = await session.get(Conversation, int(frame.get("conversation_id") or 0))
+            if conv is None:
+                await out.put({"type": "error", "error": "no such conversation"})
+                continue
+            for topic in [t for t in watchers if t != AGENT_TOPIC]:
+                watchers.pop(topic).cancel()
+            topic = customer_topic(conv.customer_id)
+            watchers[topic] = asyncio.create_task(pump(topic))
+            await out.put({"type": "watching", "conversation_id": conv.id})
+    except (WebSocketDisconnect, ValueError, RuntimeError):
+        pass
+    finally:
+        for task in [*watchers.values(), send_task]:
+            task.cancel()
+        for task in [*watchers.values(), send_task]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,172 @@
+"""Human handoff through the agent API, role boundaries, and two agents racing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.auth import create_user, issue_token
+from tests.conftest import make_settings, running_app
+
+PROTECTED = [
+    ("GET", "/api/agent/conversations"),
+    ("GET", "/api/agent/conversations/1"),
+    ("POST", "/api/agent/conversations/1/assign"),
+    ("POST", "/api/agent/conversations/1/messages"),
+    ("POST", "/api/agent/conversations/1/notes"),
+    ("POST", "/api/agent/conversations/1/resolve"),
+    ("GET", "/api/customers/1"),
+]
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    r = await client.post("/api/auth/token", data={"username": email, "password": password})
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+async def env(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path, database_url=database_url, support_hours="00:00-23:59")
+    async with running_app(settings) as (app, client):
+        core = app.state.core  # type: ignore[attr-defined]
+        async with core.sessions() as s:
+            for email, role in [
+                ("ala@shop.pl", "agent"),
+                ("bob@shop.pl", "agent"),
+                ("ola@shop.pl", "operator"),
+            ]:
+                await create_user(s, email, "correct horse", role)
+        yield app, client
+
+
+async def webchat(client: httpx.AsyncClient) -> tuple[str, Any]:
+    r = await client.post("/api/webchat/sessions")
+    token = r.json()["session_token"]
+    n = 0
+
+    async def say(text: str) -> dict[str, Any]:
+        nonlocal n
+        n += 1
+        r = await client.post(
+            "/api/webchat/messages",
+            json={"session_token": token, "text": text, "client_message_id": f"m{n}"},
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    return token, say
+
+
+async def test_the_whole_handoff_round_trip(env: Any) -> None:
+    app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    token, say = await webchat(client)
+    await say("poproszę dużą pepperoni")
+    asked = await say("chcę porozmawiać z człowiekiem")
+    assert "zespołu" in asked["replies"][0]["text"]
+
+    queue = (await client.get("/api/agent/conversations?status=waiting_agent", headers=ala)).json()
+    conv = queue["conversations"][0]
+    assert conv["channel"] == "webchat" and conv["waiting_seconds"] is not None
+    detail = (await client.get(f"/api/agent/conversations/{conv['id']}", headers=ala)).json()
+    assert "Pepperoni" in detail["customer"]["summary"]
+    assert "customer request" in detail["customer"]["summary"]
+
+    r = await client.post(
+        f"/api/agent/conversations/{conv['id']}/messages",
+        headers=ala,
+        json={"text": "Dzień dobry, tu Ala"},
+    )
+    assert r.status_code == 409  # not assigned yet
+    assert (
+        await client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=ala)
+    ).status_code == 200
+    r = await client.post(
+        f"/api/agent/conversations/{conv['id']}/messages",
+        headers=ala,
+        json={"text": "Dzień dobry, tu Ala"},
+    )
+    assert r.status_code == 200
+    await client.post(
+        f"/api/agent/conversations/{conv['id']}/notes", headers=ala, json={"text": "VIP, be nice"}
+    )
+
+    quiet = await say("czy mogę zapłacić kartą?")
+    assert quiet["replies"] == []  # the bot stays silent while a human has it
+    history = (await client.get("/api/webchat/history", params={"token": token})).json()
+    texts = [(m["author"], m["text"]) for m in history["messages"]]
+    assert ("agent", "Dzień dobry, tu Ala") in texts
+    assert all("VIP" not in t for _, t in texts)  # private notes stay private
+    profile = (await client.get(f"/api/customers/{conv['customer_id']}", headers=ala)).json()
+    assert any(m.get("private") for m in profile["timeline"])
+
+    assert (
+        await client.post(f"/api/agent/conversations/{conv['id']}/resolve", headers=ala)
+    ).status_code == 200
+    back = await say("koszyk")
+    assert "Pepperoni" in back["replies"][0]["text"]  # the bot carries on, cart intact
+
+
+async def test_two_agents_assigning_at_once_get_one_owner(env: Any) -> None:
+    app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    bob = await login(client, "bob@shop.pl", "correct horse")
+    _, say = await webchat(client)
+    await say("konsultant")
+    conv = (await client.get("/api/agent/conversations?status=waiting_agent", headers=ala)).json()[
+        "conversations"
+    ][0]
+    results = await asyncio.gather(
+        client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=ala),
+        client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=bob),
+    )
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200, 409]
+    loser = next(r for r in results if r.status_code == 409)
+    assert "assigned to" in loser.json()["detail"]
+
+
+async def test_nothing_is_reachable_without_a_staff_token(env: Any) -> None:
+    app, client = env
+    web_token, say = await webchat(client)
+    await say("cześć")
+    core = app.state.core
+    expired = issue_token(
+        type("U", (), {"id": 1, "role": "admin"})(),  # type: ignore[arg-type]
+        core.settings.resolved_secret_key(),
+        timedelta(seconds=-5),
+    )
+    for headers in [
+        {},
+        {"Authorization": f"Bearer {web_token}"},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": "Bearer x.y.z"},
+    ]:
+        for method, path in PROTECTED:
+            r = await client.request(method, path, headers=headers, json={"text": "x"})
+            assert r.status_code == 401, (method, path, headers, r.status_code)
+    r = await client.post("/api/auth/token", data={"username": "ala@shop.pl", "password": "nope"})
+    assert r.status_code == 401
+    r = await client.post("/api/auth/token", data={"username": "who@shop.pl", "password": "x"})
+    assert r.status_code == 401
+
+
+async def test_bad_input_to_the_agent_api(env: Any) -> None:
+    app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    assert (
+        await client.get("/api/agent/conversations?status=nonsense", headers=ala)
+    ).status_code == 422
+    assert (
+        await client.post("/api/agent/conversations/99999/assign", headers=ala)
+    ).status_code == 404
+    assert (await client.get("/api/customers/99999", headers=ala)).status_code == 404
+    r = await client.post("/api/agent/conversations/1/messages", headers=ala, json={"text": ""})
+    assert r.status_code == 422
