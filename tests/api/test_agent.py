@@ -65,7 +65,7 @@ async def webchat(client: httpx.AsyncClient) -> tuple[str, Any]:
 
 
 async def test_the_whole_handoff_round_trip(env: Any) -> None:
-    app, client = env
+    _app, client = env
     ala = await login(client, "ala@shop.pl", "correct horse")
     token, say = await webchat(client)
     await say("poproszę dużą pepperoni")
@@ -115,7 +115,7 @@ async def test_the_whole_handoff_round_trip(env: Any) -> None:
 
 
 async def test_two_agents_assigning_at_once_get_one_owner(env: Any) -> None:
-    app, client = env
+    _app, client = env
     ala = await login(client, "ala@shop.pl", "correct horse")
     bob = await login(client, "bob@shop.pl", "correct horse")
     _, say = await webchat(client)
@@ -159,7 +159,7 @@ async def test_nothing_is_reachable_without_a_staff_token(env: Any) -> None:
 
 
 async def test_bad_input_to_the_agent_api(env: Any) -> None:
-    app, client = env
+    _app, client = env
     ala = await login(client, "ala@shop.pl", "correct horse")
     assert (
         await client.get("/api/agent/conversations?status=nonsense", headers=ala)
