@@ -276,45 +276,42 @@ class Core:
             customer = await repo.live_customer(session, message.customer_id)
             assert customer is not None
             conversation = await repo.conversation_of(session, customer.id)
-            if conversation.status in ("waiting_agent", "agent"):
-                message.delivery_status = "processed"
-                await session.commit()
-                await self.hub.publish(
-                    AGENT_TOPIC,
-                    {
-                        "type": "message",
-                        "conversation_id": conversation.id,
-                        "message": repo.message_object(message),
-                    },
-                )
-                return []
+            with_agent = conversation.status in ("waiting_agent", "agent")
             state = await session.get(DialogueState, customer.id)
-            # Understand before writing anything: SQLite has one writer, and the NLU
-            # must not hold it while other customers wait.
-            parse = await self._understand(
-                message, state.pending_options if state else None, customer
-            )
+            if with_agent:
+                parse = {"text": message.text, "intent": {"name": "with_agent", "confidence": 1.0}}
+            else:
+                # Understand before writing anything: SQLite has one writer, and the NLU
+                # must not hold it while other customers wait.
+                parse = await self._understand(
+                    message, state.pending_options if state else None, customer
+                )
             message.delivery_status = "processed"
             if state is None:
                 state = DialogueState(customer_id=customer.id, slots={})
                 session.add(state)
             lang = self._language(customer, parse)
             turn = Turn(session, customer, conversation, state, parse, lang)
-            if (message.payload or {}).get("truncated"):
-                turn.replies.append(
-                    Reply(
-                        self.dialogue.responses.render(
-                            "too_long", lang, max=self.settings.max_message_chars
-                        )
-                    )
-                )
-            if await self.identity.before_dialogue(turn, message):
+            if with_agent:
+                # A human has the conversation: the bot says nothing, but what the
+                # channel proved (a shared phone, STOP) still counts.
+                await self.identity.before_dialogue(turn, message, typed_codes=False)
+                replies = [r for r in turn.replies if turn.reply_extra.get("consent_confirmation")]
+            elif await self.identity.before_dialogue(turn, message):
                 replies = turn.replies
                 buttons = replies[-1].buttons if replies else []
                 state.pending_options = (
                     {"buttons": [b.as_dict() for b in buttons]} if buttons else None
                 )
             else:
+                if (message.payload or {}).get("truncated"):
+                    turn.replies.append(
+                        Reply(
+                            self.dialogue.responses.render(
+                                "too_long", lang, max=self.settings.max_message_chars
+                            )
+                        )
+                    )
                 replies = await self.dialogue.respond(turn)
             handed_off = await self._hand_off(turn) if turn.handoff_reason else False
             state.slots = dict(state.slots or {})
@@ -353,6 +350,15 @@ class Core:
             await self.hub.publish(
                 AGENT_TOPIC,
                 {"type": "queue", "conversation_id": conversation.id, "status": "waiting_agent"},
+            )
+        if with_agent:
+            await self.hub.publish(
+                AGENT_TOPIC,
+                {
+                    "type": "message",
+                    "conversation_id": conversation.id,
+                    "message": {**repo.message_object(message), "customer_id": customer.id},
+                },
             )
         # Messages the turn queued for another address (an SMS code to a typed phone).
         if turn.outbox:

@@ -63,7 +63,9 @@ class IdentityLinker:
         turn.replies.append(Reply(self.responses.render(key, turn.lang, **values), buttons or []))
 
     # -- before the dialogue -------------------------------------------------------
-    async def before_dialogue(self, turn: Turn, message: Message) -> bool:
+    async def before_dialogue(
+        self, turn: Turn, message: Message, *, typed_codes: bool = True
+    ) -> bool:
         """Act on channel facts and typed codes; True when the message is fully handled."""
         facts: dict[str, Any] = (message.payload or {}).get("facts") or {}
         customer = turn.customer
@@ -94,7 +96,7 @@ class IdentityLinker:
         if facts.get("link_token"):
             await self.redeem(turn, str(facts["link_token"]), kinds=("deeplink",))
             return True
-        match = _CODE.match(message.text or "")
+        match = _CODE.match(message.text or "") if typed_codes else None
         if match and not (message.payload or {}).get("button_payload"):
             await self.redeem(turn, match.group(1) + match.group(2), kinds=("code", "sms_code"))
             return True

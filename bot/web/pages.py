@@ -25,3 +25,9 @@ async def widget() -> FileResponse:
         media_type="application/javascript",
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
     )
+
+
+@router.get("/agent", include_in_schema=False)
+async def agent_console() -> FileResponse:
+    """The agent console (logs in against /api/auth/token; no build step)."""
+    return FileResponse(STATIC / "agent.html", media_type="text/html")

@@ -1,0 +1,143 @@
+"""An agent takes over a Telegram conversation in the console; the customer moves to SMS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from bot.auth import create_user
+from tests.adapters.sms.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    FakeTwilio,
+    inbound_form,
+    twilio_signature,
+)
+from tests.adapters.telegram import updates
+from tests.adapters.telegram.fake_api import FakeTelegramAPI
+from tests.conftest import LiveServer, make_settings
+
+PUBLIC_URL = "https://bot.example"
+TG_SECRET = "tg-secret"
+PHONE = "+48600111222"
+CHAT = 4242
+
+
+@pytest.fixture
+def omni(tmp_path: Path) -> Iterator[tuple[LiveServer, FakeTelegramAPI, FakeTwilio]]:
+    with FakeTelegramAPI() as telegram, FakeTwilio() as twilio:
+        settings = make_settings(
+            tmp_path,
+            public_url=PUBLIC_URL,
+            telegram_bot_token="123456:TEST-token",
+            telegram_webhook_secret=TG_SECRET,
+            telegram_api_base=telegram.url,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_from_number=FROM_NUMBER,
+            twilio_api_base=twilio.url,
+            support_hours="00:00-23:59",
+        )
+        server = LiveServer(settings)
+        server.start()
+
+        async def add_agent() -> None:
+            async with server.app.state.core.sessions() as s:
+                await create_user(s, "ala@shop.pl", "correct horse", "agent")
+
+        asyncio.run_coroutine_threadsafe(add_agent(), server_loop(server)).result(10)
+        yield server, telegram, twilio
+        server.stop()
+
+
+def server_loop(server: LiveServer) -> asyncio.AbstractEventLoop:
+    return server.app.state.runtime.core._outbox_task.get_loop()  # type: ignore[no-any-return]
+
+
+def telegram_says(server: LiveServer, update: dict[str, Any]) -> None:
+    r = httpx.post(
+        f"{server.url}/channels/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+    assert r.status_code == 200
+
+
+def sms_says(server: LiveServer, body: str) -> None:
+    form = inbound_form(body, from_=PHONE)
+    sig = twilio_signature(PUBLIC_URL + "/channels/sms/twilio", form)
+    r = httpx.post(
+        f"{server.url}/channels/sms/twilio", data=form, headers={"X-Twilio-Signature": sig}
+    )
+    assert r.status_code == 200
+
+
+def wait_until(check: Any, within: float = 10) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
+    browser: Browser, omni: tuple[LiveServer, FakeTelegramAPI, FakeTwilio]
+) -> None:
+    server, telegram, twilio = omni
+    telegram_says(server, updates.text(CHAT, "poproszę dużą pepperoni"))
+    telegram_says(server, updates.text(CHAT, "chcę rozmawiać z człowiekiem"))
+    wait_until(
+        lambda: any("zespołu" in c.params.get("text", "") for c in telegram.calls_to("sendMessage"))
+    )
+
+    page = browser.new_page()
+    page.goto(f"{server.url}/agent")
+    page.fill("#email", "ala@shop.pl")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    waiting = page.locator("#queue-waiting .conv")
+    expect(waiting).to_have_count(1)
+    expect(waiting.first).to_contain_text("telegram")
+    waiting.first.click()
+    expect(page.locator("#summary")).to_contain_text("Pepperoni")
+    expect(page.locator("#messages")).to_contain_text("poproszę dużą pepperoni")
+    page.click("#assign")
+    expect(page.locator("#send")).to_be_enabled()
+    page.fill("#reply", "Dzień dobry, tu Ala z pizzerii!")
+    page.click("#send")
+    wait_until(
+        lambda: any(
+            c.params.get("text") == "Dzień dobry, tu Ala z pizzerii!"
+            for c in telegram.calls_to("sendMessage")
+        )
+    )
+
+    # The customer shares their own phone on Telegram, then writes by SMS: the agent sees it live.
+    telegram_says(server, updates.contact(CHAT, PHONE.lstrip("+"), CHAT))
+    sms_says(server, "Piszę teraz SMS-em, czy zdążycie do 19?")
+    expect(page.locator("#messages")).to_contain_text("Piszę teraz SMS-em")
+    expect(page.locator("#messages .msg.customer").last).to_contain_text("sms")
+
+    page.fill("#reply", "Tak, zdążymy!")
+    page.click("#send")
+    wait_until(lambda: any("zdążymy" in m.body for m in twilio.messages_to(PHONE)))
+
+    page.click("#resolve")
+    expect(page.locator("#queue-waiting .conv")).to_have_count(0)
+    before = len(twilio.messages_to(PHONE))
+    sms_says(server, "koszyk")
+    replies = wait_until(
+        lambda: [m.body for m in twilio.messages_to(PHONE)[before:] if "Pepperoni" in m.body]
+    )
+    assert replies  # the bot is back, with the Telegram cart
+    page.close()
