@@ -346,6 +346,11 @@ class Core:
             session.add_all(rows)
             # Context changes and outgoing messages commit together (the outbox).
             await session.commit()
+            joins = session.info.pop("joined", [])
+        for loser_id, survivor_id in joins:
+            await self.hub.publish(
+                customer_topic(loser_id), {"type": "merged", "customer_id": survivor_id}
+            )
         if handed_off:
             await self.hub.publish(
                 AGENT_TOPIC,

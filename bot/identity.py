@@ -46,6 +46,11 @@ def normalise_phone(raw: str, default_country: str = "48") -> str | None:
     return number if 9 <= len(number) - 1 <= 15 else None
 
 
+def joined(turn: Turn, loser_id: int) -> None:
+    """Remember a join so the core can tell live listeners of the old customer after commit."""
+    turn.session.info.setdefault("joined", []).append((loser_id, turn.customer.id))
+
+
 class IdentityLinker:
     """Channel facts (proven phones, deep-link tokens, opt-outs) and one-time codes."""
 
@@ -216,6 +221,7 @@ class IdentityLinker:
             self.say(turn, "link_own_code")
             return
         carried = await merge_customers(turn.session, turn.customer, owner)
+        joined(turn, owner.id)
         self._welcome(turn, carried)
 
     async def join_phone(self, turn: Turn, phone: str, proof: str) -> None:
@@ -242,6 +248,7 @@ class IdentityLinker:
             self.say(turn, "phone_linked", phone=phone)
             return
         carried = await merge_customers(session, turn.customer, other)
+        joined(turn, other.id)
         self._welcome(turn, carried)
 
     def _welcome(self, turn: Turn, carried: Carried) -> None:

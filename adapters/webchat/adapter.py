@@ -133,31 +133,41 @@ class WebchatAdapter(ChannelAdapter):
             await websocket.close(code=4401)
             return
         customer_id = await self.customer_id_for(address)
+        reader = asyncio.create_task(self._read_frames(websocket, address))
+        writer = asyncio.create_task(self._write_live(websocket, customer_id, after))
+        try:
+            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, writer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                    await task
+
+    async def _write_live(self, websocket: WebSocket, customer_id: int, after: int) -> None:
+        """Catch up, then forward live events; follow the customer through a join."""
         sent: set[int] = set()
-        async with self.core.hub.subscribe(customer_topic(customer_id)) as queue:
-            # Subscribe first, then catch up: nothing falls between the two.
-            async with self.core.sessions() as session:
-                backlog = await repo.timeline(session, customer_id, after=max(after, 0))
-            for message in backlog:
-                sent.add(message.id)
-                await websocket.send_json(
-                    {"type": "message", "message": repo.message_object(message)}
-                )
-            writer = asyncio.create_task(self._forward(websocket, queue, sent))
-            try:
-                await self._read_frames(websocket, address)
-            except WebSocketDisconnect:
-                pass
-            finally:
-                writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await writer
+        while True:
+            async with self.core.hub.subscribe(customer_topic(customer_id)) as queue:
+                # Subscribe first, then catch up: nothing falls between the two.
+                async with self.core.sessions() as session:
+                    backlog = await repo.timeline(session, customer_id, after=max(after, 0))
+                for message in backlog:
+                    if message.id not in sent:
+                        sent.add(message.id)
+                        await websocket.send_json(
+                            {"type": "message", "message": repo.message_object(message)}
+                        )
+                joined_into = await self._forward(websocket, queue, sent)
+            # This customer was joined into another: their whole timeline is ours now.
+            customer_id, after = joined_into, 0
 
     async def _forward(
         self, websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]
-    ) -> None:
+    ) -> int:
         while True:
             event = await queue.get()
+            if event.get("type") == "merged":
+                return int(event["customer_id"])
             message = event.get("message") or {}
             if event.get("type") == "message" and message.get("id") in sent:
                 continue

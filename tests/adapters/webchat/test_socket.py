@@ -82,3 +82,68 @@ async def test_socket_refuses_forged_token_and_bad_frames(live_server: LiveServe
         # The socket still works afterwards.
         await ws.send(json.dumps({"type": "message", "text": "cześć", "client_message_id": "ok"}))
         await recv_until(ws, is_bot_message)
+
+
+async def test_socket_follows_the_customer_through_a_join(live_server: LiveServer) -> None:
+    """After "Continue in Telegram" the web chat shows what happens in Telegram, live."""
+    from concurrent.futures import Future
+
+    from bot.messages import InboundMessage
+    from tests.bot.channel import CollectingChannel
+
+    class Telegramish(CollectingChannel):
+        def deep_link(self, token: str) -> str:
+            return f"https://t.me/test_bot?start={token}"
+
+    core = live_server.app.state.core  # type: ignore[attr-defined]
+    core.register_channel(Telegramish("tg"))
+    loop = core._outbox_task.get_loop()
+
+    def on_server(coro: Any) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, loop)
+        return future
+
+    ws_url = live_server.url.replace("http", "ws") + "/ws/webchat"
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+        async with websockets.connect(f"{ws_url}?token={token}") as ws:
+            await ws.send(
+                json.dumps({"type": "message", "text": "połącz konto", "client_message_id": "l1"})
+            )
+            frames = await recv_until(ws, is_bot_message)
+            link = frames[-1]["message"]["text"]
+            start = link.index("start=") + len("start=")
+            link_token = link[start:].split()[0]
+            # Telegram already has its own history; the deep link joins the two.
+            await asyncio.wrap_future(
+                on_server(
+                    core.receive(InboundMessage(channel="tg", address="77", text="poproszę colę"))
+                )
+            )
+            await asyncio.wrap_future(
+                on_server(
+                    core.receive(
+                        InboundMessage(
+                            channel="tg",
+                            address="77",
+                            text="/start",
+                            meta={"link_token": link_token},
+                        )
+                    )
+                )
+            )
+            frames = await recv_until(
+                ws, lambda f: f.get("type") == "message" and "poproszę colę" in f["message"]["text"]
+            )
+            frames += await recv_until(
+                ws, lambda f: f.get("type") == "message" and "Połączyłem" in f["message"]["text"]
+            )
+            channels = {f["message"]["channel"] for f in frames if f.get("type") == "message"}
+            assert "tg" in channels
+            # Live from now on: a Telegram message shows up in the web chat at once.
+            await asyncio.wrap_future(
+                on_server(core.receive(InboundMessage(channel="tg", address="77", text="koszyk")))
+            )
+            await recv_until(
+                ws, lambda f: f.get("type") == "message" and f["message"]["text"] == "koszyk"
+            )
