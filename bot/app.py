@@ -24,6 +24,7 @@ from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.reminders import CartReminders
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
 from bot.web import pages
@@ -43,6 +44,7 @@ class Runtime:
     catalog: Catalog
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
+    reminders: CartReminders | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -65,7 +67,7 @@ def build_runtime(settings: Settings) -> Runtime:
     dialogue = DialogueEngine(catalog, responses)
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
-    runtime = Runtime(settings, core, catalog, redis=redis)
+    runtime = Runtime(settings, core, catalog, redis=redis, reminders=CartReminders(core))
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
@@ -114,9 +116,13 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
+    if runtime.reminders is not None:
+        runtime.reminders.start()
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    if runtime.reminders is not None:
+        await runtime.reminders.stop()
     for adapter in runtime.adapters:
         await adapter.disconnect()
     await runtime.core.stop()

@@ -160,6 +160,13 @@ class Core:
                     session, inbound.channel, inbound.provider_id
                 )
                 assert existing is not None
+                if existing.delivery_status != "received":
+                    return await self._receipt(session, existing, duplicate=True)
+        if message is None:
+            # The first copy is still being answered: wait for it, answer the same.
+            async with self.locks.hold(existing.customer_id):
+                await self.process_pending(existing.customer_id)
+            async with self.sessions() as session:
                 return await self._receipt(session, existing, duplicate=True)
         metrics.MESSAGES_IN.labels(inbound.channel).inc()
 

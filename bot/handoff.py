@@ -46,10 +46,12 @@ class SupportHours:
     @classmethod
     def from_settings(cls, settings: Settings) -> SupportHours:
         start, _, end = settings.support_hours.partition("-")
+        return cls.from_text(start, end, settings.support_timezone)
+
+    @classmethod
+    def from_text(cls, start: str, end: str, zone: str) -> SupportHours:
         return cls(
-            time.fromisoformat(start.strip()),
-            time.fromisoformat(end.strip()),
-            ZoneInfo(settings.support_timezone),
+            time.fromisoformat(start.strip()), time.fromisoformat(end.strip()), ZoneInfo(zone)
         )
 
     def open_at(self, moment: datetime) -> bool:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     staff_token_minutes: int = Field(default=480, ge=1)
     support_hours: str = "09:00-21:00"
     support_timezone: str = "Europe/Warsaw"
+    cart_reminder_minutes: int = Field(default=60, ge=1)
+    reminder_hours: str = "09:00-21:00"
     sms_transliterate: bool = False
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None

@@ -57,9 +57,14 @@ class WebchatAdapter(ChannelAdapter):
         except InvalidSession as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
 
-    async def customer_id_for(self, address: str) -> int:
+    async def customer_id_for(self, address: str, language: str | None = None) -> int:
         async with self.core.sessions() as session:
-            customer, _ = await repo.resolve_customer(session, CHANNEL, address)
+            customer, created = await repo.resolve_customer(
+                session, CHANNEL, address, language=language
+            )
+            if language and not created and customer.language is None:
+                customer.language = language
+                await session.commit()
             return customer.id
 
     def _check_text(self, text: str | None, payload: str | None) -> None:
@@ -94,7 +99,7 @@ class WebchatAdapter(ChannelAdapter):
                 address = self._address(body.session_token)
             else:
                 address = self.signer.new_address()
-            customer_id = await self.customer_id_for(address)
+            customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
 
         @router.post("/api/webchat/messages")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from unittest.mock import patch
@@ -77,6 +78,25 @@ async def test_a_session_only_sees_its_own_customer(client: httpx.AsyncClient) -
     assert "pusty" in r.json()["replies"][0]["text"]
     assert all("pepperoni" not in m["text"].lower() for m in await history(client, bob))
     assert any("pepperoni" in m["text"].lower() for m in await history(client, alice))
+
+
+async def test_the_widget_language_is_a_hint_for_the_first_words(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/webchat/sessions", json={"language": "en"})
+    token = r.json()["session_token"]
+    reply = (await send(client, token, "menu")).json()["replies"][0]
+    assert "category" in reply["text"]
+    r = await client.post("/api/webchat/sessions", json={"language": "xx"})
+    assert r.status_code == 422
+
+
+async def test_a_duplicate_sent_while_the_first_is_answered_gets_the_same_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    token = await new_session(client)
+    first, second = await asyncio.gather(
+        send(client, token, "menu", cid="twice"), send(client, token, "menu", cid="twice")
+    )
+    assert first.json() == second.json() and first.json()["replies"]
 
 
 async def test_resuming_a_session_keeps_the_customer(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,101 @@
+"""Abandoned-cart reminders: once, in the last active channel, in hours, never where forbidden."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from bot.app import build_runtime, start_runtime, stop_runtime
+from bot.core import Core
+from bot.messages import InboundMessage
+from bot.store import repo
+from bot.store.models import CartItem, ChannelIdentity, Customer
+from tests.bot.channel import CollectingChannel
+from tests.bot.test_identity import PhoneChannel
+from tests.conftest import make_settings
+
+# 12:00 in Warsaw (inside 09:00–21:00) and 23:30 (quiet hours).
+NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+NIGHT = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def env(tmp_path: Path):  # type: ignore[no-untyped-def]
+    runtime = build_runtime(make_settings(tmp_path))
+    web, sms = CollectingChannel("web"), PhoneChannel()
+    runtime.core.register_channel(web)
+    runtime.core.register_channel(sms)
+    await start_runtime(runtime)
+    assert runtime.reminders is not None
+    yield runtime.core, runtime.reminders, web, sms
+    await stop_runtime(runtime)
+
+
+async def abandoned_cart(core: Core, channel: str, address: str, idle: timedelta) -> int:
+    receipt = await core.receive(InboundMessage(channel=channel, address=address, text="cześć"))
+    async with core.sessions() as s:
+        cart = await repo.cart_of(s, receipt.customer_id)
+        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        await s.execute(
+            update(Customer).where(Customer.id == receipt.customer_id).values(seen_at=NOON - idle)
+        )
+        await s.commit()
+    return receipt.customer_id
+
+
+async def test_one_reminder_in_the_last_channel(env: Any) -> None:
+    core, reminders, web, _ = env
+    await abandoned_cart(core, "web", "w1", timedelta(hours=2))
+    await abandoned_cart(core, "web", "fresh", timedelta(minutes=10))  # still shopping
+    before = len(web.sent)
+    assert await reminders.run_once(NOON) == 1
+    assert len(web.sent) == before + 1
+    assert "koszyk czeka" in web.sent[-1].text and "79,80 zł" in web.sent[-1].text
+    assert [b.payload for b in web.sent[-1].buttons][0] == "/checkout"
+    assert await reminders.run_once(NOON + timedelta(minutes=5)) == 0  # never twice
+
+
+async def test_quiet_hours_wait_for_the_morning(env: Any) -> None:
+    core, reminders, web, _ = env
+    await abandoned_cart(core, "web", "w2", timedelta(hours=3))
+    assert await reminders.run_once(NIGHT) == 0
+    assert await reminders.run_once(NOON) == 1
+
+
+async def test_never_by_sms_to_an_opted_out_number(env: Any) -> None:
+    core, reminders, _, sms = env
+    customer_id = await abandoned_cart(core, "sms", "+48600777888", timedelta(hours=2))
+    await core.receive(
+        InboundMessage(
+            channel="sms", address="+48600777888", text="STOP", meta={"sms_opt_out": True}
+        )
+    )
+    async with core.sessions() as s:
+        await s.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(seen_at=NOON - timedelta(hours=2))
+        )
+        await s.commit()
+    sent = len(sms.sent)
+    await reminders.run_once(NOON)
+    assert len(sms.sent) == sent
+
+
+async def test_never_to_a_blocked_chat(env: Any) -> None:
+    core, reminders, web, _ = env
+    customer_id = await abandoned_cart(core, "web", "blocked", timedelta(hours=2))
+    async with core.sessions() as s:
+        await s.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.customer_id == customer_id)
+            .values(unreachable=True)
+        )
+        await s.commit()
+    sent = len(web.sent)
+    await reminders.run_once(NOON)
+    assert len(web.sent) == sent
