@@ -55,12 +55,12 @@ async def test_one_reminder_in_the_last_channel(env: Any) -> None:
     assert await reminders.run_once(NOON) == 1
     assert len(web.sent) == before + 1
     assert "koszyk czeka" in web.sent[-1].text and "79,80 zł" in web.sent[-1].text
-    assert [b.payload for b in web.sent[-1].buttons][0] == "/checkout"
+    assert next(b.payload for b in web.sent[-1].buttons) == "/checkout"
     assert await reminders.run_once(NOON + timedelta(minutes=5)) == 0  # never twice
 
 
 async def test_quiet_hours_wait_for_the_morning(env: Any) -> None:
-    core, reminders, web, _ = env
+    core, reminders, _web, _ = env
     await abandoned_cart(core, "web", "w2", timedelta(hours=3))
     assert await reminders.run_once(NIGHT) == 0
     assert await reminders.run_once(NOON) == 1
