@@ -1,0 +1,235 @@
+"""Entities, Rasa style: product, quantity, size, category, phone, order_number, code.
+
+Products and categories are matched on the folded text (no diacritics, lower case) so
+that offsets stay those of the original message, with three tolerances: Polish
+inflection (shared stem, e.g. "margherity" -> Margherita), lemmas, and typos (rapidfuzz).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from intents.text import fold, lemma
+
+Entity = dict[str, Any]
+
+DEFAULT_CATEGORIES: dict[str, list[str]] = {
+    "pizza": ["pizza", "pizze", "pizzy", "pizz", "pizzas", "pizzę"],
+    "drinks": ["napoje", "napój", "napojów", "picie", "picia", "drinks", "drink", "beverages"],
+    "sauces": ["sosy", "sos", "sosów", "sauces", "sauce", "dips"],
+}
+
+NUMBER_WORDS: dict[str, int] = {
+    **dict.fromkeys(["jeden", "jedna", "jedno", "jedną", "jednej", "jednego", "jednym"], 1),
+    **dict.fromkeys(["dwa", "dwie", "dwóch", "dwoje", "dwiema", "dwu", "dwóm", "para"], 2),
+    **dict.fromkeys(["trzy", "trzech", "trzema", "troje", "trzem"], 3),
+    **dict.fromkeys(["cztery", "czterech", "czterema", "czworo"], 4),
+    **dict.fromkeys(["pięć", "pięciu", "piec", "pieciu"], 5),
+    **dict.fromkeys(["sześć", "sześciu", "szesc", "szesciu"], 6),
+    **dict.fromkeys(["siedem", "siedmiu"], 7),
+    **dict.fromkeys(["osiem", "ośmiu", "osmiu"], 8),
+    **dict.fromkeys(["dziewięć", "dziewięciu", "dziewiec", "dziewieciu"], 9),
+    **dict.fromkeys(["dziesięć", "dziesięciu", "dziesiec", "dziesieciu"], 10),
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "dozen": 12, "couple": 2, "pair": 2,
+}  # fmt: skip
+_NUMBER_FOLDED = {fold(k): v for k, v in NUMBER_WORDS.items()}
+
+SIZE_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        "mala male malej malych maly malego malymi mała małą małe małej małych mały "
+        "malutka small mini".split(),
+        "small",
+    ),
+    **dict.fromkeys(
+        "srednia srednie sredniej srednich sredni sredniego średnia średnią średnie "
+        "średniej średnich średni medium regular".split(),
+        "medium",
+    ),
+    **dict.fromkeys(
+        "duza duze duzej duzych duzy duzego duzymi duża dużą duże dużej dużych duży "
+        "wielka wielką wielkie large big huge family rodzinna".split(),
+        "large",
+    ),
+}
+_SIZE_FOLDED = {fold(k): v for k, v in SIZE_WORDS.items()}
+SIZE_CM = {"25": "small", "32": "medium", "42": "large"}
+_SIZE_LETTERS = {"S": "small", "M": "medium", "L": "large", "XL": "large"}
+
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+_ORDER = re.compile(r"(?<![\w])(?:pz|PZ|Pz)\s?[-#:]?\s?(\d{5})(?!\d)|#\s?(\d{5})(?!\d)")
+_ORDER_CONTEXT = re.compile(
+    r"(?:zam[oó]wieni[ea]|order|nr|numer|number|no\.?)\s*(?:nr\.?|number|numer|no\.?)?\s*#?\s*(\d{5})(?!\d)",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?(48)[\s-]?)?(\d{3})[\s-]?(\d{3})[\s-]?(\d{3})(?![\d])"
+    r"|(?<![\w+])(?:\+|00)(\d{1,3})[\s-]?(\d{2,4})[\s-]?(\d{3,4})[\s-]?(\d{3,4})(?!\d)"
+)
+_DIGITS = re.compile(r"(?<![\w,.])(\d{1,2})\s?(x|szt\.?|sztuk[i]?|pcs|razy)?(?![\w,.%:]|\s?cm)")
+_TIMES = re.compile(r"(?<![\w])x\s?(\d{1,2})(?!\d)")
+_CODE = re.compile(r"(?<![\w\d-])(\d{6})(?![\d])")
+_PACK = re.compile(r"\d+(?:[,.]\d+)?\s*(?:l|ml|cl)\b")
+_CM = re.compile(r"(?<!\d)(25|32|42)\s?(?:cm|centymetr\w*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Form:
+    canonical: str
+    words: tuple[str, ...]  # folded tokens of the surface form
+
+
+def _surface_words(text: str) -> tuple[str, ...]:
+    """Folded tokens of a name, without pack sizes ("Cola 0,5 l" -> ("cola",))."""
+    return tuple(_WORD.findall(_PACK.sub(" ", fold(text))))
+
+
+@lru_cache(maxsize=65536)
+def _word_score(token: str, form: str) -> float:
+    """How well one folded message word matches one folded surface word (0 = not at all)."""
+    if token == form:
+        return 1.0
+    if len(form) < 3 or len(token) < 3:
+        return 0.0
+    # Polish inflection changes the ending: margherit|a -> margherit|y, col|a -> col|e.
+    common = 0
+    for a, b in zip(token, form, strict=False):
+        if a != b:
+            break
+        common += 1
+    if common >= max(3, len(form) - 2) and len(token) - common <= 3 and common >= len(token) - 3:
+        return 0.95
+    if len(form) >= 4 and lemma(token) == lemma(form):
+        return 0.95
+    if len(form) >= 5 and len(token) >= 5 and token[:2] == form[:2]:
+        # Typos, also when the ending is inflected: compare without the last letters too.
+        score = max(fuzz.ratio(token, form), fuzz.ratio(token[:-1], form[:-1]))
+        if len(token) > 6 and len(form) > 6:
+            score = max(score, fuzz.ratio(token[:-2], form[:-2]))
+        if score >= 84:
+            return score / 100 * 0.95
+    return 0.0
+
+
+class EntityExtractor:
+    """Finds entities in one message; build once per catalog, call `extract` per message."""
+
+    def __init__(
+        self,
+        products: Mapping[str, Iterable[str]] | None = None,
+        categories: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self._products = self._forms(products or {})
+        self._categories = self._forms(categories if categories is not None else DEFAULT_CATEGORIES)
+
+    @staticmethod
+    def _forms(mapping: Mapping[str, Iterable[str]]) -> dict[str, list[_Form]]:
+        forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
+        for canonical, surfaces in mapping.items():
+            for surface in [canonical, *surfaces]:
+                words = _surface_words(str(surface).replace("-", " "))
+                if words:
+                    forms[(canonical, words)] = _Form(canonical, words)
+        # Indexed by first letter: every kind of match below needs the first letters equal.
+        by_initial: dict[str, list[_Form]] = {}
+        for form in forms.values():
+            by_initial.setdefault(form.words[0][0], []).append(form)
+        return by_initial
+
+    def extract(self, text: str) -> list[Entity]:
+        """All entities, sorted by position; never raises on odd input."""
+        folded = fold(text)
+        taken: list[tuple[int, int]] = []
+        found: list[Entity] = []
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= s or start >= e for s, e in taken)
+
+        def add(entity: str, value: Any, start: int, end: int, conf: float = 1.0) -> None:
+            taken.append((start, end))
+            found.append(
+                {"entity": entity, "value": value, "start": start, "end": end,
+                 "confidence": round(conf, 3), "text": text[start:end]}
+            )  # fmt: skip
+
+        for m in _ORDER.finditer(text):
+            add("order_number", f"PZ-{m.group(1) or m.group(2)}", m.start(), m.end())
+        for m in _ORDER_CONTEXT.finditer(text):
+            if free(m.start(1), m.end(1)):
+                add("order_number", f"PZ-{m.group(1)}", m.start(1), m.end(1), 0.9)
+        for m in _PHONE.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            if m.group(2):
+                digits = m.group(2) + m.group(3) + m.group(4)
+                add("phone", f"+48{digits}", m.start(), m.end())
+            else:
+                digits = "".join(m.group(i) for i in (5, 6, 7, 8))
+                if 8 <= len(digits) <= 15:
+                    add("phone", f"+{digits}", m.start(), m.end())
+        for m in _CODE.finditer(text):
+            if free(m.start(), m.end()):
+                add("code", m.group(1), m.start(), m.end())
+        for m in _CM.finditer(text):
+            if free(m.start(), m.end()):
+                add("size", SIZE_CM[m.group(1)], m.start(), m.end())
+
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
+        self._match_names(words, self._products, "product", text, free, add)
+        self._match_names(words, self._categories, "category", text, free, add)
+        for start, end, word in words:
+            if not free(start, end):
+                continue
+            if word in _SIZE_FOLDED:
+                add("size", _SIZE_FOLDED[word], start, end)
+            elif text[start:end] in _SIZE_LETTERS:
+                add("size", _SIZE_LETTERS[text[start:end]], start, end, 0.8)
+            elif word in _NUMBER_FOLDED:
+                add("quantity", _NUMBER_FOLDED[word], start, end)
+        self._match_digits(text, free, add)
+        found.sort(key=lambda e: e["start"])
+        for e in found:
+            e.pop("text", None)
+        return found
+
+    @staticmethod
+    def _match_names(words, forms, entity, text, free, add) -> None:  # type: ignore[no-untyped-def]
+        best: list[tuple[float, int, int, str]] = []
+        for i in range(len(words)):
+            for form in forms.get(words[i][2][0], ()):
+                n = len(form.words)
+                if i + n > len(words):
+                    continue
+                scores = [_word_score(words[i + k][2], form.words[k]) for k in range(n)]
+                if min(scores) <= 0:
+                    continue
+                score = sum(scores) / n
+                best.append(
+                    (score + 0.05 * (n - 1), words[i][0], words[i + n - 1][1], form.canonical)
+                )
+        for score, start, end, canonical in sorted(best, key=lambda b: (-b[0], b[1])):
+            if free(start, end):
+                add(entity, canonical, start, end, min(score, 1.0))
+
+    @staticmethod
+    def _match_digits(text, free, add) -> None:  # type: ignore[no-untyped-def]
+        for m in _DIGITS.finditer(text):
+            start, end = m.start(1), m.end(1)
+            n = int(m.group(1))
+            before = text[max(0, start - 3) : start].lower()
+            if not free(start, end) or n == 0 or n > 50:
+                continue
+            if before.endswith(("o ", "@", "/")):  # "o 23" is a time; "3/5" a rating
+                continue
+            if text[end : end + 1] == "/" or text[end : end + 2] in (" /",):
+                continue
+            add("quantity", n, start, m.end() if m.group(2) else end)
+        for m in _TIMES.finditer(text):
+            if free(m.start(), m.end()):
+                add("quantity", int(m.group(1)), m.start(), m.end())

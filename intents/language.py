@@ -1,0 +1,53 @@
+"""Cheap Polish/English detection from characters and common words (no model)."""
+
+from __future__ import annotations
+
+from intents.text import fold, tokens
+
+_PL_LETTERS = set("ąćęłńóśźż")
+_PL_WORDS = frozenset(
+    """
+    i w we z ze na do od po za o u a ale czy jest są się nie tak mi mnie mam masz ma
+    chcę chce chcialbym chciałbym chciałabym poproszę poprosze proszę prosze dziękuję dziekuje
+    dzięki dzieki jak co gdzie kiedy ile jaki jaka jakie który która które mój moje moja
+    jestem jesteście jestescie macie możesz mozesz można mozna dla bez jeszcze już juz też tez
+    to ten ta te tego tej być byc będzie bedzie było bylo cześć czesc witam hej siema pa
+    dzień dzien dobry wieczór wieczor zamówienie zamowienie zamówić zamowic koszyk pizzę pizze
+    dwie dwa trzy jedną jedna duża duza duże duze mała mala średnia srednia dowozicie dostawa
+    godziny otwarte zapłacić zaplacic kartą karta gotówką gotowka usuń usun dodaj pokaż pokaz
+    anuluj zmień zmien człowiekiem czlowiekiem konsultant reklamacja polsku angielsku ok tak
+    """.split()
+) - {"ok", "a", "to", "i", "pa"}
+_EN_WORDS = frozenset(
+    """
+    the a an is are am was were be to of in on at for with from by my your our i you we it
+    this that what which who how when where why can could would will do does did have has
+    please thanks thank hello hi hey bye yes no not want like order my cart show me remove
+    add cancel change pay card cash delivery deliver open hours much many price prices
+    pizza pizzas large small medium two three one some any and or but there here
+    """.split()
+) - {"pizza"}
+# Letter pairs that are frequent in Polish and rare in English.
+_PL_BIGRAMS = ("sz", "cz", "rz", "dz", "ie", "ow", "ych", "ego", "cie", "sie", "wy", "ku")
+
+
+def detect_language(text: str) -> str | None:
+    """ "pl" or "en", or None when the text gives no clue (e.g. "ok", "2", emoji)."""
+    if not text or not text.strip():
+        return None
+    lower = text.lower()
+    if any(ch in _PL_LETTERS for ch in lower):
+        return "pl"
+    words = tokens(lower)
+    if not words:
+        return None
+    pl = sum(1.0 for w in words if w in _PL_WORDS or fold(w) in _PL_WORDS)
+    en = sum(1.0 for w in words if w in _EN_WORDS)
+    if pl == en:
+        letters = [w for w in words if w.isalpha() and len(w) > 2]
+        joined = " ".join(letters)
+        pl += 0.3 * sum(joined.count(b) for b in _PL_BIGRAMS)
+        en += 0.3 * sum(joined.count(b) for b in ("th", "wh", "ee", "oo", "ing", "ou"))
+    if pl == en:
+        return None
+    return "pl" if pl > en else "en"

@@ -1,0 +1,105 @@
+"""Entities as a customer writes them: Polish inflection, typos, number words, several items."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.entities import EntityExtractor
+from knowledge.catalog import Catalog
+
+
+@pytest.fixture(scope="module")
+def extract():  # type: ignore[no-untyped-def]
+    return EntityExtractor(Catalog.load().entity_synonyms()).extract
+
+
+def triples(entities: list[dict], text: str) -> list[tuple[str, object, str]]:
+    return [(e["entity"], e["value"], text[e["start"] : e["end"]]) for e in entities]
+
+
+def test_several_items_in_one_polish_sentence_keep_their_order(extract) -> None:  # type: ignore[no-untyped-def]
+    text = "poproszę dwie duże margherity i colę"
+    assert triples(extract(text), text) == [
+        ("quantity", 2, "dwie"),
+        ("size", "large", "duże"),
+        ("product", "margherita", "margherity"),
+        ("product", "cola", "colę"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("pepperoni duża", "pepperoni"),
+        ("margarita", "margherita"),
+        ("coś z hawajskiej", "hawaii"),
+        ("margeritę poproszę", "margherita"),
+        ("kapricjoze dużą", "capricciosa"),
+        ("peperoni", "pepperoni"),
+        ("dwie diavole", "diavola"),
+        ("cztery sery", "quattro-formaggi"),
+        ("sos czosnkowy", "garlic-sauce"),
+        ("a coke", "cola"),
+        ("wegetarianska", "vegetariana"),
+    ],
+)
+def test_product_forms(extract, text: str, product: str) -> None:  # type: ignore[no-untyped-def]
+    assert [e["value"] for e in extract(text) if e["entity"] == "product"] == [product]
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [("dwóch pepperoni", 2), ("trzy cole", 3), ("jedną margheritę", 1), ("pięć wody", 5),
+     ("two large margheritas", 2), ("a couple of cokes", 2), ("3x capricciosa", 3),
+     ("sos bbq x2", 2), ("4 wody", 4)],
+)  # fmt: skip
+def test_quantities(extract, text: str, quantity: int) -> None:  # type: ignore[no-untyped-def]
+    assert [e["value"] for e in extract(text) if e["entity"] == "quantity"] == [quantity]
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("małą hawajską", "small"), ("średnią", "medium"), ("srednia pepperoni", "medium"),
+     ("large pepperoni", "large"), ("big one", "large"), ("margherita 32 cm", "medium"),
+     ("duzej", "large")],
+)  # fmt: skip
+def test_sizes(extract, text: str, size: str) -> None:  # type: ignore[no-untyped-def]
+    assert [e["value"] for e in extract(text) if e["entity"] == "size"] == [size]
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [("mój numer 600 111 222", "+48600111222"), ("+48 600-111-222", "+48600111222"),
+     ("call me on 0048600111222", "+48600111222")],
+)  # fmt: skip
+def test_phone_numbers_are_e164(extract, text: str, phone: str) -> None:  # type: ignore[no-untyped-def]
+    assert [e["value"] for e in extract(text) if e["entity"] == "phone"] == [phone]
+
+
+@pytest.mark.parametrize(
+    "text", ["status PZ-48213", "gdzie pz48213", "order pz 48213", "zamówienie #48213",
+             "zamówienie nr 48213"],
+)  # fmt: skip
+def test_order_numbers(extract, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert [e["value"] for e in extract(text) if e["entity"] == "order_number"] == ["PZ-48213"]
+
+
+def test_numbers_that_are_not_quantities(extract) -> None:  # type: ignore[no-untyped-def]
+    assert extract("czy dowozicie o 23?") == []
+    assert extract("ocena 3/5") == []
+    assert [e["entity"] for e in extract("mój kod to 482913")] == ["code"]
+
+
+def test_words_that_only_look_like_products(extract) -> None:  # type: ignore[no-untyped-def]
+    assert extract("what's the meaning of life") == []
+    assert extract("I'm fine, thanks") == []
+
+
+def test_categories(extract) -> None:  # type: ignore[no-untyped-def]
+    found = {e["value"] for e in extract("jakie macie napoje i sosy?") if e["entity"] == "category"}
+    assert found == {"drinks", "sauces"}
+
+
+def test_odd_input_never_raises(extract) -> None:  # type: ignore[no-untyped-def]
+    for text in ["", "😀", "\x00\x01", "a" * 100_000, "[[[]]]", "1" * 50]:
+        assert isinstance(extract(text), list)

@@ -1,0 +1,72 @@
+"""FAQ answers found from real customer phrasings, with the real encoder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge.catalog import Catalog, format_price
+from knowledge.faq import FaqError, FaqIndex
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def faq(tmp_path_factory: pytest.TempPathFactory) -> FaqIndex:
+    from intents.encoder import Encoder
+
+    encoder = Encoder(None, tmp_path_factory.mktemp("faq-cache"))
+    return FaqIndex.load().fit(encoder.encode)
+
+
+def test_default_faq_has_30_bilingual_entries() -> None:
+    index = FaqIndex.load()
+    assert len(index.entries) >= 30
+    for entry in index.entries:
+        assert entry.questions.get("pl") and entry.questions.get("en"), entry.id
+        assert entry.answer.get("pl") and entry.answer.get("en"), entry.id
+
+
+def test_answers_agree_with_the_catalog() -> None:
+    catalog = Catalog.load()
+    fee = FaqIndex.load().get("delivery-fee")
+    assert fee is not None
+    assert format_price(catalog.delivery_fee, "pl") in fee.answer["pl"]
+    assert f"{catalog.free_delivery_from // 100} zł" in fee.answer["pl"]
+    minimum = FaqIndex.load().get("minimum-order")
+    assert minimum is not None and f"{catalog.min_order_value // 100} zł" in minimum.answer["en"]
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [("czy macie pizze bez glutenu?", "gluten-free"), ("do you do vegan pizzas?", "vegan"),
+     ("czy moge dostac fakture na firme", "invoice"),
+     ("how much do you charge for delivery", "delivery-fee"),
+     ("o ktorej otwieracie w sobote?", "opening-hours"), ("is there a loyalty card?", "loyalty"),
+     ("czy dowozicie do wieliczki?", "outside-krakow"), ("can I tip the driver", "tips")],
+)  # fmt: skip
+def test_customer_phrasings_find_the_right_answer(faq: FaqIndex, text: str, entry_id: str) -> None:
+    entry, score = faq.search(text, "pl")
+    assert entry is not None and entry.id == entry_id
+    assert score >= faq.threshold
+    answer = faq.answer(text, "en")
+    assert answer is not None and answer["id"] == entry_id and set(answer["answer"]) == {"pl", "en"}
+
+
+@pytest.mark.parametrize("text", ["ok", "tell me a joke", "poproszę dwie margherity", ""])
+def test_unrelated_messages_get_no_answer(faq: FaqIndex, text: str) -> None:
+    assert faq.answer(text, "pl") is None
+
+
+def test_search_before_fit_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match="fit"):
+        FaqIndex.load().search("hours?")
+
+
+def test_invalid_faq_file(tmp_path: Path) -> None:
+    bad = tmp_path / "faq.yaml"
+    bad.write_text("faq:\n  - id: x\n    questions: {}\n", encoding="utf-8")
+    with pytest.raises(FaqError, match="x"):
+        FaqIndex.load(bad)

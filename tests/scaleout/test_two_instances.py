@@ -1,0 +1,89 @@
+"""Two app instances on one PostgreSQL and one Redis: one customer, wherever they land."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from sqlalchemy import select
+
+from bot.store.db import create_engine, session_factory
+from bot.store.models import Message
+from tests.conftest import LiveServer, make_settings, postgres_database
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[LiveServer, LiveServer]]:
+    async with postgres_database() as database_url:
+        servers = []
+        for name in ("a", "b"):
+            settings = make_settings(
+                tmp_path / name, database_url=database_url, redis_url=redis_url
+            )
+            server = LiveServer(settings)
+            await asyncio.to_thread(server.start)
+            servers.append(server)
+        yield servers[0], servers[1]
+        for server in servers:
+            await asyncio.to_thread(server.stop)
+
+
+async def test_a_reply_made_on_one_instance_reaches_a_socket_on_the_other(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    async with httpx.AsyncClient() as http:
+        token = (await http.post(f"{a.url}/api/webchat/sessions")).json()["session_token"]
+        ws_url = b.url.replace("http", "ws") + f"/ws/webchat?token={token}"
+        async with websockets.connect(ws_url) as ws:
+            r = await http.post(f"{a.url}/api/webchat/messages", json={
+                "session_token": token, "text": "cześć", "client_message_id": "x1"})
+            reply_id = r.json()["replies"][0]["id"]
+            async with asyncio.timeout(10):
+                while True:
+                    frame = json.loads(await ws.recv())
+                    if frame.get("type") == "message" and frame["message"]["id"] == reply_id:
+                        break
+
+
+async def test_one_customer_across_instances_is_processed_in_order_and_once(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    async with httpx.AsyncClient(timeout=30) as http:
+        token = (await http.post(f"{a.url}/api/webchat/sessions")).json()["session_token"]
+        texts = ["menu", "koszyk", "pomoc", "cześć"] * 3
+
+        async def send(i: int, text: str) -> httpx.Response:
+            server = a if i % 2 else b
+            return await http.post(f"{server.url}/api/webchat/messages", json={
+                "session_token": token, "text": text, "client_message_id": f"c{i}"})
+
+        responses = await asyncio.gather(*(send(i, t) for i, t in enumerate(texts)))
+        # The same message sent to both instances at once is stored once.
+        dupes = await asyncio.gather(*(
+            http.post(f"{s.url}/api/webchat/messages", json={
+                "session_token": token, "text": "menu", "client_message_id": "same"})
+            for s in (a, b)))
+    assert all(r.status_code == 200 for r in [*responses, *dupes])
+    assert dupes[0].json()["message"]["id"] == dupes[1].json()["message"]["id"]
+
+    engine = create_engine(a.settings.resolved_database_url())
+    async with session_factory(engine)() as session:
+        rows = list(await session.scalars(select(Message).order_by(Message.id)))
+    await engine.dispose()
+    inbound = [m for m in rows if m.direction == "in"]
+    assert len(inbound) == len(texts) + 1
+    # Each message answered exactly once, and replies follow the order messages were stored.
+    first_reply = {}
+    for m in rows:
+        if m.direction == "out" and m.in_reply_to_id not in first_reply:
+            first_reply[m.in_reply_to_id] = m.id
+    assert sorted(first_reply) == [m.id for m in inbound]
+    reply_order = [first_reply[m.id] for m in inbound]
+    assert reply_order == sorted(reply_order)
