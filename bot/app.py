@@ -94,11 +94,18 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         return None
     if progress:
         progress("loading the language model and training intents")
+    from knowledge.faq import FaqIndex
+
     return NluEngine.load(
         model=settings.embedding_model,
         cache_dir=settings.data_dir / "cache",
         products=runtime.catalog.entity_synonyms(),
+        categories=runtime.catalog.category_synonyms(),
+        faq=FaqIndex.load(),
         progress=progress is not None,
+        oos_threshold=settings.nlu_oos_threshold,
+        default_language=settings.default_language,
+        backend=settings.embedding_backend,
     )
 
 

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     default_language: str = "pl"
     embedding_model: str | None = None
+    embedding_backend: str = Field(default="onnx-int8", pattern="^(auto|onnx|onnx-int8|torch)$")
+    nlu_oos_threshold: float = Field(default=0.35, ge=0, le=1)
     action_endpoint: str | None = None
 
     telegram_bot_token: str | None = None

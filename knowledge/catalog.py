@@ -129,6 +129,10 @@ class Catalog:
     def free_delivery_from(self) -> int:
         return int(self.shop.get("free_delivery_from", 0))
 
+    def category_synonyms(self) -> dict[str, list[str]]:
+        """Category id -> its names in every language (the NLU adds inflections)."""
+        return {c.id: _category_words(c) for c in self.categories}
+
     def entity_synonyms(self) -> dict[str, list[str]]:
         """Canonical product name -> every way to write it (names in all languages, aliases)."""
         out: dict[str, list[str]] = {}
@@ -136,6 +140,10 @@ class Catalog:
             forms = [*p.names.values(), *p.aliases]
             out[p.id] = list(dict.fromkeys(forms))
         return out
+
+
+def _category_words(category: Category) -> list[str]:
+    return list(dict.fromkeys([category.id, *category.names.values()]))
 
 
 def format_price(grosze: int, lang: str) -> str:
