@@ -98,7 +98,7 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
 
     return NluEngine.load(
         model=settings.embedding_model,
-        cache_dir=settings.data_dir / "cache",
+        cache_dir=settings.cache_dir or settings.data_dir / "cache",
         products=runtime.catalog.entity_synonyms(),
         categories=runtime.catalog.category_synonyms(),
         faq=FaqIndex.load(),

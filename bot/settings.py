@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     sms_transliterate: bool = False
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None
+    cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
     webchat_session_days: int = Field(default=90, ge=1)
     max_message_chars: int = Field(default=4000, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
