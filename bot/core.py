@@ -153,21 +153,10 @@ class Core:
         text = text[: self.settings.max_message_chars]
 
         async with self.sessions() as session:
-            message = await self._store_inbound(session, inbound, text, truncated)
-            if message is None:  # already stored: a retried webhook or a resent message
-                assert inbound.provider_id
-                existing = await repo.find_message_by_provider_id(
-                    session, inbound.channel, inbound.provider_id
-                )
-                assert existing is not None
-                if existing.delivery_status != "received":
-                    return await self._receipt(session, existing, duplicate=True)
-        if message is None:
-            # The first copy is still being answered: wait for it, answer the same.
-            async with self.locks.hold(existing.customer_id):
-                await self.process_pending(existing.customer_id)
-            async with self.sessions() as session:
-                return await self._receipt(session, existing, duplicate=True)
+            stored = await self._store_inbound(session, inbound, text, truncated)
+        if stored is None:  # already stored: a retried webhook or a resent message
+            return await self._answer_duplicate(inbound)
+        message = stored
         metrics.MESSAGES_IN.labels(inbound.channel).inc()
 
         async with self.locks.hold(message.customer_id):
@@ -188,6 +177,21 @@ class Core:
             message=repo.message_object(message),
             replies=[repo.message_object(r) for r in replies],
         )
+
+    async def _answer_duplicate(self, inbound: InboundMessage) -> Receipt:
+        assert inbound.provider_id
+        async with self.sessions() as session:
+            existing = await repo.find_message_by_provider_id(
+                session, inbound.channel, inbound.provider_id
+            )
+            assert existing is not None
+            if existing.delivery_status != "received":
+                return await self._receipt(session, existing, duplicate=True)
+        # The first copy is still being answered: wait for it, answer the same.
+        async with self.locks.hold(existing.customer_id):
+            await self.process_pending(existing.customer_id)
+        async with self.sessions() as session:
+            return await self._receipt(session, existing, duplicate=True)
 
     async def _store_inbound(
         self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
@@ -286,7 +290,10 @@ class Core:
             with_agent = conversation.status in ("waiting_agent", "agent")
             state = await session.get(DialogueState, customer.id)
             if with_agent:
-                parse = {"text": message.text, "intent": {"name": "with_agent", "confidence": 1.0}}
+                parse: dict[str, Any] = {
+                    "text": message.text,
+                    "intent": {"name": "with_agent", "confidence": 1.0},
+                }
             else:
                 # Understand before writing anything: SQLite has one writer, and the NLU
                 # must not hold it while other customers wait.

@@ -41,8 +41,10 @@ async def test_a_reply_made_on_one_instance_reaches_a_socket_on_the_other(
         token = (await http.post(f"{a.url}/api/webchat/sessions")).json()["session_token"]
         ws_url = b.url.replace("http", "ws") + f"/ws/webchat?token={token}"
         async with websockets.connect(ws_url) as ws:
-            r = await http.post(f"{a.url}/api/webchat/messages", json={
-                "session_token": token, "text": "cześć", "client_message_id": "x1"})
+            r = await http.post(
+                f"{a.url}/api/webchat/messages",
+                json={"session_token": token, "text": "cześć", "client_message_id": "x1"},
+            )
             reply_id = r.json()["replies"][0]["id"]
             async with asyncio.timeout(10):
                 while True:
@@ -61,15 +63,22 @@ async def test_one_customer_across_instances_is_processed_in_order_and_once(
 
         async def send(i: int, text: str) -> httpx.Response:
             server = a if i % 2 else b
-            return await http.post(f"{server.url}/api/webchat/messages", json={
-                "session_token": token, "text": text, "client_message_id": f"c{i}"})
+            return await http.post(
+                f"{server.url}/api/webchat/messages",
+                json={"session_token": token, "text": text, "client_message_id": f"c{i}"},
+            )
 
         responses = await asyncio.gather(*(send(i, t) for i, t in enumerate(texts)))
         # The same message sent to both instances at once is stored once.
-        dupes = await asyncio.gather(*(
-            http.post(f"{s.url}/api/webchat/messages", json={
-                "session_token": token, "text": "menu", "client_message_id": "same"})
-            for s in (a, b)))
+        dupes = await asyncio.gather(
+            *(
+                http.post(
+                    f"{s.url}/api/webchat/messages",
+                    json={"session_token": token, "text": "menu", "client_message_id": "same"},
+                )
+                for s in (a, b)
+            )
+        )
     assert all(r.status_code == 200 for r in [*responses, *dupes])
     assert dupes[0].json()["message"]["id"] == dupes[1].json()["message"]["id"]
 
