@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import agent, auth, customers, nlu, system
+from bot.api import admin, agent, auth, customers, nlu, orders, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -64,7 +64,12 @@ def build_runtime(settings: Settings) -> Runtime:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
-    dialogue = DialogueEngine(catalog, responses)
+    dialogue = DialogueEngine(
+        catalog,
+        responses,
+        action_endpoint=settings.action_endpoint,
+        actions_domain=settings.actions_domain,
+    )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
     runtime = Runtime(settings, core, catalog, redis=redis, reminders=CartReminders(core))
@@ -182,6 +187,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(agent.router)
     app.include_router(customers.router)
+    app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot import cli_orders
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Staff users: agents, operators, admins.")
 app.add_typer(users_app, name="users")
+app.add_typer(cli_orders.app, name="orders")
 console = Console()
 
 

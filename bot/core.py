@@ -154,13 +154,14 @@ class Core:
 
         async with self.sessions() as session:
             stored = await self._store_inbound(session, inbound, text, truncated)
+            if stored is not None:
+                metrics.MESSAGES_IN.labels(inbound.channel).inc()
+                # The same session goes on: what storing loaded need not be read again.
+                async with self.locks.hold(stored.customer_id):
+                    handled = await self.process_pending(stored.customer_id, session)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
         message = stored
-        metrics.MESSAGES_IN.labels(inbound.channel).inc()
-
-        async with self.locks.hold(message.customer_id):
-            handled = await self.process_pending(message.customer_id)
 
         replies = handled.get(message.id)
         if replies is None:  # processed by an earlier holder of the lock, or failed
@@ -207,6 +208,9 @@ class Core:
         customer = await repo.live_customer(session, identity.customer_id)
         assert customer is not None
         conversation = await repo.conversation_of(session, customer.id)
+        # Processing follows in this session: keep what it needs loaded (the identity
+        # map holds objects weakly).
+        session.info["loaded"] = (customer, conversation, identity)
         payload: dict[str, Any] = {}
         if inbound.payload:
             payload["button_payload"] = inbound.payload[:1000]
@@ -262,105 +266,107 @@ class Core:
             duplicate=duplicate,
         )
 
-    async def process_pending(self, customer_id: int) -> dict[int, list[Message]]:
+    async def process_pending(
+        self, customer_id: int, session: AsyncSession | None = None
+    ) -> dict[int, list[Message]]:
         """Process every stored, unprocessed message of one customer, oldest first.
 
         Call with the customer's lock held. Whoever holds the lock drains the queue, so
         order holds even if the lock is not fair. Returns the replies per message id.
         """
-        async with self.sessions() as session:
-            pending = await repo.unprocessed_inbound(session, customer_id)
-        handled: dict[int, list[Message]] = {}
-        for message in pending:
-            try:
-                handled[message.id] = await self._process_one(message.id)
-            except Exception:
-                log.exception("processing message %s failed", message.id)
-                await self._mark_failed(message.id)
-        return handled
+        async with contextlib.AsyncExitStack() as stack:
+            if session is None:
+                session = await stack.enter_async_context(self.sessions())
+            pending = [m.id for m in await repo.unprocessed_inbound(session, customer_id)]
+            handled: dict[int, list[Message]] = {}
+            for message_id in pending:
+                try:
+                    handled[message_id] = await self._process_one(message_id, session)
+                except Exception:
+                    log.exception("processing message %s failed", message_id)
+                    await session.rollback()
+                    await self._mark_failed(message_id)
+            return handled
 
-    async def _process_one(self, message_id: int) -> list[Message]:
-        async with self.sessions() as session:
-            message = await session.get(Message, message_id)
-            if message is None or message.delivery_status != "received":
-                return []
-            customer = await repo.live_customer(session, message.customer_id)
-            assert customer is not None
-            conversation = await repo.conversation_of(session, customer.id)
-            with_agent = conversation.status in ("waiting_agent", "agent")
-            state = await session.get(DialogueState, customer.id)
-            if with_agent:
-                parse: dict[str, Any] = {
-                    "text": message.text,
-                    "intent": {"name": "with_agent", "confidence": 1.0},
-                }
-            else:
-                # Understand before writing anything: SQLite has one writer, and the NLU
-                # must not hold it while other customers wait.
-                parse = await self._understand(
-                    message, state.pending_options if state else None, customer
-                )
-            message.delivery_status = "processed"
-            if state is None:
-                state = DialogueState(customer_id=customer.id, slots={})
-                session.add(state)
-            lang = self._language(customer, parse)
-            turn = Turn(session, customer, conversation, state, parse, lang)
-            if with_agent:
-                # A human has the conversation: the bot says nothing, but what the
-                # channel proved (a shared phone, STOP) still counts.
-                await self.identity.before_dialogue(turn, message, typed_codes=False)
-                replies = [r for r in turn.replies if turn.reply_extra.get("consent_confirmation")]
-            elif await self.identity.before_dialogue(turn, message):
-                replies = turn.replies
-                buttons = replies[-1].buttons if replies else []
-                state.pending_options = (
-                    {"buttons": [b.as_dict() for b in buttons]} if buttons else None
-                )
-            else:
-                if (message.payload or {}).get("truncated"):
-                    turn.replies.append(
-                        Reply(
-                            self.dialogue.responses.render(
-                                "too_long", lang, max=self.settings.max_message_chars
-                            )
+    async def _process_one(self, message_id: int, session: AsyncSession) -> list[Message]:
+        message = await session.get(Message, message_id)
+        if message is None or message.delivery_status != "received":
+            return []
+        customer = await repo.live_customer(session, message.customer_id)
+        assert customer is not None
+        conversation = await repo.conversation_of(session, customer.id)
+        with_agent = conversation.status in ("waiting_agent", "agent")
+        state = await session.get(DialogueState, customer.id)
+        if with_agent:
+            parse: dict[str, Any] = {
+                "text": message.text,
+                "intent": {"name": "with_agent", "confidence": 1.0},
+            }
+        else:
+            # Understand before writing anything: SQLite has one writer, and the NLU
+            # must not hold it while other customers wait.
+            parse = await self._understand(
+                message, state.pending_options if state else None, customer
+            )
+        message.delivery_status = "processed"
+        if state is None:
+            state = DialogueState(customer_id=customer.id, slots={})
+            session.add(state)
+        lang = self._language(customer, parse)
+        turn = Turn(session, customer, conversation, state, parse, lang)
+        if with_agent:
+            # A human has the conversation: the bot says nothing, but what the
+            # channel proved (a shared phone, STOP) still counts.
+            await self.identity.before_dialogue(turn, message, typed_codes=False)
+            replies = [r for r in turn.replies if turn.reply_extra.get("consent_confirmation")]
+        elif await self.identity.before_dialogue(turn, message):
+            replies = turn.replies
+            buttons = replies[-1].buttons if replies else []
+            state.pending_options = {"buttons": [b.as_dict() for b in buttons]} if buttons else None
+        else:
+            if (message.payload or {}).get("truncated"):
+                turn.replies.append(
+                    Reply(
+                        self.dialogue.responses.render(
+                            "too_long", lang, max=self.settings.max_message_chars
                         )
                     )
-                replies = await self.dialogue.respond(turn)
-            handed_off = await self._hand_off(turn) if turn.handoff_reason else False
-            state.slots = dict(state.slots or {})
-            repo.record_event(
-                session,
-                "intent",
-                customer.id,
-                message.channel,
-                intent=turn.intent,
-                confidence=float(parse.get("intent", {}).get("confidence") or 0.0),
-                text=message.text[:200] if turn.intent == "nlu_fallback" else None,
-            )
-            channel = self.channels.get(message.channel)
-            # A channel whose store is its delivery (the web chat) is done at commit.
-            done = bool(getattr(channel, "delivers_from_store", False))
-            rows = [
-                Message(
-                    customer_id=customer.id,
-                    conversation_id=conversation.id,
-                    direction="out",
-                    author="bot",
-                    channel=message.channel,
-                    address=message.address,
-                    text=reply.text,
-                    payload={"buttons": [b.as_dict() for b in reply.buttons], **turn.reply_extra},
-                    in_reply_to_id=message.id,
-                    delivery_status="sent" if done else "pending",
-                    created_at=utcnow(),
                 )
-                for reply in replies
-            ]
-            session.add_all(rows)
-            # Context changes and outgoing messages commit together (the outbox).
-            await session.commit()
-            joins = session.info.pop("joined", [])
+            replies = await self.dialogue.respond(turn)
+        handed_off = await self._hand_off(turn) if turn.handoff_reason else False
+        state.slots = dict(state.slots or {})
+        repo.record_event(
+            session,
+            "intent",
+            customer.id,
+            message.channel,
+            intent=turn.intent,
+            confidence=float(parse.get("intent", {}).get("confidence") or 0.0),
+            text=message.text[:200] if turn.intent == "nlu_fallback" else None,
+        )
+        channel = self.channels.get(message.channel)
+        # A channel whose store is its delivery (the web chat) is done at commit.
+        done = bool(getattr(channel, "delivers_from_store", False))
+        rows = [
+            Message(
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                direction="out",
+                author="bot",
+                channel=message.channel,
+                address=message.address,
+                text=reply.text,
+                payload={"buttons": [b.as_dict() for b in reply.buttons], **turn.reply_extra},
+                in_reply_to_id=message.id,
+                delivery_status="sent" if done else "pending",
+                created_at=utcnow(),
+            )
+            for reply in replies
+        ]
+        session.add_all(rows)
+        # Context changes and outgoing messages commit together (the outbox).
+        await session.commit()
+        joins = session.info.pop("joined", [])
         for loser_id, survivor_id in joins:
             await self.hub.publish(
                 customer_topic(loser_id), {"type": "merged", "customer_id": survivor_id}
@@ -482,7 +488,9 @@ class Core:
         status, error, retry_after, provider_id = "sent", None, None, None
         permanent = False
         if channel is None:
-            status, error = "failed", f"no adapter for channel {outbound.channel!r}"
+            # Not served by this process (e.g. the CLI): an instance that has the
+            # channel delivers it from the outbox.
+            status, error = "pending", f"no adapter for channel {outbound.channel!r} here"
         elif await self._consent_withdrawn(channel, outbound):
             status, error = "suppressed", "the customer opted out of this channel"
         else:

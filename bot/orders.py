@@ -255,9 +255,10 @@ def order_object(order: Order) -> dict[str, Any]:
 
 
 def rating_buttons(number: str) -> list[Button]:
+    """1–5 stars, in order, so that an SMS "4" (the fourth option) means four stars."""
     return [
         Button("⭐" * n, f'/rate_order{{"order_number": "{number}", "rating": {n}}}')
-        for n in range(5, 0, -1)
+        for n in range(1, 6)
     ]
 
 

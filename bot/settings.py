@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     embedding_backend: str = Field(default="onnx-int8", pattern="^(auto|onnx|onnx-int8|torch)$")
     nlu_oos_threshold: float = Field(default=0.35, ge=0, le=1)
     action_endpoint: str | None = None
+    actions_domain: Path | None = None
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None

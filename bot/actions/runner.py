@@ -23,6 +23,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from bot.actions.context import ActionContext, bound
 from bot.messages import Button
+from bot.store import repo
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import DialogueEngine, Turn
@@ -32,8 +33,17 @@ log = logging.getLogger(__name__)
 DEFAULT_DOMAIN = Path(__file__).resolve().parent / "domain.yaml"
 MAX_FOLLOWUPS = 5
 # Keys of a Rasa response that are not template variables.
-_RESPONSE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image",
-                  "attachment", "recipient_id"}  # fmt: skip
+_RESPONSE_KEYS = {
+    "text",
+    "buttons",
+    "elements",
+    "custom",
+    "template",
+    "response",
+    "image",
+    "attachment",
+    "recipient_id",
+}
 
 
 class ActionUnavailable(Exception):
@@ -99,6 +109,7 @@ class ActionRunner:
                 body = await self._remote(call)
             else:
                 raise ActionUnavailable(next_name)
+            repo.record_event(turn.session, "action", turn.customer.id, name=next_name)
             next_name = self.apply(body, turn)
         log.warning("action %s: too many follow-ups", name)
 
@@ -131,7 +142,9 @@ class ActionRunner:
             "customer_name": turn.customer.name,
             "customer_phone": turn.customer.phone,
         }
-        latest = {k: turn.parse.get(k) for k in ("text", "intent", "entities", "intent_ranking")}
+        latest = {
+            k: turn.parse.get(k) for k in ("text", "intent", "entities", "intent_ranking", "faq")
+        }
         return {
             "sender_id": str(turn.customer.id),
             "slots": slots,

@@ -3,6 +3,12 @@
 The engine never asks which channel it is talking to; it works on the customer's
 context (dialogue state, cart) and returns replies with buttons. Rendering for a
 channel happens later, in one place (bot.rendering).
+
+Policy, in order: hand-off and language intents; the active flow's own answers
+(buttons, typed choices); interruptions (an FAQ, the cart, the menu — answered, then
+the flow's question is asked again); free-text answers to the flow's question; and
+otherwise the fallback ladder (rephrase → options with a human → hand-off). Business
+work is done by rasa_sdk actions (bot.actions), chosen by intent in actions/domain.yaml.
 """
 
 from __future__ import annotations
@@ -12,20 +18,39 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dialogue.cart import CartMaths
+from bot.dialogue.keywords import fold
 from bot.dialogue.responses import Responses
 from bot.messages import Button
-from bot.store import repo
-from bot.store.models import Cart, CartItem, Conversation, Customer, DialogueState
-from knowledge.catalog import Catalog, format_price
+from bot.store.models import Conversation, Customer, DialogueState
+from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 MAX_QUANTITY = 20
+_ORDERING = re.compile(
+    r"^\s*(poprosze|prosze o|chce|chcialbym|chcialabym|zamawiam|dodaj|i'?d like|i want|"
+    r"give me|can i (get|have)|add)\b"
+)
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.S)
+# Below this an intent does not interrupt a flow that expects free text (a name, an address).
+INTERRUPT_CONFIDENCE = 0.8
+INTERRUPTIONS = frozenset(
+    "greet help thanks browse_menu product_info allergens add_to_cart remove_from_cart "
+    "change_item show_cart clear_cart order_status opening_hours delivery_area delivery_time "
+    "payment_methods prices faq reorder link_channels".split()
+)
+# Misses in a row: 1 rephrase with suggestions, 2+ options with a person, then hand off.
+HANDOFF_AFTER_MISSES = 4
+# A guess below this is no understanding (the fallback ladder takes over).
+MIN_CONFIDENCE = 0.45
+GLOBAL = frozenset({"human_handoff", "complaint", "change_language"})
 
 
 @dataclass
@@ -64,6 +89,18 @@ class Turn:
     def intent(self) -> str:
         return str(self.parse.get("intent", {}).get("name") or "nlu_fallback")
 
+    @property
+    def confidence(self) -> float:
+        return float(self.parse.get("intent", {}).get("confidence") or 0.0)
+
+    @property
+    def text(self) -> str:
+        return str(self.parse.get("text") or "")
+
+    @property
+    def from_button(self) -> bool:
+        return self.text.startswith("/") and self.confidence >= 1.0
+
 
 Handler = Callable[[Turn], Awaitable[None]]
 
@@ -94,24 +131,53 @@ def payload_for(intent: str, **entities: Any) -> str:
 
 
 class DialogueEngine:
-    def __init__(self, catalog: Catalog, responses: Responses) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        responses: Responses,
+        *,
+        action_endpoint: str | None = None,
+        actions_domain: Path | None = None,
+    ) -> None:
+        from bot.actions.registry import default_actions
+        from bot.actions.runner import ActionDomain, ActionRunner
+        from bot.dialogue.checkout import CheckoutFlow
+        from bot.dialogue.flows import default_flows
+
         self.catalog = catalog
         self.responses = responses
+        self.cart = CartMaths(catalog)
+        self.actions = ActionRunner(self, action_endpoint, ActionDomain.load(actions_domain))
+        self.actions.register(*default_actions())
+        self.flows = {flow.name: flow for flow in default_flows(self)}
+        self.checkout = CheckoutFlow(self)
+        self.flows[self.checkout.name] = self.checkout
         self._handlers: dict[str, Handler] = {
             "greet": self.greet,
             "help": self.help,
-            "browse_menu": self.browse_menu,
-            "add_to_cart": self.add_to_cart,
-            "show_cart": self.show_cart,
-            "clear_cart": self.clear_cart,
             "thanks": self.simple("thanks"),
             "goodbye": self.simple("goodbye"),
+            "affirm": self.affirm,
+            "deny": self.deny,
             "change_language": self.change_language,
+            "complaint": self.complaint,
+            "human_handoff": self.human_handoff,
+            "checkout": self.checkout.start,
+            "restart": self.restart,
         }
 
     def register(self, intent: str, handler: Handler) -> None:
         """Add or replace the handler of an intent (the composition root wires extras)."""
         self._handlers[intent] = handler
+
+    def configure_actions(
+        self, endpoint: str | None = None, domain_path: Path | None = None
+    ) -> None:
+        """Point unknown actions at a Rasa action server; map more intents to actions."""
+        from bot.actions.runner import ActionDomain
+
+        self.actions.endpoint = endpoint
+        self.actions.domain = ActionDomain.load(domain_path)
 
     # -- helpers -------------------------------------------------------------------
     def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
@@ -133,21 +199,79 @@ class DialogueEngine:
 
         return handler
 
+    def is_interruption(self, turn: Turn) -> bool:
+        if turn.intent not in INTERRUPTIONS and turn.intent not in GLOBAL:
+            return False
+        return turn.from_button or turn.confidence >= INTERRUPT_CONFIDENCE
+
     # -- entry point ---------------------------------------------------------------
     async def respond(self, turn: Turn) -> list[Reply]:
-        handler = self._handlers.get(turn.intent)
-        if turn.state.flow == "ask_size" and turn.entity("size") and turn.intent != "add_to_cart":
-            handler = self.add_to_cart
-        if handler is None:
-            await self.fallback(turn)
-        else:
+        self._understand_better(turn)
+        flow = self.flows.get(turn.state.flow or "")
+        if flow is None:
+            await self.dispatch(turn)
+        elif turn.intent in GLOBAL and self.is_interruption(turn):
+            await self.dispatch(turn)
+            if turn.intent == "change_language" and turn.state.flow == flow.name:
+                await flow.ask(turn)
+        elif await flow.answer(turn):
             turn.state.fallback_count = 0
-            await handler(turn)
+        elif self.is_interruption(turn):
+            await self.dispatch(turn)
+            if turn.state.flow == flow.name and not turn.handoff_reason:
+                await flow.ask(turn)  # resume where we were
+        elif await flow.free_answer(turn):
+            turn.state.fallback_count = 0
+        else:
+            await self.fallback(turn)
+            if turn.state.flow == flow.name and not turn.handoff_reason:
+                await flow.ask(turn)
         buttons = turn.replies[-1].buttons if turn.replies else []
         turn.state.pending_options = (
             {"buttons": [b.as_dict() for b in buttons]} if buttons else None
         )
         return turn.replies
+
+    def _understand_better(self, turn: Turn) -> None:
+        """A product named in an otherwise unclear message is an order ("0 margherit")."""
+        if turn.confidence < MIN_CONFIDENCE and not turn.entities("product"):
+            turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+        if turn.entities("product") and turn.intent in ("nlu_fallback", "prices", "deny"):
+            has_quantity = bool(turn.entities("quantity"))
+            if turn.intent == "nlu_fallback" or (has_quantity and turn.confidence < 0.6):
+                self._reinterpret(turn, "add_to_cart")
+        elif turn.intent == "nlu_fallback" and _ORDERING.match(fold(turn.text)):
+            self._reinterpret(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
+        elif turn.intent == "nlu_fallback" and turn.entities("size"):
+            self._reinterpret(turn, "change_item")  # "jednak duża"
+
+    @staticmethod
+    def _reinterpret(turn: Turn, intent: str) -> None:
+        # Confident enough to interrupt a flow: the message named what it is about.
+        turn.parse = {**turn.parse, "intent": {"name": intent, "confidence": INTERRUPT_CONFIDENCE}}
+
+    async def dispatch(self, turn: Turn) -> None:
+        """Run the handler or the action of the turn's intent (no flow involved)."""
+        handler = self._handlers.get(turn.intent)
+        if handler is not None:
+            turn.state.fallback_count = 0
+            await handler(turn)
+            return
+        action = self.actions.action_for(turn.intent)
+        if action is None or not self.actions.available(action):
+            await self.fallback(turn)
+            return
+        turn.state.fallback_count = 0
+        await self.run_action(turn, action)
+
+    async def run_action(self, turn: Turn, action: str) -> None:
+        from bot.actions.runner import ActionUnavailable
+
+        try:
+            await self.actions.run(action, turn)
+        except (ActionUnavailable, httpx.HTTPError, ValueError) as exc:
+            log.warning("action %s failed: %r", action, exc)
+            self.say(turn, "action_failed", self.main_buttons(turn))
 
     # -- handlers ------------------------------------------------------------------
     async def greet(self, turn: Turn) -> None:
@@ -156,8 +280,32 @@ class DialogueEngine:
     async def help(self, turn: Turn) -> None:
         self.say(turn, "help", self.main_buttons(turn))
 
+    async def affirm(self, turn: Turn) -> None:
+        self.say(turn, "ok_what_next", self.main_buttons(turn))
+
+    async def deny(self, turn: Turn) -> None:
+        # "not 3, 2" right after adding something corrects that line.
+        if (turn.state.slots or {}).get("last_item") and (
+            re.search(r"\d", turn.text) or turn.entities("size") or turn.entities("quantity")
+        ):
+            await self.run_action(turn, "action_change_item")
+            return
+        self.say(turn, "ok_what_next", self.main_buttons(turn))
+
+    async def restart(self, turn: Turn) -> None:
+        turn.state.flow, turn.state.step = None, None
+        turn.state.slots = {}
+        self.say(turn, "restarted", self.main_buttons(turn))
+
+    async def complaint(self, turn: Turn) -> None:
+        self.say(turn, "complaint_sorry")
+        turn.handoff_reason = "complaint"
+
+    async def human_handoff(self, turn: Turn) -> None:
+        turn.handoff_reason = "customer_request"
+
     async def change_language(self, turn: Turn) -> None:
-        text = str(turn.parse.get("text", "")).lower()
+        text = turn.text.lower()
         wanted = turn.entity("language")
         if wanted not in ("pl", "en"):
             wanted = "en" if ("english" in text or "angiel" in text) else "pl"
@@ -165,131 +313,14 @@ class DialogueEngine:
         turn.lang = wanted
         self.say(turn, "language_set", self.main_buttons(turn))
 
-    async def browse_menu(self, turn: Turn) -> None:
-        category_id = turn.entity("category")
-        category = self.catalog.category(category_id) if category_id else None
-        if category is None:
-            buttons = [
-                Button(c.name(turn.lang), payload_for("browse_menu", category=c.id))
-                for c in self.catalog.categories
-            ]
-            self.say(turn, "choose_category", buttons)
-            return
-        products = self.catalog.in_category(category.id)
-        if not products:
-            self.say(turn, "category_empty", self.main_buttons(turn))
-            return
-        lines = []
-        for p in products:
-            prices = " / ".join(format_price(v, turn.lang) for v in p.prices.values())
-            desc = p.description(turn.lang)
-            lines.append(f"• {p.name(turn.lang)} — {prices}" + (f" ({desc})" if desc else ""))
-        buttons = [
-            Button(
-                self.responses.render("btn_add", turn.lang, product=p.name(turn.lang)),
-                payload_for("add_to_cart", product=p.id),
-            )
-            for p in products
-        ]
-        self.say(
-            turn,
-            "category_list",
-            buttons,
-            category=category.name(turn.lang),
-            items="\n".join(lines),
-        )
-
-    async def add_to_cart(self, turn: Turn) -> None:
-        slots = turn.state.slots or {}
-        product_id = turn.entity("product") or (
-            slots.get("pending_product") if turn.state.flow == "ask_size" else None
-        )
-        if product_id is None:
-            await self.browse_menu(turn)
-            return
-        product = self.catalog.products.get(str(product_id))
-        if product is None or not product.available:
-            self.say(turn, "unknown_product", product=product_id)
-            await self.browse_menu(turn)
-            return
-        quantity = turn.entity("quantity") or slots.get("pending_quantity") or 1
-        try:
-            quantity = int(quantity)
-        except (TypeError, ValueError):
-            quantity = 1
-        if not 1 <= quantity <= MAX_QUANTITY:
-            self.say(turn, "bad_quantity", max=MAX_QUANTITY)
-            return
-        size = turn.entity("size")
-        if product.sized and size not in product.prices:
-            turn.state.flow = "ask_size"
-            turn.state.slots = {
-                **slots,
-                "pending_product": product.id,
-                "pending_quantity": quantity,
-            }
-            buttons = [
-                Button(
-                    f"{self.catalog.size_name(s, turn.lang)} — {format_price(v, turn.lang)}",
-                    payload_for("add_to_cart", product=product.id, size=s, quantity=quantity),
-                )
-                for s, v in product.prices.items()
-            ]
-            self.say(turn, "ask_size", buttons, product=product.name(turn.lang))
-            return
-        turn.state.flow = None
-        turn.state.slots = {
-            k: v for k, v in slots.items() if k not in ("pending_product", "pending_quantity")
-        }
-        cart = await repo.cart_of(turn.session, turn.customer.id)
-        size_key = size if product.sized else None
-        line = next(
-            (i for i in cart.items if i.product_id == product.id and i.size == size_key), None
-        )
-        if line is None:
-            cart.items.append(CartItem(product_id=product.id, size=size_key, quantity=quantity))
-        else:
-            line.quantity = min(line.quantity + quantity, MAX_QUANTITY * 5)
-        cart.reminded_at = None
-        item = self.describe_line(product.id, size_key, quantity, turn.lang)
-        self.say(
-            turn,
-            "added",
-            [
-                self.button(turn, "btn_cart", "show_cart"),
-                self.button(turn, "btn_menu", "browse_menu"),
-            ],
-            item=item,
-            total=format_price(self.cart_total(cart), turn.lang),
-        )
-
-    async def show_cart(self, turn: Turn) -> None:
-        cart = await repo.cart_of(turn.session, turn.customer.id)
-        if not cart.items:
-            self.say(turn, "cart_empty", [self.button(turn, "btn_menu", "browse_menu")])
-            return
-        lines = [
-            "• " + self.describe_line(i.product_id, i.size, i.quantity, turn.lang)
-            for i in cart.items
-        ]
-        self.say(
-            turn,
-            "cart",
-            [
-                self.button(turn, "btn_menu", "browse_menu"),
-                self.button(turn, "btn_clear_cart", "clear_cart"),
-            ],
-            items="\n".join(lines),
-            total=format_price(self.cart_total(cart), turn.lang),
-        )
-
-    async def clear_cart(self, turn: Turn) -> None:
-        cart = await repo.cart_of(turn.session, turn.customer.id)
-        cart.items.clear()
-        self.say(turn, "cart_cleared", [self.button(turn, "btn_menu", "browse_menu")])
-
     async def fallback(self, turn: Turn) -> None:
+        """The ladder: rephrase with suggestions → options and a human → hand off."""
         turn.state.fallback_count = (turn.state.fallback_count or 0) + 1
+        if turn.state.fallback_count >= HANDOFF_AFTER_MISSES:
+            turn.state.fallback_count = 0
+            self.say(turn, "fallback_handoff")
+            turn.handoff_reason = "fallback"
+            return
         if turn.state.fallback_count >= 2:
             self.say(
                 turn,
@@ -299,26 +330,6 @@ class DialogueEngine:
             return
         self.say(turn, "fallback", self.main_buttons(turn))
 
-    # -- cart maths ----------------------------------------------------------------
+    # -- kept for callers of the first engine ----------------------------------------
     def describe_line(self, product_id: str, size: str | None, quantity: int, lang: str) -> str:
-        product = self.catalog.products.get(product_id)
-        name = product.name(lang) if product else product_id
-        size_name = self.catalog.size_name(size, lang)
-        price = self.line_price(product_id, size) * quantity
-        return (
-            f"{quantity} × {name}"
-            + (f" ({size_name})" if size_name else "")
-            + (f" — {format_price(price, lang)}")
-        )
-
-    def line_price(self, product_id: str, size: str | None) -> int:
-        product = self.catalog.products.get(product_id)
-        if product is None:
-            return 0
-        try:
-            return product.price(size)
-        except KeyError:
-            return 0
-
-    def cart_total(self, cart: Cart) -> int:
-        return sum(self.line_price(i.product_id, i.size) * i.quantity for i in cart.items)
+        return self.cart.describe_line(product_id, size, quantity, lang)

@@ -10,7 +10,33 @@ import re
 import unicodedata
 from typing import Any
 
+# Later entries win over earlier ones; the intents in _DECISIVE stop the search.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
+    "affirm": ("tak", "jasne", "ok", "okej", "zgadza sie", "yes", "yep", "sure", "correct"),
+    "deny": ("nie", "no", "nope", "not"),
+    "opening_hours": (
+        "godziny otwarcia",
+        "otwarte",
+        "otwarci",
+        "do ktorej",
+        "opening hours",
+        "when are you open",
+        "open today",
+    ),
+    "delivery_area": ("dowozicie", "gdzie dowozicie", "delivery area", "do you deliver"),
+    "delivery_time": ("jak dlugo", "ile sie czeka", "how long"),
+    "payment_methods": (
+        "platnosc",
+        "platnosci",
+        "zaplacic",
+        "blik",
+        "payment",
+        "pay by",
+        "pay with",
+    ),
+    "prices": ("ile kosztuje", "cena", "ceny", "how much", "price", "prices"),
+    "allergens": ("alergen", "alergeny", "gluten", "laktoza", "allergen", "allergens"),
+    "product_info": ("sklad", "ingredients"),
     "greet": (
         "czesc",
         "hej",
@@ -80,7 +106,57 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "po angielsku",
         "polish please",
     ),
+    "remove_from_cart": ("usun", "wyrzuc", "remove", "delete", "take out"),
+    "change_item": ("zmien", "jednak", "zamiast", "actually", "make it", "change", "instead"),
+    "checkout": (
+        "zamawiam",
+        "do kasy",
+        "zloz zamowienie",
+        "to wszystko",
+        "checkout",
+        "check out",
+        "place the order",
+        "place my order",
+        "that's all",
+    ),
+    "order_status": (
+        "gdzie jest moje zamowienie",
+        "gdzie moje zamowienie",
+        "status",
+        "where is my order",
+        "order status",
+        "kiedy bedzie",
+    ),
+    "cancel_order": ("anuluj", "anuluj zamowienie", "rezygnuje", "cancel", "cancel my order"),
+    "reorder": (
+        "to samo co ostatnio",
+        "to co ostatnio",
+        "jeszcze raz to samo",
+        "zamow ponownie",
+        "same as last time",
+        "reorder",
+        "order again",
+    ),
+    "rate_order": ("ocen", "ocenic", "ocena", "rate", "review"),
+    "complaint": (
+        "reklamacja",
+        "reklamacje",
+        "reklamacji",
+        "skarga",
+        "zimna",
+        "zimne",
+        "complaint",
+        "was cold",
+        "arrived cold",
+    ),
+    "restart": ("zacznij od nowa", "od nowa", "restart", "start over"),
 }
+_DECISIVE = frozenset(
+    "change_language link_channels human_handoff remove_from_cart change_item checkout "
+    "order_status cancel_order reorder rate_order complaint restart".split()
+)
+_ORDER_NUMBER = re.compile(r"(?<!\w)pz[-\s]?(\d{5})(?!\d)")
+_PHONE = re.compile(r"(?<![\d\w])(\+?\d[\d\s-]{7,16}\d)(?!\d)")
 _CATEGORIES = {
     "pizza": ("pizza", "pizze", "pizzas", "pizzy"),
     "drinks": ("napoje", "napoj", "drinks", "drink", "picie"),
@@ -127,10 +203,10 @@ class KeywordInterpreter:
         for name, words in _KEYWORDS.items():
             if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", folded) for w in words):
                 intent, confidence = name, 0.9
-                if name in ("change_language", "link_channels", "human_handoff"):
+                if name in _DECISIVE:
                     break
         has_product = any(e["entity"] == "product" for e in entities)
-        if has_product and intent in ("nlu_fallback", "browse_menu", "add_to_cart"):
+        if has_product and intent in ("nlu_fallback", "browse_menu", "add_to_cart", "checkout"):
             intent, confidence = "add_to_cart", 0.9
         return {
             "text": text,
@@ -153,6 +229,13 @@ class KeywordInterpreter:
                 {"entity": entity, "value": value, "start": start, "end": end, "confidence": 1.0}
             )
 
+        for m in _ORDER_NUMBER.finditer(folded):
+            add("order_number", f"PZ-{m.group(1)}", m.start(), m.end())
+        for m in _PHONE.finditer(folded):
+            digits = re.sub(r"[^\d+]", "", m.group(1))
+            if len(digits.lstrip("+")) >= 9:
+                number = digits if digits.startswith("+") else "+48" + digits[-9:]
+                add("phone", number, m.start(), m.end())
         for form, pid in self._products:
             # Inflected endings (margherity, margheritę) share the stem.
             stem = form[:-1] if len(form) > 3 else form
@@ -165,9 +248,9 @@ class KeywordInterpreter:
                         add(entity, value, m.start(), m.end())
         for m in re.finditer(r"(?<![\w.,])(\d{1,4})(?![\w.,])", folded):
             add("quantity", int(m.group(1)), m.start(), m.end())
-        for word, number in _NUMBERS.items():
+        for word, count in _NUMBERS.items():
             for m in re.finditer(rf"(?<!\w){word}(?!\w)", folded):
-                add("quantity", number, m.start(), m.end())
+                add("quantity", count, m.start(), m.end())
         return sorted(found, key=lambda e: e["start"])
 
     async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:

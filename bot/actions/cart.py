@@ -1,0 +1,351 @@
+"""Menu and cart actions: browse, add (several items at once), remove, change, show, empty."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+
+from bot.actions.context import ActionContext, Say, ShopAction
+from bot.dialogue.cart import ItemRequest, pair_items
+from bot.dialogue.engine import MAX_QUANTITY, payload_for
+from bot.messages import Button
+from bot.store import repo
+from bot.store.models import Cart, CartItem
+from knowledge.catalog import format_price
+
+Events = list[dict[str, Any]]
+
+
+def entities_of(tracker: Tracker, name: str) -> list[Any]:
+    return [
+        e.get("value")
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == name
+    ]
+
+
+def cart_buttons(say: Say) -> list[Button]:
+    return [
+        say.button("btn_checkout", "checkout"),
+        say.button("btn_cart", "show_cart"),
+        say.button("btn_menu", "browse_menu"),
+    ]
+
+
+def loop_is(tracker: Tracker, name: str) -> bool:
+    return (tracker.active_loop or {}).get("name") == name
+
+
+class ShowMenu(ShopAction):
+    def name(self) -> str:
+        return "action_show_menu"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        catalog = ctx.engine.catalog
+        category_id = next(iter(entities_of(tracker, "category")), None)
+        category = catalog.category(str(category_id)) if category_id else None
+        if category is None:
+            buttons = [
+                Button(c.name(ctx.lang), payload_for("browse_menu", category=c.id))
+                for c in catalog.categories
+            ]
+            say("choose_category", buttons)
+            return []
+        products = catalog.in_category(category.id)
+        if not products:
+            say("category_empty", ctx.engine.main_buttons(ctx.turn))
+            return []
+        lines = []
+        for p in products:
+            prices = " / ".join(format_price(v, ctx.lang) for v in p.prices.values())
+            desc = p.description(ctx.lang)
+            lines.append(f"• {p.name(ctx.lang)} — {prices}" + (f" ({desc})" if desc else ""))
+        buttons = [
+            Button(
+                ctx.text("btn_add", product=p.name(ctx.lang)),
+                payload_for("add_to_cart", product=p.id),
+            )
+            for p in products
+        ]
+        say("category_list", buttons, category=category.name(ctx.lang), items="\n".join(lines))
+        return []
+
+
+class AddToCart(ShopAction):
+    def name(self) -> str:
+        return "action_add_to_cart"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        catalog, maths = ctx.engine.catalog, ctx.engine.cart
+        entities = with_typed_numbers(
+            tracker.latest_message.get("entities", []),
+            str(tracker.latest_message.get("text") or ""),
+        )
+        requests = pair_items(entities, maths.sized)
+        pending = list(tracker.get_slot("pending_items") or [])
+        sizes = entities_of(tracker, "size")
+        if not requests and pending and sizes:
+            # The answer to "which size?": it completes the first pending item.
+            first = pending.pop(0)
+            requests = [ItemRequest(first["product"], first.get("quantity"), str(sizes[0]))]
+        elif requests:
+            pending = []
+        if not requests:
+            # Show the named category (or all categories) to pick from.
+            say("product_not_found")
+            return [SlotSet("pending_items", None), FollowupAction("action_show_menu")]
+        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        added: list[str] = []
+        last: dict[str, Any] | None = None
+        for req in requests:
+            product = catalog.products.get(req.product)
+            if product is None or not product.available:
+                say("unknown_product_short", product=req.product)
+                continue
+            quantity = 1 if req.quantity is None else req.quantity
+            if not 1 <= quantity <= MAX_QUANTITY:
+                say("bad_quantity", max=MAX_QUANTITY, product=product.name(ctx.lang))
+                continue
+            if product.sized and req.size not in product.prices:
+                pending.append({"product": product.id, "quantity": quantity})
+                continue
+            size = req.size if product.sized else None
+            add_line(cart, product.id, size, quantity)
+            added.append(maths.describe_line(product.id, size, quantity, ctx.lang))
+            last = {"product": product.id, "size": size, "quantity": quantity}
+        events: Events = []
+        if added:
+            cart.reminded_at = None
+            events.append(SlotSet("last_item", last))
+            say(
+                "added",
+                [] if pending else cart_buttons(say),
+                item=", ".join(added),
+                total=format_price(maths.total(cart), ctx.lang),
+            )
+        if pending:
+            ask_size(ctx, say, pending[0])
+            events.append(SlotSet("pending_items", pending))
+            if not tracker.active_loop or loop_is(tracker, "ask_size"):
+                events.append(ActiveLoop("ask_size"))
+        else:
+            events.append(SlotSet("pending_items", None))
+            if loop_is(tracker, "ask_size"):
+                events.append(ActiveLoop(None))
+        return events
+
+
+def with_typed_numbers(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Numbers the NLU left out ("0 margherit", "1000 coli") as quantities, to refuse them."""
+    if text.startswith("/"):
+        return entities
+    extra = [
+        {"entity": "quantity", "value": int(m.group()), "start": m.start(), "end": m.end()}
+        for m in re.finditer(r"(?<![\w.,+-])\d{1,6}(?![\w.,])", text)
+        if not any(e.get("start", 0) < m.end() and m.start() < e.get("end", 0) for e in entities)
+    ]
+    return [*entities, *extra]
+
+
+def ask_size(ctx: ActionContext, say: Say, item: dict[str, Any]) -> None:
+    catalog = ctx.engine.catalog
+    product = catalog.products[item["product"]]
+    quantity = item.get("quantity") or 1
+    buttons = [
+        Button(
+            f"{catalog.size_name(s, ctx.lang)} — {format_price(v, ctx.lang)}",
+            payload_for("add_to_cart", product=product.id, size=s, quantity=quantity),
+        )
+        for s, v in product.prices.items()
+    ]
+    say("ask_size", buttons, product=product.name(ctx.lang))
+
+
+def add_line(cart: Cart, product_id: str, size: str | None, quantity: int) -> CartItem:
+    line = next((i for i in cart.items if i.product_id == product_id and i.size == size), None)
+    if line is None:
+        line = CartItem(product_id=product_id, size=size, quantity=quantity)
+        cart.items.append(line)
+    else:
+        line.quantity = min(line.quantity + quantity, MAX_QUANTITY * 5)
+    return line
+
+
+class RemoveFromCart(ShopAction):
+    def name(self) -> str:
+        return "action_remove_from_cart"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        maths = ctx.engine.cart
+        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
+        if not cart.items:
+            say("cart_empty", [say.button("btn_menu", "browse_menu")])
+            return []
+        if not requests:
+            buttons = [
+                Button(
+                    ctx.text(
+                        "btn_remove",
+                        item=maths.describe_line(i.product_id, i.size, i.quantity, ctx.lang),
+                    ),
+                    payload_for(
+                        "remove_from_cart",
+                        product=i.product_id,
+                        **({"size": i.size} if i.size else {}),
+                    ),
+                )
+                for i in cart.items
+            ]
+            say("remove_which", buttons)
+            return []
+        removed = []
+        for req in requests:
+            lines = [i for i in cart.items if i.product_id == req.product]
+            if req.size:
+                lines = [i for i in lines if i.size == req.size] or lines
+            if not lines:
+                name = ctx.engine.catalog.products.get(req.product)
+                say("not_in_cart", product=name.name(ctx.lang) if name else req.product)
+                continue
+            line = lines[-1]
+            take = line.quantity if req.quantity is None else min(req.quantity, line.quantity)
+            removed.append(maths.describe_line(line.product_id, line.size, take, ctx.lang))
+            line.quantity -= take
+            if line.quantity <= 0:
+                cart.items.remove(line)
+        if removed:
+            say_cart(ctx, say, cart, "removed", item=", ".join(removed))
+        return [SlotSet("last_item", None)]
+
+
+class ChangeItem(ShopAction):
+    """Corrections: "actually make it large", "not 3, 2", "make it a pepperoni"."""
+
+    def name(self) -> str:
+        return "action_change_item"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        catalog, maths = ctx.engine.catalog, ctx.engine.cart
+        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        last = tracker.get_slot("last_item") or {}
+        products = [str(p) for p in entities_of(tracker, "product")]
+        line = None
+        new_product = None
+        for pid in products:
+            line = next((i for i in reversed(cart.items) if i.product_id == pid), None)
+            if line is not None:
+                break
+        if line is None:
+            line = next(
+                (
+                    i
+                    for i in cart.items
+                    if i.product_id == last.get("product") and i.size == last.get("size")
+                ),
+                cart.items[-1] if len(cart.items) == 1 else None,
+            )
+            if line is not None and products and products[-1] != line.product_id:
+                new_product = products[-1]
+        if line is None:
+            if not cart.items:
+                say("cart_empty", [say.button("btn_menu", "browse_menu")])
+            else:
+                say("change_which", [say.button("btn_cart", "show_cart")])
+            return []
+        sizes = [str(s) for s in entities_of(tracker, "size")]
+        numbers = re.findall(
+            r"(?<![\w-])\d{1,4}(?![\w-])", str(tracker.latest_message.get("text") or "")
+        )
+        quantities = [int(n) for n in numbers] or [
+            int(q) for q in entities_of(tracker, "quantity") if str(q).isdigit()
+        ]
+        product = catalog.products.get(new_product or line.product_id)
+        if product is None or not product.available:
+            say("unknown_product_short", product=new_product or line.product_id)
+            return []
+        size = sizes[-1] if sizes else line.size
+        if product.sized and size not in product.prices:
+            size = "medium" if "medium" in product.prices else next(iter(product.prices))
+        if not product.sized:
+            size = None
+        quantity = quantities[-1] if quantities else line.quantity
+        if not sizes and not quantities and not new_product:
+            say("change_what", [say.button("btn_cart", "show_cart")])
+            return []
+        if quantity == 0:
+            cart.items.remove(line)
+            say_cart(
+                ctx,
+                say,
+                cart,
+                "removed",
+                item=maths.describe_line(line.product_id, line.size, line.quantity, ctx.lang),
+            )
+            return [SlotSet("last_item", None)]
+        if not 1 <= quantity <= MAX_QUANTITY:
+            say("bad_quantity", max=MAX_QUANTITY, product=product.name(ctx.lang))
+            return []
+        cart.items.remove(line)
+        merged = add_line(cart, product.id, size, quantity)
+        item = maths.describe_line(product.id, size, merged.quantity, ctx.lang)
+        say_cart(ctx, say, cart, "changed", item=item)
+        return [
+            SlotSet("last_item", {"product": product.id, "size": size, "quantity": merged.quantity})
+        ]
+
+
+def say_cart(ctx: ActionContext, say: Say, cart: Cart, key: str, **values: Any) -> None:
+    maths = ctx.engine.cart
+    total = format_price(maths.total(cart), ctx.lang)
+    if not cart.items:
+        say(key, [say.button("btn_menu", "browse_menu")], total=total, **values)
+        return
+    say(key, cart_buttons(say), total=total, **values)
+
+
+class ShowCart(ShopAction):
+    def name(self) -> str:
+        return "action_show_cart"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        from bot.orders import quote
+
+        maths, catalog = ctx.engine.cart, ctx.engine.catalog
+        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        if not cart.items:
+            say("cart_empty", [say.button("btn_menu", "browse_menu")])
+            return []
+        total = maths.total(cart)
+        free_from = catalog.free_delivery_from
+        hint = ""
+        if free_from and total < free_from:
+            hint = ctx.text("free_delivery_hint", missing=format_price(free_from - total, ctx.lang))
+        elif quote(catalog, total, "delivery").delivery_fee == 0:
+            hint = ctx.text("free_delivery_yes")
+        say(
+            "cart",
+            [
+                say.button("btn_checkout", "checkout"),
+                say.button("btn_menu", "browse_menu"),
+                say.button("btn_clear_cart", "clear_cart"),
+            ],
+            items=maths.describe_cart(cart, ctx.lang),
+            total=format_price(total, ctx.lang),
+            hint=hint,
+        )
+        return []
+
+
+class ClearCart(ShopAction):
+    def name(self) -> str:
+        return "action_clear_cart"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        cart.items.clear()
+        say("cart_cleared", [say.button("btn_menu", "browse_menu")])
+        return [SlotSet("last_item", None), SlotSet("pending_items", None)]

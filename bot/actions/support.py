@@ -1,0 +1,103 @@
+"""Answers: FAQ entries, product information and allergens, prices and delivery costs."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.actions.cart import entities_of
+from bot.actions.context import ActionContext, Say, ShopAction
+from bot.dialogue.engine import payload_for
+from bot.messages import Button
+from knowledge.catalog import format_price
+from knowledge.faq import FaqIndex
+
+Events = list[dict[str, Any]]
+
+
+class AnswerFaq(ShopAction):
+    """The FAQ answer the NLU found, or the entry that answers the intent."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    @cached_property
+    def faq(self) -> FaqIndex:
+        return FaqIndex.load()
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        found = tracker.latest_message.get("faq") or {}
+        answer: dict[str, str] = dict(found.get("answer") or {})
+        if not answer:
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            entry = next((e for e in self.faq.entries if e.intent == intent), None)
+            answer = dict(entry.answer) if entry else {}
+        text = answer.get(ctx.lang) or next(iter(answer.values()), None)
+        if not text:
+            say(
+                "faq_unknown",
+                [say.button("btn_human", "human_handoff"), *ctx.engine.main_buttons(ctx.turn)],
+            )
+            return []
+        say.dispatcher.utter_message(text=text)
+        return []
+
+
+class ProductInfo(ShopAction):
+    def name(self) -> str:
+        return "action_product_info"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        catalog = ctx.engine.catalog
+        product = next(
+            (catalog.products[p] for p in entities_of(tracker, "product") if p in catalog.products),
+            None,
+        )
+        if product is None:
+            return await AnswerFaq().act(ctx, say, tracker)
+        templates = ctx.engine.responses
+        allergens = ", ".join(
+            ctx.text(f"allergen_{a}") if templates.has(f"allergen_{a}") else a
+            for a in product.allergens
+        )
+        prices = " / ".join(
+            (f"{catalog.size_name(s, ctx.lang)} " if product.sized else "")
+            + format_price(v, ctx.lang)
+            for s, v in product.prices.items()
+        )
+        say(
+            "product_info",
+            [
+                Button(
+                    ctx.text("btn_add", product=product.name(ctx.lang)),
+                    payload_for("add_to_cart", product=product.id),
+                )
+            ],
+            product=product.name(ctx.lang),
+            description=product.description(ctx.lang) or "—",
+            prices=prices,
+            allergens=allergens or ctx.text("allergens_none"),
+        )
+        return []
+
+
+class Prices(ShopAction):
+    def name(self) -> str:
+        return "action_prices"
+
+    async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        if entities_of(tracker, "product"):
+            return await ProductInfo().act(ctx, say, tracker)
+        if tracker.latest_message.get("faq"):
+            return await AnswerFaq().act(ctx, say, tracker)
+        catalog = ctx.engine.catalog
+        say(
+            "prices_info",
+            [say.button("btn_menu", "browse_menu")],
+            fee=format_price(catalog.delivery_fee, ctx.lang),
+            free_from=format_price(catalog.free_delivery_from, ctx.lang),
+            minimum=format_price(catalog.min_order_value, ctx.lang),
+        )
+        return []

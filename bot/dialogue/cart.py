@@ -1,0 +1,101 @@
+"""Cart arithmetic and reading several items out of one sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.models import Cart
+from knowledge.catalog import Catalog, format_price
+
+
+@dataclass
+class ItemRequest:
+    """One product the customer named, with the quantity and size that go with it."""
+
+    product: str
+    quantity: int | None = None
+    size: str | None = None
+    start: int = 0
+
+
+def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequest]:
+    """Pair each quantity and size with the nearest product, preferring the following one.
+
+    "2 duże pepperoni i 1 małą margheritę" → (pepperoni, 2, large), (margherita, 1, small).
+    A size only goes to a product that comes in sizes; nothing crosses another product.
+    """
+    products = sorted(
+        (e for e in entities if e.get("entity") == "product"), key=lambda e: e.get("start", 0)
+    )
+    items = [ItemRequest(str(p["value"]), start=int(p.get("start", 0))) for p in products]
+    if not items:
+        return []
+    spans = [(int(p.get("start", 0)), int(p.get("end", 0))) for p in products]
+    modifiers = sorted(
+        (e for e in entities if e.get("entity") in ("quantity", "size")),
+        key=lambda e: e.get("start", 0),
+    )
+    for mod in modifiers:
+        attr = str(mod["entity"])
+        start, end = int(mod.get("start", 0)), int(mod.get("end", 0))
+
+        def fits(i: int, attr: str = attr) -> bool:
+            if getattr(items[i], attr) is not None:
+                return False
+            return attr != "size" or items[i].product in sized
+
+        following = [i for i, (s, _) in enumerate(spans) if s >= end]
+        preceding = [i for i, (_, e) in enumerate(spans) if e <= start][::-1]
+        # Only the nearest product on each side: a modifier never jumps over a product.
+        candidates = [following[0]] if following else []
+        candidates += [preceding[0]] if preceding else []
+        chosen = next((i for i in candidates if fits(i)), None)
+        if chosen is None and len(items) == 1 and all(s == 0 for s, _ in spans):
+            chosen = 0  # button payloads carry no offsets
+        if chosen is not None:
+            value = mod["value"]
+            if attr == "quantity":
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    continue
+            setattr(items[chosen], attr, value)
+    return items
+
+
+class CartMaths:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def line_price(self, product_id: str, size: str | None) -> int:
+        product = self.catalog.products.get(product_id)
+        if product is None:
+            return 0
+        try:
+            return product.price(size)
+        except KeyError:
+            return 0
+
+    def total(self, cart: Cart) -> int:
+        return sum(self.line_price(i.product_id, i.size) * i.quantity for i in cart.items)
+
+    def describe_line(self, product_id: str, size: str | None, quantity: int, lang: str) -> str:
+        product = self.catalog.products.get(product_id)
+        name = product.name(lang) if product else product_id
+        size_name = self.catalog.size_name(size, lang)
+        price = self.line_price(product_id, size) * quantity
+        return (
+            f"{quantity} × {name}"
+            + (f" ({size_name})" if size_name else "")
+            + f" — {format_price(price, lang)}"
+        )
+
+    def describe_cart(self, cart: Cart, lang: str) -> str:
+        return "\n".join(
+            "• " + self.describe_line(i.product_id, i.size, i.quantity, lang) for i in cart.items
+        )
+
+    @property
+    def sized(self) -> set[str]:
+        return {p.id for p in self.catalog.products.values() if p.sized}

@@ -1,0 +1,388 @@
+"""Checkout: delivery or pickup → address → name → phone → note → summary → confirm.
+
+What we already know is offered, not asked again: the customer's name and phone (a
+button "use …"), and the last delivery address. Name and phone may come in one message.
+Every step can be changed from the summary; "cancel" ends checkout and keeps the cart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.dialogue.flows import end_flow, is_skip, said
+from bot.messages import Button
+from bot.orders import last_delivery_address, latest_order, quote
+from bot.store import repo
+from knowledge.catalog import format_price
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import DialogueEngine, Turn
+
+SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note")
+_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s-]{7,16}\d)(?!\d)")
+_NAME_PREFIX = re.compile(
+    r"^\s*(nazywam si[eę]|mam na imi[eę]|jestem|to|imi[eę]:?|my name is|i'?m|i am|name:?|it'?s)\s+",
+    re.I,
+)
+DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
+PICKUP_WORDS = (
+    "odbi",
+    "odbior",
+    "osobiscie",
+    "na miejscu",
+    "pickup",
+    "pick up",
+    "pick it up",
+    "collect",
+    "take away",
+    "takeaway",
+)
+CHANGE_FIELDS = {
+    "address": ("adres", "address", "ulic", "street"),
+    "contact_phone": ("telefon", "numer", "phone", "number"),
+    "contact_name": ("imie", "nazwisk", "name"),
+    "note": ("uwag", "note", "comment", "komentarz"),
+    "fulfilment": ("dostaw", "odbi", "delivery", "pickup", "pick up"),
+}
+CHANGE_WORDS = (
+    "zmien",
+    "zmienic",
+    "popraw",
+    "inny",
+    "inna",
+    "change",
+    "different",
+    "another",
+    "correct",
+    "edit",
+    "wrong",
+    "zly",
+)
+STEP_OF_SLOT = {
+    "fulfilment": "fulfilment",
+    "address": "address",
+    "contact_name": "name",
+    "contact_phone": "phone",
+    "note": "note",
+}
+
+
+def normalise_phone(raw: str) -> str | None:
+    from bot.identity import normalise_phone as normalise
+
+    return normalise(raw)
+
+
+class CheckoutFlow:
+    name = "checkout"
+
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+
+    # -- slots -----------------------------------------------------------------------
+    def slots(self, turn: Turn) -> dict[str, Any]:
+        return dict(turn.state.slots or {})
+
+    def set(self, turn: Turn, **values: Any) -> None:
+        turn.state.slots = {**(turn.state.slots or {}), **values}
+
+    def unset(self, turn: Turn, *names: str) -> None:
+        turn.state.slots = {k: v for k, v in (turn.state.slots or {}).items() if k not in names}
+
+    async def saved(self, turn: Turn) -> dict[str, str | None]:
+        """What we know from before: the customer's name and phone, the last address."""
+        last = await latest_order(turn.session, turn.customer.id)
+        return {
+            "contact_name": turn.customer.name or (last.contact_name if last else None),
+            "contact_phone": turn.customer.phone or (last.contact_phone if last else None),
+            "address": await last_delivery_address(turn.session, turn.customer.id),
+        }
+
+    # -- the flow --------------------------------------------------------------------
+    async def start(self, turn: Turn) -> None:
+        if turn.state.flow == self.name:
+            await self.ask(turn)
+            return
+        cart = await repo.cart_of(turn.session, turn.customer.id)
+        if not cart.items:
+            self.engine.say(
+                turn, "cart_empty_checkout", [self.engine.button(turn, "btn_menu", "browse_menu")]
+            )
+            return
+        self.unset(turn, *SLOTS, "pending_items")
+        turn.state.flow = self.name
+        await self.next(turn)
+
+    async def next(self, turn: Turn) -> None:
+        slots = self.slots(turn)
+        if "fulfilment" not in slots:
+            step = "fulfilment"
+        elif slots["fulfilment"] == "delivery" and not slots.get("address"):
+            step = "address"
+        elif not slots.get("contact_name"):
+            step = "name"
+        elif not slots.get("contact_phone"):
+            step = "phone"
+        elif "note" not in slots:
+            step = "note"
+        else:
+            step = "confirm"
+        turn.state.step = step
+        await self.ask(turn)
+
+    async def answer(self, turn: Turn) -> bool:
+        e, step = self.engine, turn.state.step
+        confirm = turn.entity("confirm")
+        if (
+            confirm == "cancel"
+            or turn.intent == "restart"
+            or (turn.intent == "cancel_order" and not turn.entities("order_number"))
+            or (not turn.from_button and said(turn, "anuluj", "cancel", "rezygnuj"))
+        ):
+            end_flow(turn)
+            self.unset(turn, *SLOTS)
+            e.say(
+                turn,
+                "checkout_cancelled",
+                [
+                    e.button(turn, "btn_checkout", "checkout"),
+                    e.button(turn, "btn_menu", "browse_menu"),
+                ],
+            )
+            return True
+        change = turn.entity("change")
+        if change in STEP_OF_SLOT:
+            return await self.change(turn, str(change))
+        use = turn.entity("use_saved")
+        if use in ("contact_name", "contact_phone", "address"):
+            value = (await self.saved(turn)).get(str(use))
+            if value:
+                self.set(turn, **{str(use): value})
+                await self.next(turn)
+                return True
+        if step == "fulfilment":
+            way = turn.entity("fulfilment")
+            if way not in ("delivery", "pickup"):
+                way = (
+                    "pickup"
+                    if said(turn, *PICKUP_WORDS)
+                    else ("delivery" if said(turn, *DELIVERY_WORDS) else None)
+                )
+            if way is None:
+                return False
+            self.set(turn, fulfilment=way)
+            await self.next(turn)
+            return True
+        if step == "phone":
+            return await self.take_phone(turn)
+        if step == "name" and not turn.from_button and _PHONE.search(turn.text):
+            return await self.free_answer(turn)  # "Jan, 600 111 222": both at once
+        if step == "note" and (turn.entity("note") is not None or is_skip(turn)):
+            self.set(turn, note=str(turn.entity("note") or ""))
+            await self.next(turn)
+            return True
+        if step == "confirm":
+            return await self.confirm(turn, confirm)
+        return False
+
+    async def confirm(self, turn: Turn, confirm: Any) -> bool:
+        e = self.engine
+        if confirm == "yes" or turn.intent == "affirm" or said(turn, "potwierdzam", "confirm"):
+            if not await self.guard(turn):
+                return True
+            await e.run_action(turn, "action_place_order")
+            return True
+        wants_change = confirm == "change" or (
+            not turn.entities("product") and said(turn, *CHANGE_WORDS)
+        )
+        if wants_change:
+            field = next((f for f, words in CHANGE_FIELDS.items() if said(turn, *words)), None)
+            if field and confirm != "change":
+                return await self.change(turn, field)
+            buttons = [
+                Button(
+                    e.responses.render(f"btn_change_{f}", turn.lang), f'/inform{{"change": "{f}"}}'
+                )
+                for f in STEP_OF_SLOT
+                if f != "address" or self.slots(turn).get("fulfilment") == "delivery"
+            ]
+            buttons.append(e.button(turn, "btn_cart", "show_cart"))
+            e.say(turn, "checkout_change_what", buttons)
+            return True
+        if turn.intent == "deny":
+            e.say(turn, "checkout_change_or_cancel")
+            await self.ask(turn)
+            return True
+        return False
+
+    async def change(self, turn: Turn, field: str) -> bool:
+        self.unset(turn, field)
+        if field == "fulfilment":
+            self.unset(turn, "address")
+        turn.state.flow = self.name
+        turn.state.step = STEP_OF_SLOT[field]
+        await self.ask(turn)
+        return True
+
+    async def take_phone(self, turn: Turn) -> bool:
+        raw = turn.entity("phone")
+        found = _PHONE.search(turn.text)
+        if raw is None and found is None:
+            if re.search(r"\d{3}", turn.text):
+                self.engine.say(turn, "phone_invalid")
+                await self.ask(turn)
+                return True
+            return False
+        phone = normalise_phone(str(raw or (found.group(1) if found else "")))
+        if phone is None:
+            self.engine.say(turn, "phone_invalid")
+            await self.ask(turn)
+            return True
+        self.set(turn, contact_phone=phone)
+        await self.next(turn)
+        return True
+
+    async def free_answer(self, turn: Turn) -> bool:
+        step, text = turn.state.step, turn.text.strip()
+        if turn.from_button:
+            return False
+        if step == "address":
+            if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
+                self.engine.say(turn, "address_invalid")
+                await self.ask(turn)
+                return True
+            self.set(turn, address=text[:300])
+            await self.next(turn)
+            return True
+        if step == "name":
+            found = _PHONE.search(text)
+            if found and (phone := normalise_phone(found.group(1))):
+                self.set(turn, contact_phone=phone)
+                text = (text[: found.start()] + text[found.end() :]).strip()
+            name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
+            if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
+                self.engine.say(turn, "name_invalid")
+                await self.ask(turn)
+                return True
+            self.set(turn, contact_name=name)
+            await self.next(turn)
+            return True
+        if step == "phone":
+            self.engine.say(turn, "phone_invalid")
+            await self.ask(turn)
+            return True
+        if step == "note" and text:
+            self.set(turn, note=text[:500])
+            await self.next(turn)
+            return True
+        return False
+
+    async def guard(self, turn: Turn) -> bool:
+        """The cart is not empty and a delivery order reaches the minimum value."""
+        e = self.engine
+        cart = await repo.cart_of(turn.session, turn.customer.id)
+        if not cart.items:
+            end_flow(turn)
+            e.say(turn, "cart_empty_checkout", [e.button(turn, "btn_menu", "browse_menu")])
+            return False
+        q = quote(e.catalog, e.cart.total(cart), self.slots(turn).get("fulfilment"))
+        if q.missing_for_minimum:
+            self.unset(turn, "fulfilment", "address")
+            turn.state.step = "fulfilment"
+            e.say(
+                turn,
+                "below_minimum",
+                [e.button(turn, "btn_menu", "browse_menu"), self.way_button(turn, "pickup")],
+                minimum=format_price(e.catalog.min_order_value, turn.lang),
+                missing=format_price(q.missing_for_minimum, turn.lang),
+            )
+            return False
+        return True
+
+    def way_button(self, turn: Turn, way: str, fee: str = "") -> Button:
+        title = self.engine.responses.render(f"btn_{way}", turn.lang, fee=fee)
+        return Button(title, f'/inform{{"fulfilment": "{way}"}}')
+
+    async def ask(self, turn: Turn) -> None:
+        e, step = self.engine, turn.state.step
+        if step in ("address", "name", "phone", "note", "confirm") and not await self.guard(turn):
+            return
+        slots = self.slots(turn)
+        if step == "fulfilment":
+            cart = await repo.cart_of(turn.session, turn.customer.id)
+            q = quote(e.catalog, e.cart.total(cart), "delivery")
+            fee = (
+                format_price(q.delivery_fee, turn.lang)
+                if q.delivery_fee
+                else e.responses.render("free", turn.lang)
+            )
+            buttons = [self.way_button(turn, "delivery", fee), self.way_button(turn, "pickup")]
+            e.say(turn, "checkout_fulfilment", buttons)
+            return
+        saved = await self.saved(turn)
+        if step == "address":
+            buttons = (
+                [self.use_button(turn, "address", saved["address"])] if saved["address"] else []
+            )
+            e.say(turn, "checkout_address_saved" if buttons else "checkout_address", buttons)
+        elif step == "name":
+            buttons = (
+                [self.use_button(turn, "contact_name", saved["contact_name"])]
+                if saved["contact_name"]
+                else []
+            )
+            both = not slots.get("contact_phone") and not saved["contact_phone"]
+            e.say(turn, "checkout_name_phone" if both else "checkout_name", buttons)
+        elif step == "phone":
+            buttons = (
+                [self.use_button(turn, "contact_phone", saved["contact_phone"])]
+                if saved["contact_phone"]
+                else []
+            )
+            e.say(turn, "checkout_phone", buttons)
+        elif step == "note":
+            skip = Button(e.responses.render("btn_no_note", turn.lang), '/inform{"note": ""}')
+            e.say(turn, "checkout_note", [skip])
+        else:
+            await self.summary(turn)
+
+    def use_button(self, turn: Turn, slot: str, value: str | None) -> Button:
+        title = self.engine.responses.render("btn_use", turn.lang, value=value)
+        return Button(title[:64], f'/inform{{"use_saved": "{slot}"}}')
+
+    async def summary(self, turn: Turn) -> None:
+        e, slots = self.engine, self.slots(turn)
+        cart = await repo.cart_of(turn.session, turn.customer.id)
+        q = quote(e.catalog, e.cart.total(cart), slots.get("fulfilment"))
+        delivery = slots.get("fulfilment") == "delivery"
+        where = (
+            e.responses.render("summary_delivery", turn.lang, address=slots.get("address"))
+            if delivery
+            else e.responses.render("summary_pickup", turn.lang)
+        )
+        fee = ""
+        if delivery:
+            fee_text = (
+                format_price(q.delivery_fee, turn.lang)
+                if q.delivery_fee
+                else e.responses.render("free", turn.lang)
+            )
+            fee = e.responses.render("summary_fee", turn.lang, fee=fee_text)
+        note = slots.get("note")
+        e.say(
+            turn,
+            "checkout_summary",
+            [
+                Button(e.responses.render("btn_confirm", turn.lang), '/inform{"confirm": "yes"}'),
+                Button(e.responses.render("btn_change", turn.lang), '/inform{"confirm": "change"}'),
+                Button(e.responses.render("btn_cancel", turn.lang), '/inform{"confirm": "cancel"}'),
+            ],
+            items=e.cart.describe_cart(cart, turn.lang),
+            where=where,
+            fee=fee,
+            name=slots.get("contact_name", ""),
+            phone=slots.get("contact_phone", ""),
+            note=e.responses.render("summary_note", turn.lang, note=note) if note else "",
+            total=format_price(q.total, turn.lang),
+        )

@@ -1,0 +1,198 @@
+"""Small flows: which size, confirm a cancellation, rate an order. Checkout has its own module.
+
+A flow answers what it asked (buttons or typed), and can ask its question again after an
+interruption. Its state lives in DialogueState (flow, step, slots), so it survives restarts
+and continues in whichever channel the customer writes next.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Protocol
+
+from bot.dialogue.keywords import fold
+from bot.messages import Button
+from knowledge.catalog import format_price
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import DialogueEngine, Turn
+
+
+class Flow(Protocol):
+    name: str
+
+    async def answer(self, turn: Turn) -> bool:
+        """Handle an answer to the flow's question or a flow command; False if it is not one."""
+
+    async def free_answer(self, turn: Turn) -> bool:
+        """Take free text as the answer (names, addresses, comments); False if not wanted."""
+
+    async def ask(self, turn: Turn) -> None:
+        """Ask the current question (again)."""
+
+
+def said(turn: Turn, *words: str) -> bool:
+    """Whether the typed text contains one of these words (diacritics-blind, word prefix)."""
+    if turn.from_button:
+        return False
+    text = fold(turn.text)
+    return any(re.search(rf"(?<!\w){re.escape(fold(w))}", text) for w in words)
+
+
+SKIP_WORDS = (
+    "bez uwag",
+    "brak",
+    "pomin",
+    "nie ma",
+    "nic",
+    "skip",
+    "no note",
+    "none",
+    "nothing",
+    "no thanks",
+    "nie dzieki",
+)
+
+
+def is_skip(turn: Turn) -> bool:
+    return (
+        turn.intent == "deny" or said(turn, *SKIP_WORDS) or fold(turn.text).strip() in ("nie", "no")
+    )
+
+
+def end_flow(turn: Turn) -> None:
+    turn.state.flow, turn.state.step = None, None
+
+
+class SizeFlow:
+    name = "ask_size"
+
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+
+    async def answer(self, turn: Turn) -> bool:
+        if turn.entities("size") and not turn.entities("product"):
+            await self.engine.run_action(turn, "action_add_to_cart")
+            return True
+        if turn.intent == "deny" or said(turn, "anuluj", "cancel", "jednak nie"):
+            end_flow(turn)
+            turn.state.slots = {
+                k: v for k, v in (turn.state.slots or {}).items() if k != "pending_items"
+            }
+            self.engine.say(turn, "ok_what_next", self.engine.main_buttons(turn))
+            return True
+        return False
+
+    async def free_answer(self, turn: Turn) -> bool:
+        return False
+
+    async def ask(self, turn: Turn) -> None:
+        from bot.dialogue.engine import payload_for
+
+        pending = (turn.state.slots or {}).get("pending_items") or []
+        product = self.engine.catalog.products.get(pending[0]["product"]) if pending else None
+        if product is None:
+            end_flow(turn)
+            return
+        quantity = pending[0].get("quantity") or 1
+        buttons = [
+            Button(
+                f"{self.engine.catalog.size_name(s, turn.lang)} — {format_price(v, turn.lang)}",
+                payload_for("add_to_cart", product=product.id, size=s, quantity=quantity),
+            )
+            for s, v in product.prices.items()
+        ]
+        self.engine.say(turn, "ask_size", buttons, product=product.name(turn.lang))
+
+
+class CancelOrderFlow:
+    name = "cancel_order"
+
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+
+    async def answer(self, turn: Turn) -> bool:
+        if turn.intent == "affirm" or (
+            turn.intent == "cancel_order" and not turn.entities("order_number")
+        ):
+            await self.engine.run_action(turn, "action_cancel_order_confirmed")
+            return True
+        if turn.intent == "deny":
+            end_flow(turn)
+            self.engine.say(
+                turn,
+                "cancel_kept",
+                self.engine.main_buttons(turn),
+                number=(turn.state.slots or {}).get("order_number", ""),
+            )
+            return True
+        return False
+
+    async def free_answer(self, turn: Turn) -> bool:
+        return False
+
+    async def ask(self, turn: Turn) -> None:
+        e = self.engine
+        e.say(
+            turn,
+            "cancel_confirm_again",
+            [e.button(turn, "btn_yes_cancel", "affirm"), e.button(turn, "btn_no_keep", "deny")],
+            number=(turn.state.slots or {}).get("order_number", ""),
+        )
+
+
+class RateFlow:
+    name = "rate"
+
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+
+    def _set(self, turn: Turn, **slots: object) -> None:
+        turn.state.slots = {**(turn.state.slots or {}), **slots}
+
+    async def answer(self, turn: Turn) -> bool:
+        if turn.intent == "rate_order" and turn.entities("rating"):
+            await self.engine.run_action(turn, "action_rate_order")
+            return True
+        if turn.state.step == "rating":
+            stars = re.fullmatch(r"\s*([1-5])\s*(/\s*5)?\s*\S{0,12}\s*", turn.text)
+            count = turn.text.count("⭐")
+            value = int(stars.group(1)) if stars else (count if 1 <= count <= 5 else None)
+            if value is None:
+                return False
+            self._set(turn, rating=value)
+            await self.engine.run_action(turn, "action_rate_order")
+            return True
+        if turn.state.step == "rating_comment":
+            comment = turn.entity("comment")
+            if comment is not None or is_skip(turn):
+                self._set(turn, rating_comment=str(comment or ""))
+                await self.engine.run_action(turn, "action_rate_comment")
+                return True
+        return False
+
+    async def free_answer(self, turn: Turn) -> bool:
+        if turn.state.step != "rating_comment" or not turn.text.strip():
+            return False
+        self._set(turn, rating_comment=turn.text.strip())
+        await self.engine.run_action(turn, "action_rate_comment")
+        return True
+
+    async def ask(self, turn: Turn) -> None:
+        from bot.dialogue.engine import payload_for
+        from bot.orders import rating_buttons
+
+        number = str((turn.state.slots or {}).get("order_number", ""))
+        if turn.state.step == "rating_comment":
+            skip = Button(
+                self.engine.responses.render("btn_no_comment", turn.lang),
+                payload_for("inform", comment=""),
+            )
+            self.engine.say(turn, "rate_comment_again", [skip])
+            return
+        self.engine.say(turn, "rate_ask", rating_buttons(number), number=number)
+
+
+def default_flows(engine: DialogueEngine) -> list[Flow]:
+    """The small flows (checkout is built by the engine itself)."""
+    return [SizeFlow(engine), CancelOrderFlow(engine), RateFlow(engine)]

@@ -1,0 +1,53 @@
+"""The real pipeline (Core.receive + a collecting channel) with the real NLU, loaded once.
+
+Until `intents.NluEngine` exists the keyword interpreter stands in.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.app import build_runtime, start_runtime, stop_runtime
+from bot.core import Core
+from bot.dialogue.keywords import KeywordInterpreter
+from knowledge.catalog import Catalog
+from tests.bot.channel import CollectingChannel
+from tests.conftest import make_settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Embeddings of the training examples are cached across test sessions (about 10 s saved).
+NLU_CACHE = Path(tempfile.gettempdir()) / "omnibot-tests" / "nlu-cache"
+
+
+@pytest.fixture(scope="session")
+def interpreter() -> Any:
+    catalog = Catalog.load()
+    try:
+        from intents import NluEngine
+    except ImportError:
+        return KeywordInterpreter(catalog.entity_synonyms())
+    from knowledge.faq import FaqIndex
+
+    return NluEngine.load(
+        cache_dir=NLU_CACHE, products=catalog.entity_synonyms(), faq=FaqIndex.load()
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dialogue_core(
+    tmp_path_factory: pytest.TempPathFactory, interpreter: Any
+) -> AsyncIterator[Core]:
+    """One core per test module; every story talks as its own customer (address)."""
+    runtime = build_runtime(make_settings(tmp_path_factory.mktemp("dialogue")))
+    runtime.core.register_channel(CollectingChannel("test"))
+    await start_runtime(runtime)
+    runtime.core.interpreter = interpreter
+    yield runtime.core
+    await stop_runtime(runtime)
