@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, system
+from bot.api import agent, auth, customers, nlu, orders, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
