@@ -356,7 +356,11 @@ class Core:
                 channel=message.channel,
                 address=message.address,
                 text=reply.text,
-                payload={"buttons": [b.as_dict() for b in reply.buttons], **turn.reply_extra},
+                payload={
+                    "buttons": [b.as_dict() for b in reply.buttons],
+                    **turn.reply_extra,
+                    **reply.extra,
+                },
                 in_reply_to_id=message.id,
                 delivery_status="sent" if done else "pending",
                 created_at=utcnow(),

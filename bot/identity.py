@@ -95,7 +95,8 @@ class IdentityLinker:
             phone = normalise_phone(str(facts["proven_phone"]))
             if phone and message.channel != self._sms_channel():
                 await self.join_phone(turn, phone, proof=message.channel)
-                return True
+                # A flow in progress (checkout asking for the phone) goes on with it.
+                return not turn.state.flow
             if phone:
                 customer.phone = customer.phone or phone
         if facts.get("link_token"):

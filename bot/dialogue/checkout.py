@@ -341,6 +341,12 @@ class CheckoutFlow:
                 else []
             )
             e.say(turn, "checkout_phone", buttons)
+            if not saved["contact_phone"]:
+                # Channels that can (Telegram) offer a one-tap "share my phone" key.
+                turn.replies[-1].extra = {
+                    "request_phone": True,
+                    "request_phone_title": e.responses.render("btn_share_phone", turn.lang),
+                }
         elif step == "note":
             skip = Button(e.responses.render("btn_no_note", turn.lang), '/inform{"note": ""}')
             e.say(turn, "checkout_note", [skip])

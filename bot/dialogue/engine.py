@@ -30,6 +30,7 @@ from bot.dialogue.responses import Responses
 from bot.messages import Button
 from bot.store.models import Conversation, Customer, DialogueState
 from knowledge.catalog import Catalog
+from knowledge.faq import FaqIndex
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ INTERRUPTIONS = frozenset(
     "payment_methods prices faq reorder link_channels".split()
 )
 # Misses in a row: 1 rephrase with suggestions, 2+ options with a person, then hand off.
-HANDOFF_AFTER_MISSES = 4
+HANDOFF_AFTER_MISSES = 3
 # A guess below this is no understanding (the fallback ladder takes over).
 MIN_CONFIDENCE = 0.45
 GLOBAL = frozenset({"human_handoff", "complaint", "change_language"})
@@ -57,6 +58,8 @@ GLOBAL = frozenset({"human_handoff", "complaint", "change_language"})
 class Reply:
     text: str
     buttons: list[Button] = field(default_factory=list)
+    # Channel hints stored with the reply (e.g. request_phone: Telegram's share-phone key).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,6 +168,9 @@ class DialogueEngine:
             "checkout": self.checkout.start,
             "restart": self.restart,
         }
+        # Hooks for operator content (bot.content): an intent's own reply, the live FAQ.
+        self.intent_reply: Callable[[Turn], str | None] | None = None
+        self.faq: FaqIndex | None = None
 
     def register(self, intent: str, handler: Handler) -> None:
         """Add or replace the handler of an intent (the composition root wires extras)."""
@@ -252,6 +258,11 @@ class DialogueEngine:
 
     async def dispatch(self, turn: Turn) -> None:
         """Run the handler or the action of the turn's intent (no flow involved)."""
+        reply = self.intent_reply(turn) if self.intent_reply else None
+        if reply is not None:  # the operator wrote this intent's answer
+            turn.state.fallback_count = 0
+            turn.replies.append(Reply(reply, self.main_buttons(turn)))
+            return
         handler = self._handlers.get(turn.intent)
         if handler is not None:
             turn.state.fallback_count = 0

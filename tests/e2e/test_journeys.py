@@ -100,3 +100,16 @@ async def test_wrong_secrets_and_signatures_are_refused(omni: Omni) -> None:
         headers={"X-Twilio-Signature": "forged"},
     )
     assert r.status_code == 403
+
+
+async def test_telegram_checkout_offers_share_my_phone_and_takes_the_contact(omni: Omni) -> None:
+    chat = 5004
+    for line in ["poproszę dużą hawajską", "zamawiam", "odbiór osobisty", "Ola"]:
+        await omni.telegram_update(updates.text(chat, line))
+    asked = omni.telegram.calls_to("sendMessage")[-1]
+    markup = str(asked.params.get("reply_markup"))
+    assert "request_contact" in markup, markup  # the one-tap "share my phone" key
+    await omni.telegram_update(updates.contact(chat, "48600555444", contact_user_id=chat))
+    texts = omni.telegram_texts(chat)
+    assert any("+48600555444" in t for t in texts[-3:])  # the proven phone is used
+    assert "uwagi" in texts[-1].lower()  # and the checkout moves on to the note
