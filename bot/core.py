@@ -104,6 +104,7 @@ class Core:
         dialogue.register("human_handoff", self._ask_for_human)
         self.support_hours = SupportHours.from_settings(settings)
         self._outbox_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         self._outbox_kick = asyncio.Event()
 
     def register_channel(self, channel: ChannelSender) -> None:
@@ -159,6 +160,7 @@ class Core:
                 # The same session goes on: what storing loaded need not be read again.
                 async with self.locks.hold(stored.customer_id):
                     handled = await self.process_pending(stored.customer_id, session)
+                queued = session.info.pop("deliver_after", [])
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
         message = stored
@@ -171,7 +173,7 @@ class Core:
                 replies = await repo.replies_to(session, stored.id)
                 message = stored
         # Never hold a connection while delivering: delivery opens its own.
-        await self.deliver([r.id for r in replies if r.delivery_status == "pending"])
+        await self.deliver([r.id for r in replies if r.delivery_status == "pending"] + queued)
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
         return Receipt(
             customer_id=message.customer_id,
@@ -191,6 +193,7 @@ class Core:
         # The first copy is still being answered: wait for it, answer the same.
         async with self.locks.hold(existing.customer_id):
             await self.process_pending(existing.customer_id)
+        self._outbox_kick.set()
         async with self.sessions() as session:
             return await self._receipt(session, existing, duplicate=True)
 
@@ -389,9 +392,9 @@ class Core:
                     "message": {**repo.message_object(message), "customer_id": customer.id},
                 },
             )
-        # Messages the turn queued for another address (an SMS code to a typed phone).
-        if turn.outbox:
-            await self.deliver([m.id for m in turn.outbox])
+        # Messages the turn queued for another address (an SMS code to a typed phone) go
+        # out once the caller has released its connection (the outbox loop is the backstop).
+        session.info.setdefault("deliver_after", []).extend(m.id for m in turn.outbox)
         if done:
             for row in rows:
                 metrics.MESSAGES_OUT.labels(row.channel, "sent").inc()
@@ -568,12 +571,28 @@ class Core:
             if released:
                 log.info("returned %d interrupted deliveries to the outbox", released)
         self._outbox_task = asyncio.create_task(self._outbox_loop())
+        self._sweep_task = asyncio.create_task(self._answer_interrupted())
+
+    async def _answer_interrupted(self) -> None:
+        """Messages stored but not answered when the last process stopped get answered."""
+        try:
+            async with self.sessions() as session:
+                customers = await repo.customers_with_unprocessed(session)
+            for customer_id in customers:
+                async with self.locks.hold(customer_id):
+                    await self.process_pending(customer_id)
+            if customers:
+                log.info("answered messages of %d customers left from before", len(customers))
+                self._outbox_kick.set()
+        except Exception:
+            log.exception("answering interrupted messages failed")
 
     async def stop(self) -> None:
-        if self._outbox_task:
-            self._outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox_task
+        for task in (self._sweep_task, self._outbox_task):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _outbox_loop(self) -> None:
         while True:

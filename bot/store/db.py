@@ -25,7 +25,7 @@ def create_engine(url: str) -> AsyncEngine:
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=32, max_overflow=64, pool_timeout=60
+            url, connect_args={"timeout": 30}, pool_size=8, max_overflow=16, pool_timeout=60
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -127,6 +127,15 @@ async def unprocessed_inbound(session: AsyncSession, customer_id: int) -> list[M
     )
 
 
+async def customers_with_unprocessed(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(
+        select(Message.customer_id)
+        .where(Message.direction == "in", Message.delivery_status == "received")
+        .distinct()
+    )
+    return list(rows)
+
+
 async def replies_to(session: AsyncSession, message_id: int) -> list[Message]:
     return list(
         await session.scalars(

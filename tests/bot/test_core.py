@@ -192,3 +192,26 @@ async def test_history_cart_state_survive_a_restart(tmp_path: Path) -> None:
             assert await s.scalar(select(func.count()).select_from(Message)) == 4
     finally:
         await stop_runtime(runtime)
+
+
+async def test_a_message_stored_before_a_crash_is_answered_on_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    runtime = build_runtime(settings)
+    channel = CollectingChannel()
+    runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    gate = GatedInterpreter(runtime.core.interpreter)
+    gate.gates["menu"] = asyncio.Event()  # never released: the process "dies" mid-message
+    runtime.core.interpreter = gate
+    task = asyncio.create_task(runtime.core.receive(msg("menu")))
+    await eventually(lambda: gate.seen == ["menu"])
+    task.cancel()
+    await stop_runtime(runtime)
+
+    runtime = build_runtime(make_settings(tmp_path))
+    runtime.core.register_channel(channel)
+    await start_runtime(runtime)
+    try:
+        await eventually(lambda: any("Pizze" in t or "kategori" in t for t in channel.texts()))
+    finally:
+        await stop_runtime(runtime)
