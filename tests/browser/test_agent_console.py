@@ -13,20 +13,12 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from bot.auth import create_user
-from tests.adapters.sms.fake_twilio import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    FROM_NUMBER,
-    FakeTwilio,
-    inbound_form,
-    twilio_signature,
-)
+from tests.adapters.sms.fake_twilio import FakeTwilio, inbound_form, twilio_signature
 from tests.adapters.telegram import updates
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer
+from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings
 
-PUBLIC_URL = "https://bot.example"
-TG_SECRET = "tg-secret"
 PHONE = "+48600111222"
 CHAT = 4242
 
@@ -34,18 +26,7 @@ CHAT = 4242
 @pytest.fixture
 def omni(tmp_path: Path) -> Iterator[tuple[LiveServer, FakeTelegramAPI, FakeTwilio]]:
     with FakeTelegramAPI() as telegram, FakeTwilio() as twilio:
-        settings = make_settings(
-            tmp_path,
-            public_url=PUBLIC_URL,
-            telegram_bot_token="123456:TEST-token",
-            telegram_webhook_secret=TG_SECRET,
-            telegram_api_base=telegram.url,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from_number=FROM_NUMBER,
-            twilio_api_base=twilio.url,
-            support_hours="00:00-23:59",
-        )
+        settings = omnichannel_settings(tmp_path, telegram, twilio, support_hours="00:00-23:59")
         server = LiveServer(settings)
         server.start()
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+from bot.settings import Settings
 from tests.adapters.sms.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -110,14 +111,12 @@ class Omni:
         return list(r.json()["messages"])
 
 
-@asynccontextmanager
-async def omnichannel(
-    tmp_path: Path, nlu_cache: Path, telegram: FakeTelegramAPI, twilio: FakeTwilio
-) -> AsyncIterator[Omni]:
-    settings = make_settings(
+def omnichannel_settings(
+    tmp_path: Path, telegram: FakeTelegramAPI, twilio: FakeTwilio, **overrides: Any
+) -> Settings:
+    """Settings with Telegram (webhook mode) and SMS pointed at the local fakes."""
+    return make_settings(
         tmp_path,
-        nlu_backend="auto",
-        cache_dir=nlu_cache,
         public_url=PUBLIC_URL,
         telegram_bot_token="123456:JOURNEY-token",
         telegram_webhook_secret=TG_SECRET,
@@ -126,6 +125,16 @@ async def omnichannel(
         twilio_auth_token=AUTH_TOKEN,
         twilio_from_number=FROM_NUMBER,
         twilio_api_base=twilio.url,
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def omnichannel(
+    tmp_path: Path, nlu_cache: Path, telegram: FakeTelegramAPI, twilio: FakeTwilio
+) -> AsyncIterator[Omni]:
+    settings = omnichannel_settings(
+        tmp_path, telegram, twilio, nlu_backend="auto", cache_dir=nlu_cache
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
