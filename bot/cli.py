@@ -33,6 +33,8 @@ def _setup() -> Settings:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # quiet unless debugging
     return settings
 
 
@@ -169,7 +171,13 @@ def evaluate(
 
     settings = _setup()
     result = evaluation.evaluate(
-        train, test, model=settings.embedding_model, plot=plot, progress=not as_json
+        train,
+        test,
+        model=settings.embedding_model,
+        plot=plot,
+        progress=not as_json,
+        cache_dir=settings.cache_dir or settings.data_dir / "cache",
+        oos_threshold=settings.nlu_oos_threshold,
     )
     if as_json:
         typer.echo(json.dumps(result, default=str))

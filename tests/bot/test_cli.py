@@ -1,0 +1,91 @@
+"""The `omnibot` command line, as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OMNIBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NLU_BACKEND", "keywords")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    return tmp_path
+
+
+def test_users_add_refuses_weak_passwords_and_creates_staff(env: Path) -> None:
+    weak = runner.invoke(
+        app, ["users", "add", "ala@shop.pl", "--role", "agent", "--password", "short"]
+    )
+    assert weak.exit_code == 2 and "at least 8" in weak.output
+    bad_role = runner.invoke(
+        app, ["users", "add", "ala@shop.pl", "--role", "boss", "--password", "long enough"]
+    )
+    assert bad_role.exit_code == 2 and "role must be" in bad_role.output
+    ok = runner.invoke(
+        app, ["users", "add", "ala@shop.pl", "--role", "admin", "--password", "long enough"]
+    )
+    assert ok.exit_code == 0 and "ala@shop.pl (admin)" in ok.output
+
+
+def test_chat_talks_through_the_same_core(env: Path) -> None:
+    result = runner.invoke(app, ["chat"], input="cześć\n1\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "Pizzeria Omnibot" in result.output
+    assert "1. Menu" in result.output  # numbered options: the terminal has no buttons
+    assert "Pizze" in result.output  # "1" picked the first option
+
+
+def test_orders_list_is_empty_on_a_new_shop(env: Path) -> None:
+    result = runner.invoke(app, ["orders", "list"])
+    assert result.exit_code == 0, result.output
+    missing = runner.invoke(app, ["orders", "advance", "PZ-00000"])
+    assert missing.exit_code != 0 and "PZ-00000" in missing.output
+
+
+def test_eval_prints_one_json_object(env: Path, tmp_path: Path) -> None:
+    train = tmp_path / "train.jsonl"
+    test = tmp_path / "test.jsonl"
+    rows = {
+        "greet": ["hello", "hi there", "good morning", "hey", "hello friend", "hi!"],
+        "bye": ["goodbye", "bye bye", "see you", "farewell", "bye now", "see you later"],
+    }
+    train.write_text(
+        "\n".join(json.dumps({"text": t, "intent": i}) for i, ts in rows.items() for t in ts)
+    )
+    test.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "hello there", "intent": "greet"}),
+                json.dumps({"text": "see you soon", "intent": "bye"}),
+                json.dumps({"text": "what is the capital of peru", "intent": "oos"}),
+            ]
+        )
+    )
+    result = runner.invoke(app, ["eval", "--train", str(train), "--test", str(test), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # stdout holds only the JSON (progress goes to stderr)
+    assert {
+        "accuracy",
+        "macro_f1",
+        "oos_recall",
+        "oos_precision",
+        "train_seconds",
+        "n_train",
+        "n_test",
+    } <= set(report)
+    assert report["n_train"] == 12 and report["n_test"] == 3
+    assert 0 <= report["accuracy"] <= 1
+
+
+def test_eval_refuses_missing_files(env: Path) -> None:
+    result = runner.invoke(app, ["eval", "--train", "nope.jsonl", "--test", "nope.jsonl"])
+    assert result.exit_code == 2 and "does not exist" in result.output
