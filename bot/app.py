@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import agent, auth, customers, nlu, orders, system
+from bot.api import admin, agent, auth, customers, nlu, orders, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -189,6 +189,7 @@ def create_app(
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(nlu.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:
         router = adapter.router()

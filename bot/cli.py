@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot import cli_orders
+from bot import cli_content, cli_orders
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Staff users: agents, operators, admins.")
 app.add_typer(users_app, name="users")
 app.add_typer(cli_orders.app, name="orders")
+app.command("import")(cli_content.import_content)
+app.command("export")(cli_content.export_content)
 console = Console()
 
 

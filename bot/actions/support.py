@@ -32,7 +32,8 @@ class AnswerFaq(ShopAction):
         answer: dict[str, str] = dict(found.get("answer") or {})
         if not answer:
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            entry = next((e for e in self.faq.entries if e.intent == intent), None)
+            faq = ctx.engine.faq or self.faq  # the operator-edited FAQ when there is one
+            entry = next((e for e in faq.entries if e.intent == intent), None)
             answer = dict(entry.answer) if entry else {}
         text = answer.get(ctx.lang) or next(iter(answer.values()), None)
         if not text:

@@ -31,3 +31,9 @@ async def widget() -> FileResponse:
 async def agent_console() -> FileResponse:
     """The agent console (logs in against /api/auth/token; no build step)."""
     return FileResponse(STATIC / "agent.html", media_type="text/html")
+
+
+@router.get("/admin", include_in_schema=False)
+async def operator_console() -> FileResponse:
+    """The operator console: intents, FAQ, products, history, try-it, analytics (no build)."""
+    return FileResponse(STATIC / "admin.html", media_type="text/html")

@@ -1,0 +1,445 @@
+"""The operator API under /api/admin: content (live on save), history, try-it, analytics.
+
+Agents may read (GET); operators and admins edit. Staff bearer tokens only: customers'
+web chat tokens and anonymous calls get 401 for everything here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from bot.api.deps import AgentUser, CoreDep, OperatorUser
+from bot.content import analytics as content_analytics
+from bot.content import editor, formats, store
+from bot.content.insight import find_conflicts, try_message
+from bot.content.live import ContentService
+from bot.content.store import NotFound, Snapshot
+from bot.content.validation import RESPONSE_VARIABLES, ContentConflict, ContentError
+from bot.dialogue.keywords import fold
+from intents.language import detect_language
+
+MAX_IMPORT_BYTES = 20_000_000
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs inside the app's lifespan (after the NLU is loaded): seed, apply, follow."""
+    runtime = app.state.runtime
+    service = ContentService(runtime.core, [runtime.catalog, runtime.core.dialogue.catalog])
+    app.state.content = service
+    await service.start()
+    try:
+        yield
+    finally:
+        await service.stop()
+
+
+router = APIRouter(tags=["admin"], lifespan=lifespan)
+
+
+def get_content(request: Request) -> ContentService:
+    service: ContentService = request.app.state.content
+    return service
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Content errors become 4xx with the validator's message."""
+    try:
+        yield
+    except ContentError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except ContentConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+class IntentBody(BaseModel):
+    name: str | None = Field(default=None, description="a new name renames the intent")
+    examples: dict[str, list[str]] = Field(default_factory=dict)
+    responses: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class FaqBody(BaseModel):
+    id: str | None = None
+    questions: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    answers: dict[str, str] = Field(default_factory=dict)
+    intent: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class ProductBody(BaseModel):
+    id: str | None = None
+    category: str = ""
+    names: dict[str, str] = Field(default_factory=dict)
+    aliases: list[str] = Field(default_factory=list)
+    descriptions: dict[str, str] = Field(default_factory=dict)
+    allergens: list[str] = Field(default_factory=list)
+    prices: dict[str, Any] = Field(default_factory=dict)
+    available: bool = True
+    tags: list[str] = Field(default_factory=list)
+
+
+class TryBody(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    lang: str | None = Field(default=None, pattern="^(pl|en)$")
+
+
+class UnmatchedBody(BaseModel):
+    text: str = Field(min_length=1, max_length=500)
+    intent: str
+    lang: str | None = Field(default=None, pattern="^(pl|en)$")
+
+
+def _saved(service: ContentService, version: Any, **extra: Any) -> dict[str, Any]:
+    number = version.id if version is not None else None
+    service.changed(number)
+    return {"version": number, "changed": number is not None, **extra}
+
+
+def _matches(q: str | None, *texts: Any) -> bool:
+    if not q:
+        return True
+    needle = fold(q)
+    return any(needle in fold(str(t)) for t in texts)
+
+
+def _flat(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flat(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _flat(v)]
+    return [str(value)] if value is not None else []
+
+
+async def _snapshot(core: Any) -> Snapshot:
+    async with core.sessions() as session:
+        return await store.snapshot(session)
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+@router.get("/api/admin/status")
+async def status(user: AgentUser, request: Request) -> dict[str, Any]:
+    """Saved vs live content version (live = the bot already answers with it)."""
+    return {
+        **get_content(request).status(),
+        "default_language": request.app.state.core.settings.default_language,
+        "response_variables": RESPONSE_VARIABLES,
+        "role": user.role,
+    }
+
+
+# -- intents -----------------------------------------------------------------------------
+
+
+@router.get("/api/admin/intents")
+async def list_intents(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
+    snap = await _snapshot(core)
+    rows = [
+        {
+            "name": name,
+            "examples": {lang: len(t) for lang, t in data["examples"].items()},
+            "responses": {lang: len(t) for lang, t in (data.get("responses") or {}).items()},
+            "sample": next(iter(_flat(data["examples"])), ""),
+        }
+        for name, data in sorted(snap.intents.items())
+        if _matches(q, name, *_flat(data["examples"]), *_flat(data.get("responses")))
+    ]
+    return {"intents": rows, "version": snap.version}
+
+
+@router.get("/api/admin/intents/{name}")
+async def get_intent(core: CoreDep, user: AgentUser, name: str) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            data = await store.get(session, "intent", name)
+    return {"name": name, **data}
+
+
+@router.put("/api/admin/intents/{name}")
+async def put_intent(
+    core: CoreDep, user: OperatorUser, request: Request, name: str, body: IntentBody
+) -> dict[str, Any]:
+    """Create or replace an intent's examples and responses (live within ~2 s)."""
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.put_intent(session, name, body.model_dump(), user)
+    return _saved(get_content(request), version, name=body.name or name)
+
+
+@router.delete("/api/admin/intents/{name}")
+async def delete_intent(
+    core: CoreDep, user: OperatorUser, request: Request, name: str
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.delete_intent(session, name, user)
+    return _saved(get_content(request), version)
+
+
+# -- FAQ ---------------------------------------------------------------------------------
+
+
+@router.get("/api/admin/faq")
+async def list_faq(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
+    snap = await _snapshot(core)
+    rows = [
+        {"id": key, **data}
+        for key, data in snap.faq.items()
+        if _matches(q, key, *_flat(data["questions"]), *_flat(data["answers"]))
+    ]
+    return {"faq": rows, "version": snap.version}
+
+
+@router.post("/api/admin/faq", status_code=201)
+async def create_faq(
+    core: CoreDep, user: OperatorUser, request: Request, body: FaqBody
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            key, version = await editor.create_faq(
+                session, body.model_dump(), user, core.settings.default_language
+            )
+    return _saved(get_content(request), version, id=key)
+
+
+@router.get("/api/admin/faq/{key}")
+async def get_faq(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            data = await store.get(session, "faq", key)
+    return {"id": key, **data}
+
+
+@router.put("/api/admin/faq/{key}")
+async def put_faq(
+    core: CoreDep, user: OperatorUser, request: Request, key: str, body: FaqBody
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.put_faq(
+                session, key, body.model_dump(), user, core.settings.default_language
+            )
+    return _saved(get_content(request), version, id=key)
+
+
+@router.delete("/api/admin/faq/{key}")
+async def delete_faq(
+    core: CoreDep, user: OperatorUser, request: Request, key: str
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.delete_faq(session, key, user)
+    return _saved(get_content(request), version)
+
+
+# -- products ----------------------------------------------------------------------------
+
+
+@router.get("/api/admin/products")
+async def list_products(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
+    snap = await _snapshot(core)
+    rows = [
+        {"id": key, **data}
+        for key, data in snap.products.items()
+        if _matches(q, key, data["category"], *_flat(data["names"]), *data["aliases"])
+    ]
+    meta = snap.settings.get(formats.CATALOG_META) or {}
+    return {
+        "products": rows,
+        "categories": meta.get("categories") or [],
+        "sizes": meta.get("sizes") or {},
+        "version": snap.version,
+    }
+
+
+@router.post("/api/admin/products", status_code=201)
+async def create_product(
+    core: CoreDep, user: OperatorUser, request: Request, body: ProductBody
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.put_product(
+                session, body.id or "", body.model_dump(), user,
+                core.settings.default_language, create=True,
+            )  # fmt: skip
+    return _saved(get_content(request), version, id=body.id)
+
+
+@router.get("/api/admin/products/{key}")
+async def get_product(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            data = await store.get(session, "product", key)
+    return {"id": key, **data}
+
+
+@router.put("/api/admin/products/{key}")
+async def put_product(
+    core: CoreDep, user: OperatorUser, request: Request, key: str, body: ProductBody
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.put_product(
+                session, key, body.model_dump(), user, core.settings.default_language,
+                create=False,
+            )  # fmt: skip
+    return _saved(get_content(request), version, id=key)
+
+
+@router.delete("/api/admin/products/{key}")
+async def delete_product(
+    core: CoreDep, user: OperatorUser, request: Request, key: str
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.delete_product(session, key, user)
+    return _saved(get_content(request), version)
+
+
+# -- history -----------------------------------------------------------------------------
+
+
+@router.get("/api/admin/history")
+async def history(
+    core: CoreDep,
+    user: AgentUser,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: int | None = None,
+) -> dict[str, Any]:
+    """Versions, newest first: who, when, what (created/updated/deleted items)."""
+    async with core.sessions() as session:
+        return {"versions": await store.history(session, limit, before)}
+
+
+@router.get("/api/admin/history/{version}")
+async def version_detail(core: CoreDep, user: AgentUser, version: int) -> dict[str, Any]:
+    """One version with the before/after of every item it changed."""
+    async with core.sessions() as session:
+        with refusals():
+            return await store.version_detail(session, version)
+
+
+@router.post("/api/admin/history/{version}/rollback")
+async def rollback(
+    core: CoreDep, user: OperatorUser, request: Request, version: int
+) -> dict[str, Any]:
+    """Restore the content as it was right after `version` (recorded as a new version)."""
+    async with core.sessions() as session:
+        with refusals():
+            saved = await store.rollback(session, version, user)
+    return _saved(get_content(request), saved, restored=version)
+
+
+# -- try it, conflicts -------------------------------------------------------------------
+
+
+@router.post("/api/admin/try")
+async def try_it(core: CoreDep, user: AgentUser, body: TryBody) -> dict[str, Any]:
+    """What the bot would understand and answer (a dry run; nothing is stored or sent)."""
+    return await try_message(core, body.text, body.lang)
+
+
+@router.get("/api/admin/conflicts")
+async def conflicts(core: CoreDep, user: AgentUser, request: Request) -> dict[str, Any]:
+    """Near-duplicate examples across intents and cross-validation misfits (cached per
+    content version; the first call after a change takes a few seconds)."""
+    service = get_content(request)
+    snap = await _snapshot(core)
+    cached = service.conflicts_cache
+    if cached and cached.get("version") == snap.version:
+        return cached
+    encoder = getattr(core.interpreter, "encoder", None)
+    encode = encoder.encode if encoder is not None else None
+    result = await asyncio.to_thread(find_conflicts, snap.examples(), encode)
+    service.conflicts_cache = {**result, "version": snap.version}
+    return service.conflicts_cache
+
+
+# -- import / export ---------------------------------------------------------------------
+
+
+@router.get("/api/admin/export")
+async def export(
+    core: CoreDep,
+    user: AgentUser,
+    format: Annotated[str, Query(pattern="^(yaml|rasa)$")] = "yaml",
+) -> Response:
+    """A zip: our YAML (intents/, knowledge/) or Rasa (data/nlu_<lang>.yml, domain.yml)."""
+    snap = await _snapshot(core)
+    files = formats.export_yaml(snap) if format == "yaml" else formats.export_rasa(snap)
+    name = f"omnibot-content-v{snap.version}-{format}.zip"
+    return Response(
+        formats.to_zip(files),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/api/admin/import")
+async def import_content(
+    core: CoreDep,
+    user: OperatorUser,
+    request: Request,
+    file: UploadFile,
+    replace: bool = False,
+) -> dict[str, Any]:
+    """A zip or one YAML file (ours or Rasa's); all or nothing, one version.
+
+    `replace=true` also deletes items of the imported kinds that the import lacks.
+    """
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise HTTPException(413, "the file is larger than 20 MB")
+    with refusals():
+        if data[:2] == b"PK":
+            files = formats.unzip(data)
+        else:
+            try:
+                files = {file.filename or "import.yaml": data.decode("utf-8")}
+            except UnicodeDecodeError as exc:
+                raise ContentError("the file is not UTF-8 text or a zip") from exc
+        if not files:
+            raise ContentError("no YAML files found in the upload")
+        async with core.sessions() as session:
+            snap = await store.snapshot(session)
+            items = formats.parse_bundle(files, snap, core.settings.default_language)
+            version = await editor.import_items(
+                session, items, user, core.settings.default_language,
+                replace=replace, source=file.filename or "upload",
+            )  # fmt: skip
+    counts = {kind: len(v) for kind, v in items.items() if v}
+    return _saved(get_content(request), version, imported=counts)
+
+
+# -- analytics ---------------------------------------------------------------------------
+
+
+@router.get("/api/admin/analytics")
+async def analytics(
+    core: CoreDep, user: AgentUser, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> dict[str, Any]:
+    async with core.sessions() as session:
+        return await content_analytics.analytics(session, days)
+
+
+@router.post("/api/admin/analytics/unmatched/add")
+async def add_unmatched(
+    core: CoreDep, user: OperatorUser, request: Request, body: UnmatchedBody
+) -> dict[str, Any]:
+    """Teach the bot an unmatched message: add it as an example of an intent."""
+    lang = body.lang or detect_language(body.text) or core.settings.default_language
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.add_example(session, body.intent, body.text, lang, user)
+    return _saved(get_content(request), version, intent=body.intent, lang=lang)

@@ -1,0 +1,1 @@
+"""Operator-editable content (intents, FAQ, products): versioned store, live updates."""

@@ -1,0 +1,124 @@
+"""For the operator: what the bot would do with a message, and where intents collide."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.dialogue.engine import Turn
+from bot.store.models import Conversation, Customer, DialogueState
+from intents.classifier import IntentClassifier
+from intents.data import FALLBACK, flatten
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+NEAR_DUPLICATE = 0.9  # character n-gram cosine
+NEAR_DUPLICATE_EMBEDDING = 0.97
+FOLDS = 5
+MISFIT_CONFIDENCE = 0.5  # a misfit the model is unsure about is noise, not a conflict
+
+
+async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]:
+    """Parse the text and run the dialogue on a throwaway customer, then roll it all back.
+
+    The customer, conversation and dialogue state exist only inside a transaction that is
+    rolled back, so nothing is stored and no one is messaged; a hand-off is reported, not
+    started. (Remote Rasa actions, if configured, are still called.)
+    """
+    parse = await core.interpreter.aparse(text, lang)
+    turn_lang = lang or parse.get("lang") or core.settings.default_language
+    if turn_lang not in ("pl", "en"):
+        turn_lang = core.settings.default_language
+    async with core.sessions() as session:
+        try:
+            customer = Customer(language=turn_lang, last_channel="webchat")
+            session.add(customer)
+            await session.flush()
+            conversation = Conversation(customer_id=customer.id, status="bot")
+            state = DialogueState(customer_id=customer.id, slots={})
+            session.add_all([conversation, state])
+            await session.flush()
+            turn = Turn(session, customer, conversation, state, parse, turn_lang)
+            replies = await core.dialogue.respond(turn)
+            handoff = turn.handoff_reason
+        finally:
+            await session.rollback()
+    return {
+        "text": text,
+        "lang": turn_lang,
+        "intent": parse.get("intent"),
+        "intent_ranking": list(parse.get("intent_ranking") or [])[:5],
+        "entities": parse.get("entities") or [],
+        "faq": parse.get("faq"),
+        "replies": [{"text": r.text, "buttons": [b.as_dict() for b in r.buttons]} for r in replies],
+        "handoff": handoff,
+    }
+
+
+def find_conflicts(examples: dict[str, dict[str, list[str]]], encode: Any = None) -> dict[str, Any]:
+    """Near-duplicate examples across intents, and examples that cross-validation assigns
+    to another intent (each example predicted by a model trained without its fold)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = flatten(examples)
+    langs = [lang for by_lang in examples.values() for lang, ts in by_lang.items() for _ in ts]
+    if len(set(labels)) < 2:
+        return {"near_duplicates": [], "misclassified": []}
+    emb = (
+        np.asarray(encode(texts), dtype=np.float32)
+        if encode is not None
+        else np.zeros((len(texts), 1), dtype=np.float32)
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    c = chars.fit_transform([" ".join(t.lower().split()) for t in texts])
+    sim = (c @ c.T).toarray()
+    emb_sim = emb @ emb.T if encode is not None else None
+    near: list[dict[str, Any]] = []
+    lab = np.asarray(labels)
+    for i in range(len(texts)):
+        other = lab != lab[i]
+        other[: i + 1] = False
+        hits = np.where(other & (sim[i] >= NEAR_DUPLICATE))[0].tolist()
+        if emb_sim is not None:
+            hits += np.where(other & (emb_sim[i] >= NEAR_DUPLICATE_EMBEDDING))[0].tolist()
+        for j in sorted(set(hits)):
+            score = max(sim[i, j], emb_sim[i, j] if emb_sim is not None else 0.0)
+            near.append(
+                {
+                    "a": {"intent": labels[i], "text": texts[i], "lang": langs[i]},
+                    "b": {"intent": labels[j], "text": texts[j], "lang": langs[j]},
+                    "similarity": round(float(score), 3),
+                }
+            )
+    counts = {label: labels.count(label) for label in set(labels)}
+    usable = [i for i, label in enumerate(labels) if counts[label] >= 2]
+    folds = min(FOLDS, min(counts[labels[i]] for i in usable)) if usable else 0
+    wrong: list[dict[str, Any]] = []
+    if folds >= 2 and len({labels[i] for i in usable}) >= 2:
+        idx = np.asarray(usable)
+        y = lab[idx]
+        split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        for train, test in split.split(idx, y):
+            tr, te = idx[train], idx[test]
+            model = IntentClassifier().fit([texts[i] for i in tr], list(lab[tr]), emb[tr])
+            preds = model.predict([texts[i] for i in te], emb[te])
+            for i, pred in zip(te, preds, strict=True):
+                top, conf = pred.ranking[0] if pred.ranking else (FALLBACK, 0.0)
+                if pred.oos_probability >= conf:
+                    top, conf = FALLBACK, pred.oos_probability
+                if top != labels[i] and conf >= MISFIT_CONFIDENCE:
+                    wrong.append(
+                        {
+                            "intent": labels[i],
+                            "text": texts[i],
+                            "lang": langs[i],
+                            "predicted": top,
+                            "confidence": round(float(conf), 3),
+                        }
+                    )
+    wrong.sort(key=lambda w: -w["confidence"])
+    near.sort(key=lambda n: -n["similarity"])
+    return {"near_duplicates": near[:200], "misclassified": wrong[:200]}

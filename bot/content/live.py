@@ -1,0 +1,208 @@
+"""Content goes live without a restart: the running bot follows the stored content.
+
+After a save the service is poked (`changed`); one background task reloads the content
+and applies what differs: the catalog object the dialogue uses is updated in place and
+the NLU gets the new product names; the FAQ index is refitted; the classifier retrains in
+a worker thread and swaps in atomically (a message arriving meanwhile is parsed by the
+old model). Bursts of saves coalesce into one retrain. Every `POLL_SECONDS` the task
+also looks for versions saved by other instances (scale-out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import string
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.content import formats, store
+from bot.content.store import Snapshot
+from bot.dialogue.keywords import KeywordInterpreter
+from knowledge.catalog import Catalog
+from knowledge.faq import FaqIndex
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.dialogue.engine import Turn
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 2.0
+
+
+class ContentService:
+    """Keeps the running core in step with the stored content."""
+
+    def __init__(self, core: Core, catalogs: list[Catalog]) -> None:
+        self.core = core
+        self.sessions: async_sessionmaker[AsyncSession] = core.sessions
+        # Every Catalog object the running bot holds (the runtime's and the dialogue's).
+        self.catalogs = list({id(c): c for c in catalogs}.values())
+        self.saved_version = 0
+        self.live_version = 0
+        self.applying = False
+        self.last_error: str | None = None
+        self.last_apply_seconds = 0.0
+        self.last_retrain_seconds = 0.0
+        self.replies: dict[str, dict[str, list[str]]] = {}
+        self.faq_index: FaqIndex | None = None
+        self.conflicts_cache: dict[str, Any] | None = None  # for the last version asked
+        self._applied: dict[str, str] = {}
+        self._dirty = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Seed the store on first start, apply the stored content, follow changes."""
+        catalog_path = self.core.settings.catalog_path
+        async with self.sessions() as session:
+            if await store.latest_version(session) == 0:
+                items = await asyncio.to_thread(formats.default_items, catalog_path)
+                if await store.seed_if_empty(session, items):
+                    log.info("operator content seeded from the YAML files")
+        await self.apply_now()
+        self.saved_version = max(self.saved_version, self.live_version)
+        self._install_hooks()
+        self._task = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def changed(self, version: int | None) -> None:
+        """A save happened (version None: nothing changed after all)."""
+        if version:
+            self.saved_version = max(self.saved_version, version)
+            self._dirty.set()
+
+    async def settled(self, timeout: float = 10.0) -> bool:
+        """Wait until the live content has caught up with the last save."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.live_version >= self.saved_version and not self._dirty.is_set():
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "saved_version": self.saved_version,
+            "live_version": self.live_version,
+            "applying": self.applying or self._dirty.is_set(),
+            "last_apply_seconds": round(self.last_apply_seconds, 3),
+            "last_retrain_seconds": round(self.last_retrain_seconds, 3),
+            "last_error": self.last_error,
+            "nlu": type(self.core.interpreter).__name__,
+        }
+
+    async def _follow(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), timeout=POLL_SECONDS)
+            try:
+                if not self._dirty.is_set():
+                    async with self.sessions() as session:
+                        latest = await store.latest_version(session)
+                    if latest <= self.live_version:
+                        continue
+                    self.saved_version = max(self.saved_version, latest)
+                self._dirty.clear()
+                await self.apply_now()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("applying operator content failed")
+                self.last_error = repr(exc)
+                await asyncio.sleep(1.0)
+
+    # -- applying -------------------------------------------------------------------------
+
+    async def apply_now(self) -> None:
+        """Load the stored content and apply what changed (retraining off the event loop)."""
+        async with self._lock:
+            async with self.sessions() as session:
+                snap = await store.snapshot(session)
+            self.applying = True
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(self._apply, snap)
+            finally:
+                self.applying = False
+            self.last_apply_seconds = time.perf_counter() - started
+            self.live_version = snap.version
+            self.last_error = None
+
+    def _apply(self, snap: Snapshot) -> None:
+        """Runs in a worker thread; each swap is one reference assignment."""
+        catalog_raw = formats.catalog_dict(snap)
+        faq_raw = formats.faq_dict(snap)
+        fingerprints = {
+            part: json.dumps(value, sort_keys=True, ensure_ascii=False)
+            for part, value in (("catalog", catalog_raw), ("faq", faq_raw))
+        }
+        if fingerprints["catalog"] != self._applied.get("catalog"):
+            fresh = Catalog.from_dict(catalog_raw)
+            for catalog in self.catalogs:
+                catalog.shop, catalog.sizes = fresh.shop, fresh.sizes
+                catalog.categories, catalog.products = fresh.categories, fresh.products
+            current: Any = self.core.interpreter
+            if hasattr(current, "set_entities"):
+                current.set_entities(fresh.entity_synonyms(), fresh.category_synonyms())
+            elif isinstance(current, KeywordInterpreter):
+                self.core.interpreter = KeywordInterpreter(fresh.entity_synonyms())
+        nlu: Any = self.core.interpreter
+        retrained = False
+        examples = snap.examples()
+        if hasattr(nlu, "retrain") and examples != nlu.examples:
+            self.last_retrain_seconds = nlu.retrain(examples)
+            retrained = True
+            log.info("intents retrained in %.2f s", self.last_retrain_seconds)
+        if fingerprints["faq"] != self._applied.get("faq") or retrained:
+            index = FaqIndex.from_dict(faq_raw) if faq_raw["faq"] else None
+            if hasattr(nlu, "set_faq"):
+                nlu.set_faq(index)  # fits the index with the NLU's encoder
+            self.faq_index = index
+            if hasattr(self.core.dialogue, "faq"):
+                self.core.dialogue.faq = index
+        self._applied = fingerprints
+        self.replies = {
+            name: {lang: list(t) for lang, t in data["responses"].items() if t}
+            for name, data in snap.intents.items()
+            if data.get("responses")
+        }
+
+    # -- the dialogue's hooks -------------------------------------------------------------
+
+    def _install_hooks(self) -> None:
+        dialogue = self.core.dialogue
+        # DialogueEngine.intent_reply and .faq are the dialogue's two hooks for content.
+        if hasattr(dialogue, "intent_reply"):
+            dialogue.intent_reply = self.intent_reply
+        if hasattr(dialogue, "faq"):
+            dialogue.faq = self.faq_index
+
+    def intent_reply(self, turn: Turn) -> str | None:
+        """An operator response for the turn's intent, filled in; None if there is none."""
+        by_lang = self.replies.get(turn.intent)
+        if not by_lang:
+            return None
+        default = self.core.settings.default_language
+        texts = by_lang.get(turn.lang) or by_lang.get(default) or next(iter(by_lang.values()))
+        shop = str(self.catalogs[0].shop.get("name") or "") if self.catalogs else ""
+        values = _Blank(name=turn.customer.name or "", shop=shop)
+        return string.Formatter().vformat(random.choice(texts), (), values)
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -1,0 +1,253 @@
+"""Reading and writing operator content, one version per change, and rolling back.
+
+Every write goes through `save`: it compares each item with what is stored, writes the
+items that differ and records one `ContentVersion` with the before/after of each, in
+one transaction. `rollback(N)` undoes every later version (itself a new version, so a
+rollback can be rolled back too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.models import (
+    ContentFaqEntry,
+    ContentIntent,
+    ContentProduct,
+    ContentSetting,
+    ContentVersion,
+)
+from bot.content.validation import ContentConflict
+from bot.store.models import User, utcnow
+
+Data = dict[str, Any]
+# (kind, key, data or None to delete)
+Change = tuple[str, str, Data | None]
+
+_MODELS: dict[str, Any] = {
+    "intent": (ContentIntent, "name"),
+    "faq": (ContentFaqEntry, "key"),
+    "product": (ContentProduct, "key"),
+    "setting": (ContentSetting, "key"),
+}
+_FIELDS = {
+    "intent": ("examples", "responses"),
+    "faq": ("questions", "answers", "intent", "tags"),
+    "product": (
+        "category",
+        "names",
+        "aliases",
+        "descriptions",
+        "allergens",
+        "prices",
+        "available",
+        "tags",
+    ),
+}
+KINDS = tuple(_MODELS)
+
+
+class NotFound(LookupError):
+    """No such intent, FAQ entry, product or version (HTTP 404)."""
+
+
+@dataclass
+class Snapshot:
+    """All content at one version: {kind: {key: data}}."""
+
+    items: dict[str, dict[str, Data]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    version: int = 0
+
+    @property
+    def intents(self) -> dict[str, Data]:
+        return self.items["intent"]
+
+    @property
+    def faq(self) -> dict[str, Data]:
+        return self.items["faq"]
+
+    @property
+    def products(self) -> dict[str, Data]:
+        return self.items["product"]
+
+    @property
+    def settings(self) -> dict[str, Data]:
+        return self.items["setting"]
+
+    def examples(self) -> dict[str, dict[str, list[str]]]:
+        """{intent: {lang: [text]}}, the shape NluEngine.retrain() takes."""
+        return {
+            name: {lang: list(texts) for lang, texts in data["examples"].items() if texts}
+            for name, data in sorted(self.intents.items())
+        }
+
+
+def _data(kind: str, row: Any) -> Data:
+    if kind == "setting":
+        return dict(row.value or {})
+    return {f: getattr(row, f) for f in _FIELDS[kind]}
+
+
+async def _row(session: AsyncSession, kind: str, key: str) -> Any:
+    model, column = _MODELS[kind]
+    return await session.scalar(select(model).where(getattr(model, column) == key))
+
+
+def _write(session: AsyncSession, kind: str, key: str, row: Any, data: Data | None) -> None:
+    model, column = _MODELS[kind]
+    if data is None:
+        if row is not None:
+            # Deleted rows are flushed before new ones, so a key can be re-created at once.
+            session.sync_session.delete(row)
+        return
+    if row is None:
+        row = model(**{column: key})
+        session.add(row)
+    if kind == "setting":
+        row.value = dict(data)
+        return
+    for f in _FIELDS[kind]:
+        setattr(row, f, data.get(f))
+    row.updated_at = utcnow()
+
+
+async def get(session: AsyncSession, kind: str, key: str) -> Data:
+    row = await _row(session, kind, key)
+    if row is None:
+        raise NotFound(f"no {kind} {key!r}")
+    return _data(kind, row)
+
+
+async def latest_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(ContentVersion.id))) or 0)
+
+
+async def snapshot(session: AsyncSession) -> Snapshot:
+    """Everything, with the version it is at."""
+    snap = Snapshot(version=await latest_version(session))
+    for kind, (model, column) in _MODELS.items():
+        for row in await session.scalars(select(model)):
+            snap.items[kind][getattr(row, column)] = _data(kind, row)
+    return snap
+
+
+async def save(
+    session: AsyncSession,
+    changes: list[Change],
+    user: User | None,
+    action: str,
+    summary: str,
+) -> ContentVersion | None:
+    """Write what differs and record one version; None when nothing changed."""
+    recorded: list[dict[str, Any]] = []
+    for kind, key, after in changes:
+        row = await _row(session, kind, key)
+        before = _data(kind, row) if row is not None else None
+        if before == after:
+            continue
+        _write(session, kind, key, row, after)
+        if after is None:
+            await session.flush()
+        recorded.append({"kind": kind, "key": key, "before": before, "after": after})
+    if not recorded:
+        await session.rollback()
+        return None
+    version = ContentVersion(
+        created_at=utcnow(),
+        user_id=user.id if user else None,
+        user_email=user.email if user else None,
+        action=action,
+        summary=summary,
+        changes=recorded,
+    )
+    session.add(version)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ContentConflict(
+            "someone else changed the same item at the same moment; reload and try again"
+        ) from exc
+    return version
+
+
+async def seed_if_empty(session: AsyncSession, items: dict[str, dict[str, Data]]) -> bool:
+    """Store the default content as version 1 when there is no content yet."""
+    if await latest_version(session) > 0:
+        return False
+    changes: list[Change] = [
+        (kind, key, data) for kind in KINDS for key, data in items.get(kind, {}).items()
+    ]
+    try:
+        await save(session, changes, None, "seed", "default content from the YAML files")
+    except ContentConflict:
+        return False  # another instance seeded at the same time
+    return True
+
+
+async def rollback(session: AsyncSession, target: int, user: User | None) -> ContentVersion:
+    """Restore the content as it was right after version `target` (a new version)."""
+    if await session.get(ContentVersion, target) is None:
+        raise NotFound(f"no version {target}")
+    later = list(
+        await session.scalars(
+            select(ContentVersion).where(ContentVersion.id > target).order_by(ContentVersion.id)
+        )
+    )
+    if not later:
+        raise ContentConflict(f"version {target} is the current version")
+    restore: dict[tuple[str, str], Data | None] = {}
+    for version in later:  # the earliest later change of an item holds its state at `target`
+        for change in version.changes:
+            restore.setdefault((change["kind"], change["key"]), change["before"])
+    changes = [(kind, key, data) for (kind, key), data in restore.items()]
+    saved = await save(session, changes, user, "rollback", f"rolled back to version {target}")
+    if saved is None:
+        raise ContentConflict(f"the content is already as it was at version {target}")
+    return saved
+
+
+def change_list(version: ContentVersion, *, full: bool = False) -> list[dict[str, Any]]:
+    """What a version changed: created/updated/deleted per item (with before/after if full)."""
+    out = []
+    for c in version.changes or []:
+        op = "created" if c["before"] is None else "deleted" if c["after"] is None else "updated"
+        item = {"kind": c["kind"], "key": c["key"], "op": op}
+        if full:
+            item.update(before=c["before"], after=c["after"])
+        out.append(item)
+    return out
+
+
+def version_object(version: ContentVersion, *, full: bool = False) -> dict[str, Any]:
+    changes = change_list(version, full=full)
+    return {
+        "version": version.id,
+        "at": version.created_at.isoformat(),
+        "user": version.user_email,
+        "action": version.action,
+        "summary": version.summary,
+        "changes": changes if full or len(changes) <= 20 else changes[:20],
+        "change_count": len(changes),
+    }
+
+
+async def history(
+    session: AsyncSession, limit: int = 50, before: int | None = None
+) -> list[dict[str, Any]]:
+    query = select(ContentVersion).order_by(ContentVersion.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(ContentVersion.id < before)
+    return [version_object(v) for v in await session.scalars(query)]
+
+
+async def version_detail(session: AsyncSession, version_id: int) -> dict[str, Any]:
+    version = await session.get(ContentVersion, version_id)
+    if version is None:
+        raise NotFound(f"no version {version_id}")
+    return version_object(version, full=True)

@@ -1,0 +1,223 @@
+"""Checks on operator content; every refusal says what is wrong in words an operator reads.
+
+Content is plain JSON-able dicts (the shapes of `bot.content.store`):
+- intent: `{"examples": {lang: [text]}, "responses": {lang: [template]}}`
+- faq: `{"questions": {lang: [text]}, "answers": {lang: text}, "intent": str|None, "tags": [...]}`
+- product: `{"category", "names": {lang: name}, "aliases": [...], "descriptions": {lang: text},
+  "allergens": [...], "prices": {size: grosze}, "available": bool, "tags": [...]}`
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+LANGS = ("pl", "en")
+# Variables a response template may use, and what they are filled with.
+RESPONSE_VARIABLES = {
+    "name": "the customer's name, or nothing when it is not known",
+    "shop": "the shop's name from the catalog",
+}
+# Intents answered by the ordering dialogue (cart, checkout, orders, hand-off, language,
+# linking): their replies are computed, so operator responses cannot replace them.
+DIALOGUE_OWNED_INTENTS = frozenset(
+    "add_to_cart remove_from_cart change_item show_cart clear_cart checkout order_status "
+    "cancel_order reorder rate_order human_handoff complaint change_language link_channels "
+    "restart affirm deny inform browse_menu product_info allergens prices".split()
+)
+INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_TEXT = 500
+MAX_ANSWER = 2000
+TAGS = ("vegetarian", "spicy")
+
+
+class ContentError(ValueError):
+    """Content an operator tried to save is not valid (HTTP 422)."""
+
+
+class ContentConflict(ValueError):
+    """The change clashes with what is stored (HTTP 409), e.g. a name already taken."""
+
+
+def check_intent_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ContentError("the intent name must not be empty")
+    if not INTENT_NAME.match(name):
+        raise ContentError(
+            f"intent name {name!r} is not valid: use lowercase letters, digits and _ "
+            "(starting with a letter, at most 64 characters)"
+        )
+    return name
+
+
+def check_key(key: str, what: str) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise ContentError(f"the {what} id must not be empty")
+    if not KEY.match(key):
+        raise ContentError(
+            f"{what} id {key!r} is not valid: use lowercase letters, digits, - and _ "
+            "(at most 64 characters)"
+        )
+    return key
+
+
+def _lang(lang: Any, where: str) -> str:
+    if lang not in LANGS:
+        raise ContentError(f"{where}: unknown language {lang!r} (use {' or '.join(LANGS)})")
+    return str(lang)
+
+
+def _texts(items: Any, where: str, limit: int = MAX_TEXT) -> list[str]:
+    if not isinstance(items, list):
+        raise ContentError(f"{where}: expected a list of texts")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ContentError(f"{where}: {item!r} is not text")
+        text = " ".join(item.split())
+        if len(text) > limit:
+            raise ContentError(f"{where}: {text[:40]!r}… is longer than {limit} characters")
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def template_variables(template: str) -> list[str]:
+    """The variables a template uses; ContentError if the braces are malformed."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ContentError(
+            f"response {template!r} is not a valid template ({exc}); write {{{{ and }}}} "
+            "for literal braces"
+        ) from exc
+    return fields
+
+
+def check_template(template: str, intent: str) -> None:
+    allowed = ", ".join("{" + v + "}" for v in RESPONSE_VARIABLES)
+    for field in template_variables(template):
+        if field not in RESPONSE_VARIABLES:
+            shown = "{" + field + "}" if field else "{}"
+            raise ContentError(
+                f"intent {intent}: response {template!r} uses unknown variable {shown}; "
+                f"allowed: {allowed}"
+            )
+
+
+def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned intent (trimmed, deduplicated examples); ContentError if not valid."""
+    name = check_intent_name(name)
+    examples: dict[str, list[str]] = {}
+    for lang, items in (data.get("examples") or {}).items():
+        texts = _texts(items, f"intent {name}, examples ({lang})")
+        if texts:
+            examples[_lang(lang, f"intent {name}")] = texts
+    if not examples:
+        raise ContentError(f"intent {name} needs at least one example")
+    responses: dict[str, list[str]] = {}
+    for lang, items in (data.get("responses") or {}).items():
+        texts = _texts(items, f"intent {name}, responses ({lang})", MAX_ANSWER)
+        for t in texts:
+            check_template(t, name)
+        if texts:
+            responses[_lang(lang, f"intent {name}")] = texts
+    if responses and name in DIALOGUE_OWNED_INTENTS:
+        raise ContentError(
+            f"intent {name} is answered by the ordering dialogue; its replies cannot be "
+            "replaced by responses (edit its examples only)"
+        )
+    return {"examples": examples, "responses": responses}
+
+
+def validate_faq(key: str, data: dict[str, Any], default_language: str) -> dict[str, Any]:
+    key = check_key(key, "FAQ entry")
+    raw_q = data.get("questions") or {}
+    if isinstance(raw_q, list):  # a flat list: the default language's
+        raw_q = {default_language: raw_q}
+    questions: dict[str, list[str]] = {}
+    for lang, items in raw_q.items():
+        texts = _texts(items, f"FAQ {key}, questions ({lang})")
+        if texts:
+            questions[_lang(lang, f"FAQ {key}")] = texts
+    if not questions:
+        raise ContentError(f"FAQ {key} needs at least one question")
+    answers: dict[str, str] = {}
+    for lang, text in (data.get("answers") or {}).items():
+        if not isinstance(text, str):
+            raise ContentError(f"FAQ {key}: the answer ({lang}) must be text")
+        text = text.strip()
+        if len(text) > MAX_ANSWER:
+            raise ContentError(f"FAQ {key}: the answer ({lang}) is longer than {MAX_ANSWER}")
+        if text:
+            answers[_lang(lang, f"FAQ {key}")] = text
+    if not answers.get(default_language):
+        raise ContentError(
+            f"FAQ {key} needs an answer in {default_language} (the default language)"
+        )
+    intent = data.get("intent") or None
+    if intent is not None:
+        intent = check_intent_name(str(intent))
+    tags = [str(t) for t in data.get("tags") or []]
+    return {"questions": questions, "answers": answers, "intent": intent, "tags": tags}
+
+
+def validate_product(
+    key: str, data: dict[str, Any], catalog_meta: dict[str, Any], default_language: str
+) -> dict[str, Any]:
+    key = check_key(key, "product")
+    categories = [c["id"] for c in catalog_meta.get("categories") or []]
+    category = str(data.get("category") or "")
+    if category not in categories:
+        raise ContentError(
+            f"product {key}: unknown category {category!r} (one of: {', '.join(categories)})"
+        )
+    names = {
+        _lang(lang, f"product {key}"): str(n).strip()
+        for lang, n in (data.get("names") or {}).items()
+        if str(n or "").strip()
+    }
+    if not names.get(default_language):
+        raise ContentError(f"product {key} needs a name in {default_language}")
+    prices_in = data.get("prices") or {}
+    if not isinstance(prices_in, dict) or not prices_in:
+        raise ContentError(f"product {key} needs a price (in grosze: 32,90 zł = 3290)")
+    sizes = {"default", *(catalog_meta.get("sizes") or {})}
+    prices: dict[str, int] = {}
+    for size, value in prices_in.items():
+        if size not in sizes:
+            raise ContentError(
+                f"product {key}: unknown size {size!r} (one of: {', '.join(sorted(sizes))})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ContentError(
+                f"product {key}: the price ({size}) must be a whole number of grosze "
+                f"(32,90 zł = 3290), not {value!r}"
+            )
+        if value < 0:
+            raise ContentError(f"product {key}: the price ({size}) must not be negative")
+        prices[str(size)] = value
+    if "default" in prices and len(prices) > 1:
+        raise ContentError(f"product {key}: either one 'default' price or prices per size")
+    tags = [str(t) for t in data.get("tags") or []]
+    unknown = [t for t in tags if t not in TAGS]
+    if unknown:
+        raise ContentError(f"product {key}: unknown tag {unknown[0]!r} (use {', '.join(TAGS)})")
+    return {
+        "category": category,
+        "names": names,
+        "aliases": _texts(list(data.get("aliases") or []), f"product {key}, aliases", 100),
+        "descriptions": {
+            _lang(lang, f"product {key}"): str(t).strip()
+            for lang, t in (data.get("descriptions") or {}).items()
+            if str(t or "").strip()
+        },
+        "allergens": _texts(list(data.get("allergens") or []), f"product {key}, allergens", 50),
+        "prices": prices,
+        "available": bool(data.get("available", True)),
+        "tags": tags,
+    }
