@@ -15,6 +15,13 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# Topics: one per customer (their timeline, live) and one for the agents' console.
+AGENT_TOPIC = "agents"
+
+
+def customer_topic(customer_id: int) -> str:
+    return f"customer:{customer_id}"
+
 
 class InProcessHub:
     def __init__(self) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from adapters.base import ChannelAdapter
 from adapters.webchat.sessions import InvalidSession, SessionSigner
-from bot.core import Core, customer_topic
+from bot.core import Core
+from bot.hub import customer_topic
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
 from bot.store import repo
 

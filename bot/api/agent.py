@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from bot import handoff
 from bot.api.deps import AgentUser, CoreDep
 from bot.auth import AuthError, read_token, role_allows
-from bot.core import AGENT_TOPIC, Core, customer_topic
+from bot.core import Core
+from bot.hub import AGENT_TOPIC, customer_topic
 from bot.store.models import Conversation, User
 
 router = APIRouter(tags=["agent"])

@@ -34,7 +34,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
         async with live.app.state.core.sessions() as s:
             await create_user(s, "ola@shop.pl", "correct horse", "operator")
 
-    loop = live.app.state.runtime.core._outbox_task.get_loop()
+    loop = live.app.state.runtime.core.loop
     asyncio.run_coroutine_threadsafe(add_operator(), loop).result(10)
     yield live
     live.stop()

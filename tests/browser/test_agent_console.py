@@ -40,7 +40,7 @@ def omni(tmp_path: Path) -> Iterator[tuple[LiveServer, FakeTelegramAPI, FakeTwil
 
 
 def server_loop(server: LiveServer) -> asyncio.AbstractEventLoop:
-    return server.app.state.runtime.core._outbox_task.get_loop()  # type: ignore[no-any-return]
+    return server.app.state.runtime.core.loop  # type: ignore[no-any-return]
 
 
 def telegram_says(server: LiveServer, update: dict[str, Any]) -> None:

@@ -97,7 +97,7 @@ async def test_socket_follows_the_customer_through_a_join(live_server: LiveServe
 
     core = live_server.app.state.core  # type: ignore[attr-defined]
     core.register_channel(Telegramish("tg"))
-    loop = core._outbox_task.get_loop()
+    loop = core.loop
 
     def on_server(coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, loop)

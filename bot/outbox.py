@@ -1,0 +1,204 @@
+"""The transactional outbox: stored replies delivered to a channel with retry and backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import metrics
+from bot.hub import InProcessHub, customer_topic
+from bot.messages import Button, Capabilities, DeliveryError, OutboundMessage
+from bot.rendering import render_for_channel
+from bot.settings import Settings
+from bot.store import repo
+from bot.store.models import Customer, Message, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class ChannelSender(Protocol):
+    """What the core needs of a channel. Optional attributes: `delivers_from_store`
+    (the stored reply is the delivery, e.g. the web chat) and `consent_flag` (the
+    Customer attribute that, when true, forbids sending on this channel)."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, message: OutboundMessage) -> str | None: ...
+
+
+class Outbox:
+    """Delivers pending outbound rows; one row at a time is claimed, so instances share it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        hub: InProcessHub,
+        channels: dict[str, ChannelSender],
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.hub = hub
+        self.channels = channels  # shared with the core: registered channels
+        self._task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+
+    def kick(self) -> None:
+        """Look at the outbox now rather than at the next tick."""
+        self._kick.set()
+
+    async def send_proactive(
+        self,
+        customer_id: int,
+        text: str,
+        buttons: list[Button] | None = None,
+        author: str = "bot",
+        agent_id: int | None = None,
+    ) -> dict[str, Any] | None:
+        """A message the customer did not ask for: to their last active channel only."""
+        async with self.sessions() as session:
+            customer = await repo.live_customer(session, customer_id)
+            if customer is None:
+                return None
+            conversation = await repo.conversation_of(session, customer.id)
+            identity = await repo.last_reachable_identity(
+                session, customer, self.blocked_channels(customer)
+            )
+            message = Message(
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                direction="out",
+                author=author,
+                channel=identity.channel if identity else (customer.last_channel or "webchat"),
+                address=identity.address if identity else None,
+                text=text,
+                payload={"buttons": [b.as_dict() for b in buttons or []]},
+                delivery_status="pending" if identity else "suppressed",
+                agent_id=agent_id,
+                created_at=utcnow(),
+            )
+            session.add(message)
+            await session.commit()
+            obj = repo.message_object(message)
+        if identity is not None:
+            await self.deliver([message.id])
+        return obj
+
+    async def deliver(self, message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            await self._deliver_one(message_id)
+
+    async def _deliver_one(self, message_id: int) -> None:
+        async with self.sessions() as session:
+            if not await repo.claim_for_delivery(session, message_id):
+                return
+            message = await session.get(Message, message_id)
+            assert message is not None
+            outbound = repo.outbound_of(message)
+        channel = self.channels.get(outbound.channel)
+        status, error, retry_after, provider_id = "sent", None, None, None
+        permanent = False
+        if channel is None:
+            # Not served by this process (e.g. the CLI): an instance that has the
+            # channel delivers it from the outbox.
+            status, error = "pending", f"no adapter for channel {outbound.channel!r} here"
+        elif await self._consent_withdrawn(channel, outbound):
+            status, error = "suppressed", "the customer opted out of this channel"
+        else:
+            try:
+                provider_id = await channel.send(render_for_channel(outbound, channel.capabilities))
+            except DeliveryError as exc:
+                error, retry_after, permanent = str(exc), exc.retry_after, exc.permanent
+                status = "failed" if (permanent or exc.reject) else "pending"
+            except Exception as exc:  # a bug or an unexpected network error: retry
+                log.exception("sending message %s failed", message_id)
+                error, status = repr(exc), "pending"
+        async with self.sessions() as session:
+            message = await session.get(Message, message_id)
+            assert message is not None
+            message.attempts += 1
+            message.last_error = error
+            if provider_id and not message.provider_id:
+                message.provider_id = provider_id
+            if status == "pending" and message.attempts >= self.settings.outbox_max_attempts:
+                status = "failed"
+            if status == "pending":
+                delay = retry_after or (
+                    self.settings.outbox_retry_base_seconds * 2 ** (message.attempts - 1)
+                )
+                delay *= 1 + random.random() * 0.1  # jitter
+                message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                self.kick()
+            message.delivery_status = status
+            if permanent and message.address:
+                # Blocked the bot, invalid number: never try this address again.
+                identity = await repo.find_identity(session, message.channel, message.address)
+                if identity is not None:
+                    identity.unreachable = True
+            try:
+                await session.commit()
+            except IntegrityError:
+                # The channel's id for it clashed with another row's: keep the outcome.
+                await session.rollback()
+                log.warning("provider id %r of message %s clashed", provider_id, message_id)
+                message = await session.get(Message, message_id)
+                assert message is not None
+                message.delivery_status, message.attempts = status, message.attempts + 1
+                await session.commit()
+            obj = repo.message_object(message)
+        metrics.MESSAGES_OUT.labels(outbound.channel, status).inc()
+        if status == "sent":
+            await self.hub.publish(
+                customer_topic(outbound.customer_id), {"type": "message", "message": obj}
+            )
+
+    def blocked_channels(self, customer: Customer) -> set[str]:
+        """Channels the customer has opted out of (their adapter's consent flag is set)."""
+        return {
+            name
+            for name, channel in self.channels.items()
+            if (flag := getattr(channel, "consent_flag", None)) and getattr(customer, flag, False)
+        }
+
+    async def _consent_withdrawn(self, channel: ChannelSender, outbound: OutboundMessage) -> bool:
+        flag = getattr(channel, "consent_flag", None)
+        if not flag or outbound.extra.get("consent_confirmation"):
+            return False
+        async with self.sessions() as session:
+            customer = await repo.live_customer(session, outbound.customer_id)
+            return bool(customer is not None and getattr(customer, flag, False))
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            released = await repo.release_stuck_sending(session)
+            if released:
+                log.info("returned %d interrupted deliveries to the outbox", released)
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                async with self.sessions() as session:
+                    due = await repo.due_outbox(session, utcnow())
+                await self.deliver(due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox pass failed")
+            self._kick.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), timeout=1.0)
