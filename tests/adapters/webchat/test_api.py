@@ -168,3 +168,20 @@ async def test_health_metrics_and_pages(client: httpx.AsyncClient) -> None:
     assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
     shop = await client.get("/")
     assert shop.status_code == 200 and "widget.js" in shop.text
+
+
+async def test_a_restart_keeps_sessions_history_cart_and_the_question_asked(tmp_path: Path) -> None:
+    # No SECRET_KEY: the one generated on first run is kept in the data dir.
+    settings = make_settings(tmp_path, secret_key=None)
+    async with running_app(settings) as (_, client):
+        token = await new_session(client)
+        await send(client, token, "poproszę dwie margherity", cid="r1")  # asks for the size
+        before = await history(client, token)
+    assert (tmp_path / "secret_key").exists()
+
+    async with running_app(make_settings(tmp_path, secret_key=None)) as (_, client):
+        assert await history(client, token) == before  # same token, same history
+        answer = (await send(client, token, "duża", cid="r2")).json()["replies"][0]["text"]
+        assert "2 × Margherita" in answer  # the question asked before the restart
+        cart = (await send(client, token, "koszyk", cid="r3")).json()["replies"][0]["text"]
+        assert "2 × Margherita" in cart
