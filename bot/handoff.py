@@ -56,7 +56,9 @@ class SupportHours:
 
     def open_at(self, moment: datetime) -> bool:
         local = moment.astimezone(self.zone).time()
-        return self.opens <= local < self.closes
+        if self.opens <= self.closes:
+            return self.opens <= local < self.closes
+        return local >= self.opens or local < self.closes  # overnight, e.g. 20:00-02:00
 
     def describe(self) -> str:
         return f"{self.opens:%H:%M}–{self.closes:%H:%M}"

@@ -170,3 +170,19 @@ async def test_bad_input_to_the_agent_api(env: Any) -> None:
     assert (await client.get("/api/customers/99999", headers=ala)).status_code == 404
     r = await client.post("/api/agent/conversations/1/messages", headers=ala, json={"text": ""})
     assert r.status_code == 422
+
+
+async def test_outside_support_hours_the_customer_is_told_what_to_expect(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Europe/Warsaw"))
+    # A one-minute window an hour away: the team is surely not working right now.
+    start = (now + timedelta(hours=1)).strftime("%H:%M")
+    end = (now + timedelta(hours=1, minutes=1)).strftime("%H:%M")
+    settings = make_settings(tmp_path, support_hours=f"{start}-{end}")
+    async with running_app(settings) as (_, client):
+        _, say = await webchat(client)
+        reply = await say("chcę rozmawiać z człowiekiem")
+        text = " ".join(r["text"] for r in reply["replies"])
+        assert f"{start}–{end}" in text and "kolejce" in text

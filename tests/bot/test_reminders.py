@@ -99,3 +99,11 @@ async def test_never_to_a_blocked_chat(env: Any) -> None:
     sent = len(web.sent)
     await reminders.run_once(NOON)
     assert len(web.sent) == sent
+
+
+def test_hours_may_run_past_midnight() -> None:
+    from bot.handoff import SupportHours
+
+    night_shift = SupportHours.from_text("20:00", "02:00", "Europe/Warsaw")
+    assert night_shift.open_at(NIGHT)  # 23:30 in Warsaw
+    assert not night_shift.open_at(NOON)
