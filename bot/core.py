@@ -184,16 +184,14 @@ class Core:
         self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
     ) -> Message | None:
         """Store the message before anything else happens; None if it was stored before."""
-        identity = await repo.find_identity(session, inbound.channel, inbound.address)
-        if identity is None:
+        found = await repo.identity_context(session, inbound.channel, inbound.address)
+        if found is None:
             await repo.resolve_customer(
                 session, inbound.channel, inbound.address, language=inbound.meta.get("language")
             )
-            identity = await repo.find_identity(session, inbound.channel, inbound.address)
-            assert identity is not None
-        customer = await repo.live_customer(session, identity.customer_id)
-        assert customer is not None
-        conversation = await repo.conversation_of(session, customer.id)
+            found = await repo.identity_context(session, inbound.channel, inbound.address)
+            assert found is not None
+        identity, customer, conversation = found
         # Processing follows in this session: keep what it needs loaded (the identity
         # map holds objects weakly).
         session.info["loaded"] = (customer, conversation, identity)

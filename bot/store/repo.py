@@ -43,6 +43,30 @@ async def find_identity(
     )
 
 
+async def identity_context(
+    session: AsyncSession, channel: str, address: str
+) -> tuple[ChannelIdentity, Customer, Conversation] | None:
+    """The identity, its (live) customer and their conversation, in one query when possible."""
+    row = (
+        await session.execute(
+            select(ChannelIdentity, Customer, Conversation)
+            .join(Customer, Customer.id == ChannelIdentity.customer_id)
+            .outerjoin(Conversation, Conversation.customer_id == Customer.id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+        )
+    ).first()
+    if row is None:
+        return None
+    identity, customer, conversation = row
+    if customer.merged_into_id is not None:  # rare: the identity still points at a loser
+        live = await live_customer(session, customer.id)
+        assert live is not None
+        return identity, live, await conversation_of(session, live.id)
+    if conversation is None:
+        conversation = await conversation_of(session, customer.id)
+    return identity, customer, conversation
+
+
 async def resolve_customer(
     session: AsyncSession, channel: str, address: str, *, language: str | None = None
 ) -> tuple[Customer, bool]:
