@@ -183,6 +183,13 @@ def create_app(
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def broken_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # Lone surrogates from a client cannot be stored; refuse rather than fail.
+        metrics.HTTP_ERRORS.labels("broken_text").inc()
+        log.info("refused %s %s: invalid characters", request.method, request.url.path)
+        return JSONResponse(status_code=422, content={"detail": "text contains invalid characters"})
+
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)

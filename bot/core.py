@@ -19,7 +19,7 @@ from bot.dialogue.engine import DialogueEngine, Reply, Turn, parse_payload
 from bot.dialogue.keywords import fold
 from bot.handoff import SupportHours, start_handoff
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.identity import IdentityLinker
+from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks
 from bot.messages import Button, InboundMessage
 from bot.outbox import ChannelSender, Outbox
@@ -45,9 +45,11 @@ class Receipt:
 
 
 def clean_text(text: str) -> str:
-    """Drop control characters (keep newlines and tabs), normalise to NFC, trim."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
+    """Drop control characters (keep newlines and tabs) and lone surrogates; NFC; trim."""
+    text = unicodedata.normalize("NFC", text.encode("utf-8", "replace").decode("utf-8"))
+    return "".join(
+        c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")
+    ).strip()
 
 
 # Channel facts an adapter may pass in InboundMessage.meta that the core acts on.
@@ -82,7 +84,17 @@ class Core:
         self.dialogue = dialogue
         self.interpreter = interpreter
         self.channels: dict[str, ChannelSender] = {}
-        self.identity = IdentityLinker(dialogue.responses, self.deep_links, self.phone_channel)
+        self.identity = IdentityLinker(
+            dialogue.responses,
+            self.deep_links,
+            self.phone_channel,
+            LinkLimits(
+                sms_prefixes=tuple(
+                    p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
+                ),
+                wrong_codes_per_window=settings.link_wrong_codes_limit,
+            ),
+        )
         dialogue.register("link_channels", self.identity.start_linking)
         dialogue.register("human_handoff", self._ask_for_human)
         self.support_hours = SupportHours.from_settings(settings)
@@ -139,22 +151,25 @@ class Core:
         async with self.sessions() as session:
             stored = await self._store_inbound(session, inbound, text, truncated)
             if stored is not None:
+                message_id, customer_id = stored.id, stored.customer_id
                 metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 # The same session goes on: what storing loaded need not be read again.
-                async with self.locks.hold(stored.customer_id):
-                    handled = await self.process_pending(stored.customer_id, session)
+                async with self.locks.hold(customer_id):
+                    handled = await self.process_pending(customer_id, session)
                 queued = session.info.pop("deliver_after", [])
+                # A failed message rolled the session back: loaded objects are stale.
+                stale = session.info.pop("rolled_back", False)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
         message = stored
 
-        replies = handled.get(message.id)
-        if replies is None:  # processed by an earlier holder of the lock, or failed
+        replies = handled.get(message_id)
+        if replies is None or stale:  # processed by an earlier lock holder, or failed
             async with self.sessions() as session:
-                stored = await session.get(Message, message.id)
-                assert stored is not None
-                replies = await repo.replies_to(session, stored.id)
-                message = stored
+                reloaded = await session.get(Message, message_id)
+                assert reloaded is not None
+                replies = await repo.replies_to(session, message_id)
+                message = reloaded
         # Never hold a connection while delivering: delivery opens its own.
         await self.deliver([r.id for r in replies if r.delivery_status == "pending"] + queued)
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
@@ -261,16 +276,25 @@ class Core:
         async with contextlib.AsyncExitStack() as stack:
             if session is None:
                 session = await stack.enter_async_context(self.sessions())
-            pending = [m.id for m in await repo.unprocessed_inbound(session, customer_id)]
             handled: dict[int, list[Message]] = {}
-            for message_id in pending:
-                try:
-                    handled[message_id] = await self._process_one(message_id, session)
-                except Exception:
-                    log.exception("processing message %s failed", message_id)
-                    await session.rollback()
-                    await self._mark_failed(message_id)
-            return handled
+            while True:
+                pending = [
+                    m.id
+                    for m in await repo.unprocessed_inbound(session, customer_id)
+                    if m.id not in handled
+                ]
+                for message_id in pending:
+                    try:
+                        handled[message_id] = await self._process_one(message_id, session)
+                    except Exception:
+                        log.exception("processing message %s failed", message_id)
+                        await session.rollback()
+                        session.info["rolled_back"] = True
+                        await self._mark_failed(message_id)
+                        handled[message_id] = []
+                # A join moved the other customer's waiting messages here: answer them too.
+                if not pending or not session.info.pop("drain_again", False):
+                    return handled
 
     async def _process_one(self, message_id: int, session: AsyncSession) -> list[Message]:
         message = await session.get(Message, message_id)
@@ -359,6 +383,8 @@ class Core:
             await self.hub.publish(
                 customer_topic(loser_id), {"type": "merged", "customer_id": survivor_id}
             )
+            # Messages of the other customer still waiting moved over: answer them too.
+            session.info.setdefault("drain_again", True)
         if handed_off:
             await self.hub.publish(
                 AGENT_TOPIC,
@@ -401,7 +427,7 @@ class Core:
         options = (pending or {}).get("buttons") or []
         if not button_payload and options:
             text = fold(message.text.strip().rstrip("."))
-            if text.isdigit() and 1 <= int(text) <= len(options):
+            if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(options):
                 button_payload = options[int(text) - 1]["payload"]
             else:
                 button_payload = next(

@@ -9,16 +9,17 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.dialogue.engine import Reply, Turn
 from bot.messages import Button
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
-from bot.store.models import ChannelIdentity, LinkToken, Message, utcnow
+from bot.store.models import ChannelIdentity, Event, LinkToken, Message, utcnow
 
 if TYPE_CHECKING:
     from bot.dialogue.responses import Responses
@@ -46,6 +47,16 @@ def normalise_phone(raw: str, default_country: str = "48") -> str | None:
     return number if 9 <= len(number) - 1 <= 15 else None
 
 
+@dataclass(frozen=True)
+class LinkLimits:
+    """Abuse limits: SMS codes cost money and reach strangers; codes can be guessed."""
+
+    sms_prefixes: tuple[str, ...] = ("+48",)  # where codes may be sent by SMS
+    sms_codes_per_hour: int = 3  # per phone number and per requesting customer
+    wrong_codes_per_window: int = 100  # across everyone; beyond it linking by code pauses
+    window: timedelta = timedelta(minutes=10)
+
+
 def joined(turn: Turn, loser_id: int) -> None:
     """Remember a join so the core can tell live listeners of the old customer after commit."""
     turn.session.info.setdefault("joined", []).append((loser_id, turn.customer.id))
@@ -59,10 +70,12 @@ class IdentityLinker:
         responses: Responses,
         deep_links: Callable[[str], list[tuple[str, str]]],
         sms_channel: Callable[[], str | None],
+        limits: LinkLimits | None = None,
     ) -> None:
         self.responses = responses
         self._deep_links = deep_links  # token -> [(channel label, url)]
         self._sms_channel = sms_channel  # the channel that can send a code by SMS, if any
+        self.limits = limits or LinkLimits()
 
     def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
         turn.replies.append(Reply(self.responses.render(key, turn.lang, **values), buttons or []))
@@ -118,6 +131,10 @@ class IdentityLinker:
         phone = normalise_phone(str(phone_value)) if phone_value else None
         sms = self._sms_channel()
         if phone and sms:
+            refusal = await self._sms_code_refusal(turn, sms, phone)
+            if refusal:
+                self.say(turn, refusal, phone=phone)
+                return
             code = await self._new_token(turn, "sms_code", target=phone)
             sms_message = Message(
                 customer_id=turn.customer.id,
@@ -140,6 +157,26 @@ class IdentityLinker:
         links = self._deep_links(token)
         text = "\n".join(f"{label}: {url}" for label, url in links)
         self.say(turn, "link_code", code=code, links=("\n" + text) if text else "")
+
+    async def _sms_code_refusal(self, turn: Turn, sms: str, phone: str) -> str | None:
+        """Why no code may be texted to this phone now (a response key), or None."""
+        if not phone.startswith(self.limits.sms_prefixes):
+            return "sms_code_country"
+        identity = await repo.find_identity(turn.session, sms, phone)
+        if identity is not None:
+            owner = await repo.live_customer(turn.session, identity.customer_id)
+            if identity.unreachable or (owner is not None and owner.sms_opt_out):
+                return "sms_code_refused"
+        hour_ago = utcnow() - timedelta(hours=1)
+        for condition in (LinkToken.target == phone, LinkToken.customer_id == turn.customer.id):
+            recent = await turn.session.scalar(
+                select(func.count())
+                .select_from(LinkToken)
+                .where(LinkToken.kind == "sms_code", LinkToken.created_at > hour_ago, condition)
+            )
+            if (recent or 0) >= self.limits.sms_codes_per_hour:
+                return "sms_code_limit"
+        return None
 
     async def _new_token(self, turn: Turn, kind: str, target: str | None = None) -> str:
         now = utcnow()
@@ -179,6 +216,7 @@ class IdentityLinker:
         return until if until > datetime.now(UTC) else None
 
     def _wrong_code(self, turn: Turn) -> None:
+        repo.record_event(turn.session, "link_failed", turn.customer.id)
         slots = dict(turn.state.slots or {})
         failures = int(slots.get("link_failures", 0)) + 1
         if failures >= MAX_WRONG_CODES:
@@ -195,6 +233,15 @@ class IdentityLinker:
             self.say(turn, "link_locked", minutes=int(LOCK_TIME.total_seconds() // 60))
             return
         now = utcnow()
+        if kinds != ("deeplink",):  # 6 digits can be guessed: a budget for everyone
+            wrong = await turn.session.scalar(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.kind == "link_failed", Event.created_at > now - self.limits.window)
+            )
+            if (wrong or 0) >= self.limits.wrong_codes_per_window:
+                self.say(turn, "link_paused")
+                return
         token = await turn.session.scalar(
             select(LinkToken)
             .where(

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     catalog_path: Path | None = None
     cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
     webchat_session_days: int = Field(default=90, ge=1)
+    webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
+    sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
+    link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)

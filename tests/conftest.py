@@ -39,6 +39,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "omnibot_data_dir": data_dir,
         "nlu_backend": "keywords",
         "secret_key": "test-secret-key",
+        "webchat_new_sessions_per_ip": 100_000,  # tests open many sessions from one host
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

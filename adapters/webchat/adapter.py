@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
 from adapters.base import ChannelAdapter
@@ -16,6 +17,7 @@ from bot.core import Core
 from bot.hub import customer_topic
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
 from bot.store import repo
+from bot.store.models import MAX_ROW_ID
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class WebchatAdapter(ChannelAdapter):
 
     def __init__(self, core: Core) -> None:
         super().__init__(core)
+        self._new_sessions: dict[str, list[float]] = {}
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
         )
@@ -52,6 +55,19 @@ class WebchatAdapter(ChannelAdapter):
         return None
 
     # -- helpers -------------------------------------------------------------------
+    def _count_new_session(self, client: str) -> None:
+        """A new customer per session: cap how fast one address can make them (429)."""
+        now = time.monotonic()
+        window = [t for t in self._new_sessions.get(client, []) if now - t < 600]
+        if len(window) >= self.core.settings.webchat_new_sessions_per_ip:
+            log.warning("too many new web chat sessions from %s", client)
+            raise HTTPException(429, "too many new chat sessions; please try again later")
+        window.append(now)
+        self._new_sessions[client] = window
+        if len(self._new_sessions) > 10_000:  # forget the oldest addresses
+            for key in list(self._new_sessions)[:5_000]:
+                del self._new_sessions[key]
+
     def _address(self, token: str | None) -> str:
         try:
             return self.signer.address_of(token)
@@ -93,12 +109,15 @@ class WebchatAdapter(ChannelAdapter):
         router = APIRouter(tags=["webchat"])
 
         @router.post("/api/webchat/sessions")
-        async def create_session(body: SessionRequest | None = None) -> dict[str, Any]:
+        async def create_session(
+            request: Request, body: SessionRequest | None = None
+        ) -> dict[str, Any]:
             """Start a web chat session, or resume one with its old token."""
             body = body or SessionRequest()
             if body.session_token:
                 address = self._address(body.session_token)
             else:
+                self._count_new_session(request.client.host if request.client else "?")
                 address = self.signer.new_address()
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
@@ -114,7 +133,7 @@ class WebchatAdapter(ChannelAdapter):
         @router.get("/api/webchat/history")
         async def history(
             token: str,
-            after: Annotated[int, Query(ge=0)] = 0,
+            after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
             limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         ) -> dict[str, Any]:
             """The customer's whole cross-channel timeline, oldest first."""
@@ -126,7 +145,7 @@ class WebchatAdapter(ChannelAdapter):
 
         @router.websocket("/ws/webchat")
         async def live(websocket: WebSocket, token: str = "", after: int = 0) -> None:
-            await self._serve_socket(websocket, token, after)
+            await self._serve_socket(websocket, token, min(max(after, 0), MAX_ROW_ID))
 
         return router
 

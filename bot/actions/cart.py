@@ -212,6 +212,9 @@ class RemoveFromCart(ShopAction):
                 say("not_in_cart", product=name.name(ctx.lang) if name else req.product)
                 continue
             line = lines[-1]
+            if req.quantity is not None and req.quantity < 1:
+                say("bad_quantity", max=MAX_QUANTITY)
+                continue
             take = line.quantity if req.quantity is None else min(req.quantity, line.quantity)
             removed.append(maths.describe_line(line.product_id, line.size, take, ctx.lang))
             line.quantity -= take
@@ -261,7 +264,9 @@ class ChangeItem(ShopAction):
             r"(?<![\w-])\d{1,4}(?![\w-])", str(tracker.latest_message.get("text") or "")
         )
         quantities = [int(n) for n in numbers] or [
-            int(q) for q in entities_of(tracker, "quantity") if str(q).isdigit()
+            int(q)
+            for q in entities_of(tracker, "quantity")
+            if str(q).isdecimal() and str(q).isascii()
         ]
         product = catalog.products.get(new_product or line.product_id)
         if product is None or not product.available:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, UploadFil
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bot.api.deps import AgentUser, CoreDep, OperatorUser
+from bot.api.deps import AgentUser, CoreDep, OperatorUser, RowId
 from bot.content import analytics as content_analytics
 from bot.content import editor, formats, store
 from bot.content.insight import find_conflicts, try_message
@@ -23,6 +23,7 @@ from bot.content.live import ContentService
 from bot.content.store import NotFound, Snapshot
 from bot.content.validation import RESPONSE_VARIABLES, ContentConflict, ContentError
 from bot.dialogue.keywords import fold
+from bot.store.models import MAX_ROW_ID
 from intents.language import detect_language
 
 MAX_IMPORT_BYTES = 20_000_000
@@ -315,7 +316,7 @@ async def history(
     core: CoreDep,
     user: AgentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
 ) -> dict[str, Any]:
     """Versions, newest first: who, when, what (created/updated/deleted items)."""
     async with core.sessions() as session:
@@ -323,7 +324,7 @@ async def history(
 
 
 @router.get("/api/admin/history/{version}")
-async def version_detail(core: CoreDep, user: AgentUser, version: int) -> dict[str, Any]:
+async def version_detail(core: CoreDep, user: AgentUser, version: RowId) -> dict[str, Any]:
     """One version with the before/after of every item it changed."""
     async with core.sessions() as session:
         with refusals():
@@ -332,7 +333,7 @@ async def version_detail(core: CoreDep, user: AgentUser, version: int) -> dict[s
 
 @router.post("/api/admin/history/{version}/rollback")
 async def rollback(
-    core: CoreDep, user: OperatorUser, request: Request, version: int
+    core: CoreDep, user: OperatorUser, request: Request, version: RowId
 ) -> dict[str, Any]:
     """Restore the content as it was right after `version` (recorded as a new version)."""
     async with core.sessions() as session:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from pydantic import BaseModel, Field
 
 from bot import handoff
-from bot.api.deps import AgentUser, CoreDep
+from bot.api.deps import AgentUser, CoreDep, RowId
 from bot.auth import AuthError, read_token, role_allows
 from bot.core import Core
 from bot.hub import AGENT_TOPIC, customer_topic
-from bot.store.models import Conversation, User
+from bot.store.models import MAX_ROW_ID, Conversation, User
 
 router = APIRouter(tags=["agent"])
 
@@ -46,7 +46,7 @@ async def conversations(
 
 
 @router.get("/api/agent/conversations/{conversation_id}")
-async def conversation(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
     """One conversation with the customer's profile, summary and whole timeline."""
     async with core.sessions() as session:
         conv = await session.get(Conversation, conversation_id)
@@ -57,7 +57,7 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: int) -> 
 
 
 @router.post("/api/agent/conversations/{conversation_id}/assign")
-async def assign(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+async def assign(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
     """Take the conversation; if another agent has it, 409 says who."""
     async with core.sessions() as session:
         try:
@@ -73,7 +73,7 @@ async def assign(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[s
 
 @router.post("/api/agent/conversations/{conversation_id}/messages")
 async def reply(
-    core: CoreDep, user: AgentUser, conversation_id: int, body: AgentMessage
+    core: CoreDep, user: AgentUser, conversation_id: RowId, body: AgentMessage
 ) -> dict[str, Any]:
     """Answer the customer in the channel they use now (by the same outbox)."""
     async with core.sessions() as session:
@@ -91,7 +91,9 @@ async def reply(
 
 
 @router.post("/api/agent/conversations/{conversation_id}/notes")
-async def note(core: CoreDep, user: AgentUser, conversation_id: int, body: Note) -> dict[str, Any]:
+async def note(
+    core: CoreDep, user: AgentUser, conversation_id: RowId, body: Note
+) -> dict[str, Any]:
     """A private note on the thread; the customer never sees it."""
     async with core.sessions() as session:
         conv = await session.get(Conversation, conversation_id)
@@ -106,7 +108,7 @@ async def note(core: CoreDep, user: AgentUser, conversation_id: int, body: Note)
 
 
 @router.post("/api/agent/conversations/{conversation_id}/resolve")
-async def resolve(core: CoreDep, user: AgentUser, conversation_id: int) -> dict[str, Any]:
+async def resolve(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
     """Hand back to the bot, which carries on where it was."""
     async with core.sessions() as session:
         try:
@@ -165,12 +167,23 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     send_task = asyncio.create_task(writer())
     try:
         while True:
-            frame = await websocket.receive_json()
-            if not isinstance(frame, dict) or frame.get("type") != "watch":
-                await out.put({"type": "error", "error": 'send {"type": "watch", ...}'})
+            try:
+                frame = await websocket.receive_json()
+            except (ValueError, KeyError):  # not JSON, or a binary frame
+                frame = None
+            conversation_id = frame.get("conversation_id") if isinstance(frame, dict) else None
+            if (
+                not isinstance(frame, dict)
+                or frame.get("type") != "watch"
+                or not isinstance(conversation_id, int)
+                or not 1 <= conversation_id <= MAX_ROW_ID
+            ):
+                await out.put(
+                    {"type": "error", "error": 'send {"type": "watch", "conversation_id": N}'}
+                )
                 continue
             async with core.sessions() as session:
-                conv = await session.get(Conversation, int(frame.get("conversation_id") or 0))
+                conv = await session.get(Conversation, conversation_id)
             if conv is None:
                 await out.put({"type": "error", "error": "no such conversation"})
                 continue
@@ -179,7 +192,7 @@ async def live(websocket: WebSocket, token: str = "") -> None:
             topic = customer_topic(conv.customer_id)
             watchers[topic] = asyncio.create_task(pump(topic))
             await out.put({"type": "watching", "conversation_id": conv.id})
-    except (WebSocketDisconnect, ValueError, RuntimeError):
+    except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         for task in [*watchers.values(), send_task]:

@@ -6,14 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from bot.api.deps import AgentUser, CoreDep
+from bot.api.deps import AgentUser, CoreDep, RowId
 from bot.handoff import customer_profile
 
 router = APIRouter(tags=["customers"])
 
 
 @router.get("/api/customers/{customer_id}")
-async def customer(core: CoreDep, user: AgentUser, customer_id: int) -> dict[str, Any]:
+async def customer(core: CoreDep, user: AgentUser, customer_id: RowId) -> dict[str, Any]:
     async with core.sessions() as session:
         profile = await customer_profile(session, customer_id, core.dialogue.catalog)
     if profile is None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from bot.auth import AuthError, read_token, role_allows
 from bot.core import Core
-from bot.store.models import User
+from bot.store.models import MAX_ROW_ID, User
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

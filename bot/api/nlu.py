@@ -21,7 +21,8 @@ async def parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     limit = core.settings.max_message_chars
     if len(body.text) > limit:
         raise HTTPException(413, f"text too long: at most {limit} characters")
-    result: dict[str, Any] = await core.interpreter.aparse(body.text, body.lang)
+    text = body.text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
+    result: dict[str, Any] = await core.interpreter.aparse(text, body.lang)
     result = dict(result)
     result.setdefault("lang", body.lang)
     return result

@@ -41,6 +41,20 @@ class ContentConflict(ValueError):
     """The change clashes with what is stored (HTTP 409), e.g. a name already taken."""
 
 
+def _reject_broken_text(value: Any, where: str) -> None:
+    """Lone surrogates (broken UTF-16 from a client) cannot be stored or shown."""
+    if isinstance(value, str):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ContentError(f"{where}: the text contains invalid characters")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _reject_broken_text(k, where)
+            _reject_broken_text(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _reject_broken_text(v, where)
+
+
 def check_intent_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -110,6 +124,7 @@ def check_template(template: str, intent: str) -> None:
 
 
 def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    _reject_broken_text(data, f"intent {name}")
     """The cleaned intent (trimmed, deduplicated examples); ContentError if not valid."""
     name = check_intent_name(name)
     examples: dict[str, list[str]] = {}
@@ -135,6 +150,7 @@ def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate_faq(key: str, data: dict[str, Any], default_language: str) -> dict[str, Any]:
+    _reject_broken_text(data, f"FAQ {key}")
     key = check_key(key, "FAQ entry")
     raw_q = data.get("questions") or {}
     if isinstance(raw_q, list):  # a flat list: the default language's
@@ -169,6 +185,7 @@ def validate_faq(key: str, data: dict[str, Any], default_language: str) -> dict[
 def validate_product(
     key: str, data: dict[str, Any], catalog_meta: dict[str, Any], default_language: str
 ) -> dict[str, Any]:
+    _reject_broken_text(data, f"product {key}")
     key = check_key(key, "product")
     categories = [c["id"] for c in catalog_meta.get("categories") or []]
     category = str(data.get("category") or "")

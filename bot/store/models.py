@@ -20,6 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The largest id a row can have (BIGINT; SQLite's INTEGER is 64-bit too): larger ids in
+# requests are refused before they reach the database.
+MAX_ROW_ID = 2**63 - 1
+
 # BIGINT on PostgreSQL, INTEGER (rowid alias, autoincrement) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -190,3 +190,44 @@ async def test_after_stop_no_sms_is_sent(core: Core) -> None:
 )
 def test_phone_numbers_normalise_to_e164(raw: str, e164: str | None) -> None:
     assert normalise_phone(raw) == e164
+
+
+async def test_sms_codes_only_where_allowed_and_not_too_often(core: Core) -> None:
+    sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
+    abroad = await say(core, "web", "w9", "połącz konto z numerem +1 415 555 0100")
+    assert "+48" in abroad.replies[0]["text"] and not sms.sent
+    # A number that said STOP gets no code, whoever asks.
+    await say(core, "sms", "+48600444555", "STOP", sms_opt_out=True)
+    sent = len(sms.sent)
+    refused = await say(core, "web", "w9", "połącz konto z numerem 600 444 555")
+    assert "Nie mogę" in refused.replies[0]["text"] and len(sms.sent) == sent
+    # At most three codes an hour to one number.
+    for _ in range(3):
+        await say(core, "web", "w10", "połącz konto z numerem 600 666 777")
+    fourth = await say(core, "web", "w11", "połącz konto z numerem 600 666 777")
+    assert "za godzinę" in fourth.replies[0]["text"]
+    assert len([m for m in sms.sent if m.address == "+48600666777"]) == 3
+
+
+async def test_guessing_codes_across_many_sessions_pauses_linking(
+    tmp_path: Path, database_url: str
+) -> None:
+    runtime = build_runtime(
+        make_settings(tmp_path, database_url=database_url, link_wrong_codes_limit=3)
+    )
+    runtime.core.register_channel(LinkingChannel("tg"))
+    runtime.core.register_channel(CollectingChannel("web"))
+    await start_runtime(runtime)
+    core = runtime.core
+    try:
+        code = code_in(await say(core, "tg", "900", "połącz konto"))
+        wrong = f"{(int(code) + 1) % 10**6:06d}"
+        for attacker in ("a1", "a2", "a3"):  # a fresh customer each: no per-customer lock
+            await say(core, "web", attacker, wrong)
+        paused = await say(core, "web", "a4", code)  # even the right code, for now
+        assert "wstrzymane" in paused.replies[0]["text"]
+        async with core.sessions() as s:
+            joined = await s.scalars(select(Customer).where(Customer.merged_into_id.is_not(None)))
+            assert joined.all() == []
+    finally:
+        await stop_runtime(runtime)
