@@ -106,6 +106,8 @@ def spawn_server(port: int, nlu: str) -> tuple[subprocess.Popen[bytes], str]:
         "NLU_BACKEND": nlu,
         "LOG_LEVEL": "WARNING",
         "HF_HUB_OFFLINE": "1",
+        # Every simulated customer comes from 127.0.0.1: lift the per-address cap.
+        "WEBCHAT_NEW_SESSIONS_PER_IP": "1000000",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--port", str(port)],
