@@ -26,6 +26,7 @@ from bot.outbox import ChannelSender, Outbox
 from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import Customer, DialogueState, Message, utcnow
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -485,8 +486,5 @@ class Core:
             log.exception("answering interrupted messages failed")
 
     async def stop(self) -> None:
-        if self._sweep_task:
-            self._sweep_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweep_task
+        await cancel_and_wait(self._sweep_task)
         await self.outbox.stop()

@@ -19,6 +19,7 @@ from bot.rendering import render_for_channel
 from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import Customer, Message, utcnow
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +185,7 @@ class Outbox:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:
