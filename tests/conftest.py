@@ -31,7 +31,7 @@ def service_unavailable(what: str) -> None:
     """Skip on a machine without the service; fail when CI requires services."""
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (OMNIBOT_REQUIRE_SERVICES=1) but not reachable")
-    pytest.skip(f"{what} not reachable")
+    pytest.skip(f"{what} not reachable")  # services missing; OMNIBOT_REQUIRE_SERVICES=1 fails
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
