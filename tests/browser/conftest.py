@@ -38,9 +38,8 @@ if not Path(CHROMIUM).exists():
     if os.environ.get("OMNIBOT_REQUIRE_SERVICES") == "1":
         raise RuntimeError(f"chromium is required but not found at {CHROMIUM}")
     # Like the other services: skipped here, required with OMNIBOT_REQUIRE_SERVICES=1.
-    pytest.skip(
-        f"no chromium at {CHROMIUM}; services: apt-get install chromium", allow_module_level=True
-    )
+    no_services = f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    pytest.skip(no_services, allow_module_level=True)
 
 expect.set_options(timeout=10_000)
 
