@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import Any
 
+from intents.language import detect_language
+
 # Later entries win over earlier ones; the intents in _DECISIVE stop the search.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "affirm": ("tak", "jasne", "ok", "okej", "zgadza sie", "yes", "yep", "sure", "correct"),
@@ -213,7 +215,7 @@ class KeywordInterpreter:
             "intent": {"name": intent, "confidence": confidence},
             "intent_ranking": [{"name": intent, "confidence": confidence}],
             "entities": entities,
-            "lang": lang,
+            "lang": lang or detect_language(text),
             "faq": None,
         }
 
