@@ -341,7 +341,10 @@ class Core:
                         )
                     )
                 )
-            replies = await self.dialogue.respond(turn)
+            # Writes wait for the commit: SQLite's single write lock is then held for
+            # the commit alone, not through the dialogue (fair to other customers).
+            with session.no_autoflush:
+                replies = await self.dialogue.respond(turn)
         handed_off = await self._hand_off(turn) if turn.handoff_reason else False
         state.slots = dict(state.slots or {})
         repo.record_event(
