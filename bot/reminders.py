@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -14,6 +13,7 @@ from bot.dialogue.engine import payload_for
 from bot.handoff import AGENT_STATES, SupportHours
 from bot.messages import Button
 from bot.store.models import Cart, CartItem, Conversation, Customer, utcnow
+from bot.tasks import cancel_and_wait
 from knowledge.catalog import format_price
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,7 @@ class CartReminders:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.content import formats, store
 from bot.content.store import Snapshot
 from bot.dialogue.keywords import KeywordInterpreter
+from bot.tasks import cancel_and_wait
 from knowledge.catalog import Catalog
 from knowledge.faq import FaqIndex
 
@@ -74,10 +75,7 @@ class ContentService:
         self._task = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def changed(self, version: int | None) -> None:
         """A save happened (version None: nothing changed after all)."""
