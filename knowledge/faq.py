@@ -86,6 +86,13 @@ def _lemma(token: str) -> str:
         return _fold(token)
 
 
+def _key(text: str) -> str:
+    """A question with case, diacritics, punctuation and spacing ignored."""
+    import re
+
+    return " ".join(re.findall(r"[^\W_]+", _fold(text)))
+
+
 def _lemmas(text: str) -> str:
     import re
 
@@ -187,11 +194,12 @@ class FaqIndex:
         calib = LogisticRegression(C=10.0, class_weight="balanced").fit(
             np.asarray(xs).reshape(-1, 1), ys
         )
+        exact = {_key(t): owner[i] for i, t in reversed(list(enumerate(texts)))}
         with self._lock:
             self.encode_fn = encode_fn
             self._state = {
                 "emb": emb, "chars": chars, "words": words, "c": c, "w": w,
-                "owner": owners, "calib": calib,
+                "owner": owners, "calib": calib, "exact": exact,
             }  # fmt: skip
         return self
 
@@ -207,13 +215,17 @@ class FaqIndex:
         """Best entry and its calibrated probability (0-1); (None, 0.0) for empty input.
 
         `lang` is accepted for symmetry with parse; variants of every language are searched
-        because customers mix languages.
+        because customers mix languages. A message that is one of the stored questions
+        (ignoring case, diacritics and punctuation) is that entry's with certainty 1.0.
         """
         state = self._state
         if state is None:
             raise RuntimeError("FaqIndex.fit(encode_fn) must be called before search")
         if not text or not text.strip():
             return None, 0.0
+        exact = state["exact"].get(_key(text))
+        if exact is not None:
+            return self.entries[exact], 1.0
         if embedding is None:
             assert self.encode_fn is not None
             embedding = np.asarray(self.encode_fn([text]), dtype=np.float32)[0]

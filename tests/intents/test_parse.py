@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import yaml
 
 from intents import NluEngine
+from knowledge.faq import DEFAULT_FAQ, FaqIndex
 
 INTENTS_THE_DIALOGUE_USES = set(
     "greet goodbye thanks help affirm deny browse_menu product_info allergens add_to_cart "
@@ -83,6 +85,31 @@ def test_faq_is_attached_when_the_intent_is_the_same_topic(engine: NluEngine) ->
     r = engine.parse("how long does delivery take?")
     assert r["intent"]["name"] == "delivery_time"
     assert r["faq"] is not None and r["faq"]["id"] == "delivery-time"
+
+
+def test_a_stored_faq_question_is_answered_even_when_an_intent_looks_confident(
+    engine: NluEngine,
+) -> None:
+    # "Czy można ..." leans towards payment_methods ("Czy można płacić kartą?"); an operator
+    # who stores the very question expects its answer, however it is typed.
+    before = engine.parse("Czy można przyjść z psem?")
+    assert before["intent"]["name"] != "faq"
+    raw = yaml.safe_load(DEFAULT_FAQ.read_text(encoding="utf-8"))
+    raw["faq"].append({
+        "id": "dogs",
+        "questions": {"pl": ["Czy można przyjść z psem?"], "en": ["Can I bring my dog?"]},
+        "answer": {"pl": "Tak, psy są mile widziane.", "en": "Yes, dogs are welcome."},
+    })  # fmt: skip
+    original = engine._faq
+    engine.set_faq(FaqIndex.from_dict(raw))
+    try:
+        for text in ("Czy można przyjść z psem?", "czy mozna przyjsc z psem", "CAN I BRING MY DOG"):
+            r = engine.parse(text)
+            assert r["intent"] == {"name": "faq", "confidence": 1.0}, text
+            assert r["faq"]["id"] == "dogs"
+        assert (engine.parse("Czy można płacić kartą?")["faq"] or {}).get("id") != "dogs"
+    finally:
+        engine.set_faq(original)
 
 
 def test_small_talk_does_not_pull_an_faq(engine: NluEngine) -> None:
