@@ -98,9 +98,9 @@ async def run(url: str, customers: int, messages: int, transport: str) -> dict[s
     }
 
 
-def spawn_server(port: int, nlu: str) -> tuple[subprocess.Popen[bytes], str]:
-    data = tempfile.mkdtemp(prefix="omnibot-bench-")
-    env = {
+def server_env(data: str, nlu: str) -> dict[str, str]:
+    """The environment of a benchmark server on the data dir `data`."""
+    return {
         **os.environ,
         "OMNIBOT_DATA_DIR": data,
         "NLU_BACKEND": nlu,
@@ -109,6 +109,13 @@ def spawn_server(port: int, nlu: str) -> tuple[subprocess.Popen[bytes], str]:
         # Every simulated customer comes from 127.0.0.1: lift the per-address cap.
         "WEBCHAT_NEW_SESSIONS_PER_IP": "1000000",
     }
+
+
+def spawn_server(
+    port: int, nlu: str, data: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`omnibot run` on `data` (a new temp dir by default); returns once it answers."""
+    env = server_env(data or tempfile.mkdtemp(prefix="omnibot-bench-"), nlu)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--port", str(port)],
         env=env,

@@ -44,7 +44,7 @@ class Admin:
     def content(self) -> Any:
         return self.app.state.content
 
-    async def settled(self, timeout: float = 10.0) -> None:
+    async def settled(self, timeout: float = 30.0) -> None:
         assert await self.content.settled(timeout), self.content.status()
 
     async def chat(self) -> Any:

@@ -269,11 +269,11 @@ async def test_operator_responses_answer_the_next_message(sqlite_admin: Admin) -
         headers=op,
     )
     assert r.status_code == 200
-    await sqlite_admin.settled(2.0)
+    await sqlite_admin.settled()
     assert await say("dzięki") == ["Proszę bardzo! Pozdrawia Pizzeria Omnibot."]
     version = r.json()["version"]
     await http.post(f"/api/admin/history/{version - 1}/rollback", headers=op)
-    await sqlite_admin.settled(2.0)
+    await sqlite_admin.settled()
     assert await say("dzięki") == before
 
 

