@@ -189,7 +189,7 @@ class FakeTwilio:
         with self._lock:
             self._state = _State()
 
-    async def wait_for_messages(self, count: int, within: float = 5.0) -> list[SentSms]:
+    async def wait_for_messages(self, count: int, within: float = 15.0) -> list[SentSms]:
         """All accepted messages once there are at least `count`; fails after `within` s."""
         deadline = time.monotonic() + within
         while len(messages := self.messages) < count:

@@ -48,7 +48,7 @@ def core_honours_opt_out() -> bool:
     )
 
 
-async def wait_for_status(app: FastAPI, status: str, within: float = 5.0) -> Message:
+async def wait_for_status(app: FastAPI, status: str, within: float = 15.0) -> Message:
     """The bot's last outgoing message once it reaches `status`."""
     deadline = time.monotonic() + within
     while True:

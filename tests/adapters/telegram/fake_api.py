@@ -166,7 +166,7 @@ class FakeTelegramAPI:
         """sendMessage calls that succeeded."""
         return [c for c in self.calls_to("sendMessage") if c.status == 200]
 
-    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, within: float = 15.0) -> list[Call]:
         """The successful calls of `method`, once there are `count` (AssertionError if not
         within `within` seconds)."""
         deadline = time.monotonic() + within
@@ -178,7 +178,7 @@ class FakeTelegramAPI:
                 raise AssertionError(f"{count} successful {method} call(s) expected, got {calls}")
             await asyncio.sleep(0.02)
 
-    def wait_for_sync(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    def wait_for_sync(self, method: str, count: int = 1, within: float = 15.0) -> list[Call]:
         """wait_for, for tests without an event loop."""
         deadline = time.monotonic() + within
         while True:
