@@ -2,8 +2,13 @@
 
     python benchmarks/webchat_load.py --url http://127.0.0.1:8000 --customers 50 --messages 20
     python benchmarks/webchat_load.py --spawn      # starts `omnibot run` on a temp data dir
+    python benchmarks/webchat_load.py --spawn --rate 50   # 50 msg/s offered in all
 
 Prints messages/s and p50/p95/p99 latency (send → the bot's reply received) per transport.
+Each customer sends a message, waits for the reply, and sends the next one at once (the
+default: the server's capacity) or on a schedule (`--rate`: total messages/s offered).
+Texts are customer phrasings the bot was not trained on (intents/data/heldout_*.jsonl;
+`--texts repeated` uses eight fixed ones, which the NLU's caches remember).
 """
 
 from __future__ import annotations
@@ -12,17 +17,23 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import websockets
 
-TEXTS = [
+HELDOUT = Path(__file__).resolve().parents[1] / "intents" / "data"
+# Handing the conversation to a human silences the bot: those phrasings are left out.
+HANDOFF_INTENTS = {"human_handoff", "complaint"}
+REPEATED = [
     "cześć",
     "menu",
     "koszyk",
@@ -34,59 +45,86 @@ TEXTS = [
 ]
 
 
+def heldout_texts() -> list[str]:
+    """Customer phrasings in both languages, interleaved, none that asks for a human."""
+    by_lang = []
+    for lang in ("pl", "en"):
+        rows = [json.loads(line) for line in (HELDOUT / f"heldout_{lang}.jsonl").open()]
+        by_lang.append([r["text"] for r in rows if r["intent"] not in HANDOFF_INTENTS])
+    return [t for pair in zip(*by_lang, strict=False) for t in pair]
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
-async def rest_customer(http: httpx.AsyncClient, n: int, latencies: list[float]) -> None:
-    token = (await http.post("/api/webchat/sessions")).json()["session_token"]
-    for i in range(n):
-        started = time.perf_counter()
-        r = await http.post(
-            "/api/webchat/messages",
-            json={
-                "session_token": token,
-                "text": TEXTS[i % len(TEXTS)],
-                "client_message_id": uuid.uuid4().hex,
-            },
-        )
-        r.raise_for_status()
-        assert r.json()["replies"], r.text
-        latencies.append(time.perf_counter() - started)
+class Customer:
+    """One simulated customer: which texts it sends, how often, and what it measured."""
 
+    def __init__(self, texts: list[str], n: int, first: int, interval: float) -> None:
+        self.texts = [texts[(first + i) % len(texts)] for i in range(n)]
+        self.interval = interval  # seconds between sends; 0 = as soon as answered
+        self.latencies: list[float] = []
 
-async def ws_customer(http: httpx.AsyncClient, ws_url: str, n: int, latencies: list[float]) -> None:
-    token = (await http.post("/api/webchat/sessions")).json()["session_token"]
-    async with websockets.connect(f"{ws_url}?token={token}") as ws:
-        for i in range(n):
-            cid = uuid.uuid4().hex
+    async def paced(self) -> AsyncIterator[str]:
+        """The texts, each at its scheduled time (never before the last reply)."""
+        due = time.perf_counter() + random.uniform(0, self.interval)
+        for text in self.texts:
+            if self.interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                due += self.interval
+            yield text
+
+    async def over_rest(self, http: httpx.AsyncClient) -> None:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+        async for text in self.paced():
             started = time.perf_counter()
-            await ws.send(
-                json.dumps(
-                    {"type": "message", "text": TEXTS[i % len(TEXTS)], "client_message_id": cid}
-                )
+            r = await http.post(
+                "/api/webchat/messages",
+                json={"session_token": token, "text": text, "client_message_id": uuid.uuid4().hex},
             )
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame.get("type") == "message" and frame["message"]["author"] == "bot":
-                    break
-            latencies.append(time.perf_counter() - started)
+            r.raise_for_status()
+            assert r.json()["replies"], r.text
+            self.latencies.append(time.perf_counter() - started)
+
+    async def over_ws(self, http: httpx.AsyncClient, ws_url: str) -> None:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+        async with websockets.connect(f"{ws_url}?token={token}") as ws:
+            async for text in self.paced():
+                cid = uuid.uuid4().hex
+                started = time.perf_counter()
+                await ws.send(
+                    json.dumps({"type": "message", "text": text, "client_message_id": cid})
+                )
+                while True:
+                    got = json.loads(await ws.recv())
+                    if got.get("type") == "message" and got["message"]["author"] == "bot":
+                        break
+                self.latencies.append(time.perf_counter() - started)
 
 
-async def run(url: str, customers: int, messages: int, transport: str) -> dict[str, float]:
-    latencies: list[float] = []
+async def run(
+    url: str,
+    customers: int,
+    messages: int,
+    transport: str,
+    texts: list[str],
+    rate: float = 0.0,
+) -> dict[str, float]:
+    interval = customers / rate if rate else 0.0
+    crowd = [Customer(texts, messages, n * messages, interval) for n in range(customers)]
     limits = httpx.Limits(max_connections=customers + 10)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
         ws_url = url.replace("http", "ws", 1) + "/ws/webchat"
         started = time.perf_counter()
         if transport == "rest":
-            jobs = [rest_customer(http, messages, latencies) for _ in range(customers)]
+            await asyncio.gather(*(c.over_rest(http) for c in crowd))
         else:
-            jobs = [ws_customer(http, ws_url, messages, latencies) for _ in range(customers)]
-        await asyncio.gather(*jobs)
+            await asyncio.gather(*(c.over_ws(http, ws_url) for c in crowd))
         elapsed = time.perf_counter() - started
+    latencies = [x for c in crowd for x in c.latencies]
     return {
         "messages": len(latencies),
         "seconds": elapsed,
@@ -146,18 +184,27 @@ def main() -> None:
     parser.add_argument("--spawn", action="store_true", help="start a server on a temp data dir")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--nlu", default="auto", help="NLU_BACKEND for --spawn (auto|keywords)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="messages/s offered in all (0: as fast as answered)"
+    )
+    parser.add_argument("--texts", choices=["heldout", "repeated"], default="heldout")
     args = parser.parse_args()
+    texts = heldout_texts() if args.texts == "heldout" else REPEATED
     proc = None
     url = args.url
     if args.spawn:
         proc, url = spawn_server(args.port, args.nlu)
     try:
-        asyncio.run(run(url, 2, 3, "rest"))  # warm-up
+        asyncio.run(run(url, 2, 3, "rest", REPEATED))  # warm-up
         transports = ["rest", "ws"] if args.transport == "both" else [args.transport]
         for transport in transports:
-            result = asyncio.run(run(url, args.customers, args.messages, transport))
+            result = asyncio.run(
+                run(url, args.customers, args.messages, transport, texts, args.rate)
+            )
+            offered = f"offered={args.rate:g}/s " if args.rate else ""
             print(
                 f"{transport:4s} customers={args.customers} messages={result['messages']} "
+                f"texts={args.texts} {offered}"
                 f"{result['messages_per_s']:.0f} msg/s  p50={result['p50_ms']:.1f} ms "
                 f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms"
             )

@@ -73,6 +73,7 @@ def test_operator_teaches_the_bot_and_rolls_back(browser: Browser, server: LiveS
     console.fill("#password", "correct horse")
     console.click("#login button[type=submit]")
     expect(console.locator("#who")).to_contain_text("operator")
+    expect(console.locator("#live")).to_have_text(re.compile(r"^live: version [1-9]\d*$"))
     start_version = int(console.locator("#live").get_attribute("data-version") or "0")
 
     # An example for an intent.
@@ -103,6 +104,7 @@ def test_operator_teaches_the_bot_and_rolls_back(browser: Browser, server: LiveS
     console.click("nav button[data-tab=try]")
     console.fill("#try-text", DOGS)
     console.click("#try-form button[type=submit]")
+    expect(console.locator("#try-result")).to_contain_text("FAQ match: czy-mozna-przyjsc-z-psem")
     expect(console.locator("#try-result .try-reply")).to_have_text(DOGS_ANSWER)
 
     # A rollback to before the changes restores the old behaviour.
