@@ -31,8 +31,10 @@ import httpx
 import websockets
 
 HELDOUT = Path(__file__).resolve().parents[1] / "intents" / "data"
-# Handing the conversation to a human silences the bot: those phrasings are left out.
-HANDOFF_INTENTS = {"human_handoff", "complaint"}
+# Handing the conversation to a human silences the bot (asking for one, a complaint, or
+# misunderstood messages in a row): those phrasings are left out.
+HANDOFF_INTENTS = {"human_handoff", "complaint", "oos"}
+REPLY_TIMEOUT_S = 60.0  # a reply that takes longer fails the run instead of hanging it
 REPEATED = [
     "cześć",
     "menu",
@@ -46,7 +48,7 @@ REPEATED = [
 
 
 def heldout_texts() -> list[str]:
-    """Customer phrasings in both languages, interleaved, none that asks for a human."""
+    """Customer phrasings in both languages, interleaved, none that leads to a human."""
     by_lang = []
     for lang in ("pl", "en"):
         rows = [json.loads(line) for line in (HELDOUT / f"heldout_{lang}.jsonl").open()]
@@ -99,7 +101,7 @@ class Customer:
                     json.dumps({"type": "message", "text": text, "client_message_id": cid})
                 )
                 while True:
-                    got = json.loads(await ws.recv())
+                    got = json.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT_S))
                     if got.get("type") == "message" and got["message"]["author"] == "bot":
                         break
                 self.latencies.append(time.perf_counter() - started)

@@ -301,11 +301,13 @@ async def advance_order(core: Core, number: str, status: str | None = None) -> d
             state = await repo.dialogue_state_of(session, customer.id)
             if state.flow is None:
                 state.pending_options = {"buttons": [b.as_dict() for b in buttons]}
+        # The status and its notification are stored together (the transactional outbox).
+        notice = await core.outbox.stage_proactive(session, customer.id, text, buttons)
         await session.commit()
         await session.refresh(order)
         obj = order_object(order)
-        customer_id = customer.id
-    await core.send_proactive(customer_id, text, buttons)
+    if notice is not None and notice.delivery_status == "pending":
+        await core.deliver([notice.id])
     return obj
 
 

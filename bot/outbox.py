@@ -66,32 +66,51 @@ class Outbox:
     ) -> dict[str, Any] | None:
         """A message the customer did not ask for: to their last active channel only."""
         async with self.sessions() as session:
-            customer = await repo.live_customer(session, customer_id)
-            if customer is None:
+            message = await self.stage_proactive(
+                session, customer_id, text, buttons, author, agent_id
+            )
+            if message is None:
                 return None
-            conversation = await repo.conversation_of(session, customer.id)
-            identity = await repo.last_reachable_identity(
-                session, customer, self.blocked_channels(customer)
-            )
-            message = Message(
-                customer_id=customer.id,
-                conversation_id=conversation.id,
-                direction="out",
-                author=author,
-                channel=identity.channel if identity else (customer.last_channel or "webchat"),
-                address=identity.address if identity else None,
-                text=text,
-                payload={"buttons": [b.as_dict() for b in buttons or []]},
-                delivery_status="pending" if identity else "suppressed",
-                agent_id=agent_id,
-                created_at=utcnow(),
-            )
-            session.add(message)
             await session.commit()
             obj = repo.message_object(message)
-        if identity is not None:
+        if message.delivery_status == "pending":
             await self.deliver([message.id])
         return obj
+
+    async def stage_proactive(
+        self,
+        session: AsyncSession,
+        customer_id: int,
+        text: str,
+        buttons: list[Button] | None = None,
+        author: str = "bot",
+        agent_id: int | None = None,
+    ) -> Message | None:
+        """`send_proactive`'s message, added to the caller's transaction (so that it is
+        stored together with the change it reports, or not at all). The caller commits,
+        then calls `deliver([message.id])` if its status is "pending"."""
+        customer = await repo.live_customer(session, customer_id)
+        if customer is None:
+            return None
+        conversation = await repo.conversation_of(session, customer.id)
+        identity = await repo.last_reachable_identity(
+            session, customer, self.blocked_channels(customer)
+        )
+        message = Message(
+            customer_id=customer.id,
+            conversation_id=conversation.id,
+            direction="out",
+            author=author,
+            channel=identity.channel if identity else (customer.last_channel or "webchat"),
+            address=identity.address if identity else None,
+            text=text,
+            payload={"buttons": [b.as_dict() for b in buttons or []]},
+            delivery_status="pending" if identity else "suppressed",
+            agent_id=agent_id,
+            created_at=utcnow(),
+        )
+        session.add(message)
+        return message
 
     async def deliver(self, message_ids: list[int]) -> None:
         for message_id in message_ids:

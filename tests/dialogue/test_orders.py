@@ -94,6 +94,33 @@ async def test_two_staff_moving_the_same_order_at_once_notify_once(app_env: Any)
     assert len(channel.sent) == before + 1
 
 
+async def test_a_crash_right_after_the_change_still_notifies(
+    app_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status and its notification commit together; the outbox sends it later."""
+    app, _, channel = app_env
+    core: Core = app.state.core
+    _, number = await place_order(core)
+    before = len(channel.sent)
+
+    async def crash(message_ids: list[int]) -> None:
+        raise SystemExit("the process died after the commit")
+
+    monkeypatch.setattr(core, "deliver", crash)
+    with pytest.raises(SystemExit):
+        await advance_order(core, number, "confirmed")
+    monkeypatch.undo()
+    assert len(channel.sent) == before
+    core.outbox.kick()  # as the outbox of the restarted process would
+    for _ in range(100):
+        if len(channel.sent) > before:
+            break
+        await asyncio.sleep(0.05)
+    assert [m.text for m in channel.sent[before:]] == [
+        core.dialogue.responses.render("notify_confirmed", "pl", number=number, name=" Jan")
+    ]
+
+
 async def test_invalid_transitions_are_refused(app_env: Any) -> None:
     app, _, _ = app_env
     core: Core = app.state.core
