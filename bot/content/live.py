@@ -58,6 +58,7 @@ class ContentService:
         self._dirty = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: asyncio.Future[None] | None = None  # an apply running in its thread
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -76,6 +77,11 @@ class ContentService:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+        # Cancelling does not stop a worker thread: wait until an apply in progress is done,
+        # so nothing changes the NLU after the service has stopped.
+        if self._in_flight is not None:
+            with contextlib.suppress(Exception):
+                await self._in_flight
 
     def changed(self, version: int | None) -> None:
         """A save happened (version None: nothing changed after all)."""
@@ -132,8 +138,9 @@ class ContentService:
                 snap = await store.snapshot(session)
             self.applying = True
             started = time.perf_counter()
+            self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._apply, snap))
             try:
-                await asyncio.to_thread(self._apply, snap)
+                await asyncio.shield(self._in_flight)
             finally:
                 self.applying = False
             self.last_apply_seconds = time.perf_counter() - started

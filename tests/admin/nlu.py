@@ -20,13 +20,23 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @functools.cache
+def _cache_dir() -> Path:
+    return Path(os.environ.get("OMNIBOT_TEST_NLU_CACHE") or tempfile.mkdtemp(prefix="nlu-"))
+
+
+@functools.cache
 def shared_engine() -> Any:
+    return own_engine()
+
+
+def own_engine() -> Any:
+    """A real NLU engine of the caller's own (the embeddings cache on disk is shared)."""
     from intents import NluEngine
     from knowledge.catalog import Catalog
     from knowledge.faq import FaqIndex
 
     catalog = Catalog.load()
-    cache = Path(os.environ.get("OMNIBOT_TEST_NLU_CACHE") or tempfile.mkdtemp(prefix="nlu-"))
+    cache = _cache_dir()
     return NluEngine.load(
         cache_dir=cache,
         products=catalog.entity_synonyms(),
@@ -37,6 +47,7 @@ def shared_engine() -> Any:
     )
 
 
-def use_shared_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apps created from now on get the shared engine instead of loading their own."""
-    monkeypatch.setattr("bot.app.load_interpreter", lambda runtime, progress=None: shared_engine())
+def use_shared_engine(monkeypatch: pytest.MonkeyPatch, engine: Any = None) -> None:
+    """Apps created from now on get the shared engine (or `engine`) instead of loading one."""
+    chosen = engine if engine is not None else shared_engine()
+    monkeypatch.setattr("bot.app.load_interpreter", lambda runtime, progress=None: chosen)
