@@ -24,6 +24,7 @@ from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
@@ -45,6 +46,7 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    limiter: Limiter = field(default_factory=Limiter)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -72,7 +74,14 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
-    runtime = Runtime(settings, core, catalog, redis=redis, reminders=CartReminders(core))
+    runtime = Runtime(
+        settings,
+        core,
+        catalog,
+        redis=redis,
+        reminders=CartReminders(core),
+        limiter=Limiter(settings.redis_url),
+    )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
@@ -141,6 +150,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.core.hub.close()
     if runtime.redis is not None:
         await runtime.redis.aclose()
+    await runtime.limiter.close()
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
 
@@ -167,6 +177,7 @@ def create_app(
     app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.limiter = runtime.limiter
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -182,6 +193,15 @@ def create_app(
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> JSONResponse:
+        metrics.HTTP_ERRORS.labels("throttled").inc()
+        return JSONResponse(
+            status_code=429,
+            content={"detail": exc.message},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(UnicodeEncodeError)
     async def broken_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
