@@ -81,7 +81,7 @@ def build_runtime(settings: Settings) -> Runtime:
         catalog,
         redis=redis,
         reminders=CartReminders(core),
-        limiter=Limiter(settings.redis_url),
+        limiter=Limiter(settings.redis_url, settings.resolved_redis_namespace()),
     )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:

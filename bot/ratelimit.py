@@ -44,11 +44,11 @@ class Throttled(Exception):
 class Limiter:
     """Counts hits against budgets; memory for one process, Redis across instances."""
 
-    def __init__(self, redis_url: str | None = None, prefix: str = "omnibot") -> None:
+    def __init__(self, redis_url: str | None = None, namespace: str = "omnibot") -> None:
         storage: Storage
         if redis_url:
             storage = RedisStorage(
-                "async+" + redis_url, implementation="redispy", key_prefix=f"{prefix}:limits"
+                "async+" + redis_url, implementation="redispy", key_prefix=f"{namespace}:limits"
             )
         else:
             storage = MemoryStorage()
