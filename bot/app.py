@@ -26,6 +26,7 @@ from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
+from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
 from bot.web import pages
@@ -175,10 +176,14 @@ def create_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
+    app = FastAPI(
+        title="Omnibot", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+    )
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.limiter = runtime.limiter
+    app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -218,6 +223,7 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
+    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
     app.include_router(pages.router)
     for adapter in runtime.adapters:
         router = adapter.router()

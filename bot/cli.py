@@ -49,6 +49,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
+    from bot.server import server_config
 
     settings = _setup()
     if host:
@@ -69,7 +70,7 @@ def run(
 
     application = create_app(settings, progress=progress, on_ready=ready)
 
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(server_config(application, settings)).run()
 
 
 @app.command()
