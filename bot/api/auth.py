@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.security import OAuth2PasswordRequestForm
 
-from bot.api.deps import AgentUser, CoreDep
+from bot.api.deps import CoreDep, StaffUser
 from bot.auth import AuthError, authenticate, issue_token
 
 router = APIRouter(tags=["auth"])
@@ -34,5 +34,5 @@ async def token(
 
 
 @router.get("/api/auth/me")
-async def me(user: AgentUser) -> dict[str, Any]:
+async def me(user: StaffUser) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "role": user.role}
