@@ -17,13 +17,14 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, system
+from bot.api import admin, agent, auth, customers, nlu, orders, support, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.presence import AgentPresence, RedisAgentPresence
 from bot.reminders import CartReminders
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
@@ -45,6 +46,7 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    presence: AgentPresence = field(default_factory=AgentPresence)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -72,7 +74,10 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
-    runtime = Runtime(settings, core, catalog, redis=redis, reminders=CartReminders(core))
+    presence = RedisAgentPresence(redis) if redis is not None else AgentPresence()
+    runtime = Runtime(
+        settings, core, catalog, redis=redis, reminders=CartReminders(core), presence=presence
+    )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
@@ -167,6 +172,7 @@ def create_app(
     app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.presence = runtime.presence
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -193,6 +199,7 @@ def create_app(
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
+    app.include_router(support.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(nlu.router)

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from bot.auth import AuthError, read_token, role_allows
 from bot.core import Core
+from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, User
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
@@ -22,6 +23,14 @@ def get_core(request: Request) -> Core:
 
 
 CoreDep = Annotated[Core, Depends(get_core)]
+
+
+def get_presence(request: Request) -> AgentPresence:
+    presence: AgentPresence = request.app.state.presence
+    return presence
+
+
+PresenceDep = Annotated[AgentPresence, Depends(get_presence)]
 
 
 async def current_user(core: CoreDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
