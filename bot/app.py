@@ -61,7 +61,8 @@ def build_runtime(settings: Settings) -> Runtime:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
-        locks, hub = RedisLocks(redis), RedisHub(redis)
+        namespace = settings.resolved_redis_namespace()
+        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)

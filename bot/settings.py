@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -16,6 +18,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key and pub/sub channel of this deployment (see
+    # `resolved_redis_namespace`); pub/sub ignores the database number in REDIS_URL.
+    redis_namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     secret_key: str | None = None
     omnibot_data_dir: Path = Path(".omnibot")
     host: str = "127.0.0.1"
@@ -65,6 +70,21 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnibot.db').resolve()}"
+
+    def resolved_redis_namespace(self) -> str:
+        """REDIS_NAMESPACE, or one derived from the database this deployment uses.
+
+        Instances of one deployment share a database, so they agree on it; two deployments
+        on one Redis never do. The password is left out so that rotating it changes nothing.
+        """
+        if self.redis_namespace:
+            return self.redis_namespace
+        url = make_url(self.resolved_database_url())
+        identity = "|".join(
+            str(part or "")
+            for part in (url.get_backend_name(), url.username, url.host, url.port, url.database)
+        )
+        return "omnibot:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the data dir."""
