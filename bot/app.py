@@ -25,6 +25,7 @@ from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
 from bot.presence import AgentPresence, RedisAgentPresence
+from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
@@ -47,6 +48,7 @@ class Runtime:
     redis: Any = None
     reminders: CartReminders | None = None
     presence: AgentPresence = field(default_factory=AgentPresence)
+    limiter: Limiter = field(default_factory=Limiter)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -75,9 +77,16 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
-    presence = RedisAgentPresence(redis) if redis is not None else AgentPresence()
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
-        settings, core, catalog, redis=redis, reminders=CartReminders(core), presence=presence
+        settings,
+        core,
+        catalog,
+        redis=redis,
+        reminders=CartReminders(core),
+        limiter=Limiter(settings.redis_url, namespace),
+        presence=presence,
     )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
@@ -147,6 +156,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.core.hub.close()
     if runtime.redis is not None:
         await runtime.redis.aclose()
+    await runtime.limiter.close()
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
 
@@ -174,6 +184,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.presence = runtime.presence
+    app.state.limiter = runtime.limiter
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -189,6 +200,15 @@ def create_app(
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> JSONResponse:
+        metrics.HTTP_ERRORS.labels("throttled").inc()
+        return JSONResponse(
+            status_code=429,
+            content={"detail": exc.message},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(UnicodeEncodeError)
     async def broken_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:

@@ -79,31 +79,31 @@ class AgentPresence:
 class RedisAgentPresence(AgentPresence):
     """Presence shared by every instance through two sorted sets in Redis."""
 
-    SOCKETS_KEY = "omnibot:presence:agent-sockets"
-    API_KEY = "omnibot:presence:agent-api"
-
-    def __init__(self, redis: Any, clock: Any = time.time) -> None:
+    def __init__(self, redis: Any, namespace: str, clock: Any = time.time) -> None:
         super().__init__(clock)
         self._redis = redis
+        # Under the deployment's namespace: two shops on one Redis never see each other's agents.
+        self.sockets_key = f"{namespace}:presence:agent-sockets"
+        self.api_key = f"{namespace}:presence:agent-api"
 
     async def touched(self, user_id: int) -> None:
-        await self._redis.zadd(self.API_KEY, {str(user_id): self._clock()})
+        await self._redis.zadd(self.api_key, {str(user_id): self._clock()})
 
     async def agents_online(self) -> bool:
         now = self._clock()
-        sockets = await self._redis.zcount(self.SOCKETS_KEY, now - SOCKET_TTL_S, "+inf")
+        sockets = await self._redis.zcount(self.sockets_key, now - SOCKET_TTL_S, "+inf")
         if sockets:
             return True
-        return bool(await self._redis.zcount(self.API_KEY, now - API_ACTIVITY_TTL_S, "+inf"))
+        return bool(await self._redis.zcount(self.api_key, now - API_ACTIVITY_TTL_S, "+inf"))
 
     async def _beat(self, member: str) -> None:
         now = self._clock()
         pipe = self._redis.pipeline()
-        pipe.zadd(self.SOCKETS_KEY, {member: now})
+        pipe.zadd(self.sockets_key, {member: now})
         # Forget sockets of instances that died long ago, so the set stays small.
-        pipe.zremrangebyscore(self.SOCKETS_KEY, "-inf", now - 10 * SOCKET_TTL_S)
+        pipe.zremrangebyscore(self.sockets_key, "-inf", now - 10 * SOCKET_TTL_S)
         await pipe.execute()
 
     async def _leave(self, member: str) -> None:
         with contextlib.suppress(Exception):  # the TTL covers a Redis blip at close
-            await self._redis.zrem(self.SOCKETS_KEY, member)
+            await self._redis.zrem(self.sockets_key, member)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from bot import handoff
 from bot.api.deps import AgentUser, CoreDep, PresenceDep, RowId
-from bot.auth import AuthError, read_token, role_allows
+from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.hub import AGENT_TOPIC, customer_topic
 from bot.presence import AgentPresence
@@ -141,13 +141,12 @@ async def resolve(
 
 
 async def _staff_from_token(core: Core, token: str) -> User | None:
-    try:
-        claims = read_token(token, core.settings.resolved_secret_key())
-    except AuthError:
-        return None
     async with core.sessions() as session:
-        user = await session.get(User, int(claims["sub"]))
-    return user if user is not None and user.active and role_allows(user.role, "agent") else None
+        try:
+            user = await staff_from_token(session, token, core.settings.resolved_secret_key())
+        except AuthError:
+            return None
+    return user if role_allows(user.role, "agent") else None
 
 
 @router.websocket("/ws/agent")
