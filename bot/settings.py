@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     # Beyond DESIGN.md's table (documented in README).
     staff_token_minutes: int = Field(default=480, ge=1)
+    login_attempts_per_account: int = Field(default=10, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_attempts_per_ip: int = Field(default=60, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_lockout_minutes: int = Field(default=15, ge=1)
     support_hours: str = "09:00-21:00"
     support_timezone: str = "Europe/Warsaw"
     cart_reminder_minutes: int = Field(default=60, ge=1)
