@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from bot import board
 from bot.api.deps import CoreDep, StaffUser
-from bot.auth import AuthError, read_token, role_allows
+from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.hub import ORDERS_TOPIC
 from bot.orders import (
@@ -121,14 +121,12 @@ async def change_status(
 
 
 async def _staff(core: Core, token: str) -> User | None:
-    try:
-        claims = read_token(token, core.settings.resolved_secret_key())
-    except AuthError:
-        return None
     async with core.sessions() as session:
-        user = await session.get(User, int(claims["sub"]))
-    ok = user is not None and user.active and role_allows(user.role, "kitchen")
-    return user if ok else None
+        try:
+            user = await staff_from_token(session, token, core.settings.resolved_secret_key())
+        except AuthError:
+            return None
+    return user if role_allows(user.role, "kitchen") else None
 
 
 @router.websocket("/ws/orders")
