@@ -17,13 +17,14 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, system
+from bot.api import admin, agent, auth, customers, nlu, orders, support, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.server import BodyDeadline
@@ -47,6 +48,7 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    presence: AgentPresence = field(default_factory=AgentPresence)
     limiter: Limiter = field(default_factory=Limiter)
 
 
@@ -76,13 +78,16 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
         settings,
         core,
         catalog,
         redis=redis,
         reminders=CartReminders(core),
-        limiter=Limiter(settings.redis_url, settings.resolved_redis_namespace()),
+        limiter=Limiter(settings.redis_url, namespace),
+        presence=presence,
     )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
@@ -182,6 +187,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
     app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
     app.add_middleware(
@@ -219,6 +225,7 @@ def create_app(
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
+    app.include_router(support.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(nlu.router)

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)
+    # Channels whose replies interrupted mid-send are sent again (at least once); the
+    # others' are marked `unknown` and reported to the agents (at most once). SMS costs
+    # money per message, so it is not in the default.
+    outbox_resend_uncertain: str = "webchat,telegram"
+    outbox_sending_lease_seconds: float = Field(default=30.0, gt=0)
     nlu_backend: str = "auto"  # auto | keywords
     log_level: str = "INFO"
 
@@ -86,6 +91,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnibot.db').resolve()}"
+
+    def resend_uncertain_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.outbox_resend_uncertain.split(",") if c.strip())
 
     def resolved_redis_namespace(self) -> str:
         """REDIS_NAMESPACE, or one derived from the database this deployment uses.

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
+from bot.presence import AgentPresence
 from bot.ratelimit import Limiter
 from bot.store.models import MAX_ROW_ID, User
 
@@ -23,6 +24,14 @@ def get_core(request: Request) -> Core:
 
 
 CoreDep = Annotated[Core, Depends(get_core)]
+
+
+def get_presence(request: Request) -> AgentPresence:
+    presence: AgentPresence = request.app.state.presence
+    return presence
+
+
+PresenceDep = Annotated[AgentPresence, Depends(get_presence)]
 
 
 def get_limiter(request: Request) -> Limiter:
@@ -58,6 +67,8 @@ def require_role(role: str):  # type: ignore[no-untyped-def]
     return check
 
 
+# Anyone on the staff, the kitchen included: the orders board and nothing else.
+StaffUser = Annotated[User, Depends(require_role("kitchen"))]
 AgentUser = Annotated[User, Depends(require_role("agent"))]
 OperatorUser = Annotated[User, Depends(require_role("operator"))]
 AdminUser = Annotated[User, Depends(require_role("admin"))]
