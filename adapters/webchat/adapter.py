@@ -45,6 +45,7 @@ class WebchatAdapter(ChannelAdapter):
 
     def __init__(self, core: Core) -> None:
         super().__init__(core)
+        self._workers: set[asyncio.Task[None]] = set()
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
         )
@@ -65,9 +66,7 @@ class WebchatAdapter(ChannelAdapter):
     async def _count_message(self, limiter: Limiter, address: str) -> None:
         """Each session's messages, REST and socket together (429 / an error frame)."""
         budget = messages_budget(self.core.settings.messages_per_minute)
-        await limiter.spend(
-            budget, CHANNEL, address, message="too many messages; please slow down"
-        )
+        await limiter.spend(budget, CHANNEL, address, message="too many messages; please slow down")
 
     def _address(self, token: str | None) -> str:
         try:
@@ -203,25 +202,37 @@ class WebchatAdapter(ChannelAdapter):
             await websocket.send_json(event)
 
     async def _read_frames(self, websocket: WebSocket, address: str) -> None:
-        tasks: set[asyncio.Task[None]] = set()
-        while True:
-            try:
-                frame = await websocket.receive_json()
-            except (ValueError, KeyError):
-                await websocket.send_json({"type": "error", "error": "frames must be JSON objects"})
-                continue
-            error = self._frame_error(frame)
-            if error is None:
+        # One worker per socket: its messages are stored and answered in the order sent.
+        accepted: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        worker = asyncio.create_task(self._handle_frames(websocket, address, accepted))
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+        try:
+            while True:
                 try:
-                    await self._count_message(websocket.app.state.limiter, address)
-                except Throttled as exc:
-                    error = exc.message
-            if error:
-                await websocket.send_json({"type": "error", "error": error})
-                continue
-            task = asyncio.create_task(self._handle_frame(websocket, address, frame))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+                    frame = await websocket.receive_json()
+                except (ValueError, KeyError):
+                    refusal = {"type": "error", "error": "frames must be JSON objects"}
+                    await websocket.send_json(refusal)
+                    continue
+                error = self._frame_error(frame)
+                if error is None:
+                    try:
+                        await self._count_message(websocket.app.state.limiter, address)
+                    except Throttled as exc:
+                        error = exc.message
+                if error:
+                    await websocket.send_json({"type": "error", "error": error})
+                    continue
+                accepted.put_nowait(frame)
+        finally:
+            accepted.put_nowait(None)  # the socket is gone: finish what it sent, then stop
+
+    async def _handle_frames(
+        self, websocket: WebSocket, address: str, accepted: asyncio.Queue[dict[str, Any] | None]
+    ) -> None:
+        while (frame := await accepted.get()) is not None:
+            await self._handle_frame(websocket, address, frame)
 
     def _frame_error(self, frame: Any) -> str | None:
         if not isinstance(frame, dict) or frame.get("type", "message") != "message":

@@ -58,9 +58,7 @@ def zipped(files: dict[str, bytes | str]) -> bytes:
 async def test_every_malformed_shape_is_a_422_naming_the_field(env: Admin) -> None:
     before = (await env.http.get("/api/admin/status", headers=env.op)).json()
     for name, text, field in MALFORMED:
-        r = await env.http.post(
-            "/api/admin/import", files={"file": (name, text)}, headers=env.op
-        )
+        r = await env.http.post("/api/admin/import", files={"file": (name, text)}, headers=env.op)
         assert r.status_code == 422, (text, r.status_code, r.text)
         detail = r.json()["detail"]
         assert f"{name}: {field}" in detail, (text, detail)

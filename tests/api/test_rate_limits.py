@@ -45,7 +45,9 @@ def test_socket_frames_share_the_session_budget(tmp_path: Path) -> None:
         assert r.status_code == 200
         with client.websocket_connect(f"/ws/webchat?token={token}") as ws:
             for n in range(4):
-                ws.send_text(json.dumps({"type": "message", "text": "hi", "client_message_id": str(n)}))
+                ws.send_text(
+                    json.dumps({"type": "message", "text": "hi", "client_message_id": str(n)})
+                )
             errors = []
             customer = set()
             while len(errors) < 2 or len(customer) < 3:
