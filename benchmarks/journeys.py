@@ -43,9 +43,7 @@ from tests.conversations.player import (  # noqa: E402
 )
 
 
-async def run_set(
-    url: str, token: str, journeys: list[Journey], concurrency: int
-) -> list[Outcome]:
+async def run_set(url: str, token: str, journeys: list[Journey], concurrency: int) -> list[Outcome]:
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=120) as http:
         read = staff_state_reader(http, token)
@@ -59,7 +57,7 @@ async def run_set(
 
 def report(name: str, outcomes: list[Outcome], show_failures: bool) -> None:
     print(f"\n{name}: {len(outcomes)} journeys")
-    for lang in sorted({o.journey.lang for o in outcomes}) + ["all"]:
+    for lang in [*sorted({o.journey.lang for o in outcomes}), "all"]:
         subset = [o for o in outcomes if lang in ("all", o.journey.lang)]
         ok = sum(o.ok for o in subset)
         print(f"  {lang:>3}: {ok}/{len(subset)} end as meant ({100 * ok / len(subset):.1f}%)")
