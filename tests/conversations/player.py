@@ -87,6 +87,8 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _step(raw: Any) -> Step:
+    if isinstance(raw, bool):  # YAML 1.1 reads a bare yes/no as a boolean
+        return Step(text="yes" if raw else "no")
     if isinstance(raw, str):
         return Step(text=raw)
     if isinstance(raw, int | float):
@@ -94,8 +96,9 @@ def _step(raw: Any) -> Step:
     unknown = set(raw) - {"say", "press", "reply", "no_reply", "cart", "silent"}
     if unknown or ("say" in raw) == ("press" in raw):
         raise ValueError(f"bad step {raw!r}")
+    said = raw.get("say")
     return Step(
-        text=str(raw["say"]) if "say" in raw else None,
+        text=("yes" if said else "no") if isinstance(said, bool) else str(said) if "say" in raw else None,
         press=str(raw["press"]) if "press" in raw else None,
         reply=_as_list(raw.get("reply")),
         no_reply=_as_list(raw.get("no_reply")),
