@@ -182,6 +182,51 @@ def users_add(
         raise typer.Exit(2) from exc
 
 
+def _change_user(email: str, change: str, password: str = "") -> None:
+    """Apply one change to a staff user: "passwd" or "disable"."""
+    from bot.auth import disable_user, set_password
+    from bot.store.db import create_engine, session_factory, upgrade_database
+
+    settings = _setup()
+
+    async def apply() -> str:
+        url = settings.resolved_database_url()
+        await upgrade_database(url)
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                if change == "passwd":
+                    user = await set_password(session, email, password)
+                    return f"password of {user.email} changed; their old logins are signed out"
+                user = await disable_user(session, email)
+                return f"{user.email} is disabled and signed out everywhere"
+        finally:
+            await engine.dispose()
+
+    try:
+        console.print(asyncio.run(apply()))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+@users_app.command("passwd")
+def users_passwd(
+    email: Annotated[str, typer.Argument(help="Login e-mail")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Change a staff user's password; tokens issued before stop working at once."""
+    _change_user(email, "passwd", password)
+
+
+@users_app.command("disable")
+def users_disable(email: Annotated[str, typer.Argument(help="Login e-mail")]) -> None:
+    """Disable a staff user: no more logins, every token refused (`users add` enables again)."""
+    _change_user(email, "disable")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (also done on every start)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -18,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key and pub/sub channel of this deployment (see
+    # `resolved_redis_namespace`); pub/sub ignores the database number in REDIS_URL.
+    redis_namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     secret_key: str | None = None
     omnibot_data_dir: Path = Path(".omnibot")
     host: str = "127.0.0.1"
@@ -41,6 +46,9 @@ class Settings(BaseSettings):
 
     # Beyond DESIGN.md's table (documented in README).
     staff_token_minutes: int = Field(default=480, ge=1)
+    login_attempts_per_account: int = Field(default=10, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_attempts_per_ip: int = Field(default=60, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_lockout_minutes: int = Field(default=15, ge=1)
     support_hours: str = "09:00-21:00"
     support_timezone: str = "Europe/Warsaw"
     cart_reminder_minutes: int = Field(default=60, ge=1)
@@ -56,6 +64,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)
+    # Channels whose replies interrupted mid-send are sent again (at least once); the
+    # others' are marked `unknown` and reported to the agents (at most once). SMS costs
+    # money per message, so it is not in the default.
+    outbox_resend_uncertain: str = "webchat,telegram"
+    outbox_sending_lease_seconds: float = Field(default=30.0, gt=0)
     nlu_backend: str = "auto"  # auto | keywords
     log_level: str = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
@@ -75,6 +88,24 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnibot.db').resolve()}"
+
+    def resend_uncertain_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.outbox_resend_uncertain.split(",") if c.strip())
+
+    def resolved_redis_namespace(self) -> str:
+        """REDIS_NAMESPACE, or one derived from the database this deployment uses.
+
+        Instances of one deployment share a database, so they agree on it; two deployments
+        on one Redis never do. The password is left out so that rotating it changes nothing.
+        """
+        if self.redis_namespace:
+            return self.redis_namespace
+        url = make_url(self.resolved_database_url())
+        identity = "|".join(
+            str(part or "")
+            for part in (url.get_backend_name(), url.username, url.host, url.port, url.database)
+        )
+        return "omnibot:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the data dir.
