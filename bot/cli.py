@@ -153,7 +153,7 @@ async def _admins(settings: Settings) -> int:
 @users_app.command("add")
 def users_add(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
-    role: Annotated[str, typer.Option(help="agent | operator | admin")] = "agent",
+    role: Annotated[str, typer.Option(help="kitchen | agent | operator | admin")] = "agent",
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
