@@ -98,7 +98,11 @@ def _step(raw: Any) -> Step:
         raise ValueError(f"bad step {raw!r}")
     said = raw.get("say")
     return Step(
-        text=("yes" if said else "no") if isinstance(said, bool) else str(said) if "say" in raw else None,
+        text=("yes" if said else "no")
+        if isinstance(said, bool)
+        else str(said)
+        if "say" in raw
+        else None,
         press=str(raw["press"]) if "press" in raw else None,
         reply=_as_list(raw.get("reply")),
         no_reply=_as_list(raw.get("no_reply")),

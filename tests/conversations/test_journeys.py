@@ -59,4 +59,3 @@ async def test_journey_ends_as_meant(shop: Shop, journey: Any, channel: str) -> 
             else 0
         )
         assert delivered == len(bot_lines), (delivered, len(bot_lines))
-

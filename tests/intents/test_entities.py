@@ -116,9 +116,15 @@ def test_odd_input_never_raises(extract) -> None:  # type: ignore[no-untyped-def
             "wegetarianska mala i dwie pepperoni duze",
             [("vegetariana", None, "small"), ("pepperoni", 2, "large")],
         ),
-        ("pepperoni srednia i 2 male hawajskie", [("pepperoni", None, "medium"), ("hawaii", 2, "small")]),
+        (
+            "pepperoni srednia i 2 male hawajskie",
+            [("pepperoni", None, "medium"), ("hawaii", 2, "small")],
+        ),
         ("dwie duże margherity i colę", [("margherita", 2, "large"), ("cola", None, None)]),
-        ("a large pepperoni and 2 small hawaiian", [("pepperoni", None, "large"), ("hawaii", 2, "small")]),
+        (
+            "a large pepperoni and 2 small hawaiian",
+            [("pepperoni", None, "large"), ("hawaii", 2, "small")],
+        ),
         (
             "one vegetarian medium and a quattro formaggi large",
             [("vegetariana", 1, "medium"), ("quattro-formaggi", None, "large")],
@@ -126,7 +132,9 @@ def test_odd_input_never_raises(extract) -> None:  # type: ignore[no-untyped-def
     ],
 )
 def test_sizes_and_quantities_stay_with_their_own_item_in_either_word_order(
-    extract, text: str, items: list[tuple[str, int | None, str | None]]  # type: ignore[no-untyped-def]
+    extract,
+    text: str,
+    items: list[tuple[str, int | None, str | None]],  # type: ignore[no-untyped-def]
 ) -> None:
     from bot.dialogue.cart import pair_items
 
