@@ -48,6 +48,9 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    # What /readyz reports: the model NLU loaded (or keywords chosen), everything started.
+    model_loaded: bool = False
+    started: bool = False
     presence: AgentPresence = field(default_factory=AgentPresence)
     limiter: Limiter = field(default_factory=Limiter)
 
@@ -141,14 +144,17 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
     if runtime.reminders is not None:
         runtime.reminders.start()
+    runtime.started = True
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    runtime.started = False
     if runtime.reminders is not None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
