@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.api import admin, agent, auth, customers, nlu, openapi, orders, support, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -216,7 +216,8 @@ def create_app(
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
@@ -253,4 +254,5 @@ def create_app(
         router = adapter.router()
         if router is not None:
             app.include_router(router)
+    openapi.install(app)
     return app
