@@ -1,4 +1,4 @@
-"""Staff users (agents, operators, admins): argon2 password hashes and bearer tokens."""
+"""Staff users (kitchen, agents, operators, admins): argon2 password hashes and bearer tokens."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import User, utcnow
 
-ROLES = ("agent", "operator", "admin")
-# Who may do what: each role includes the ones before it.
-ROLE_RANK = {"agent": 1, "operator": 2, "admin": 3}
+ROLES = ("kitchen", "agent", "operator", "admin")
+# Who may do what: each role includes the ones before it. The kitchen sees and moves
+# orders and nothing else (no customers' conversations, no content).
+ROLE_RANK = {"kitchen": 1, "agent": 2, "operator": 3, "admin": 4}
 TOKEN_AUDIENCE = "omnibot-staff"
 _hasher = PasswordHasher()
 # argon2 takes ~100 ms of CPU by design: it runs in worker threads (it releases the GIL), at

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Topics: one per customer (their timeline, live) and one for the agents' console.
 AGENT_TOPIC = "agents"
+# The orders board: a hint that an order changed (the board reads what from the store).
+ORDERS_TOPIC = "orders"
 
 
 def customer_topic(customer_id: int) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from bot.api.deps import AgentUser, CoreDep, LimiterDep, client_address
+from bot.api.deps import CoreDep, LimiterDep, StaffUser, client_address
 from bot.auth import AuthError, authenticate, issue_token
 from bot.ratelimit import Budget
 
@@ -52,5 +52,5 @@ async def token(
 
 
 @router.get("/api/auth/me")
-async def me(user: AgentUser) -> dict[str, Any]:
+async def me(user: StaffUser) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "role": user.role}

@@ -67,6 +67,8 @@ def require_role(role: str):  # type: ignore[no-untyped-def]
     return check
 
 
+# Anyone on the staff, the kitchen included: the orders board and nothing else.
+StaffUser = Annotated[User, Depends(require_role("kitchen"))]
 AgentUser = Annotated[User, Depends(require_role("agent"))]
 OperatorUser = Annotated[User, Depends(require_role("operator"))]
 AdminUser = Annotated[User, Depends(require_role("admin"))]
