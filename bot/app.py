@@ -27,6 +27,7 @@ from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
+from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
 from bot.web import pages
@@ -47,6 +48,9 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    # What /readyz reports: the model NLU loaded (or keywords chosen), everything started.
+    model_loaded: bool = False
+    started: bool = False
     presence: AgentPresence = field(default_factory=AgentPresence)
     limiter: Limiter = field(default_factory=Limiter)
 
@@ -141,14 +145,17 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
     if runtime.reminders is not None:
         runtime.reminders.start()
+    runtime.started = True
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    runtime.started = False
     if runtime.reminders is not None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
@@ -181,11 +188,15 @@ def create_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
+    app = FastAPI(
+        title="Omnibot", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+    )
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
+    app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -226,6 +237,7 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
+    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
     app.include_router(admin_shop.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import os
@@ -49,6 +50,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
+    from bot.server import server_config
 
     settings = _setup()
     if host:
@@ -69,7 +71,29 @@ def run(
 
     application = create_app(settings, progress=progress, on_ready=ready)
 
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    # Client addresses (rate limits, logs) come from X-Forwarded-For only when the
+    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);
+    # requests are logged by our own middleware (with their request id), not by uvicorn.
+    config = server_config(application, settings, access_log=False, log_config=None)
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def prepare() -> None:
+    """Prepare the NLU caches (ONNX export, training embeddings) without starting a server.
+
+    The Docker image runs this at build time, so a container starts in seconds.
+    """
+    from bot.app import build_runtime, load_interpreter
+
+    settings = _setup()
+    runtime = build_runtime(settings)
+    with console.status("Preparing the NLU…") as status:
+        engine = load_interpreter(runtime, lambda step: status.update(f"Preparing: {step}…"))
+    if engine is None:
+        console.print("[red]the model NLU is not available[/]")
+        raise typer.Exit(1)
+    console.print(f"NLU ready; caches in {settings.cache_dir or settings.data_dir / 'cache'}")
 
 
 @app.command()
@@ -216,6 +240,13 @@ def evaluate(
     """Train the bot's intent classifier on TRAIN and report how it does on TEST."""
     from intents import evaluation
 
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        # Checked before training so nobody waits a minute to learn it.
+        console.print(
+            "[red]--plot needs matplotlib, an optional extra:[/] "
+            'pip install -e ".\\[plot]" in the Omnibot checkout (requirements-dev.lock has it too)'
+        )
+        raise typer.Exit(2)
     settings = _setup()
     result = evaluation.evaluate(
         train,

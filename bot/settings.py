@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
 from pathlib import Path
 
@@ -60,6 +62,18 @@ class Settings(BaseSettings):
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
+    # Abuse limits (README "Limits"): request sizes, slow clients, message and NLU rates.
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    import_max_bytes: int = Field(default=2_000_000, ge=1024)
+    import_max_unpacked_bytes: int = Field(default=5_000_000, ge=1024)
+    import_max_files: int = Field(default=50, ge=1)
+    ws_max_frame_bytes: int = Field(default=65_536, ge=1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
+    messages_per_minute: int = Field(default=30, ge=1)  # per conversation, every channel
+    nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)
     # Channels whose replies interrupted mid-send are sent again (at least once); the
@@ -69,6 +83,14 @@ class Settings(BaseSettings):
     outbox_sending_lease_seconds: float = Field(default=30.0, gt=0)
     nlu_backend: str = "auto"  # auto | keywords
     log_level: str = "INFO"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Addresses whose X-Forwarded-For / -Proto uvicorn believes: your reverse proxy only.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # The per-customer lock across instances (REDIS_URL): renewed while held.
+    customer_lock_seconds: float = Field(default=30.0, gt=0)
+    customer_lock_wait_seconds: float = Field(default=120.0, gt=0)
+    otel_exporter_otlp_endpoint: str | None = None
+    sentry_dsn: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -98,14 +120,32 @@ class Settings(BaseSettings):
         return "omnibot:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     def resolved_secret_key(self) -> str:
-        """The configured key, or one generated on first run and kept in the data dir."""
+        """The configured key, or one generated on first run and kept in the data dir.
+
+        Never a fixed default: whoever knows the key can forge staff tokens. Instances that
+        share work (REDIS_URL) must share the key too, so there it has to be set.
+        """
         if self.secret_key:
             return self.secret_key
+        if self.redis_url:
+            raise ValueError(
+                "SECRET_KEY must be set (the same on every instance) when REDIS_URL is set; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
+        if not key_file.exists():
+            # Written aside, then linked into place: two processes starting at once on one
+            # data dir agree on one key, and nobody reads a half-written file.
+            draft = self.data_dir / f".secret_key.{os.getpid()}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, key_file)
+            draft.unlink()
+        key = key_file.read_text().strip()
+        if not key:
+            raise ValueError(f"{key_file} is empty; delete it to generate a new key")
+        self.secret_key = key  # read once
         return key

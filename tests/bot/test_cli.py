@@ -116,3 +116,18 @@ def test_eval_prints_one_json_object(env: Path, tmp_path: Path) -> None:
 def test_eval_refuses_missing_files(env: Path) -> None:
     result = runner.invoke(app, ["eval", "--train", "nope.jsonl", "--test", "nope.jsonl"])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_eval_plot_without_matplotlib_says_how_to_install_it(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"text": "hello", "intent": "greet"}) + "\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not installed
+    result = runner.invoke(
+        app, ["eval", "--train", str(rows), "--test", str(rows), "--plot", str(tmp_path / "p.png")]
+    )
+    assert result.exit_code == 2
+    assert '".[plot]"' in result.output and not (tmp_path / "p.png").exists()
