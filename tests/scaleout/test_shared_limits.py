@@ -9,12 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from sqlalchemy import func, select
 
 from bot.auth import create_user
-from bot.store.models import Event
 from bot.store.db import create_engine, session_factory, upgrade_database
+from bot.store.models import Event
 from tests.conftest import LiveServer, make_settings, postgres_database
 
 LIMITS = {
