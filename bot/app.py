@@ -67,7 +67,13 @@ def build_runtime(settings: Settings) -> Runtime:
 
         redis = Redis.from_url(settings.redis_url)
         namespace = settings.resolved_redis_namespace()
-        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
+        locks = RedisLocks(
+            redis,
+            namespace,
+            ttl_seconds=settings.customer_lock_seconds,
+            wait_seconds=settings.customer_lock_wait_seconds,
+        )
+        hub = RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
