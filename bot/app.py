@@ -24,6 +24,7 @@ from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
@@ -201,8 +202,13 @@ def create_app(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
     )
+    # Outermost: times and logs every request, gives it its request id, counts sockets.
+    app.add_middleware(RequestContext)
+    setup_tracing(settings, app)
+    setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
