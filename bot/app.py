@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.api import admin, admin_shop, agent, auth, customers, nlu, orders, support, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -28,6 +28,7 @@ from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
+from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
 from bot.web import pages
@@ -79,6 +80,7 @@ def build_runtime(settings: Settings) -> Runtime:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
+    responses.use_facts(catalog)
     dialogue = DialogueEngine(
         catalog,
         responses,
@@ -193,11 +195,15 @@ def create_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
+    app = FastAPI(
+        title="Omnibot", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+    )
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
+    app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -243,6 +249,8 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
+    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin_shop.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:
         router = adapter.router()
