@@ -13,11 +13,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, admin_shop, agent, auth, customers, nlu, orders, support, system
+from bot.api import (
+    admin,
+    admin_shop,
+    agent,
+    auth,
+    customers,
+    nlu,
+    openapi,
+    orders,
+    support,
+    system,
+)
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -31,7 +43,8 @@ from bot.reminders import CartReminders
 from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
-from bot.web import pages
+from bot.web import docs, pages
+from bot.web.security import SecurityHeaders
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -197,13 +210,19 @@ def create_app(
 
     # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
-        title="Omnibot", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+        title="Omnibot",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,  # bot.web.docs serves them with local assets under the page policy
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
     app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -221,7 +240,8 @@ def create_app(
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
@@ -252,8 +272,12 @@ def create_app(
     app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
     app.include_router(admin_shop.router)
     app.include_router(pages.router)
+    if settings.api_docs:
+        app.include_router(docs.router)
+        app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for adapter in runtime.adapters:
         router = adapter.router()
         if router is not None:
             app.include_router(router)
+    openapi.install(app)
     return app
