@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.api import admin, admin_shop, agent, auth, customers, nlu, orders, support, system
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
@@ -73,6 +73,7 @@ def build_runtime(settings: Settings) -> Runtime:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
+    responses.use_facts(catalog)
     dialogue = DialogueEngine(
         catalog,
         responses,
@@ -237,6 +238,7 @@ def create_app(
     app.include_router(nlu.router)
     app.include_router(admin.router)
     app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin_shop.router)
     app.include_router(pages.router)
     for adapter in runtime.adapters:
         router = adapter.router()
