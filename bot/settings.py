@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     http_keep_alive_seconds: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
+    api_docs: bool = True  # /docs and /redoc (assets served locally)
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation, every channel
     nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)
