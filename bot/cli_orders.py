@@ -38,7 +38,8 @@ def advance(
     status: Annotated[str | None, typer.Option(help="Target status (default: the next)")] = None,
 ) -> None:
     """Move an order to its next status (or --status) and notify the customer once."""
-    from bot.orders import OrderError, advance_order
+    from bot.domain.order_status import OrderError
+    from bot.order_board import advance_order
 
     settings = Settings()
 

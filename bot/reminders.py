@@ -9,19 +9,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 
 from bot.core import Core
-from bot.dialogue.engine import payload_for
-from bot.handoff import AGENT_STATES, SupportHours
+from bot.dialogue.turn import payload_for
+from bot.domain.handoff import AGENT_STATES, SupportHours
+from bot.domain.pricing import CartMaths
 from bot.messages import Button
 from bot.store.models import Cart, CartItem, Conversation, Customer, utcnow
 from bot.tasks import cancel_and_wait
-from knowledge.catalog import format_price
+from knowledge.catalog import Catalog, format_price
 
 log = logging.getLogger(__name__)
 
 
 class CartReminders:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, catalog: Catalog) -> None:
         self.core = core
+        self.pricing = CartMaths(catalog)
         settings = core.settings
         self.after = timedelta(minutes=settings.cart_reminder_minutes)
         start, _, end = settings.reminder_hours.partition("-")
@@ -75,21 +77,17 @@ class CartReminders:
             items = list(await session.scalars(select(CartItem).where(CartItem.cart_id == cart_id)))
         assert customer is not None
         lang = customer.language or self.core.settings.default_language
-        engine = self.core.dialogue
-        total = sum(
-            engine.catalog.products[i.product_id].price(i.size) * i.quantity
-            for i in items
-            if i.product_id in engine.catalog.products
-        )
-        text = engine.responses.render(
+        responses = self.core.dialogue.responses
+        total = self.pricing.total(items)
+        text = responses.render(
             "cart_reminder",
             lang,
             n=sum(i.quantity for i in items),
             total=format_price(total, lang),
         )
         buttons = [
-            Button(engine.responses.render("btn_checkout", lang), payload_for("checkout")),
-            Button(engine.responses.render("btn_cart", lang), payload_for("show_cart")),
+            Button(responses.render("btn_checkout", lang), payload_for("checkout")),
+            Button(responses.render("btn_cart", lang), payload_for("show_cart")),
         ]
         message = await self.core.send_proactive(customer_id, text, buttons)
         log.info(

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from bot.api.deps import CoreDep, OperatorUser
-from bot.orders import InvalidTransition, UnknownOrder, UnknownStatus, advance_order
+from bot.domain.order_status import InvalidTransition, UnknownOrder, UnknownStatus
+from bot.order_board import advance_order
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 

@@ -89,3 +89,15 @@ def test_eval_prints_one_json_object(env: Path, tmp_path: Path) -> None:
 def test_eval_refuses_missing_files(env: Path) -> None:
     result = runner.invoke(app, ["eval", "--train", "nope.jsonl", "--test", "nope.jsonl"])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_chat_answers_with_the_operators_content(env: Path, tmp_path: Path) -> None:
+    edited = tmp_path / "responses.yaml"
+    edited.write_text(
+        'responses:\n  thanks:\n    pl: ["Dziękujemy, wpadnij do nas znowu!"]\n', encoding="utf-8"
+    )
+    imported = runner.invoke(app, ["import", str(edited)])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, ["chat"], input="dzięki\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "wpadnij do nas znowu" in result.output
