@@ -18,7 +18,7 @@ from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
 from bot.actions.context import Shop
-from bot.api import admin, agent, auth, customers, nlu, orders, system
+from bot.api import admin, agent, auth, customers, nlu, orders, support, system
 from bot.channels import Channels
 from bot.content.live import ContentService
 from bot.core import Core
@@ -28,6 +28,8 @@ from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.presence import AgentPresence, RedisAgentPresence
+from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
@@ -50,6 +52,8 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    presence: AgentPresence = field(default_factory=AgentPresence)
+    limiter: Limiter = field(default_factory=Limiter)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -64,7 +68,8 @@ def build_runtime(settings: Settings) -> Runtime:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
-        locks, hub = RedisLocks(redis), RedisHub(redis)
+        namespace = settings.resolved_redis_namespace()
+        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
@@ -96,8 +101,17 @@ def build_runtime(settings: Settings) -> Runtime:
     content = ContentService(core, [catalog])
     dialogue.registry.use_content(content.intent_reply)
     shop.faq = content.current_faq
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
-        settings, core, catalog, content, redis=redis, reminders=CartReminders(core, catalog)
+        settings,
+        core,
+        catalog,
+        content,
+        redis=redis,
+        reminders=CartReminders(core),
+        limiter=Limiter(settings.redis_url, namespace),
+        presence=presence,
     )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
@@ -169,6 +183,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.core.hub.close()
     if runtime.redis is not None:
         await runtime.redis.aclose()
+    await runtime.limiter.close()
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
 
@@ -196,6 +211,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.content = runtime.content
+    app.state.presence = runtime.presence
+    app.state.limiter = runtime.limiter
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -212,6 +229,15 @@ def create_app(
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> JSONResponse:
+        metrics.HTTP_ERRORS.labels("throttled").inc()
+        return JSONResponse(
+            status_code=429,
+            content={"detail": exc.message},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
     @app.exception_handler(UnicodeEncodeError)
     async def broken_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
         # Lone surrogates from a client cannot be stored; refuse rather than fail.
@@ -222,6 +248,7 @@ def create_app(
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
+    app.include_router(support.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(nlu.router)

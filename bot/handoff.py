@@ -244,6 +244,8 @@ async def customer_profile(
                 "total": o.total,
                 "total_text": format_price(o.total, lang),
                 "fulfilment": o.fulfilment,
+                "contact_name": o.contact_name,
+                "contact_phone": o.contact_phone,
                 "created_at": o.created_at.isoformat(),
                 "rating": o.rating,
                 "rating_comment": o.rating_comment,

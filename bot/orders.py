@@ -1,7 +1,7 @@
 """Orders in the store: placing one from the cart at today's prices, finding a customer's own.
 
-Statuses and their moves are in bot.domain.order_status; the kitchen's moves (and the
-customer's notification) in bot.order_board.
+Statuses and their moves are in bot.domain.order_status; the kitchen's moves (each a step
+of the order's history, and the customer's notification) in bot.order_board.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from bot.domain.order_status import OrderError
 from bot.domain.pricing import quote, unit_price
 from bot.messages import Button
-from bot.store.models import Cart, Customer, Order, OrderItem
+from bot.store.models import Cart, Customer, Order, OrderItem, OrderStatusChange, utcnow
 from knowledge.catalog import Catalog
 
 NUMBER_PREFIX = "PZ-"
@@ -37,6 +37,7 @@ async def place_order(
     note: str | None,
     channel: str | None,
     lang: str,
+    payment_method: str | None = None,
 ) -> Order:
     """An Order from the cart at today's catalog prices; the cart is emptied. Flushes."""
     items = []
@@ -74,7 +75,9 @@ async def place_order(
             delivery_fee=q.delivery_fee,
             total=q.total,
             channel=channel,
+            payment_method=payment_method,
             items=items,
+            history=[OrderStatusChange(status="new", actor="customer", created_at=utcnow())],
         )
         try:
             # A savepoint: a clashing number must not undo the rest of the turn.
@@ -82,6 +85,7 @@ async def place_order(
                 session.add(order)
                 await session.flush()
         except IntegrityError:
+            # The clashing order took the rows with it; build them again.
             items = [
                 OrderItem(
                     product_id=i.product_id,
@@ -142,6 +146,8 @@ def order_object(order: Order) -> dict[str, Any]:
         "contact_name": order.contact_name,
         "contact_phone": order.contact_phone,
         "note": order.note,
+        "payment_method": order.payment_method,
+        "channel": order.channel,
         "items": [
             {
                 "product_id": i.product_id,
@@ -156,6 +162,8 @@ def order_object(order: Order) -> dict[str, Any]:
         "delivery_fee": order.delivery_fee,
         "total": order.total,
         "rating": order.rating,
+        "ready_at": order.ready_at.isoformat() if order.ready_at else None,
+        "status_reason": order.status_reason,
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat() if order.updated_at else None,
     }
@@ -174,6 +182,6 @@ async def list_orders(
 ) -> list[Order]:
     query = select(Order).options(with_items())
     if status:
-        query = query.where(Order.status == status)
+        query = query.where(Order.status.in_(status.split(",")))
     rows = await session.scalars(query.order_by(Order.id.desc()).limit(limit))
     return list(rows)

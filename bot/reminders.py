@@ -11,19 +11,18 @@ from sqlalchemy import exists, or_, select, update
 from bot.core import Core
 from bot.dialogue.turn import payload_for
 from bot.domain.handoff import AGENT_STATES, SupportHours
-from bot.domain.pricing import CartMaths
+from bot.domain.pricing import unit_price
 from bot.messages import Button
 from bot.store.models import Cart, CartItem, Conversation, Customer, utcnow
 from bot.tasks import cancel_and_wait
-from knowledge.catalog import Catalog, format_price
+from knowledge.catalog import format_price
 
 log = logging.getLogger(__name__)
 
 
 class CartReminders:
-    def __init__(self, core: Core, catalog: Catalog) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
-        self.pricing = CartMaths(catalog)
         settings = core.settings
         self.after = timedelta(minutes=settings.cart_reminder_minutes)
         start, _, end = settings.reminder_hours.partition("-")
@@ -54,8 +53,12 @@ class CartReminders:
             ).all()
         sent = 0
         for cart_id, customer_id in due:
-            if await self._remind(cart_id, customer_id, now):
-                sent += 1
+            try:
+                if await self._remind(cart_id, customer_id, now):
+                    sent += 1
+            except Exception:
+                # One cart that cannot be reminded must not cost the others theirs.
+                log.exception("cart reminder for customer %s failed", customer_id)
         return sent
 
     async def _remind(self, cart_id: int, customer_id: int, now: datetime) -> bool:
@@ -77,17 +80,22 @@ class CartReminders:
             items = list(await session.scalars(select(CartItem).where(CartItem.cart_id == cart_id)))
         assert customer is not None
         lang = customer.language or self.core.settings.default_language
-        responses = self.core.dialogue.responses
-        total = self.pricing.total(items)
-        text = responses.render(
+        engine = self.core.dialogue
+        lines = self._orderable(customer_id, items)
+        if not lines:
+            log.info(
+                "no cart reminder for customer %s: nothing in the cart is sold now", customer_id
+            )
+            return False
+        text = engine.responses.render(
             "cart_reminder",
             lang,
-            n=sum(i.quantity for i in items),
-            total=format_price(total, lang),
+            n=sum(quantity for _, quantity in lines),
+            total=format_price(sum(price * quantity for price, quantity in lines), lang),
         )
         buttons = [
-            Button(responses.render("btn_checkout", lang), payload_for("checkout")),
-            Button(responses.render("btn_cart", lang), payload_for("show_cart")),
+            Button(engine.responses.render("btn_checkout", lang), payload_for("checkout")),
+            Button(engine.responses.render("btn_cart", lang), payload_for("show_cart")),
         ]
         message = await self.core.send_proactive(customer_id, text, buttons)
         log.info(
@@ -96,6 +104,26 @@ class CartReminders:
             message["channel"] if message else "nowhere",
         )
         return True
+
+    def _orderable(self, customer_id: int, items: list[CartItem]) -> list[tuple[int, int]]:
+        """(unit price, quantity) of the lines the catalog still sells; the rest are logged.
+
+        The operator may remove a product or a size while it sits in a cart; the reminder
+        speaks of what can still be ordered.
+        """
+        lines = []
+        for item in items:
+            price = unit_price(self.core.dialogue.catalog, item.product_id, item.size)
+            if price is None:
+                log.warning(
+                    "cart reminder for customer %s skipped %s (size %s): no longer sold",
+                    customer_id,
+                    item.product_id,
+                    item.size,
+                )
+                continue
+            lines.append((price, item.quantity))
+        return lines
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())

@@ -266,7 +266,8 @@ class TelegramAdapter(ChannelAdapter):
         if isinstance(exc, TelegramBadRequest):
             gone = any(s in exc.message.lower() for s in PERMANENT_BAD_REQUESTS)
             return DeliveryError(text, permanent=gone)
-        return DeliveryError(text)
+        # A timeout may come after Telegram delivered the message.
+        return DeliveryError(text, uncertain="timeout" in text.lower())
 
     def _redact(self, exc: BaseException) -> str:
         """An error for logs and the outbox row, never with the bot token in it."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knowledge.catalog import format_price
-
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone, normalise_phone
@@ -19,6 +17,7 @@ from bot.domain.pricing import quote
 from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
+from knowledge.catalog import format_price
 
 SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note")
 # Digits that may have been meant as a phone number ("600 11"): worth a "that's not valid".
@@ -286,7 +285,9 @@ class CheckoutFlow:
                 [e.speaker.button(turn.lang, "btn_menu", "browse_menu")],
             )
             return False
-        q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), self.slots(turn).get("fulfilment"))
+        q = quote(
+            e.shop.catalog, e.shop.pricing.total(cart.items), self.slots(turn).get("fulfilment")
+        )
         if q.missing_for_minimum:
             self.unset(turn, "fulfilment", "address")
             turn.state.step = "fulfilment"

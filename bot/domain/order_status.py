@@ -1,7 +1,8 @@
 """Order statuses and the moves between them, once.
 
-new → confirmed → preparing → out_for_delivery | ready_for_pickup → completed, or cancelled.
-Customers may cancel while an order is new or confirmed; staff may cancel until it is done.
+new → confirmed → preparing → out_for_delivery | ready_for_pickup → completed, or cancelled;
+the shop may reject an order (with a reason) before it is being prepared. Customers may
+cancel while an order is new or confirmed; staff may cancel until it is done.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ STATUSES = (
     "ready_for_pickup",
     "completed",
     "cancelled",
+    "rejected",
 )
-FINAL = frozenset({"completed", "cancelled"})
+FINAL = frozenset({"completed", "cancelled", "rejected"})
 # Not finished yet: the kitchen still has work, the customer may still ask about it.
 OPEN = frozenset(STATUSES) - FINAL
 CUSTOMER_CANCELLABLE = frozenset({"new", "confirmed"})
+REJECTABLE = frozenset({"new", "confirmed"})
+# Reasons the board offers; the customer hears each in their own language.
+REASON_CODES = ("ingredient", "too_far", "closed", "busy")
+MAX_ETA_MINUTES = 480
 
 
 class OrderError(Exception):
@@ -37,6 +43,10 @@ class UnknownStatus(OrderError):
 
 class InvalidTransition(OrderError):
     pass
+
+
+class InvalidChange(OrderError):
+    """A time or reason that does not fit the change (e.g. rejecting without a reason)."""
 
 
 class Tracked(Protocol):
@@ -70,8 +80,23 @@ def check_transition(order: Tracked, target: str) -> None:
         raise InvalidTransition(f"order {order.number} is already {target}")
     if target == "cancelled":
         return
+    if target == "rejected":
+        if order.status not in REJECTABLE:
+            raise InvalidTransition(f"order {order.number} is {order.status}: too late to reject")
+        return
     path = path_of(order.fulfilment)
     if target not in path:
         raise InvalidTransition(f"{target} does not apply to a {order.fulfilment} order")
     if path.index(target) < path.index(order.status):
         raise InvalidTransition(f"order {order.number} cannot go back from {order.status}")
+
+
+def check_change(target: str, eta_minutes: int | None, reason: str | None) -> None:
+    """A time belongs to accepting an order; a rejection needs a reason."""
+    if eta_minutes is not None:
+        if target != "confirmed":
+            raise InvalidChange("eta_minutes goes with accepting an order (status confirmed)")
+        if not 1 <= eta_minutes <= MAX_ETA_MINUTES:
+            raise InvalidChange(f"eta_minutes must be 1–{MAX_ETA_MINUTES}")
+    if target == "rejected" and not (reason or "").strip():
+        raise InvalidChange("say why the order is rejected (reason)")

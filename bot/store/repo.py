@@ -210,15 +210,28 @@ def outbound_of(message: Message) -> OutboundMessage:
     )
 
 
-async def claim_for_delivery(session: AsyncSession, message_id: int) -> bool:
-    """Atomically move one outbox row pending → sending; False if someone else has it."""
+async def claim_for_delivery(session: AsyncSession, message_id: int, lease_until: datetime) -> bool:
+    """Atomically move one outbox row pending → sending; False if someone else has it.
+
+    While `sending`, `next_attempt_at` is the claim's lease: the sender renews it, and a
+    row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_sends`.
+    """
     result = await session.execute(
         update(Message)
         .where(Message.id == message_id, Message.delivery_status == "pending")
-        .values(delivery_status="sending")
+        .values(delivery_status="sending", next_attempt_at=lease_until)
     )
     await session.commit()
     return (getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def renew_claim(session: AsyncSession, message_id: int, lease_until: datetime) -> None:
+    await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.delivery_status == "sending")
+        .values(next_attempt_at=lease_until)
+    )
+    await session.commit()
 
 
 async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
@@ -234,15 +247,33 @@ async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> 
     return list(rows)
 
 
-async def release_stuck_sending(session: AsyncSession) -> int:
-    """After a crash, rows left 'sending' go back to the outbox."""
+async def abandoned_sends(session: AsyncSession, now: datetime) -> list[int]:
+    """Rows left `sending` whose claim's lease ran out: their sender died mid-send."""
+    rows = await session.scalars(
+        select(Message.id).where(
+            Message.delivery_status == "sending", Message.next_attempt_at < now
+        )
+    )
+    return list(rows)
+
+
+async def settle_abandoned(
+    session: AsyncSession, message_id: int, now: datetime, status: str, note: str
+) -> Message | None:
+    """Move one abandoned row to `status` (pending: resend; unknown: report), unless
+    another instance did it first or its sender came back. Not committed."""
     result = await session.execute(
         update(Message)
-        .where(Message.delivery_status == "sending")
-        .values(delivery_status="pending")
+        .where(
+            Message.id == message_id,
+            Message.delivery_status == "sending",
+            Message.next_attempt_at < now,
+        )
+        .values(delivery_status=status, next_attempt_at=None, last_error=note)
     )
-    await session.commit()
-    return getattr(result, "rowcount", 0) or 0
+    if (getattr(result, "rowcount", 0) or 0) != 1:
+        return None
+    return await session.get(Message, message_id, populate_existing=True)
 
 
 def record_event(

@@ -37,3 +37,9 @@ async def agent_console() -> FileResponse:
 async def operator_console() -> FileResponse:
     """The operator console: intents, FAQ, products, history, try-it, analytics (no build)."""
     return FileResponse(STATIC / "admin.html", media_type="text/html")
+
+
+@router.get("/orders", include_in_schema=False)
+async def orders_board() -> FileResponse:
+    """The orders board for the kitchen: live cards, accept/reject, print (no build step)."""
+    return FileResponse(STATIC / "orders.html", media_type="text/html")
