@@ -50,6 +50,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
+    from bot.server import server_config
 
     settings = _setup()
     if host:
@@ -71,18 +72,10 @@ def run(
     application = create_app(settings, progress=progress, on_ready=ready)
 
     # Client addresses (rate limits, logs) come from X-Forwarded-For only when the
-    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy; requests are
-    # logged by our own middleware (with their request id), not by uvicorn.
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_config=None,
-    )
+    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);
+    # requests are logged by our own middleware (with their request id), not by uvicorn.
+    config = server_config(application, settings, access_log=False, log_config=None)
+    uvicorn.Server(config).run()
 
 
 @app.command()

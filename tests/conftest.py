@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from bot.app import create_app
+from bot.server import server_config
 from bot.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,6 +41,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "nlu_backend": "keywords",
         "secret_key": "test-secret-key",
         "webchat_new_sessions_per_ip": 100_000,  # tests open many sessions from one host
+        "messages_per_minute": 100_000,  # and type faster than people (limits tested apart)
+        "nlu_parse_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -125,7 +128,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = server_config(self.app, settings, host="127.0.0.1", port=self.port)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
