@@ -20,6 +20,12 @@ DAY_NAMES = {
     "pl": ("pon", "wt", "śr", "czw", "pt", "sob", "nd"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
+_LONG_DAY_NAMES = {
+    "pl": ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę",
+           "w niedzielę"),
+    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
+           "on Saturday", "on Sunday"),
+}  # fmt: skip
 # The payment methods a shop may offer, with their names and the words customers type.
 PAYMENT_METHODS: dict[str, dict[str, Any]] = {
     "cash": {"pl": "gotówka", "en": "cash", "words": ("gotow", "gotowk", "cash", "banknot")},
@@ -123,6 +129,22 @@ class ShopFacts:
             if opens > now:
                 return opens
         return None
+
+    def opening_text(self, at: datetime, lang: str) -> str:
+        """When the shop opens next, said relative to `at`: "dziś o 11:00", "tomorrow at
+        11:00", "w poniedziałek o 12:00"; empty when it never opens."""
+        opens = self.next_opening(at)
+        if opens is None:
+            return ""
+        days = (opens.date() - self.local(at).date()).days
+        if days == 0:
+            when = "dziś" if lang == "pl" else "today"
+        elif days == 1:
+            when = "jutro" if lang == "pl" else "tomorrow"
+        else:
+            names = _LONG_DAY_NAMES.get(lang, _LONG_DAY_NAMES["en"])
+            when = names[opens.weekday()]
+        return f"{when} o {opens:%H:%M}" if lang == "pl" else f"{when} at {opens:%H:%M}"
 
     def _span_on(self, day: Any, span: tuple[time, time]) -> tuple[datetime, datetime]:
         opens = datetime.combine(day, span[0], tzinfo=self.timezone)

@@ -329,3 +329,12 @@ async def last_reachable_identity(
     current = [i for i in reachable if i.channel == customer.last_channel]
     ordered = current or reachable
     return ordered[0] if ordered else None
+
+
+async def request_id_of(session: AsyncSession, message: Message) -> str | None:
+    """The request id stored with a message, or with the inbound message it answers."""
+    found = (message.payload or {}).get("request_id")
+    if found is None and message.in_reply_to_id is not None:
+        inbound = await session.get(Message, message.in_reply_to_id)
+        found = (inbound.payload or {}).get("request_id") if inbound is not None else None
+    return str(found) if found else None

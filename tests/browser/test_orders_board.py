@@ -202,7 +202,7 @@ def test_an_operator_changes_the_delivery_time_in_the_console(browser: Browser, 
     page.fill("#password", "correct horse")
     page.click("button[type=submit]")
     expect(page.locator("#shop-delivery-minutes")).to_have_value("45-60")
-    expect(page.locator("#shop-hours-sun")).to_have_value("12:00-22:00")
+    expect(page.locator("#shop-hours-sun")).to_have_value("00:00-24:00")
     page.fill("#shop-delivery-minutes", "30-40")
     page.click("#shop-form button[type=submit]")
     expect(page.locator("#saved")).to_contain_text("Saved shop details")
