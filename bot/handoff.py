@@ -136,12 +136,20 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         .values(status="agent", assigned_agent_id=agent.id, updated_at=utcnow())
     )
+    won = (getattr(result, "rowcount", 0) or 0) == 1
+    if won:
+        # The event commits with the assignment: the same agent asking twice at once (two
+        # tabs, two instances) wins once and is recorded once.
+        customer_id = await session.scalar(
+            select(Conversation.customer_id).where(Conversation.id == conversation_id)
+        )
+        repo.record_event(session, "assigned", customer_id, None, agent_id=agent.id)
     await session.commit()
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HandoffError("no such conversation", 404)
     await session.refresh(conversation)
-    if (getattr(result, "rowcount", 0) or 0) != 1 and conversation.assigned_agent_id != agent.id:
+    if not won and conversation.assigned_agent_id != agent.id:
         owner = (
             await session.get(User, conversation.assigned_agent_id)
             if (conversation.assigned_agent_id)
@@ -149,8 +157,6 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         who = owner.email if owner else "nobody"
         raise HandoffError(f"conversation is {conversation.status}, assigned to {who}", 409)
-    repo.record_event(session, "assigned", conversation.customer_id, None, agent_id=agent.id)
-    await session.commit()
     return conversation
 
 
