@@ -207,6 +207,8 @@ def create_app(
             yield
         finally:
             await stop_runtime(runtime)
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the last spans
 
     # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
@@ -232,7 +234,7 @@ def create_app(
     )
     # Outermost: times and logs every request, gives it its request id, counts sockets.
     app.add_middleware(RequestContext)
-    setup_tracing(settings, app)
+    tracing = setup_tracing(settings, app)
     setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
