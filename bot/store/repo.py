@@ -33,6 +33,38 @@ async def live_customer(session: AsyncSession, customer_id: int) -> Customer | N
     return customer
 
 
+async def identity_revoked(session: AsyncSession, channel: str, address: str) -> bool:
+    """Whether this address was retired ("forget me", an operator): its tokens are refused."""
+    revoked = await session.scalar(
+        select(ChannelIdentity.revoked_at).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+    return revoked is not None
+
+
+async def revoke_identities(
+    session: AsyncSession,
+    channel: str,
+    *,
+    customer_id: int | None = None,
+    address: str | None = None,
+) -> list[str]:
+    """Retire a customer's addresses on a channel (or one address); returns those retired."""
+    query = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.revoked_at.is_(None)
+    )
+    if customer_id is not None:
+        query = query.where(ChannelIdentity.customer_id == customer_id)
+    if address is not None:
+        query = query.where(ChannelIdentity.address == address)
+    identities = list(await session.scalars(query))
+    for identity in identities:
+        identity.revoked_at = utcnow()
+    await session.commit()
+    return [identity.address for identity in identities]
+
+
 async def find_identity(
     session: AsyncSession, channel: str, address: str
 ) -> ChannelIdentity | None:
