@@ -13,21 +13,37 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, system
+from bot.api import (
+    admin,
+    admin_shop,
+    agent,
+    auth,
+    customers,
+    nlu,
+    openapi,
+    orders,
+    support,
+    system,
+)
 from bot.core import Core
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.presence import AgentPresence, RedisAgentPresence
+from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
+from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
-from bot.web import pages
+from bot.web import docs, pages
+from bot.web.security import SecurityHeaders
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -45,6 +61,11 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    # What /readyz reports: the model NLU loaded (or keywords chosen), everything started.
+    model_loaded: bool = False
+    started: bool = False
+    presence: AgentPresence = field(default_factory=AgentPresence)
+    limiter: Limiter = field(default_factory=Limiter)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -59,11 +80,13 @@ def build_runtime(settings: Settings) -> Runtime:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url)
-        locks, hub = RedisLocks(redis), RedisHub(redis)
+        namespace = settings.resolved_redis_namespace()
+        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
+    responses.use_facts(catalog)
     dialogue = DialogueEngine(
         catalog,
         responses,
@@ -72,7 +95,17 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
     core = Core(settings, sessions, locks, hub, dialogue, interpreter)
-    runtime = Runtime(settings, core, catalog, redis=redis, reminders=CartReminders(core))
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
+    runtime = Runtime(
+        settings,
+        core,
+        catalog,
+        redis=redis,
+        reminders=CartReminders(core),
+        limiter=Limiter(settings.redis_url, namespace),
+        presence=presence,
+    )
     runtime.adapters.append(WebchatAdapter(core))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
@@ -126,14 +159,17 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
     if runtime.reminders is not None:
         runtime.reminders.start()
+    runtime.started = True
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    runtime.started = False
     if runtime.reminders is not None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
@@ -142,6 +178,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.core.hub.close()
     if runtime.redis is not None:
         await runtime.redis.aclose()
+    await runtime.limiter.close()
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
 
@@ -165,9 +202,21 @@ def create_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
+    app = FastAPI(
+        title="Omnibot",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,  # bot.web.docs serves them with local assets under the page policy
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.presence = runtime.presence
+    app.state.limiter = runtime.limiter
+    app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -180,9 +229,19 @@ def create_app(
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled) -> JSONResponse:
+        metrics.HTTP_ERRORS.labels("throttled").inc()
+        return JSONResponse(
+            status_code=429,
+            content={"detail": exc.message},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
 
     @app.exception_handler(UnicodeEncodeError)
     async def broken_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
@@ -194,13 +253,20 @@ def create_app(
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
+    app.include_router(support.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
+    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin_shop.router)
     app.include_router(pages.router)
+    if settings.api_docs:
+        app.include_router(docs.router)
+        app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for adapter in runtime.adapters:
         router = adapter.router()
         if router is not None:
             app.include_router(router)
+    openapi.install(app)
     return app

@@ -1,8 +1,13 @@
-"""Staff users (agents, operators, admins): argon2 password hashes and bearer tokens."""
+"""Staff users (kitchen, agents, operators, admins): argon2 password hashes and bearer tokens."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
+import hmac
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -14,11 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import User, utcnow
 
-ROLES = ("agent", "operator", "admin")
-# Who may do what: each role includes the ones before it.
-ROLE_RANK = {"agent": 1, "operator": 2, "admin": 3}
+ROLES = ("kitchen", "agent", "operator", "admin")
+# Who may do what: each role includes the ones before it. The kitchen sees and moves
+# orders and nothing else (no customers' conversations, no content).
+ROLE_RANK = {"kitchen": 1, "agent": 2, "operator": 3, "admin": 4}
 TOKEN_AUDIENCE = "omnibot-staff"
 _hasher = PasswordHasher()
+# argon2 takes ~100 ms of CPU by design: it runs in worker threads (it releases the GIL), at
+# most one per spare core, so logins (even a flood of them) never stall the event loop.
+_hashing = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown: that path costs one verification too."""
+    return _hasher.hash("omnibot: no such user")
 
 
 class AuthError(Exception):
@@ -36,6 +51,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+async def hash_password_async(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, hash_password, password)
+
+
+async def verify_password_async(password_hash: str, password: str) -> bool:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_hashing, verify_password, password_hash, password)
+
+
 def role_allows(role: str, needed: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[needed]
 
@@ -48,26 +72,57 @@ async def create_user(session: AsyncSession, email: str, password: str, role: st
     email = email.strip().lower()
     if not email or "@" not in email:
         raise ValueError("a valid e-mail address is required")
+    password_hash = await hash_password_async(password)
     existing = await session.scalar(select(User).where(User.email == email))
     if existing is not None:
-        existing.password_hash = hash_password(password)
+        # A new hash (new salt) also revokes every token issued under the old one.
+        existing.password_hash = password_hash
         existing.role = role
         existing.active = True
         await session.commit()
         return existing
-    user = User(email=email, password_hash=hash_password(password), role=role)
+    user = User(email=email, password_hash=password_hash, role=role)
     session.add(user)
     await session.commit()
     return user
 
 
+async def _user_by_email(session: AsyncSession, email: str) -> User:
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValueError(f"no staff user {email.strip().lower()}")
+    return user
+
+
+async def set_password(session: AsyncSession, email: str, password: str) -> User:
+    """Change a password; tokens issued before stop working at once."""
+    if len(password) < 8:
+        raise ValueError("password must have at least 8 characters")
+    user = await _user_by_email(session, email)
+    user.password_hash = await hash_password_async(password)
+    await session.commit()
+    return user
+
+
+async def disable_user(session: AsyncSession, email: str) -> User:
+    """Refuse this user's logins and every token they hold (`users add` enables again)."""
+    user = await _user_by_email(session, email)
+    user.active = False
+    await session.commit()
+    return user
+
+
+async def _dummy_hash_async() -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _dummy_hash)
+
+
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        # Same work as a real check, so timing does not tell which e-mails exist.
-        verify_password(hash_password("x" * 12), password)
+        # One verification, as for a real user, so timing does not tell which e-mails exist.
+        await verify_password_async(await _dummy_hash_async(), password)
         raise AuthError("wrong e-mail or password")
-    if not verify_password(user.password_hash, password):
+    if not await verify_password_async(user.password_hash, password):
         raise AuthError("wrong e-mail or password")
     return user
 
@@ -84,11 +139,18 @@ def _staff_key(secret: str) -> str:
     return hashlib.sha256(f"omnibot.staff-token:{secret}".encode()).hexdigest()
 
 
+def password_stamp(password_hash: str) -> str:
+    """A short fingerprint of the password hash a token was issued under: a new password
+    (or `users add` again) gives a new hash, so older tokens stop matching."""
+    return hashlib.sha256(f"omnibot.pw:{password_hash}".encode()).hexdigest()[:16]
+
+
 def issue_token(user: User, secret: str, ttl: timedelta) -> str:
     now = utcnow()
     claims = {
         "sub": str(user.id),
         "role": user.role,
+        "pw": password_stamp(user.password_hash),
         "aud": TOKEN_AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
@@ -97,11 +159,36 @@ def issue_token(user: User, secret: str, ttl: timedelta) -> str:
 
 
 def read_token(token: str, secret: str) -> dict[str, Any]:
+    """The claims of a valid staff token; `exp`, `sub` (a user id) and `pw` are required."""
     try:
-        return dict(
-            jwt.decode(token, _staff_key(secret), algorithms=["HS256"], audience=TOKEN_AUDIENCE)
+        claims = dict(
+            jwt.decode(
+                token,
+                _staff_key(secret),
+                algorithms=["HS256"],
+                audience=TOKEN_AUDIENCE,
+                options={"require": ["exp", "iat", "sub", "aud", "pw"]},
+            )
         )
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token expired; log in again") from exc
     except jwt.PyJWTError as exc:
         raise AuthError("invalid token") from exc
+    sub = claims["sub"]
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and 0 < len(sub) < 19):
+        raise AuthError("invalid token")
+    return claims
+
+
+async def staff_from_token(session: AsyncSession, token: str, secret: str) -> User:
+    """The active user a token was issued to, under their current password."""
+    claims = read_token(token, secret)
+    user = await session.get(User, int(claims["sub"]))
+    if user is None or not user.active:
+        raise AuthError("user no longer exists or is disabled")
+    stamp = claims["pw"]
+    if not isinstance(stamp, str) or not hmac.compare_digest(
+        stamp, password_stamp(user.password_hash)
+    ):
+        raise AuthError("token revoked (password changed); log in again")
+    return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import os
@@ -49,6 +50,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
+    from bot.server import server_config
 
     settings = _setup()
     if host:
@@ -69,7 +71,29 @@ def run(
 
     application = create_app(settings, progress=progress, on_ready=ready)
 
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    # Client addresses (rate limits, logs) come from X-Forwarded-For only when the
+    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);
+    # requests are logged by our own middleware (with their request id), not by uvicorn.
+    config = server_config(application, settings, access_log=False, log_config=None)
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def prepare() -> None:
+    """Prepare the NLU caches (ONNX export, training embeddings) without starting a server.
+
+    The Docker image runs this at build time, so a container starts in seconds.
+    """
+    from bot.app import build_runtime, load_interpreter
+
+    settings = _setup()
+    runtime = build_runtime(settings)
+    with console.status("Preparing the NLU…") as status:
+        engine = load_interpreter(runtime, lambda step: status.update(f"Preparing: {step}…"))
+    if engine is None:
+        console.print("[red]the model NLU is not available[/]")
+        raise typer.Exit(1)
+    console.print(f"NLU ready; caches in {settings.cache_dir or settings.data_dir / 'cache'}")
 
 
 @app.command()
@@ -122,7 +146,7 @@ async def _admins(settings: Settings) -> int:
 @users_app.command("add")
 def users_add(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
-    role: Annotated[str, typer.Option(help="agent | operator | admin")] = "agent",
+    role: Annotated[str, typer.Option(help="kitchen | agent | operator | admin")] = "agent",
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
@@ -151,6 +175,51 @@ def users_add(
         raise typer.Exit(2) from exc
 
 
+def _change_user(email: str, change: str, password: str = "") -> None:
+    """Apply one change to a staff user: "passwd" or "disable"."""
+    from bot.auth import disable_user, set_password
+    from bot.store.db import create_engine, session_factory, upgrade_database
+
+    settings = _setup()
+
+    async def apply() -> str:
+        url = settings.resolved_database_url()
+        await upgrade_database(url)
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                if change == "passwd":
+                    user = await set_password(session, email, password)
+                    return f"password of {user.email} changed; their old logins are signed out"
+                user = await disable_user(session, email)
+                return f"{user.email} is disabled and signed out everywhere"
+        finally:
+            await engine.dispose()
+
+    try:
+        console.print(asyncio.run(apply()))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+@users_app.command("passwd")
+def users_passwd(
+    email: Annotated[str, typer.Argument(help="Login e-mail")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Change a staff user's password; tokens issued before stop working at once."""
+    _change_user(email, "passwd", password)
+
+
+@users_app.command("disable")
+def users_disable(email: Annotated[str, typer.Argument(help="Login e-mail")]) -> None:
+    """Disable a staff user: no more logins, every token refused (`users add` enables again)."""
+    _change_user(email, "disable")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (also done on every start)."""
@@ -171,6 +240,13 @@ def evaluate(
     """Train the bot's intent classifier on TRAIN and report how it does on TEST."""
     from intents import evaluation
 
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        # Checked before training so nobody waits a minute to learn it.
+        console.print(
+            "[red]--plot needs matplotlib, an optional extra:[/] "
+            'pip install -e ".\\[plot]" in the Omnibot checkout (requirements-dev.lock has it too)'
+        )
+        raise typer.Exit(2)
     settings = _setup()
     result = evaluation.evaluate(
         train,

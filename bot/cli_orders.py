@@ -1,9 +1,9 @@
-"""`omnibot orders …`: move orders along their lifecycle from the terminal."""
+"""`omnibot orders …`: list, show and move orders along their lifecycle from the terminal."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.settings import Settings
 
-app = typer.Typer(help="Orders: list them, move them on (the customer is notified).")
+app = typer.Typer(help="Orders: list them, show one, move them on (the customer is notified).")
 console = Console()
 
 
@@ -32,18 +32,39 @@ async def _with_runtime(settings: Settings, work):  # type: ignore[no-untyped-de
         await runtime.core.sessions.kw["bind"].dispose()
 
 
+def _local(core: Any, iso: str | None) -> str:
+    """An API time in the shop's time zone, e.g. "2026-12-01 19:40"."""
+    from datetime import datetime
+
+    if not iso:
+        return ""
+    facts = core.dialogue.catalog.facts
+    return f"{facts.local(datetime.fromisoformat(iso)):%Y-%m-%d %H:%M}"
+
+
+def _items(core: Any, card: dict[str, Any]) -> str:
+    catalog = core.dialogue.catalog
+    return "\n".join(
+        f"{i['quantity']}× {i['name']}"
+        + (f" ({catalog.size_name(i['size'], 'pl')})" if catalog.size_name(i["size"], "pl") else "")
+        for i in card["items"]
+    )
+
+
 @app.command()
 def advance(
     number: Annotated[str, typer.Argument(help="Order number, e.g. PZ-12345")],
     status: Annotated[str | None, typer.Option(help="Target status (default: the next)")] = None,
+    eta: Annotated[int | None, typer.Option(help="Accepting: ready in N minutes")] = None,
+    reason: Annotated[str | None, typer.Option(help="Rejecting/cancelling: why")] = None,
 ) -> None:
     """Move an order to its next status (or --status) and notify the customer once."""
-    from bot.orders import OrderError, advance_order
+    from bot.orders import OrderError, StatusChange, advance_order
 
     settings = Settings()
 
     async def work(core):  # type: ignore[no-untyped-def]
-        return await advance_order(core, number, status)
+        return await advance_order(core, number, status, StatusChange(status, eta, reason))
 
     try:
         order = asyncio.run(_with_runtime(settings, work))
@@ -55,22 +76,72 @@ def advance(
 
 @app.command("list")
 def list_(
-    status: Annotated[str | None, typer.Option(help="Only orders in this status")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only these statuses (comma-separated)")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
-    """The latest orders."""
-    from bot.orders import list_orders
+    """The latest orders with their items, fulfilment and times in the shop's time zone."""
+    from bot.board import query_orders
     from knowledge.catalog import format_price
 
     async def work(core):  # type: ignore[no-untyped-def]
         async with core.sessions() as session:
-            return [
-                (o.number, o.status, o.fulfilment, format_price(o.total, "pl"), o.created_at)
-                for o in await list_orders(session, status, limit)
-            ]
+            cards = await query_orders(session, status.split(",") if status else None, None, limit)
+        return [
+            (
+                c["number"],
+                c["status"],
+                _items(core, c),
+                c["fulfilment"] + (f"\n{c['address']}" if c["address"] else ""),
+                f"{c['contact_name'] or ''}\n{c['contact_phone'] or ''}".strip(),
+                c["payment_method"] or "",
+                format_price(c["total"], "pl"),
+                _local(core, c["created_at"]),
+            )
+            for c in cards
+        ]
 
     rows = asyncio.run(_with_runtime(Settings(), work))
-    table = Table("number", "status", "fulfilment", "total", "placed")
-    for number, st, way, total, created in rows:
-        table.add_row(number, st, way, total, created.strftime("%Y-%m-%d %H:%M"))
+    table = Table("number", "status", "items", "fulfilment", "customer", "payment", "total",
+                  "placed", show_lines=True)  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
+
+
+@app.command()
+def show(number: Annotated[str, typer.Argument(help="Order number, e.g. PZ-12345")]) -> None:
+    """One order in full: items, customer, address, payment, note and its history."""
+    from bot.board import find_order
+    from knowledge.catalog import format_price
+
+    async def work(core):  # type: ignore[no-untyped-def]
+        async with core.sessions() as session:
+            card = await find_order(session, number)
+        if card is None:
+            return None
+        history = [
+            (_local(core, h["at"]), h["status"], h["by"], h["eta_minutes"], h["reason"])
+            for h in card["history"]
+        ]
+        return card, _items(core, card), _local(core, card["created_at"]), history
+
+    found = asyncio.run(_with_runtime(Settings(), work))
+    if found is None:
+        console.print(f"[red]no order {number}[/]")
+        raise typer.Exit(1)
+    card, items, placed, history = found
+    console.print(f"[bold]{card['number']}[/] · {card['status']} · placed {placed}")
+    console.print(items)
+    console.print(
+        f"total {format_price(card['total'], 'pl')} · payment {card['payment_method'] or '—'}"
+    )
+    way = card["fulfilment"] + (f": {card['address']}" if card["address"] else "")
+    console.print(f"{way} · {card['contact_name'] or ''} {card['contact_phone'] or ''}")
+    if card["note"]:
+        console.print(f"note: {card['note']}")
+    console.print(f"channel: {card['channel'] or '—'}")
+    for at, st, by, eta, why in history:
+        extra = (f" · {eta} min" if eta else "") + (f" · {why}" if why else "")
+        console.print(f"  {at}  {st}  by {by}{extra}")

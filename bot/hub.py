@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Topics: one per customer (their timeline, live) and one for the agents' console.
 AGENT_TOPIC = "agents"
+# The orders board: a hint that an order changed (the board reads what from the store).
+ORDERS_TOPIC = "orders"
 
 
 def customer_topic(customer_id: int) -> str:
@@ -60,22 +62,25 @@ class InProcessHub:
 
 
 class RedisHub(InProcessHub):
-    """Every publish goes through Redis; one pattern subscription per instance."""
+    """Every publish goes through Redis; one pattern subscription per instance.
 
-    CHANNEL_PREFIX = "omnibot:hub:"
+    Channels are `<namespace>:hub:<topic>`: Redis pub/sub is global to the server (the
+    database number does not separate it), so the deployment's namespace must.
+    """
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, namespace: str) -> None:
         super().__init__()
+        self.channel_prefix = f"{namespace}:hub:"
         self._redis = redis
         self._pubsub = redis.pubsub()
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._pubsub.psubscribe(self.CHANNEL_PREFIX + "*")
+        await self._pubsub.psubscribe(self.channel_prefix + "*")
         self._reader = asyncio.create_task(self._read())
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        await self._redis.publish(self.CHANNEL_PREFIX + topic, json.dumps(event, default=str))
+        await self._redis.publish(self.channel_prefix + topic, json.dumps(event, default=str))
 
     async def _read(self) -> None:
         while True:
@@ -95,7 +100,7 @@ class RedisHub(InProcessHub):
             data = msg["data"]
             if isinstance(data, bytes):
                 data = data.decode()
-            self._deliver_local(channel[len(self.CHANNEL_PREFIX) :], json.loads(data))
+            self._deliver_local(channel[len(self.channel_prefix) :], json.loads(data))
 
     async def close(self) -> None:
         if self._reader:

@@ -47,14 +47,15 @@ class RedisLocks:
     most one contender per instance and per customer.
     """
 
-    def __init__(self, redis: object, ttl_ms: int = 30_000) -> None:
+    def __init__(self, redis: object, namespace: str, ttl_ms: int = 30_000) -> None:
         self._redis = redis
+        self._key_prefix = f"{namespace}:lock:customer:"
         self._ttl_ms = ttl_ms
         self._local = InProcessLocks()
 
     @contextlib.asynccontextmanager
     async def hold(self, customer_id: int) -> AsyncIterator[None]:
-        key = f"omnibot:lock:customer:{customer_id}"
+        key = f"{self._key_prefix}{customer_id}"
         token = uuid.uuid4().hex
         async with self._local.hold(customer_id):
             delay = 0.002

@@ -67,7 +67,9 @@ class OutboundMessage:
 class DeliveryError(Exception):
     """A send failed. `retry_after` (seconds) when the channel said when to retry;
     `permanent` when the address cannot be reached any more (blocked bot, invalid number);
-    `reject` when this one message can never be sent but the address is fine."""
+    `reject` when this one message can never be sent but the address is fine;
+    `uncertain` when the request may have reached the provider (a timeout after sending):
+    the outbox then follows the channel's OUTBOX_RESEND_UNCERTAIN policy, not a plain retry."""
 
     def __init__(
         self,
@@ -76,8 +78,10 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         reject: bool = False,
+        uncertain: bool = False,
     ):
         super().__init__(message)
+        self.uncertain = uncertain
         self.retry_after = retry_after
         self.permanent = permanent
         self.reject = reject

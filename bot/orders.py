@@ -1,13 +1,16 @@
 """The order lifecycle: placing an order from the cart, numbers, statuses, notifications.
 
-new → confirmed → preparing → out_for_delivery | ready_for_pickup → completed, or cancelled.
-Customers may cancel while an order is new or confirmed; staff may cancel until it is done.
+new → confirmed → preparing → out_for_delivery | ready_for_pickup → completed, or cancelled;
+the shop may reject an order (with a reason) before it is being prepared. Customers may
+cancel while an order is new or confirmed; staff may cancel until it is done. Every change
+is a step of the order's history (who, when, the time given, the reason).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -15,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.hub import ORDERS_TOPIC
 from bot.messages import Button
 from bot.store import repo
-from bot.store.models import Cart, Customer, Order, OrderItem, utcnow
+from bot.store.models import Cart, Customer, Order, OrderItem, OrderStatusChange, User, utcnow
 from knowledge.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -31,9 +35,14 @@ STATUSES = (
     "ready_for_pickup",
     "completed",
     "cancelled",
+    "rejected",
 )
-FINAL = frozenset({"completed", "cancelled"})
+FINAL = frozenset({"completed", "cancelled", "rejected"})
 CUSTOMER_CANCELLABLE = frozenset({"new", "confirmed"})
+REJECTABLE = frozenset({"new", "confirmed"})
+# Reasons the board offers; the customer hears each in their own language.
+REASON_CODES = ("ingredient", "too_far", "closed", "busy")
+MAX_ETA_MINUTES = 480
 ACTIVE = frozenset(STATUSES) - FINAL
 NUMBER_PREFIX = "PZ-"
 NUMBER_ATTEMPTS = 20
@@ -53,6 +62,10 @@ class UnknownStatus(OrderError):
 
 class InvalidTransition(OrderError):
     pass
+
+
+class InvalidChange(OrderError):
+    """A time or reason that does not fit the change (e.g. rejecting without a reason)."""
 
 
 def path_of(fulfilment: str) -> list[str]:
@@ -77,6 +90,10 @@ def check_transition(order: Order, target: str) -> None:
     if target == order.status:
         raise InvalidTransition(f"order {order.number} is already {target}")
     if target == "cancelled":
+        return
+    if target == "rejected":
+        if order.status not in REJECTABLE:
+            raise InvalidTransition(f"order {order.number} is {order.status}: too late to reject")
         return
     path = path_of(order.fulfilment)
     if target not in path:
@@ -130,6 +147,7 @@ async def place_order(
     note: str | None,
     channel: str | None,
     lang: str,
+    payment_method: str | None = None,
 ) -> Order:
     """An Order from the cart at today's catalog prices; the cart is emptied. Flushes."""
     items = []
@@ -167,7 +185,9 @@ async def place_order(
             delivery_fee=q.delivery_fee,
             total=q.total,
             channel=channel,
+            payment_method=payment_method,
             items=items,
+            history=[OrderStatusChange(status="new", actor="customer", created_at=utcnow())],
         )
         try:
             # A savepoint: a clashing number must not undo the rest of the turn.
@@ -175,6 +195,7 @@ async def place_order(
                 session.add(order)
                 await session.flush()
         except IntegrityError:
+            # The clashing order took the rows with it; build them again.
             items = [
                 OrderItem(
                     product_id=i.product_id,
@@ -235,6 +256,8 @@ def order_object(order: Order) -> dict[str, Any]:
         "contact_name": order.contact_name,
         "contact_phone": order.contact_phone,
         "note": order.note,
+        "payment_method": order.payment_method,
+        "channel": order.channel,
         "items": [
             {
                 "product_id": i.product_id,
@@ -249,6 +272,8 @@ def order_object(order: Order) -> dict[str, Any]:
         "delivery_fee": order.delivery_fee,
         "total": order.total,
         "rating": order.rating,
+        "ready_at": order.ready_at.isoformat() if order.ready_at else None,
+        "status_reason": order.status_reason,
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat() if order.updated_at else None,
     }
@@ -262,12 +287,36 @@ def rating_buttons(number: str) -> list[Button]:
     ]
 
 
-async def advance_order(core: Core, number: str, status: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StatusChange:
+    """What staff (or the CLI) asked for: a status (None: the next one), a time, a reason."""
+
+    status: str | None = None
+    eta_minutes: int | None = None
+    reason: str | None = None
+    user: User | None = None
+
+
+def check_change(order: Order, target: str, change: StatusChange) -> None:
+    """A time belongs to accepting an order; a rejection needs a reason."""
+    if change.eta_minutes is not None:
+        if target != "confirmed":
+            raise InvalidChange("eta_minutes goes with accepting an order (status confirmed)")
+        if not 1 <= change.eta_minutes <= MAX_ETA_MINUTES:
+            raise InvalidChange(f"eta_minutes must be 1–{MAX_ETA_MINUTES}")
+    if target == "rejected" and not (change.reason or "").strip():
+        raise InvalidChange("say why the order is rejected (reason)")
+
+
+async def advance_order(
+    core: Core, number: str, status: str | None = None, change: StatusChange | None = None
+) -> dict[str, Any]:
     """Move an order to its next (or the given) status and tell the customer once.
 
-    Raises UnknownOrder, UnknownStatus or InvalidTransition.
+    Raises UnknownOrder, UnknownStatus, InvalidTransition or InvalidChange.
     """
-    responses = core.dialogue.responses
+    change = change or StatusChange(status)
+    status = status or change.status
     async with core.sessions() as session:
         order = await session.scalar(
             select(Order).where(Order.number == number.strip().upper()).options(_with_items())
@@ -278,25 +327,38 @@ async def advance_order(core: Core, number: str, status: str | None = None) -> d
         if target is None:
             raise InvalidTransition(f"order {order.number} is already {order.status}")
         check_transition(order, target)
+        check_change(order, target, change)
+        now = utcnow()
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        if change.eta_minutes is not None:
+            values["ready_at"] = now + timedelta(minutes=change.eta_minutes)
+        if change.reason:
+            values["status_reason"] = change.reason.strip()[:300]
         # Compare-and-set: of two concurrent calls only one moves the order (and notifies).
         result = await session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == order.status)
-            .values(status=target, updated_at=utcnow())
+            update(Order).where(Order.id == order.id, Order.status == order.status).values(**values)
         )
         if (getattr(result, "rowcount", 0) or 0) != 1:
             raise InvalidTransition(f"order {order.number} was changed at the same time")
+        session.add(
+            OrderStatusChange(
+                order_id=order.id,
+                status=target,
+                previous=order.status,
+                user_id=change.user.id if change.user else None,
+                actor=change.user.email if change.user else "system",
+                eta_minutes=change.eta_minutes,
+                reason=values.get("status_reason"),
+                created_at=now,
+            )
+        )
+        await session.flush()
+        await session.refresh(order)
         customer = await repo.live_customer(session, order.customer_id)
         assert customer is not None
         lang = customer.language or core.settings.default_language
-        text = responses.render(
-            f"notify_{target}",
-            lang,
-            number=order.number,
-            name=f" {order.contact_name}" if order.contact_name else "",
-        )
-        buttons = rating_buttons(order.number) if target == "completed" else []
-        if buttons:
+        text, buttons = status_notice(core, order, lang)
+        if target == "completed":
             # So that an SMS "5" answers the rating question too.
             state = await repo.dialogue_state_of(session, customer.id)
             if state.flow is None:
@@ -306,9 +368,33 @@ async def advance_order(core: Core, number: str, status: str | None = None) -> d
         await session.commit()
         await session.refresh(order)
         obj = order_object(order)
+    await core.hub.publish(ORDERS_TOPIC, {"type": "order", "number": obj["number"]})
     if notice is not None and notice.delivery_status == "pending":
         await core.deliver([notice.id])
     return obj
+
+
+def status_notice(core: Core, order: Order, lang: str) -> tuple[str, list[Button]]:
+    """What the customer is told about the order's new status, in their language."""
+    responses = core.dialogue.responses
+    values: dict[str, Any] = {
+        "number": order.number,
+        "name": f" {order.contact_name}" if order.contact_name else "",
+    }
+    key = f"notify_{order.status}"
+    buttons: list[Button] = []
+    if order.status == "confirmed" and order.ready_at is not None:
+        key = f"notify_confirmed_{order.fulfilment}_eta"
+        values["time"] = f"{core.dialogue.catalog.facts.local(order.ready_at):%H:%M}"
+    elif order.status == "rejected":
+        reason = order.status_reason or ""
+        if reason in REASON_CODES:
+            reason = responses.render(f"reason_{reason}", lang)
+        values["reason"] = reason
+        buttons = [Button(responses.render("btn_human", lang), "/human_handoff")]
+    elif order.status == "completed":
+        buttons = rating_buttons(order.number)
+    return responses.render(key, lang, **values), buttons
 
 
 async def list_orders(
@@ -316,6 +402,6 @@ async def list_orders(
 ) -> list[Order]:
     query = select(Order).options(_with_items())
     if status:
-        query = query.where(Order.status == status)
+        query = query.where(Order.status.in_(status.split(",")))
     rows = await session.scalars(query.order_by(Order.id.desc()).limit(limit))
     return list(rows)

@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import logging
 import random
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from bot.hub import InProcessHub, customer_topic
+from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
 from bot.messages import Button, Capabilities, DeliveryError, OutboundMessage
 from bot.rendering import render_for_channel
 from bot.settings import Settings
@@ -22,6 +24,18 @@ from bot.store.models import Customer, Message, utcnow
 from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
+
+UNCERTAIN_SENDS = Counter(
+    "omnibot_outbox_uncertain_total",
+    "Replies interrupted mid-send (a crash or a timeout after sending), by what was done",
+    ["channel", "action"],
+)
+INTERRUPTED_RESENT = "interrupted mid-send; sent again (OUTBOX_RESEND_UNCERTAIN)"
+INTERRUPTED_UNKNOWN = "interrupted mid-send: it may or may not have reached the customer"
+UNKNOWN_NOTE = (
+    "A reply by {channel} was interrupted mid-send and may not have reached the customer "
+    "(not resent automatically): “{text}”"
+)
 
 
 class ChannelSender(Protocol):
@@ -116,16 +130,19 @@ class Outbox:
         for message_id in message_ids:
             await self._deliver_one(message_id)
 
+    def _lease_until(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.settings.outbox_sending_lease_seconds)
+
     async def _deliver_one(self, message_id: int) -> None:
         async with self.sessions() as session:
-            if not await repo.claim_for_delivery(session, message_id):
+            if not await repo.claim_for_delivery(session, message_id, self._lease_until()):
                 return
             message = await session.get(Message, message_id)
             assert message is not None
             outbound = repo.outbound_of(message)
         channel = self.channels.get(outbound.channel)
         status, error, retry_after, provider_id = "sent", None, None, None
-        permanent = False
+        permanent = uncertain = False
         if channel is None:
             # Not served by this process (e.g. the CLI): an instance that has the
             # channel delivers it from the outbox.
@@ -134,22 +151,54 @@ class Outbox:
             status, error = "suppressed", "the customer opted out of this channel"
         else:
             try:
-                provider_id = await channel.send(render_for_channel(outbound, channel.capabilities))
+                async with self._renewing_claim(message_id):
+                    provider_id = await channel.send(
+                        render_for_channel(outbound, channel.capabilities)
+                    )
             except DeliveryError as exc:
                 error, retry_after, permanent = str(exc), exc.retry_after, exc.permanent
+                uncertain = exc.uncertain
                 status = "failed" if (permanent or exc.reject) else "pending"
             except Exception as exc:  # a bug or an unexpected network error: retry
                 log.exception("sending message %s failed", message_id)
                 error, status = repr(exc), "pending"
+        if uncertain and status == "pending":
+            # It may have reached the customer: resending is the channel's policy decision.
+            resend = self.resends_uncertain(outbound.channel)
+            status = "pending" if resend else "unknown"
+            UNCERTAIN_SENDS.labels(outbound.channel, "resent" if resend else "reported").inc()
+        await self._record_outcome(
+            message_id, outbound, status, error, retry_after, provider_id, permanent
+        )
+
+    async def _record_outcome(
+        self,
+        message_id: int,
+        outbound: OutboundMessage,
+        status: str,
+        error: str | None,
+        retry_after: float | None,
+        provider_id: str | None,
+        permanent: bool,
+    ) -> None:
         async with self.sessions() as session:
             message = await session.get(Message, message_id)
             assert message is not None
+            if message.delivery_status != "sending":
+                # Our lease ran out (a stalled process) and the row was settled meanwhile;
+                # a send we know succeeded still saves a needless resend.
+                log.warning(
+                    "message %s: outcome %s came after its claim expired", message_id, status
+                )
+                if status != "sent" or message.delivery_status not in ("pending", "unknown"):
+                    return
             message.attempts += 1
             message.last_error = error
             if provider_id and not message.provider_id:
                 message.provider_id = provider_id
             if status == "pending" and message.attempts >= self.settings.outbox_max_attempts:
                 status = "failed"
+            message.next_attempt_at = None
             if status == "pending":
                 delay = retry_after or (
                     self.settings.outbox_retry_base_seconds * 2 ** (message.attempts - 1)
@@ -163,6 +212,7 @@ class Outbox:
                 identity = await repo.find_identity(session, message.channel, message.address)
                 if identity is not None:
                     identity.unreachable = True
+            note = self._stage_unknown_note(session, message) if status == "unknown" else None
             try:
                 await session.commit()
             except IntegrityError:
@@ -172,13 +222,107 @@ class Outbox:
                 message = await session.get(Message, message_id)
                 assert message is not None
                 message.delivery_status, message.attempts = status, message.attempts + 1
+                if note is not None:
+                    note = self._stage_unknown_note(session, message)
                 await session.commit()
             obj = repo.message_object(message)
+            note_event = self._note_event(note) if note is not None else None
         metrics.MESSAGES_OUT.labels(outbound.channel, status).inc()
+        if note_event is not None:
+            await self.hub.publish(AGENT_TOPIC, note_event)
         if status == "sent":
             await self.hub.publish(
                 customer_topic(outbound.customer_id), {"type": "message", "message": obj}
             )
+
+    @contextlib.asynccontextmanager
+    async def _renewing_claim(self, message_id: int) -> AsyncIterator[None]:
+        """Keep the row's claim alive while a (slow) send is in progress."""
+
+        async def renew() -> None:
+            interval = self.settings.outbox_sending_lease_seconds / 3
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    async with self.sessions() as session:
+                        await repo.renew_claim(session, message_id, self._lease_until())
+                except Exception:
+                    log.exception("renewing the claim on message %s failed", message_id)
+
+        renewal = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            await cancel_and_wait(renewal)
+
+    # -- sends interrupted by a crash ----------------------------------------------
+    def resends_uncertain(self, channel: str) -> bool:
+        """OUTBOX_RESEND_UNCERTAIN: resend (at least once) or report (at most once)."""
+        return channel in self.settings.resend_uncertain_channels()
+
+    async def settle_abandoned(self) -> int:
+        """Rows whose sender died mid-send: resent or marked `unknown`, per channel."""
+        now = utcnow()
+        async with self.sessions() as session:
+            abandoned = await repo.abandoned_sends(session, now)
+        for message_id in abandoned:
+            async with self.sessions() as session:
+                row = await session.get(Message, message_id)
+                if row is None:
+                    continue
+                resend = self.resends_uncertain(row.channel)
+                settled = await repo.settle_abandoned(
+                    session,
+                    message_id,
+                    now,
+                    "pending" if resend else "unknown",
+                    INTERRUPTED_RESENT if resend else INTERRUPTED_UNKNOWN,
+                )
+                if settled is None:
+                    continue
+                # The report commits with the status: a crash cannot keep one without the other.
+                note = None if resend else self._stage_unknown_note(session, settled)
+                await session.commit()
+                event = self._note_event(note) if note is not None else None
+            UNCERTAIN_SENDS.labels(settled.channel, "resent" if resend else "reported").inc()
+            log.warning(
+                "message %s to %s was interrupted mid-send; %s",
+                message_id,
+                settled.channel,
+                "sending it again" if resend else "reported to the agents, not resent",
+            )
+            if resend:
+                self.kick()
+            if event is not None:
+                await self.hub.publish(AGENT_TOPIC, event)
+        return len(abandoned)
+
+    def _stage_unknown_note(self, session: AsyncSession, row: Message) -> Message:
+        """A private note on the customer's thread for the agents; the caller commits."""
+        note = Message(
+            customer_id=row.customer_id,
+            conversation_id=row.conversation_id,
+            direction="out",
+            author="system",
+            channel="note",
+            text=UNKNOWN_NOTE.format(channel=row.channel, text=row.text[:200]),
+            payload={"buttons": [], "uncertain_message_id": row.id},
+            private=True,
+            delivery_status="internal",
+            created_at=utcnow(),
+        )
+        session.add(note)
+        repo.record_event(session, "delivery_unknown", row.customer_id, row.channel)
+        return note
+
+    @staticmethod
+    def _note_event(note: Message) -> dict[str, Any]:
+        """The agent console's live event for a committed note."""
+        return {
+            "type": "note",
+            "conversation_id": note.conversation_id,
+            "message": {**repo.message_object(note), "private": True},
+        }
 
     def blocked_channels(self, customer: Customer) -> set[str]:
         """Channels the customer has opted out of (their adapter's consent flag is set)."""
@@ -197,10 +341,6 @@ class Outbox:
             return bool(customer is not None and getattr(customer, flag, False))
 
     async def start(self) -> None:
-        async with self.sessions() as session:
-            released = await repo.release_stuck_sending(session)
-            if released:
-                log.info("returned %d interrupted deliveries to the outbox", released)
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
@@ -209,6 +349,7 @@ class Outbox:
     async def _loop(self) -> None:
         while True:
             try:
+                await self.settle_abandoned()
                 async with self.sessions() as session:
                     due = await repo.due_outbox(session, utcnow())
                 await self.deliver(due)

@@ -52,8 +52,12 @@ class CartReminders:
             ).all()
         sent = 0
         for cart_id, customer_id in due:
-            if await self._remind(cart_id, customer_id, now):
-                sent += 1
+            try:
+                if await self._remind(cart_id, customer_id, now):
+                    sent += 1
+            except Exception:
+                # One cart that cannot be reminded must not cost the others theirs.
+                log.exception("cart reminder for customer %s failed", customer_id)
         return sent
 
     async def _remind(self, cart_id: int, customer_id: int, now: datetime) -> bool:
@@ -76,16 +80,17 @@ class CartReminders:
         assert customer is not None
         lang = customer.language or self.core.settings.default_language
         engine = self.core.dialogue
-        total = sum(
-            engine.catalog.products[i.product_id].price(i.size) * i.quantity
-            for i in items
-            if i.product_id in engine.catalog.products
-        )
+        lines = self._orderable(customer_id, items)
+        if not lines:
+            log.info(
+                "no cart reminder for customer %s: nothing in the cart is sold now", customer_id
+            )
+            return False
         text = engine.responses.render(
             "cart_reminder",
             lang,
-            n=sum(i.quantity for i in items),
-            total=format_price(total, lang),
+            n=sum(quantity for _, quantity in lines),
+            total=format_price(sum(price * quantity for price, quantity in lines), lang),
         )
         buttons = [
             Button(engine.responses.render("btn_checkout", lang), payload_for("checkout")),
@@ -98,6 +103,29 @@ class CartReminders:
             message["channel"] if message else "nowhere",
         )
         return True
+
+    def _orderable(self, customer_id: int, items: list[CartItem]) -> list[tuple[int, int]]:
+        """(unit price, quantity) of the lines the catalog still sells; the rest are logged.
+
+        The operator may remove a product or a size while it sits in a cart; the reminder
+        speaks of what can still be ordered.
+        """
+        lines = []
+        for item in items:
+            product = self.core.dialogue.catalog.products.get(item.product_id)
+            try:
+                if product is None:
+                    raise KeyError(f"no product {item.product_id!r}")
+                lines.append((product.price(item.size), item.quantity))
+            except KeyError as gone:
+                log.warning(
+                    "cart reminder for customer %s skipped %s (size %s): %s",
+                    customer_id,
+                    item.product_id,
+                    item.size,
+                    gone,
+                )
+        return lines
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -16,6 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key and pub/sub channel of this deployment (see
+    # `resolved_redis_namespace`); pub/sub ignores the database number in REDIS_URL.
+    redis_namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     secret_key: str | None = None
     omnibot_data_dir: Path = Path(".omnibot")
     host: str = "127.0.0.1"
@@ -40,6 +47,9 @@ class Settings(BaseSettings):
 
     # Beyond DESIGN.md's table (documented in README).
     staff_token_minutes: int = Field(default=480, ge=1)
+    login_attempts_per_account: int = Field(default=10, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_attempts_per_ip: int = Field(default=60, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    login_lockout_minutes: int = Field(default=15, ge=1)
     support_hours: str = "09:00-21:00"
     support_timezone: str = "Europe/Warsaw"
     cart_reminder_minutes: int = Field(default=60, ge=1)
@@ -53,10 +63,36 @@ class Settings(BaseSettings):
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
+    # Abuse limits (README "Limits"): request sizes, slow clients, message and NLU rates.
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    import_max_bytes: int = Field(default=2_000_000, ge=1024)
+    import_max_unpacked_bytes: int = Field(default=5_000_000, ge=1024)
+    import_max_files: int = Field(default=50, ge=1)
+    ws_max_frame_bytes: int = Field(default=65_536, ge=1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
+    api_docs: bool = True  # /docs and /redoc (assets served locally)
+    messages_per_minute: int = Field(default=30, ge=1)  # per conversation, every channel
+    nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)
+    # Channels whose replies interrupted mid-send are sent again (at least once); the
+    # others' are marked `unknown` and reported to the agents (at most once). SMS costs
+    # money per message, so it is not in the default.
+    outbox_resend_uncertain: str = "webchat,telegram"
+    outbox_sending_lease_seconds: float = Field(default=30.0, gt=0)
     nlu_backend: str = "auto"  # auto | keywords
     log_level: str = "INFO"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Addresses whose X-Forwarded-For / -Proto uvicorn believes: your reverse proxy only.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # The per-customer lock across instances (REDIS_URL): renewed while held.
+    customer_lock_seconds: float = Field(default=30.0, gt=0)
+    customer_lock_wait_seconds: float = Field(default=120.0, gt=0)
+    otel_exporter_otlp_endpoint: str | None = None
+    sentry_dsn: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -67,15 +103,51 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnibot.db').resolve()}"
 
+    def resend_uncertain_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.outbox_resend_uncertain.split(",") if c.strip())
+
+    def resolved_redis_namespace(self) -> str:
+        """REDIS_NAMESPACE, or one derived from the database this deployment uses.
+
+        Instances of one deployment share a database, so they agree on it; two deployments
+        on one Redis never do. The password is left out so that rotating it changes nothing.
+        """
+        if self.redis_namespace:
+            return self.redis_namespace
+        url = make_url(self.resolved_database_url())
+        identity = "|".join(
+            str(part or "")
+            for part in (url.get_backend_name(), url.username, url.host, url.port, url.database)
+        )
+        return "omnibot:" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
     def resolved_secret_key(self) -> str:
-        """The configured key, or one generated on first run and kept in the data dir."""
+        """The configured key, or one generated on first run and kept in the data dir.
+
+        Never a fixed default: whoever knows the key can forge staff tokens. Instances that
+        share work (REDIS_URL) must share the key too, so there it has to be set.
+        """
         if self.secret_key:
             return self.secret_key
+        if self.redis_url:
+            raise ValueError(
+                "SECRET_KEY must be set (the same on every instance) when REDIS_URL is set; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
+        if not key_file.exists():
+            # Written aside, then linked into place: two processes starting at once on one
+            # data dir agree on one key, and nobody reads a half-written file.
+            draft = self.data_dir / f".secret_key.{os.getpid()}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, key_file)
+            draft.unlink()
+        key = key_file.read_text().strip()
+        if not key:
+            raise ValueError(f"{key_file} is empty; delete it to generate a new key")
+        self.secret_key = key  # read once
         return key

@@ -77,6 +77,11 @@ _TIMES = re.compile(r"(?<![\w])x\s?(\d{1,2})(?!\d)")
 _CODE = re.compile(r"(?<![\w\d-])(\d{6})(?![\d])")
 _PACK = re.compile(r"\d+(?:[,.]\d+)?\s*(?:l|ml|cl)\b")
 _CM = re.compile(r"(?<!\d)(25|32|42)\s?(?:cm|centymetr\w*)", re.IGNORECASE)
+# Where one item of a list ends and the next begins ("X średnią i Y dużą", "X, 2 Y and Z"):
+# entities get a `group` (Rasa's entity groups) so a size or quantity stays with its product.
+_ITEM_BREAK = re.compile(
+    r"\s*[,;+&]\s*|\s+(?:i|oraz|plus|and|with|a także|a takze|do tego|jeszcze)\s+", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -194,8 +199,10 @@ class EntityExtractor:
                 add("quantity", _NUMBER_FOLDED[word], start, end)
         self._match_digits(text, free, add)
         found.sort(key=lambda e: e["start"])
+        breaks = [m.start() for m in _ITEM_BREAK.finditer(text)]
         for e in found:
             e.pop("text", None)
+            e["group"] = sum(1 for b in breaks if b < e["start"])
         return found
 
     @staticmethod

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.shop import ShopError, ShopFacts
+
 DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.yaml"
 DEFAULT_SIZE = "default"
 
@@ -61,6 +63,15 @@ class Catalog:
     sizes: dict[str, dict[str, str]]
     categories: list[Category]
     products: dict[str, Product]
+    # The shop section read once per version of it (live edits replace `shop`).
+    _facts: tuple[dict[str, Any], ShopFacts] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def facts(self) -> ShopFacts:
+        """The shop's facts (hours, area, times, payment, fees, time zone)."""
+        if self._facts is None or self._facts[0] is not self.shop:
+            self._facts = (self.shop, ShopFacts.from_dict(self.shop))
+        return self._facts[1]
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalog:
@@ -98,8 +109,13 @@ class Catalog:
                 available=bool(p.get("available", True)),
                 tags=tags,
             )
+        shop = dict(raw.get("shop") or {})
+        try:
+            ShopFacts.from_dict(shop)
+        except ShopError as exc:
+            raise CatalogError(f"shop: {exc}") from exc
         return cls(
-            shop=dict(raw.get("shop") or {}),
+            shop=shop,
             sizes={k: dict(v) for k, v in (raw.get("sizes") or {}).items()},
             categories=categories,
             products=products,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,13 @@ def test_ruff_lint_and_format() -> None:
 def test_mypy() -> None:
     result = run(sys.executable, "-m", "mypy", "bot", "adapters", "intents", "knowledge")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint is missing: pip install -r requirements-dev.lock"
+    result = run(hadolint, "Dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def imports_of(path: Path) -> set[str]:

@@ -37,8 +37,8 @@ class RetryLater(Exception):
 class RebasedHttpClient(AsyncTwilioHttpClient):
     """The SDK's aiohttp client with every *.twilio.com URL moved to another base URL."""
 
-    def __init__(self, api_base: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__(timeout=timeout, logger=http_log)
+    def __init__(self, api_base: str, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout or DEFAULT_TIMEOUT, logger=http_log)
         self.api_base = urlsplit(api_base.rstrip("/"))
 
     def rebase(self, url: str) -> str:
@@ -119,8 +119,12 @@ class TwilioSender:
             raise DeliveryError(str(exc), retry_after=exc.retry_after) from exc
         except TwilioException as exc:
             raise delivery_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # nothing was sent
             raise DeliveryError(f"Twilio API unreachable: {exc!r}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The request may have been accepted before the answer was lost: a resend
+            # could text the customer twice, so the outbox's policy decides.
+            raise DeliveryError(f"no answer from Twilio: {exc!r}", uncertain=True) from exc
         return str(created.sid)
 
 

@@ -13,6 +13,7 @@ from bot.dialogue.engine import payload_for
 from bot.messages import Button
 from knowledge.catalog import format_price
 from knowledge.faq import FaqIndex
+from knowledge.shop import fill
 
 Events = list[dict[str, Any]]
 
@@ -42,7 +43,8 @@ class AnswerFaq(ShopAction):
                 [say.button("btn_human", "human_handoff"), *ctx.engine.main_buttons(ctx.turn)],
             )
             return []
-        say.dispatcher.utter_message(text=text)
+        # Answers state the shop's facts through {variables}: filled as they are now.
+        say.dispatcher.utter_message(text=fill(text, ctx.engine.responses.fact_values(ctx.lang)))
         return []
 
 

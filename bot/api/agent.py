@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from pydantic import BaseModel, Field
 
 from bot import handoff
-from bot.api.deps import AgentUser, CoreDep, RowId
-from bot.auth import AuthError, read_token, role_allows
+from bot.api.deps import AgentUser, CoreDep, PresenceDep, RowId
+from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.hub import AGENT_TOPIC, customer_topic
+from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, Conversation, User
 
 router = APIRouter(tags=["agent"])
@@ -57,8 +58,11 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -
 
 
 @router.post("/api/agent/conversations/{conversation_id}/assign")
-async def assign(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
+async def assign(
+    core: CoreDep, presence: PresenceDep, user: AgentUser, conversation_id: RowId
+) -> dict[str, Any]:
     """Take the conversation; if another agent has it, 409 says who."""
+    await presence.touched(user.id)
     async with core.sessions() as session:
         try:
             conv = await handoff.assign(session, conversation_id, user)
@@ -73,9 +77,14 @@ async def assign(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict
 
 @router.post("/api/agent/conversations/{conversation_id}/messages")
 async def reply(
-    core: CoreDep, user: AgentUser, conversation_id: RowId, body: AgentMessage
+    core: CoreDep,
+    presence: PresenceDep,
+    user: AgentUser,
+    conversation_id: RowId,
+    body: AgentMessage,
 ) -> dict[str, Any]:
     """Answer the customer in the channel they use now (by the same outbox)."""
+    await presence.touched(user.id)
     async with core.sessions() as session:
         try:
             conv = await handoff.owned_conversation(session, conversation_id, user)
@@ -108,8 +117,11 @@ async def note(
 
 
 @router.post("/api/agent/conversations/{conversation_id}/resolve")
-async def resolve(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
+async def resolve(
+    core: CoreDep, presence: PresenceDep, user: AgentUser, conversation_id: RowId
+) -> dict[str, Any]:
     """Hand back to the bot, which carries on where it was."""
+    await presence.touched(user.id)
     async with core.sessions() as session:
         try:
             conv = await handoff.owned_conversation(session, conversation_id, user)
@@ -129,13 +141,12 @@ async def resolve(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dic
 
 
 async def _staff_from_token(core: Core, token: str) -> User | None:
-    try:
-        claims = read_token(token, core.settings.resolved_secret_key())
-    except AuthError:
-        return None
     async with core.sessions() as session:
-        user = await session.get(User, int(claims["sub"]))
-    return user if user is not None and user.active and role_allows(user.role, "agent") else None
+        try:
+            user = await staff_from_token(session, token, core.settings.resolved_secret_key())
+        except AuthError:
+            return None
+    return user if role_allows(user.role, "agent") else None
 
 
 @router.websocket("/ws/agent")
@@ -145,12 +156,19 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     Client frames: `{"type": "watch", "conversation_id": N}`.
     """
     core: Core = websocket.app.state.core
+    presence: AgentPresence = websocket.app.state.presence
     await websocket.accept()
     user = await _staff_from_token(core, token)
     if user is None:
         await websocket.send_json({"type": "error", "error": "login required"})
         await websocket.close(code=4401)
         return
+    # An open console is an agent at work: customers are told a person is online.
+    async with presence.connected(user.id):
+        await _serve_console(core, websocket)
+
+
+async def _serve_console(core: Core, websocket: WebSocket) -> None:
     out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     watchers: dict[str, asyncio.Task[None]] = {}
 

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from bot.auth import AuthError, read_token, role_allows
+from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
+from bot.presence import AgentPresence
+from bot.ratelimit import Limiter
 from bot.store.models import MAX_ROW_ID, User
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
@@ -24,19 +26,36 @@ def get_core(request: Request) -> Core:
 CoreDep = Annotated[Core, Depends(get_core)]
 
 
+def get_presence(request: Request) -> AgentPresence:
+    presence: AgentPresence = request.app.state.presence
+    return presence
+
+
+PresenceDep = Annotated[AgentPresence, Depends(get_presence)]
+
+
+def get_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.limiter
+    return limiter
+
+
+LimiterDep = Annotated[Limiter, Depends(get_limiter)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address; behind a proxy listed in FORWARDED_ALLOW_IPS, the one it reports."""
+    return request.client.host if request.client else "unknown"
+
+
 async def current_user(core: CoreDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
     """The staff user behind the bearer token; 401 without a valid one."""
     if not token:
         raise HTTPException(401, "login required", headers={"WWW-Authenticate": "Bearer"})
-    try:
-        claims = read_token(token, core.settings.resolved_secret_key())
-    except AuthError as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
     async with core.sessions() as session:
-        user = await session.get(User, int(claims["sub"]))
-    if user is None or not user.active:
-        raise HTTPException(401, "user no longer exists", headers={"WWW-Authenticate": "Bearer"})
-    return user
+        try:
+            return await staff_from_token(session, token, core.settings.resolved_secret_key())
+        except AuthError as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
 
 
 def require_role(role: str):  # type: ignore[no-untyped-def]
@@ -48,6 +67,8 @@ def require_role(role: str):  # type: ignore[no-untyped-def]
     return check
 
 
+# Anyone on the staff, the kitchen included: the orders board and nothing else.
+StaffUser = Annotated[User, Depends(require_role("kitchen"))]
 AgentUser = Annotated[User, Depends(require_role("agent"))]
 OperatorUser = Annotated[User, Depends(require_role("operator"))]
 AdminUser = Annotated[User, Depends(require_role("admin"))]

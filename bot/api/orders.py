@@ -1,32 +1,188 @@
-"""Orders for staff: move an order along its lifecycle (the customer is notified once)."""
+"""Orders for the shop's staff (the kitchen role and up): list, one order, move it on, live.
+
+The kitchen sees and moves orders; so do agents, operators and admins. Web chat tokens
+and anonymous callers get 401.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
-from bot.api.deps import CoreDep, OperatorUser
-from bot.orders import InvalidTransition, UnknownOrder, UnknownStatus, advance_order
+from bot import board
+from bot.api.deps import CoreDep, StaffUser
+from bot.auth import AuthError, role_allows, staff_from_token
+from bot.core import Core
+from bot.hub import ORDERS_TOPIC
+from bot.orders import (
+    MAX_ETA_MINUTES,
+    STATUSES,
+    InvalidChange,
+    InvalidTransition,
+    StatusChange,
+    UnknownOrder,
+    UnknownStatus,
+    advance_order,
+)
+from bot.store.models import MAX_ROW_ID, User
 
-router = APIRouter(prefix="/api/orders", tags=["orders"])
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["orders"])
+
+# A board without news still looks at the store this often: orders placed by another
+# instance, or by a turn whose commit raced the hint, show up within this time.
+FEED_POLL_SECONDS = 1.0
 
 
-class StatusChange(BaseModel):
+class StatusBody(BaseModel):
     status: str | None = Field(default=None, max_length=32, description="default: the next one")
+    eta_minutes: int | None = Field(
+        default=None, ge=1, le=MAX_ETA_MINUTES, description="accepting: ready in N minutes"
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=300,
+        description="why (rejecting, cancelling): ingredient, too_far, closed, busy or words",
+    )
 
 
-@router.post("/{number}/status")
-async def change_status(
-    number: str, core: CoreDep, user: OperatorUser, body: StatusChange | None = None
-) -> dict[str, Any]:
-    """Move the order to its next status, or to `status`; 404 unknown, 409/422 invalid."""
+def _statuses(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    wanted = [s.strip() for s in raw.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown:
+        raise HTTPException(422, f"unknown status {unknown[0]!r}; one of: {', '.join(STATUSES)}")
+    return wanted
+
+
+def _moment(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
     try:
-        return await advance_order(core, number[:32], body.status if body else None)
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise HTTPException(422, "since must be an ISO 8601 time, e.g. 2026-12-01T18:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/api/orders")
+async def list_orders(
+    core: CoreDep,
+    user: StaffUser,
+    status: Annotated[str | None, Query(max_length=200, description="comma-separated")] = None,
+    since: Annotated[
+        str | None, Query(max_length=40, description="placed or changed since")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Orders, newest first, with items, customer details, payment and history."""
+    async with core.sessions() as session:
+        orders = await board.query_orders(session, _statuses(status), _moment(since), limit)
+    return {"orders": orders, **board.board_settings(core.dialogue.catalog)}
+
+
+@router.get("/api/orders/{number}")
+async def get_order(core: CoreDep, user: StaffUser, number: str) -> dict[str, Any]:
+    """One order: items, customer, fulfilment, address, payment, note, history."""
+    async with core.sessions() as session:
+        card = await board.find_order(session, number[:32])
+    if card is None:
+        raise HTTPException(404, f"no order {number[:32]}")
+    return card
+
+
+@router.post("/api/orders/{number}/status")
+async def change_status(
+    number: str, core: CoreDep, user: StaffUser, body: StatusBody | None = None
+) -> dict[str, Any]:
+    """Move the order to its next status, or to `status` (accept with `eta_minutes`,
+    reject with `reason`); the customer is told once. 404 unknown, 409/422 invalid."""
+    body = body or StatusBody()
+    change = StatusChange(body.status, body.eta_minutes, body.reason, user)
+    try:
+        await advance_order(core, number[:32], body.status, change)
     except UnknownOrder as exc:
         raise HTTPException(404, str(exc)) from exc
-    except UnknownStatus as exc:
+    except (UnknownStatus, InvalidChange) as exc:
         raise HTTPException(422, str(exc)) from exc
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from exc
+    async with core.sessions() as session:
+        card = await board.find_order(session, number[:32])
+    assert card is not None
+    return card
+
+
+async def _staff(core: Core, token: str) -> User | None:
+    async with core.sessions() as session:
+        try:
+            user = await staff_from_token(session, token, core.settings.resolved_secret_key())
+        except AuthError:
+            return None
+    return user if role_allows(user.role, "kitchen") else None
+
+
+@router.websocket("/ws/orders")
+async def feed(websocket: WebSocket, token: str = "", after: int | None = None) -> None:
+    """The board's live feed. Without `after`: a snapshot, then changes. With `after`
+    (the last `seq` seen): every order changed since, then changes."""
+    core: Core = websocket.app.state.core
+    await websocket.accept()
+    if await _staff(core, token) is None:
+        await websocket.send_json({"type": "error", "error": "login required"})
+        await websocket.close(code=4401)
+        return
+    reader = asyncio.create_task(_drain(websocket))
+    try:
+        await _serve_feed(websocket, core, after, reader)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) client frames, so a closed socket is noticed."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _serve_feed(
+    websocket: WebSocket, core: Core, after: int | None, reader: asyncio.Task[None]
+) -> None:
+    hello = {"type": "hello", **board.board_settings(core.dialogue.catalog)}
+    async with core.hub.subscribe(ORDERS_TOPIC) as hints:
+        async with core.sessions() as session:
+            latest = await board.latest_seq(session)
+            if after is None or not 0 <= after <= min(latest, MAX_ROW_ID):
+                seq, orders = await board.board_snapshot(session)
+                await websocket.send_json({**hello, "snapshot": True, "seq": seq, "orders": orders})
+            else:
+                seq = after
+                await websocket.send_json({**hello, "snapshot": False, "seq": seq})
+        while not reader.done():
+            async with core.sessions() as session:
+                seq_next, orders = await board.changes_after(session, seq)
+            if orders:
+                seq = seq_next
+                await websocket.send_json({"type": "orders", "seq": seq, "orders": orders})
+                continue  # a long backlog comes in batches
+            hint = asyncio.ensure_future(hints.get())
+            done, _ = await asyncio.wait(
+                {hint, reader}, timeout=FEED_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            if hint not in done:
+                hint.cancel()
+            while not hints.empty():  # one look at the store answers every waiting hint
+                hints.get_nowait()

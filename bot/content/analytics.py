@@ -2,7 +2,10 @@
 
 Definitions (over the last `days` days):
 - a conversation is a customer who wrote at least once that day in that channel;
-- out-of-scope rate = intent events with `nlu_fallback` / all intent events;
+- a message answering a flow's question (an address, a name, a phone, a note in the checkout)
+  is a flow answer: it is counted apart and never as unmatched, whatever the NLU made of it;
+- out-of-scope rate = free-text messages the bot did not understand / all messages that were
+  not flow answers; the top unmatched messages are those texts, phones and e-mails masked;
 - handoff rate = customers handed to a human / customers who wrote;
 - cart → order conversion per channel = customers who placed an order in the channel /
   customers whose message in the channel was an `add_to_cart`.
@@ -10,16 +13,48 @@ Definitions (over the last `days` days):
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import ChannelIdentity, Customer, Event, Message, Order, utcnow
 
 TOP_UNMATCHED = 20
+PHONE_MASK = "[phone]"
+EMAIL_MASK = "[e-mail]"
+PHONE_REGION = "PL"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+
+
+def mask_contacts(text: str) -> str:
+    """The text with phone numbers and e-mail addresses replaced by placeholders.
+
+    Phones are found by `phonenumbers` at its most lenient level (POSSIBLE), so a number
+    that is merely phone-shaped is masked too: the page shows text, never a way to reach
+    someone.
+    """
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, PHONE_REGION, leniency=phonenumbers.Leniency.POSSIBLE
+    )
+    spans = [(m.start, m.end) for m in matcher]
+    for start, end in reversed(spans):
+        text = text[:start] + PHONE_MASK + text[end:]
+    return text
+
+
+def _unmatched(data: dict[str, Any]) -> bool:
+    """A free-text message the bot did not understand, outside any flow's question."""
+    if data.get("flow_step"):
+        return False
+    if "understood" in data:
+        return data["understood"] is False
+    return str(data.get("intent") or "nlu_fallback") == "nlu_fallback"
 
 
 async def analytics(session: AsyncSession, days: int = 30) -> dict[str, Any]:
@@ -59,6 +94,8 @@ async def analytics(session: AsyncSession, days: int = 30) -> dict[str, Any]:
     )
 
     intents: Counter[str] = Counter()
+    flow_answers = 0
+    not_understood = 0
     unmatched: Counter[str] = Counter()
     shown: dict[str, str] = {}
     carts: dict[str, set[int]] = defaultdict(set)
@@ -67,16 +104,23 @@ async def analytics(session: AsyncSession, days: int = 30) -> dict[str, Any]:
             Event.kind == "intent", Event.created_at >= since
         )
     )
-    for channel, customer_id, data in rows:
-        name = str((data or {}).get("intent") or "nlu_fallback")
+    for channel, customer_id, raw in rows:
+        data = raw or {}
+        name = str(data.get("intent") or "nlu_fallback")
+        if name == "add_to_cart" and channel and customer_id:
+            carts[channel].add(customer_id)
+        if data.get("flow_step"):
+            flow_answers += 1  # an address or a name is an answer, not an intent
+            continue
         intents[name] += 1
-        if name == "nlu_fallback" and (data or {}).get("text"):
-            text = str(data["text"]).strip()
+        if not _unmatched(data):
+            continue
+        not_understood += 1
+        if data.get("text"):
+            text = mask_contacts(str(data["text"]).strip())
             key = " ".join(text.lower().split())
             unmatched[key] += 1
             shown.setdefault(key, text)
-        if name == "add_to_cart" and channel and customer_id:
-            carts[channel].add(customer_id)
     total_intents = sum(intents.values())
     handoffs = int(
         await session.scalar(
@@ -113,10 +157,11 @@ async def analytics(session: AsyncSession, days: int = 30) -> dict[str, Any]:
         "customers": customers,
         "customers_multichannel": omni,
         "intents": [{"intent": k, "count": v} for k, v in intents.most_common()],
+        "flow_answers": flow_answers,
         "out_of_scope": {
-            "count": intents.get("nlu_fallback", 0),
+            "count": not_understood,
             "total": total_intents,
-            "rate": _rate(intents.get("nlu_fallback", 0), total_intents),
+            "rate": _rate(not_understood, total_intents),
             "top_unmatched": [
                 {"text": shown[k], "count": n} for k, n in unmatched.most_common(TOP_UNMATCHED)
             ],

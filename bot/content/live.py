@@ -25,7 +25,7 @@ from bot.content import formats, store
 from bot.content.store import Snapshot
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.tasks import cancel_and_wait
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, format_price
 from knowledge.faq import FaqIndex
 
 if TYPE_CHECKING:
@@ -203,8 +203,8 @@ class ContentService:
             return None
         default = self.core.settings.default_language
         texts = by_lang.get(turn.lang) or by_lang.get(default) or next(iter(by_lang.values()))
-        shop = str(self.catalogs[0].shop.get("name") or "") if self.catalogs else ""
-        values = _Blank(name=turn.customer.name or "", shop=shop)
+        facts = self.catalogs[0].facts.template_values(turn.lang, format_price)
+        values = _Blank(facts, name=turn.customer.name or "")
         return string.Formatter().vformat(random.choice(texts), (), values)
 
 

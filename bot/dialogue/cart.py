@@ -50,6 +50,11 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
         # Only the nearest product on each side: a modifier never jumps over a product.
         candidates = [following[0]] if following else []
         candidates += [preceding[0]] if preceding else []
+        # In a list ("capricciosa średnia i wegetariańska duża") the product of the
+        # modifier's own item comes first, whichever side of it the size was written.
+        group = mod.get("group")
+        if group is not None:
+            candidates.sort(key=lambda i: products[i].get("group") != group)
         chosen = next((i for i in candidates if fits(i)), None)
         if chosen is None and len(items) == 1 and all(s == 0 for s, _ in spans):
             chosen = 0  # button payloads carry no offsets

@@ -194,6 +194,10 @@ class Order(Base):
     delivery_fee: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     channel: Mapped[str | None] = mapped_column(String(32))
+    payment_method: Mapped[str | None] = mapped_column(String(16))  # cash | card | blik
+    # The time the shop gave when accepting ("ready at about 19:40"), and why it refused.
+    ready_at: Mapped[datetime | None] = mapped_column()
+    status_reason: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -202,6 +206,31 @@ class Order(Base):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )
+    history: Mapped[list[OrderStatusChange]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderStatusChange.id"
+    )
+
+
+class OrderStatusChange(Base):
+    """One step of an order's history (placing it is the first). The id orders the board's
+    live feed: a board that reconnects asks for every change after the last id it saw."""
+
+    __tablename__ = "order_status_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(24))
+    previous: Mapped[str | None] = mapped_column(String(24))
+    # Who: a staff user, or "customer" / "system" when no user did it.
+    user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(320))
+    eta_minutes: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="history")
 
 
 class OrderItem(Base):
@@ -241,7 +270,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # agent | operator | admin
+    role: Mapped[str] = mapped_column(String(16))  # kitchen | agent | operator | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

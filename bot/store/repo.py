@@ -138,26 +138,46 @@ async def find_message_by_provider_id(
 
 
 async def unprocessed_inbound(session: AsyncSession, customer_id: int) -> list[Message]:
-    return list(
-        await session.scalars(
-            select(Message)
-            .where(
-                Message.customer_id == customer_id,
-                Message.direction == "in",
-                Message.delivery_status == "received",
-            )
-            .order_by(Message.id)
-        )
-    )
-
-
-async def customers_with_unprocessed(session: AsyncSession) -> list[int]:
+    """The customer's messages waiting for an answer, in the order to answer them."""
     rows = await session.scalars(
-        select(Message.customer_id)
-        .where(Message.direction == "in", Message.delivery_status == "received")
-        .distinct()
+        select(Message)
+        .where(
+            Message.customer_id == customer_id,
+            Message.direction == "in",
+            Message.delivery_status == "received",
+        )
+        .order_by(Message.id)
     )
-    return list(rows)
+    return in_provider_order(list(rows))
+
+
+def in_provider_order(messages: list[Message]) -> list[Message]:
+    """Store order, except that one channel's messages carrying the provider's sequence
+    (Telegram's update_id) fill that channel's places in sequence order: updates that
+    arrived at once and were stored in a different order are answered as they were sent."""
+    ordered = list(messages)
+    places: dict[str, list[int]] = {}
+    for index, message in enumerate(messages):
+        if isinstance((message.payload or {}).get("sequence"), int):
+            places.setdefault(message.channel, []).append(index)
+    for indexes in places.values():
+        by_sequence = sorted(
+            (messages[i] for i in indexes), key=lambda m: int((m.payload or {})["sequence"])
+        )
+        for index, message in zip(indexes, by_sequence, strict=True):
+            ordered[index] = message
+    return ordered
+
+
+async def customers_with_unprocessed(
+    session: AsyncSession, stored_before: datetime | None = None
+) -> list[int]:
+    query = select(Message.customer_id).where(
+        Message.direction == "in", Message.delivery_status == "received"
+    )
+    if stored_before is not None:
+        query = query.where(Message.created_at < stored_before)
+    return list(await session.scalars(query.distinct()))
 
 
 async def replies_to(session: AsyncSession, message_id: int) -> list[Message]:
@@ -216,15 +236,28 @@ def outbound_of(message: Message) -> OutboundMessage:
     )
 
 
-async def claim_for_delivery(session: AsyncSession, message_id: int) -> bool:
-    """Atomically move one outbox row pending → sending; False if someone else has it."""
+async def claim_for_delivery(session: AsyncSession, message_id: int, lease_until: datetime) -> bool:
+    """Atomically move one outbox row pending → sending; False if someone else has it.
+
+    While `sending`, `next_attempt_at` is the claim's lease: the sender renews it, and a
+    row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_sends`.
+    """
     result = await session.execute(
         update(Message)
         .where(Message.id == message_id, Message.delivery_status == "pending")
-        .values(delivery_status="sending")
+        .values(delivery_status="sending", next_attempt_at=lease_until)
     )
     await session.commit()
     return (getattr(result, "rowcount", 0) or 0) == 1
+
+
+async def renew_claim(session: AsyncSession, message_id: int, lease_until: datetime) -> None:
+    await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.delivery_status == "sending")
+        .values(next_attempt_at=lease_until)
+    )
+    await session.commit()
 
 
 async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> list[int]:
@@ -240,15 +273,33 @@ async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> 
     return list(rows)
 
 
-async def release_stuck_sending(session: AsyncSession) -> int:
-    """After a crash, rows left 'sending' go back to the outbox."""
+async def abandoned_sends(session: AsyncSession, now: datetime) -> list[int]:
+    """Rows left `sending` whose claim's lease ran out: their sender died mid-send."""
+    rows = await session.scalars(
+        select(Message.id).where(
+            Message.delivery_status == "sending", Message.next_attempt_at < now
+        )
+    )
+    return list(rows)
+
+
+async def settle_abandoned(
+    session: AsyncSession, message_id: int, now: datetime, status: str, note: str
+) -> Message | None:
+    """Move one abandoned row to `status` (pending: resend; unknown: report), unless
+    another instance did it first or its sender came back. Not committed."""
     result = await session.execute(
         update(Message)
-        .where(Message.delivery_status == "sending")
-        .values(delivery_status="pending")
+        .where(
+            Message.id == message_id,
+            Message.delivery_status == "sending",
+            Message.next_attempt_at < now,
+        )
+        .values(delivery_status=status, next_attempt_at=None, last_error=note)
     )
-    await session.commit()
-    return getattr(result, "rowcount", 0) or 0
+    if (getattr(result, "rowcount", 0) or 0) != 1:
+        return None
+    return await session.get(Message, message_id, populate_existing=True)
 
 
 def record_event(

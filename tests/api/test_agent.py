@@ -139,7 +139,7 @@ async def test_nothing_is_reachable_without_a_staff_token(env: Any) -> None:
     await say("cześć")
     core = app.state.core
     expired = issue_token(
-        type("U", (), {"id": 1, "role": "admin"})(),  # type: ignore[arg-type]
+        type("U", (), {"id": 1, "role": "admin", "password_hash": "h"})(),  # type: ignore[arg-type]
         core.settings.resolved_secret_key(),
         timedelta(seconds=-5),
     )

@@ -36,6 +36,33 @@ def test_users_add_refuses_weak_passwords_and_creates_staff(env: Path) -> None:
     assert ok.exit_code == 0 and "ala@shop.pl (admin)" in ok.output
 
 
+def test_users_passwd_and_disable_sign_the_user_out(env: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.app import create_app
+    from bot.settings import Settings
+
+    runner.invoke(
+        app, ["users", "add", "ala@shop.pl", "--role", "agent", "--password", "pass 1234"]
+    )
+    unknown = runner.invoke(app, ["users", "disable", "who@shop.pl"])
+    assert unknown.exit_code == 2 and "no staff user" in unknown.output
+    with TestClient(create_app(Settings())) as client:
+        form = {"username": "ala@shop.pl", "password": "pass 1234"}
+        token = client.post("/api/auth/token", data=form).json()["access_token"]
+        me = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/auth/me", headers=me).status_code == 200
+        changed = runner.invoke(app, ["users", "passwd", "ala@shop.pl", "--password", "pass 5678"])
+        assert changed.exit_code == 0, changed.output
+        assert client.get("/api/auth/me", headers=me).status_code == 401
+        form["password"] = "pass 5678"
+        token = client.post("/api/auth/token", data=form).json()["access_token"]
+        me = {"Authorization": f"Bearer {token}"}
+        assert runner.invoke(app, ["users", "disable", "ala@shop.pl"]).exit_code == 0
+        assert client.get("/api/auth/me", headers=me).status_code == 401
+        assert client.post("/api/auth/token", data=form).status_code == 401
+
+
 def test_chat_talks_through_the_same_core(env: Path) -> None:
     result = runner.invoke(app, ["chat"], input="cześć\n1\n/quit\n")
     assert result.exit_code == 0, result.output
@@ -89,3 +116,42 @@ def test_eval_prints_one_json_object(env: Path, tmp_path: Path) -> None:
 def test_eval_refuses_missing_files(env: Path) -> None:
     result = runner.invoke(app, ["eval", "--train", "nope.jsonl", "--test", "nope.jsonl"])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_eval_plot_without_matplotlib_says_how_to_install_it(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"text": "hello", "intent": "greet"}) + "\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not installed
+    result = runner.invoke(
+        app, ["eval", "--train", str(rows), "--test", str(rows), "--plot", str(tmp_path / "p.png")]
+    )
+    assert result.exit_code == 2
+    assert '".[plot]"' in result.output and not (tmp_path / "p.png").exists()
+
+
+def test_orders_list_and_show_tell_the_kitchen_everything(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "220")
+    kitchen = runner.invoke(
+        app, ["users", "add", "kuchnia@shop.pl", "--role", "kitchen", "--password", "long enough"]
+    )
+    assert kitchen.exit_code == 0 and "(kitchen)" in kitchen.output
+    talk = "\n".join(["poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
+                      "Jan, 600 111 222", "bez cebuli", "potwierdzam", "/quit", ""])  # fmt: skip
+    chat = runner.invoke(app, ["chat"], input=talk)
+    number = next(w.strip(".,") for w in chat.output.split() if w.startswith("PZ-"))
+    listed = runner.invoke(app, ["orders", "list"])
+    assert listed.exit_code == 0, listed.output
+    for shown in (number, "1× Margherita (duża (42 cm))", "pickup", "Jan", "+48600111222"):
+        assert shown in listed.output, listed.output
+    moved = runner.invoke(app, ["orders", "advance", number, "--eta", "30"])
+    assert moved.exit_code == 0 and "confirmed" in moved.output
+    shown = runner.invoke(app, ["orders", "show", number])
+    assert "note: bez cebuli" in shown.output and "1× Margherita" in shown.output
+    assert "new  by customer" in shown.output and "confirmed  by system · 30 min" in shown.output
+    assert runner.invoke(app, ["orders", "show", "PZ-00000"]).exit_code == 1

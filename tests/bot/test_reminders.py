@@ -35,11 +35,18 @@ async def env(tmp_path: Path):  # type: ignore[no-untyped-def]
     await stop_runtime(runtime)
 
 
-async def abandoned_cart(core: Core, channel: str, address: str, idle: timedelta) -> int:
+async def abandoned_cart(
+    core: Core,
+    channel: str,
+    address: str,
+    idle: timedelta,
+    lines: list[tuple[str, str | None, int]] | None = None,
+) -> int:
     receipt = await core.receive(InboundMessage(channel=channel, address=address, text="cześć"))
     async with core.sessions() as s:
         cart = await repo.cart_of(s, receipt.customer_id)
-        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        for product_id, size, quantity in lines or [("margherita", "large", 2)]:
+            cart.items.append(CartItem(product_id=product_id, size=size, quantity=quantity))
         await s.execute(
             update(Customer).where(Customer.id == receipt.customer_id).values(seen_at=NOON - idle)
         )
@@ -99,6 +106,33 @@ async def test_never_to_a_blocked_chat(env: Any) -> None:
     sent = len(web.sent)
     await reminders.run_once(NOON)
     assert len(web.sent) == sent
+
+
+async def test_a_reminder_survives_lines_the_catalog_no_longer_has(
+    env: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    core, reminders, web, _ = env
+    # The operator removed the XXL size, and the calzone, after these carts were filled.
+    await abandoned_cart(
+        core,
+        "web",
+        "edited",
+        timedelta(hours=2),
+        [("pepperoni", "xxl", 1), ("margherita", "large", 2), ("calzone", None, 1)],
+    )
+    await abandoned_cart(core, "web", "only-gone", timedelta(hours=2), [("calzone", None, 3)])
+    await abandoned_cart(core, "web", "untouched", timedelta(hours=2))
+    sent = len(web.sent)
+
+    assert await reminders.run_once(NOON) == 2  # the batch went on past the edited cart
+
+    reminded = {m.address: m for m in web.sent[sent:]}
+    assert set(reminded) == {"edited", "untouched"}  # nothing left to order: no reminder
+    assert "79,80 zł" in reminded["edited"].text  # the two margheritas that still exist
+    assert "79,80 zł" in reminded["untouched"].text
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert any("pepperoni" in m and "xxl" in m for m in skipped)
+    assert any("calzone" in m for m in skipped)
 
 
 def test_hours_may_run_past_midnight() -> None:

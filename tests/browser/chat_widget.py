@@ -27,6 +27,9 @@ class ChatWidget:
         self.badge = page.locator(".omnibot-badge")
         self.typing = page.locator(".omnibot-typing")
         self.root = page.locator(".omnibot-root")
+        self.scroller = page.locator(".omnibot-scroll")
+        self.new_messages_marker = page.locator(".omnibot-jump")
+        self.header_status = page.locator(".omnibot-status")
         self.page_errors: list[str] = []
         self.dialogs: list[str] = []
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -58,6 +61,42 @@ class ChatWidget:
 
     def quick_replies(self) -> Locator:
         return self.page.locator(".omnibot-chip:visible")
+
+    def fully_in_view(self, element: Locator) -> bool:
+        """Whether the element is wholly inside the visible part of the message list."""
+        return bool(
+            element.evaluate(
+                """el => {
+                  const view = el.getRootNode().querySelector('.omnibot-scroll');
+                  const box = el.getBoundingClientRect(), port = view.getBoundingClientRect();
+                  return box.height > 0 && box.top >= port.top - 1 && box.bottom <= port.bottom + 1;
+                }"""
+            )
+        )
+
+    def end_in_view(self, element: Locator) -> bool:
+        """Whether the element is shown down to its end: wholly, or (taller than the list's
+        visible part) filling it."""
+        return bool(
+            element.evaluate(
+                """el => {
+                  const view = el.getRootNode().querySelector('.omnibot-scroll');
+                  const box = el.getBoundingClientRect(), port = view.getBoundingClientRect();
+                  const endShown = box.bottom <= port.bottom + 1 && box.bottom > port.top;
+                  return endShown && (box.top >= port.top - 1 || box.height > port.height);
+                }"""
+            )
+        )
+
+    def scroll_up_to_read(self) -> None:
+        """Scroll the list to its top, as a reader does, and let the widget see the scroll."""
+        self.scroller.evaluate(
+            """async el => {
+              el.scrollTop = 0;
+              // Scroll events fire before the next animation frame's callbacks.
+              await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+            }"""
+        )
 
     def wait_online(self) -> None:
         expect(self.root).to_have_attribute("data-state", "online")

@@ -103,3 +103,41 @@ def test_categories(extract) -> None:  # type: ignore[no-untyped-def]
 def test_odd_input_never_raises(extract) -> None:  # type: ignore[no-untyped-def]
     for text in ["", "😀", "\x00\x01", "a" * 100_000, "[[[]]]", "1" * 50]:
         assert isinstance(extract(text), list)
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (
+            "poproszę capricciosę średnią i wegetariańską dużą",
+            [("capricciosa", None, "medium"), ("vegetariana", None, "large")],
+        ),
+        (
+            "wegetarianska mala i dwie pepperoni duze",
+            [("vegetariana", None, "small"), ("pepperoni", 2, "large")],
+        ),
+        (
+            "pepperoni srednia i 2 male hawajskie",
+            [("pepperoni", None, "medium"), ("hawaii", 2, "small")],
+        ),
+        ("dwie duże margherity i colę", [("margherita", 2, "large"), ("cola", None, None)]),
+        (
+            "a large pepperoni and 2 small hawaiian",
+            [("pepperoni", None, "large"), ("hawaii", 2, "small")],
+        ),
+        (
+            "one vegetarian medium and a quattro formaggi large",
+            [("vegetariana", 1, "medium"), ("quattro-formaggi", None, "large")],
+        ),
+    ],
+)
+def test_sizes_and_quantities_stay_with_their_own_item_in_either_word_order(
+    extract,
+    text: str,
+    items: list[tuple[str, int | None, str | None]],  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.dialogue.cart import pair_items
+
+    sized = {p.id for p in Catalog.load().products.values() if p.sized}
+    paired = pair_items(extract(text), sized)
+    assert [(r.product, r.quantity, r.size) for r in paired] == items

@@ -39,7 +39,7 @@ def test_result_is_rasa_compatible(engine: NluEngine) -> None:
         (x["confidence"] for x in ranking), reverse=True
     )
     for e in r["entities"]:
-        assert set(e) == {"entity", "value", "start", "end", "confidence"}
+        assert set(e) == {"entity", "value", "start", "end", "confidence", "group"}
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 import websockets
 from sqlalchemy import select
 
+from bot.auth import create_user
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Message
 from tests.conftest import LiveServer, make_settings, postgres_database
@@ -96,3 +97,27 @@ async def test_one_customer_across_instances_is_processed_in_order_and_once(
     assert sorted(first_reply) == [m.id for m in inbound]
     reply_order = [first_reply[m.id] for m in inbound]
     assert reply_order == sorted(reply_order)
+
+
+async def test_an_agent_online_on_one_instance_is_online_on_the_other(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    engine = create_engine(a.settings.resolved_database_url())
+    async with session_factory(engine)() as session:
+        await create_user(session, "ala@shop.pl", "correct horse", "agent")
+    await engine.dispose()
+    async with httpx.AsyncClient(timeout=30) as http:
+        assert (await http.get(f"{b.url}/api/support/availability")).json()[
+            "agents_online"
+        ] is False
+        r = await http.post(
+            f"{a.url}/api/auth/token",
+            data={"username": "ala@shop.pl", "password": "correct horse"},
+        )
+        url = a.url.replace("http", "ws") + f"/ws/agent?token={r.json()['access_token']}"
+        async with websockets.connect(url) as console:
+            await console.send('{"type": "watch", "conversation_id": 999}')
+            assert json.loads(await asyncio.wait_for(console.recv(), 10))["type"] == "error"
+            shown = (await http.get(f"{b.url}/api/support/availability")).json()
+            assert shown["agents_online"] is True

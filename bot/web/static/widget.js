@@ -22,22 +22,26 @@
   const STRINGS = {
     pl: {
       title: "Czat", open: "Otwórz czat", close: "Zamknij czat", messages: "Wiadomości",
-      online: "Zwykle odpowiadamy od razu", connecting: "Łączenie…", offline: "Brak połączenia — ponawiam…",
+      online: "Odpowiada bot", agentOnline: "Konsultant jest dostępny",
+      botOnly: (hours) => "Odpowiada bot · konsultanci " + hours, connecting: "Łączenie…", offline: "Brak połączenia — ponawiam…",
       placeholder: "Napisz wiadomość…", input: "Treść wiadomości", send: "Wyślij",
       empty: "Dzień dobry! Napisz, w czym możemy pomóc — np. „pokaż menu”.",
       typing: "Bot pisze…", agent: "Konsultant", via: "przez", sending: "Wysyłanie…",
       failed: "Nie udało się wysłać.", retry: "Spróbuj ponownie", tooLong: "Wiadomość jest za długa.",
       rejected: "Tej wiadomości nie da się wysłać.",
+      jump: "Przewiń do najnowszej wiadomości",
       unread: (n) => n + (n === 1 ? " nowa wiadomość" : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? " nowe wiadomości" : " nowych wiadomości"),
     },
     en: {
       title: "Chat", open: "Open chat", close: "Close chat", messages: "Messages",
-      online: "We usually reply right away", connecting: "Connecting…", offline: "Offline — retrying…",
+      online: "The bot answers", agentOnline: "An agent is online",
+      botOnly: (hours) => "The bot answers · agents " + hours, connecting: "Connecting…", offline: "Offline — retrying…",
       placeholder: "Type a message…", input: "Message", send: "Send",
       empty: "Hello! Tell us how we can help — e.g. “show the menu”.",
       typing: "The bot is typing…", agent: "Agent", via: "via", sending: "Sending…",
       failed: "Couldn't send.", retry: "Try again", tooLong: "This message is too long.",
       rejected: "This message can't be sent.",
+      jump: "Scroll to the newest message",
       unread: (n) => n + (n === 1 ? " new message" : " new messages"),
     },
   };
@@ -71,6 +75,10 @@
 .omnibot-root[data-state="offline"] .omnibot-status::before { background: #fca5a5; }
 .omnibot-close { width: 40px; height: 40px; border: 0; border-radius: 50%; background: transparent; color: #fff; cursor: pointer; display: grid; place-items: center; }
 .omnibot-close:hover { background: rgba(255,255,255,.18); }
+.omnibot-body { position: relative; flex: 1; min-height: 0; display: flex; flex-direction: column; }
+.omnibot-jump { position: absolute; left: 50%; bottom: 10px; transform: translateX(-50%); z-index: 1; padding: 7px 14px;
+  border: 0; border-radius: 999px; background: var(--ink); color: #fff; font: inherit; font-size: 13.5px; font-weight: 600;
+  cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); white-space: nowrap; }
 .omnibot-scroll { flex: 1; overflow-y: auto; overscroll-behavior: contain; padding: 14px 12px 6px; background: #f6f7f9; }
 .omnibot-empty { margin: 24px 18px; color: var(--muted); text-align: center; }
 .omnibot-msg { display: flex; flex-direction: column; align-items: flex-start; margin: 0 0 10px; }
@@ -123,6 +131,9 @@
     lastId: 0,                      // newest message id rendered (resume point for history/socket)
     customerId: null, open: false, unread: 0, started: false,
     ws: null, retries: 0, retryTimer: 0, syncing: false, typingTimer: 0,
+    pinned: true,  // the view follows the newest message until the visitor scrolls up to read
+    below: 0,      // messages that arrived below the fold while the visitor was reading above
+    availabilityTimer: 0,
   };
   const persist = () => storage.save({ token: state.token, seen: state.seen });
   const pending = new Map();  // client_message_id -> {cmid, text, payload, node, via, timer}
@@ -141,8 +152,18 @@
   }
   const host = h("div", "", { id: "omnibot-widget" });
   const shadow = host.attachShadow({ mode: "open" });
-  const style = h("style");
-  style.textContent = CSS;
+  // Styles go in as a constructed stylesheet, which the host page's CSP allows without
+  // 'unsafe-inline'; older browsers get a <style> carrying this script's nonce.
+  let style = null;
+  if (shadow.adoptedStyleSheets !== undefined && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    style = h("style");
+    if (script && script.nonce) style.nonce = script.nonce;
+    style.textContent = CSS;
+  }
   const root = h("div", "omnibot-root" + (option("position") === "left" ? " omnibot-left" : ""), { "data-state": "idle", lang: LANG });
   if (/^#[0-9a-f]{3,8}$|^[a-z]+$|^(rgb|hsl)a?\([\d\s.,%]+\)$/i.test(option("color"))) root.style.setProperty("--accent", option("color"));
 
@@ -163,13 +184,17 @@
   const typing = h("div", "omnibot-typing", { role: "status", "aria-label": T.typing, hidden: "" });
   typing.append(h("span"), h("span"), h("span"));
   scroller.append(empty, log, typing);
+  const jump = h("button", "omnibot-jump", { type: "button", "aria-label": T.jump, hidden: "" });
+  const body = h("div", "omnibot-body");
+  body.append(scroller, jump);
   const form = h("form", "omnibot-form");
   const input = h("textarea", "omnibot-input", { rows: "1", maxlength: String(MAX_LENGTH), placeholder: T.placeholder, "aria-label": T.input, enterkeyhint: "send" });
   const sendButton = h("button", "omnibot-send", { type: "submit", "aria-label": T.send, title: T.send, svg: ICON_SEND });
   form.append(input, sendButton);
-  panel.append(header, scroller, form);
+  panel.append(header, body, form);
   root.append(launcher, panel);
-  shadow.append(style, root);
+  if (style) shadow.append(style);
+  shadow.append(root);
 
   // ---- rendering (message text only ever through textContent)
   function buildMessage(message) {
@@ -228,6 +253,10 @@
     node.dataset.id = String(message.id);
     node.dataset.author = String(message.author);
     rendered.set(message.id, node);
+    // Decided before the message is inserted: a tall reply must not push the view off the bottom.
+    // A message this visitor just sent always brings the view down; one from elsewhere (another
+    // tab, an agent, a reminder) does only if the visitor was not scrolled up reading.
+    const follow = state.pinned || Boolean(draft);
     place(node, message.id);
     if (message.author !== "customer") {
       setTyping(false);
@@ -236,7 +265,8 @@
         else { state.unread += 1; updateBadge(); }
       }
     }
-    refreshView(message.author === "customer");
+    if (!follow && state.open) { state.below += 1; updateJump(); }
+    refreshView(follow);
   }
 
   function place(node, id) {
@@ -249,13 +279,38 @@
     if (node.parentNode !== log || node.nextElementSibling !== before) log.insertBefore(node, before);
   }
 
-  function refreshView(forceScroll) {
-    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  /** Update what is shown, then (after the DOM has the new content) follow the newest message. */
+  function refreshView(follow) {
     // Only the newest message's quick replies stay: older choices are history, not options.
     const last = log.lastElementChild;
     log.querySelectorAll(".omnibot-chips").forEach((chips) => { chips.hidden = chips.parentNode !== last; });
     empty.hidden = log.childElementCount > 0;
-    if (forceScroll || nearBottom) scroller.scrollTop = scroller.scrollHeight;
+    if (follow || state.pinned) scrollToNewest();
+  }
+
+  const distanceFromBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  function scrollToNewest() {
+    state.pinned = true;
+    scroller.scrollTop = scroller.scrollHeight; // layout is measured here, after the insert
+    state.below = 0;
+    updateJump();
+  }
+  function updateJump() {
+    jump.hidden = state.below === 0;
+    jump.textContent = "↓ " + T.unread(state.below);
+  }
+  jump.addEventListener("click", () => { scrollToNewest(); input.focus(); });
+  scroller.addEventListener("scroll", () => {
+    if (panel.hidden) return;
+    state.pinned = distanceFromBottom() < 32;
+    if (state.pinned && state.below) { state.below = 0; updateJump(); }
+  }, { passive: true });
+  if (window.ResizeObserver) {
+    // Content or panel size changing later (wrapped lines, the phone keyboard opening, the
+    // input growing) keeps a following view at the bottom.
+    const keepFollowing = new ResizeObserver(() => { if (state.pinned && !panel.hidden) scroller.scrollTop = scroller.scrollHeight; });
+    keepFollowing.observe(log);
+    keepFollowing.observe(scroller);
   }
 
   function clearLog() {
@@ -265,6 +320,7 @@
     pending.clear();
     state.lastId = 0;
     state.unread = 0;
+    state.below = 0;
     updateBadge();
     refreshView(true);
   }
@@ -277,7 +333,24 @@
 
   function setStatus(value) {
     root.dataset.state = value;
-    statusLine.textContent = T[value] || T.connecting;
+    statusLine.textContent = value === "online" ? availabilityText() : T[value] || T.connecting;
+  }
+
+  // ---- who answers: an agent online now, or the bot and the hours people answer in
+  let availability = null;
+  function availabilityText() {
+    if (!availability) return T.online;
+    if (availability.agents_online) return T.agentOnline;
+    return availability.support_hours ? T.botOnly(availability.support_hours) : T.online;
+  }
+  async function refreshAvailability() {
+    clearTimeout(state.availabilityTimer);
+    try {
+      availability = await api("api/support/availability");
+      root.dataset.agents = availability.agents_online ? "online" : "offline";
+      if (root.dataset.state === "online") setStatus("online");
+    } catch (e) { /* keep the last known state; the next refresh may succeed */ }
+    if (state.open) state.availabilityTimer = setTimeout(refreshAvailability, 60000);
   }
 
   // ---- unread badge
@@ -412,7 +485,7 @@
     draft.node.querySelector(".omnibot-meta").textContent = T.sending;
     pending.set(draft.cmid, draft);
     log.append(draft.node);
-    refreshView(true);
+    refreshView(true); // what the visitor just sent is what they look at
     dispatch(draft);
   }
 
@@ -488,6 +561,7 @@
     start();
     markSeen();
     refreshView(true);
+    refreshAvailability();
     input.focus();
   }
   function close() {
@@ -496,6 +570,7 @@
     panel.hidden = true;
     root.classList.remove("omnibot-open");
     launcher.setAttribute("aria-expanded", "false");
+    clearTimeout(state.availabilityTimer);
     updateBadge();
     launcher.focus();
   }

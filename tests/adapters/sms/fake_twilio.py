@@ -10,6 +10,7 @@ The real twilio SDK talks to it (TWILIO_API_BASE = fake.url). Usage:
         fake.fail_next(500)            # the next create answers 500, then normal again
         fake.fail_next(code=21610)     # 400 "unsubscribed recipient" (permanent)
         fake.unsubscribe("+48600111222")  # every later send to it gets 21610, like Twilio
+        fake.accept_delay = 5          # each create waits 5 s before Twilio accepts it
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class SentSms:
     encoding: str
     num_segments: int
     form: dict[str, str]
+    accepted_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class FakeTwilio:
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # Seconds each create request waits before it is accepted (a slow provider).
+        self.accept_delay = 0.0
+        self.requests_received = 0  # create requests that arrived, counted before any delay
         self._lock = threading.Lock()
         self._state = _State()
         self._socket = socket.socket()
@@ -294,6 +299,10 @@ class FakeTwilio:
             if not self._authorised(request, account_sid):
                 return self._error(401, 20003, ERRORS[20003][1])
             form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            with self._lock:
+                self.requests_received += 1
+            if self.accept_delay:
+                await asyncio.sleep(self.accept_delay)
             return self._create(account_sid, form)
 
         return app

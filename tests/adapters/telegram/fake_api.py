@@ -61,6 +61,8 @@ class FakeTelegramAPI:
     def __init__(self, bot_username: str = "omnibot_test_bot", max_poll_wait: float = 0.5) -> None:
         self.bot_username = bot_username
         self.max_poll_wait = max_poll_wait
+        # Seconds each sendMessage waits before it is accepted (a slow or stalled API).
+        self.send_delay = 0.0
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] | None = None
         self.url = ""
@@ -263,6 +265,8 @@ class FakeTelegramAPI:
         return True
 
     async def _api_sendMessage(self, params: dict[str, Any], token: str) -> Any:
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         with self._lock:
             self._next_message_id += 1
             message_id = self._next_message_id

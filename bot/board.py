@@ -1,0 +1,125 @@
+"""The orders board's view of the store: order cards, their history and the live feed.
+
+The feed is ordered by the ids of `OrderStatusChange` rows (placing an order is its first
+change). A board remembers the last id it saw; after a dropped connection it asks for
+everything after it, so nothing is missed, and it shows each order once (by number)
+however often the order comes again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.orders import ACTIVE, order_object
+from bot.store.models import Customer, Order, OrderStatusChange, utcnow
+from knowledge.catalog import Catalog
+
+FEED_BATCH = 200
+# Finished orders stay on the board (folded away) for this long.
+FINISHED_VISIBLE = timedelta(hours=12)
+
+
+def _full() -> list[Any]:
+    return [selectinload(Order.items), selectinload(Order.history)]
+
+
+def history_object(step: OrderStatusChange) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "status": step.status,
+        "previous": step.previous,
+        "by": step.actor,
+        "user_id": step.user_id,
+        "eta_minutes": step.eta_minutes,
+        "reason": step.reason,
+        "at": step.created_at.isoformat(),
+    }
+
+
+def order_card(order: Order, customer: Customer | None = None) -> dict[str, Any]:
+    """Everything the board and `GET /api/orders/{number}` show about one order."""
+    card = order_object(order)
+    card["history"] = [history_object(h) for h in order.history]
+    card["seq"] = max((h.id for h in order.history), default=0)
+    if customer is not None:
+        card["customer"] = {
+            "id": customer.id,
+            "name": customer.name,
+            "phone": customer.phone,
+            "language": customer.language,
+        }
+    return card
+
+
+async def find_order(session: AsyncSession, number: str) -> dict[str, Any] | None:
+    order = await session.scalar(
+        select(Order).where(Order.number == number.strip().upper()).options(*_full())
+    )
+    if order is None:
+        return None
+    return order_card(order, await session.get(Customer, order.customer_id))
+
+
+async def query_orders(
+    session: AsyncSession,
+    statuses: list[str] | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Orders by status, placed or changed since a moment; newest first."""
+    query = select(Order).options(*_full())
+    if statuses:
+        query = query.where(Order.status.in_(statuses))
+    if since is not None:
+        query = query.where(or_(Order.created_at >= since, Order.updated_at >= since))
+    rows = await session.scalars(query.order_by(Order.id.desc()).limit(limit))
+    return [order_card(o) for o in rows]
+
+
+async def latest_seq(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(OrderStatusChange.id))) or 0)
+
+
+async def board_snapshot(session: AsyncSession) -> tuple[int, list[dict[str, Any]]]:
+    """The last change id, then the orders a board shows: open ones and recently finished.
+
+    The id is read first: anything that changes meanwhile comes again in the feed.
+    """
+    seq = await latest_seq(session)
+    recent = utcnow() - FINISHED_VISIBLE
+    rows = await session.scalars(
+        select(Order)
+        .where(or_(Order.status.in_(ACTIVE), Order.updated_at >= recent))
+        .options(*_full())
+        .order_by(Order.id)
+    )
+    return seq, [order_card(o) for o in rows]
+
+
+async def changes_after(session: AsyncSession, seq: int) -> tuple[int, list[dict[str, Any]]]:
+    """Orders changed after change `seq` (each once, in the order of their last change)
+    and the id to ask from next time."""
+    steps = list(
+        await session.execute(
+            select(OrderStatusChange.id, OrderStatusChange.order_id)
+            .where(OrderStatusChange.id > seq)
+            .order_by(OrderStatusChange.id)
+            .limit(FEED_BATCH)
+        )
+    )
+    if not steps:
+        return seq, []
+    last_change = {order_id: step_id for step_id, order_id in steps}
+    rows = await session.scalars(select(Order).where(Order.id.in_(last_change)).options(*_full()))
+    cards = sorted((order_card(o) for o in rows), key=lambda c: c["seq"])
+    return steps[-1][0], cards
+
+
+def board_settings(catalog: Catalog) -> dict[str, Any]:
+    """What the page needs to draw cards: the shop's time zone and size names."""
+    return {"timezone": catalog.facts.timezone.key, "sizes": catalog.sizes}

@@ -1,0 +1,407 @@
+"""Shop facts, one truth: hours, delivery area, times, payment methods, fees, time zone.
+
+They live in the catalog YAML's `shop:` section (and in the operator console). Everything
+that states or enforces a fact — FAQ answers, bot replies, checkout, the orders board —
+reads it from here, so the bot never promises what the shop does not do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = {
+    "pl": ("pon", "wt", "śr", "czw", "pt", "sob", "nd"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+_LONG_DAY_NAMES = {
+    "pl": ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę",
+           "w niedzielę"),
+    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
+           "on Saturday", "on Sunday"),
+}  # fmt: skip
+# The payment methods a shop may offer, with their names and the words customers type.
+PAYMENT_METHODS: dict[str, dict[str, Any]] = {
+    "cash": {"pl": "gotówka", "en": "cash", "words": ("gotow", "gotowk", "cash", "banknot")},
+    "card": {"pl": "karta", "en": "card", "words": ("kart", "card", "terminal", "zblizen")},
+    "blik": {"pl": "BLIK", "en": "BLIK", "words": ("blik",)},
+}
+FULFILMENTS = ("delivery", "pickup")
+DEFAULT_TIMEZONE = "Europe/Warsaw"
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+_MINUTES = re.compile(r"^\s*(\d{1,3})\s*(?:[-–]\s*(\d{1,3}))?\s*$")
+_POSTCODE = re.compile(r"(?<!\d)(\d{2})\s?-\s?(\d{3})(?!\d)")
+_WORD = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*", re.UNICODE)
+# Words of an address that are not a place: "ul. Długa 5, mieszkanie 3".
+_NOT_PLACES = frozenset(
+    "ul al os pl ulica aleja osiedle street st road mieszkanie lok lokal pietro klatka "
+    "domofon apt apartment flat floor unit".split()
+)
+
+
+class ShopError(ValueError):
+    """The shop section is not valid; the message says which fact and why."""
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics ("Kraków" -> "krakow")."""
+    text = text.lower().replace("ł", "l")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class Window:
+    """How many minutes something takes, as a range ("45–60")."""
+
+    low: int
+    high: int
+
+    def text(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
+
+
+@dataclass(frozen=True)
+class ShopFacts:
+    name: str
+    address: str
+    timezone: ZoneInfo
+    hours: tuple[tuple[time, time] | None, ...]  # Monday first; None = closed that day
+    delivery_cities: tuple[str, ...]
+    delivery_postcodes: tuple[str, ...]
+    delivery_minutes: Window
+    pickup_minutes: Window
+    payment_methods: dict[str, tuple[str, ...]]  # fulfilment -> method ids
+    delivery_fee: int
+    free_delivery_from: int
+    min_order_value: int
+
+    # -- reading -------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ShopFacts:
+        """Facts from the `shop:` section; missing facts get the demo shop's defaults."""
+        try:
+            zone = ZoneInfo(str(raw.get("timezone") or DEFAULT_TIMEZONE))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ShopError(f"unknown time zone {raw.get('timezone')!r}") from exc
+        area = raw.get("delivery_area") or {}
+        if not isinstance(area, dict):
+            raise ShopError("delivery_area must have `cities` and/or `postcodes`")
+        return cls(
+            name=str(raw.get("name") or ""),
+            address=str(raw.get("address") or ""),
+            timezone=zone,
+            hours=_read_hours(raw.get("hours")),
+            delivery_cities=tuple(str(c).strip() for c in area.get("cities") or () if str(c)),
+            delivery_postcodes=tuple(_read_postcode(p) for p in area.get("postcodes") or ()),
+            delivery_minutes=_read_window(raw.get("delivery_minutes", "45-60"), "delivery"),
+            pickup_minutes=_read_window(raw.get("pickup_minutes", "20-30"), "pickup"),
+            payment_methods=_read_payments(raw.get("payment_methods")),
+            delivery_fee=_grosze(raw, "delivery_fee"),
+            free_delivery_from=_grosze(raw, "free_delivery_from"),
+            min_order_value=_grosze(raw, "min_order_value"),
+        )
+
+    # -- time ----------------------------------------------------------------------------
+    def local(self, at: datetime) -> datetime:
+        return at.astimezone(self.timezone)
+
+    def is_open(self, at: datetime) -> bool:
+        now = self.local(at)
+        for day_offset in (0, -1):  # yesterday's hours may run past midnight
+            day = now.date() + timedelta(days=day_offset)
+            span = self.hours[day.weekday()]
+            if span is None:
+                continue
+            opens, closes = self._span_on(day, span)
+            if opens <= now < closes:
+                return True
+        return False
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """When the shop next opens after `at` (shop time), or None if it never does."""
+        now = self.local(at)
+        for day_offset in range(8):
+            day = now.date() + timedelta(days=day_offset)
+            span = self.hours[day.weekday()]
+            if span is None:
+                continue
+            opens, _ = self._span_on(day, span)
+            if opens > now:
+                return opens
+        return None
+
+    def opening_text(self, at: datetime, lang: str) -> str:
+        """When the shop opens next, said relative to `at`: "dziś o 11:00", "tomorrow at
+        11:00", "w poniedziałek o 12:00"; empty when it never opens."""
+        opens = self.next_opening(at)
+        if opens is None:
+            return ""
+        days = (opens.date() - self.local(at).date()).days
+        if days == 0:
+            when = "dziś" if lang == "pl" else "today"
+        elif days == 1:
+            when = "jutro" if lang == "pl" else "tomorrow"
+        else:
+            names = _LONG_DAY_NAMES.get(lang, _LONG_DAY_NAMES["en"])
+            when = names[opens.weekday()]
+        return f"{when} o {opens:%H:%M}" if lang == "pl" else f"{when} at {opens:%H:%M}"
+
+    def _span_on(self, day: Any, span: tuple[time, time]) -> tuple[datetime, datetime]:
+        opens = datetime.combine(day, span[0], tzinfo=self.timezone)
+        closes = datetime.combine(day, span[1], tzinfo=self.timezone)
+        if closes <= opens:  # closes after midnight
+            closes += timedelta(days=1)
+        return opens, closes
+
+    # -- the delivery area ---------------------------------------------------------------
+    def delivers_to(self, address: str) -> bool:
+        """Whether an address is inside the delivery area, as far as the text tells.
+
+        A postcode decides when the shop lists postcode prefixes; otherwise a listed city
+        (or district) named in the address does. An address naming some other place
+        ("Rynek 5, Wieliczka") is outside; a bare street ("Długa 5") is taken to be local.
+        """
+        if not self.delivery_cities and not self.delivery_postcodes:
+            return True
+        code = _POSTCODE.search(address)
+        if code and self.delivery_postcodes:
+            postcode = f"{code.group(1)}-{code.group(2)}"
+            return any(postcode.startswith(prefix) for prefix in self.delivery_postcodes)
+        folded = f" {' '.join(_WORD.findall(fold(address)))} "
+        if any(f" {fold(c)} " in folded for c in self.delivery_cities):
+            return True
+        return _named_place(address) is None and not code
+
+    # -- what the bot says ----------------------------------------------------------------
+    def hours_text(self, lang: str) -> str:
+        """ "pon–czw 11:00–22:00, pt–sob 11:00–23:00, nd 12:00–22:00"."""
+        names = DAY_NAMES.get(lang, DAY_NAMES["en"])
+        groups: list[tuple[int, int, tuple[time, time] | None]] = []
+        for i, span in enumerate(self.hours):
+            if groups and groups[-1][2] == span:
+                groups[-1] = (groups[-1][0], i, span)
+            else:
+                groups.append((i, i, span))
+        parts = []
+        for first, last, span in groups:
+            days = names[first] if first == last else f"{names[first]}–{names[last]}"
+            closed = "nieczynne" if lang == "pl" else "closed"
+            parts.append(f"{days} {_span_text(span) if span else closed}")
+        return ", ".join(parts)
+
+    def payment_text(self, fulfilment: str, lang: str) -> str:
+        names = [payment_name(m, lang) for m in self.payment_methods.get(fulfilment, ())]
+        joiner = " lub " if lang == "pl" else " or "
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
+
+    def area_text(self) -> str:
+        return ", ".join([*self.delivery_cities, *(f"{p}…" for p in self.delivery_postcodes)])
+
+    def template_values(self, lang: str, format_price: Any) -> dict[str, str]:
+        """Every fact as a template variable (`{delivery_time}`…) in the language."""
+        closed = "nieczynne" if lang == "pl" else "closed"
+        days = {
+            f"hours_{day}": _span_text(span) if span else closed
+            for day, span in zip(WEEKDAYS, self.hours, strict=True)
+        }
+        return {
+            **days,
+            "shop": self.name,
+            "shop_address": self.address,
+            "opening_hours": self.hours_text(lang),
+            "delivery_area": self.area_text(),
+            "delivery_time": self.delivery_minutes.text(),
+            "pickup_time": self.pickup_minutes.text(),
+            "payment_delivery": self.payment_text("delivery", lang),
+            "payment_pickup": self.payment_text("pickup", lang),
+            "delivery_fee": format_price(self.delivery_fee, lang),
+            "free_delivery_from": format_price(self.free_delivery_from, lang),
+            "min_order": format_price(self.min_order_value, lang),
+        }
+
+
+TEMPLATE_VARIABLES = {
+    "shop": "the shop's name",
+    "shop_address": "the shop's address (pickup)",
+    "opening_hours": "opening hours per weekday",
+    "delivery_area": "the cities/districts and postcodes delivered to",
+    "delivery_time": "delivery time in minutes, e.g. 45–60",
+    "pickup_time": "pickup time in minutes, e.g. 20–30",
+    "payment_delivery": "payment methods for delivery",
+    "payment_pickup": "payment methods at pickup",
+    "delivery_fee": "the delivery fee",
+    "free_delivery_from": "the order value from which delivery is free",
+    "min_order": "the minimum order value for delivery",
+    **{f"hours_{day}": f"opening hours on {day}" for day in WEEKDAYS},
+}
+
+
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Put the facts into `{variables}`; any other braces stay as written."""
+    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def unknown_variables(template: str) -> list[str]:
+    return [v for v in _VARIABLE.findall(template) if v not in TEMPLATE_VARIABLES]
+
+
+def hardcoded_facts(text: str, facts: ShopFacts) -> list[str]:
+    """The shop facts a text states literally instead of through a variable, as far as
+    it can tell: "45–60 minutes" → ["{delivery_time}"]. Used to refuse such texts."""
+    found: list[str] = []
+    plain = text.replace("\u00a0", " ")
+
+    def minutes(window: Window, variable: str) -> None:
+        if window.low == window.high:
+            pattern = rf"(?<![\d:]){window.low}\s*(min|minut)"
+        else:
+            pattern = rf"(?<![\d:]){window.low}\s*[-–—]\s*{window.high}(?![\d:])"
+        if re.search(pattern, plain, re.I):
+            found.append(variable)
+
+    minutes(facts.delivery_minutes, "{delivery_time}")
+    minutes(facts.pickup_minutes, "{pickup_time}")
+    # Any other time in minutes said about delivery or pickup contradicts the facts.
+    for sentence in re.split(r"(?<=[.!?;])\s+", plain):
+        if re.search(r"(?<![\d:])\d{1,3}(\s*[-–—]\s*\d{1,3})?\s*(min|minut)", sentence, re.I):
+            folded = fold(sentence)
+            if any(w in folded for w in ("dostaw", "deliver", "kurier", "driver")):
+                found.append("{delivery_time}")
+            if any(w in folded for w in ("odbi", "pickup", "pick up", "collect")):
+                found.append("{pickup_time}")
+    for span in facts.hours:
+        if span:
+            pattern = rf"{span[0]:%H:%M}\s*[-–—]\s*{span[1]:%H:%M}".replace("00:00", "(00|24):00")
+            if re.search(pattern, plain):
+                found.append("{opening_hours}")
+                break
+    for grosze, variable in (
+        (facts.delivery_fee, "{delivery_fee}"),
+        (facts.free_delivery_from, "{free_delivery_from}"),
+        (facts.min_order_value, "{min_order}"),
+    ):
+        if grosze and re.search(_money_pattern(grosze), plain, re.I):
+            found.append(variable)
+    street = facts.address.split(",")[0].strip()
+    if street and re.search(re.escape(fold(street)), fold(plain)):
+        found.append("{shop_address}")
+    return [f for f in dict.fromkeys(found) if f]
+
+
+def _money_pattern(grosze: int) -> str:
+    """9,90 zł · 9.90 zł · PLN 9.90 · 80 zł · 80,00 zł — with the currency, so that "30"
+    alone (minutes, a street number) is not taken for money."""
+    zl, gr = divmod(grosze, 100)
+    amount = rf"{zl}[,.]{gr:02d}" if gr else rf"{zl}(?:[,.]00)?"
+    return rf"(?<![\d,.]){amount}\s*(zł|zl|pln)\b|\bpln\s*{amount}(?![\d,.])"
+
+
+def payment_name(method: str, lang: str) -> str:
+    names = PAYMENT_METHODS.get(method, {})
+    return str(names.get(lang) or names.get("en") or method)
+
+
+def payment_in_text(text: str, offered: tuple[str, ...]) -> str | None:
+    """The payment method a customer typed ("kartą", "by card"), among those offered."""
+    folded = fold(text)
+    found = [m for m in offered if any(w in folded for w in PAYMENT_METHODS[m]["words"])]
+    return found[0] if len(found) == 1 else None
+
+
+def _named_place(address: str) -> str | None:
+    """The place an address names after the street and number, if any."""
+    parts = [p.strip() for p in re.split(r"[,\n]", address) if p.strip()]
+    tail = parts[1:] if len(parts) > 1 else []
+    if not tail:
+        found = re.search(r"\d+[a-zA-Z]?(?:/\d+)?\s+(.+)$", address)
+        tail = [found.group(1)] if found else []
+    for part in tail:
+        words = [w for w in _WORD.findall(_POSTCODE.sub(" ", part)) if fold(w) not in
+                 _NOT_PLACES and len(w) > 1]  # fmt: skip
+        if words and not re.search(r"\d", part.replace(" ", "")[:1]):
+            return " ".join(words)
+    return None
+
+
+def _span_text(span: tuple[time, time]) -> str:
+    closes = "24:00" if span[1] == time(0) else f"{span[1]:%H:%M}"
+    return f"{span[0]:%H:%M}–{closes}"
+
+
+def _read_hours(raw: Any) -> tuple[tuple[time, time] | None, ...]:
+    if raw is None:
+        return ((time(11), time(22)),) * 7
+    if not isinstance(raw, dict):
+        raise ShopError("hours must map weekdays (mon…sun) to HH:MM-HH:MM or closed")
+    unknown = set(map(str, raw)) - set(WEEKDAYS)
+    if unknown:
+        raise ShopError(f"hours: unknown weekday {sorted(unknown)[0]!r}; use mon…sun")
+    out: list[tuple[time, time] | None] = []
+    for day in WEEKDAYS:
+        value = raw.get(day)
+        if value in (None, "", "closed", False):
+            out.append(None)
+            continue
+        found = _HOURS.match(str(value))
+        if not found:
+            raise ShopError(f"hours {day}: {value!r} is not HH:MM-HH:MM (or closed)")
+        h1, m1, h2, m2 = (int(g) for g in found.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2) or (h2, m2) > (24, 0):
+            raise ShopError(f"hours {day}: {value!r} is not a valid time range")
+        # 00:00-24:00 is all day: a closing time at or before opening runs past midnight.
+        out.append((time(h1, m1), time(h2 % 24, m2)))
+    return tuple(out)
+
+
+def _read_window(raw: Any, what: str) -> Window:
+    found = _MINUTES.match(str(raw))
+    if not found:
+        raise ShopError(f"{what}_minutes: {raw!r} is not minutes like 30 or 45-60")
+    low = int(found.group(1))
+    high = int(found.group(2) or low)
+    if not 1 <= low <= high <= 600:
+        raise ShopError(f"{what}_minutes: {raw!r} must be 1–600 minutes, low to high")
+    return Window(low, high)
+
+
+def _read_payments(raw: Any) -> dict[str, tuple[str, ...]]:
+    if raw is None:
+        return {"delivery": ("cash", "card"), "pickup": ("cash", "card", "blik")}
+    if not isinstance(raw, dict):
+        raise ShopError("payment_methods must map delivery/pickup to a list of methods")
+    out: dict[str, tuple[str, ...]] = {}
+    for way in FULFILMENTS:
+        methods = tuple(str(m).strip().lower() for m in raw.get(way) or ())
+        for method in methods:
+            if method not in PAYMENT_METHODS:
+                known = ", ".join(PAYMENT_METHODS)
+                raise ShopError(f"payment_methods {way}: unknown {method!r}; one of {known}")
+        if not methods:
+            raise ShopError(f"payment_methods: offer at least one method for {way}")
+        out[way] = methods
+    return out
+
+
+def _read_postcode(raw: Any) -> str:
+    prefix = str(raw).strip()
+    if not re.fullmatch(r"\d{1,2}(-\d{0,3})?", prefix):
+        raise ShopError(f"delivery_area postcodes: {raw!r} is not a prefix like 30- or 31-5")
+    return prefix
+
+
+def _grosze(raw: dict[str, Any], key: str) -> int:
+    try:
+        value = int(raw.get(key) or 0)
+    except (TypeError, ValueError) as exc:
+        raise ShopError(f"{key} must be whole grosze") from exc
+    if value < 0:
+        raise ShopError(f"{key} must not be negative")
+    return value

@@ -1,0 +1,101 @@
+"""SMS replies interrupted mid-send: reported, never texted twice (unless configured)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from bot.store.models import Message
+from tests.adapters.sms.conftest import sms_app, sms_settings, stored_messages
+from tests.adapters.sms.fake_twilio import FakeTwilio, post_sms
+
+PHONE = "+48600111222"
+
+
+async def wait_for_reply_status(app: FastAPI, statuses: set[str], within: float = 20.0) -> Message:
+    deadline = time.monotonic() + within
+    while True:
+        replies = [
+            m for m in await stored_messages(app) if m.direction == "out" and m.channel == "sms"
+        ]
+        if replies and replies[0].delivery_status in statuses:
+            return replies[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"reply never became {statuses}: {replies}")
+        await asyncio.sleep(0.05)
+
+
+async def crash_mid_send(data_dir: Path, fake: FakeTwilio, **overrides: Any) -> None:
+    """Receive an SMS, then stop the app while Twilio is still accepting the reply:
+    the row is left `sending`, as after kill -9."""
+    fake.accept_delay = 2.0
+    settings = sms_settings(data_dir, fake.url, outbox_sending_lease_seconds=0.5, **overrides)
+    async with sms_app(settings) as (app, client):
+        await post_sms(client, "menu", from_=PHONE)
+        await wait_for_reply_status(app, {"sending"})
+        deadline = time.monotonic() + 10
+        while fake.requests_received == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # the request is at Twilio: its outcome is unknown
+        # The process dies here: nothing it was doing finishes (a graceful stop would wait).
+        adapter = next(a for a in app.state.runtime.adapters if a.name == "sms")
+        answering = list(adapter._answering)
+        for task in answering:
+            task.cancel()
+        await asyncio.gather(*answering, return_exceptions=True)
+    fake.accept_delay = 0.0
+
+
+async def test_an_sms_interrupted_mid_send_is_reported_to_agents_not_resent(
+    tmp_path: Path, fake_twilio: FakeTwilio
+) -> None:
+    await crash_mid_send(tmp_path, fake_twilio)
+    settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5)
+    async with sms_app(settings) as (app, _):
+        reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
+        assert reply.delivery_status == "unknown"
+        async with app.state.core.sessions() as session:
+            notes = list(
+                await session.scalars(
+                    select(Message).where(Message.private.is_(True), Message.author == "system")
+                )
+            )
+    [note] = notes
+    assert note.conversation_id == reply.conversation_id
+    assert "may not have reached" in note.text
+    # Twilio did get the interrupted request: the customer has the reply exactly once.
+    [sms] = await fake_twilio.wait_for_messages(1)
+    assert sms.body.startswith(reply.text[:20])
+
+
+async def test_with_sms_in_outbox_resend_uncertain_the_reply_goes_again(
+    tmp_path: Path, fake_twilio: FakeTwilio
+) -> None:
+    await crash_mid_send(tmp_path, fake_twilio, outbox_resend_uncertain="sms")
+    settings = sms_settings(
+        tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5, outbox_resend_uncertain="sms"
+    )
+    async with sms_app(settings) as (app, _):
+        reply = await wait_for_reply_status(app, {"unknown", "sent"})
+        assert reply.delivery_status == "sent"
+    # At least once: the interrupted copy and the resent one.
+    assert len(await fake_twilio.wait_for_messages(2)) == 2
+
+
+async def test_a_twilio_timeout_after_sending_is_not_retried(
+    tmp_path: Path, fake_twilio: FakeTwilio, monkeypatch: Any
+) -> None:
+    import adapters.sms.twilio_api as twilio_api
+
+    monkeypatch.setattr(twilio_api, "DEFAULT_TIMEOUT", 0.3)
+    fake_twilio.accept_delay = 1.0
+    async with sms_app(sms_settings(tmp_path, fake_twilio.url)) as (app, client):
+        await post_sms(client, "menu", from_=PHONE)
+        reply = await wait_for_reply_status(app, {"unknown", "sent", "failed"})
+        assert reply.delivery_status == "unknown"
+        assert reply.attempts == 1
+    assert len(await fake_twilio.wait_for_messages(1)) == 1

@@ -1,0 +1,216 @@
+"""The orders board in a real browser: live cards with an alert, accept with a time, reject
+with a reason (Telegram customer), and catching up after a dropped connection."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from bot.auth import create_user
+from tests.adapters.sms.fake_twilio import FakeTwilio
+from tests.adapters.telegram import updates
+from tests.adapters.telegram.fake_api import FakeTelegramAPI
+from tests.browser.chat_widget import ChatWidget
+from tests.conftest import LiveServer
+from tests.e2e.conftest import TG_SECRET, omnichannel_settings
+
+CHAT = 5151
+_ids = itertools.count(1)
+Shop = tuple[LiveServer, FakeTelegramAPI]
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    with FakeTelegramAPI() as telegram, FakeTwilio() as twilio:
+        server = LiveServer(omnichannel_settings(tmp_path, telegram, twilio))
+        server.start()
+
+        async def add_kitchen() -> None:
+            async with server.app.state.core.sessions() as s:
+                await create_user(s, "kuchnia@shop.pl", "correct horse", "kitchen")
+
+        core: Any = server.app.state.core
+        asyncio.run_coroutine_threadsafe(add_kitchen(), core.loop).result(10)
+        yield server, telegram
+        server.stop()
+
+
+def open_board(browser: Browser, url: str) -> Page:
+    context = browser.new_context(locale="pl-PL", viewport={"width": 1500, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
+    page.goto(f"{url}/orders")
+    page.fill("#email", "kuchnia@shop.pl")
+    page.fill("#password", "correct horse")
+    page.click("#login-button")
+    expect(page.locator("#link")).to_have_class("live")
+    return page
+
+
+def wait_until(check: Any, within: float = 10) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def order_over_rest(url: str) -> str:
+    """A web chat customer elsewhere orders a small pepperoni for pickup; the number."""
+    token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
+    texts = ["poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
+             "bez uwag", "potwierdzam"]  # fmt: skip
+    reply = ""
+    for text in texts:
+        body = {"session_token": token, "text": text, "client_message_id": f"r{next(_ids)}"}
+        r = httpx.post(f"{url}/api/webchat/messages", json=body, timeout=10)
+        reply = " ".join(m["text"] for m in r.json()["replies"])
+    found = re.search(r"PZ-\d{5}", reply)
+    assert found, reply
+    return found.group(0)
+
+
+def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time(
+    browser: Browser, shop: Shop
+) -> None:
+    server, _ = shop
+    board = open_board(browser, server.url)
+    expect(board.locator("[data-column=new] .card")).to_have_count(0)
+
+    customer = browser.new_context(locale="pl-PL").new_page()
+    chat = ChatWidget(customer, server.url)
+    chat.visit()
+    chat.open()
+    for text in ("poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
+                 "Jan Kowalski, 600 111 222", "bez cebuli", "potwierdzam"):  # fmt: skip
+        chat.say(text)
+        expect(chat.messages("bot").last).to_be_visible()
+        chat.settled_ids(quiet_s=0.2)
+    number = re.search(r"PZ-\d{5}", chat.texts("bot").last.inner_text())
+    assert number, chat.texts("bot").last.inner_text()
+
+    card = board.locator(f'.card[data-number="{number.group(0)}"]')
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("1× Margherita — duża (42 cm)")
+    expect(card).to_contain_text("bez cebuli")
+    expect(card).to_contain_text("Jan Kowalski")
+    expect(card).to_contain_text("+48600111222")
+    expect(card).to_contain_text("czat")
+    expect(board).to_have_title(re.compile(r"^\(1\) Zamówienia"))
+    assert board.evaluate("window.omnibotBoard.alerts") == 1
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        board.screenshot(path=str(Path(directory) / "orders-board.png"))
+
+    card.locator("[data-print]").click()
+    expect(board.locator("#ticket")).to_contain_text("1× Margherita")
+    expect(board.locator("#ticket")).to_contain_text("+48600111222")
+    assert board.evaluate("window.printed") == 1
+
+    card.locator('[data-eta="30"]').click()
+    accepted = board.locator(f'[data-column=confirmed] .card[data-number="{number.group(0)}"]')
+    expect(accepted).to_contain_text("Gotowe ok.")
+    ready = accepted.locator(".ready").inner_text().split()[-1]
+    expect(chat.texts("bot").last).to_contain_text(f"około {ready}")
+    expect(board).to_have_title(re.compile(r"^Zamówienia"))
+    told = [m for m in chat.server_history() if "około" in m["text"]]
+    assert len(told) == 1  # once
+
+    accepted.locator("[data-next=preparing]").click()
+    expect(board.locator(f'[data-column=preparing] .card[data-number="{number.group(0)}"]'))
+    expect(chat.texts("bot").last).to_contain_text("przygotowywane")
+    customer.context.close()
+    board.context.close()
+
+
+def telegram_says(server: LiveServer, update: dict[str, Any]) -> None:
+    r = httpx.post(
+        f"{server.url}/channels/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+    assert r.status_code == 200
+
+
+def test_a_telegram_order_rejected_with_a_reason_reaches_the_customer(
+    browser: Browser, shop: Shop
+) -> None:
+    server, telegram = shop
+    board = open_board(browser, server.url)
+    board.select_option("#lang", "en")
+    for text in ("English please", "a large pepperoni please", "checkout", "pickup",
+                 "Tom, 600 444 555", "no notes", "confirm"):  # fmt: skip
+        before = len(telegram.sent_messages())
+        telegram_says(server, updates.text(CHAT, text))
+        wait_until(lambda: len(telegram.sent_messages()) > before)  # noqa: B023
+    card = board.locator("[data-column=new] .card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("1× Pepperoni — large (42 cm)")
+    expect(card).to_contain_text("Telegram")
+    card.locator("select").select_option("ingredient")
+    card.get_by_role("button", name="Reject").click()
+    expect(board.locator("#folded-list .card")).to_contain_text("out of an ingredient")
+    sent = wait_until(
+        lambda: [
+            c.params for c in telegram.sent_messages() if "ingredient" in c.params.get("text", "")
+        ]
+    )
+    assert len(sent) == 1 and sent[0]["chat_id"] in (CHAT, str(CHAT))
+    assert "Talk to a person" in str(sent[0].get("reply_markup"))
+    board.context.close()
+
+
+def test_the_board_catches_up_after_a_dropped_connection(browser: Browser, shop: Shop) -> None:
+    server, _ = shop
+    board = open_board(browser, server.url)
+    board.evaluate("window.omnibotBoard.hold(true)")
+    expect(board.locator("#link")).to_have_class("down")
+    first, second = order_over_rest(server.url), order_over_rest(server.url)
+    board.evaluate("window.omnibotBoard.hold(false)")
+    expect(board.locator("#link")).to_have_class("live")
+    for number in (first, second):
+        expect(board.locator(f'.card[data-number="{number}"]')).to_have_count(1)
+    expect(board.locator("[data-column=new] .card")).to_have_count(2)
+    assert board.evaluate("window.omnibotBoard.alerts") == 2
+    board.context.close()
+
+
+def test_an_operator_changes_the_delivery_time_in_the_console(browser: Browser, shop: Shop) -> None:
+    server, _ = shop
+    core: Any = server.app.state.core
+
+    async def add_operator() -> None:
+        async with core.sessions() as s:
+            await create_user(s, "ola@shop.pl", "correct horse", "operator")
+
+    asyncio.run_coroutine_threadsafe(add_operator(), core.loop).result(10)
+    page = browser.new_context(locale="pl-PL", viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{server.url}/admin#shop")
+    page.fill("#email", "ola@shop.pl")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    expect(page.locator("#shop-delivery-minutes")).to_have_value("45-60")
+    expect(page.locator("#shop-hours-sun")).to_have_value("00:00-24:00")
+    page.fill("#shop-delivery-minutes", "30-40")
+    page.click("#shop-form button[type=submit]")
+    expect(page.locator("#saved")).to_contain_text("Saved shop details")
+    expect(page.locator("#live")).to_contain_text("live: version 2")
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(directory) / "admin-shop.png"), full_page=True)
+    token = httpx.post(f"{server.url}/api/webchat/sessions").json()["session_token"]
+    body = {"session_token": token, "text": "Jak długo trwa dostawa?", "client_message_id": "q1"}
+    replies = httpx.post(f"{server.url}/api/webchat/messages", json=body).json()["replies"]
+    assert any("30–40" in m["text"] for m in replies), replies
+    page.context.close()

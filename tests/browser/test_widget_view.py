@@ -1,0 +1,145 @@
+"""The widget keeps the newest message and its buttons in view, and says who answers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+from websockets.sync.client import connect
+
+from bot.auth import create_user
+from tests.conftest import LiveServer, make_settings
+
+from .chat_widget import ChatWidget
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+MOBILE = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = make_settings(tmp_path_factory.mktemp("widget-view"), support_hours="08:00-20:00")
+    server = LiveServer(settings)
+    server.start()
+    core = server.app.state.core  # type: ignore[attr-defined]
+
+    async def add_agent() -> None:
+        async with core.sessions() as s:
+            await create_user(s, "ala@shop.pl", "correct horse", "agent")
+
+    asyncio.run_coroutine_threadsafe(add_agent(), core.loop).result(10)
+    yield server
+    server.stop()
+
+
+def chat_in(browser: Browser, server: LiveServer, device: dict[str, object]) -> ChatWidget:
+    context = browser.new_context(locale="pl-PL", **device)  # type: ignore[arg-type]
+    return ChatWidget(context.new_page(), server.url)
+
+
+def newest_bot_message_in_view(chat: ChatWidget, count: int) -> None:
+    """The `count`-th bot message has arrived and is shown down to its end, buttons wholly."""
+    expect(chat.messages("bot")).to_have_count(count)
+    newest = chat.messages("bot").last
+    assert chat.end_in_view(newest), "the newest reply is not shown down to its end"
+    for chip in newest.locator(".omnibot-chip").all():
+        assert chat.fully_in_view(chip), f"button {chip.inner_text()!r} is out of view"
+
+
+@pytest.mark.parametrize("device", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
+def test_a_tall_reply_and_its_buttons_are_in_view(
+    browser: Browser, server: LiveServer, device: dict[str, object]
+) -> None:
+    chat = chat_in(browser, server, device)
+    try:
+        chat.visit()
+        chat.open()
+        chat.wait_online()
+        replies = 0
+        for text in ["dzień dobry", "menu", "pizze", "2 duże margherity", "zamawiam"]:
+            chat.say(text)
+            replies += 1
+            newest_bot_message_in_view(chat, replies)
+        chat.quick_replies().filter(has_text="Odbiór osobisty").click()
+        newest_bot_message_in_view(chat, replies + 1)
+        chat.say("Anna Kowalska, 601 234 567")
+        newest_bot_message_in_view(chat, replies + 2)
+        chat.quick_replies().filter(has_text="Bez uwag").click()
+        # The order summary: taller than the old 80 px "near the bottom" allowance.
+        newest_bot_message_in_view(chat, replies + 3)
+        summary = chat.messages("bot").last
+        assert summary.bounding_box()["height"] > 120  # type: ignore[index]
+        confirm = chat.quick_replies().filter(has_text="Potwierdzam")
+        expect(confirm).to_be_in_viewport(ratio=1)
+        chat.screenshot(f"order-summary-{'mobile' if device is MOBILE else 'desktop'}")
+        assert chat.page_errors == []
+    finally:
+        chat.page.context.close()
+
+
+@pytest.mark.parametrize("device", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
+def test_a_reader_scrolled_up_is_told_of_new_messages_and_taken_down(
+    browser: Browser, server: LiveServer, device: dict[str, object]
+) -> None:
+    chat = chat_in(browser, server, device)
+    try:
+        chat.visit()
+        chat.open()
+        chat.wait_online()
+        for count, text in enumerate(["menu", "pizze", "napoje"], start=1):
+            chat.say(text)
+            expect(chat.messages("bot")).to_have_count(count)
+        expect(chat.new_messages_marker).to_be_hidden()
+
+        chat.scroll_up_to_read()
+        chat.send_over_rest("pizze")  # the same customer in another tab: the reader stays put
+        expect(chat.messages("bot")).to_have_count(4)
+        expect(chat.new_messages_marker).to_be_visible()
+        expect(chat.new_messages_marker).to_have_text(re.compile(r"2 nowe wiadomości"))
+        assert chat.scroller.evaluate("el => el.scrollTop") == 0
+        chat.screenshot(f"new-messages-{'mobile' if device is MOBILE else 'desktop'}")
+
+        chat.new_messages_marker.click()
+        expect(chat.new_messages_marker).to_be_hidden()
+        newest_bot_message_in_view(chat, 4)
+
+        # Scrolling down by hand also clears the marker.
+        chat.scroll_up_to_read()
+        chat.send_over_rest("koszyk")
+        expect(chat.new_messages_marker).to_be_visible()
+        chat.scroller.evaluate("el => el.scrollTo(0, el.scrollHeight)")
+        expect(chat.new_messages_marker).to_be_hidden()
+        assert chat.page_errors == []
+    finally:
+        chat.page.context.close()
+
+
+def test_the_header_says_whether_a_person_is_online(browser: Browser, server: LiveServer) -> None:
+    chat = chat_in(browser, server, DESKTOP)
+    try:
+        chat.visit()
+        chat.open()
+        chat.wait_online()
+        expect(chat.header_status).to_have_text("Odpowiada bot · konsultanci 08:00–20:00")
+        chat.screenshot("header-bot")
+
+        r = httpx.post(
+            f"{server.url}/api/auth/token",
+            data={"username": "ala@shop.pl", "password": "correct horse"},
+        )
+        console_url = server.url.replace("http", "ws") + "/ws/agent"
+        with connect(f"{console_url}?token={r.json()['access_token']}") as console:
+            console.send('{"type": "watch", "conversation_id": 999}')
+            console.recv(timeout=10)  # the console is served: the agent is at work
+            chat.page.reload()
+            chat.open()
+            chat.wait_online()
+            expect(chat.header_status).to_have_text("Konsultant jest dostępny")
+            chat.screenshot("header-agent")
+        assert chat.page_errors == []
+    finally:
+        chat.page.context.close()
