@@ -36,6 +36,7 @@ from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
@@ -81,7 +82,13 @@ def build_runtime(settings: Settings) -> Runtime:
 
         redis = Redis.from_url(settings.redis_url)
         namespace = settings.resolved_redis_namespace()
-        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
+        locks = RedisLocks(
+            redis,
+            namespace,
+            ttl_seconds=settings.customer_lock_seconds,
+            wait_seconds=settings.customer_lock_wait_seconds,
+        )
+        hub = RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
@@ -221,8 +228,13 @@ def create_app(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
     )
+    # Outermost: times and logs every request, gives it its request id, counts sockets.
+    app.add_middleware(RequestContext)
+    setup_tracing(settings, app)
+    setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None
     cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
-    webchat_session_days: int = Field(default=90, ge=1)
+    webchat_session_days: int = Field(default=14, ge=1)  # renewed on every visit
     webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes

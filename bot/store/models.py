@@ -88,6 +88,8 @@ class ChannelIdentity(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Web chat: session tokens signed before this are refused ("forget me", an operator).
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     customer: Mapped[Customer] = relationship(
         back_populates="identities", foreign_keys=[customer_id]

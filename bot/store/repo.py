@@ -33,6 +33,38 @@ async def live_customer(session: AsyncSession, customer_id: int) -> Customer | N
     return customer
 
 
+async def identity_revoked(session: AsyncSession, channel: str, address: str) -> bool:
+    """Whether this address was retired ("forget me", an operator): its tokens are refused."""
+    revoked = await session.scalar(
+        select(ChannelIdentity.revoked_at).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+    return revoked is not None
+
+
+async def revoke_identities(
+    session: AsyncSession,
+    channel: str,
+    *,
+    customer_id: int | None = None,
+    address: str | None = None,
+) -> list[str]:
+    """Retire a customer's addresses on a channel (or one address); returns those retired."""
+    query = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.revoked_at.is_(None)
+    )
+    if customer_id is not None:
+        query = query.where(ChannelIdentity.customer_id == customer_id)
+    if address is not None:
+        query = query.where(ChannelIdentity.address == address)
+    identities = list(await session.scalars(query))
+    for identity in identities:
+        identity.revoked_at = utcnow()
+    await session.commit()
+    return [identity.address for identity in identities]
+
+
 async def find_identity(
     session: AsyncSession, channel: str, address: str
 ) -> ChannelIdentity | None:
@@ -335,3 +367,12 @@ async def last_reachable_identity(
     current = [i for i in reachable if i.channel == customer.last_channel]
     ordered = current or reachable
     return ordered[0] if ordered else None
+
+
+async def request_id_of(session: AsyncSession, message: Message) -> str | None:
+    """The request id stored with a message, or with the inbound message it answers."""
+    found = (message.payload or {}).get("request_id")
+    if found is None and message.in_reply_to_id is not None:
+        inbound = await session.get(Message, message.in_reply_to_id)
+        found = (inbound.payload or {}).get("request_id") if inbound is not None else None
+    return str(found) if found else None

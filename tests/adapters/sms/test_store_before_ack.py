@@ -25,6 +25,7 @@ async def test_the_webhook_answers_before_a_slow_twilio_accepts_the_reply(
     assert "<Message" not in response.text  # the reply goes by REST, not TwiML
     [reply] = await fake_twilio.wait_for_messages(1, within=20)
     assert answered_at < reply.accepted_at  # answered before the send completed
+    await answered(app)
     assert fake_twilio.requests_received == 1  # and sent once
     out = [m for m in await stored_messages(app) if m.direction == "out"]
     assert [m.provider_id for m in out] == [reply.sid]

@@ -104,3 +104,33 @@ async def test_updates_of_one_chat_arriving_at_once_are_answered_in_telegram_ord
         await tg.adapter.drain()
         expected = [first["update_id"], *(u["update_id"] for u in batch)]
         assert await answered_update_ids(tg.core) == expected
+
+
+async def test_a_reply_interrupted_mid_send_is_sent_again(
+    tmp_path: Path, fake: FakeTelegramAPI
+) -> None:
+    """Telegram's policy is at least once: the interrupted reply goes again after a crash."""
+    fake.send_delay = 2.0
+    async with telegram_app(tmp_path, fake, outbox_sending_lease_seconds=0.5) as tg:
+        await tg.http.post(
+            WEBHOOK, json=updates.text(CHAT, "menu"), headers={SECRET_HEADER: SECRET}
+        )
+        deadline = asyncio.get_running_loop().time() + 15
+        while not fake.calls_to("sendMessage") and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)  # the request is at Telegram: its outcome is unknown
+        answering = list(tg.adapter._answering)  # kill -9
+        for task in answering:
+            task.cancel()
+        await asyncio.gather(*answering, return_exceptions=True)
+        [reply_row] = await tg.outbound()
+        assert reply_row.delivery_status == "sending"
+    fake.send_delay = 0.0
+
+    async with telegram_app(tmp_path, fake, outbox_sending_lease_seconds=0.5) as restarted:
+        first, again = await fake.wait_for("sendMessage", 2)
+        assert (first.params["chat_id"], first.params["text"]) == (
+            again.params["chat_id"],
+            again.params["text"],
+        )
+        [reply_row] = await restarted.settled_outbound()
+        assert (reply_row.delivery_status, reply_row.attempts) == ("sent", 1)
