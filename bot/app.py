@@ -151,6 +151,7 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         oos_threshold=settings.nlu_oos_threshold,
         default_language=settings.default_language,
         backend=settings.embedding_backend,
+        batch_window_ms=settings.nlu_batch_window_ms,
     )
 
 
