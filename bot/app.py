@@ -151,6 +151,7 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         oos_threshold=settings.nlu_oos_threshold,
         default_language=settings.default_language,
         backend=settings.embedding_backend,
+        batch_window_ms=settings.nlu_batch_window_ms,
     )
 
 
@@ -207,6 +208,8 @@ def create_app(
             yield
         finally:
             await stop_runtime(runtime)
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the last spans
 
     # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
@@ -232,7 +235,7 @@ def create_app(
     )
     # Outermost: times and logs every request, gives it its request id, counts sockets.
     app.add_middleware(RequestContext)
-    setup_tracing(settings, app)
+    tracing = setup_tracing(settings, app)
     setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
