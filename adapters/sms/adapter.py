@@ -15,6 +15,7 @@ from adapters.sms.rendering import SmsText, render_for_sms
 from adapters.sms.twilio_api import TwilioSender
 from bot.core import Core
 from bot.messages import Capabilities, DeliveryError, OutboundMessage
+from bot.ratelimit import Limiter
 from bot.rendering import numbered_options
 from bot.store import repo
 
@@ -42,8 +43,8 @@ class SmsAdapter(ChannelAdapter):
     # Addresses are phone numbers: the core sends one-time codes to typed phones here.
     addresses_are_phones = True
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         settings = core.settings
         self.transliterate = bool(getattr(settings, "sms_transliterate", False))
         self.max_segments = max(1, int(getattr(settings, "sms_max_segments", DEFAULT_MAX_SEGMENTS)))
@@ -147,7 +148,7 @@ class SmsAdapter(ChannelAdapter):
                 raise HTTPException(400, f"missing form field(s): {', '.join(missing)}")
             # Answer Twilio once the SMS is stored (an error is a 5xx: Twilio retries);
             # the reply goes out through the REST API from the outbox.
-            accepted = await self.core.accept(inbound_from_twilio(fields))
+            accepted = await self.admit(inbound_from_twilio(fields))
             if accepted.duplicate:
                 log.info("SMS %s already received (Twilio retry)", fields["MessageSid"])
             self.answer_later(accepted.customer_id)
