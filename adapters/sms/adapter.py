@@ -11,12 +11,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from adapters.base import ChannelAdapter
 from adapters.sms.inbound import CHANNEL, inbound_from_twilio
-from adapters.sms.rendering import render_for_sms
+from adapters.sms.rendering import SmsText, render_for_sms
 from adapters.sms.twilio_api import TwilioSender
 from bot.core import Core
 from bot.messages import Capabilities, DeliveryError, OutboundMessage
 from bot.ratelimit import Limiter
 from bot.rendering import numbered_options
+from bot.store import repo
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +76,7 @@ class SmsAdapter(ChannelAdapter):
         """Send one stored reply through the REST API; the Twilio message sid."""
         if not message.address:
             raise DeliveryError("no phone number to send to", permanent=True)
-        text = message.text
-        if message.buttons:  # the core renders options already; never lose them
-            text = numbered_options(text, [b.title for b in message.buttons])
-        sms = render_for_sms(
-            text, transliterate_text=self.transliterate, max_segments=self.max_segments
-        )
-        if not sms.text:
-            raise DeliveryError("nothing to send: the reply is empty after SMS rendering")
+        sms = self._render(message)
         sid = await self.sender.send(message.address, sms.text)
         SEGMENTS_SENT.labels(sms.encoding).inc(sms.segments)
         log.info(
@@ -94,6 +88,29 @@ class SmsAdapter(ChannelAdapter):
             " (shortened)" if sms.shortened else "",
         )
         return sid
+
+    def _render(self, message: OutboundMessage) -> SmsText:
+        text = message.text
+        if message.buttons:  # the core renders options already; never lose them
+            text = numbered_options(text, [b.title for b in message.buttons])
+        sms = render_for_sms(
+            text, transliterate_text=self.transliterate, max_segments=self.max_segments
+        )
+        if not sms.text:
+            raise DeliveryError("nothing to send: the reply is empty after SMS rendering")
+        return sms
+
+    async def find_sent(self, message: OutboundMessage) -> str | None:
+        """After a send was interrupted: the sid of this reply in Twilio's log, or None when
+        Twilio never created it (safe to send). Raises DeliveryError when it cannot tell."""
+        body = self._render(message).text
+        for sid, sent_body in await self.sender.sent_to(message.address, message.created_at):
+            if sent_body == body:
+                async with self.core.sessions() as session:
+                    recorded = await repo.find_message_by_provider_id(session, CHANNEL, sid)
+                if recorded is None:  # not an earlier reply with the same words
+                    return sid
+        return None
 
     # -- inbound -------------------------------------------------------------------
     def webhook_url(self, request: Request) -> str | None:
