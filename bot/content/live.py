@@ -27,7 +27,7 @@ from bot.core import Core
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.turn import Turn
 from bot.tasks import cancel_and_wait
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, format_price
 from knowledge.faq import FaqIndex
 
 log = logging.getLogger(__name__)
@@ -163,16 +163,16 @@ class ContentService:
             elif isinstance(current, KeywordInterpreter):
                 self.core.interpreter = KeywordInterpreter(fresh.entity_synonyms())
         nlu: Any = self.core.interpreter
-        retrained = False
         examples = snap.examples()
+        faq_changed = fingerprints["faq"] != self._applied.get("faq")
+        index = FaqIndex.from_dict(faq_raw) if faq_raw["faq"] else None
         if hasattr(nlu, "retrain") and examples != nlu.examples:
-            self.last_retrain_seconds = nlu.retrain(examples)
-            retrained = True
+            # The new classifier and the FAQ placed in its feature space swap in together.
+            self.last_retrain_seconds = nlu.retrain(examples, faq=index)
             log.info("intents retrained in %.2f s", self.last_retrain_seconds)
-        if fingerprints["faq"] != self._applied.get("faq") or retrained:
-            index = FaqIndex.from_dict(faq_raw) if faq_raw["faq"] else None
-            if hasattr(nlu, "set_faq"):
-                nlu.set_faq(index)  # fits the index with the NLU's encoder
+        elif faq_changed and hasattr(nlu, "set_faq"):
+            nlu.set_faq(index)
+        if faq_changed or self.faq_index is None:
             self.faq_index = index
         self._applied = fingerprints
         self.replies = {
@@ -194,8 +194,8 @@ class ContentService:
             return None
         default = self.core.settings.default_language
         texts = by_lang.get(turn.lang) or by_lang.get(default) or next(iter(by_lang.values()))
-        shop = str(self.catalogs[0].shop.get("name") or "") if self.catalogs else ""
-        values = _Blank(name=turn.customer.name or "", shop=shop)
+        facts = self.catalogs[0].facts.template_values(turn.lang, format_price)
+        values = _Blank(facts, name=turn.customer.name or "")
         return string.Formatter().vformat(random.choice(texts), (), values)
 
 
