@@ -13,24 +13,42 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
-from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.actions.context import Shop
+from bot.api import (
+    admin,
+    admin_shop,
+    agent,
+    auth,
+    customers,
+    nlu,
+    openapi,
+    orders,
+    support,
+    system,
+)
+from bot.channels import Channels
+from bot.content.live import ContentService
 from bot.core import Core
-from bot.dialogue.engine import DialogueEngine
+from bot.dialogue.assembly import assemble_dialogue
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
+from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
-from bot.web import pages
+from bot.web import docs, pages
+from bot.web.security import SecurityHeaders
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -45,6 +63,7 @@ class Runtime:
     settings: Settings
     core: Core
     catalog: Catalog
+    content: ContentService
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
@@ -68,25 +87,52 @@ def build_runtime(settings: Settings) -> Runtime:
 
         redis = Redis.from_url(settings.redis_url)
         namespace = settings.resolved_redis_namespace()
-        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
+        locks = RedisLocks(
+            redis,
+            namespace,
+            ttl_seconds=settings.customer_lock_seconds,
+            wait_seconds=settings.customer_lock_wait_seconds,
+        )
+        hub = RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
-    dialogue = DialogueEngine(
-        catalog,
+    responses.use_facts(catalog)
+    channels = Channels()
+    identity = IdentityLinker(
         responses,
+        channels.deep_links,
+        channels.phone_channel,
+        LinkLimits(
+            sms_prefixes=tuple(
+                p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
+            ),
+            wrong_codes_per_window=settings.link_wrong_codes_limit,
+        ),
+    )
+    shop = Shop(catalog, responses)
+    dialogue = assemble_dialogue(
+        shop,
+        identity=identity,
         action_endpoint=settings.action_endpoint,
         actions_domain=settings.actions_domain,
+        max_message_chars=settings.max_message_chars,
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
-    core = Core(settings, sessions, locks, hub, dialogue, interpreter)
     namespace = settings.resolved_redis_namespace()
     presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels, presence)
+    # Operator-edited content (intents' replies, the FAQ, the catalog) for every caller
+    # of build_runtime: the server, `omnibot chat` and the tests alike.
+    content = ContentService(core, [catalog])
+    dialogue.registry.use_content(content.intent_reply)
+    shop.faq = content.current_faq
     runtime = Runtime(
         settings,
         core,
         catalog,
+        content,
         redis=redis,
         reminders=CartReminders(core),
         limiter=Limiter(settings.redis_url, namespace),
@@ -130,6 +176,7 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         oos_threshold=settings.nlu_oos_threshold,
         default_language=settings.default_language,
         backend=settings.embedding_backend,
+        batch_window_ms=settings.nlu_batch_window_ms,
     )
 
 
@@ -144,6 +191,7 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    await runtime.content.start()
     runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
@@ -159,6 +207,7 @@ async def stop_runtime(runtime: Runtime) -> None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
         await adapter.disconnect()
+    await runtime.content.stop()
     await runtime.core.stop()
     await runtime.core.hub.close()
     if runtime.redis is not None:
@@ -186,29 +235,44 @@ def create_app(
             yield
         finally:
             await stop_runtime(runtime)
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the last spans
 
     # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
-        title="Omnibot", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+        title="Omnibot",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,  # bot.web.docs serves them with local assets under the page policy
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.content = runtime.content
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
     app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
     )
+    # Outermost: times and logs every request, gives it its request id, counts sockets.
+    app.add_middleware(RequestContext)
+    tracing = setup_tracing(settings, app)
+    setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
@@ -237,9 +301,14 @@ def create_app(
     app.include_router(nlu.router)
     app.include_router(admin.router)
     app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin_shop.router)
     app.include_router(pages.router)
+    if settings.api_docs:
+        app.include_router(docs.router)
+        app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for adapter in runtime.adapters:
         router = adapter.router()
         if router is not None:
             app.include_router(router)
+    openapi.install(app)
     return app

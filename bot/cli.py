@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 
 from bot import cli_content, cli_orders
+from bot.observability import setup_logging
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -33,11 +33,7 @@ def _setup() -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.log_level.upper() != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # quiet unless debugging
+    setup_logging(settings)
     return settings
 
 

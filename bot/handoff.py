@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from bot.settings import Settings
+from bot.domain.order_status import OPEN
+from bot.domain.pricing import CartMaths
 from bot.store import repo
 from bot.store.models import (
     Cart,
@@ -25,9 +24,6 @@ from bot.store.models import (
 )
 from knowledge.catalog import Catalog, format_price
 
-AGENT_STATES = ("waiting_agent", "agent")
-OPEN_ORDER_STATES = ("new", "confirmed", "preparing", "out_for_delivery", "ready_for_pickup")
-
 
 class HandoffError(Exception):
     """An agent action that cannot be done; `status` is the HTTP status to answer with."""
@@ -35,45 +31,6 @@ class HandoffError(Exception):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class SupportHours:
-    opens: time
-    closes: time
-    zone: ZoneInfo
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SupportHours:
-        start, _, end = settings.support_hours.partition("-")
-        return cls.from_text(start, end, settings.support_timezone)
-
-    @classmethod
-    def from_text(cls, start: str, end: str, zone: str) -> SupportHours:
-        return cls(
-            time.fromisoformat(start.strip()), time.fromisoformat(end.strip()), ZoneInfo(zone)
-        )
-
-    def open_at(self, moment: datetime) -> bool:
-        local = moment.astimezone(self.zone).time()
-        if self.opens <= self.closes:
-            return self.opens <= local < self.closes
-        return local >= self.opens or local < self.closes  # overnight, e.g. 20:00-02:00
-
-    def describe(self) -> str:
-        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
-
-
-async def start_handoff(session: AsyncSession, conversation: Conversation, reason: str) -> bool:
-    """Put the conversation in the agents' queue; False if a human already has it."""
-    if conversation.status in AGENT_STATES:
-        return False
-    conversation.status = "waiting_agent"
-    conversation.waiting_since = utcnow()
-    conversation.handoff_reason = reason
-    conversation.assigned_agent_id = None
-    repo.record_event(session, "handoff", conversation.customer_id, None, reason=reason)
-    return True
 
 
 async def list_conversations(
@@ -135,12 +92,20 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         .values(status="agent", assigned_agent_id=agent.id, updated_at=utcnow())
     )
+    won = (getattr(result, "rowcount", 0) or 0) == 1
+    if won:
+        # The event commits with the assignment: the same agent asking twice at once (two
+        # tabs, two instances) wins once and is recorded once.
+        customer_id = await session.scalar(
+            select(Conversation.customer_id).where(Conversation.id == conversation_id)
+        )
+        repo.record_event(session, "assigned", customer_id, None, agent_id=agent.id)
     await session.commit()
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HandoffError("no such conversation", 404)
     await session.refresh(conversation)
-    if (getattr(result, "rowcount", 0) or 0) != 1 and conversation.assigned_agent_id != agent.id:
+    if not won and conversation.assigned_agent_id != agent.id:
         owner = (
             await session.get(User, conversation.assigned_agent_id)
             if (conversation.assigned_agent_id)
@@ -148,8 +113,6 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         who = owner.email if owner else "nobody"
         raise HandoffError(f"conversation is {conversation.status}, assigned to {who}", 409)
-    repo.record_event(session, "assigned", conversation.customer_id, None, agent_id=agent.id)
-    await session.commit()
     return conversation
 
 
@@ -214,16 +177,12 @@ async def customer_profile(
     cart = await session.scalar(select(Cart).where(Cart.customer_id == customer.id))
     cart_items = []
     cart_total = 0
+    pricing = CartMaths(catalog)
     if cart is not None:
         await session.refresh(cart, ["items"])
         for item in cart.items:
             product = catalog.products.get(item.product_id)
-            unit = 0
-            if product is not None:
-                try:
-                    unit = product.price(item.size)
-                except KeyError:
-                    unit = 0
+            unit = pricing.line_price(item.product_id, item.size)
             cart_total += unit * item.quantity
             cart_items.append(
                 {
@@ -236,7 +195,10 @@ async def customer_profile(
             )
     orders = (
         await session.scalars(
-            select(Order).where(Order.customer_id == customer.id).order_by(Order.id.desc())
+            select(Order)
+            .where(Order.customer_id == customer.id)
+            .order_by(Order.id.desc())
+            .options(selectinload(Order.items))
         )
     ).all()
     conversation = await repo.conversation_of(session, customer.id)
@@ -292,16 +254,43 @@ async def customer_profile(
                 "total": o.total,
                 "total_text": format_price(o.total, lang),
                 "fulfilment": o.fulfilment,
+                "address": o.address,
                 "contact_name": o.contact_name,
                 "contact_phone": o.contact_phone,
+                "payment_method": o.payment_method,
+                "note": o.note,
+                "items": [
+                    {
+                        "product_id": i.product_id,
+                        "name": i.name,
+                        "size": i.size,
+                        "size_name": catalog.size_name(i.size, lang),
+                        "quantity": i.quantity,
+                    }
+                    for i in o.items
+                ],
                 "created_at": o.created_at.isoformat(),
                 "rating": o.rating,
                 "rating_comment": o.rating_comment,
             }
             for o in orders
         ],
+        # The name and phone given at the last checkout (not proof of the phone: identities
+        # are never joined on it), for an agent who needs to call.
+        "contact": next(
+            (
+                {"name": o.contact_name, "phone": o.contact_phone, "order": o.number}
+                for o in orders
+                if o.contact_phone or o.contact_name
+            ),
+            None,
+        ),
         "handoffs": [
-            {"reason": (e.data or {}).get("reason"), "at": e.created_at.isoformat()}
+            {
+                "reason": (e.data or {}).get("reason"),
+                "message": (e.data or {}).get("message"),
+                "at": e.created_at.isoformat(),
+            }
             for e in handoffs
         ],
         "last_intents": [(e.data or {}).get("intent") for e in intents],
@@ -319,6 +308,9 @@ def handoff_summary(profile: dict[str, Any]) -> str:
     reason = profile["conversation"].get("handoff_reason")
     if reason:
         parts.append(f"Handoff: {reason.replace('_', ' ')}.")
+    left = next((h["message"] for h in profile["handoffs"] if h.get("message")), None)
+    if left and reason == "message_for_team":
+        parts.append(f"Their message: “{left}”")
     intents = [i for i in profile["last_intents"] if i]
     if intents:
         parts.append("Recent intents: " + ", ".join(intents) + ".")
@@ -331,7 +323,7 @@ def handoff_summary(profile: dict[str, Any]) -> str:
         parts.append(f"Cart: {lines} = {profile['cart']['total_text']}.")
     else:
         parts.append("Cart empty.")
-    open_orders = [o for o in profile["orders"] if o["status"] in OPEN_ORDER_STATES]
+    open_orders = [o for o in profile["orders"] if o["status"] in OPEN]
     if open_orders:
         o = open_orders[0]
         parts.append(f"Open order {o['number']}: {o['status']}, {o['total_text']}.")

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     embedding_backend: str = Field(default="onnx-int8", pattern="^(auto|onnx|onnx-int8|torch)$")
     nlu_oos_threshold: float = Field(default=0.35, ge=0, le=1)
+    nlu_batch_window_ms: float = Field(default=2.0, ge=0, le=100)
     action_endpoint: str | None = None
     actions_domain: Path | None = None
 
@@ -57,7 +58,7 @@ class Settings(BaseSettings):
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None
     cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
-    webchat_session_days: int = Field(default=90, ge=1)
+    webchat_session_days: int = Field(default=14, ge=1)  # renewed on every visit
     webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     http_keep_alive_seconds: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
+    api_docs: bool = True  # /docs and /redoc (assets served locally)
     messages_per_minute: int = Field(default=30, ge=1)  # per conversation, every channel
     nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)

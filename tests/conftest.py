@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+import yaml
 
 from bot.app import create_app
 from bot.server import server_config
@@ -22,6 +24,23 @@ from bot.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _open_all_day_catalog() -> Path:
+    """The demo catalog, open around the clock: no test may depend on the time of day it
+    runs at (the tests of opening hours set their own)."""
+    from knowledge.catalog import DEFAULT_CATALOG
+    from knowledge.shop import WEEKDAYS
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["shop"]["hours"] = dict.fromkeys(WEEKDAYS, "00:00-24:00")
+    path = Path(tempfile.mkdtemp(prefix="omnibot-test-catalog-")) / "catalog.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# Servers started by tests (in-process or as subprocesses) read it from the environment.
+os.environ.setdefault("CATALOG_PATH", str(_open_all_day_catalog()))
 
 REQUIRE_SERVICES = os.environ.get("OMNIBOT_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("OMNIBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

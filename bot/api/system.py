@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from bot import metrics as bot_metrics
 from bot.store.db import migrations_done
+from bot.store.models import Conversation, Message, utcnow
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["system"])
+
+
 CHECK_SECONDS = 3.0
 
 
@@ -70,5 +76,31 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    core = request.app.state.core
+    try:
+        async with asyncio.timeout(CHECK_SECONDS), core.sessions() as session:
+            await _store_gauges(session)
+    except Exception:  # the counters are still worth serving when the store is down
+        log.warning("reading the outbox and handoff figures for /metrics failed", exc_info=True)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _store_gauges(session: Any) -> None:
+    """Backlogs live in the database: read them when Prometheus asks."""
+    backlog = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.direction == "out", Message.delivery_status.in_(("pending", "sending")))
+    )
+    waiting, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Conversation.waiting_since)).where(
+                Conversation.status == "waiting_agent"
+            )
+        )
+    ).one()
+    bot_metrics.OUTBOX_BACKLOG.set(backlog or 0)
+    bot_metrics.HANDOFFS_WAITING.set(waiting or 0)
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+    bot_metrics.OLDEST_HANDOFF_SECONDS.set(max(age, 0.0))

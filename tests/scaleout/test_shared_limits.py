@@ -1,4 +1,5 @@
-"""Rate limits hold across instances (kept in Redis), keyed by the address the proxy reports."""
+"""Two instances on one PostgreSQL and Redis: rate limits hold across them (kept in Redis),
+keyed by the address the proxy reports; an agent assigning on both at once is recorded once."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from bot.auth import create_user
 from bot.store.db import create_engine, session_factory, upgrade_database
+from bot.store.models import Event
 from tests.conftest import LiveServer, make_settings, postgres_database
 
 LIMITS = {
@@ -91,3 +94,40 @@ async def test_forwarded_addresses_count_only_from_trusted_proxies(tmp_path: Pat
             assert r.status_code == 429
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_an_agent_assigning_on_both_instances_at_once_is_recorded_once(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    async with httpx.AsyncClient(timeout=30) as http:
+        form = {"username": "ala@shop.pl", "password": "correct horse"}
+        token = (await http.post(f"{a.url}/api/auth/token", data=form)).json()["access_token"]
+        staff = {"Authorization": f"Bearer {token}"}
+        for n in range(3):
+            r = await http.post(f"{a.url}/api/webchat/sessions", headers=via_proxy(f"9.9.9.{n}"))
+            session = r.json()["session_token"]
+            r = await http.post(
+                f"{b.url}/api/webchat/messages",
+                json={"session_token": session, "text": "chcę rozmawiać z człowiekiem",
+                      "client_message_id": "h"},
+            )  # fmt: skip
+            assert r.status_code == 200
+        queue = await http.get(
+            f"{a.url}/api/agent/conversations?status=waiting_agent", headers=staff
+        )
+        ids = [c["id"] for c in queue.json()["conversations"]]
+        assert len(ids) == 3
+        for conversation_id in ids:
+            both = await asyncio.gather(
+                *(http.post(f"{s.url}/api/agent/conversations/{conversation_id}/assign",
+                            headers=staff) for s in (a, b))
+            )  # fmt: skip
+            assert [r.status_code for r in both] == [200, 200]  # the same agent: both fine
+    engine = create_engine(a.settings.resolved_database_url())
+    async with session_factory(engine)() as session:
+        events = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.kind == "assigned")
+        )
+    await engine.dispose()
+    assert events == 3

@@ -2,7 +2,7 @@
  *   <script src="https://shop.example/widget.js" defer></script>
  * Options (data-* attributes on that tag): data-omnibot-url, data-lang, data-title,
  * data-color, data-position ("left" | "right"), data-open ("true").
- * JS API: window.Omnibot.open() / .close() / .toggle() / .send(text).
+ * JS API: window.Omnibot.open() / .close() / .toggle() / .send(text) / .forget().
  */
 (function () {
   "use strict";
@@ -152,8 +152,18 @@
   }
   const host = h("div", "", { id: "omnibot-widget" });
   const shadow = host.attachShadow({ mode: "open" });
-  const style = h("style");
-  style.textContent = CSS;
+  // Styles go in as a constructed stylesheet, which the host page's CSP allows without
+  // 'unsafe-inline'; older browsers get a <style> carrying this script's nonce.
+  let style = null;
+  if (shadow.adoptedStyleSheets !== undefined && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    style = h("style");
+    if (script && script.nonce) style.nonce = script.nonce;
+    style.textContent = CSS;
+  }
   const root = h("div", "omnibot-root" + (option("position") === "left" ? " omnibot-left" : ""), { "data-state": "idle", lang: LANG });
   if (/^#[0-9a-f]{3,8}$|^[a-z]+$|^(rgb|hsl)a?\([\d\s.,%]+\)$/i.test(option("color"))) root.style.setProperty("--accent", option("color"));
 
@@ -183,7 +193,8 @@
   form.append(input, sendButton);
   panel.append(header, body, form);
   root.append(launcher, panel);
-  shadow.append(style, root);
+  if (style) shadow.append(style);
+  shadow.append(root);
 
   // ---- rendering (message text only ever through textContent)
   function buildMessage(message) {
@@ -599,5 +610,12 @@
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 
-  window.Omnibot = { version: "1", open, close, toggle, send: (text) => send(text) };
+  /** "Forget me" on this device: the server ends the session for good, the widget starts afresh. */
+  async function forget() {
+    if (state.token) {
+      try { await api("api/webchat/sessions/forget", { session_token: state.token }); } catch (e) { /* ended already */ }
+    }
+    dropSession();
+  }
+  window.Omnibot = { version: "1", open, close, toggle, send: (text) => send(text), forget };
 })();
