@@ -138,15 +138,15 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=Limiter(settings.redis_url, namespace),
         presence=presence,
     )
-    runtime.adapters.append(WebchatAdapter(core))
+    runtime.adapters.append(WebchatAdapter(core, runtime.limiter))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
 
-        runtime.adapters.append(TelegramAdapter(core))
+        runtime.adapters.append(TelegramAdapter(core, runtime.limiter))
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from adapters.sms import SmsAdapter
 
-        runtime.adapters.append(SmsAdapter(core))
+        runtime.adapters.append(SmsAdapter(core, runtime.limiter))
     for adapter in runtime.adapters:
         core.register_channel(adapter)
     return runtime

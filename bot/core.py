@@ -279,7 +279,8 @@ class Core:
             text=text,
             payload=self._inbound_payload(inbound, truncated),
             provider_id=inbound.provider_id,
-            delivery_status="received",
+            # Over its message rate (the adapter decides): kept, never answered.
+            delivery_status="throttled" if inbound.meta.get("throttled") else "received",
             created_at=now,
         )
         session.add(message)

@@ -265,7 +265,22 @@ class Outbox:
 
     async def settle_abandoned(self) -> int:
         """Rows whose sender died mid-send: resent or marked `unknown`, per channel."""
-        return await settle_abandoned(self.sessions, self.hub, self.resends_uncertain, self.kick)
+        return await settle_abandoned(
+            self.sessions, self.hub, self.resends_uncertain, self._look_up, self.kick
+        )
+
+    async def _look_up(self, row: Message) -> tuple[bool, str | None]:
+        """Ask the row's channel whether an interrupted send reached the provider."""
+        channel = self.channels.get(row.channel)
+        find_sent = getattr(channel, "find_sent", None)
+        if channel is None or find_sent is None:
+            return False, None
+        try:
+            outbound = render_for_channel(repo.outbound_of(row), channel.capabilities)
+            return True, await find_sent(outbound)
+        except Exception as exc:  # the provider cannot tell now: the policy decides
+            log.warning("cannot look up interrupted message %s: %r", row.id, exc)
+            return False, None
 
     def blocked_channels(self, customer: Customer) -> set[str]:
         """Channels the customer has opted out of (their adapter's consent flag is set)."""

@@ -48,8 +48,8 @@ class WebchatAdapter(ChannelAdapter):
     # A reply is delivered once stored: sockets get it live, browsers catch up from history.
     delivers_from_store = True
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         self._workers: set[asyncio.Task[None]] = set()
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
@@ -142,7 +142,7 @@ class WebchatAdapter(ChannelAdapter):
             if body.session_token:
                 address = await self._address(body.session_token)
             else:
-                await self._count_new_session(request.app.state.limiter, client_address(request))
+                await self._count_new_session(self.limiter, client_address(request))
                 address = self.signer.new_address()
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
@@ -152,7 +152,7 @@ class WebchatAdapter(ChannelAdapter):
             """Send a message; the bot's replies come back in the response."""
             address = await self._address(body.session_token)
             self._check_text(body.text, body.payload)
-            await self._count_message(request.app.state.limiter, address)
+            await self._count_message(self.limiter, address)
             receipt = await self.receive(address, body)
             return {"message": receipt.message, "replies": receipt.replies}
 
@@ -273,7 +273,7 @@ class WebchatAdapter(ChannelAdapter):
                 error = self._frame_error(frame)
                 if error is None:
                     try:
-                        await self._count_message(websocket.app.state.limiter, address)
+                        await self._count_message(self.limiter, address)
                     except Throttled as exc:
                         error = exc.message
                 if error:
