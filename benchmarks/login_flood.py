@@ -67,11 +67,8 @@ def describe(name: str, values: list[float]) -> str:
     return f"{name}: median {statistics.median(values):.1f} ms, p95 {q[94]:.1f} ms"
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attackers", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=10)
-    args = parser.parse_args()
+def start_server() -> tuple[subprocess.Popen[bytes], str]:
+    """`omnibot run` on a fresh data dir; returns once it answers."""
     port = free_port()
     env = {
         **os.environ,
@@ -87,29 +84,42 @@ async def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return server, url
+
+
+async def measure(url: str, attackers: int, seconds: float) -> None:
+    health, chat = await sample(url, seconds)
+    print("idle      ", describe("/healthz", health), "|", describe("web chat", chat))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(attacker(url, i, stop)) for i in range(attackers)]
+    health, chat = await sample(url, seconds)
+    stop.set()
+    tries = sum(await asyncio.gather(*tasks))
+    print(
+        f"{attackers} flooding", describe("/healthz", health), "|",
+        describe("web chat", chat), f"| {tries / seconds:.0f} logins/s refused",
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attackers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    server, url = start_server()
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        health, chat = await sample(url, args.seconds)
-        print("idle      ", describe("/healthz", health), "|", describe("web chat", chat))
-        stop = asyncio.Event()
-        attackers = [asyncio.create_task(attacker(url, i, stop)) for i in range(args.attackers)]
-        health, chat = await sample(url, args.seconds)
-        stop.set()
-        tries = sum(await asyncio.gather(*attackers))
-        print(
-            f"{args.attackers} flooding", describe("/healthz", health), "|",
-            describe("web chat", chat), f"| {tries / args.seconds:.0f} logins/s refused",
-        )  # fmt: skip
+        asyncio.run(measure(url, args.attackers, args.seconds))
     finally:
         server.terminate()
         server.wait(timeout=15)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
