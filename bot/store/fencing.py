@@ -24,6 +24,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.locks import Hold
 from bot.store.models import Customer
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,12 @@ class FencedOut(Exception):
     """A newer holder has claimed this customer: this turn must not commit."""
 
 
-async def claim(session: AsyncSession, customer_id: int, fence: int | None) -> None:
-    """Record `fence` as the customer's newest holder, and commit. FencedOut if a newer
+async def claim(session: AsyncSession, hold: Hold | None) -> None:
+    """Record the hold's fence as the customer's newest, and commit. FencedOut if a newer
     holder already claimed (this hold expired before it even started)."""
-    if fence is None:
+    if hold is None or hold.fence is None:
         return
+    customer_id, fence = hold.customer_id, hold.fence
     result = await session.execute(
         update(Customer)
         .where(
@@ -52,10 +54,12 @@ async def claim(session: AsyncSession, customer_id: int, fence: int | None) -> N
         _refused(customer_id, fence, "claim")
 
 
-async def still_holds(session: AsyncSession, customer_id: int, fence: int | None) -> None:
-    """Inside the turn's transaction: FencedOut unless `fence` is still the newest."""
-    if fence is None:
+async def still_holds(session: AsyncSession, hold: Hold | None) -> None:
+    """Inside the turn's transaction: FencedOut unless the hold's fence is still the newest
+    of the customer it locks (the one locked, even if the turn joined it to another)."""
+    if hold is None or hold.fence is None:
         return
+    customer_id, fence = hold.customer_id, hold.fence
     result = await session.execute(
         update(Customer)
         .where(Customer.id == customer_id, Customer.lock_fence == fence)
