@@ -78,7 +78,7 @@ async def test_requests_are_measured_per_route_and_logged_as_json_with_their_id(
 
 
 async def test_waiting_handoffs_and_open_sockets_are_gauged(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as http:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
 
         async def scrape() -> str:
             return (await http.get("/metrics")).text
