@@ -120,14 +120,14 @@ def build_runtime(settings: Settings) -> Runtime:
         max_message_chars=settings.max_message_chars,
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
-    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels)
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels, presence)
     # Operator-edited content (intents' replies, the FAQ, the catalog) for every caller
     # of build_runtime: the server, `omnibot chat` and the tests alike.
     content = ContentService(core, [catalog])
     dialogue.registry.use_content(content.intent_reply)
     shop.faq = content.current_faq
-    namespace = settings.resolved_redis_namespace()
-    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
         settings,
         core,

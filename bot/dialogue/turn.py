@@ -63,6 +63,10 @@ class TurnOutcome:
     handoff: str | None = None  # the reason, when a person should take over
     joins: list[Join] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
+    # "flow.step" when the message was taken while a flow awaited its answer (an address, a
+    # name): an answer, never an unmatched message in analytics.
+    flow_step: str | None = None
+    understood: bool = True  # False when the fallback ladder answered
 
 
 @dataclass
@@ -94,6 +98,8 @@ class Turn(TurnContext):
     joins: list[Join] = field(default_factory=list)
     # Set by a handler to hand the conversation to a human (the core does the rest).
     handoff_reason: str | None = None
+    flow_step: str | None = None
+    understood: bool = True
 
     def entity(self, name: str) -> Any:
         return next(
@@ -128,6 +134,8 @@ class Turn(TurnContext):
             handoff=self.handoff_reason,
             joins=list(self.joins),
             outgoing=list(self.outgoing),
+            flow_step=self.flow_step,
+            understood=self.understood,
         )
 
 
