@@ -100,6 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
     responses = Responses.load(default_language=settings.default_language)
     responses.use_facts(catalog)
     channels = Channels()
+    limiter = Limiter(settings.redis_url, settings.resolved_redis_namespace())
     identity = IdentityLinker(
         responses,
         channels.deep_links,
@@ -109,7 +110,11 @@ def build_runtime(settings: Settings) -> Runtime:
                 p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
             ),
             wrong_codes_per_window=settings.link_wrong_codes_limit,
+            wrong_codes_per_requester=settings.link_wrong_codes_per_ip,
+            sms_codes_per_requester=settings.sms_codes_per_ip,
+            sms_codes_everyone_per_hour=settings.sms_codes_per_hour,
         ),
+        limiter,
     )
     shop = Shop(catalog, responses)
     dialogue = assemble_dialogue(
@@ -135,7 +140,7 @@ def build_runtime(settings: Settings) -> Runtime:
         content,
         redis=redis,
         reminders=CartReminders(core),
-        limiter=Limiter(settings.redis_url, namespace),
+        limiter=limiter,
         presence=presence,
     )
     runtime.adapters.append(WebchatAdapter(core, runtime.limiter))

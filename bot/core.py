@@ -135,6 +135,7 @@ CHANNEL_FACTS = (
     "sms_opt_in",
     "display_name",
     "unsupported",
+    "client_address",
 )
 SEEN_RESOLUTION = timedelta(seconds=30)
 # How often, and after how long, stored messages nobody is answering get answered here.
@@ -406,7 +407,12 @@ class Core:
             state = DialogueState(customer_id=customer.id, slots={})
             session.add(state)
         lang = self._language(customer, parse)
-        return TurnContext(session, customer, conversation, state, parse, lang, with_agent)
+        facts = (message.payload or {}).get("facts") or {}
+        requester = facts.get("client_address")
+        return TurnContext(
+            session, customer, conversation, state, parse, lang, with_agent,
+            requester=str(requester) if requester else None,
+        )  # fmt: skip
 
     async def _understand(
         self, message: Message, state: DialogueState | None, customer: Customer

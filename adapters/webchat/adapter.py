@@ -116,7 +116,9 @@ class WebchatAdapter(ChannelAdapter):
         if not (text or "").strip() and not payload:
             raise HTTPException(422, "a message needs text or a button payload")
 
-    async def receive(self, address: str, body: SendRequest | dict[str, Any]) -> Any:
+    async def receive(
+        self, address: str, body: SendRequest | dict[str, Any], client: str | None = None
+    ) -> Any:
         data = body if isinstance(body, dict) else body.model_dump()
         return await self.core.receive(
             InboundMessage(
@@ -125,7 +127,8 @@ class WebchatAdapter(ChannelAdapter):
                 text=data.get("text") or "",
                 payload=data.get("payload"),
                 provider_id=f"{address}:{data['client_message_id']}",
-                meta={"client_message_id": data["client_message_id"]},
+                # The requester's address: budgets for SMS codes and code guesses count it.
+                meta={"client_message_id": data["client_message_id"], "client_address": client},
             )
         )
 
@@ -153,7 +156,7 @@ class WebchatAdapter(ChannelAdapter):
             address = await self._address(body.session_token)
             self._check_text(body.text, body.payload)
             await self._count_message(self.limiter, address)
-            receipt = await self.receive(address, body)
+            receipt = await self.receive(address, body, client_address(request))
             return {"message": receipt.message, "replies": receipt.replies}
 
         @router.post("/api/webchat/sessions/forget", status_code=204)
@@ -312,7 +315,7 @@ class WebchatAdapter(ChannelAdapter):
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "typing", "typing": True})
         try:
-            await self.receive(address, frame)
+            await self.receive(address, frame, client_address(websocket))
         except Exception:
             log.exception("web chat message failed")
             with contextlib.suppress(Exception):

@@ -80,10 +80,19 @@ class TurnContext:
     parse: dict[str, Any]
     lang: str
     with_agent: bool = False  # a person has the conversation: the bot stays silent
+    # The network address the message came from, when its channel knows one (web chat):
+    # abuse budgets (SMS codes, code guessing) count per requester before any global one.
+    requester: str | None = None
 
     def turn(self) -> Turn:
         return Turn(
-            self.session, self.customer, self.conversation, self.state, self.parse, self.lang
+            self.session,
+            self.customer,
+            self.conversation,
+            self.state,
+            self.parse,
+            self.lang,
+            requester=self.requester,
         )
 
 
