@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
+from bot.actions.context import Shop
 from bot.api import (
     admin,
     admin_shop,
@@ -30,11 +31,14 @@ from bot.api import (
     support,
     system,
 )
+from bot.channels import Channels
+from bot.content.live import ContentService
 from bot.core import Core
-from bot.dialogue.engine import DialogueEngine
+from bot.dialogue.assembly import assemble_dialogue
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
+from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
 from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
@@ -59,6 +63,7 @@ class Runtime:
     settings: Settings
     core: Core
     catalog: Catalog
+    content: ContentService
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
@@ -94,34 +99,59 @@ def build_runtime(settings: Settings) -> Runtime:
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
     responses.use_facts(catalog)
-    dialogue = DialogueEngine(
-        catalog,
+    channels = Channels()
+    limiter = Limiter(settings.redis_url, settings.resolved_redis_namespace())
+    identity = IdentityLinker(
         responses,
+        channels.deep_links,
+        channels.phone_channel,
+        LinkLimits(
+            sms_prefixes=tuple(
+                p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
+            ),
+            wrong_codes_per_window=settings.link_wrong_codes_limit,
+            wrong_codes_per_requester=settings.link_wrong_codes_per_ip,
+            sms_codes_per_requester=settings.sms_codes_per_ip,
+            sms_codes_everyone_per_hour=settings.sms_codes_per_hour,
+        ),
+        limiter,
+    )
+    shop = Shop(catalog, responses)
+    dialogue = assemble_dialogue(
+        shop,
+        identity=identity,
         action_endpoint=settings.action_endpoint,
         actions_domain=settings.actions_domain,
+        max_message_chars=settings.max_message_chars,
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
-    core = Core(settings, sessions, locks, hub, dialogue, interpreter)
     namespace = settings.resolved_redis_namespace()
     presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels, presence)
+    # Operator-edited content (intents' replies, the FAQ, the catalog) for every caller
+    # of build_runtime: the server, `omnibot chat` and the tests alike.
+    content = ContentService(core, [catalog])
+    dialogue.registry.use_content(content.intent_reply)
+    shop.faq = content.current_faq
     runtime = Runtime(
         settings,
         core,
         catalog,
+        content,
         redis=redis,
         reminders=CartReminders(core),
-        limiter=Limiter(settings.redis_url, namespace),
+        limiter=limiter,
         presence=presence,
     )
-    runtime.adapters.append(WebchatAdapter(core))
+    runtime.adapters.append(WebchatAdapter(core, runtime.limiter))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
 
-        runtime.adapters.append(TelegramAdapter(core))
+        runtime.adapters.append(TelegramAdapter(core, runtime.limiter))
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from adapters.sms import SmsAdapter
 
-        runtime.adapters.append(SmsAdapter(core))
+        runtime.adapters.append(SmsAdapter(core, runtime.limiter))
     for adapter in runtime.adapters:
         core.register_channel(adapter)
     return runtime
@@ -166,6 +196,7 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    await runtime.content.start()
     runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
@@ -181,6 +212,7 @@ async def stop_runtime(runtime: Runtime) -> None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
         await adapter.disconnect()
+    await runtime.content.stop()
     await runtime.core.stop()
     await runtime.core.hub.close()
     if runtime.redis is not None:
@@ -208,6 +240,8 @@ def create_app(
             yield
         finally:
             await stop_runtime(runtime)
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the last spans
 
     # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
@@ -220,6 +254,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.content = runtime.content
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
     app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
@@ -233,7 +268,7 @@ def create_app(
     )
     # Outermost: times and logs every request, gives it its request id, counts sockets.
     app.add_middleware(RequestContext)
-    setup_tracing(settings, app)
+    tracing = setup_tracing(settings, app)
     setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)

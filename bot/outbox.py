@@ -8,14 +8,16 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.channels import Channels, ChannelSender
+from bot.domain.options import remember_proactive_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.messages import Button, Capabilities, DeliveryError, OutboundMessage
+from bot.messages import Button, DeliveryError, OutboundMessage
 from bot.observability import REQUEST_ID, current_request_id
 from bot.rendering import render_for_channel
 from bot.settings import Settings
@@ -32,17 +34,6 @@ from bot.uncertain_sends import (
 log = logging.getLogger(__name__)
 
 
-class ChannelSender(Protocol):
-    """What the core needs of a channel. Optional attributes: `delivers_from_store`
-    (the stored reply is the delivery, e.g. the web chat) and `consent_flag` (the
-    Customer attribute that, when true, forbids sending on this channel)."""
-
-    name: str
-    capabilities: Capabilities
-
-    async def send(self, message: OutboundMessage) -> str | None: ...
-
-
 class Outbox:
     """Delivers pending outbound rows; one row at a time is claimed, so instances share it."""
 
@@ -51,7 +42,7 @@ class Outbox:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         hub: InProcessHub,
-        channels: dict[str, ChannelSender],
+        channels: Channels,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -59,6 +50,8 @@ class Outbox:
         self.channels = channels  # shared with the core: registered channels
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        # Rows this process is sending now: never "abandoned", however late a renewal runs.
+        self._in_flight: set[int] = set()
 
     def kick(self) -> None:
         """Look at the outbox now rather than at the next tick."""
@@ -118,6 +111,9 @@ class Outbox:
             created_at=utcnow(),
         )
         session.add(message)
+        if buttons and message.delivery_status == "pending":
+            # Like any reply: the next message may pick an option by its number or title.
+            remember_proactive_options(await repo.dialogue_state_of(session, customer.id), buttons)
         return message
 
     async def deliver(self, message_ids: list[int]) -> None:
@@ -140,12 +136,12 @@ class Outbox:
         token = REQUEST_ID.set(request_id)
         try:
             status = await self._send_and_record(message_id, outbound)
+            if status == "sent":
+                age = (utcnow() - stored_at).total_seconds()
+                metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
+            log.info("message %s to %s: %s", message_id, outbound.channel, status)
         finally:
             REQUEST_ID.reset(token)
-        if status == "sent":
-            age = (utcnow() - stored_at).total_seconds()
-            metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
-        log.info("message %s to %s: %s", message_id, outbound.channel, status)
 
     async def _send_and_record(self, message_id: int, outbound: OutboundMessage) -> str:
         channel = self.channels.get(outbound.channel)
@@ -259,9 +255,11 @@ class Outbox:
                     log.exception("renewing the claim on message %s failed", message_id)
 
         renewal = asyncio.create_task(renew())
+        self._in_flight.add(message_id)
         try:
             yield
         finally:
+            self._in_flight.discard(message_id)
             await cancel_and_wait(renewal)
 
     # -- sends interrupted by a crash (policy in bot.uncertain_sends) ----------------
@@ -271,7 +269,27 @@ class Outbox:
 
     async def settle_abandoned(self) -> int:
         """Rows whose sender died mid-send: resent or marked `unknown`, per channel."""
-        return await settle_abandoned(self.sessions, self.hub, self.resends_uncertain, self.kick)
+        return await settle_abandoned(
+            self.sessions,
+            self.hub,
+            self.resends_uncertain,
+            self._look_up,
+            self.kick,
+            skip=self._in_flight,
+        )
+
+    async def _look_up(self, row: Message) -> tuple[bool, str | None]:
+        """Ask the row's channel whether an interrupted send reached the provider."""
+        channel = self.channels.get(row.channel)
+        find_sent = getattr(channel, "find_sent", None)
+        if channel is None or find_sent is None:
+            return False, None
+        try:
+            outbound = render_for_channel(repo.outbound_of(row), channel.capabilities)
+            return True, await find_sent(outbound)
+        except Exception as exc:  # the provider cannot tell now: the policy decides
+            log.warning("cannot look up interrupted message %s: %r", row.id, exc)
+            return False, None
 
     def blocked_channels(self, customer: Customer) -> set[str]:
         """Channels the customer has opted out of (their adapter's consent flag is set)."""

@@ -17,16 +17,16 @@ few built-in ones) against their best variant (not a match).
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 from scipy.sparse import csr_matrix, vstack
+
+from intents.text import fold
 
 DEFAULT_FAQ = Path(__file__).resolve().parent / "data" / "faq.yaml"
 LANGS = ("pl", "en")
@@ -78,22 +78,11 @@ class FaqEntry:
         }
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    low = ch.lower()
-    low = {"ł": "l"}.get(low, low)
-    return unicodedata.normalize("NFD", low)[0] if low.isalpha() else low
-
-
-def _fold(text: str) -> str:
-    return "".join(_fold_char(ch) for ch in text)
-
-
 def _key(text: str) -> str:
     """A question with case, diacritics, punctuation and spacing ignored."""
     import re
 
-    return " ".join(re.findall(r"[^\W_]+", _fold(text)))
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
 
 
 class FaqIndex:

@@ -8,11 +8,12 @@ reads it from here, so the bot never promises what the shop does not do.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from intents.text import fold
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = {
@@ -46,12 +47,6 @@ _NOT_PLACES = frozenset(
 
 class ShopError(ValueError):
     """The shop section is not valid; the message says which fact and why."""
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics ("Kraków" -> "krakow")."""
-    text = text.lower().replace("ł", "l")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

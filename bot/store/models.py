@@ -69,6 +69,8 @@ class Customer(Base):
     merged_into_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The fencing token of the newest holder of this customer's lock (bot.store.fencing).
+    lock_fence: Mapped[int | None] = mapped_column(BigInteger)
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="customer", foreign_keys="ChannelIdentity.customer_id"

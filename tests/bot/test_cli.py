@@ -155,3 +155,15 @@ def test_orders_list_and_show_tell_the_kitchen_everything(
     assert "note: bez cebuli" in shown.output and "1× Margherita" in shown.output
     assert "new  by customer" in shown.output and "confirmed  by system · 30 min" in shown.output
     assert runner.invoke(app, ["orders", "show", "PZ-00000"]).exit_code == 1
+
+
+def test_chat_answers_with_the_operators_content(env: Path, tmp_path: Path) -> None:
+    edited = tmp_path / "responses.yaml"
+    edited.write_text(
+        'responses:\n  thanks:\n    pl: ["Dziękujemy, wpadnij do nas znowu!"]\n', encoding="utf-8"
+    )
+    imported = runner.invoke(app, ["import", str(edited)])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, ["chat"], input="dzięki\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "wpadnij do nas znowu" in result.output

@@ -16,7 +16,7 @@ import websockets
 
 from bot.observability import JsonFormatter, RequestIdFilter
 from bot.settings import Settings
-from tests.conftest import LiveServer, running_app
+from tests.conftest import LiveServer, make_settings, running_app
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -78,7 +78,7 @@ async def test_requests_are_measured_per_route_and_logged_as_json_with_their_id(
 
 
 async def test_waiting_handoffs_and_open_sockets_are_gauged(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as http:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
 
         async def scrape() -> str:
             return (await http.get("/metrics")).text
@@ -124,3 +124,68 @@ def test_the_grafana_dashboard_plots_only_metrics_the_app_exports() -> None:
     assert used and used <= known, used - known
     for wanted in ("omnibot_outbox_backlog", "omnibot_handoffs_waiting", "omnibot_turn_seconds"):
         assert any(wanted in e for e in exprs)
+
+
+async def test_requests_are_traced_to_an_otlp_collector(tmp_path: Any) -> None:
+    """A local OTLP/HTTP collector receives the spans of the requests the app served."""
+    import http.server
+    import threading
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    received: list[bytes] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    settings = make_settings(tmp_path, otel_exporter_otlp_endpoint=endpoint)
+    try:
+        async with running_app(settings) as (_, client):
+            assert (await client.post("/api/webchat/sessions")).status_code == 200
+        # Leaving the app flushed its spans to the collector.
+    finally:
+        collector.shutdown()
+    names = set()
+    for body in received:
+        export = ExportTraceServiceRequest.FromString(body)
+        for resource in export.resource_spans:
+            for scope in resource.scope_spans:
+                names.update(span.name for span in scope.spans)
+    assert any("/api/webchat/sessions" in name for name in names), names
+
+
+async def test_a_message_s_request_id_follows_it_to_a_delivery_retried_later(
+    tmp_path: Any, json_logs: io.StringIO
+) -> None:
+    """An SMS whose reply Twilio refuses at first: the outbox retries it later, outside the
+    webhook's request, and the delivery's log line still carries the webhook's request id."""
+    from tests.adapters.sms.conftest import sms_app, sms_settings
+    from tests.adapters.sms.fake_twilio import FakeTwilio, post_sms
+
+    with FakeTwilio() as twilio:
+        twilio.fail_next(status=500, times=1)
+        async with sms_app(sms_settings(tmp_path, twilio.url)) as (_, client):
+            webhook = await post_sms(client, "menu", from_="+48600111222")
+            assert webhook.status_code == 200
+            request_id = webhook.headers["x-request-id"]
+            await twilio.wait_for_messages(1)
+            for _ in range(200):  # the outcome is logged right after Twilio accepts; bounded
+                if "to sms: sent" in json_logs.getvalue():
+                    break
+                await asyncio.sleep(0.02)
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    deliveries = [e for e in lines if e["logger"] == "bot.outbox" and "to sms" in e["message"]]
+    assert [e["message"].rsplit(": ", 1)[1] for e in deliveries] == ["pending", "sent"]
+    assert {e["request_id"] for e in deliveries} == {request_id}, deliveries
