@@ -17,12 +17,16 @@ from fastapi.responses import JSONResponse
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
+from bot.actions.context import Shop
 from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.channels import Channels
+from bot.content.live import ContentService
 from bot.core import Core
-from bot.dialogue.engine import DialogueEngine
+from bot.dialogue.assembly import assemble_dialogue
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
+from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
@@ -44,6 +48,7 @@ class Runtime:
     settings: Settings
     core: Core
     catalog: Catalog
+    content: ContentService
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
@@ -69,20 +74,40 @@ def build_runtime(settings: Settings) -> Runtime:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
-    dialogue = DialogueEngine(
-        catalog,
+    channels = Channels()
+    identity = IdentityLinker(
         responses,
+        channels.deep_links,
+        channels.phone_channel,
+        LinkLimits(
+            sms_prefixes=tuple(
+                p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
+            ),
+            wrong_codes_per_window=settings.link_wrong_codes_limit,
+        ),
+    )
+    shop = Shop(catalog, responses)
+    dialogue = assemble_dialogue(
+        shop,
+        identity=identity,
         action_endpoint=settings.action_endpoint,
         actions_domain=settings.actions_domain,
+        max_message_chars=settings.max_message_chars,
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
-    core = Core(settings, sessions, locks, hub, dialogue, interpreter)
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels)
+    # Operator-edited content (intents' replies, the FAQ, the catalog) for every caller
+    # of build_runtime: the server, `omnibot chat` and the tests alike.
+    content = ContentService(core, [catalog])
+    dialogue.registry.use_content(content.intent_reply)
+    shop.faq = content.current_faq
     namespace = settings.resolved_redis_namespace()
     presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
         settings,
         core,
         catalog,
+        content,
         redis=redis,
         reminders=CartReminders(core),
         limiter=Limiter(settings.redis_url, namespace),
@@ -140,6 +165,7 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
+    await runtime.content.start()
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
@@ -152,6 +178,7 @@ async def stop_runtime(runtime: Runtime) -> None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
         await adapter.disconnect()
+    await runtime.content.stop()
     await runtime.core.stop()
     await runtime.core.hub.close()
     if runtime.redis is not None:
@@ -183,6 +210,7 @@ def create_app(
     app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.core = runtime.core
+    app.state.content = runtime.content
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
     app.add_middleware(

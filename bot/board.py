@@ -15,7 +15,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.orders import ACTIVE, order_object
+from bot.domain.order_status import OPEN
+from bot.orders import order_object
 from bot.store.models import Customer, Order, OrderStatusChange, utcnow
 from knowledge.catalog import Catalog
 
@@ -94,7 +95,7 @@ async def board_snapshot(session: AsyncSession) -> tuple[int, list[dict[str, Any
     recent = utcnow() - FINISHED_VISIBLE
     rows = await session.scalars(
         select(Order)
-        .where(or_(Order.status.in_(ACTIVE), Order.updated_at >= recent))
+        .where(or_(Order.status.in_(OPEN), Order.updated_at >= recent))
         .options(*_full())
         .order_by(Order.id)
     )

@@ -59,7 +59,8 @@ def advance(
     reason: Annotated[str | None, typer.Option(help="Rejecting/cancelling: why")] = None,
 ) -> None:
     """Move an order to its next status (or --status) and notify the customer once."""
-    from bot.orders import OrderError, StatusChange, advance_order
+    from bot.domain.order_status import OrderError
+    from bot.order_board import StatusChange, advance_order
 
     settings = Settings()
 

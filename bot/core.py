@@ -1,4 +1,8 @@
-"""The inbound pipeline (DESIGN.md steps 1–7) and the transactional outbox."""
+"""The inbound pipeline (DESIGN.md steps 1–7) and the transactional outbox.
+
+The core stores a message, loads the customer's context, asks the dialogue for the turn's
+outcome (`Dialogue.take_turn`), writes that outcome in one transaction and delivers it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import contextlib
 import logging
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -15,24 +19,46 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
-from bot.dialogue.engine import DialogueEngine, Reply, Turn, parse_payload
-from bot.dialogue.keywords import fold
-from bot.handoff import SupportHours, start_handoff
+from bot.channels import Channels, ChannelSender
+from bot.dialogue.responses import Responses
+from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload
+from bot.domain.handoff import AGENT_STATES, SupportHours, start_handoff
+from bot.domain.options import picked_option
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks
 from bot.messages import Button, InboundMessage
-from bot.outbox import ChannelSender, Outbox
+from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import repo
-from bot.store.models import Customer, DialogueState, Message, utcnow
+from bot.store.models import (
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    DialogueState,
+    Message,
+    utcnow,
+)
 from bot.tasks import cancel_and_wait
+from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 
 class Interpreter(Protocol):
     async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]: ...
+
+
+class Dialogue(Protocol):
+    """All the core asks of the dialogue: the outcome of one stored message (and the
+    templates and catalog it speaks with, for messages the core sends itself)."""
+
+    @property
+    def responses(self) -> Responses: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    async def take_turn(self, message: Message, context: TurnContext) -> TurnOutcome: ...
 
 
 @dataclass
@@ -43,6 +69,36 @@ class Receipt:
     message: dict[str, Any]
     replies: list[dict[str, Any]]
     duplicate: bool = False
+
+
+@dataclass
+class Stored:
+    """A message just stored, with the context loaded to store it (reused to process it)."""
+
+    message: Message
+    customer: Customer
+    conversation: Conversation
+    identity: ChannelIdentity
+
+
+@dataclass
+class Processed:
+    """One message processed: its stored replies, messages for other addresses to deliver
+    after the caller lets go of its connection, and whether customers were joined."""
+
+    replies: list[Message] = field(default_factory=list)
+    deliver_after: list[int] = field(default_factory=list)
+    joined: bool = False
+
+
+@dataclass
+class Drained:
+    """Every message a lock holder processed, and whether a failure rolled its session back
+    (objects it loaded are then stale)."""
+
+    replies: dict[int, list[Message]] = field(default_factory=dict)
+    deliver_after: list[int] = field(default_factory=list)
+    rolled_back: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -75,8 +131,9 @@ class Core:
         sessions: async_sessionmaker[AsyncSession],
         locks: CustomerLocks,
         hub: InProcessHub,
-        dialogue: DialogueEngine,
+        dialogue: Dialogue,
         interpreter: Interpreter,
+        channels: Channels | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -84,62 +141,14 @@ class Core:
         self.hub = hub
         self.dialogue = dialogue
         self.interpreter = interpreter
-        self.channels: dict[str, ChannelSender] = {}
-        self.identity = IdentityLinker(
-            dialogue.responses,
-            self.deep_links,
-            self.phone_channel,
-            LinkLimits(
-                sms_prefixes=tuple(
-                    p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
-                ),
-                wrong_codes_per_window=settings.link_wrong_codes_limit,
-            ),
-        )
-        dialogue.register("link_channels", self.identity.start_linking)
-        dialogue.register("human_handoff", self._ask_for_human)
+        self.channels = channels if channels is not None else Channels()
         self.support_hours = SupportHours.from_settings(settings)
         self.outbox = Outbox(settings, sessions, hub, self.channels)
         self._sweep_task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def register_channel(self, channel: ChannelSender) -> None:
-        self.channels[channel.name] = channel
-
-    async def _ask_for_human(self, turn: Turn) -> None:
-        turn.handoff_reason = "customer_request"
-
-    async def _hand_off(self, turn: Turn) -> bool:
-        """Queue the conversation for a human and tell the customer what happens next."""
-        reason = turn.handoff_reason or "customer_request"
-        if not await start_handoff(turn.session, turn.conversation, reason):
-            turn.replies.append(Reply(self.dialogue.responses.render("handoff_already", turn.lang)))
-            return False
-        if self.support_hours.open_at(utcnow()):
-            text = self.dialogue.responses.render("handoff_waiting", turn.lang)
-        else:
-            text = self.dialogue.responses.render(
-                "handoff_after_hours", turn.lang, hours=self.support_hours.describe()
-            )
-        turn.replies.append(Reply(text))
-        return True
-
-    def deep_links(self, token: str) -> list[tuple[str, str]]:
-        """(label, url) of every channel that can open a conversation from a link token."""
-        links = []
-        for channel in self.channels.values():
-            make = getattr(channel, "deep_link", None)
-            url = make(token) if make else None
-            if url:
-                links.append((getattr(channel, "label", channel.name), url))
-        return links
-
-    def phone_channel(self) -> str | None:
-        """The channel whose addresses are phone numbers (SMS), if one is configured."""
-        return next(
-            (n for n, c in self.channels.items() if getattr(c, "addresses_are_phones", False)),
-            None,
-        )
+        self.channels.add(channel)
 
     # -- inbound -------------------------------------------------------------------
     async def receive(self, inbound: InboundMessage) -> Receipt:
@@ -152,27 +161,24 @@ class Core:
         async with self.sessions() as session:
             stored = await self._store_inbound(session, inbound, text, truncated)
             if stored is not None:
-                message_id, customer_id = stored.id, stored.customer_id
                 metrics.MESSAGES_IN.labels(inbound.channel).inc()
+                message_id, customer_id = stored.message.id, stored.customer.id
                 # The same session goes on: what storing loaded need not be read again.
                 async with self.locks.hold(customer_id):
-                    handled = await self.process_pending(customer_id, session)
-                queued = session.info.pop("deliver_after", [])
-                # A failed message rolled the session back: loaded objects are stale.
-                stale = session.info.pop("rolled_back", False)
+                    drained = await self.process_pending(customer_id, session, stored)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
-        message = stored
-
-        replies = handled.get(message_id)
-        if replies is None or stale:  # processed by an earlier lock holder, or failed
+        message = stored.message
+        replies = drained.replies.get(message_id)
+        if replies is None or drained.rolled_back:  # an earlier lock holder's, or failed
             async with self.sessions() as session:
                 reloaded = await session.get(Message, message_id)
                 assert reloaded is not None
                 replies = await repo.replies_to(session, message_id)
                 message = reloaded
         # Never hold a connection while delivering: delivery opens its own.
-        await self.deliver([r.id for r in replies if r.delivery_status == "pending"] + queued)
+        pending = [r.id for r in replies if r.delivery_status == "pending"]
+        await self.deliver(pending + drained.deliver_after)
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
         return Receipt(
             customer_id=message.customer_id,
@@ -198,7 +204,7 @@ class Core:
 
     async def _store_inbound(
         self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
-    ) -> Message | None:
+    ) -> Stored | None:
         """Store the message before anything else happens; None if it was stored before."""
         found = await repo.identity_context(session, inbound.channel, inbound.address)
         if found is None:
@@ -208,19 +214,6 @@ class Core:
             found = await repo.identity_context(session, inbound.channel, inbound.address)
             assert found is not None
         identity, customer, conversation = found
-        # Processing follows in this session: keep what it needs loaded (the identity
-        # map holds objects weakly).
-        session.info["loaded"] = (customer, conversation, identity)
-        payload: dict[str, Any] = {}
-        if inbound.payload:
-            payload["button_payload"] = inbound.payload[:1000]
-        if truncated:
-            payload["truncated"] = True
-        if "client_message_id" in inbound.meta:
-            payload["client_message_id"] = str(inbound.meta["client_message_id"])
-        facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
-        if facts:
-            payload["facts"] = facts
         now = utcnow()
         message = Message(
             customer_id=customer.id,
@@ -230,7 +223,7 @@ class Core:
             channel=inbound.channel,
             address=inbound.address,
             text=text,
-            payload=payload or None,
+            payload=self._inbound_payload(inbound, truncated),
             provider_id=inbound.provider_id,
             delivery_status="received",
             created_at=now,
@@ -253,7 +246,21 @@ class Core:
             customer_topic(customer.id),
             {"type": "message", "message": repo.message_object(message)},
         )
-        return message
+        return Stored(message, customer, conversation, identity)
+
+    @staticmethod
+    def _inbound_payload(inbound: InboundMessage, truncated: bool) -> dict[str, Any] | None:
+        payload: dict[str, Any] = {}
+        if inbound.payload:
+            payload["button_payload"] = inbound.payload[:1000]
+        if truncated:
+            payload["truncated"] = True
+        if "client_message_id" in inbound.meta:
+            payload["client_message_id"] = str(inbound.meta["client_message_id"])
+        facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
+        if facts:
+            payload["facts"] = facts
+        return payload or None
 
     async def _receipt(
         self, session: AsyncSession, message: Message, duplicate: bool = False
@@ -266,45 +273,68 @@ class Core:
             duplicate=duplicate,
         )
 
+    # -- processing ------------------------------------------------------------------
     async def process_pending(
-        self, customer_id: int, session: AsyncSession | None = None
-    ) -> dict[int, list[Message]]:
+        self, customer_id: int, session: AsyncSession | None = None, known: Stored | None = None
+    ) -> Drained:
         """Process every stored, unprocessed message of one customer, oldest first.
 
         Call with the customer's lock held. Whoever holds the lock drains the queue, so
-        order holds even if the lock is not fair. Returns the replies per message id.
+        order holds even if the lock is not fair.
         """
         async with contextlib.AsyncExitStack() as stack:
             if session is None:
                 session = await stack.enter_async_context(self.sessions())
-            handled: dict[int, list[Message]] = {}
+            drained = Drained()
             while True:
                 pending = [
                     m.id
                     for m in await repo.unprocessed_inbound(session, customer_id)
-                    if m.id not in handled
+                    if m.id not in drained.replies
                 ]
+                joined = False
                 for message_id in pending:
                     try:
-                        handled[message_id] = await self._process_one(message_id, session)
+                        processed = await self._process_one(message_id, session, known)
                     except Exception:
                         log.exception("processing message %s failed", message_id)
                         await session.rollback()
-                        session.info["rolled_back"] = True
-                        await self._mark_failed(message_id)
-                        handled[message_id] = []
+                        drained.rolled_back = True
+                        known = None  # what it held is stale now
+                        processed = Processed(await self._apologise(message_id))
+                    drained.replies[message_id] = processed.replies
+                    drained.deliver_after.extend(processed.deliver_after)
+                    joined = joined or processed.joined
                 # A join moved the other customer's waiting messages here: answer them too.
-                if not pending or not session.info.pop("drain_again", False):
-                    return handled
+                if not pending or not joined:
+                    return drained
 
-    async def _process_one(self, message_id: int, session: AsyncSession) -> list[Message]:
+    async def _process_one(
+        self, message_id: int, session: AsyncSession, known: Stored | None
+    ) -> Processed:
+        """Load the context, take the turn, write its outcome, tell who listens."""
         message = await session.get(Message, message_id)
         if message is None or message.delivery_status != "received":
-            return []
-        customer = await repo.live_customer(session, message.customer_id)
-        assert customer is not None
-        conversation = await repo.conversation_of(session, customer.id)
-        with_agent = conversation.status in ("waiting_agent", "agent")
+            return Processed()
+        context = await self._load_context(session, message, known)
+        message.delivery_status = "processed"
+        outcome = await self.dialogue.take_turn(message, context)
+        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome)
+        await self._announce(message, context, outcome, replies, handed_off)
+        return Processed(replies, [m.id for m in outgoing], joined=bool(outcome.joins))
+
+    async def _load_context(
+        self, session: AsyncSession, message: Message, known: Stored | None
+    ) -> TurnContext:
+        """The customer's context and the message understood — before anything is written:
+        SQLite has one writer, and the NLU must not hold it while other customers wait."""
+        if known is not None and known.customer.id == message.customer_id:
+            customer, conversation = known.customer, known.conversation
+        else:
+            found = await repo.live_customer(session, message.customer_id)
+            assert found is not None
+            customer, conversation = found, await repo.conversation_of(session, found.id)
+        with_agent = conversation.status in AGENT_STATES
         state = await session.get(DialogueState, customer.id)
         if with_agent:
             parse: dict[str, Any] = {
@@ -312,137 +342,28 @@ class Core:
                 "intent": {"name": "with_agent", "confidence": 1.0},
             }
         else:
-            # Understand before writing anything: SQLite has one writer, and the NLU
-            # must not hold it while other customers wait.
-            parse = await self._understand(
-                message, state.pending_options if state else None, customer
-            )
-        message.delivery_status = "processed"
+            parse = await self._understand(message, state, customer)
         if state is None:
             state = DialogueState(customer_id=customer.id, slots={})
             session.add(state)
         lang = self._language(customer, parse)
-        turn = Turn(session, customer, conversation, state, parse, lang)
-        if with_agent:
-            # A human has the conversation: the bot says nothing, but what the
-            # channel proved (a shared phone, STOP) still counts.
-            await self.identity.before_dialogue(turn, message, typed_codes=False)
-            replies = [r for r in turn.replies if turn.reply_extra.get("consent_confirmation")]
-        elif await self.identity.before_dialogue(turn, message):
-            replies = turn.replies
-            buttons = replies[-1].buttons if replies else []
-            state.pending_options = {"buttons": [b.as_dict() for b in buttons]} if buttons else None
-        else:
-            if (message.payload or {}).get("truncated"):
-                turn.replies.append(
-                    Reply(
-                        self.dialogue.responses.render(
-                            "too_long", lang, max=self.settings.max_message_chars
-                        )
-                    )
-                )
-            # Writes wait for the commit: SQLite's single write lock is then held for
-            # the commit alone, not through the dialogue (fair to other customers).
-            with session.no_autoflush:
-                replies = await self.dialogue.respond(turn)
-        handed_off = await self._hand_off(turn) if turn.handoff_reason else False
-        state.slots = dict(state.slots or {})
-        repo.record_event(
-            session,
-            "intent",
-            customer.id,
-            message.channel,
-            intent=turn.intent,
-            confidence=float(parse.get("intent", {}).get("confidence") or 0.0),
-            text=message.text[:200] if turn.intent == "nlu_fallback" else None,
-        )
-        channel = self.channels.get(message.channel)
-        # A channel whose store is its delivery (the web chat) is done at commit.
-        done = bool(getattr(channel, "delivers_from_store", False))
-        rows = [
-            Message(
-                customer_id=customer.id,
-                conversation_id=conversation.id,
-                direction="out",
-                author="bot",
-                channel=message.channel,
-                address=message.address,
-                text=reply.text,
-                payload={
-                    "buttons": [b.as_dict() for b in reply.buttons],
-                    **turn.reply_extra,
-                    **reply.extra,
-                },
-                in_reply_to_id=message.id,
-                delivery_status="sent" if done else "pending",
-                created_at=utcnow(),
-            )
-            for reply in replies
-        ]
-        session.add_all(rows)
-        # Context changes and outgoing messages commit together (the outbox).
-        await session.commit()
-        joins = session.info.pop("joined", [])
-        for loser_id, survivor_id in joins:
-            await self.hub.publish(
-                customer_topic(loser_id), {"type": "merged", "customer_id": survivor_id}
-            )
-            # Messages of the other customer still waiting moved over: answer them too.
-            session.info.setdefault("drain_again", True)
-        if handed_off:
-            await self.hub.publish(
-                AGENT_TOPIC,
-                {"type": "queue", "conversation_id": conversation.id, "status": "waiting_agent"},
-            )
-        if with_agent:
-            await self.hub.publish(
-                AGENT_TOPIC,
-                {
-                    "type": "message",
-                    "conversation_id": conversation.id,
-                    "message": {**repo.message_object(message), "customer_id": customer.id},
-                },
-            )
-        # Messages the turn queued for another address (an SMS code to a typed phone) go
-        # out once the caller has released its connection (the outbox loop is the backstop).
-        session.info.setdefault("deliver_after", []).extend(m.id for m in turn.outbox)
-        if done:
-            for row in rows:
-                metrics.MESSAGES_OUT.labels(row.channel, "sent").inc()
-                await self.hub.publish(
-                    customer_topic(row.customer_id),
-                    {"type": "message", "message": repo.message_object(row)},
-                )
-        return rows
-
-    async def _mark_failed(self, message_id: int) -> None:
-        async with self.sessions() as session:
-            message = await session.get(Message, message_id)
-            if message is not None and message.delivery_status == "received":
-                message.delivery_status = "failed"
-                message.last_error = "processing failed"
-                await session.commit()
+        return TurnContext(session, customer, conversation, state, parse, lang, with_agent)
 
     async def _understand(
-        self, message: Message, pending: dict[str, Any] | None, customer: Customer
+        self, message: Message, state: DialogueState | None, customer: Customer
     ) -> dict[str, Any]:
         """A button press, an option picked by number or title, or free text for the NLU."""
         button_payload = (message.payload or {}).get("button_payload")
-        options = (pending or {}).get("buttons") or []
-        if not button_payload and options:
-            text = fold(message.text.strip().rstrip("."))
-            if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(options):
-                button_payload = options[int(text) - 1]["payload"]
-            else:
-                button_payload = next(
-                    (o["payload"] for o in options if fold(o["title"]) == text), None
-                )
+        if not button_payload:
+            button_payload = picked_option(message.text, state.pending_options if state else None)
         if button_payload:
             parsed = parse_payload(button_payload)
             if parsed is not None:
                 parsed["lang"] = None
                 return parsed
-        if not message.text:
+            log.info("message %s: a button payload not of ours: %.100r", message.id, button_payload)
+        if not message.text or (button_payload and message.text == button_payload):
+            # Nothing to read but a payload we cannot trust: not understood, said politely.
             intent = {"name": "nlu_fallback", "confidence": 0.0}
             return {"text": "", "intent": intent, "intent_ranking": [intent], "entities": []}
         return await self.interpreter.aparse(message.text, customer.language)
@@ -452,6 +373,150 @@ class Core:
             detected = parse.get("lang")
             customer.language = detected if detected in ("pl", "en") else None
         return customer.language or self.settings.default_language
+
+    async def _write_outcome(
+        self, message: Message, context: TurnContext, outcome: TurnOutcome
+    ) -> tuple[list[Message], list[Message], bool]:
+        """The turn's context changes, replies and messages for others, in one commit.
+
+        Returns the reply rows, the rows for other addresses and whether a handoff began.
+        """
+        session = context.session
+        replies = list(outcome.replies)
+        handed_off = False
+        if outcome.handoff:
+            handed_off, said = await self._hand_off(context, outcome.handoff)
+            replies.append(said)
+        context.state.slots = dict(context.state.slots or {})
+        repo.record_event(
+            session,
+            "intent",
+            context.customer.id,
+            message.channel,
+            intent=outcome.intent,
+            confidence=outcome.confidence,
+            text=message.text[:200] if outcome.intent == "nlu_fallback" else None,
+        )
+        rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
+        others = [
+            Message(
+                customer_id=context.customer.id,
+                conversation_id=context.conversation.id,
+                direction="out",
+                author=out.author,
+                channel=out.channel,
+                address=out.address,
+                text=out.text,
+                payload={"buttons": []},
+                delivery_status="pending",
+                created_at=utcnow(),
+            )
+            for out in outcome.outgoing
+        ]
+        session.add_all([*rows, *others])
+        # Context changes and outgoing messages commit together (the outbox).
+        await session.commit()
+        return rows, others, handed_off
+
+    def _reply_rows(
+        self,
+        message: Message,
+        conversation: Conversation,
+        replies: list[Reply],
+        extra: dict[str, Any],
+    ) -> list[Message]:
+        """Replies to `message`, in the thread of the customer it belongs to now."""
+        # A channel whose store is its delivery (the web chat) is done at commit.
+        done = self._delivers_from_store(message.channel)
+        return [
+            Message(
+                customer_id=conversation.customer_id,
+                conversation_id=conversation.id,
+                direction="out",
+                author="bot",
+                channel=message.channel,
+                address=message.address,
+                text=reply.text,
+                payload={"buttons": [b.as_dict() for b in reply.buttons], **extra, **reply.extra},
+                in_reply_to_id=message.id,
+                delivery_status="sent" if done else "pending",
+                created_at=utcnow(),
+            )
+            for reply in replies
+        ]
+
+    def _delivers_from_store(self, channel: str) -> bool:
+        return bool(getattr(self.channels.get(channel), "delivers_from_store", False))
+
+    async def _hand_off(self, context: TurnContext, reason: str) -> tuple[bool, Reply]:
+        """Queue the conversation for a human; what to tell the customer about it."""
+        responses, lang = self.dialogue.responses, context.customer.language or context.lang
+        if not await start_handoff(context.session, context.conversation, reason):
+            return False, Reply(responses.render("handoff_already", lang))
+        if self.support_hours.open_at(utcnow()):
+            return True, Reply(responses.render("handoff_waiting", lang))
+        hours = self.support_hours.describe()
+        return True, Reply(responses.render("handoff_after_hours", lang, hours=hours))
+
+    async def _announce(
+        self,
+        message: Message,
+        context: TurnContext,
+        outcome: TurnOutcome,
+        replies: list[Message],
+        handed_off: bool,
+    ) -> None:
+        """After the commit: live listeners (agent console, web chat) hear what changed."""
+        for join in outcome.joins:
+            await self.hub.publish(
+                customer_topic(join.merged_id), {"type": "merged", "customer_id": join.survivor_id}
+            )
+        conversation_id = context.conversation.id
+        if handed_off:
+            await self.hub.publish(
+                AGENT_TOPIC,
+                {"type": "queue", "conversation_id": conversation_id, "status": "waiting_agent"},
+            )
+        if context.with_agent:
+            await self.hub.publish(
+                AGENT_TOPIC,
+                {
+                    "type": "message",
+                    "conversation_id": conversation_id,
+                    "message": {**repo.message_object(message), "customer_id": context.customer.id},
+                },
+            )
+        await self._publish_sent(replies)
+
+    async def _publish_sent(self, rows: list[Message]) -> None:
+        for row in rows:
+            if row.delivery_status != "sent":
+                continue
+            metrics.MESSAGES_OUT.labels(row.channel, "sent").inc()
+            await self.hub.publish(
+                customer_topic(row.customer_id),
+                {"type": "message", "message": repo.message_object(row)},
+            )
+
+    async def _apologise(self, message_id: int) -> list[Message]:
+        """Processing failed (a bug, a payload nobody foresaw): the message is marked failed
+        and the customer gets a polite reply rather than silence."""
+        async with self.sessions() as session:
+            message = await session.get(Message, message_id)
+            if message is None or message.delivery_status != "received":
+                return []
+            message.delivery_status = "failed"
+            message.last_error = "processing failed"
+            customer = await repo.live_customer(session, message.customer_id)
+            assert customer is not None
+            conversation = await repo.conversation_of(session, customer.id)
+            lang = customer.language or self.settings.default_language
+            sorry = Reply(self.dialogue.responses.render("action_failed", lang))
+            rows = self._reply_rows(message, conversation, [sorry], {})
+            session.add_all(rows)
+            await session.commit()
+        await self._publish_sent(rows)
+        return rows
 
     # -- outbound (see bot.outbox) -------------------------------------------------
     async def send_proactive(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from bot.domain.order_status import OPEN
+from bot.domain.pricing import CartMaths
 from bot.store import repo
 from bot.store.models import (
     Cart,
@@ -25,9 +23,6 @@ from bot.store.models import (
 )
 from knowledge.catalog import Catalog, format_price
 
-AGENT_STATES = ("waiting_agent", "agent")
-OPEN_ORDER_STATES = ("new", "confirmed", "preparing", "out_for_delivery", "ready_for_pickup")
-
 
 class HandoffError(Exception):
     """An agent action that cannot be done; `status` is the HTTP status to answer with."""
@@ -35,45 +30,6 @@ class HandoffError(Exception):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class SupportHours:
-    opens: time
-    closes: time
-    zone: ZoneInfo
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SupportHours:
-        start, _, end = settings.support_hours.partition("-")
-        return cls.from_text(start, end, settings.support_timezone)
-
-    @classmethod
-    def from_text(cls, start: str, end: str, zone: str) -> SupportHours:
-        return cls(
-            time.fromisoformat(start.strip()), time.fromisoformat(end.strip()), ZoneInfo(zone)
-        )
-
-    def open_at(self, moment: datetime) -> bool:
-        local = moment.astimezone(self.zone).time()
-        if self.opens <= self.closes:
-            return self.opens <= local < self.closes
-        return local >= self.opens or local < self.closes  # overnight, e.g. 20:00-02:00
-
-    def describe(self) -> str:
-        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
-
-
-async def start_handoff(session: AsyncSession, conversation: Conversation, reason: str) -> bool:
-    """Put the conversation in the agents' queue; False if a human already has it."""
-    if conversation.status in AGENT_STATES:
-        return False
-    conversation.status = "waiting_agent"
-    conversation.waiting_since = utcnow()
-    conversation.handoff_reason = reason
-    conversation.assigned_agent_id = None
-    repo.record_event(session, "handoff", conversation.customer_id, None, reason=reason)
-    return True
 
 
 async def list_conversations(
@@ -214,16 +170,12 @@ async def customer_profile(
     cart = await session.scalar(select(Cart).where(Cart.customer_id == customer.id))
     cart_items = []
     cart_total = 0
+    pricing = CartMaths(catalog)
     if cart is not None:
         await session.refresh(cart, ["items"])
         for item in cart.items:
             product = catalog.products.get(item.product_id)
-            unit = 0
-            if product is not None:
-                try:
-                    unit = product.price(item.size)
-                except KeyError:
-                    unit = 0
+            unit = pricing.line_price(item.product_id, item.size)
             cart_total += unit * item.quantity
             cart_items.append(
                 {
@@ -331,7 +283,7 @@ def handoff_summary(profile: dict[str, Any]) -> str:
         parts.append(f"Cart: {lines} = {profile['cart']['total_text']}.")
     else:
         parts.append("Cart empty.")
-    open_orders = [o for o in profile["orders"] if o["status"] in OPEN_ORDER_STATES]
+    open_orders = [o for o in profile["orders"] if o["status"] in OPEN]
     if open_orders:
         o = open_orders[0]
         parts.append(f"Open order {o['number']}: {o['status']}, {o['total_text']}.")

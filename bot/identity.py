@@ -11,40 +11,23 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.dialogue.engine import Reply, Turn
+from bot.dialogue.responses import Responses
+from bot.dialogue.speaker import Speaker
+from bot.dialogue.turn import Join, Outgoing, Turn
+from bot.domain.phones import find_phone, normalise_phone
 from bot.messages import Button
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
 from bot.store.models import ChannelIdentity, Event, LinkToken, Message, utcnow
 
-if TYPE_CHECKING:
-    from bot.dialogue.responses import Responses
-
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_CODES = 5
 LOCK_TIME = timedelta(minutes=15)
 _CODE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
-_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s-]{7,16}\d)(?!\d)")
-
-
-def normalise_phone(raw: str, default_country: str = "48") -> str | None:
-    """E.164 from what people type: "600 111 222" → +48600111222."""
-    digits = re.sub(r"[^\d+]", "", raw)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if digits.startswith("+"):
-        number = "+" + re.sub(r"\D", "", digits)
-    elif len(digits) == 9:
-        number = f"+{default_country}{digits}"
-    elif len(digits) == 11 and digits.startswith(default_country):
-        number = "+" + digits
-    else:
-        return None
-    return number if 9 <= len(number) - 1 <= 15 else None
 
 
 @dataclass(frozen=True)
@@ -55,11 +38,6 @@ class LinkLimits:
     sms_codes_per_hour: int = 3  # per phone number and per requesting customer
     wrong_codes_per_window: int = 100  # across everyone; beyond it linking by code pauses
     window: timedelta = timedelta(minutes=10)
-
-
-def joined(turn: Turn, loser_id: int) -> None:
-    """Remember a join so the core can tell live listeners of the old customer after commit."""
-    turn.session.info.setdefault("joined", []).append((loser_id, turn.customer.id))
 
 
 class IdentityLinker:
@@ -73,12 +51,13 @@ class IdentityLinker:
         limits: LinkLimits | None = None,
     ) -> None:
         self.responses = responses
+        self.speaker = Speaker(responses)
         self._deep_links = deep_links  # token -> [(channel label, url)]
         self._sms_channel = sms_channel  # the channel that can send a code by SMS, if any
         self.limits = limits or LinkLimits()
 
     def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
-        turn.replies.append(Reply(self.responses.render(key, turn.lang, **values), buttons or []))
+        self.speaker.say(turn, key, buttons, **values)
 
     # -- before the dialogue -------------------------------------------------------
     async def before_dialogue(
@@ -125,10 +104,11 @@ class IdentityLinker:
     async def start_linking(self, turn: Turn) -> None:
         """Offer a code for another channel, a deep link, or an SMS code to a typed phone."""
         phone_value = turn.entity("phone")
-        if not phone_value:
-            found = _PHONE.search(str(turn.parse.get("text", "")))
-            phone_value = found.group(1) if found else None
-        phone = normalise_phone(str(phone_value)) if phone_value else None
+        if phone_value:
+            phone = normalise_phone(str(phone_value))
+        else:
+            found = find_phone(turn.text)
+            phone = found.e164 if found else None
         sms = self._sms_channel()
         if phone and sms:
             refusal = await self._sms_code_refusal(turn, sms, phone)
@@ -136,20 +116,8 @@ class IdentityLinker:
                 self.say(turn, refusal, phone=phone)
                 return
             code = await self._new_token(turn, "sms_code", target=phone)
-            sms_message = Message(
-                customer_id=turn.customer.id,
-                conversation_id=turn.conversation.id,
-                direction="out",
-                author="system",
-                channel=sms,
-                address=phone,
-                text=self.responses.render("sms_code_text", turn.lang, code=code),
-                payload={"buttons": []},
-                delivery_status="pending",
-                created_at=utcnow(),
-            )
-            turn.session.add(sms_message)
-            turn.outbox.append(sms_message)
+            text = self.speaker.text("sms_code_text", turn.lang, code=code)
+            turn.outgoing.append(Outgoing(channel=sms, address=phone, text=text))
             self.say(turn, "sms_code_sent", phone=phone)
             return
         code = await self._new_token(turn, "code")
@@ -269,7 +237,7 @@ class IdentityLinker:
             self.say(turn, "link_own_code")
             return
         carried = await merge_customers(turn.session, turn.customer, owner)
-        joined(turn, owner.id)
+        turn.joins.append(Join(owner.id, turn.customer.id))
         self._welcome(turn, carried)
 
     async def join_phone(self, turn: Turn, phone: str, proof: str) -> None:
@@ -296,7 +264,7 @@ class IdentityLinker:
             self.say(turn, "phone_linked", phone=phone)
             return
         carried = await merge_customers(session, turn.customer, other)
-        joined(turn, other.id)
+        turn.joins.append(Join(other.id, turn.customer.id))
         self._welcome(turn, carried)
 
     def _welcome(self, turn: Turn, carried: Carried) -> None:

@@ -8,15 +8,17 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.channels import Channels, ChannelSender
+from bot.domain.options import remember_proactive_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.messages import Button, Capabilities, DeliveryError, OutboundMessage
+from bot.messages import Button, DeliveryError, OutboundMessage
 from bot.rendering import render_for_channel
 from bot.settings import Settings
 from bot.store import repo
@@ -38,17 +40,6 @@ UNKNOWN_NOTE = (
 )
 
 
-class ChannelSender(Protocol):
-    """What the core needs of a channel. Optional attributes: `delivers_from_store`
-    (the stored reply is the delivery, e.g. the web chat) and `consent_flag` (the
-    Customer attribute that, when true, forbids sending on this channel)."""
-
-    name: str
-    capabilities: Capabilities
-
-    async def send(self, message: OutboundMessage) -> str | None: ...
-
-
 class Outbox:
     """Delivers pending outbound rows; one row at a time is claimed, so instances share it."""
 
@@ -57,7 +48,7 @@ class Outbox:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         hub: InProcessHub,
-        channels: dict[str, ChannelSender],
+        channels: Channels,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -124,6 +115,9 @@ class Outbox:
             created_at=utcnow(),
         )
         session.add(message)
+        if buttons and message.delivery_status == "pending":
+            # Like any reply: the next message may pick an option by its number or title.
+            remember_proactive_options(await repo.dialogue_state_of(session, customer.id), buttons)
         return message
 
     async def deliver(self, message_ids: list[int]) -> None:

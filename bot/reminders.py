@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select, update
 
 from bot.core import Core
-from bot.dialogue.engine import payload_for
-from bot.handoff import AGENT_STATES, SupportHours
+from bot.dialogue.turn import payload_for
+from bot.domain.handoff import AGENT_STATES, SupportHours
+from bot.domain.pricing import unit_price
 from bot.messages import Button
 from bot.store.models import Cart, CartItem, Conversation, Customer, utcnow
 from bot.tasks import cancel_and_wait
@@ -112,19 +113,16 @@ class CartReminders:
         """
         lines = []
         for item in items:
-            product = self.core.dialogue.catalog.products.get(item.product_id)
-            try:
-                if product is None:
-                    raise KeyError(f"no product {item.product_id!r}")
-                lines.append((product.price(item.size), item.quantity))
-            except KeyError as gone:
+            price = unit_price(self.core.dialogue.catalog, item.product_id, item.size)
+            if price is None:
                 log.warning(
-                    "cart reminder for customer %s skipped %s (size %s): %s",
+                    "cart reminder for customer %s skipped %s (size %s): no longer sold",
                     customer_id,
                     item.product_id,
                     item.size,
-                    gone,
                 )
+                continue
+            lines.append((price, item.quantity))
         return lines
 
     def start(self) -> None:

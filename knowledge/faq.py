@@ -12,7 +12,6 @@ built-in ones) against their best variant (not a match).
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import yaml
+
+from intents.text import fold
 
 DEFAULT_FAQ = Path(__file__).resolve().parent / "data" / "faq.yaml"
 LANGS = ("pl", "en")
@@ -65,32 +66,21 @@ class FaqEntry:
         }
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    low = ch.lower()
-    low = {"ł": "l"}.get(low, low)
-    return unicodedata.normalize("NFD", low)[0] if low.isalpha() else low
-
-
-def _fold(text: str) -> str:
-    return "".join(_fold_char(ch) for ch in text)
-
-
 @lru_cache(maxsize=65536)
 def _lemma(token: str) -> str:
     import simplemma
 
     try:
-        return _fold(simplemma.lemmatize(token, lang=("pl", "en")))
+        return fold(simplemma.lemmatize(token, lang=("pl", "en")))
     except Exception:
-        return _fold(token)
+        return fold(token)
 
 
 def _key(text: str) -> str:
     """A question with case, diacritics, punctuation and spacing ignored."""
     import re
 
-    return " ".join(re.findall(r"[^\W_]+", _fold(text)))
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
 
 
 def _lemmas(text: str) -> str:
@@ -174,7 +164,7 @@ class FaqIndex:
         emb, emb_neg = emb_all[: len(texts)], emb_all[len(texts) :]
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
         words = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True)
-        c = chars.fit_transform([_fold(t) for t in texts])
+        c = chars.fit_transform([fold(t) for t in texts])
         w = words.fit_transform([_lemmas(t) for t in texts])
         raw = self._raw(emb @ emb.T, (c @ c.T).toarray(), (w @ w.T).toarray())
         owners = np.asarray(owner)
@@ -186,7 +176,7 @@ class FaqIndex:
             if same.any():
                 xs.append(float(raw[i, same].max()))
                 ys.append(1)
-        cn = chars.transform([_fold(t) for t in negs])
+        cn = chars.transform([fold(t) for t in negs])
         wn = words.transform([_lemmas(t) for t in negs])
         raw_neg = self._raw(emb_neg @ emb.T, (cn @ c.T).toarray(), (wn @ w.T).toarray())
         xs.extend(float(v) for v in raw_neg.max(axis=1))
@@ -230,7 +220,7 @@ class FaqIndex:
             assert self.encode_fn is not None
             embedding = np.asarray(self.encode_fn([text]), dtype=np.float32)[0]
         e = state["emb"] @ np.asarray(embedding, dtype=np.float32)
-        c = (state["c"] @ state["chars"].transform([_fold(text)]).T).toarray().ravel()
+        c = (state["c"] @ state["chars"].transform([fold(text)]).T).toarray().ravel()
         w = (state["w"] @ state["words"].transform([_lemmas(text)]).T).toarray().ravel()
         raw = self._raw(e, c, w)
         best = int(np.argmax(raw))

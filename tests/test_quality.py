@@ -73,3 +73,111 @@ def test_no_adapter_imports_another() -> None:
             for other in channels:
                 if other != channel:
                     assert f"adapters.{other}" not in source, (path, other)
+
+
+# DESIGN.md's dialogue layers inside `bot`, top first: a module may import only modules of
+# the layers below its own. Modules not listed (store, messages, settings, hub, outbox…)
+# are the ground every layer stands on.
+BOT_LAYERS: list[tuple[str, ...]] = [
+    # 7. services and composition
+    (
+        "bot.app",
+        "bot.cli",
+        "bot.cli_content",
+        "bot.cli_orders",
+        "bot.api",
+        "bot.web",
+        "bot.content",
+        "bot.reminders",
+        "bot.order_board",
+        "bot.board",
+        "bot.handoff",
+    ),
+    ("bot.core",),  # 6. the inbound pipeline
+    (  # 5. the engine: registry, built-in handlers, policy, assembly
+        "bot.dialogue.assembly",
+        "bot.dialogue.engine",
+        "bot.dialogue.builtins",
+        "bot.dialogue.registry",
+    ),
+    ("bot.dialogue.checkout", "bot.dialogue.flows", "bot.dialogue.steps"),  # 4. flows
+    ("bot.actions",),  # 3. actions
+    ("bot.domain", "bot.identity", "bot.orders", "bot.dialogue.cart"),  # 2. domain rules
+    ("bot.dialogue.speaker", "bot.dialogue.turn", "bot.dialogue.responses"),  # 1. vocabulary
+]
+
+
+def bot_import_graph() -> object:
+    import grimp
+
+    # Imports inside functions and under TYPE_CHECKING count: they are dependencies too.
+    return grimp.build_graph("bot", exclude_type_checking_imports=False)
+
+
+def import_cycles(graph: object) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), i.e. import cycles."""
+    modules = sorted(graph.modules)  # type: ignore[attr-defined]
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in modules}  # type: ignore[attr-defined]
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in edges.get(node, []):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1 or node in edges.get(node, []):
+                cycles.append(sorted(group))
+
+    for module in modules:
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycles_in_bot() -> None:
+    cycles = import_cycles(bot_import_graph())
+    assert cycles == [], f"import cycles in bot/: {cycles}"
+
+
+def test_dialogue_layers_hold() -> None:
+    import grimp
+
+    graph = bot_import_graph()
+    layers = [grimp.Layer(*layer, independent=False) for layer in BOT_LAYERS]
+    broken = graph.find_illegal_dependencies_for_layers(layers=layers)  # type: ignore[attr-defined]
+    routes = sorted(
+        f"{d.importer} -> {d.imported}: "
+        + "; ".join(" -> ".join(r.heads | r.tails | set(r.middle)) for r in d.routes)
+        for d in broken
+    )
+    assert not routes, "layers broken:\n" + "\n".join(routes)
+
+
+def test_the_import_graph_check_finds_a_cycle() -> None:
+    """The checks above would see a cycle: a graph with one is reported."""
+    import grimp
+
+    graph = grimp.ImportGraph()
+    for name in ("bot.a", "bot.b", "bot.c"):
+        graph.add_module(name)
+    graph.add_import(importer="bot.a", imported="bot.b")
+    graph.add_import(importer="bot.b", imported="bot.a")
+    graph.add_import(importer="bot.c", imported="bot.a")
+    assert import_cycles(graph) == [["bot.a", "bot.b"]]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 
+from bot.domain.phones import normalise_phone
 from bot.messages import InboundMessage
 
 CHANNEL = "sms"
@@ -33,17 +33,7 @@ OPT_IN = frozenset({"START", "UNSTOP", "YES", "OPTIN"})
 HELP = frozenset({"HELP", "INFO", "POMOC"})
 HELP_PAYLOAD = "/help"
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_PHONE_NOISE = re.compile(r"[\s\-().]")
 _EDGE_PUNCTUATION = " \t\r\n.!?,;:\"'"
-
-
-def e164(number: str) -> str | None:
-    """The number in E.164 (+48600111222), or None when it is not a phone number."""
-    compact = _PHONE_NOISE.sub("", number.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    return compact if _E164.match(compact) else None
 
 
 def keyword_of(body: str) -> str:
@@ -56,7 +46,8 @@ def keyword_of(body: str) -> str:
 def inbound_from_twilio(form: Mapping[str, str]) -> InboundMessage:
     """The core's message for one validated Twilio webhook (From and MessageSid present)."""
     sender = form["From"]
-    phone = e164(sender)
+    # Twilio reports senders in E.164; anything else (a short code, a name) is no phone.
+    phone = normalise_phone(sender, region=None)
     body = form.get("Body") or ""
     meta: dict[str, object] = {"to": form.get("To") or ""}
     if phone:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message, User
 
+from bot.domain.phones import international_phone
 from bot.messages import InboundMessage
 
 CHANNEL = "telegram"
@@ -22,7 +23,6 @@ COMMAND_PAYLOADS = {
 }
 # What Telegram allows in a t.me/<bot>?start=<token> parameter.
 DEEP_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 LANGUAGES = ("pl", "en")
 
 
@@ -39,14 +39,6 @@ def sender_meta(user: User | None) -> dict[str, Any]:
     if language in LANGUAGES:
         meta["language"] = language
     return meta
-
-
-def e164(phone: str) -> str | None:
-    """Telegram's contact number ("48600111222" or "+48 600…") as E.164, if it is one."""
-    digits = re.sub(r"[\s().-]", "", phone)
-    if not digits.startswith("+"):
-        digits = "+" + digits
-    return digits if PHONE.match(digits) else None
 
 
 def parse_command(text: str, bot_username: str | None) -> tuple[str, str, bool] | None:
@@ -111,7 +103,7 @@ def _contact(message: Message, inbound: InboundMessage) -> InboundMessage:
         and message.forward_origin is None
         and message.chat.type == "private"
     )
-    phone = e164(contact.phone_number) if own else None
+    phone = international_phone(contact.phone_number) if own else None
     if phone is None:
         inbound.meta["foreign_contact"] = True
         inbound.text = ""

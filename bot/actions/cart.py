@@ -10,9 +10,9 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
 from bot.dialogue.cart import ItemRequest, pair_items
-from bot.dialogue.engine import MAX_QUANTITY, payload_for
+from bot.dialogue.turn import payload_for
+from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
-from bot.store import repo
 from bot.store.models import Cart, CartItem
 from knowledge.catalog import format_price
 
@@ -44,7 +44,7 @@ class ShowMenu(ShopAction):
         return "action_show_menu"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        catalog = ctx.engine.catalog
+        catalog = ctx.shop.catalog
         category_id = next(iter(entities_of(tracker, "category")), None)
         category = catalog.category(str(category_id)) if category_id else None
         if category is None:
@@ -56,7 +56,7 @@ class ShowMenu(ShopAction):
             return []
         products = catalog.in_category(category.id)
         if not products:
-            say("category_empty", ctx.engine.main_buttons(ctx.turn))
+            say("category_empty", ctx.main_buttons())
             return []
         lines = []
         for p in products:
@@ -79,7 +79,7 @@ class AddToCart(ShopAction):
         return "action_add_to_cart"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        catalog, maths = ctx.engine.catalog, ctx.engine.cart
+        catalog, maths = ctx.shop.catalog, ctx.shop.pricing
         entities = with_typed_numbers(
             tracker.latest_message.get("entities", []),
             str(tracker.latest_message.get("text") or ""),
@@ -97,7 +97,7 @@ class AddToCart(ShopAction):
             # Show the named category (or all categories) to pick from.
             say("product_not_found")
             return [SlotSet("pending_items", None), FollowupAction("action_show_menu")]
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        cart = await ctx.cart()
         added: list[str] = []
         last: dict[str, Any] | None = None
         for req in requests:
@@ -124,7 +124,7 @@ class AddToCart(ShopAction):
                 "added",
                 [] if pending else cart_buttons(say),
                 item=", ".join(added),
-                total=format_price(maths.total(cart), ctx.lang),
+                total=format_price(maths.total(cart.items), ctx.lang),
             )
         if pending:
             ask_size(ctx, say, pending[0])
@@ -151,7 +151,7 @@ def with_typed_numbers(entities: list[dict[str, Any]], text: str) -> list[dict[s
 
 
 def ask_size(ctx: ActionContext, say: Say, item: dict[str, Any]) -> None:
-    catalog = ctx.engine.catalog
+    catalog = ctx.shop.catalog
     product = catalog.products[item["product"]]
     quantity = item.get("quantity") or 1
     buttons = [
@@ -170,7 +170,7 @@ def add_line(cart: Cart, product_id: str, size: str | None, quantity: int) -> Ca
         line = CartItem(product_id=product_id, size=size, quantity=quantity)
         cart.items.append(line)
     else:
-        line.quantity = min(line.quantity + quantity, MAX_QUANTITY * 5)
+        line.quantity = min(line.quantity + quantity, MAX_LINE_QUANTITY)
     return line
 
 
@@ -179,8 +179,8 @@ class RemoveFromCart(ShopAction):
         return "action_remove_from_cart"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        maths = ctx.engine.cart
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        maths = ctx.shop.pricing
+        cart = await ctx.cart()
         requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
         if not cart.items:
             say("cart_empty", [say.button("btn_menu", "browse_menu")])
@@ -208,7 +208,7 @@ class RemoveFromCart(ShopAction):
             if req.size:
                 lines = [i for i in lines if i.size == req.size] or lines
             if not lines:
-                name = ctx.engine.catalog.products.get(req.product)
+                name = ctx.shop.catalog.products.get(req.product)
                 say("not_in_cart", product=name.name(ctx.lang) if name else req.product)
                 continue
             line = lines[-1]
@@ -232,8 +232,8 @@ class ChangeItem(ShopAction):
         return "action_change_item"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        catalog, maths = ctx.engine.catalog, ctx.engine.cart
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        catalog, maths = ctx.shop.catalog, ctx.shop.pricing
+        cart = await ctx.cart()
         last = tracker.get_slot("last_item") or {}
         products = [str(p) for p in entities_of(tracker, "product")]
         line = None
@@ -259,10 +259,10 @@ class ChangeItem(ShopAction):
             else:
                 say("change_which", [say.button("btn_cart", "show_cart")])
             return []
-        sizes = [str(s) for s in entities_of(tracker, "size")]
-        numbers = re.findall(
-            r"(?<![\w-])\d{1,4}(?![\w-])", str(tracker.latest_message.get("text") or "")
-        )
+        sizes = [str(s) for s in entities_of(tracker, "size") if s]
+        typed = str(tracker.latest_message.get("text") or "")
+        # Numbers typed in words the NLU left out ("not 3, 2"); a button's payload has none.
+        numbers = [] if typed.startswith("/") else re.findall(r"(?<![\w-])\d{1,4}(?![\w-])", typed)
         quantities = [int(n) for n in numbers] or [
             int(q)
             for q in entities_of(tracker, "quantity")
@@ -304,8 +304,8 @@ class ChangeItem(ShopAction):
 
 
 def say_cart(ctx: ActionContext, say: Say, cart: Cart, key: str, **values: Any) -> None:
-    maths = ctx.engine.cart
-    total = format_price(maths.total(cart), ctx.lang)
+    maths = ctx.shop.pricing
+    total = format_price(maths.total(cart.items), ctx.lang)
     if not cart.items:
         say(key, [say.button("btn_menu", "browse_menu")], total=total, **values)
         return
@@ -317,14 +317,12 @@ class ShowCart(ShopAction):
         return "action_show_cart"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        from bot.orders import quote
-
-        maths, catalog = ctx.engine.cart, ctx.engine.catalog
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        maths, catalog = ctx.shop.pricing, ctx.shop.catalog
+        cart = await ctx.cart()
         if not cart.items:
             say("cart_empty", [say.button("btn_menu", "browse_menu")])
             return []
-        total = maths.total(cart)
+        total = maths.total(cart.items)
         free_from = catalog.free_delivery_from
         hint = ""
         if free_from and total < free_from:
@@ -338,7 +336,7 @@ class ShowCart(ShopAction):
                 say.button("btn_menu", "browse_menu"),
                 say.button("btn_clear_cart", "clear_cart"),
             ],
-            items=maths.describe_cart(cart, ctx.lang),
+            items=maths.describe_cart(cart.items, ctx.lang),
             total=format_price(total, ctx.lang),
             hint=hint,
         )
@@ -350,7 +348,7 @@ class ClearCart(ShopAction):
         return "action_clear_cart"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        cart = await ctx.cart()
         cart.items.clear()
         say("cart_cleared", [say.button("btn_menu", "browse_menu")])
         return [SlotSet("last_item", None), SlotSet("pending_items", None)]

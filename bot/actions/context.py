@@ -1,40 +1,86 @@
-"""What an in-process action works on: the customer context of the current turn.
+"""What an in-process action works on: the customer's context and the shop, never the engine.
 
-A remote action sees only the tracker; an in-process one also reaches the store through
-`ActionContext`, bound by the runner for the duration of one call (never global state).
+A remote action sees only the tracker; an in-process one also reaches the customer's cart
+and orders through `ActionContext`, bound by the runner for the duration of one call
+(never global state).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.dialogue.responses import Responses
+from bot.dialogue.speaker import Speaker
+from bot.dialogue.turn import Turn
+from bot.domain.pricing import CartMaths
 from bot.messages import Button
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import DialogueEngine, Turn
+from bot.store import repo
+from bot.store.models import Cart, Customer
+from knowledge.catalog import Catalog
+from knowledge.faq import FaqIndex
 
 _current: ContextVar[ActionContext | None] = ContextVar("omnibot_action_context", default=None)
 
 
+def _no_faq() -> FaqIndex | None:
+    return None
+
+
+@dataclass
+class Shop:
+    """The shop as actions see it: the live catalog and its prices, templates, the FAQ."""
+
+    catalog: Catalog
+    responses: Responses
+    # The operator-edited FAQ when there is one (it changes while the bot runs).
+    faq: Callable[[], FaqIndex | None] = _no_faq
+    pricing: CartMaths = field(init=False)
+    speaker: Speaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pricing = CartMaths(self.catalog)
+        self.speaker = Speaker(self.responses)
+
+
 @dataclass
 class ActionContext:
+    """One turn's customer context and the shop: what a business step may touch."""
+
     turn: Turn
-    engine: DialogueEngine
+    shop: Shop
 
     @property
     def lang(self) -> str:
         return self.turn.lang
 
+    @property
+    def session(self) -> AsyncSession:
+        return self.turn.session
+
+    @property
+    def customer(self) -> Customer:
+        return self.turn.customer
+
+    async def cart(self) -> Cart:
+        return await repo.cart_of(self.turn.session, self.turn.customer.id)
+
     def text(self, key: str, **values: Any) -> str:
-        return self.engine.responses.render(key, self.turn.lang, **values)
+        return self.shop.speaker.text(key, self.lang, **values)
+
+    def button(self, key: str, intent: str, **entities: Any) -> Button:
+        return self.shop.speaker.button(self.lang, key, intent, **entities)
+
+    def main_buttons(self) -> list[Button]:
+        return self.shop.speaker.main_buttons(self.lang)
 
 
 @contextmanager
@@ -76,4 +122,4 @@ class Say:
         )
 
     def button(self, key: str, intent: str, **entities: Any) -> Button:
-        return self.context.engine.button(self.context.turn, key, intent, **entities)
+        return self.context.button(key, intent, **entities)

@@ -12,7 +12,9 @@ from sqlalchemy import update
 from bot import orders
 from bot.actions.cart import add_line, cart_buttons, entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.engine import payload_for
+from bot.dialogue.turn import payload_for
+from bot.domain.order_status import CUSTOMER_CANCELLABLE, OPEN, OrderError
+from bot.domain.pricing import unit_price
 from bot.messages import Button
 from bot.store import repo
 from bot.store.models import Order, utcnow
@@ -60,12 +62,12 @@ class PlaceOrder(ShopAction):
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         turn = ctx.turn
-        cart = await repo.cart_of(turn.session, turn.customer.id)
+        cart = await ctx.cart()
         slot = tracker.get_slot
         try:
             order = await orders.place_order(
                 turn.session,
-                ctx.engine.catalog,
+                ctx.shop.catalog,
                 turn.customer,
                 cart,
                 fulfilment=str(slot("fulfilment") or "pickup"),
@@ -76,7 +78,7 @@ class PlaceOrder(ShopAction):
                 channel=turn.customer.last_channel,
                 lang=ctx.lang,
             )
-        except orders.OrderError:
+        except OrderError:
             say("cart_empty_checkout", [say.button("btn_menu", "browse_menu")])
             return [ActiveLoop(None), SlotSet("requested_slot", None)]
         if not turn.customer.name and order.contact_name:
@@ -108,7 +110,7 @@ class OrderStatus(ShopAction):
         if order is None:
             return []
         buttons: list[Button] = []
-        if order.status in orders.CUSTOMER_CANCELLABLE:
+        if order.status in CUSTOMER_CANCELLABLE:
             buttons.append(
                 say.button("btn_cancel_order", "cancel_order", order_number=order.number)
             )
@@ -117,7 +119,7 @@ class OrderStatus(ShopAction):
         buttons.append(say.button("btn_menu", "browse_menu"))
         items = ", ".join(
             f"{i.quantity} × {i.name}"
-            + (f" ({ctx.engine.catalog.size_name(i.size, ctx.lang)})" if i.size else "")
+            + (f" ({ctx.shop.catalog.size_name(i.size, ctx.lang)})" if i.size else "")
             for i in order.items
         )
         say(
@@ -139,13 +141,13 @@ class CancelOrder(ShopAction):
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         number = order_number_of(tracker)
-        order = await find_order(ctx, say, number, None if number else orders.ACTIVE)
+        order = await find_order(ctx, say, number, None if number else OPEN)
         if order is None:
             return []
         if order.status == "cancelled":
             say("already_cancelled", number=order.number)
             return []
-        if order.status not in orders.CUSTOMER_CANCELLABLE:
+        if order.status not in CUSTOMER_CANCELLABLE:
             say(
                 "cancel_too_late",
                 [say.button("btn_human", "human_handoff")],
@@ -169,13 +171,13 @@ class CancelOrderConfirmed(ShopAction):
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         done: Events = [ActiveLoop(None), SlotSet("order_number", None)]
         number = tracker.get_slot("order_number")
-        order = await find_order(ctx, say, str(number or "") or None, orders.ACTIVE)
+        order = await find_order(ctx, say, str(number or "") or None, OPEN)
         if order is None:
             return done
         # Compare-and-set: the kitchen may have started it a moment ago.
         moved = await ctx.turn.session.execute(
             update(Order)
-            .where(Order.id == order.id, Order.status.in_(orders.CUSTOMER_CANCELLABLE))
+            .where(Order.id == order.id, Order.status.in_(CUSTOMER_CANCELLABLE))
             .values(status="cancelled", updated_at=utcnow())
         )
         if (getattr(moved, "rowcount", 0) or 0) != 1:
@@ -203,11 +205,11 @@ class Reorder(ShopAction):
         order = await find_order(ctx, say, number)
         if order is None:
             return []
-        catalog, maths = ctx.engine.catalog, ctx.engine.cart
-        cart = await repo.cart_of(ctx.turn.session, ctx.turn.customer.id)
+        catalog, maths = ctx.shop.catalog, ctx.shop.pricing
+        cart = await ctx.cart()
         missing = []
         for item in order.items:
-            if orders.unit_price(catalog, item.product_id, item.size) is None:
+            if unit_price(catalog, item.product_id, item.size) is None:
                 missing.append(item.name)
                 continue
             add_line(cart, item.product_id, item.size, item.quantity)
@@ -220,8 +222,8 @@ class Reorder(ShopAction):
             "reordered",
             cart_buttons(say),
             number=order.number,
-            items=maths.describe_cart(cart, ctx.lang),
-            total=format_price(maths.total(cart), ctx.lang),
+            items=maths.describe_cart(cart.items, ctx.lang),
+            total=format_price(maths.total(cart.items), ctx.lang),
         )
         return [SlotSet("last_item", None)]
 
@@ -277,7 +279,7 @@ class RateComment(ShopAction):
         order = await orders.customer_order(ctx.turn.session, ctx.turn.customer.id, str(number))
         if order is not None and comment:
             order.rating_comment = comment[:2000]
-        say("rate_done", ctx.engine.main_buttons(ctx.turn))
+        say("rate_done", ctx.main_buttons())
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import rasa_sdk
@@ -21,12 +21,10 @@ import yaml
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
-from bot.actions.context import ActionContext, bound
+from bot.actions.context import ActionContext, Shop, bound
+from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button
 from bot.store import repo
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import DialogueEngine, Turn
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +68,12 @@ class ActionDomain:
 class ActionRunner:
     def __init__(
         self,
-        engine: DialogueEngine,
+        shop: Shop,
         endpoint: str | None = None,
         domain: ActionDomain | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self.engine = engine
+        self.shop = shop
         self.endpoint = endpoint
         self.domain = domain or ActionDomain.load()
         self.timeout = timeout
@@ -102,7 +100,7 @@ class ActionRunner:
                 return
             call = self.action_call(next_name, turn)
             if self.is_local(next_name):
-                with bound(ActionContext(turn, self.engine)):
+                with bound(ActionContext(turn, self.shop)):
                     result = await self.executor.run(call)
                 body = result.model_dump() if result else {"events": [], "responses": []}
             elif self.endpoint:
@@ -195,12 +193,10 @@ class ActionRunner:
         return followup
 
     def _reply(self, message: dict[str, Any], turn: Turn) -> None:
-        from bot.dialogue.engine import Reply
-
         text = message.get("text")
         key = message.get("response") or message.get("template")
         if not text and key:
-            templates = self.engine.responses
+            templates = self.shop.responses
             key = key if templates.has(key) else key.removeprefix("utter_")
             if templates.has(key):
                 values = {k: v for k, v in message.items() if k not in _RESPONSE_KEYS}

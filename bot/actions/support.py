@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 
 from bot.actions.cart import entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.engine import payload_for
+from bot.dialogue.turn import payload_for
 from bot.messages import Button
 from knowledge.catalog import format_price
 from knowledge.faq import FaqIndex
@@ -32,14 +32,14 @@ class AnswerFaq(ShopAction):
         answer: dict[str, str] = dict(found.get("answer") or {})
         if not answer:
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            faq = ctx.engine.faq or self.faq  # the operator-edited FAQ when there is one
+            faq = ctx.shop.faq() or self.faq  # the operator-edited FAQ when there is one
             entry = next((e for e in faq.entries if e.intent == intent), None)
             answer = dict(entry.answer) if entry else {}
         text = answer.get(ctx.lang) or next(iter(answer.values()), None)
         if not text:
             say(
                 "faq_unknown",
-                [say.button("btn_human", "human_handoff"), *ctx.engine.main_buttons(ctx.turn)],
+                [say.button("btn_human", "human_handoff"), *ctx.main_buttons()],
             )
             return []
         say.dispatcher.utter_message(text=text)
@@ -51,14 +51,14 @@ class ProductInfo(ShopAction):
         return "action_product_info"
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
-        catalog = ctx.engine.catalog
+        catalog = ctx.shop.catalog
         product = next(
             (catalog.products[p] for p in entities_of(tracker, "product") if p in catalog.products),
             None,
         )
         if product is None:
             return await AnswerFaq().act(ctx, say, tracker)
-        templates = ctx.engine.responses
+        templates = ctx.shop.responses
         allergens = ", ".join(
             ctx.text(f"allergen_{a}") if templates.has(f"allergen_{a}") else a
             for a in product.allergens
@@ -93,7 +93,7 @@ class Prices(ShopAction):
             return await ProductInfo().act(ctx, say, tracker)
         if tracker.latest_message.get("faq"):
             return await AnswerFaq().act(ctx, say, tracker)
-        catalog = ctx.engine.catalog
+        catalog = ctx.shop.catalog
         say(
             "prices_info",
             [say.button("btn_menu", "browse_menu")],

@@ -7,11 +7,11 @@ web chat tokens and anonymous calls get 401 for everything here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -22,27 +22,14 @@ from bot.content.insight import find_conflicts, try_message
 from bot.content.live import ContentService
 from bot.content.store import NotFound, Snapshot
 from bot.content.validation import RESPONSE_VARIABLES, ContentConflict, ContentError
-from bot.dialogue.keywords import fold
 from bot.store.models import MAX_ROW_ID
 from intents.language import detect_language
+from intents.text import fold
 
 MAX_IMPORT_BYTES = 20_000_000
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Runs inside the app's lifespan (after the NLU is loaded): seed, apply, follow."""
-    runtime = app.state.runtime
-    service = ContentService(runtime.core, [runtime.catalog, runtime.core.dialogue.catalog])
-    app.state.content = service
-    await service.start()
-    try:
-        yield
-    finally:
-        await service.stop()
-
-
-router = APIRouter(tags=["admin"], lifespan=lifespan)
+router = APIRouter(tags=["admin"])
 
 
 def get_content(request: Request) -> ContentService:

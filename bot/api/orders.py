@@ -19,17 +19,16 @@ from bot import board
 from bot.api.deps import CoreDep, StaffUser
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
-from bot.hub import ORDERS_TOPIC
-from bot.orders import (
+from bot.domain.order_status import (
     MAX_ETA_MINUTES,
     STATUSES,
     InvalidChange,
     InvalidTransition,
-    StatusChange,
     UnknownOrder,
     UnknownStatus,
-    advance_order,
 )
+from bot.hub import ORDERS_TOPIC
+from bot.order_board import StatusChange, advance_order
 from bot.store.models import MAX_ROW_ID, User
 
 log = logging.getLogger(__name__)

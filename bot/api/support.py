@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from bot.api.deps import CoreDep, PresenceDep
-from bot.handoff import SupportHours
+from bot.domain.handoff import SupportHours
 from bot.store.models import utcnow
 
 router = APIRouter(tags=["webchat"])

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from bot.dialogue.engine import Turn
-from bot.store.models import Conversation, Customer, DialogueState
+from bot.core import Core
+from bot.dialogue.turn import TurnContext
+from bot.store.models import Conversation, Customer, DialogueState, Message
 from intents.classifier import IntentClassifier
 from intents.data import FALLBACK, flatten
-
-if TYPE_CHECKING:
-    from bot.core import Core
 
 NEAR_DUPLICATE = 0.9  # character n-gram cosine
 NEAR_DUPLICATE_EMBEDDING = 0.97
@@ -40,9 +38,18 @@ async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]
             state = DialogueState(customer_id=customer.id, slots={})
             session.add_all([conversation, state])
             await session.flush()
-            turn = Turn(session, customer, conversation, state, parse, turn_lang)
-            replies = await core.dialogue.respond(turn)
-            handoff = turn.handoff_reason
+            context = TurnContext(session, customer, conversation, state, parse, turn_lang)
+            # Never added to the session: the turn reads it, nothing stores it.
+            message = Message(
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                direction="in",
+                author="customer",
+                channel="webchat",
+                text=text,
+            )
+            outcome = await core.dialogue.take_turn(message, context)
+            replies, handoff = outcome.replies, outcome.handoff
         finally:
             await session.rollback()
     return {

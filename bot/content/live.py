@@ -17,20 +17,18 @@ import logging
 import random
 import string
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content import formats, store
 from bot.content.store import Snapshot
+from bot.core import Core
 from bot.dialogue.keywords import KeywordInterpreter
+from bot.dialogue.turn import Turn
 from bot.tasks import cancel_and_wait
 from knowledge.catalog import Catalog
 from knowledge.faq import FaqIndex
-
-if TYPE_CHECKING:
-    from bot.core import Core
-    from bot.dialogue.engine import Turn
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +70,6 @@ class ContentService:
                     log.info("operator content seeded from the YAML files")
         await self.apply_now()
         self.saved_version = max(self.saved_version, self.live_version)
-        self._install_hooks()
         self._task = asyncio.create_task(self._follow())
 
     async def stop(self) -> None:
@@ -177,8 +174,6 @@ class ContentService:
             if hasattr(nlu, "set_faq"):
                 nlu.set_faq(index)  # fits the index with the NLU's encoder
             self.faq_index = index
-            if hasattr(self.core.dialogue, "faq"):
-                self.core.dialogue.faq = index
         self._applied = fingerprints
         self.replies = {
             name: {lang: list(t) for lang, t in data["responses"].items() if t}
@@ -186,15 +181,11 @@ class ContentService:
             if data.get("responses")
         }
 
-    # -- the dialogue's hooks -------------------------------------------------------------
+    # -- what the dialogue reads (wired into its registry by bot.app) ----------------------
 
-    def _install_hooks(self) -> None:
-        dialogue = self.core.dialogue
-        # DialogueEngine.intent_reply and .faq are the dialogue's two hooks for content.
-        if hasattr(dialogue, "intent_reply"):
-            dialogue.intent_reply = self.intent_reply
-        if hasattr(dialogue, "faq"):
-            dialogue.faq = self.faq_index
+    def current_faq(self) -> FaqIndex | None:
+        """The operator-edited FAQ once content is applied (None: the bundled one)."""
+        return self.faq_index
 
     def intent_reply(self, turn: Turn) -> str | None:
         """An operator response for the turn's intent, filled in; None if there is none."""

@@ -1,12 +1,9 @@
-"""Cart arithmetic and reading several items out of one sentence."""
+"""Reading several items out of one sentence: which quantity and size go with which product."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from bot.store.models import Cart
-from knowledge.catalog import Catalog, format_price
 
 
 @dataclass
@@ -67,40 +64,3 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
                     continue
             setattr(items[chosen], attr, value)
     return items
-
-
-class CartMaths:
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-
-    def line_price(self, product_id: str, size: str | None) -> int:
-        product = self.catalog.products.get(product_id)
-        if product is None:
-            return 0
-        try:
-            return product.price(size)
-        except KeyError:
-            return 0
-
-    def total(self, cart: Cart) -> int:
-        return sum(self.line_price(i.product_id, i.size) * i.quantity for i in cart.items)
-
-    def describe_line(self, product_id: str, size: str | None, quantity: int, lang: str) -> str:
-        product = self.catalog.products.get(product_id)
-        name = product.name(lang) if product else product_id
-        size_name = self.catalog.size_name(size, lang)
-        price = self.line_price(product_id, size) * quantity
-        return (
-            f"{quantity} × {name}"
-            + (f" ({size_name})" if size_name else "")
-            + f" — {format_price(price, lang)}"
-        )
-
-    def describe_cart(self, cart: Cart, lang: str) -> str:
-        return "\n".join(
-            "• " + self.describe_line(i.product_id, i.size, i.quantity, lang) for i in cart.items
-        )
-
-    @property
-    def sized(self) -> set[str]:
-        return {p.id for p in self.catalog.products.values() if p.sized}

@@ -8,19 +8,20 @@ Every step can be changed from the summary; "cancel" ends checkout and keeps the
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.dialogue.flows import end_flow, is_skip, said
+from bot.dialogue.flows import FlowKit, end_flow, is_skip, said
+from bot.dialogue.turn import Turn
+from bot.domain.phones import find_phone, normalise_phone
+from bot.domain.pricing import quote
 from bot.messages import Button
-from bot.orders import last_delivery_address, latest_order, quote
+from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from knowledge.catalog import format_price
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import DialogueEngine, Turn
-
 SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note")
-_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s-]{7,16}\d)(?!\d)")
+# Digits that may have been meant as a phone number ("600 11"): worth a "that's not valid".
+_DIGITS = re.compile(r"\d{3}")
 _NAME_PREFIX = re.compile(
     r"^\s*(nazywam si[eę]|mam na imi[eę]|jestem|to|imi[eę]:?|my name is|i'?m|i am|name:?|it'?s)\s+",
     re.I,
@@ -68,17 +69,11 @@ STEP_OF_SLOT = {
 }
 
 
-def normalise_phone(raw: str) -> str | None:
-    from bot.identity import normalise_phone as normalise
-
-    return normalise(raw)
-
-
 class CheckoutFlow:
     name = "checkout"
 
-    def __init__(self, engine: DialogueEngine) -> None:
-        self.engine = engine
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
 
     # -- slots -----------------------------------------------------------------------
     def slots(self, turn: Turn) -> dict[str, Any]:
@@ -106,8 +101,10 @@ class CheckoutFlow:
             return
         cart = await repo.cart_of(turn.session, turn.customer.id)
         if not cart.items:
-            self.engine.say(
-                turn, "cart_empty_checkout", [self.engine.button(turn, "btn_menu", "browse_menu")]
+            self.kit.speaker.say(
+                turn,
+                "cart_empty_checkout",
+                [self.kit.speaker.button(turn.lang, "btn_menu", "browse_menu")],
             )
             return
         self.unset(turn, *SLOTS, "pending_items")
@@ -132,7 +129,7 @@ class CheckoutFlow:
         await self.ask(turn)
 
     async def answer(self, turn: Turn) -> bool:
-        e, step = self.engine, turn.state.step
+        e, step = self.kit, turn.state.step
         confirm = turn.entity("confirm")
         if (
             confirm == "cancel"
@@ -142,12 +139,12 @@ class CheckoutFlow:
         ):
             end_flow(turn)
             self.unset(turn, *SLOTS)
-            e.say(
+            e.speaker.say(
                 turn,
                 "checkout_cancelled",
                 [
-                    e.button(turn, "btn_checkout", "checkout"),
-                    e.button(turn, "btn_menu", "browse_menu"),
+                    e.speaker.button(turn.lang, "btn_checkout", "checkout"),
+                    e.speaker.button(turn.lang, "btn_menu", "browse_menu"),
                 ],
             )
             return True
@@ -176,7 +173,7 @@ class CheckoutFlow:
             return True
         if step == "phone":
             return await self.take_phone(turn)
-        if step == "name" and not turn.from_button and _PHONE.search(turn.text):
+        if step == "name" and not turn.from_button and find_phone(turn.text):
             return await self.free_answer(turn)  # "Jan, 600 111 222": both at once
         if step == "note" and (turn.entity("note") is not None or is_skip(turn)):
             self.set(turn, note=str(turn.entity("note") or ""))
@@ -187,11 +184,11 @@ class CheckoutFlow:
         return False
 
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
-        e = self.engine
+        e = self.kit
         if confirm == "yes" or turn.intent == "affirm" or said(turn, "potwierdzam", "confirm"):
             if not await self.guard(turn):
                 return True
-            await e.run_action(turn, "action_place_order")
+            await e.steps.run(turn, "action_place_order")
             return True
         wants_change = confirm == "change" or (
             not turn.entities("product") and said(turn, *CHANGE_WORDS)
@@ -201,17 +198,15 @@ class CheckoutFlow:
             if field and confirm != "change":
                 return await self.change(turn, field)
             buttons = [
-                Button(
-                    e.responses.render(f"btn_change_{f}", turn.lang), f'/inform{{"change": "{f}"}}'
-                )
+                Button(e.speaker.text(f"btn_change_{f}", turn.lang), f'/inform{{"change": "{f}"}}')
                 for f in STEP_OF_SLOT
                 if f != "address" or self.slots(turn).get("fulfilment") == "delivery"
             ]
-            buttons.append(e.button(turn, "btn_cart", "show_cart"))
-            e.say(turn, "checkout_change_what", buttons)
+            buttons.append(e.speaker.button(turn.lang, "btn_cart", "show_cart"))
+            e.speaker.say(turn, "checkout_change_what", buttons)
             return True
         if turn.intent == "deny":
-            e.say(turn, "checkout_change_or_cancel")
+            e.speaker.say(turn, "checkout_change_or_cancel")
             await self.ask(turn)
             return True
         return False
@@ -227,16 +222,16 @@ class CheckoutFlow:
 
     async def take_phone(self, turn: Turn) -> bool:
         raw = turn.entity("phone")
-        found = _PHONE.search(turn.text)
+        found = find_phone(turn.text)
         if raw is None and found is None:
-            if re.search(r"\d{3}", turn.text):
-                self.engine.say(turn, "phone_invalid")
+            if _DIGITS.search(turn.text):
+                self.kit.speaker.say(turn, "phone_invalid")
                 await self.ask(turn)
                 return True
             return False
-        phone = normalise_phone(str(raw or (found.group(1) if found else "")))
+        phone = found.e164 if found else normalise_phone(str(raw))
         if phone is None:
-            self.engine.say(turn, "phone_invalid")
+            self.kit.speaker.say(turn, "phone_invalid")
             await self.ask(turn)
             return True
         self.set(turn, contact_phone=phone)
@@ -249,27 +244,27 @@ class CheckoutFlow:
             return False
         if step == "address":
             if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
-                self.engine.say(turn, "address_invalid")
+                self.kit.speaker.say(turn, "address_invalid")
                 await self.ask(turn)
                 return True
             self.set(turn, address=text[:300])
             await self.next(turn)
             return True
         if step == "name":
-            found = _PHONE.search(text)
-            if found and (phone := normalise_phone(found.group(1))):
-                self.set(turn, contact_phone=phone)
-                text = (text[: found.start()] + text[found.end() :]).strip()
+            found = find_phone(text)
+            if found:
+                self.set(turn, contact_phone=found.e164)
+                text = (text[: found.start] + text[found.end :]).strip()
             name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
             if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
-                self.engine.say(turn, "name_invalid")
+                self.kit.speaker.say(turn, "name_invalid")
                 await self.ask(turn)
                 return True
             self.set(turn, contact_name=name)
             await self.next(turn)
             return True
         if step == "phone":
-            self.engine.say(turn, "phone_invalid")
+            self.kit.speaker.say(turn, "phone_invalid")
             await self.ask(turn)
             return True
         if step == "note" and text:
@@ -280,52 +275,63 @@ class CheckoutFlow:
 
     async def guard(self, turn: Turn) -> bool:
         """The cart is not empty and a delivery order reaches the minimum value."""
-        e = self.engine
+        e = self.kit
         cart = await repo.cart_of(turn.session, turn.customer.id)
         if not cart.items:
             end_flow(turn)
-            e.say(turn, "cart_empty_checkout", [e.button(turn, "btn_menu", "browse_menu")])
+            e.speaker.say(
+                turn,
+                "cart_empty_checkout",
+                [e.speaker.button(turn.lang, "btn_menu", "browse_menu")],
+            )
             return False
-        q = quote(e.catalog, e.cart.total(cart), self.slots(turn).get("fulfilment"))
+        q = quote(
+            e.shop.catalog, e.shop.pricing.total(cart.items), self.slots(turn).get("fulfilment")
+        )
         if q.missing_for_minimum:
             self.unset(turn, "fulfilment", "address")
             turn.state.step = "fulfilment"
-            e.say(
+            e.speaker.say(
                 turn,
                 "below_minimum",
-                [e.button(turn, "btn_menu", "browse_menu"), self.way_button(turn, "pickup")],
-                minimum=format_price(e.catalog.min_order_value, turn.lang),
+                [
+                    e.speaker.button(turn.lang, "btn_menu", "browse_menu"),
+                    self.way_button(turn, "pickup"),
+                ],
+                minimum=format_price(e.shop.catalog.min_order_value, turn.lang),
                 missing=format_price(q.missing_for_minimum, turn.lang),
             )
             return False
         return True
 
     def way_button(self, turn: Turn, way: str, fee: str = "") -> Button:
-        title = self.engine.responses.render(f"btn_{way}", turn.lang, fee=fee)
+        title = self.kit.speaker.text(f"btn_{way}", turn.lang, fee=fee)
         return Button(title, f'/inform{{"fulfilment": "{way}"}}')
 
     async def ask(self, turn: Turn) -> None:
-        e, step = self.engine, turn.state.step
+        e, step = self.kit, turn.state.step
         if step in ("address", "name", "phone", "note", "confirm") and not await self.guard(turn):
             return
         slots = self.slots(turn)
         if step == "fulfilment":
             cart = await repo.cart_of(turn.session, turn.customer.id)
-            q = quote(e.catalog, e.cart.total(cart), "delivery")
+            q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), "delivery")
             fee = (
                 format_price(q.delivery_fee, turn.lang)
                 if q.delivery_fee
-                else e.responses.render("free", turn.lang)
+                else e.speaker.text("free", turn.lang)
             )
             buttons = [self.way_button(turn, "delivery", fee), self.way_button(turn, "pickup")]
-            e.say(turn, "checkout_fulfilment", buttons)
+            e.speaker.say(turn, "checkout_fulfilment", buttons)
             return
         saved = await self.saved(turn)
         if step == "address":
             buttons = (
                 [self.use_button(turn, "address", saved["address"])] if saved["address"] else []
             )
-            e.say(turn, "checkout_address_saved" if buttons else "checkout_address", buttons)
+            e.speaker.say(
+                turn, "checkout_address_saved" if buttons else "checkout_address", buttons
+            )
         elif step == "name":
             buttons = (
                 [self.use_button(turn, "contact_name", saved["contact_name"])]
@@ -333,62 +339,62 @@ class CheckoutFlow:
                 else []
             )
             both = not slots.get("contact_phone") and not saved["contact_phone"]
-            e.say(turn, "checkout_name_phone" if both else "checkout_name", buttons)
+            e.speaker.say(turn, "checkout_name_phone" if both else "checkout_name", buttons)
         elif step == "phone":
             buttons = (
                 [self.use_button(turn, "contact_phone", saved["contact_phone"])]
                 if saved["contact_phone"]
                 else []
             )
-            e.say(turn, "checkout_phone", buttons)
+            e.speaker.say(turn, "checkout_phone", buttons)
             if not saved["contact_phone"]:
                 # Channels that can (Telegram) offer a one-tap "share my phone" key.
                 turn.replies[-1].extra = {
                     "request_phone": True,
-                    "request_phone_title": e.responses.render("btn_share_phone", turn.lang),
+                    "request_phone_title": e.speaker.text("btn_share_phone", turn.lang),
                 }
         elif step == "note":
-            skip = Button(e.responses.render("btn_no_note", turn.lang), '/inform{"note": ""}')
-            e.say(turn, "checkout_note", [skip])
+            skip = Button(e.speaker.text("btn_no_note", turn.lang), '/inform{"note": ""}')
+            e.speaker.say(turn, "checkout_note", [skip])
         else:
             await self.summary(turn)
 
     def use_button(self, turn: Turn, slot: str, value: str | None) -> Button:
-        title = self.engine.responses.render("btn_use", turn.lang, value=value)
+        title = self.kit.speaker.text("btn_use", turn.lang, value=value)
         return Button(title[:64], f'/inform{{"use_saved": "{slot}"}}')
 
     async def summary(self, turn: Turn) -> None:
-        e, slots = self.engine, self.slots(turn)
+        e, slots = self.kit, self.slots(turn)
         cart = await repo.cart_of(turn.session, turn.customer.id)
-        q = quote(e.catalog, e.cart.total(cart), slots.get("fulfilment"))
+        q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), slots.get("fulfilment"))
         delivery = slots.get("fulfilment") == "delivery"
         where = (
-            e.responses.render("summary_delivery", turn.lang, address=slots.get("address"))
+            e.speaker.text("summary_delivery", turn.lang, address=slots.get("address"))
             if delivery
-            else e.responses.render("summary_pickup", turn.lang)
+            else e.speaker.text("summary_pickup", turn.lang)
         )
         fee = ""
         if delivery:
             fee_text = (
                 format_price(q.delivery_fee, turn.lang)
                 if q.delivery_fee
-                else e.responses.render("free", turn.lang)
+                else e.speaker.text("free", turn.lang)
             )
-            fee = e.responses.render("summary_fee", turn.lang, fee=fee_text)
+            fee = e.speaker.text("summary_fee", turn.lang, fee=fee_text)
         note = slots.get("note")
-        e.say(
+        e.speaker.say(
             turn,
             "checkout_summary",
             [
-                Button(e.responses.render("btn_confirm", turn.lang), '/inform{"confirm": "yes"}'),
-                Button(e.responses.render("btn_change", turn.lang), '/inform{"confirm": "change"}'),
-                Button(e.responses.render("btn_cancel", turn.lang), '/inform{"confirm": "cancel"}'),
+                Button(e.speaker.text("btn_confirm", turn.lang), '/inform{"confirm": "yes"}'),
+                Button(e.speaker.text("btn_change", turn.lang), '/inform{"confirm": "change"}'),
+                Button(e.speaker.text("btn_cancel", turn.lang), '/inform{"confirm": "cancel"}'),
             ],
-            items=e.cart.describe_cart(cart, turn.lang),
+            items=e.shop.pricing.describe_cart(cart.items, turn.lang),
             where=where,
             fee=fee,
             name=slots.get("contact_name", ""),
             phone=slots.get("contact_phone", ""),
-            note=e.responses.render("summary_note", turn.lang, note=note) if note else "",
+            note=e.speaker.text("summary_note", turn.lang, note=note) if note else "",
             total=format_price(q.total, turn.lang),
         )

@@ -8,14 +8,26 @@ and continues in whichever channel the customer writes next.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-from bot.dialogue.keywords import fold
+from bot.actions.context import Shop
+from bot.dialogue.speaker import Speaker
+from bot.dialogue.steps import ActionSteps
+from bot.dialogue.turn import Turn, payload_for
 from bot.messages import Button
+from bot.orders import rating_buttons
+from intents.text import fold
 from knowledge.catalog import format_price
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import DialogueEngine, Turn
+
+@dataclass
+class FlowKit:
+    """What a flow works with: the shop, a voice, and business steps to ask for."""
+
+    shop: Shop
+    speaker: Speaker
+    steps: ActionSteps
 
 
 class Flow(Protocol):
@@ -67,19 +79,19 @@ def end_flow(turn: Turn) -> None:
 class SizeFlow:
     name = "ask_size"
 
-    def __init__(self, engine: DialogueEngine) -> None:
-        self.engine = engine
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
 
     async def answer(self, turn: Turn) -> bool:
         if turn.entities("size") and not turn.entities("product"):
-            await self.engine.run_action(turn, "action_add_to_cart")
+            await self.kit.steps.run(turn, "action_add_to_cart")
             return True
         if turn.intent == "deny" or said(turn, "anuluj", "cancel", "jednak nie"):
             end_flow(turn)
             turn.state.slots = {
                 k: v for k, v in (turn.state.slots or {}).items() if k != "pending_items"
             }
-            self.engine.say(turn, "ok_what_next", self.engine.main_buttons(turn))
+            self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
             return True
         return False
 
@@ -87,42 +99,40 @@ class SizeFlow:
         return False
 
     async def ask(self, turn: Turn) -> None:
-        from bot.dialogue.engine import payload_for
-
         pending = (turn.state.slots or {}).get("pending_items") or []
-        product = self.engine.catalog.products.get(pending[0]["product"]) if pending else None
+        product = self.kit.shop.catalog.products.get(pending[0]["product"]) if pending else None
         if product is None:
             end_flow(turn)
             return
         quantity = pending[0].get("quantity") or 1
         buttons = [
             Button(
-                f"{self.engine.catalog.size_name(s, turn.lang)} — {format_price(v, turn.lang)}",
+                f"{self.kit.shop.catalog.size_name(s, turn.lang)} — {format_price(v, turn.lang)}",
                 payload_for("add_to_cart", product=product.id, size=s, quantity=quantity),
             )
             for s, v in product.prices.items()
         ]
-        self.engine.say(turn, "ask_size", buttons, product=product.name(turn.lang))
+        self.kit.speaker.say(turn, "ask_size", buttons, product=product.name(turn.lang))
 
 
 class CancelOrderFlow:
     name = "cancel_order"
 
-    def __init__(self, engine: DialogueEngine) -> None:
-        self.engine = engine
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
 
     async def answer(self, turn: Turn) -> bool:
         if turn.intent == "affirm" or (
             turn.intent == "cancel_order" and not turn.entities("order_number")
         ):
-            await self.engine.run_action(turn, "action_cancel_order_confirmed")
+            await self.kit.steps.run(turn, "action_cancel_order_confirmed")
             return True
         if turn.intent == "deny":
             end_flow(turn)
-            self.engine.say(
+            self.kit.speaker.say(
                 turn,
                 "cancel_kept",
-                self.engine.main_buttons(turn),
+                self.kit.speaker.main_buttons(turn.lang),
                 number=(turn.state.slots or {}).get("order_number", ""),
             )
             return True
@@ -132,11 +142,14 @@ class CancelOrderFlow:
         return False
 
     async def ask(self, turn: Turn) -> None:
-        e = self.engine
-        e.say(
+        voice = self.kit.speaker
+        voice.say(
             turn,
             "cancel_confirm_again",
-            [e.button(turn, "btn_yes_cancel", "affirm"), e.button(turn, "btn_no_keep", "deny")],
+            [
+                voice.button(turn.lang, "btn_yes_cancel", "affirm"),
+                voice.button(turn.lang, "btn_no_keep", "deny"),
+            ],
             number=(turn.state.slots or {}).get("order_number", ""),
         )
 
@@ -144,15 +157,15 @@ class CancelOrderFlow:
 class RateFlow:
     name = "rate"
 
-    def __init__(self, engine: DialogueEngine) -> None:
-        self.engine = engine
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
 
     def _set(self, turn: Turn, **slots: object) -> None:
         turn.state.slots = {**(turn.state.slots or {}), **slots}
 
     async def answer(self, turn: Turn) -> bool:
         if turn.intent == "rate_order" and turn.entities("rating"):
-            await self.engine.run_action(turn, "action_rate_order")
+            await self.kit.steps.run(turn, "action_rate_order")
             return True
         if turn.state.step == "rating":
             stars = re.fullmatch(r"\s*([1-5])\s*(/\s*5)?\s*\S{0,12}\s*", turn.text)
@@ -161,13 +174,13 @@ class RateFlow:
             if value is None:
                 return False
             self._set(turn, rating=value)
-            await self.engine.run_action(turn, "action_rate_order")
+            await self.kit.steps.run(turn, "action_rate_order")
             return True
         if turn.state.step == "rating_comment":
             comment = turn.entity("comment")
             if comment is not None or is_skip(turn):
                 self._set(turn, rating_comment=str(comment or ""))
-                await self.engine.run_action(turn, "action_rate_comment")
+                await self.kit.steps.run(turn, "action_rate_comment")
                 return True
         return False
 
@@ -175,24 +188,21 @@ class RateFlow:
         if turn.state.step != "rating_comment" or not turn.text.strip():
             return False
         self._set(turn, rating_comment=turn.text.strip())
-        await self.engine.run_action(turn, "action_rate_comment")
+        await self.kit.steps.run(turn, "action_rate_comment")
         return True
 
     async def ask(self, turn: Turn) -> None:
-        from bot.dialogue.engine import payload_for
-        from bot.orders import rating_buttons
-
         number = str((turn.state.slots or {}).get("order_number", ""))
         if turn.state.step == "rating_comment":
             skip = Button(
-                self.engine.responses.render("btn_no_comment", turn.lang),
+                self.kit.speaker.text("btn_no_comment", turn.lang),
                 payload_for("inform", comment=""),
             )
-            self.engine.say(turn, "rate_comment_again", [skip])
+            self.kit.speaker.say(turn, "rate_comment_again", [skip])
             return
-        self.engine.say(turn, "rate_ask", rating_buttons(number), number=number)
+        self.kit.speaker.say(turn, "rate_ask", rating_buttons(number), number=number)
 
 
-def default_flows(engine: DialogueEngine) -> list[Flow]:
-    """The small flows (checkout is built by the engine itself)."""
-    return [SizeFlow(engine), CancelOrderFlow(engine), RateFlow(engine)]
+def small_flows(kit: FlowKit) -> list[Flow]:
+    """The small flows (checkout has its own module)."""
+    return [SizeFlow(kit), CancelOrderFlow(kit), RateFlow(kit)]

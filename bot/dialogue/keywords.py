@@ -7,10 +7,11 @@ care which one answered.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
+from bot.domain.phones import find_phones
 from intents.language import detect_language
+from intents.text import fold
 
 # Later entries win over earlier ones; the intents in _DECISIVE stop the search.
 _KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -158,7 +159,6 @@ _DECISIVE = frozenset(
     "order_status cancel_order reorder rate_order complaint restart".split()
 )
 _ORDER_NUMBER = re.compile(r"(?<!\w)pz[-\s]?(\d{5})(?!\d)")
-_PHONE = re.compile(r"(?<![\d\w])(\+?\d[\d\s-]{7,16}\d)(?!\d)")
 _CATEGORIES = {
     "pizza": ("pizza", "pizze", "pizzas", "pizzy"),
     "drinks": ("napoje", "napoj", "drinks", "drink", "picie"),
@@ -184,12 +184,6 @@ _NUMBERS = {
     "piec": 5,
     "five": 5,
 }
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics (ł → l), for matching typed text."""
-    text = text.lower().replace("ł", "l")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 class KeywordInterpreter:
@@ -233,11 +227,8 @@ class KeywordInterpreter:
 
         for m in _ORDER_NUMBER.finditer(folded):
             add("order_number", f"PZ-{m.group(1)}", m.start(), m.end())
-        for m in _PHONE.finditer(folded):
-            digits = re.sub(r"[^\d+]", "", m.group(1))
-            if len(digits.lstrip("+")) >= 9:
-                number = digits if digits.startswith("+") else "+48" + digits[-9:]
-                add("phone", number, m.start(), m.end())
+        for phone in find_phones(folded):
+            add("phone", phone.e164, phone.start, phone.end)
         for form, pid in self._products:
             # Inflected endings (margherity, margheritę) share the stem.
             stem = form[:-1] if len(form) > 3 else form

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.handoff import AGENT_STATES
+from bot.domain.order_status import OPEN
 from bot.store import repo
 from bot.store.models import (
     Cart,
@@ -20,9 +22,6 @@ from bot.store.models import (
     Message,
     Order,
 )
-
-OPEN_ORDER_STATES = ("new", "confirmed", "preparing", "out_for_delivery", "ready_for_pickup")
-AGENT_STATES = ("waiting_agent", "agent")
 
 
 @dataclass
@@ -105,7 +104,7 @@ async def merge_customers(session: AsyncSession, survivor: Customer, loser: Cust
 
     open_order = await session.scalar(
         select(Order.number)
-        .where(Order.customer_id == s_id, Order.status.in_(OPEN_ORDER_STATES))
+        .where(Order.customer_id == s_id, Order.status.in_(OPEN))
         .order_by(Order.id.desc())
     )
     return Carried(

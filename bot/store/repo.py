@@ -95,12 +95,6 @@ async def resolve_customer(
 
 
 async def conversation_of(session: AsyncSession, customer_id: int) -> Conversation:
-    loaded = session.info.get("loaded") or ()
-    cached = next(
-        (o for o in loaded if isinstance(o, Conversation) and o.customer_id == customer_id), None
-    )
-    if cached is not None:
-        return cached
     conv = await session.scalar(select(Conversation).where(Conversation.customer_id == customer_id))
     if conv is None:
         conv = Conversation(customer_id=customer_id)

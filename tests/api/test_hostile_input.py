@@ -110,7 +110,11 @@ async def test_a_failing_message_gets_no_500_and_the_next_one_works(tmp_path: Pa
             "/api/webchat/messages",
             json={"session_token": token, "text": "menu", "client_message_id": "x"},
         )
-        assert r.status_code == 200 and r.json()["replies"] == []
+        # Not a 500, and not silence either: the customer hears something went wrong.
+        assert r.status_code == 200
+        assert [m["text"] for m in r.json()["replies"]] == [
+            core.dialogue.responses.render("action_failed", "pl")
+        ]
         core.interpreter = good
         r = await client.post(
             "/api/webchat/messages",

@@ -131,3 +131,15 @@ def test_eval_plot_without_matplotlib_says_how_to_install_it(
     )
     assert result.exit_code == 2
     assert '".[plot]"' in result.output and not (tmp_path / "p.png").exists()
+
+
+def test_chat_answers_with_the_operators_content(env: Path, tmp_path: Path) -> None:
+    edited = tmp_path / "responses.yaml"
+    edited.write_text(
+        'responses:\n  thanks:\n    pl: ["Dziękujemy, wpadnij do nas znowu!"]\n', encoding="utf-8"
+    )
+    imported = runner.invoke(app, ["import", str(edited)])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, ["chat"], input="dzięki\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "wpadnij do nas znowu" in result.output

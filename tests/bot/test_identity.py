@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from bot.app import build_runtime, start_runtime, stop_runtime
 from bot.core import Core
-from bot.identity import normalise_phone
+from bot.domain.phones import normalise_phone
 from bot.messages import InboundMessage
 from bot.store.models import Customer, LinkToken, utcnow
 from tests.bot.channel import CollectingChannel

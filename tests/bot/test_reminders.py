@@ -136,8 +136,19 @@ async def test_a_reminder_survives_lines_the_catalog_no_longer_has(
 
 
 def test_hours_may_run_past_midnight() -> None:
-    from bot.handoff import SupportHours
+    from bot.domain.handoff import SupportHours
 
     night_shift = SupportHours.from_text("20:00", "02:00", "Europe/Warsaw")
     assert night_shift.open_at(NIGHT)  # 23:30 in Warsaw
     assert not night_shift.open_at(NOON)
+
+
+async def test_a_reminders_option_is_picked_by_its_number(env: Any) -> None:
+    core, reminders, _, sms = env
+    customer_id = await abandoned_cart(core, "sms", "+48600222444", timedelta(hours=2))
+    assert await reminders.run_once(NOON) == 1
+    assert "1. " in sms.sent[-1].text  # SMS shows the reminder's buttons as numbered options
+    await core.receive(InboundMessage(channel="sms", address="+48600222444", text="1"))
+    async with core.sessions() as s:
+        state = await repo.dialogue_state_of(s, customer_id)
+        assert state.flow == "checkout"  # "1" was the reminder's first option, checkout

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.app import build_runtime, start_runtime, stop_runtime
+from bot.app import Runtime, build_runtime, start_runtime, stop_runtime
 from bot.core import Core
 from bot.dialogue.keywords import KeywordInterpreter
 from knowledge.catalog import Catalog
@@ -41,13 +41,19 @@ def interpreter() -> Any:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def dialogue_core(
+async def dialogue_runtime(
     tmp_path_factory: pytest.TempPathFactory, interpreter: Any
-) -> AsyncIterator[Core]:
-    """One core per test module; every story talks as its own customer (address)."""
+) -> AsyncIterator[Runtime]:
+    """One runtime per test module, built as the server builds it (operator content too)."""
     runtime = build_runtime(make_settings(tmp_path_factory.mktemp("dialogue")))
     runtime.core.register_channel(CollectingChannel("test"))
     await start_runtime(runtime)
     runtime.core.interpreter = interpreter
-    yield runtime.core
+    yield runtime
     await stop_runtime(runtime)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dialogue_core(dialogue_runtime: Runtime) -> Core:
+    """The runtime's core; every story talks as its own customer (address)."""
+    return dialogue_runtime.core

@@ -13,7 +13,8 @@ import pytest
 from bot.api import orders as orders_api
 from bot.auth import create_user
 from bot.core import Core
-from bot.orders import InvalidTransition, UnknownOrder, UnknownStatus, advance_order
+from bot.domain.order_status import InvalidTransition, UnknownOrder, UnknownStatus
+from bot.order_board import advance_order
 from tests.bot.channel import CollectingChannel
 from tests.conftest import make_settings, running_app
 from tests.dialogue.chat import Chat

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot.core import Core
-from bot.orders import advance_order
+from bot.order_board import advance_order
 from bot.store.models import Customer, Order, OrderItem
 from tests.dialogue.chat import Chat, TurnResult
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.sms.inbound import e164, inbound_from_twilio, keyword_of
+from adapters.sms.inbound import inbound_from_twilio, keyword_of
+from bot.domain.phones import normalise_phone
 from tests.adapters.sms.fake_twilio import inbound_form
 
 
@@ -20,8 +21,8 @@ from tests.adapters.sms.fake_twilio import inbound_form
         ("whatsapp:+48600111222", None),
     ],
 )
-def test_e164(raw: str, expected: str | None) -> None:
-    assert e164(raw) == expected
+def test_a_sender_is_a_phone_only_in_e164(raw: str, expected: str | None) -> None:
+    assert normalise_phone(raw, region=None) == expected
 
 
 def test_an_sms_sender_is_a_proven_phone() -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from aiogram.types import Update
 
-from adapters.telegram.inbound import e164, message_to_inbound, parse_command
+from adapters.telegram.inbound import message_to_inbound, parse_command
+from bot.domain.phones import international_phone
 from bot.messages import InboundMessage
 from tests.adapters.telegram import updates
 
@@ -26,11 +27,11 @@ def test_parse_command() -> None:
     assert parse_command("/start@other_bot x", BOT) == ("start", "x", False)
 
 
-def test_e164() -> None:
-    assert e164("48600111222") == "+48600111222"
-    assert e164("+48 600-111-222") == "+48600111222"
-    assert e164("600") is None
-    assert e164("+48abc") is None
+def test_a_contact_number_is_international() -> None:
+    assert international_phone("48600111222") == "+48600111222"
+    assert international_phone("+48 600-111-222") == "+48600111222"
+    assert international_phone("600") is None
+    assert international_phone("+48abc") is None
 
 
 def test_start_token_must_look_like_a_deep_link_parameter() -> None:

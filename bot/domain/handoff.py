@@ -1,0 +1,56 @@
+"""Handoff state, once: which conversation states belong to a person, support hours, and
+putting a conversation in the agents' queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from bot.store import repo
+from bot.store.models import Conversation, utcnow
+
+# A person has (or is about to take) the conversation: the bot stays silent.
+AGENT_STATES = ("waiting_agent", "agent")
+
+
+@dataclass(frozen=True)
+class SupportHours:
+    opens: time
+    closes: time
+    zone: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SupportHours:
+        start, _, end = settings.support_hours.partition("-")
+        return cls.from_text(start, end, settings.support_timezone)
+
+    @classmethod
+    def from_text(cls, start: str, end: str, zone: str) -> SupportHours:
+        return cls(
+            time.fromisoformat(start.strip()), time.fromisoformat(end.strip()), ZoneInfo(zone)
+        )
+
+    def open_at(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone).time()
+        if self.opens <= self.closes:
+            return self.opens <= local < self.closes
+        return local >= self.opens or local < self.closes  # overnight, e.g. 20:00-02:00
+
+    def describe(self) -> str:
+        return f"{self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+async def start_handoff(session: AsyncSession, conversation: Conversation, reason: str) -> bool:
+    """Put the conversation in the agents' queue; False if a human already has it."""
+    if conversation.status in AGENT_STATES:
+        return False
+    conversation.status = "waiting_agent"
+    conversation.waiting_since = utcnow()
+    conversation.handoff_reason = reason
+    conversation.assigned_agent_id = None
+    repo.record_event(session, "handoff", conversation.customer_id, None, reason=reason)
+    return True
