@@ -17,6 +17,7 @@ from bot.dialogue.checkout import CheckoutFlow
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.flows import FlowKit, small_flows
 from bot.dialogue.registry import IntentRegistry
+from bot.dialogue.repair import RepairHandlers
 from bot.dialogue.steps import ActionSteps
 from bot.identity import IdentityLinker
 
@@ -37,10 +38,12 @@ def assemble_dialogue(
     checkout = CheckoutFlow(kit)
     registry = IntentRegistry(shop.speaker, runner, steps)
     BuiltinHandlers(shop.speaker, steps).register(registry, checkout, identity)
+    repair = RepairHandlers(kit)
+    repair.register(registry)
     return DialogueEngine(
         shop,
         registry,
-        [*small_flows(kit), checkout],
+        [*small_flows(kit), checkout, *repair.flows()],
         identity=identity,
         max_message_chars=max_message_chars,
     )
