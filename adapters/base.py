@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from bot.messages import Capabilities, OutboundMessage
 
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Capabilities", "ChannelAdapter"]
 
+log = logging.getLogger(__name__)
+
 
 class ChannelAdapter(ABC):
     """A channel: turns its payloads into InboundMessage and sends stored replies out."""
@@ -24,6 +29,29 @@ class ChannelAdapter(ABC):
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self._answering: set[asyncio.Task[None]] = set()
+
+    def answer_later(self, customer_id: int) -> None:
+        """Answer a customer's stored messages after the webhook has acknowledged them."""
+        self.in_background(self._answer(customer_id))
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work the webhook's answer must not wait for; `drain` waits for it."""
+        task = asyncio.create_task(work)
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, customer_id: int) -> None:
+        try:
+            await self.core.answer_pending(customer_id)
+        except Exception:
+            # Stored, so not lost: the next start (or a provider's retry) answers it.
+            log.exception("answering customer %s on %s failed", customer_id, self.name)
+
+    async def drain(self) -> None:
+        """Wait (up to 10 s) for answers in progress (tests, shutdown)."""
+        if self._answering:
+            await asyncio.wait(set(self._answering), timeout=10)
 
     def router(self) -> APIRouter | None:
         """HTTP/WebSocket routes of this channel (webhooks), mounted by the app."""

@@ -13,12 +13,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.base import ChannelAdapter
 from adapters.webchat import WebchatAdapter
 from bot import metrics
 from bot.actions.context import Shop
-from bot.api import admin, agent, auth, customers, nlu, orders, support, system
+from bot.api import (
+    admin,
+    admin_shop,
+    agent,
+    auth,
+    customers,
+    nlu,
+    openapi,
+    orders,
+    support,
+    system,
+)
 from bot.channels import Channels
 from bot.content.live import ContentService
 from bot.core import Core
@@ -28,12 +40,15 @@ from bot.dialogue.responses import Responses
 from bot.hub import InProcessHub, RedisHub
 from bot.identity import IdentityLinker, LinkLimits
 from bot.locks import CustomerLocks, InProcessLocks, RedisLocks
+from bot.observability import RequestContext, setup_sentry, setup_tracing
 from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
+from bot.server import BodyDeadline
 from bot.settings import Settings
 from bot.store.db import create_engine, session_factory, upgrade_database
-from bot.web import pages
+from bot.web import docs, pages
+from bot.web.security import SecurityHeaders
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -52,6 +67,9 @@ class Runtime:
     adapters: list[ChannelAdapter] = field(default_factory=list)
     redis: Any = None
     reminders: CartReminders | None = None
+    # What /readyz reports: the model NLU loaded (or keywords chosen), everything started.
+    model_loaded: bool = False
+    started: bool = False
     presence: AgentPresence = field(default_factory=AgentPresence)
     limiter: Limiter = field(default_factory=Limiter)
 
@@ -69,11 +87,18 @@ def build_runtime(settings: Settings) -> Runtime:
 
         redis = Redis.from_url(settings.redis_url)
         namespace = settings.resolved_redis_namespace()
-        locks, hub = RedisLocks(redis, namespace), RedisHub(redis, namespace)
+        locks = RedisLocks(
+            redis,
+            namespace,
+            ttl_seconds=settings.customer_lock_seconds,
+            wait_seconds=settings.customer_lock_wait_seconds,
+        )
+        hub = RedisHub(redis, namespace)
     else:
         locks, hub = InProcessLocks(), InProcessHub()
     catalog = Catalog.load(settings.catalog_path)
     responses = Responses.load(default_language=settings.default_language)
+    responses.use_facts(catalog)
     channels = Channels()
     identity = IdentityLinker(
         responses,
@@ -166,14 +191,17 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     if interpreter is not None:
         runtime.core.interpreter = interpreter
     await runtime.content.start()
+    runtime.model_loaded = interpreter is not None or settings.nlu_backend == "keywords"
     await runtime.core.start()
     for adapter in runtime.adapters:
         await adapter.connect()
     if runtime.reminders is not None:
         runtime.reminders.start()
+    runtime.started = True
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    runtime.started = False
     if runtime.reminders is not None:
         await runtime.reminders.stop()
     for adapter in runtime.adapters:
@@ -207,25 +235,41 @@ def create_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title="Omnibot", version="0.1.0", lifespan=lifespan)
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
+    app = FastAPI(
+        title="Omnibot",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        docs_url=None,  # bot.web.docs serves them with local assets under the page policy
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.core = runtime.core
     app.state.content = runtime.content
     app.state.presence = runtime.presence
     app.state.limiter = runtime.limiter
+    app.add_middleware(BodyDeadline, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
     )
+    # Outermost: times and logs every request, gives it its request id, counts sockets.
+    app.add_middleware(RequestContext)
+    setup_tracing(settings, app)
+    setup_sentry(settings)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()[:10]
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:10]
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
@@ -253,9 +297,15 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
+    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin_shop.router)
     app.include_router(pages.router)
+    if settings.api_docs:
+        app.include_router(docs.router)
+        app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     for adapter in runtime.adapters:
         router = adapter.router()
         if router is not None:
             app.include_router(router)
+    openapi.install(app)
     return app

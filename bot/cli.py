@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 
 from bot import cli_content, cli_orders
+from bot.observability import setup_logging
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -33,11 +33,7 @@ def _setup() -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.log_level.upper() != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # quiet unless debugging
+    setup_logging(settings)
     return settings
 
 
@@ -50,6 +46,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
+    from bot.server import server_config
 
     settings = _setup()
     if host:
@@ -71,18 +68,10 @@ def run(
     application = create_app(settings, progress=progress, on_ready=ready)
 
     # Client addresses (rate limits, logs) come from X-Forwarded-For only when the
-    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy; requests are
-    # logged by our own middleware (with their request id), not by uvicorn.
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_config=None,
-    )
+    # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);
+    # requests are logged by our own middleware (with their request id), not by uvicorn.
+    config = server_config(application, settings, access_log=False, log_config=None)
+    uvicorn.Server(config).run()
 
 
 @app.command()

@@ -61,6 +61,15 @@ class Dialogue(Protocol):
     async def take_turn(self, message: Message, context: TurnContext) -> TurnOutcome: ...
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """An inbound message committed to the store (or found there: a provider's retry)."""
+
+    customer_id: int
+    message_id: int
+    duplicate: bool = False
+
+
 @dataclass
 class Receipt:
     """What happened to one inbound message: stored as `message`, answered by `replies`."""
@@ -120,6 +129,8 @@ CHANNEL_FACTS = (
     "unsupported",
 )
 SEEN_RESOLUTION = timedelta(seconds=30)
+# How often, and after how long, stored messages nobody is answering get answered here.
+UNANSWERED_SWEEP_SECONDS = 15.0
 
 
 class Core:
@@ -185,6 +196,38 @@ class Core:
             message=repo.message_object(message),
             replies=[repo.message_object(r) for r in replies],
         )
+
+    async def accept(self, inbound: InboundMessage) -> Accepted:
+        """Store the message (its dedup key included) and return: a webhook answers its
+        provider after this, so a crash can no longer lose what was acknowledged. The
+        message is answered by `answer_pending` (or, after a crash, on the next start)."""
+        text = clean_text(inbound.text or "")
+        truncated = len(text) > self.settings.max_message_chars
+        text = text[: self.settings.max_message_chars]
+        async with self.sessions() as session:
+            stored = await self._store_inbound(session, inbound, text, truncated)
+            if stored is not None:
+                metrics.MESSAGES_IN.labels(inbound.channel).inc()
+                return Accepted(stored.customer.id, stored.message.id)
+        assert inbound.provider_id  # only a provider id can make a message a duplicate
+        async with self.sessions() as session:
+            existing = await repo.find_message_by_provider_id(
+                session, inbound.channel, inbound.provider_id
+            )
+            assert existing is not None
+            return Accepted(existing.customer_id, existing.id, duplicate=True)
+
+    async def answer_pending(self, customer_id: int) -> None:
+        """Answer the customer's stored, unprocessed messages in order, then deliver."""
+        async with self.locks.hold(customer_id):
+            drained = await self.process_pending(customer_id)
+        replies = [
+            r.id
+            for rows in drained.replies.values()
+            for r in rows
+            if r.delivery_status == "pending"
+        ]
+        await self.deliver(replies + drained.deliver_after)
 
     async def _answer_duplicate(self, inbound: InboundMessage) -> Receipt:
         assert inbound.provider_id
@@ -260,6 +303,10 @@ class Core:
         facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
         if facts:
             payload["facts"] = facts
+        if isinstance(inbound.meta.get("sequence"), int):
+            # The provider's order (Telegram's update_id): one customer's messages that
+            # arrive at once are answered in it, whatever order they were stored in.
+            payload["sequence"] = inbound.meta["sequence"]
         return payload or None
 
     async def _receipt(
@@ -540,18 +587,21 @@ class Core:
         self._sweep_task = asyncio.create_task(self._answer_interrupted())
 
     async def _answer_interrupted(self) -> None:
-        """Messages stored but not answered when the last process stopped get answered."""
-        try:
-            async with self.sessions() as session:
-                customers = await repo.customers_with_unprocessed(session)
-            for customer_id in customers:
-                async with self.locks.hold(customer_id):
-                    await self.process_pending(customer_id)
-            if customers:
-                log.info("answered messages of %d customers left from before", len(customers))
-                self.outbox.kick()
-        except Exception:
-            log.exception("answering interrupted messages failed")
+        """Messages stored but not answered — acknowledged by an instance that then died —
+        get answered: all of them at start, then any left waiting for a sweep interval."""
+        stored_before = None
+        while True:
+            try:
+                async with self.sessions() as session:
+                    customers = await repo.customers_with_unprocessed(session, stored_before)
+                for customer_id in customers:
+                    await self.answer_pending(customer_id)
+                if customers:
+                    log.info("answered messages of %d customers left unanswered", len(customers))
+            except Exception:
+                log.exception("answering interrupted messages failed")
+            await asyncio.sleep(UNANSWERED_SWEEP_SECONDS)
+            stored_before = utcnow() - timedelta(seconds=UNANSWERED_SWEEP_SECONDS)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._sweep_task)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from bot.domain.order_status import OPEN
 from bot.domain.pricing import CartMaths
@@ -91,12 +92,20 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         .values(status="agent", assigned_agent_id=agent.id, updated_at=utcnow())
     )
+    won = (getattr(result, "rowcount", 0) or 0) == 1
+    if won:
+        # The event commits with the assignment: the same agent asking twice at once (two
+        # tabs, two instances) wins once and is recorded once.
+        customer_id = await session.scalar(
+            select(Conversation.customer_id).where(Conversation.id == conversation_id)
+        )
+        repo.record_event(session, "assigned", customer_id, None, agent_id=agent.id)
     await session.commit()
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HandoffError("no such conversation", 404)
     await session.refresh(conversation)
-    if (getattr(result, "rowcount", 0) or 0) != 1 and conversation.assigned_agent_id != agent.id:
+    if not won and conversation.assigned_agent_id != agent.id:
         owner = (
             await session.get(User, conversation.assigned_agent_id)
             if (conversation.assigned_agent_id)
@@ -104,8 +113,6 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
         )
         who = owner.email if owner else "nobody"
         raise HandoffError(f"conversation is {conversation.status}, assigned to {who}", 409)
-    repo.record_event(session, "assigned", conversation.customer_id, None, agent_id=agent.id)
-    await session.commit()
     return conversation
 
 
@@ -188,7 +195,10 @@ async def customer_profile(
             )
     orders = (
         await session.scalars(
-            select(Order).where(Order.customer_id == customer.id).order_by(Order.id.desc())
+            select(Order)
+            .where(Order.customer_id == customer.id)
+            .order_by(Order.id.desc())
+            .options(selectinload(Order.items))
         )
     ).all()
     conversation = await repo.conversation_of(session, customer.id)
@@ -244,14 +254,37 @@ async def customer_profile(
                 "total": o.total,
                 "total_text": format_price(o.total, lang),
                 "fulfilment": o.fulfilment,
+                "address": o.address,
                 "contact_name": o.contact_name,
                 "contact_phone": o.contact_phone,
+                "payment_method": o.payment_method,
+                "note": o.note,
+                "items": [
+                    {
+                        "product_id": i.product_id,
+                        "name": i.name,
+                        "size": i.size,
+                        "size_name": catalog.size_name(i.size, lang),
+                        "quantity": i.quantity,
+                    }
+                    for i in o.items
+                ],
                 "created_at": o.created_at.isoformat(),
                 "rating": o.rating,
                 "rating_comment": o.rating_comment,
             }
             for o in orders
         ],
+        # The name and phone given at the last checkout (not proof of the phone: identities
+        # are never joined on it), for an agent who needs to call.
+        "contact": next(
+            (
+                {"name": o.contact_name, "phone": o.contact_phone, "order": o.number}
+                for o in orders
+                if o.contact_phone or o.contact_name
+            ),
+            None,
+        ),
         "handoffs": [
             {"reason": (e.data or {}).get("reason"), "at": e.created_at.isoformat()}
             for e in handoffs

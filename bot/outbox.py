@@ -19,6 +19,7 @@ from bot.channels import Channels, ChannelSender
 from bot.domain.options import remember_proactive_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
 from bot.messages import Button, DeliveryError, OutboundMessage
+from bot.observability import REQUEST_ID, current_request_id
 from bot.rendering import render_for_channel
 from bot.settings import Settings
 from bot.store import repo
@@ -134,6 +135,20 @@ class Outbox:
             message = await session.get(Message, message_id)
             assert message is not None
             outbound = repo.outbound_of(message)
+            stored_at = message.created_at
+            # A retry from the outbox loop logs the request id of the message it answers.
+            request_id = current_request_id() or await repo.request_id_of(session, message)
+        token = REQUEST_ID.set(request_id)
+        try:
+            status = await self._send_and_record(message_id, outbound)
+        finally:
+            REQUEST_ID.reset(token)
+        if status == "sent":
+            age = (utcnow() - stored_at).total_seconds()
+            metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
+        log.info("message %s to %s: %s", message_id, outbound.channel, status)
+
+    async def _send_and_record(self, message_id: int, outbound: OutboundMessage) -> str:
         channel = self.channels.get(outbound.channel)
         status, error, retry_after, provider_id = "sent", None, None, None
         permanent = uncertain = False
@@ -164,6 +179,7 @@ class Outbox:
         await self._record_outcome(
             message_id, outbound, status, error, retry_after, provider_id, permanent
         )
+        return status
 
     async def _record_outcome(
         self,

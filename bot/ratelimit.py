@@ -32,6 +32,11 @@ class Budget:
         return RateLimitItemPerSecond(self.amount, self.seconds, namespace=self.name)
 
 
+def messages_budget(per_minute: int) -> Budget:
+    """What one conversation (a web chat session, a Telegram chat, an SMS number) may send."""
+    return Budget("messages", per_minute, 60)
+
+
 class Throttled(Exception):
     """A budget is spent; `retry_after` seconds until it allows one more hit."""
 

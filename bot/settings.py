@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
+    # Abuse limits (README "Limits"): request sizes, slow clients, message and NLU rates.
+    max_body_bytes: int = Field(default=262_144, ge=1024)
+    import_max_bytes: int = Field(default=2_000_000, ge=1024)
+    import_max_unpacked_bytes: int = Field(default=5_000_000, ge=1024)
+    import_max_files: int = Field(default=50, ge=1)
+    ws_max_frame_bytes: int = Field(default=65_536, ge=1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
+    api_docs: bool = True  # /docs and /redoc (assets served locally)
+    messages_per_minute: int = Field(default=30, ge=1)  # per conversation, every channel
+    nlu_parse_per_minute: int = Field(default=60, ge=1)  # per client address
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=1.0, gt=0)
     # Channels whose replies interrupted mid-send are sent again (at least once); the

@@ -8,17 +8,24 @@ reads it from here, so the bot never promises what the shop does not do.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from intents.text import fold
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = {
     "pl": ("pon", "wt", "śr", "czw", "pt", "sob", "nd"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
+_LONG_DAY_NAMES = {
+    "pl": ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę",
+           "w niedzielę"),
+    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
+           "on Saturday", "on Sunday"),
+}  # fmt: skip
 # The payment methods a shop may offer, with their names and the words customers type.
 PAYMENT_METHODS: dict[str, dict[str, Any]] = {
     "cash": {"pl": "gotówka", "en": "cash", "words": ("gotow", "gotowk", "cash", "banknot")},
@@ -40,12 +47,6 @@ _NOT_PLACES = frozenset(
 
 class ShopError(ValueError):
     """The shop section is not valid; the message says which fact and why."""
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics ("Kraków" -> "krakow")."""
-    text = text.lower().replace("ł", "l")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,22 @@ class ShopFacts:
                 return opens
         return None
 
+    def opening_text(self, at: datetime, lang: str) -> str:
+        """When the shop opens next, said relative to `at`: "dziś o 11:00", "tomorrow at
+        11:00", "w poniedziałek o 12:00"; empty when it never opens."""
+        opens = self.next_opening(at)
+        if opens is None:
+            return ""
+        days = (opens.date() - self.local(at).date()).days
+        if days == 0:
+            when = "dziś" if lang == "pl" else "today"
+        elif days == 1:
+            when = "jutro" if lang == "pl" else "tomorrow"
+        else:
+            names = _LONG_DAY_NAMES.get(lang, _LONG_DAY_NAMES["en"])
+            when = names[opens.weekday()]
+        return f"{when} o {opens:%H:%M}" if lang == "pl" else f"{when} at {opens:%H:%M}"
+
     def _span_on(self, day: Any, span: tuple[time, time]) -> tuple[datetime, datetime]:
         opens = datetime.combine(day, span[0], tzinfo=self.timezone)
         closes = datetime.combine(day, span[1], tzinfo=self.timezone)
@@ -182,7 +199,13 @@ class ShopFacts:
 
     def template_values(self, lang: str, format_price: Any) -> dict[str, str]:
         """Every fact as a template variable (`{delivery_time}`…) in the language."""
+        closed = "nieczynne" if lang == "pl" else "closed"
+        days = {
+            f"hours_{day}": _span_text(span) if span else closed
+            for day, span in zip(WEEKDAYS, self.hours, strict=True)
+        }
         return {
+            **days,
             "shop": self.name,
             "shop_address": self.address,
             "opening_hours": self.hours_text(lang),
@@ -209,7 +232,71 @@ TEMPLATE_VARIABLES = {
     "delivery_fee": "the delivery fee",
     "free_delivery_from": "the order value from which delivery is free",
     "min_order": "the minimum order value for delivery",
+    **{f"hours_{day}": f"opening hours on {day}" for day in WEEKDAYS},
 }
+
+
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Put the facts into `{variables}`; any other braces stay as written."""
+    return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def unknown_variables(template: str) -> list[str]:
+    return [v for v in _VARIABLE.findall(template) if v not in TEMPLATE_VARIABLES]
+
+
+def hardcoded_facts(text: str, facts: ShopFacts) -> list[str]:
+    """The shop facts a text states literally instead of through a variable, as far as
+    it can tell: "45–60 minutes" → ["{delivery_time}"]. Used to refuse such texts."""
+    found: list[str] = []
+    plain = text.replace("\u00a0", " ")
+
+    def minutes(window: Window, variable: str) -> None:
+        if window.low == window.high:
+            pattern = rf"(?<![\d:]){window.low}\s*(min|minut)"
+        else:
+            pattern = rf"(?<![\d:]){window.low}\s*[-–—]\s*{window.high}(?![\d:])"
+        if re.search(pattern, plain, re.I):
+            found.append(variable)
+
+    minutes(facts.delivery_minutes, "{delivery_time}")
+    minutes(facts.pickup_minutes, "{pickup_time}")
+    # Any other time in minutes said about delivery or pickup contradicts the facts.
+    for sentence in re.split(r"(?<=[.!?;])\s+", plain):
+        if re.search(r"(?<![\d:])\d{1,3}(\s*[-–—]\s*\d{1,3})?\s*(min|minut)", sentence, re.I):
+            folded = fold(sentence)
+            if any(w in folded for w in ("dostaw", "deliver", "kurier", "driver")):
+                found.append("{delivery_time}")
+            if any(w in folded for w in ("odbi", "pickup", "pick up", "collect")):
+                found.append("{pickup_time}")
+    for span in facts.hours:
+        if span:
+            pattern = rf"{span[0]:%H:%M}\s*[-–—]\s*{span[1]:%H:%M}".replace("00:00", "(00|24):00")
+            if re.search(pattern, plain):
+                found.append("{opening_hours}")
+                break
+    for grosze, variable in (
+        (facts.delivery_fee, "{delivery_fee}"),
+        (facts.free_delivery_from, "{free_delivery_from}"),
+        (facts.min_order_value, "{min_order}"),
+    ):
+        if grosze and re.search(_money_pattern(grosze), plain, re.I):
+            found.append(variable)
+    street = facts.address.split(",")[0].strip()
+    if street and re.search(re.escape(fold(street)), fold(plain)):
+        found.append("{shop_address}")
+    return [f for f in dict.fromkeys(found) if f]
+
+
+def _money_pattern(grosze: int) -> str:
+    """9,90 zł · 9.90 zł · PLN 9.90 · 80 zł · 80,00 zł — with the currency, so that "30"
+    alone (minutes, a street number) is not taken for money."""
+    zl, gr = divmod(grosze, 100)
+    amount = rf"{zl}[,.]{gr:02d}" if gr else rf"{zl}(?:[,.]00)?"
+    return rf"(?<![\d,.]){amount}\s*(zł|zl|pln)\b|\bpln\s*{amount}(?![\d,.])"
 
 
 def payment_name(method: str, lang: str) -> str:
@@ -240,7 +327,8 @@ def _named_place(address: str) -> str | None:
 
 
 def _span_text(span: tuple[time, time]) -> str:
-    return f"{span[0]:%H:%M}–{span[1]:%H:%M}"
+    closes = "24:00" if span[1] == time(0) else f"{span[1]:%H:%M}"
+    return f"{span[0]:%H:%M}–{closes}"
 
 
 def _read_hours(raw: Any) -> tuple[tuple[time, time] | None, ...]:

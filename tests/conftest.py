@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -15,12 +16,31 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+import yaml
 
 from bot.app import create_app
+from bot.server import server_config
 from bot.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _open_all_day_catalog() -> Path:
+    """The demo catalog, open around the clock: no test may depend on the time of day it
+    runs at (the tests of opening hours set their own)."""
+    from knowledge.catalog import DEFAULT_CATALOG
+    from knowledge.shop import WEEKDAYS
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    raw["shop"]["hours"] = dict.fromkeys(WEEKDAYS, "00:00-24:00")
+    path = Path(tempfile.mkdtemp(prefix="omnibot-test-catalog-")) / "catalog.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# Servers started by tests (in-process or as subprocesses) read it from the environment.
+os.environ.setdefault("CATALOG_PATH", str(_open_all_day_catalog()))
 
 REQUIRE_SERVICES = os.environ.get("OMNIBOT_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("OMNIBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -40,6 +60,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "nlu_backend": "keywords",
         "secret_key": "test-secret-key",
         "webchat_new_sessions_per_ip": 100_000,  # tests open many sessions from one host
+        "messages_per_minute": 100_000,  # and type faster than people (limits tested apart)
+        "nlu_parse_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -125,7 +147,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = server_config(self.app, settings, host="127.0.0.1", port=self.port)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -66,6 +66,7 @@ class SmsAdapter(ChannelAdapter):
             log.warning("SMS: TWILIO_FROM_NUMBER is not set; replies cannot be sent")
 
     async def disconnect(self) -> None:
+        await self.drain()
         await self.sender.close()
 
     # -- outbound ------------------------------------------------------------------
@@ -127,9 +128,12 @@ class SmsAdapter(ChannelAdapter):
             missing = [key for key in ("From", "MessageSid") if not fields.get(key)]
             if missing:
                 raise HTTPException(400, f"missing form field(s): {', '.join(missing)}")
-            receipt = await self.core.receive(inbound_from_twilio(fields))
-            if receipt.duplicate:
+            # Answer Twilio once the SMS is stored (an error is a 5xx: Twilio retries);
+            # the reply goes out through the REST API from the outbox.
+            accepted = await self.core.accept(inbound_from_twilio(fields))
+            if accepted.duplicate:
                 log.info("SMS %s already received (Twilio retry)", fields["MessageSid"])
+            self.answer_later(accepted.customer_id)
             return Response(content=str(MessagingResponse()), media_type="text/xml")
 
         return router

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine
-from typing import Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher, Router
@@ -33,7 +31,7 @@ from adapters.telegram.rendering import (
 )
 from adapters.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, check_secret, parse_update
 from bot.core import Core
-from bot.messages import Capabilities, DeliveryError, OutboundMessage
+from bot.messages import Capabilities, DeliveryError, InboundMessage, OutboundMessage
 from bot.store import repo
 
 log = logging.getLogger(__name__)
@@ -79,7 +77,6 @@ class TelegramAdapter(ChannelAdapter):
         self.username: str | None = None
         self._polling: asyncio.Task[None] | None = None
         self._starting: asyncio.Task[None] | None = None
-        self._updates: set[asyncio.Task[None]] = set()
         # message id → chunks already delivered, so a retry does not repeat them.
         self._chunks_sent: OrderedDict[int, int] = OrderedDict()
 
@@ -101,11 +98,6 @@ class TelegramAdapter(ChannelAdapter):
         self._starting = self._polling = None
         await self.drain()
         await self.bot.session.close()
-
-    async def drain(self) -> None:
-        """Wait (up to 10 s) for webhook updates handled in the background (tests, shutdown)."""
-        if self._updates:
-            await asyncio.wait(set(self._updates), timeout=10)
 
     def webhook_url(self) -> str:
         return (self.core.settings.public_url or "").rstrip("/") + WEBHOOK_PATH
@@ -138,6 +130,8 @@ class TelegramAdapter(ChannelAdapter):
                 close_bot_session=False,
                 polling_timeout=POLLING_TIMEOUT,
                 allowed_updates=ALLOWED_UPDATES,
+                # getUpdates confirms the previous batch: only once each update is stored.
+                handle_as_tasks=False,
             )
         )
         log.info("Telegram bot @%s: polling for updates", self.username)
@@ -163,7 +157,7 @@ class TelegramAdapter(ChannelAdapter):
         async def on_message(message: Message, event_update: Update) -> None:
             inbound = message_to_inbound(message, event_update.update_id, self.username)
             if inbound is not None:
-                await self.core.receive(inbound)
+                await self._store_then_answer(inbound, event_update.update_id)
 
         @router.edited_message()
         async def on_edit(message: Message) -> None:
@@ -171,16 +165,27 @@ class TelegramAdapter(ChannelAdapter):
             log.debug("ignored an edited Telegram message in chat %s", message.chat.id)
 
         @router.callback_query()
-        async def on_button(callback: CallbackQuery) -> None:
-            # Answer first: until then the user's client shows a spinner on the button.
-            try:
-                await callback.answer()
-            except NETWORK_ERRORS as exc:
-                log.info("answerCallbackQuery failed: %s", self._redact(exc))
+        async def on_button(callback: CallbackQuery, event_update: Update) -> None:
             payload = await self._button_payload(callback)
-            await self.core.receive(callback_to_inbound(callback, payload))
+            inbound = callback_to_inbound(callback, payload)
+            await self._store_then_answer(inbound, event_update.update_id)
+            # Until answered, the user's client shows a spinner on the button.
+            self.in_background(self._answer_callback(callback))
 
         return router
+
+    async def _store_then_answer(self, inbound: InboundMessage, update_id: int) -> None:
+        """Commit the update before Telegram is told it arrived (it never resends an
+        acknowledged update); the bot's turn follows in the background."""
+        inbound.meta["sequence"] = update_id
+        accepted = await self.core.accept(inbound)
+        self.answer_later(accepted.customer_id)
+
+    async def _answer_callback(self, callback: CallbackQuery) -> None:
+        try:
+            await callback.answer()
+        except NETWORK_ERRORS as exc:
+            log.info("answerCallbackQuery failed: %s", self._redact(exc))
 
     async def _button_payload(self, callback: CallbackQuery) -> str | None:
         """The payload behind callback_data: as is, a remembered digest, or the stored buttons."""
@@ -207,24 +212,13 @@ class TelegramAdapter(ChannelAdapter):
             expected = self.core.settings.telegram_webhook_secret
             check_secret(expected, request.headers.get(SECRET_HEADER))
             update = parse_update(await request.body(), self.bot)
-            # Answer at once; Telegram resends what is not answered in time, and
-            # the core's dedup on update_id makes a resend harmless.
+            # 200 only once the update is stored (the handlers store, then answer in the
+            # background): an error here is a 500, and Telegram sends the update again.
             if update is not None:
-                self._spawn(self._feed(update))
+                await self.dispatcher.feed_update(self.bot, update)
             return {"ok": True}
 
         return router
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._updates.add(task)
-        task.add_done_callback(self._updates.discard)
-
-    async def _feed(self, update: Update) -> None:
-        try:
-            await self.dispatcher.feed_update(self.bot, update)
-        except Exception:
-            log.exception("handling Telegram update %s failed", update.update_id)
 
     # -- outbound ------------------------------------------------------------------
     async def send(self, message: OutboundMessage) -> str | None:

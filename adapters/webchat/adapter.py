@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -13,9 +12,11 @@ from pydantic import BaseModel, Field
 
 from adapters.base import ChannelAdapter
 from adapters.webchat.sessions import InvalidSession, SessionSigner
+from bot.api.deps import client_address
 from bot.core import Core
 from bot.hub import customer_topic
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
+from bot.ratelimit import Budget, Limiter, Throttled, messages_budget
 from bot.store import repo
 from bot.store.models import MAX_ROW_ID
 
@@ -44,7 +45,7 @@ class WebchatAdapter(ChannelAdapter):
 
     def __init__(self, core: Core) -> None:
         super().__init__(core)
-        self._new_sessions: dict[str, list[float]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
         )
@@ -55,18 +56,17 @@ class WebchatAdapter(ChannelAdapter):
         return None
 
     # -- helpers -------------------------------------------------------------------
-    def _count_new_session(self, client: str) -> None:
+    async def _count_new_session(self, limiter: Limiter, client: str) -> None:
         """A new customer per session: cap how fast one address can make them (429)."""
-        now = time.monotonic()
-        window = [t for t in self._new_sessions.get(client, []) if now - t < 600]
-        if len(window) >= self.core.settings.webchat_new_sessions_per_ip:
-            log.warning("too many new web chat sessions from %s", client)
-            raise HTTPException(429, "too many new chat sessions; please try again later")
-        window.append(now)
-        self._new_sessions[client] = window
-        if len(self._new_sessions) > 10_000:  # forget the oldest addresses
-            for key in list(self._new_sessions)[:5_000]:
-                del self._new_sessions[key]
+        budget = Budget("webchat-sessions", self.core.settings.webchat_new_sessions_per_ip, 600)
+        await limiter.spend(
+            budget, client, message="too many new chat sessions; please try again later"
+        )
+
+    async def _count_message(self, limiter: Limiter, address: str) -> None:
+        """Each session's messages, REST and socket together (429 / an error frame)."""
+        budget = messages_budget(self.core.settings.messages_per_minute)
+        await limiter.spend(budget, CHANNEL, address, message="too many messages; please slow down")
 
     def _address(self, token: str | None) -> str:
         try:
@@ -117,16 +117,17 @@ class WebchatAdapter(ChannelAdapter):
             if body.session_token:
                 address = self._address(body.session_token)
             else:
-                self._count_new_session(request.client.host if request.client else "?")
+                await self._count_new_session(request.app.state.limiter, client_address(request))
                 address = self.signer.new_address()
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
 
         @router.post("/api/webchat/messages")
-        async def send_message(body: SendRequest) -> dict[str, Any]:
+        async def send_message(request: Request, body: SendRequest) -> dict[str, Any]:
             """Send a message; the bot's replies come back in the response."""
             address = self._address(body.session_token)
             self._check_text(body.text, body.payload)
+            await self._count_message(request.app.state.limiter, address)
             receipt = await self.receive(address, body)
             return {"message": receipt.message, "replies": receipt.replies}
 
@@ -201,20 +202,37 @@ class WebchatAdapter(ChannelAdapter):
             await websocket.send_json(event)
 
     async def _read_frames(self, websocket: WebSocket, address: str) -> None:
-        tasks: set[asyncio.Task[None]] = set()
-        while True:
-            try:
-                frame = await websocket.receive_json()
-            except (ValueError, KeyError):
-                await websocket.send_json({"type": "error", "error": "frames must be JSON objects"})
-                continue
-            error = self._frame_error(frame)
-            if error:
-                await websocket.send_json({"type": "error", "error": error})
-                continue
-            task = asyncio.create_task(self._handle_frame(websocket, address, frame))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        # One worker per socket: its messages are stored and answered in the order sent.
+        accepted: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        worker = asyncio.create_task(self._handle_frames(websocket, address, accepted))
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
+        try:
+            while True:
+                try:
+                    frame = await websocket.receive_json()
+                except (ValueError, KeyError):
+                    refusal = {"type": "error", "error": "frames must be JSON objects"}
+                    await websocket.send_json(refusal)
+                    continue
+                error = self._frame_error(frame)
+                if error is None:
+                    try:
+                        await self._count_message(websocket.app.state.limiter, address)
+                    except Throttled as exc:
+                        error = exc.message
+                if error:
+                    await websocket.send_json({"type": "error", "error": error})
+                    continue
+                accepted.put_nowait(frame)
+        finally:
+            accepted.put_nowait(None)  # the socket is gone: finish what it sent, then stop
+
+    async def _handle_frames(
+        self, websocket: WebSocket, address: str, accepted: asyncio.Queue[dict[str, Any] | None]
+    ) -> None:
+        while (frame := await accepted.get()) is not None:
+            await self._handle_frame(websocket, address, frame)
 
     def _frame_error(self, frame: Any) -> str | None:
         if not isinstance(frame, dict) or frame.get("type", "message") != "message":

@@ -13,6 +13,7 @@ from bot.dialogue.turn import payload_for
 from bot.messages import Button
 from knowledge.catalog import format_price
 from knowledge.faq import FaqIndex
+from knowledge.shop import fill
 
 Events = list[dict[str, Any]]
 
@@ -42,7 +43,8 @@ class AnswerFaq(ShopAction):
                 [say.button("btn_human", "human_handoff"), *ctx.main_buttons()],
             )
             return []
-        say.dispatcher.utter_message(text=text)
+        # Answers state the shop's facts through {variables}: filled as they are now.
+        say.dispatcher.utter_message(text=fill(text, ctx.shop.responses.fact_values(ctx.lang)))
         return []
 
 

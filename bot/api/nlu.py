@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from bot.api.deps import LimiterDep, client_address
+from bot.ratelimit import Budget
+
 router = APIRouter(tags=["nlu"])
 
 
@@ -16,8 +19,11 @@ class ParseRequest(BaseModel):
 
 
 @router.post("/api/nlu/parse")
-async def parse(body: ParseRequest, request: Request) -> dict[str, Any]:
+async def parse(body: ParseRequest, request: Request, limiter: LimiterDep) -> dict[str, Any]:
+    """Open to anyone (Rasa tools call it), at `NLU_PARSE_PER_MINUTE` per client address."""
     core = request.app.state.core
+    budget = Budget("nlu-parse", core.settings.nlu_parse_per_minute, 60)
+    await limiter.spend(budget, client_address(request), message="too many parse requests")
     limit = core.settings.max_message_chars
     if len(body.text) > limit:
         raise HTTPException(413, f"text too long: at most {limit} characters")

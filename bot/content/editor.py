@@ -17,6 +17,7 @@ from bot.content.validation import (
     ContentError,
     check_intent_name,
     check_key,
+    facts_of,
     validate_faq,
     validate_intent,
     validate_product,
@@ -34,13 +35,21 @@ def _catalog_meta(snap: Snapshot) -> dict[str, Any]:
     return snap.settings.get(CATALOG_META) or {"categories": [], "sizes": {}}
 
 
+async def _facts(session: AsyncSession) -> Any:
+    """The stored shop facts, which texts must not state literally."""
+    try:
+        return facts_of(await store.get(session, "setting", CATALOG_META))
+    except NotFound:
+        return None
+
+
 async def put_intent(
     session: AsyncSession, name: str, body: dict[str, Any], user: User
 ) -> ContentVersion | None:
     """Create or replace an intent; `body["name"]` renames it."""
     name = check_intent_name(name)
     new_name = check_intent_name(str(body.get("name") or name))
-    data = validate_intent(new_name, body)
+    data = validate_intent(new_name, body, await _facts(session))
     changes: list[Change] = []
     if new_name != name:
         snap = await store.snapshot(session)
@@ -92,7 +101,7 @@ async def create_faq(
         if isinstance(questions, dict):
             first = next((q for qs in questions.values() for q in qs or []), "")
         key = new_key(str(first), set(snap.faq))
-    data = validate_faq(key, body, default_language)
+    data = validate_faq(key, body, default_language, await _facts(session))
     version = await store.save(session, _one("faq", key, data), user, "save",
                                f"added FAQ {key}")  # fmt: skip
     return key, version
@@ -102,7 +111,7 @@ async def put_faq(
     session: AsyncSession, key: str, body: dict[str, Any], user: User, default_language: str
 ) -> ContentVersion | None:
     await store.get(session, "faq", key)
-    data = validate_faq(key, body, default_language)
+    data = validate_faq(key, body, default_language, await _facts(session))
     return await store.save(session, _one("faq", key, data), user, "save", f"saved FAQ {key}")
 
 
@@ -145,7 +154,7 @@ async def add_example(
     current = await store.get(session, "intent", check_intent_name(intent))
     examples = {k: list(v) for k, v in current["examples"].items()}
     examples.setdefault(lang, []).append(text)
-    data = validate_intent(intent, {**current, "examples": examples})
+    data = validate_intent(intent, {**current, "examples": examples}, await _facts(session))
     return await store.save(session, _one("intent", intent, data), user, "save",
                             f"added an example to intent {intent}")  # fmt: skip
 
@@ -162,11 +171,12 @@ async def import_items(
     """Validate everything first, then save all of it as one version (all or nothing)."""
     snap = await store.snapshot(session)
     meta = (items.get("setting") or {}).get(CATALOG_META) or _catalog_meta(snap)
+    facts = facts_of(meta)
     changes: list[Change] = []
     for name, data in (items.get("intent") or {}).items():
-        changes.append(("intent", name, validate_intent(name, data)))
+        changes.append(("intent", name, validate_intent(name, data, facts)))
     for key, data in (items.get("faq") or {}).items():
-        changes.append(("faq", key, validate_faq(key, data, default_language)))
+        changes.append(("faq", key, validate_faq(key, data, default_language, facts)))
     for key, data in (items.get("product") or {}).items():
         changes.append(("product", key, validate_product(key, data, meta, default_language)))
     for key, data in (items.get("setting") or {}).items():

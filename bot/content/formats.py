@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
+from bot.content.shapes import (
+    CatalogFileShape,
+    FaqFileShape,
+    IntentFileShape,
+    ResponsesFileShape,
+    check_shape,
+)
 from bot.content.store import Data, Snapshot
 from bot.content.validation import LANGS, ContentError
 from intents.data import IntentDataError, load_intents_dir
@@ -231,16 +240,36 @@ def read_bundle(path: Path) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8")}
 
 
-def unzip(data: bytes) -> dict[str, str]:
+def unzip(data: bytes, max_files: int = 50, max_unpacked: int = 5_000_000) -> dict[str, str]:
+    """The YAML files of a zip; refused when it has too many entries or unpacks too big.
+
+    Sizes are counted while decompressing (an entry's declared size may lie), so a zip
+    bomb stops at `max_unpacked` bytes.
+    """
+    files: dict[str, str] = {}
+    unpacked = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return {
-                n: zf.read(n).decode("utf-8")
-                for n in zf.namelist()
-                if n.endswith((".yaml", ".yml")) and zf.getinfo(n).file_size < 20_000_000
-            }
-    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
+            entries = [info for info in zf.infolist() if not info.is_dir()]
+            if len(entries) > max_files:
+                raise ContentError(f"the zip has {len(entries)} files; at most {max_files}")
+            for info in entries:
+                if not info.filename.endswith((".yaml", ".yml")):
+                    continue
+                with zf.open(info) as entry:
+                    body = entry.read(max_unpacked - unpacked + 1)
+                unpacked += len(body)
+                if unpacked > max_unpacked:
+                    raise ContentError(
+                        f"the zip unpacks to more than {max_unpacked:,} bytes; split it up"
+                    )
+                files[info.filename] = body.decode("utf-8")
+    except (zipfile.BadZipFile, UnicodeDecodeError, NotImplementedError, RuntimeError) as exc:
+        # NotImplementedError: an unknown compression; RuntimeError: an encrypted entry.
         raise ContentError(f"not a readable zip of YAML files: {exc}") from exc
+    except (EOFError, zlib.error) as exc:
+        raise ContentError(f"the zip is damaged: {exc}") from exc
+    return files
 
 
 def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -> Items:
@@ -268,6 +297,9 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
             raise ContentError(f"{path}: not valid YAML: {exc}") from exc
         if not isinstance(raw, dict):
             raise ContentError(f"{path}: expected a YAML mapping")
+        shape = _shape_of(raw)
+        if shape is not None:
+            check_shape(path, raw, shape)
         lang = _lang_of(path, raw, default_language)
         if "nlu" in raw:
             try:
@@ -276,13 +308,13 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
                 raise ContentError(f"{path}: {exc}") from exc
             for name, by_lang in nlu.to_examples().items():
                 intent(name)["examples"][lang] = by_lang.get(lang, [])
-        elif "intents" in raw and isinstance(raw["intents"], dict):
+        elif "intents" in raw:
             for name, examples in raw["intents"].items():
                 if not isinstance(examples, list):
                     raise ContentError(f"{path}: intent {name!r} must list examples")
                 texts = [str(e["text"]) if isinstance(e, dict) else str(e) for e in examples]
                 intent(str(name))["examples"][lang] = texts
-        elif isinstance(raw.get("responses"), dict):
+        elif "responses" in raw:
             for name, value in raw["responses"].items():
                 if str(name).startswith("utter_"):  # Rasa domain
                     target = str(name)[len("utter_") :]
@@ -305,6 +337,19 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
         else:
             raise ContentError(f"{path}: not an intent, responses, FAQ, catalog or Rasa file")
     return out
+
+
+def _shape_of(raw: dict[str, Any]) -> type[BaseModel] | None:
+    """The shape a file must have, by the same keys that decide how it is read."""
+    if "nlu" in raw:
+        return None  # Rasa NLU: its own reader names what is wrong
+    if "intents" in raw:
+        return IntentFileShape
+    if "responses" in raw:
+        return ResponsesFileShape
+    if "faq" in raw:
+        return FaqFileShape
+    return CatalogFileShape
 
 
 def _lang_of(path: str, raw: dict[str, Any], default_language: str) -> str:

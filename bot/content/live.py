@@ -27,7 +27,7 @@ from bot.core import Core
 from bot.dialogue.keywords import KeywordInterpreter
 from bot.dialogue.turn import Turn
 from bot.tasks import cancel_and_wait
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, format_price
 from knowledge.faq import FaqIndex
 
 log = logging.getLogger(__name__)
@@ -194,8 +194,8 @@ class ContentService:
             return None
         default = self.core.settings.default_language
         texts = by_lang.get(turn.lang) or by_lang.get(default) or next(iter(by_lang.values()))
-        shop = str(self.catalogs[0].shop.get("name") or "") if self.catalogs else ""
-        values = _Blank(name=turn.customer.name or "", shop=shop)
+        facts = self.catalogs[0].facts.template_values(turn.lang, format_price)
+        values = _Blank(facts, name=turn.customer.name or "")
         return string.Formatter().vformat(random.choice(texts), (), values)
 
 

@@ -145,15 +145,23 @@ async def save(
 ) -> ContentVersion | None:
     """Write what differs and record one version; None when nothing changed."""
     recorded: list[dict[str, Any]] = []
-    for kind, key, after in changes:
-        row = await _row(session, kind, key)
-        before = _data(kind, row) if row is not None else None
-        if before == after:
-            continue
-        _write(session, kind, key, row, after)
-        if after is None:
-            await session.flush()
-        recorded.append({"kind": kind, "key": key, "before": before, "after": after})
+    try:
+        for kind, key, after in changes:
+            # Reading the next row flushes the previous write: a row another instance
+            # created meanwhile fails here, not only at the commit.
+            row = await _row(session, kind, key)
+            before = _data(kind, row) if row is not None else None
+            if before == after:
+                continue
+            _write(session, kind, key, row, after)
+            if after is None:
+                await session.flush()
+            recorded.append({"kind": kind, "key": key, "before": before, "after": after})
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ContentConflict(
+            "someone else changed the same item at the same moment; reload and try again"
+        ) from exc
     if not recorded:
         await session.rollback()
         return None

@@ -13,11 +13,19 @@ import re
 import string
 from typing import Any
 
+from knowledge.shop import (
+    TEMPLATE_VARIABLES,
+    ShopError,
+    ShopFacts,
+    hardcoded_facts,
+    unknown_variables,
+)
+
 LANGS = ("pl", "en")
 # Variables a response template may use, and what they are filled with.
 RESPONSE_VARIABLES = {
     "name": "the customer's name, or nothing when it is not known",
-    "shop": "the shop's name from the catalog",
+    **TEMPLATE_VARIABLES,
 }
 # Intents answered by the ordering dialogue (cart, checkout, orders, hand-off, language,
 # linking): their replies are computed, so operator responses cannot replace them.
@@ -112,7 +120,29 @@ def template_variables(template: str) -> list[str]:
     return fields
 
 
-def check_template(template: str, intent: str) -> None:
+def facts_of(catalog_meta: dict[str, Any] | None) -> ShopFacts | None:
+    """The shop facts stored with the catalog (None when they cannot be read)."""
+    try:
+        return ShopFacts.from_dict((catalog_meta or {}).get("shop") or {})
+    except ShopError:
+        return None
+
+
+def check_facts(text: str, where: str, facts: ShopFacts | None) -> None:
+    """Refuse a text that states a shop fact literally: it would go stale when the fact
+    changes. The message names the variable to write instead."""
+    if facts is None:
+        return
+    found = hardcoded_facts(text, facts)
+    if found:
+        raise ContentError(
+            f"{where} states the shop's facts literally; write {', '.join(found)} instead, "
+            "so the text follows the shop's facts when they change"
+        )
+
+
+def check_template(template: str, intent: str, facts: ShopFacts | None = None) -> None:
+    check_facts(template, f"intent {intent}: response {template[:40]!r}…", facts)
     allowed = ", ".join("{" + v + "}" for v in RESPONSE_VARIABLES)
     for field in template_variables(template):
         if field not in RESPONSE_VARIABLES:
@@ -123,7 +153,9 @@ def check_template(template: str, intent: str) -> None:
             )
 
 
-def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
+def validate_intent(
+    name: str, data: dict[str, Any], facts: ShopFacts | None = None
+) -> dict[str, Any]:
     _reject_broken_text(data, f"intent {name}")
     """The cleaned intent (trimmed, deduplicated examples); ContentError if not valid."""
     name = check_intent_name(name)
@@ -138,7 +170,7 @@ def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
     for lang, items in (data.get("responses") or {}).items():
         texts = _texts(items, f"intent {name}, responses ({lang})", MAX_ANSWER)
         for t in texts:
-            check_template(t, name)
+            check_template(t, name, facts)
         if texts:
             responses[_lang(lang, f"intent {name}")] = texts
     if responses and name in DIALOGUE_OWNED_INTENTS:
@@ -149,7 +181,9 @@ def validate_intent(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"examples": examples, "responses": responses}
 
 
-def validate_faq(key: str, data: dict[str, Any], default_language: str) -> dict[str, Any]:
+def validate_faq(
+    key: str, data: dict[str, Any], default_language: str, facts: ShopFacts | None = None
+) -> dict[str, Any]:
     _reject_broken_text(data, f"FAQ {key}")
     key = check_key(key, "FAQ entry")
     raw_q = data.get("questions") or {}
@@ -171,6 +205,14 @@ def validate_faq(key: str, data: dict[str, Any], default_language: str) -> dict[
             raise ContentError(f"FAQ {key}: the answer ({lang}) is longer than {MAX_ANSWER}")
         if text:
             answers[_lang(lang, f"FAQ {key}")] = text
+            check_facts(text, f"FAQ {key}: the answer ({lang})", facts)
+            unknown = unknown_variables(text)
+            if unknown:
+                known = ", ".join("{" + v + "}" for v in TEMPLATE_VARIABLES)
+                raise ContentError(
+                    f"FAQ {key}: the answer ({lang}) uses unknown variable {{{unknown[0]}}}; "
+                    f"known: {known}"
+                )
     if not answers.get(default_language):
         raise ContentError(
             f"FAQ {key} needs an answer in {default_language} (the default language)"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.catalog import Catalog, format_price
+
 DEFAULT_RESPONSES = Path(__file__).resolve().parent / "responses.yaml"
 
 
@@ -14,6 +16,17 @@ class Responses:
     def __init__(self, templates: dict[str, dict[str, str]], default_language: str = "pl") -> None:
         self._templates = templates
         self.default_language = default_language
+        self._catalog: Catalog | None = None
+
+    def use_facts(self, catalog: Catalog) -> None:
+        """Fill `{delivery_time}`, `{shop_address}`… from this catalog's shop facts, as they
+        are at the moment of each reply (operators edit them live)."""
+        self._catalog = catalog
+
+    def fact_values(self, lang: str) -> dict[str, str]:
+        if self._catalog is None:
+            return {}
+        return self._catalog.facts.template_values(lang, format_price)
 
     @classmethod
     def load(cls, path: Path | None = None, default_language: str = "pl") -> Responses:
@@ -30,7 +43,8 @@ class Responses:
             or variants.get(self.default_language)
             or next(iter(variants.values()))
         )
-        return string.Formatter().vformat(template, (), _Defaulting(values))
+        filled = {**self.fact_values(lang), **values} if "{" in template else values
+        return string.Formatter().vformat(template, (), _Defaulting(filled))
 
 
 class _Defaulting(dict[str, object]):

@@ -66,8 +66,8 @@ class TurnOutcome:
 
 
 @dataclass
-class Turn:
-    """Everything one customer message is handled with, passed in (never global)."""
+class TurnContext:
+    """What the core loaded for one message: the customer's context and what was understood."""
 
     session: AsyncSession
     customer: Customer
@@ -75,6 +75,19 @@ class Turn:
     state: DialogueState
     parse: dict[str, Any]
     lang: str
+    with_agent: bool = False  # a person has the conversation: the bot stays silent
+
+    def turn(self) -> Turn:
+        return Turn(
+            self.session, self.customer, self.conversation, self.state, self.parse, self.lang
+        )
+
+
+@dataclass
+class Turn(TurnContext):
+    """Everything one customer message is handled with, passed in (never global), and what
+    its handlers add up to (`outcome()`)."""
+
     replies: list[Reply] = field(default_factory=list)
     reply_extra: dict[str, Any] = field(default_factory=dict)
     outgoing: list[Outgoing] = field(default_factory=list)
@@ -119,24 +132,6 @@ class Turn:
 
 
 Handler = Callable[[Turn], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """What the core loaded for one message: the customer's context and what was understood."""
-
-    session: AsyncSession
-    customer: Customer
-    conversation: Conversation
-    state: DialogueState
-    parse: dict[str, Any]
-    lang: str
-    with_agent: bool = False  # a person has the conversation: the bot stays silent
-
-    def turn(self) -> Turn:
-        return Turn(
-            self.session, self.customer, self.conversation, self.state, self.parse, self.lang
-        )
 
 
 def _plain(value: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -222,11 +222,41 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
+# Any fixed 64-bit number, the same in every instance: "Omnibot migrations" in PostgreSQL's
+# advisory lock space.
+MIGRATION_LOCK_KEY = 0x0B0_7A1E_1B1C
+
+
 async def upgrade_database(url: str) -> None:
-    """Apply every Alembic migration (run on start and by `omnibot db upgrade`)."""
+    """Apply every Alembic migration (run on start and by `omnibot db upgrade`).
+
+    On PostgreSQL, instances starting together take turns under an advisory lock held
+    until the migrations commit: the first one migrates, the others wait and then find
+    nothing left to do (without it, they raced to create the same tables).
+    """
     engine = create_migration_engine(url)
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             await conn.run_sync(_upgrade)
     finally:
         await engine.dispose()
+
+
+def _current_revision(connection: Connection) -> tuple[str | None, str | None]:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return current, head
+
+
+async def migrations_done(engine: AsyncEngine) -> bool:
+    """Whether the database is at the newest migration this code knows."""
+    async with engine.connect() as conn:
+        current, head = await conn.run_sync(_current_revision)
+    return current == head

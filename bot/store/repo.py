@@ -132,26 +132,46 @@ async def find_message_by_provider_id(
 
 
 async def unprocessed_inbound(session: AsyncSession, customer_id: int) -> list[Message]:
-    return list(
-        await session.scalars(
-            select(Message)
-            .where(
-                Message.customer_id == customer_id,
-                Message.direction == "in",
-                Message.delivery_status == "received",
-            )
-            .order_by(Message.id)
-        )
-    )
-
-
-async def customers_with_unprocessed(session: AsyncSession) -> list[int]:
+    """The customer's messages waiting for an answer, in the order to answer them."""
     rows = await session.scalars(
-        select(Message.customer_id)
-        .where(Message.direction == "in", Message.delivery_status == "received")
-        .distinct()
+        select(Message)
+        .where(
+            Message.customer_id == customer_id,
+            Message.direction == "in",
+            Message.delivery_status == "received",
+        )
+        .order_by(Message.id)
     )
-    return list(rows)
+    return in_provider_order(list(rows))
+
+
+def in_provider_order(messages: list[Message]) -> list[Message]:
+    """Store order, except that one channel's messages carrying the provider's sequence
+    (Telegram's update_id) fill that channel's places in sequence order: updates that
+    arrived at once and were stored in a different order are answered as they were sent."""
+    ordered = list(messages)
+    places: dict[str, list[int]] = {}
+    for index, message in enumerate(messages):
+        if isinstance((message.payload or {}).get("sequence"), int):
+            places.setdefault(message.channel, []).append(index)
+    for indexes in places.values():
+        by_sequence = sorted(
+            (messages[i] for i in indexes), key=lambda m: int((m.payload or {})["sequence"])
+        )
+        for index, message in zip(indexes, by_sequence, strict=True):
+            ordered[index] = message
+    return ordered
+
+
+async def customers_with_unprocessed(
+    session: AsyncSession, stored_before: datetime | None = None
+) -> list[int]:
+    query = select(Message.customer_id).where(
+        Message.direction == "in", Message.delivery_status == "received"
+    )
+    if stored_before is not None:
+        query = query.where(Message.created_at < stored_before)
+    return list(await session.scalars(query.distinct()))
 
 
 async def replies_to(session: AsyncSession, message_id: int) -> list[Message]:
@@ -309,3 +329,12 @@ async def last_reachable_identity(
     current = [i for i in reachable if i.channel == customer.last_channel]
     ordered = current or reachable
     return ordered[0] if ordered else None
+
+
+async def request_id_of(session: AsyncSession, message: Message) -> str | None:
+    """The request id stored with a message, or with the inbound message it answers."""
+    found = (message.payload or {}).get("request_id")
+    if found is None and message.in_reply_to_id is not None:
+        inbound = await session.get(Message, message.in_reply_to_id)
+        found = (inbound.payload or {}).get("request_id") if inbound is not None else None
+    return str(found) if found else None

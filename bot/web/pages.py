@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
+
+from bot.web.security import page
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -13,8 +15,8 @@ router = APIRouter(tags=["pages"])
 
 
 @router.get("/", include_in_schema=False)
-async def shop() -> FileResponse:
-    return FileResponse(STATIC / "index.html", media_type="text/html")
+async def shop() -> HTMLResponse:
+    return page(STATIC / "index.html")
 
 
 @router.get("/widget.js", include_in_schema=False)
@@ -28,18 +30,18 @@ async def widget() -> FileResponse:
 
 
 @router.get("/agent", include_in_schema=False)
-async def agent_console() -> FileResponse:
+async def agent_console() -> HTMLResponse:
     """The agent console (logs in against /api/auth/token; no build step)."""
-    return FileResponse(STATIC / "agent.html", media_type="text/html")
+    return page(STATIC / "agent.html")
 
 
 @router.get("/admin", include_in_schema=False)
-async def operator_console() -> FileResponse:
+async def operator_console() -> HTMLResponse:
     """The operator console: intents, FAQ, products, history, try-it, analytics (no build)."""
-    return FileResponse(STATIC / "admin.html", media_type="text/html")
+    return page(STATIC / "admin.html")
 
 
 @router.get("/orders", include_in_schema=False)
-async def orders_board() -> FileResponse:
+async def orders_board() -> HTMLResponse:
     """The orders board for the kitchen: live cards, accept/reject, print (no build step)."""
-    return FileResponse(STATIC / "orders.html", media_type="text/html")
+    return page(STATIC / "orders.html")

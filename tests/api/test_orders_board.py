@@ -225,3 +225,20 @@ async def test_a_board_that_reconnects_gets_what_it_missed_once(live_server: Liv
             card = next(o for o in frames[-1]["orders"] if o["number"] == second)
             assert card["status"] == "confirmed"
             assert numbers_in(frames) == [second]
+
+
+async def test_the_customer_profile_lists_each_orders_items_and_checkout_contact(env: Any) -> None:
+    _core, http = env
+    _, number = await webchat_order(http, delivery=True)
+    kitchen = await login(http, "kuchnia@shop.pl")
+    customer_id = (await http.get(f"/api/orders/{number}", headers=kitchen)).json()["customer"]
+    agent = await login(http, "ala@shop.pl")
+    profile = (await http.get(f"/api/customers/{customer_id['id']}", headers=agent)).json()
+    [order] = profile["orders"]
+    assert order["number"] == number
+    assert [(i["name"], i["size_name"], i["quantity"]) for i in order["items"]] == [
+        ("Margherita", "duża (42 cm)", 1),
+        ("Cola 0,5 l", "", 1),
+    ]
+    assert order["address"] == "ul. Długa 5, Kraków"
+    assert profile["contact"] == {"name": "Jan Kowalski", "phone": "+48600111222", "order": number}

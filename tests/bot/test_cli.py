@@ -133,6 +133,30 @@ def test_eval_plot_without_matplotlib_says_how_to_install_it(
     assert '".[plot]"' in result.output and not (tmp_path / "p.png").exists()
 
 
+def test_orders_list_and_show_tell_the_kitchen_everything(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "220")
+    kitchen = runner.invoke(
+        app, ["users", "add", "kuchnia@shop.pl", "--role", "kitchen", "--password", "long enough"]
+    )
+    assert kitchen.exit_code == 0 and "(kitchen)" in kitchen.output
+    talk = "\n".join(["poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
+                      "Jan, 600 111 222", "bez cebuli", "potwierdzam", "/quit", ""])  # fmt: skip
+    chat = runner.invoke(app, ["chat"], input=talk)
+    number = next(w.strip(".,") for w in chat.output.split() if w.startswith("PZ-"))
+    listed = runner.invoke(app, ["orders", "list"])
+    assert listed.exit_code == 0, listed.output
+    for shown in (number, "1× Margherita (duża (42 cm))", "pickup", "Jan", "+48600111222"):
+        assert shown in listed.output, listed.output
+    moved = runner.invoke(app, ["orders", "advance", number, "--eta", "30"])
+    assert moved.exit_code == 0 and "confirmed" in moved.output
+    shown = runner.invoke(app, ["orders", "show", number])
+    assert "note: bez cebuli" in shown.output and "1× Margherita" in shown.output
+    assert "new  by customer" in shown.output and "confirmed  by system · 30 min" in shown.output
+    assert runner.invoke(app, ["orders", "show", "PZ-00000"]).exit_code == 1
+
+
 def test_chat_answers_with_the_operators_content(env: Path, tmp_path: Path) -> None:
     edited = tmp_path / "responses.yaml"
     edited.write_text(

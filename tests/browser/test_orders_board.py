@@ -184,3 +184,33 @@ def test_the_board_catches_up_after_a_dropped_connection(browser: Browser, shop:
     expect(board.locator("[data-column=new] .card")).to_have_count(2)
     assert board.evaluate("window.omnibotBoard.alerts") == 2
     board.context.close()
+
+
+def test_an_operator_changes_the_delivery_time_in_the_console(browser: Browser, shop: Shop) -> None:
+    server, _ = shop
+    core: Any = server.app.state.core
+
+    async def add_operator() -> None:
+        async with core.sessions() as s:
+            await create_user(s, "ola@shop.pl", "correct horse", "operator")
+
+    asyncio.run_coroutine_threadsafe(add_operator(), core.loop).result(10)
+    page = browser.new_context(locale="pl-PL", viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{server.url}/admin#shop")
+    page.fill("#email", "ola@shop.pl")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    expect(page.locator("#shop-delivery-minutes")).to_have_value("45-60")
+    expect(page.locator("#shop-hours-sun")).to_have_value("00:00-24:00")
+    page.fill("#shop-delivery-minutes", "30-40")
+    page.click("#shop-form button[type=submit]")
+    expect(page.locator("#saved")).to_contain_text("Saved shop details")
+    expect(page.locator("#live")).to_contain_text("live: version 2")
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(directory) / "admin-shop.png"), full_page=True)
+    token = httpx.post(f"{server.url}/api/webchat/sessions").json()["session_token"]
+    body = {"session_token": token, "text": "Jak długo trwa dostawa?", "client_message_id": "q1"}
+    replies = httpx.post(f"{server.url}/api/webchat/messages", json=body).json()["replies"]
+    assert any("30–40" in m["text"] for m in replies), replies
+    page.context.close()

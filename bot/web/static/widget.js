@@ -152,8 +152,18 @@
   }
   const host = h("div", "", { id: "omnibot-widget" });
   const shadow = host.attachShadow({ mode: "open" });
-  const style = h("style");
-  style.textContent = CSS;
+  // Styles go in as a constructed stylesheet, which the host page's CSP allows without
+  // 'unsafe-inline'; older browsers get a <style> carrying this script's nonce.
+  let style = null;
+  if (shadow.adoptedStyleSheets !== undefined && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    style = h("style");
+    if (script && script.nonce) style.nonce = script.nonce;
+    style.textContent = CSS;
+  }
   const root = h("div", "omnibot-root" + (option("position") === "left" ? " omnibot-left" : ""), { "data-state": "idle", lang: LANG });
   if (/^#[0-9a-f]{3,8}$|^[a-z]+$|^(rgb|hsl)a?\([\d\s.,%]+\)$/i.test(option("color"))) root.style.setProperty("--accent", option("color"));
 
@@ -183,7 +193,8 @@
   form.append(input, sendButton);
   panel.append(header, body, form);
   root.append(launcher, panel);
-  shadow.append(style, root);
+  if (style) shadow.append(style);
+  shadow.append(root);
 
   // ---- rendering (message text only ever through textContent)
   function buildMessage(message) {

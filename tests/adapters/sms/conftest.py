@@ -68,6 +68,12 @@ async def sms_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.Asyn
             yield app, client
 
 
+async def answered(app: FastAPI) -> None:
+    """Wait for the turns the webhooks left running in the background (and their sends)."""
+    for adapter in app.state.runtime.adapters:
+        await adapter.drain()
+
+
 async def stored_messages(app: FastAPI) -> list[Message]:
     async with app.state.core.sessions() as session:
         return list((await session.scalars(select(Message).order_by(Message.id))).all())

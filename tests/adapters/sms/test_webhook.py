@@ -17,7 +17,7 @@ from sqlalchemy import select
 import bot
 from bot.messages import InboundMessage
 from bot.store.models import ChannelIdentity, Message
-from tests.adapters.sms.conftest import sms_app, sms_settings, stored_messages
+from tests.adapters.sms.conftest import answered, sms_app, sms_settings, stored_messages
 from tests.adapters.sms.fake_twilio import (
     FROM_NUMBER,
     PUBLIC_URL,
@@ -80,6 +80,7 @@ async def test_a_greeting_gets_numbered_options_and_a_number_picks_one(
     [_, menu] = await fake_twilio.wait_for_messages(2)
     assert menu.body != greeting.body
     assert menu.body.startswith("Co podać?")
+    await answered(app)
 
     out = [m for m in await stored_messages(app) if m.direction == "out"]
     assert [m.delivery_status for m in out] == ["sent", "sent"]
@@ -183,7 +184,7 @@ async def test_a_retried_webhook_is_processed_once(sms: App, fake_twilio: FakeTw
     again = await post_sms(client, "cześć", from_=PHONE, sid="SM" + "a" * 32)
     assert first.status_code == again.status_code == 200
     assert again.text == first.text
-    await asyncio.sleep(0.2)
+    await answered(app)
     assert len(fake_twilio.messages) == 1
     incoming = [m for m in await stored_messages(app) if m.direction == "in"]
     assert len(incoming) == 1
@@ -204,8 +205,7 @@ async def test_rate_limiting_waits_as_told(sms: App, fake_twilio: FakeTwilio) ->
     app, client = sms
     fake_twilio.fail_next(429, retry_after=0.2)
     await post_sms(client, "cześć", from_=PHONE)
-    pending = [m for m in await stored_messages(app) if m.direction == "out"][-1]
-    assert pending.delivery_status == "pending"
+    pending = await wait_for_status(app, "pending")
     assert pending.next_attempt_at is not None
     await fake_twilio.wait_for_messages(1, within=5)
     assert (await wait_for_status(app, "sent")).attempts == 2
@@ -244,13 +244,13 @@ async def test_opt_out_and_opt_in_reach_the_core(sms: App, monkeypatch: pytest.M
     app, client = sms
     core = app.state.core
     seen: list[InboundMessage] = []
-    receive = core.receive
+    accept = core.accept
 
     async def spy(inbound: InboundMessage) -> Any:
         seen.append(inbound)
-        return await receive(inbound)
+        return await accept(inbound)
 
-    monkeypatch.setattr(core, "receive", spy)
+    monkeypatch.setattr(core, "accept", spy)
     for body in ("STOP", "nie wysyłaj", "START", "cześć"):
         assert (await post_sms(client, body, from_=PHONE)).status_code == 200
     assert [m.meta.get("sms_opt_out") for m in seen] == [True, True, None, None]
@@ -265,7 +265,7 @@ async def test_after_stop_no_sms_is_sent_until_start(sms: App, fake_twilio: Fake
     await fake_twilio.wait_for_messages(1)
     customer_id = (await stored_messages(app))[0].customer_id
     await post_sms(client, "STOP", from_=PHONE)
-    await asyncio.sleep(0.2)
+    await answered(app)
     after_stop = len(fake_twilio.messages)
     assert after_stop <= 2  # at most one confirmation of the opt-out
     await post_sms(client, "pokaż menu", from_=PHONE)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 import bot.app
 from adapters.telegram import TelegramAdapter
-from bot.core import Core, Receipt
+from bot.core import Accepted, Core
 from bot.messages import InboundMessage
 from bot.settings import Settings
 from bot.store.models import ChannelIdentity, Message
@@ -122,20 +122,20 @@ class TelegramApp:
 async def telegram_app(
     data_dir: Path, fake: FakeTelegramAPI, **overrides: Any
 ) -> AsyncIterator[TelegramApp]:
-    """The real app (webhook mode unless public_url=None) with a spy on core.receive."""
+    """The real app (webhook mode unless public_url=None) with a spy on core.accept."""
     async with running_app(telegram_settings(data_dir, fake, **overrides)) as (started, http):
         app: Any = started
         adapter = next(a for a in app.state.runtime.adapters if a.name == "telegram")
         assert isinstance(adapter, TelegramAdapter)
         running = TelegramApp(app, http, adapter, fake)
         core: Core = app.state.core
-        receive = core.receive
+        accept = core.accept
 
-        async def spy(inbound: InboundMessage) -> Receipt:
+        async def spy(inbound: InboundMessage) -> Accepted:
             running.received.append(inbound)
-            return await receive(inbound)
+            return await accept(inbound)
 
-        core.receive = spy  # type: ignore[method-assign]
+        core.accept = spy  # type: ignore[method-assign]
         yield running
 
 

@@ -1,0 +1,129 @@
+"""How uvicorn serves the app: limits and timeouts for slow or greedy clients, all settings.
+
+- Request headers must arrive within `HTTP_HEADER_TIMEOUT_SECONDS` of a connection opening
+  (or of a kept-alive connection starting its next request), else the connection is closed:
+  uvicorn itself waits for them forever, so 100 slow clients hold 100 connections.
+- A request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` between chunks, else 408.
+- Idle kept-alive connections close after `HTTP_KEEP_ALIVE_SECONDS`; at most
+  `MAX_CONNECTIONS` at once (503 beyond); WebSocket frames over `WS_MAX_FRAME_BYTES` close
+  the socket (1009); forwarded client addresses are trusted only from `FORWARDED_ALLOW_IPS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import uvicorn
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _base_http_protocol() -> type[asyncio.Protocol]:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return HttpToolsProtocol
+    except ImportError:  # httptools is optional in uvicorn; h11 always ships
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+
+
+def header_deadline_protocol(timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, closing connections whose request headers are too slow."""
+    base: Any = _base_http_protocol()
+
+    class HeaderDeadlineProtocol(base):  # type: ignore[misc]
+        _deadline: asyncio.TimerHandle | None = None
+
+        def _waiting_for_headers(self) -> bool:
+            cycle = getattr(self, "cycle", None)
+            upgraded = self.transport.get_protocol() is not self
+            return not upgraded and (cycle is None or cycle.response_complete)
+
+        def _arm(self) -> None:
+            if self._deadline is None:
+                self._deadline = self.loop.call_later(timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self._waiting_for_headers() and not self.transport.is_closing():
+                log.info("closing a connection that sent no request headers in %ss", timeout)
+                self.transport.close()
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.transport.is_closing() or not self._waiting_for_headers():
+                self._disarm()
+            else:
+                self._arm()  # a kept-alive connection starting its next request
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._disarm()  # uvicorn's keep-alive timeout takes over until the next bytes
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return HeaderDeadlineProtocol
+
+
+class BodyDeadline:
+    """408 when a request body stalls: each chunk must come within `timeout` seconds."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_done = False
+
+        async def receive_in_time() -> Message:
+            nonlocal body_done
+            if body_done:  # afterwards receive() only waits for a disconnect: no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                log.info("request body stalled for %ss: %s", self.timeout, scope.get("path"))
+                raise HTTPException(408, "request body too slow") from None
+            body_done = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        await self.app(scope, receive_in_time, send)
+
+
+def server_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration `omnibot run` (and the live-server tests) serve with."""
+    values: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "http": header_deadline_protocol(settings.http_header_timeout_seconds),
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+        "limit_concurrency": settings.max_connections,
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    values.update(overrides)
+    return uvicorn.Config(app, **values)

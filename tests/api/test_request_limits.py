@@ -1,0 +1,127 @@
+"""Greedy and slow clients: body limits before parsing, stalled bodies and headers, big frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import LiveServer, make_settings, running_app
+
+CHUNK = b" " * 65_536
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(tmp_path, max_body_bytes=100_000, http_body_timeout_seconds=0.5)
+    async with running_app(settings) as (_app, http):
+        yield http
+
+
+async def test_a_big_body_is_refused_before_it_is_read_in_full(
+    client: httpx.AsyncClient,
+) -> None:
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'{"text": "'
+        for _ in range(1_000):  # 65 MB if anyone read it all
+            sent += 1
+            yield CHUNK
+
+    for path in ("/api/webchat/messages", "/api/nlu/parse", "/channels/sms/twilio"):
+        sent = 0
+        r = await client.post(path, content=body(), headers={"Content-Type": "application/json"})
+        assert r.status_code in (413, 404), (path, r.status_code)  # 404: SMS not configured
+        if r.status_code == 413:
+            assert sent <= 3  # refused while arriving, never parsed
+    # A declared length over the limit is refused without reading a byte.
+    sent = 0
+    r = await client.post(
+        "/api/auth/token",
+        content=body(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": "70000000",
+        },
+    )
+    assert r.status_code == 413 and sent == 0
+
+
+async def test_a_form_over_the_limit_is_refused(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/auth/token", data={"username": "a" * 200_000, "password": "x"})
+    assert r.status_code == 413
+
+
+async def test_a_stalled_body_gets_408(client: httpx.AsyncClient) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"text": '
+        await asyncio.sleep(3)
+        yield b'"hi"}'
+
+    r = await client.post(
+        "/api/nlu/parse", content=body(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 408
+
+
+@pytest.fixture
+def strict_server(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = make_settings(tmp_path, http_header_timeout_seconds=1.0, ws_max_frame_bytes=4096)
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Read until the server closes the connection (True) or 20 s pass (False)."""
+    sock.settimeout(20)
+    try:
+        while chunk := sock.recv(4096):
+            if b"HTTP/1.1 200" in chunk:
+                continue
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_slow_request_headers_are_cut_off(strict_server: LiveServer) -> None:
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+        assert closed_by_server(sock)
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        assert closed_by_server(sock)  # opens and says nothing
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        # A kept-alive connection that then starts its next request slowly.
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(20)
+        assert b"200 OK" in sock.recv(4096)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        assert closed_by_server(sock)
+
+
+async def test_sockets_outlive_the_header_deadline_and_big_frames_close_them(
+    strict_server: LiveServer,
+) -> None:
+    ws_url = strict_server.url.replace("http", "ws") + "/ws/webchat"
+    async with httpx.AsyncClient(base_url=strict_server.url) as http:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+    async with websockets.connect(f"{ws_url}?token={token}") as ws:
+        await asyncio.sleep(1.5)  # past the header deadline: an open socket is not "slow"
+        await ws.send(json.dumps({"type": "message", "text": "menu", "client_message_id": "a"}))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert frame["type"] in ("message", "typing")
+        await ws.send(json.dumps({"type": "message", "text": "x" * 5000, "client_message_id": "b"}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(20):
+                while True:
+                    await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

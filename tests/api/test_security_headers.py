@@ -1,0 +1,57 @@
+"""Every response carries the security headers; pages a strict, nonce-based CSP."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from bot.web.docs import ASSETS
+
+PAGES = ["/", "/agent", "/admin", "/orders", "/docs", "/redoc"]
+
+
+async def test_pages_have_a_strict_policy_with_a_fresh_nonce(client: httpx.AsyncClient) -> None:
+    for path in PAGES:
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        csp = r.headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        nonce = re.search(r"'nonce-([^']+)'", directives["script-src"]).group(1)  # type: ignore[union-attr]
+        assert directives["script-src"] == f"'self' 'nonce-{nonce}'", path  # nothing inline else
+        assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+        assert directives["base-uri"] == "'none'"
+        scripts = re.findall(r"<script[^>]*>", r.text)
+        assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts), path
+        assert not re.search(r"\son[a-z]+=", r.text), path  # no inline event handlers
+        assert "https://" not in " ".join(re.findall(r'(?:src|href)="[^"]*"', r.text)), path
+        again = (await client.get(path)).headers["Content-Security-Policy"]
+        assert again != csp  # a nonce per response
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert r.headers["X-Frame-Options"] == "DENY"
+        if path not in ("/docs", "/redoc"):
+            assert "'unsafe-inline'" not in csp, path
+
+
+async def test_api_answers_and_assets_carry_the_headers(client: httpx.AsyncClient) -> None:
+    for r in [
+        await client.get("/healthz"),
+        await client.post("/api/webchat/sessions"),
+        await client.get("/api/agent/conversations"),  # 401
+        await client.get("/widget.js"),
+        await client.get("/docs-assets/swagger-ui-bundle.js"),
+    ]:
+        assert r.headers["X-Content-Type-Options"] == "nosniff", r.url
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert (ASSETS / "swagger-ui-bundle.js").stat().st_size > 100_000  # really served from here
+
+
+async def test_docs_can_be_turned_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_settings, running_app
+
+    async with running_app(make_settings(tmp_path, api_docs=False)) as (_app, client):
+        for path in ("/docs", "/redoc", "/docs-assets/swagger-ui-bundle.js"):
+            assert (await client.get(path)).status_code == 404
+        assert (await client.get("/openapi.json")).status_code == 200

@@ -1,0 +1,108 @@
+"""Shop facts: reading them, opening hours across midnight, the delivery area, and
+spotting texts that state a fact literally."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from knowledge.catalog import Catalog, format_price
+from knowledge.shop import ShopError, ShopFacts, fill, hardcoded_facts, payment_in_text
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def facts(**shop: Any) -> ShopFacts:
+    return ShopFacts.from_dict({**Catalog.load().shop, **shop})
+
+
+def warsaw(day: int, hour: int, minute: int = 0) -> datetime:
+    """December 2026 in Warsaw (UTC+1): the 7th is a Monday."""
+    return datetime(2026, 12, day, hour - 1, minute, tzinfo=UTC)
+
+
+def test_opening_hours_say_when_the_shop_next_opens() -> None:
+    shop = facts()
+    assert not shop.is_open(warsaw(8, 3))  # Tuesday 03:00
+    assert shop.next_opening(warsaw(8, 3)) == datetime.fromisoformat("2026-12-08T11:00+01:00")
+    assert shop.is_open(warsaw(8, 11)) and not shop.is_open(warsaw(8, 22))
+    assert shop.is_open(warsaw(11, 22, 30))  # Friday until 23:00
+    assert shop.next_opening(warsaw(12, 23, 30)).hour == 12  # Saturday night → Sunday 12:00
+
+
+def test_hours_past_midnight_and_days_off() -> None:
+    late = facts(hours={"fri": "18:00-02:00", "sat": "closed", "mon": "00:00-24:00"})
+    assert late.is_open(warsaw(12, 1, 30))  # Saturday 01:30, Friday's hours
+    assert not late.is_open(warsaw(12, 2, 30))
+    assert late.is_open(warsaw(7, 3)) and late.is_open(warsaw(7, 23, 59))  # Monday all day
+    assert late.hours_text("en").startswith("Mon 00:00–24:00, Tue–Thu closed, Fri 18:00–02:00")
+
+
+@pytest.mark.parametrize(
+    ("address", "inside"),
+    [
+        ("ul. Rynek 5, Wieliczka", False),
+        ("Rynek Górny 5 Wieliczka", False),
+        ("ul. Rynek 1, 32-020 Wieliczka", False),
+        ("ul. Długa 5/3, Kraków", True),
+        ("Długa 5, 31-123 Krakow", True),
+        ("ul. Józefa 12, Kazimierz", True),
+        ("ul. Długa 5, mieszkanie 3", True),  # no place named: taken to be local
+        ("Długa 5", True),
+    ],
+)
+def test_the_delivery_area(address: str, inside: bool) -> None:
+    assert facts().delivers_to(address) is inside
+
+
+@pytest.mark.parametrize(
+    ("shop", "message"),
+    [
+        ({"hours": {"mon": "11-22"}}, "hours mon"),
+        ({"hours": {"monday": "11:00-22:00"}}, "unknown weekday"),
+        ({"payment_methods": {"delivery": ["bitcoin"], "pickup": ["cash"]}}, "bitcoin"),
+        ({"payment_methods": {"delivery": [], "pickup": ["cash"]}}, "at least one"),
+        ({"delivery_minutes": "soon"}, "delivery_minutes"),
+        ({"timezone": "Mars/Olympus"}, "time zone"),
+        ({"delivery_fee": -1}, "negative"),
+    ],
+)
+def test_bad_facts_are_refused_with_a_reason(shop: dict[str, Any], message: str) -> None:
+    with pytest.raises(ShopError, match=message):
+        facts(**shop)
+
+
+def test_texts_that_state_facts_literally_are_spotted() -> None:
+    shop = facts()
+    assert hardcoded_facts("Dostawa trwa 45–60 minut.", shop) == ["{delivery_time}"]
+    assert hardcoded_facts("Delivery takes 30-45 min.", shop) == ["{delivery_time}"]
+    assert hardcoded_facts("Dostawa kosztuje 9,90 zł, od 80 zł gratis.", shop) == [
+        "{delivery_fee}",
+        "{free_delivery_from}",
+    ]
+    assert hardcoded_facts("Open Mon 11:00–22:00", shop) == ["{opening_hours}"]
+    assert hardcoded_facts("Odbierz przy ul. Józefa 12", shop) == ["{shop_address}"]
+    assert hardcoded_facts("Pizza bakes for 10 minutes; vouchers for 50 zł.", shop) == []
+    assert hardcoded_facts("Dostawa trwa {delivery_time} minut.", shop) == []
+
+
+def test_the_shipped_faq_and_replies_state_facts_only_through_variables() -> None:
+    shop = facts()
+    faq = yaml.safe_load((REPO / "knowledge/data/faq.yaml").read_text(encoding="utf-8"))
+    replies = yaml.safe_load((REPO / "bot/dialogue/responses.yaml").read_text(encoding="utf-8"))
+    texts = [a for e in faq["faq"] for a in e["answer"].values()]
+    texts += [t for by_lang in replies.values() for t in by_lang.values()]
+    assert [t for t in texts if hardcoded_facts(t, shop)] == []
+
+
+def test_variables_are_filled_in_the_language() -> None:
+    shop = facts(delivery_minutes="30-40")
+    values = shop.template_values("pl", format_price)
+    text = "Dostawa {delivery_time} min, {delivery_fee}; płatność: {payment_delivery}; {x}"
+    assert fill(text, values) == "Dostawa 30–40 min, 9,90 zł; płatność: gotówka lub karta; {x}"
+    assert payment_in_text("zapłacę kartą", ("cash", "card")) == "card"
+    assert payment_in_text("BLIK", ("cash", "card")) is None
