@@ -184,10 +184,12 @@ def setup_logging(settings: Settings) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # quiet unless debugging
 
 
-def setup_tracing(settings: Settings, app: Any) -> bool:
-    """OpenTelemetry traces of every request to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP)."""
+def setup_tracing(settings: Settings, app: Any) -> Any:
+    """OpenTelemetry traces of every request to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP).
+
+    Returns the tracer provider (shut it down on exit: that flushes the last spans)."""
     if not settings.otel_exporter_otlp_endpoint:
-        return False
+        return None
     try:
         from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -200,14 +202,14 @@ def setup_tracing(settings: Settings, app: Any) -> bool:
             "OTEL_EXPORTER_OTLP_ENDPOINT is set but OpenTelemetry is not installed: "
             'pip install -e ".[otel]" (the Docker image has it)'
         )
-        return False
+        return None
     endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
     provider = TracerProvider(resource=Resource.create({"service.name": "omnibot"}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     trace.set_tracer_provider(provider)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     log.info("sending traces to %s", endpoint)
-    return True
+    return provider
 
 
 def setup_sentry(settings: Settings) -> bool:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,20 +24,14 @@ from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import Customer, Message, utcnow
 from bot.tasks import cancel_and_wait
+from bot.uncertain_sends import (
+    UNCERTAIN_SENDS,
+    note_event,
+    settle_abandoned,
+    stage_unknown_note,
+)
 
 log = logging.getLogger(__name__)
-
-UNCERTAIN_SENDS = Counter(
-    "omnibot_outbox_uncertain_total",
-    "Replies interrupted mid-send (a crash or a timeout after sending), by what was done",
-    ["channel", "action"],
-)
-INTERRUPTED_RESENT = "interrupted mid-send; sent again (OUTBOX_RESEND_UNCERTAIN)"
-INTERRUPTED_UNKNOWN = "interrupted mid-send: it may or may not have reached the customer"
-UNKNOWN_NOTE = (
-    "A reply by {channel} was interrupted mid-send and may not have reached the customer "
-    "(not resent automatically): “{text}”"
-)
 
 
 class Outbox:
@@ -222,7 +215,7 @@ class Outbox:
                 identity = await repo.find_identity(session, message.channel, message.address)
                 if identity is not None:
                     identity.unreachable = True
-            note = self._stage_unknown_note(session, message) if status == "unknown" else None
+            note = stage_unknown_note(session, message) if status == "unknown" else None
             try:
                 await session.commit()
             except IntegrityError:
@@ -233,13 +226,13 @@ class Outbox:
                 assert message is not None
                 message.delivery_status, message.attempts = status, message.attempts + 1
                 if note is not None:
-                    note = self._stage_unknown_note(session, message)
+                    note = stage_unknown_note(session, message)
                 await session.commit()
             obj = repo.message_object(message)
-            note_event = self._note_event(note) if note is not None else None
+            report = note_event(note) if note is not None else None
         metrics.MESSAGES_OUT.labels(outbound.channel, status).inc()
-        if note_event is not None:
-            await self.hub.publish(AGENT_TOPIC, note_event)
+        if report is not None:
+            await self.hub.publish(AGENT_TOPIC, report)
         if status == "sent":
             await self.hub.publish(
                 customer_topic(outbound.customer_id), {"type": "message", "message": obj}
@@ -265,74 +258,29 @@ class Outbox:
         finally:
             await cancel_and_wait(renewal)
 
-    # -- sends interrupted by a crash ----------------------------------------------
+    # -- sends interrupted by a crash (policy in bot.uncertain_sends) ----------------
     def resends_uncertain(self, channel: str) -> bool:
         """OUTBOX_RESEND_UNCERTAIN: resend (at least once) or report (at most once)."""
         return channel in self.settings.resend_uncertain_channels()
 
     async def settle_abandoned(self) -> int:
         """Rows whose sender died mid-send: resent or marked `unknown`, per channel."""
-        now = utcnow()
-        async with self.sessions() as session:
-            abandoned = await repo.abandoned_sends(session, now)
-        for message_id in abandoned:
-            async with self.sessions() as session:
-                row = await session.get(Message, message_id)
-                if row is None:
-                    continue
-                resend = self.resends_uncertain(row.channel)
-                settled = await repo.settle_abandoned(
-                    session,
-                    message_id,
-                    now,
-                    "pending" if resend else "unknown",
-                    INTERRUPTED_RESENT if resend else INTERRUPTED_UNKNOWN,
-                )
-                if settled is None:
-                    continue
-                # The report commits with the status: a crash cannot keep one without the other.
-                note = None if resend else self._stage_unknown_note(session, settled)
-                await session.commit()
-                event = self._note_event(note) if note is not None else None
-            UNCERTAIN_SENDS.labels(settled.channel, "resent" if resend else "reported").inc()
-            log.warning(
-                "message %s to %s was interrupted mid-send; %s",
-                message_id,
-                settled.channel,
-                "sending it again" if resend else "reported to the agents, not resent",
-            )
-            if resend:
-                self.kick()
-            if event is not None:
-                await self.hub.publish(AGENT_TOPIC, event)
-        return len(abandoned)
-
-    def _stage_unknown_note(self, session: AsyncSession, row: Message) -> Message:
-        """A private note on the customer's thread for the agents; the caller commits."""
-        note = Message(
-            customer_id=row.customer_id,
-            conversation_id=row.conversation_id,
-            direction="out",
-            author="system",
-            channel="note",
-            text=UNKNOWN_NOTE.format(channel=row.channel, text=row.text[:200]),
-            payload={"buttons": [], "uncertain_message_id": row.id},
-            private=True,
-            delivery_status="internal",
-            created_at=utcnow(),
+        return await settle_abandoned(
+            self.sessions, self.hub, self.resends_uncertain, self._look_up, self.kick
         )
-        session.add(note)
-        repo.record_event(session, "delivery_unknown", row.customer_id, row.channel)
-        return note
 
-    @staticmethod
-    def _note_event(note: Message) -> dict[str, Any]:
-        """The agent console's live event for a committed note."""
-        return {
-            "type": "note",
-            "conversation_id": note.conversation_id,
-            "message": {**repo.message_object(note), "private": True},
-        }
+    async def _look_up(self, row: Message) -> tuple[bool, str | None]:
+        """Ask the row's channel whether an interrupted send reached the provider."""
+        channel = self.channels.get(row.channel)
+        find_sent = getattr(channel, "find_sent", None)
+        if channel is None or find_sent is None:
+            return False, None
+        try:
+            outbound = render_for_channel(repo.outbound_of(row), channel.capabilities)
+            return True, await find_sent(outbound)
+        except Exception as exc:  # the provider cannot tell now: the policy decides
+            log.warning("cannot look up interrupted message %s: %r", row.id, exc)
+            return False, None
 
     def blocked_channels(self, customer: Customer) -> set[str]:
         """Channels the customer has opted out of (their adapter's consent flag is set)."""

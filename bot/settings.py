@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     embedding_backend: str = Field(default="onnx-int8", pattern="^(auto|onnx|onnx-int8|torch)$")
     nlu_oos_threshold: float = Field(default=0.35, ge=0, le=1)
+    nlu_batch_window_ms: float = Field(default=2.0, ge=0, le=100)
     action_endpoint: str | None = None
     actions_domain: Path | None = None
 
@@ -57,9 +58,12 @@ class Settings(BaseSettings):
     sms_max_segments: int = Field(default=4, ge=1)
     catalog_path: Path | None = None
     cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
-    webchat_session_days: int = Field(default=90, ge=1)
+    webchat_session_days: int = Field(default=14, ge=1)  # renewed on every visit
     webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
+    sms_codes_per_ip: int = Field(default=5, ge=1)  # per client address per hour
+    sms_codes_per_hour: int = Field(default=100, ge=1)  # the whole shop's, per hour
+    link_wrong_codes_per_ip: int = Field(default=20, ge=1)  # per client address, 10 minutes
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
     # Abuse limits (README "Limits"): request sizes, slow clients, message and NLU rates.

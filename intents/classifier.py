@@ -1,28 +1,28 @@
 """Intent classifier: sentence embeddings + character n-grams + lemmas, one linear model.
 
-The default encoder is English-only, so Polish is carried by language-agnostic views of
-the text: character n-grams of the diacritic-free text (robust to typos and missing
-Polish letters) and word n-grams of simplemma lemmas (robust to inflection).
+Training validates the data once and fits a multinomial logistic regression
+(`intents.training`); prediction is numpy on the fitted weights — a product with the
+embedding block, one with the sparse block, a softmax — with no per-call library checks.
+A retrain can start from a previous classifier's weights (matched by intent and by feature
+name), so an operator's single edit costs a few solver iterations, not a fit from zero.
 """
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from scipy.sparse import csr_matrix
 
 from intents.data import FALLBACK
-from intents.text import fold, lemmatized
+from intents.features import Featurizer
+from intents.training import Weights, fit_logistic
 
 # Below this top confidence a message is out of scope. Chosen on the held-out pl/en sets
 # (intents/data/heldout_*.jsonl) so that in-scope recall stays high; see README.
 DEFAULT_OOS_THRESHOLD = 0.35
-SMALL_SET = 3000
+DEFAULT_TOL = 1e-4  # max |gradient| of the mean loss at which the solver stops
 # Weight of the L2-normalised sentence embedding against the two TF-IDF blocks (each of norm
 # 1). Above 1 the model leans on the encoder more: with int8, BANKING77 10-shot +1.4 points,
 # full +0.3, Polish held-out in scope 93.6 -> 95.3 % (benchmarks/nlu_bench.py).
@@ -50,57 +50,117 @@ class IntentClassifier:
         self.embedding_weight = embedding_weight
         self.c = c
         self.oos_threshold = oos_threshold
-        self._chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
-        )
-        self._words = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            token_pattern=r"\S+",
-            dtype=np.float32,
-        )
         self.tol = tol
         self.max_iter = max_iter
-        self._model = LogisticRegression(C=c, max_iter=max_iter)
+        self.featurizer = Featurizer()
         self.classes: list[str] = []
+        self.iterations = 0
+        self._weights: Weights | None = None
+        self._oos_col = -1
 
-    def _features(self, texts: list[str], embeddings: np.ndarray, *, fit: bool) -> csr_matrix:
-        folded = [fold(t) for t in texts]
-        lemmas = [lemmatized(t) or "_" for t in texts]
-        if fit:
-            chars = self._chars.fit_transform(folded)
-            words = self._words.fit_transform(lemmas)
-        else:
-            chars = self._chars.transform(folded)
-            words = self._words.transform(lemmas)
-        dense = csr_matrix(np.asarray(embeddings, dtype=np.float32) * self.embedding_weight)
-        return hstack([dense, chars, words], format="csr")
-
-    def fit(self, texts: list[str], labels: list[str], embeddings: np.ndarray) -> IntentClassifier:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        embeddings: np.ndarray,
+        *,
+        extra_texts: Sequence[str] = (),
+        previous: IntentClassifier | None = None,
+        featurizer: Featurizer | None = None,
+        sparse: csr_matrix | None = None,
+    ) -> IntentClassifier:
+        """Train. `extra_texts` join the vocabulary only (e.g. FAQ questions, so the FAQ is
+        searched in the same feature space); `previous` is a classifier to start from;
+        `featurizer` a fitted one to keep (then `sparse` may be its rows of `texts`)."""
+        if len(texts) != len(labels) or len(texts) != len(embeddings):
+            raise ValueError("texts, labels and embeddings must have the same length")
         if len(set(labels)) < 2:
             raise ValueError("need examples of at least two intents to train")
-        x = self._features(texts, embeddings, fit=True)
-        # Small sets (a shop's intents, edited live) must retrain in about a second; large
-        # ones (imported data, benchmarks) are worth converging further. At 1e-3 lbfgs can
-        # stop early on few-shot sets (BANKING77 10-shot: -0.8 points).
-        tol = self.tol if self.tol is not None else (3e-4 if len(texts) < SMALL_SET else 1e-4)
-        self._model.set_params(tol=tol)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self._model.fit(x, labels)
-        self.classes = [str(c) for c in self._model.classes_]
+        dense = np.asarray(embeddings, dtype=np.float32)
+        if dense.ndim != 2 or not np.isfinite(dense).all():
+            raise ValueError("embeddings must be a finite 2-D array")
+        if featurizer is not None:
+            self.featurizer = featurizer
+            if sparse is None:
+                sparse = featurizer.transform(list(texts))
+        else:
+            sparse = self.featurizer.fit_transform([*texts, *extra_texts])[: len(texts)]
+        self.classes = sorted({str(label) for label in labels})
+        index = {c: i for i, c in enumerate(self.classes)}
+        y = np.fromiter((index[str(label)] for label in labels), dtype=np.int64, count=len(labels))
+        # Looser tolerances leave borderline out-of-scope messages on the wrong side.
+        tol = self.tol if self.tol is not None else DEFAULT_TOL
+        init = self._carry_over(previous, dense.shape[1]) if previous is not None else None
+        weights, self.iterations = fit_logistic(
+            dense * np.float32(self.embedding_weight),
+            sparse,
+            y,
+            len(self.classes),
+            c=self.c,
+            tol=tol,
+            max_iter=self.max_iter,
+            init=init,
+        )
+        # Scale the embedding rows once, so prediction multiplies raw embeddings.
+        weights.dense *= np.float32(self.embedding_weight)
+        self._weights = weights
+        self._oos_col = index.get(FALLBACK, -1)
         return self
 
-    def predict(self, texts: list[str], embeddings: np.ndarray) -> list[Prediction]:
-        probs = self._model.predict_proba(self._features(texts, embeddings, fit=False))
-        oos_col = self.classes.index(FALLBACK) if FALLBACK in self.classes else -1
+    def _carry_over(self, previous: IntentClassifier, d_dense: int) -> Weights | None:
+        """Start weights from `previous`, for the intents and features both models know."""
+        old = previous._weights
+        if old is None or old.dense.shape[0] != d_dense:
+            return None
+        init = Weights.zeros(d_dense, self.featurizer.size, len(self.classes))
+        old_classes = {c: i for i, c in enumerate(previous.classes)}
+        pairs = [(i, old_classes[c]) for i, c in enumerate(self.classes) if c in old_classes]
+        if not pairs:
+            return None
+        new_cols, old_cols = (np.asarray(p) for p in zip(*pairs, strict=True))
+        if previous.featurizer is self.featurizer:
+            rows = np.arange(self.featurizer.size)
+        else:
+            old_names = {n: i for i, n in enumerate(previous.featurizer.names())}
+            rows = np.fromiter((old_names.get(n, -1) for n in self.featurizer.names()), np.int64)
+        known = rows >= 0
+        init.dense[:, new_cols] = old.dense[:, old_cols] / np.float32(previous.embedding_weight)
+        init.sparse[np.ix_(known.nonzero()[0], new_cols)] = old.sparse[
+            np.ix_(rows[known], old_cols)
+        ]
+        init.bias[new_cols] = old.bias[old_cols]
+        return init
+
+    # -- prediction -------------------------------------------------------------------------
+
+    def probabilities(self, embeddings: np.ndarray, sparse: csr_matrix) -> np.ndarray:
+        """Class probabilities (rows: messages, columns: `classes`) from precomputed features."""
+        w = self._weights
+        if w is None:
+            raise RuntimeError("the classifier is not trained")
+        z = np.asarray(embeddings, dtype=np.float32) @ w.dense
+        z += sparse @ w.sparse
+        z += w.bias
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def rank(self, probs: np.ndarray, limit: int | None = None) -> list[Prediction]:
+        """Rankings from `probabilities` (the best `limit` intents, or all)."""
         out = []
+        col = self._oos_col
         for row in probs:
-            order = np.argsort(-row)
-            ranking = [(self.classes[i], float(row[i])) for i in order if i != oos_col]
-            out.append(Prediction(ranking, float(row[oos_col]) if oos_col >= 0 else 0.0))
+            order = np.argsort(-row, kind="stable")
+            if limit is not None:
+                order = order[: limit + 1]
+            ranking = [(self.classes[i], float(row[i])) for i in order if i != col]
+            out.append(Prediction(ranking, float(row[col]) if col >= 0 else 0.0))
         return out
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> list[Prediction]:
+        sparse = self.featurizer.transform(list(texts))
+        return self.rank(self.probabilities(embeddings, sparse))
 
     def is_out_of_scope(self, pred: Prediction, threshold: float | None = None) -> bool:
         """Out of scope when the trained OOS class wins or the best intent is too unsure."""

@@ -182,6 +182,29 @@ class Encoder:
                 self._lru.popitem(last=False)
         return vec
 
+    def encode_recent(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a batch of inbound messages: remembered ones from memory, the rest in one call."""
+        texts = [_clip(t) for t in texts]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with self._lock:
+            missing: dict[str, None] = {}
+            for i, t in enumerate(texts):
+                hit = self._lru.get(t)
+                if hit is None:
+                    missing[t] = None
+                else:
+                    self._lru.move_to_end(t)
+                    out[i] = hit
+            if missing:
+                fresh = dict(zip(missing, self._forward(list(missing)), strict=True))
+                for i, t in enumerate(texts):
+                    if t in fresh:
+                        out[i] = fresh[t]
+                self._lru.update(fresh)
+                while len(self._lru) > self._lru_size:
+                    self._lru.popitem(last=False)
+        return out
+
     def close(self) -> None:
         if self._cache:
             self._cache.close()

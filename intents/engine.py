@@ -6,22 +6,25 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.sparse import csr_matrix, vstack
 
-from intents.classifier import DEFAULT_OOS_THRESHOLD, IntentClassifier
+from intents.batching import MicroBatcher
+from intents.classifier import DEFAULT_OOS_THRESHOLD, IntentClassifier, Prediction
 from intents.data import FALLBACK, Examples, flatten, load_intents_dir
-from intents.encoder import Encoder
+from intents.encoder import BATCH_SIZE, Encoder
 from intents.entities import EntityExtractor
 from intents.language import detect_language
 from intents.text import clean, has_letters
 
 if TYPE_CHECKING:
-    from knowledge.faq import FaqIndex
+    from knowledge.faq import FaqEntry, FaqIndex
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +36,45 @@ FAQ_NEGATIVE_INTENTS = frozenset(
     "out_of_scope".split()
 )
 RANKING_SIZE = 10
+# How long the first message of a batch waits for others (the NLU_BATCH_WINDOW_MS setting).
+DEFAULT_BATCH_WINDOW_MS = 2.0
+# The FAQ's raw score: 0.5 x embedding cosine + these weights x the sparse blocks' cosines.
+FAQ_CHARS = 0.3
+FAQ_WORDS = 0.2
+# A retrain that only adds at most this many texts (or this share of them) updates the
+# previous model (its vocabulary, warm-started weights) instead of refitting.
+SMALL_CHANGE_MIN = 50
+SMALL_CHANGE_SHARE = 0.05
+
+
+class _Keep:
+    """`retrain(faq=KEEP)`: keep the FAQ entries the engine has."""
+
+
+KEEP = _Keep()
 
 
 @dataclass(frozen=True)
 class _Model:
-    """Everything a parse reads, swapped as one reference on retrain."""
+    """Everything a parse reads, swapped as one reference (classifier and FAQ together)."""
 
     classifier: IntentClassifier
     examples: Examples
     train_seconds: float
+    faq: FaqIndex | None
+    # The training rows, kept so that a small edit re-featurises only the texts it adds.
+    texts: list[str]
+    labels: list[str]
+    dense: np.ndarray
+    sparse: csr_matrix
 
 
 class NluEngine:
-    """Load once (about 5 s), then `parse` is thread-safe and `retrain` swaps models atomically."""
+    """Load once (about 5 s), then `parse` is thread-safe and `retrain` swaps models atomically.
+
+    `aparse` goes through a micro-batcher: messages arriving within `batch_window_ms` of each
+    other (and all that queue while a batch runs) are parsed together.
+    """
 
     def __init__(
         self,
@@ -58,16 +87,19 @@ class NluEngine:
         oos_threshold: float = DEFAULT_OOS_THRESHOLD,
         default_language: str = "pl",
         progress: bool = False,
+        batch_window_ms: float = DEFAULT_BATCH_WINDOW_MS,
     ) -> None:
         self.encoder = encoder
         self.oos_threshold = oos_threshold
         self.default_language = default_language
+        self.last_retrain: dict[str, Any] = {}
         self._retrain_lock = threading.Lock()
         self._entities = EntityExtractor(products, categories)
-        self._model = self._train(examples, progress=progress)
-        self._faq: FaqIndex | None = None
-        if faq is not None:
-            self.set_faq(faq)
+        self._model = self._train(examples, faq, None, progress=progress)
+        self._batcher: MicroBatcher[tuple[str, str | None], dict[str, Any]] = MicroBatcher(
+            self._parse_batch, window=batch_window_ms / 1000.0, max_batch=BATCH_SIZE,
+            name="nlu-parse",
+        )  # fmt: skip
 
     @classmethod
     def load(
@@ -83,6 +115,7 @@ class NluEngine:
         oos_threshold: float = DEFAULT_OOS_THRESHOLD,
         default_language: str = "pl",
         backend: str = "auto",
+        batch_window_ms: float = DEFAULT_BATCH_WINDOW_MS,
     ) -> NluEngine:
         """Load the encoder and train on the intent YAML folder (default: the demo pizzeria)."""
         encoder = Encoder(model, cache_dir, backend=backend)
@@ -95,44 +128,111 @@ class NluEngine:
             oos_threshold=oos_threshold,
             default_language=default_language,
             progress=progress,
+            batch_window_ms=batch_window_ms,
         )
 
     # -- training ---------------------------------------------------------------------------
 
-    def _train(self, examples: Examples, *, progress: bool = False) -> _Model:
-        texts, labels = flatten(examples)
+    def _train(
+        self,
+        examples: Examples,
+        faq: FaqIndex | None,
+        previous: _Model | None,
+        *,
+        progress: bool = False,
+    ) -> _Model:
         started = time.perf_counter()
-        embeddings = encode_with_progress(self.encoder, texts, progress, "Encoding intents")
-        classifier = IntentClassifier(oos_threshold=self.oos_threshold).fit(
-            texts, labels, embeddings
+        texts, labels = flatten(examples)
+        classifier = IntentClassifier(oos_threshold=self.oos_threshold)
+        pairs = list(zip(texts, labels, strict=True))
+        added, removed = (
+            _changes(list(zip(previous.texts, previous.labels, strict=True)), pairs)
+            if previous is not None
+            else (0, 0)
         )
+        if removed:
+            # Weights learnt from a removed example would outlive it in a warm start (nothing
+            # pulls them back but the weak regulariser): fit from zero.
+            previous = None
+        if previous is not None and added <= max(SMALL_CHANGE_MIN, SMALL_CHANGE_SHARE * len(texts)):
+            # Keep the previous vocabulary: only the added texts are embedded and featurised,
+            # and the solver starts from the previous weights.
+            dense, sparse = self._rows(previous, texts)
+            classifier.fit(texts, labels, dense, sparse=sparse,
+                           featurizer=previous.classifier.featurizer,
+                           previous=previous.classifier)  # fmt: skip
+            mode = "update"
+        else:
+            dense = encode_with_progress(self.encoder, texts, progress, "Encoding intents")
+            questions = (
+                [q for e in faq.entries for qs in e.questions.values() for q in qs] if faq else []
+            )
+            classifier.fit(texts, labels, dense, extra_texts=questions,
+                           previous=previous.classifier if previous else None)  # fmt: skip
+            sparse = classifier.featurizer.transform(texts)
+            mode = "full"
+        fitted_faq = self._fit_faq(faq, classifier, examples) if faq is not None else None
         seconds = time.perf_counter() - started
-        log.info("trained %d intents on %d examples in %.2f s", len(classifier.classes),
-                 len(texts), seconds)  # fmt: skip
-        return _Model(classifier, examples, seconds)
+        self.last_retrain = {"mode": mode, "seconds": round(seconds, 3), "examples": len(texts),
+                             "iterations": classifier.iterations}  # fmt: skip
+        log.info("trained %d intents on %d examples in %.2f s (%s, %d iterations)",
+                 len(classifier.classes), len(texts), seconds, mode,
+                 classifier.iterations)  # fmt: skip
+        return _Model(classifier, examples, seconds, fitted_faq, texts, labels, dense, sparse)
 
-    def retrain(self, examples: Examples) -> float:
+    def _rows(self, previous: _Model, texts: list[str]) -> tuple[np.ndarray, csr_matrix]:
+        """Embeddings and sparse rows of `texts`, reusing the previous model's rows."""
+        row_of = {t: i for i, t in enumerate(previous.texts)}
+        new = list(dict.fromkeys(t for t in texts if t not in row_of))
+        for i, t in enumerate(new):
+            row_of[t] = len(previous.texts) + i
+        featurizer = previous.classifier.featurizer
+        dense = previous.dense
+        sparse = previous.sparse
+        if new:
+            dense = np.vstack([dense, self.encoder.encode(new)])
+            sparse = vstack([sparse, featurizer.transform(new)], format="csr")
+        order = np.fromiter((row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+        return dense[order], sparse[order]
+
+    def _fit_faq(self, faq: FaqIndex, classifier: IntentClassifier, examples: Examples) -> FaqIndex:
+        """A fresh index of the FAQ's entries, placed in this classifier's feature space."""
+        negatives = [
+            t
+            for intent, by_lang in examples.items()
+            if intent in FAQ_NEGATIVE_INTENTS
+            for texts in by_lang.values()
+            for t in texts
+        ]
+        featurizer = classifier.featurizer
+
+        def featurize(texts: Sequence[str]) -> tuple[np.ndarray, csr_matrix]:
+            return self.encoder.encode(list(texts)), featurizer.transform(list(texts))
+
+        index = type(faq)(faq.entries, threshold=faq.threshold)
+        weights = featurizer.column_weights(FAQ_CHARS, FAQ_WORDS)
+        return index.fit(featurize, negatives, lexical_weights=weights)
+
+    def retrain(self, examples: Examples, faq: FaqIndex | _Keep | None = KEEP) -> float:
         """Train on new examples ({intent: {lang: [text]}}) and swap; returns seconds taken.
 
-        Parses keep using the old model until the new one is ready.
+        Parses keep using the old model (and its FAQ) until the new one is ready, then the
+        new model and its FAQ (`faq`, or the current entries) swap in together. A small edit
+        updates the previous model (same vocabulary, warm start); a large one refits.
         """
         with self._retrain_lock:
-            model = self._train(examples)
+            current = self._model
+            chosen = current.faq if isinstance(faq, _Keep) else faq
+            model = self._train(examples, chosen, current)
             self._model = model
             return model.train_seconds
 
     def set_faq(self, faq: FaqIndex | None) -> None:
-        """Use a (new) FAQ; it is fitted with this engine's encoder first."""
-        if faq is not None and not faq.fitted:
-            negatives = [
-                t
-                for intent, by_lang in self.examples.items()
-                if intent in FAQ_NEGATIVE_INTENTS
-                for texts in by_lang.values()
-                for t in texts
-            ]
-            faq.fit(self.encoder.encode, negatives)
-        self._faq = faq
+        """Use a (new) FAQ, placed in the current classifier's feature space."""
+        with self._retrain_lock:
+            current = self._model
+            fitted = self._fit_faq(faq, current.classifier, current.examples) if faq else None
+            self._model = replace(current, faq=fitted)
 
     def set_entities(
         self,
@@ -151,25 +251,72 @@ class NluEngine:
         return self._model.examples
 
     @property
+    def faq(self) -> FaqIndex | None:
+        return self._model.faq
+
+    @property
     def train_seconds(self) -> float:
         return self._model.train_seconds
+
+    @property
+    def batches(self) -> tuple[int, int]:
+        """(batches run, messages parsed) by `aparse` so far."""
+        return self._batcher.batches, self._batcher.items
+
+    def close(self) -> None:
+        self._batcher.close()
 
     # -- parsing ----------------------------------------------------------------------------
 
     def parse(self, text: str, lang: str | None = None) -> dict[str, Any]:
         """Rasa-compatible parse plus `lang` and `faq`; never raises on odd text."""
-        raw = text if isinstance(text, str) else str(text or "")
-        cleaned = clean(raw)
-        detected = lang or detect_language(cleaned) or self.default_language
-        if not has_letters(cleaned):
-            return _result(raw, FALLBACK, 0.0, [], [], detected, None)
-        return self._finish(raw, cleaned, detected, self.encoder.encode_one(cleaned))
+        return self._parse_batch([(text, lang)])[0]
+
+    async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
+        """`parse` on the micro-batcher's thread, so the event loop never waits on the encoder."""
+        return await asyncio.wrap_future(self._batcher.submit((text, lang)))
+
+    def parse_many(self, texts: list[str], lang: str | None = None) -> list[dict[str, Any]]:
+        """Parse a batch with one encoder call per BATCH_SIZE texts (throughput under load)."""
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(texts), BATCH_SIZE):
+            out.extend(self._parse_batch([(t, lang) for t in texts[i : i + BATCH_SIZE]]))
+        return out
+
+    def _parse_batch(self, items: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """One encoder call, one sparse transform, one product per block for the batch."""
+        raws = [t if isinstance(t, str) else str(t or "") for t, _ in items]
+        cleaned = [clean(r) for r in raws]
+        langs = [
+            lang or detect_language(c) or self.default_language
+            for (_, lang), c in zip(items, cleaned, strict=True)
+        ]
+        out: list[dict[str, Any] | None] = [None] * len(items)
+        wanted = [i for i, c in enumerate(cleaned) if has_letters(c)]
+        for i in set(range(len(items))) - set(wanted):
+            out[i] = _result(raws[i], FALLBACK, 0.0, [], [], langs[i], None)
+        if wanted:
+            model = self._model  # one read: a concurrent retrain cannot mix two models
+            texts = [cleaned[i] for i in wanted]
+            dense = self.encoder.encode_recent(texts)
+            sparse = model.classifier.featurizer.transform(texts)
+            clf = model.classifier
+            preds = clf.rank(clf.probabilities(dense, sparse), limit=RANKING_SIZE)
+            hits = model.faq.best(dense, sparse) if model.faq is not None else None
+            for j, i in enumerate(wanted):
+                hit = hits[j] if hits is not None else None
+                out[i] = self._finish(model, raws[i], cleaned[i], langs[i], preds[j], hit)
+        return [r for r in out if r is not None]
 
     def _finish(
-        self, raw: str, cleaned: str, detected: str, embedding: np.ndarray
+        self,
+        model: _Model,
+        raw: str,
+        cleaned: str,
+        detected: str,
+        pred: Prediction,
+        hit: tuple[FaqEntry, float] | None,
     ) -> dict[str, Any]:
-        model = self._model  # one read: a concurrent retrain cannot mix two models
-        pred = model.classifier.predict([cleaned], embedding[None, :])[0]
         entities = self._entities.extract(cleaned)
         ranking = pred.ranking[: RANKING_SIZE - 1]
         name, confidence = ranking[0]
@@ -178,38 +325,28 @@ class NluEngine:
             ranking = [(FALLBACK, confidence), *ranking]
 
         faq_part = None
-        faq = self._faq
-        if faq is not None:
-            entry, score = faq.search(cleaned, detected, embedding=embedding)
-            if entry is not None and score >= faq.threshold:
-                faq_part = entry.to_dict(detected, score)
-                intent_conf = 0.0 if name == FALLBACK else confidence
-                if score > intent_conf and entry.intent != name:
-                    ranking = [(FAQ_INTENT, score), *[r for r in ranking if r[0] != FALLBACK]]
-                    name, confidence = FAQ_INTENT, score
+        faq = model.faq
+        exact = faq.exact(cleaned) if faq is not None else None
+        if exact is not None:
+            # One of the stored questions word for word: that entry, whatever the classifier
+            # makes of it (its confidence depends on the data and the CPU's arithmetic).
+            hit = (exact, 1.0)
+        if faq is not None and hit is not None and hit[1] >= faq.threshold:
+            entry, score = hit
+            faq_part = entry.to_dict(detected, score)
+            intent_conf = 0.0 if name == FALLBACK else confidence
+            if (exact is not None or score > intent_conf) and entry.intent != name:
+                ranking = [(FAQ_INTENT, score), *[r for r in ranking if r[0] != FALLBACK]]
+                name, confidence = FAQ_INTENT, score
         if cleaned != raw:
             entities = _shift(raw, cleaned, entities)
         return _result(raw, name, confidence, ranking, entities, detected, faq_part)
 
-    async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
-        """`parse` in a worker thread so the event loop never waits on the encoder."""
-        return await asyncio.to_thread(self.parse, text, lang)
 
-    def parse_many(self, texts: list[str], lang: str | None = None) -> list[dict[str, Any]]:
-        """Parse a batch with one encoder call per 64 texts (throughput under load)."""
-        cleaned = [clean(t if isinstance(t, str) else str(t or "")) for t in texts]
-        wanted = [c for c in cleaned if has_letters(c)]
-        vectors = self.encoder.encode(wanted, use_cache=False) if wanted else None
-        out = []
-        i = 0
-        for raw, c in zip(texts, cleaned, strict=True):
-            detected = lang or detect_language(c) or self.default_language
-            if not has_letters(c) or vectors is None:
-                out.append(_result(str(raw or ""), FALLBACK, 0.0, [], [], detected, None))
-                continue
-            out.append(self._finish(str(raw), c, detected, vectors[i]))
-            i += 1
-        return out
+def _changes(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> tuple[int, int]:
+    """How many (text, intent) examples were added and removed."""
+    old, new = Counter(before), Counter(after)
+    return sum((new - old).values()), sum((old - new).values())
 
 
 def encode_with_progress(

@@ -1,12 +1,17 @@
-"""FAQ retrieval: semantic + character-level search over question variants, calibrated.
+"""FAQ retrieval: the question variants searched in the NLU's own feature space, calibrated.
 
-The caller supplies the sentence encoder (`fit(encode_fn)`), so this module needs no NLU
-package. A raw similarity mixes the embedding cosine with character n-gram and lemma
-cosines (the default encoder is English-only; the character view carries Polish). The raw
-score is turned into a probability by a one-feature logistic model fitted on the FAQ
-itself: each question variant against the other variants of its own entry (a match), and
-messages that are not FAQ questions (the caller's, e.g. "add a margherita", plus a few
-built-in ones) against their best variant (not a match).
+The caller supplies the features (`fit(featurize)`): the sentence embedding the intent
+classifier computes for a message and its sparse character/lemma/synonym view. So searching
+the FAQ costs one matrix product over the question variants per block, on features already
+computed for the classifier — no second vectoriser. This module needs no NLU package.
+
+A raw similarity mixes the embedding cosine with the sparse views' cosines (the default
+encoder is English-only; the character view carries Polish, the synonym groups carry
+rewordings and the other language). It is turned into a probability by a one-feature
+logistic model fitted on the FAQ itself: each question variant against the other variants of
+its own entry in its language (a match) and, lightly weighed, against another entry's (a near
+miss); and messages that are not FAQ questions (the caller's, e.g. "add a margherita", plus a
+few built-in ones) against their best variant (not a match).
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
+from scipy.sparse import csr_matrix
 
 from intents.text import fold
 
@@ -27,7 +32,14 @@ DEFAULT_FAQ = Path(__file__).resolve().parent / "data" / "faq.yaml"
 LANGS = ("pl", "en")
 DEFAULT_THRESHOLD = 0.75
 
-EncodeFn = Callable[[Sequence[str]], np.ndarray]
+# texts -> (embeddings, sparse rows), as the NLU computes them for a message.
+Featurize = Callable[[Sequence[str]], tuple[np.ndarray, Any]]
+# How the raw similarity mixes the embedding cosine and the sparse views (whose column
+# weights the caller gives; they should sum to LEXICAL_SHARE over the views' blocks).
+EMBEDDING_SHARE = 0.5
+LEXICAL_SHARE = 0.5
+# How much a question of another entry counts as a "not a match" example in the calibration.
+NEAR_MISS_WEIGHT = 0.1
 
 # Messages that must not be taken for FAQ questions; callers add their own (fit(negatives=)).
 BUILTIN_NEGATIVES = (
@@ -66,27 +78,11 @@ class FaqEntry:
         }
 
 
-@lru_cache(maxsize=65536)
-def _lemma(token: str) -> str:
-    import simplemma
-
-    try:
-        return fold(simplemma.lemmatize(token, lang=("pl", "en")))
-    except Exception:
-        return fold(token)
-
-
 def _key(text: str) -> str:
     """A question with case, diacritics, punctuation and spacing ignored."""
     import re
 
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
-
-
-def _lemmas(text: str) -> str:
-    import re
-
-    return " ".join(_lemma(t) for t in re.findall(r"[^\W_]+", text.lower())) or "_"
 
 
 class FaqIndex:
@@ -97,7 +93,7 @@ class FaqIndex:
         self.threshold = threshold
         self._lock = threading.Lock()
         self._state: dict[str, Any] | None = None
-        self.encode_fn: EncodeFn | None = None
+        self.featurize: Featurize | None = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -141,91 +137,129 @@ class FaqIndex:
     def fitted(self) -> bool:
         return self._state is not None
 
-    def fit(self, encode_fn: EncodeFn, negatives: Sequence[str] = ()) -> FaqIndex:
-        """Embed every question variant with the caller's encoder and calibrate scores.
+    def fit(
+        self,
+        featurize: Featurize,
+        negatives: Sequence[str] = (),
+        *,
+        lexical_weights: np.ndarray | None = None,
+    ) -> FaqIndex:
+        """Place every question variant in the caller's feature space and calibrate scores.
 
+        `featurize(texts)` returns (embeddings, sparse rows) as the NLU computes them for
+        messages; `lexical_weights` weighs the sparse columns (default: 0.5 each).
         `negatives` are messages that are not FAQ questions (they teach the calibration
         what an unrelated message scores).
         """
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         texts: list[str] = []
         owner: list[int] = []
+        lang_of: list[str] = []
         for i, entry in enumerate(self.entries):
-            for qs in entry.questions.values():
+            for lang, qs in entry.questions.items():
                 for q in qs:
                     texts.append(q)
                     owner.append(i)
+                    lang_of.append(lang)
         if not texts:
             raise FaqError("the FAQ has no questions")
         negs = list(dict.fromkeys([*BUILTIN_NEGATIVES, *negatives]))
-        emb_all = np.asarray(encode_fn([*texts, *negs]), dtype=np.float32)
-        emb, emb_neg = emb_all[: len(texts)], emb_all[len(texts) :]
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
-        words = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True)
-        c = chars.fit_transform([fold(t) for t in texts])
-        w = words.fit_transform([_lemmas(t) for t in texts])
-        raw = self._raw(emb @ emb.T, (c @ c.T).toarray(), (w @ w.T).toarray())
+        dense, sparse = featurize([*texts, *negs])
+        dense = np.asarray(dense, dtype=np.float32)
+        sparse = csr_matrix(sparse, dtype=np.float32)
+        emb = dense[: len(texts)] * np.float32(EMBEDDING_SHARE)
+        weights = (
+            np.full(sparse.shape[1], 0.5 * LEXICAL_SHARE, dtype=np.float32)
+            if lexical_weights is None
+            else np.asarray(lexical_weights, dtype=np.float32)
+        )
+        lex = csr_matrix(sparse[: len(texts)].multiply(weights[None, :]), dtype=np.float32)
+        lex_t = lex.T.tocsr()
+        raw = self._raw(emb, lex_t, dense[: len(texts)], sparse[: len(texts)])
         owners = np.asarray(owner)
+        langs = np.asarray(lang_of)
         xs: list[float] = []
         ys: list[int] = []
+        sample_weights: list[float] = []
         for i in range(len(texts)):
-            same = owners == owners[i]
+            # A rewording in the same language: a variant against its entry's other variants
+            # in that language (across languages the English-only encoder is no judge) ...
+            same = (owners == owners[i]) & (langs == langs[i])
+            other = (owners != owners[i]) & (langs == langs[i])
             same[i] = False
             if same.any():
                 xs.append(float(raw[i, same].max()))
                 ys.append(1)
-        cn = chars.transform([fold(t) for t in negs])
-        wn = words.transform([_lemmas(t) for t in negs])
-        raw_neg = self._raw(emb_neg @ emb.T, (cn @ c.T).toarray(), (wn @ w.T).toarray())
+                sample_weights.append(1.0)
+            if other.any():  # ... and against another entry's (a near miss, weighed lightly)
+                xs.append(float(raw[i, other].max()))
+                ys.append(0)
+                sample_weights.append(NEAR_MISS_WEIGHT)
+        raw_neg = self._raw(emb, lex_t, dense[len(texts) :], sparse[len(texts) :])
         xs.extend(float(v) for v in raw_neg.max(axis=1))
         ys.extend([0] * len(negs))
+        sample_weights.extend([1.0] * len(negs))
         calib = LogisticRegression(C=10.0, class_weight="balanced").fit(
-            np.asarray(xs).reshape(-1, 1), ys
+            np.asarray(xs).reshape(-1, 1), ys, sample_weight=np.asarray(sample_weights)
         )
         exact = {_key(t): owner[i] for i, t in reversed(list(enumerate(texts)))}
         with self._lock:
-            self.encode_fn = encode_fn
+            self.featurize = featurize
             self._state = {
-                "emb": emb, "chars": chars, "words": words, "c": c, "w": w,
-                "owner": owners, "calib": calib, "exact": exact,
+                "emb_t": np.ascontiguousarray(emb.T), "lex_t": lex_t, "owner": owners,
+                "slope": float(calib.coef_[0, 0]), "intercept": float(calib.intercept_[0]),
+                "exact": exact,
             }  # fmt: skip
         return self
 
     @staticmethod
-    def _raw(emb: np.ndarray, chars: np.ndarray, words: np.ndarray) -> np.ndarray:
-        return 0.5 * emb + 0.3 * chars + 0.2 * words
+    def _raw(emb: np.ndarray, lex_t: csr_matrix, dense: np.ndarray, sparse: Any) -> np.ndarray:
+        """Messages x variants: one product with the embeddings, one with the sparse view."""
+        out = dense @ emb.T
+        out += (sparse @ lex_t).toarray() if hasattr(sparse, "tocsr") else sparse @ lex_t
+        return out
 
     # -- search -----------------------------------------------------------------------------
 
-    def search(
-        self, text: str, lang: str | None = None, *, embedding: np.ndarray | None = None
-    ) -> tuple[FaqEntry | None, float]:
+    def exact(self, text: str) -> FaqEntry | None:
+        """The entry one of whose questions `text` is (ignoring case, diacritics, punctuation)."""
+        state = self._state
+        if state is None:
+            raise RuntimeError("FaqIndex.fit(featurize) must be called before search")
+        found = state["exact"].get(_key(text))
+        return None if found is None else self.entries[found]
+
+    def best(self, dense: np.ndarray, sparse: Any) -> list[tuple[FaqEntry, float]]:
+        """For each message (rows of the NLU's features): its best entry and probability."""
+        state = self._state
+        if state is None:
+            raise RuntimeError("FaqIndex.fit(featurize) must be called before search")
+        raw = np.asarray(dense, dtype=np.float32) @ state["emb_t"]
+        raw += (sparse @ state["lex_t"]).toarray()
+        top = raw.argmax(axis=1)
+        scores = raw[np.arange(len(top)), top]
+        probs = 1.0 / (1.0 + np.exp(-(state["slope"] * scores + state["intercept"])))
+        owner = state["owner"]
+        return [(self.entries[int(owner[t])], float(p)) for t, p in zip(top, probs, strict=True)]
+
+    def search(self, text: str, lang: str | None = None) -> tuple[FaqEntry | None, float]:
         """Best entry and its calibrated probability (0-1); (None, 0.0) for empty input.
 
         `lang` is accepted for symmetry with parse; variants of every language are searched
         because customers mix languages. A message that is one of the stored questions
         (ignoring case, diacritics and punctuation) is that entry's with certainty 1.0.
         """
-        state = self._state
-        if state is None:
-            raise RuntimeError("FaqIndex.fit(encode_fn) must be called before search")
+        if self._state is None:
+            raise RuntimeError("FaqIndex.fit(featurize) must be called before search")
         if not text or not text.strip():
             return None, 0.0
-        exact = state["exact"].get(_key(text))
+        exact = self.exact(text)
         if exact is not None:
-            return self.entries[exact], 1.0
-        if embedding is None:
-            assert self.encode_fn is not None
-            embedding = np.asarray(self.encode_fn([text]), dtype=np.float32)[0]
-        e = state["emb"] @ np.asarray(embedding, dtype=np.float32)
-        c = (state["c"] @ state["chars"].transform([fold(text)]).T).toarray().ravel()
-        w = (state["w"] @ state["words"].transform([_lemmas(text)]).T).toarray().ravel()
-        raw = self._raw(e, c, w)
-        best = int(np.argmax(raw))
-        prob = float(state["calib"].predict_proba([[raw[best]]])[0, 1])
-        return self.entries[int(state["owner"][best])], prob
+            return exact, 1.0
+        assert self.featurize is not None
+        dense, sparse = self.featurize([text])
+        return self.best(dense, csr_matrix(sparse))[0]
 
     def answer(self, text: str, lang: str | None = None) -> dict[str, Any] | None:
         """The `faq` part of a parse result, or None below the threshold."""

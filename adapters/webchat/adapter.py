@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from adapters.base import ChannelAdapter
 from adapters.webchat.sessions import InvalidSession, SessionSigner
-from bot.api.deps import client_address
+from bot.api.deps import OperatorUser, RowId, client_address
 from bot.core import Core
 from bot.hub import customer_topic
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
@@ -23,11 +23,16 @@ from bot.store.models import MAX_ROW_ID
 log = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
+SESSION_ENDED = "this chat session has ended; start a new one"
 
 
 class SessionRequest(BaseModel):
     session_token: str | None = None
     language: str | None = Field(default=None, pattern="^(pl|en)$")
+
+
+class ForgetRequest(BaseModel):
+    session_token: str
 
 
 class SendRequest(BaseModel):
@@ -43,8 +48,8 @@ class WebchatAdapter(ChannelAdapter):
     # A reply is delivered once stored: sockets get it live, browsers catch up from history.
     delivers_from_store = True
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         self._workers: set[asyncio.Task[None]] = set()
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
@@ -68,11 +73,31 @@ class WebchatAdapter(ChannelAdapter):
         budget = messages_budget(self.core.settings.messages_per_minute)
         await limiter.spend(budget, CHANNEL, address, message="too many messages; please slow down")
 
-    def _address(self, token: str | None) -> str:
+    async def _address(self, token: str | None) -> str:
+        """The session's address; 401 for a forged, expired or ended session."""
         try:
-            return self.signer.address_of(token)
+            address = self.signer.address_of(token)
         except InvalidSession as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
+        async with self.core.sessions() as session:
+            if await repo.identity_revoked(session, CHANNEL, address):
+                raise HTTPException(401, SESSION_ENDED)
+        return address
+
+    async def end_sessions(
+        self, *, customer_id: int | None = None, address: str | None = None
+    ) -> int:
+        """Revoke web chat sessions (one, or all of a customer's) and close their sockets."""
+        async with self.core.sessions() as session:
+            if address is not None:
+                customer_id = await self.customer_id_for(address)
+            ended = await repo.revoke_identities(
+                session, CHANNEL, customer_id=customer_id, address=address
+            )
+        if ended and customer_id is not None:
+            event = {"type": "session_ended", "addresses": ended}
+            await self.core.hub.publish(customer_topic(customer_id), event)
+        return len(ended)
 
     async def customer_id_for(self, address: str, language: str | None = None) -> int:
         async with self.core.sessions() as session:
@@ -91,7 +116,9 @@ class WebchatAdapter(ChannelAdapter):
         if not (text or "").strip() and not payload:
             raise HTTPException(422, "a message needs text or a button payload")
 
-    async def receive(self, address: str, body: SendRequest | dict[str, Any]) -> Any:
+    async def receive(
+        self, address: str, body: SendRequest | dict[str, Any], client: str | None = None
+    ) -> Any:
         data = body if isinstance(body, dict) else body.model_dump()
         return await self.core.receive(
             InboundMessage(
@@ -100,7 +127,8 @@ class WebchatAdapter(ChannelAdapter):
                 text=data.get("text") or "",
                 payload=data.get("payload"),
                 provider_id=f"{address}:{data['client_message_id']}",
-                meta={"client_message_id": data["client_message_id"]},
+                # The requester's address: budgets for SMS codes and code guesses count it.
+                meta={"client_message_id": data["client_message_id"], "client_address": client},
             )
         )
 
@@ -115,9 +143,9 @@ class WebchatAdapter(ChannelAdapter):
             """Start a web chat session, or resume one with its old token."""
             body = body or SessionRequest()
             if body.session_token:
-                address = self._address(body.session_token)
+                address = await self._address(body.session_token)
             else:
-                await self._count_new_session(request.app.state.limiter, client_address(request))
+                await self._count_new_session(self.limiter, client_address(request))
                 address = self.signer.new_address()
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
@@ -125,11 +153,23 @@ class WebchatAdapter(ChannelAdapter):
         @router.post("/api/webchat/messages")
         async def send_message(request: Request, body: SendRequest) -> dict[str, Any]:
             """Send a message; the bot's replies come back in the response."""
-            address = self._address(body.session_token)
+            address = await self._address(body.session_token)
             self._check_text(body.text, body.payload)
-            await self._count_message(request.app.state.limiter, address)
-            receipt = await self.receive(address, body)
+            await self._count_message(self.limiter, address)
+            receipt = await self.receive(address, body, client_address(request))
             return {"message": receipt.message, "replies": receipt.replies}
+
+        @router.post("/api/webchat/sessions/forget", status_code=204)
+        async def forget_session(body: ForgetRequest) -> None:
+            """End this session for good ("forget me" on a shared computer): its token, and
+            every copy of it, is refused from now on; the browser starts afresh."""
+            await self.end_sessions(address=await self._address(body.session_token))
+
+        @router.post("/api/customers/{customer_id}/webchat/end-sessions")
+        async def end_customer_sessions(user: OperatorUser, customer_id: RowId) -> dict[str, int]:
+            """End every web chat session of a customer (a shared or lost device): their
+            tokens are refused and open chats close; the record and history stay."""
+            return {"ended": await self.end_sessions(customer_id=customer_id)}
 
         @router.get("/api/webchat/history")
         async def history(
@@ -138,7 +178,7 @@ class WebchatAdapter(ChannelAdapter):
             limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         ) -> dict[str, Any]:
             """The customer's whole cross-channel timeline, oldest first."""
-            address = self._address(token)
+            address = await self._address(token)
             customer_id = await self.customer_id_for(address)
             async with self.core.sessions() as session:
                 rows = await repo.timeline(session, customer_id, after=after, limit=limit)
@@ -153,14 +193,14 @@ class WebchatAdapter(ChannelAdapter):
     async def _serve_socket(self, websocket: WebSocket, token: str, after: int) -> None:
         await websocket.accept()
         try:
-            address = self.signer.address_of(token)
-        except InvalidSession as exc:
-            await websocket.send_json({"type": "error", "error": str(exc)})
+            address = await self._address(token)
+        except HTTPException as exc:
+            await websocket.send_json({"type": "error", "error": str(exc.detail)})
             await websocket.close(code=4401)
             return
         customer_id = await self.customer_id_for(address)
         reader = asyncio.create_task(self._read_frames(websocket, address))
-        writer = asyncio.create_task(self._write_live(websocket, customer_id, after))
+        writer = asyncio.create_task(self._write_live(websocket, customer_id, after, address))
         try:
             await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -168,9 +208,17 @@ class WebchatAdapter(ChannelAdapter):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
                     await task
+        if writer.done() and not writer.cancelled() and writer.exception() is None:
+            # The session was ended while open: tell the browser, then close.
+            with contextlib.suppress(Exception):
+                await websocket.send_json({"type": "error", "error": SESSION_ENDED})
+                await websocket.close(code=4401)
 
-    async def _write_live(self, websocket: WebSocket, customer_id: int, after: int) -> None:
-        """Catch up, then forward live events; follow the customer through a join."""
+    async def _write_live(
+        self, websocket: WebSocket, customer_id: int, after: int, address: str
+    ) -> None:
+        """Catch up, then forward live events; follow the customer through a join; return
+        when this session is ended."""
         sent: set[int] = set()
         while True:
             async with self.core.hub.subscribe(customer_topic(customer_id)) as queue:
@@ -183,17 +231,27 @@ class WebchatAdapter(ChannelAdapter):
                         await websocket.send_json(
                             {"type": "message", "message": repo.message_object(message)}
                         )
-                joined_into = await self._forward(websocket, queue, sent)
+                joined_into = await self._forward(websocket, queue, sent, address)
+            if joined_into is None:
+                return
             # This customer was joined into another: their whole timeline is ours now.
             customer_id, after = joined_into, 0
 
     async def _forward(
-        self, websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], sent: set[int]
-    ) -> int:
+        self,
+        websocket: WebSocket,
+        queue: asyncio.Queue[dict[str, Any]],
+        sent: set[int],
+        address: str,
+    ) -> int | None:
         while True:
             event = await queue.get()
             if event.get("type") == "merged":
                 return int(event["customer_id"])
+            if event.get("type") == "session_ended":
+                if address in event.get("addresses", []):
+                    return None
+                continue
             message = event.get("message") or {}
             if event.get("type") == "message" and message.get("id") in sent:
                 continue
@@ -218,7 +276,7 @@ class WebchatAdapter(ChannelAdapter):
                 error = self._frame_error(frame)
                 if error is None:
                     try:
-                        await self._count_message(websocket.app.state.limiter, address)
+                        await self._count_message(self.limiter, address)
                     except Throttled as exc:
                         error = exc.message
                 if error:
@@ -257,7 +315,7 @@ class WebchatAdapter(ChannelAdapter):
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "typing", "typing": True})
         try:
-            await self.receive(address, frame)
+            await self.receive(address, frame, client_address(websocket))
         except Exception:
             log.exception("web chat message failed")
             with contextlib.suppress(Exception):

@@ -15,7 +15,7 @@ from bot.actions.runner import ActionDomain, ActionRunner
 from bot.dialogue.builtins import BuiltinHandlers
 from bot.dialogue.checkout import CheckoutFlow
 from bot.dialogue.engine import DialogueEngine
-from bot.dialogue.flows import FlowKit, small_flows
+from bot.dialogue.flows import FlowKit, LeaveMessageFlow, small_flows
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.repair import RepairHandlers
 from bot.dialogue.steps import ActionSteps
@@ -40,10 +40,12 @@ def assemble_dialogue(
     BuiltinHandlers(shop.speaker, steps).register(registry, checkout, identity)
     repair = RepairHandlers(kit)
     repair.register(registry)
+    leave_message = LeaveMessageFlow(kit)
+    registry.handle("leave_message", leave_message.start)
     return DialogueEngine(
         shop,
         registry,
-        [*small_flows(kit), checkout, *repair.flows()],
+        [*small_flows(kit), checkout, leave_message, *repair.flows()],
         identity=identity,
         max_message_chars=max_message_chars,
     )

@@ -69,6 +69,8 @@ class Customer(Base):
     merged_into_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The fencing token of the newest holder of this customer's lock (bot.store.fencing).
+    lock_fence: Mapped[int | None] = mapped_column(BigInteger)
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="customer", foreign_keys="ChannelIdentity.customer_id"
@@ -88,6 +90,8 @@ class ChannelIdentity(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Web chat: session tokens signed before this are refused ("forget me", an operator).
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     customer: Mapped[Customer] = relationship(
         back_populates="identities", foreign_keys=[customer_id]

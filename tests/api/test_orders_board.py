@@ -205,6 +205,9 @@ async def test_a_board_that_reconnects_gets_what_it_missed_once(live_server: Liv
             assert json.loads(await ws.recv())["type"] == "error"
         headers = await login(http, "kuchnia@shop.pl")
         token = headers["Authorization"].split()[1]
+        agent_ws = live_server.url.replace("http", "ws") + f"/ws/agent?token={token}"
+        async with websockets.connect(agent_ws) as ws:  # the kitchen sees no conversations
+            assert json.loads(await ws.recv())["type"] == "error"
         async with websockets.connect(f"{ws_base}?token={token}") as ws:
             hello = json.loads(await ws.recv())
             assert hello["snapshot"] and numbers_in([hello]) == [first]

@@ -76,3 +76,14 @@ def test_readme_links_stay_inside_the_repository() -> None:
                 continue
             path = (doc.parent / target.split("#")[0]).resolve()
             assert path.is_relative_to(ROOT) and path.exists(), (doc.name, target)
+
+
+def test_migrations_form_one_line() -> None:
+    """Two branches adding a migration with the same parent leave two heads, and every
+    start then fails: renumber yours onto the other after merging."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, heads

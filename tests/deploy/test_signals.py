@@ -16,7 +16,7 @@ import websockets
 
 from bot.observability import JsonFormatter, RequestIdFilter
 from bot.settings import Settings
-from tests.conftest import LiveServer, running_app
+from tests.conftest import LiveServer, make_settings, running_app
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -124,3 +124,43 @@ def test_the_grafana_dashboard_plots_only_metrics_the_app_exports() -> None:
     assert used and used <= known, used - known
     for wanted in ("omnibot_outbox_backlog", "omnibot_handoffs_waiting", "omnibot_turn_seconds"):
         assert any(wanted in e for e in exprs)
+
+
+async def test_requests_are_traced_to_an_otlp_collector(tmp_path: Any) -> None:
+    """A local OTLP/HTTP collector receives the spans of the requests the app served."""
+    import http.server
+    import threading
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    received: list[bytes] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    collector = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    settings = make_settings(tmp_path, otel_exporter_otlp_endpoint=endpoint)
+    try:
+        async with running_app(settings) as (_, client):
+            assert (await client.post("/api/webchat/sessions")).status_code == 200
+        # Leaving the app flushed its spans to the collector.
+    finally:
+        collector.shutdown()
+    names = set()
+    for body in received:
+        export = ExportTraceServiceRequest.FromString(body)
+        for resource in export.resource_spans:
+            for scope in resource.scope_spans:
+                names.update(span.name for span in scope.spans)
+    assert any("/api/webchat/sessions" in name for name in names), names

@@ -16,10 +16,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="module")
 def faq(tmp_path_factory: pytest.TempPathFactory) -> FaqIndex:
-    from intents.encoder import Encoder
+    """The demo FAQ placed in a real NLU engine's feature space (as the bot uses it)."""
+    from intents import NluEngine
 
-    encoder = Encoder(None, tmp_path_factory.mktemp("faq-cache"))
-    return FaqIndex.load().fit(encoder.encode)
+    engine = NluEngine.load(cache_dir=tmp_path_factory.mktemp("faq-cache"), faq=FaqIndex.load())
+    assert engine.faq is not None
+    return engine.faq
 
 
 def test_default_faq_has_30_bilingual_entries() -> None:

@@ -2,7 +2,7 @@
  *   <script src="https://shop.example/widget.js" defer></script>
  * Options (data-* attributes on that tag): data-omnibot-url, data-lang, data-title,
  * data-color, data-position ("left" | "right"), data-open ("true").
- * JS API: window.Omnibot.open() / .close() / .toggle() / .send(text).
+ * JS API: window.Omnibot.open() / .close() / .toggle() / .send(text) / .forget().
  */
 (function () {
   "use strict";
@@ -610,5 +610,12 @@
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 
-  window.Omnibot = { version: "1", open, close, toggle, send: (text) => send(text) };
+  /** "Forget me" on this device: the server ends the session for good, the widget starts afresh. */
+  async function forget() {
+    if (state.token) {
+      try { await api("api/webchat/sessions/forget", { session_token: state.token }); } catch (e) { /* ended already */ }
+    }
+    dropSession();
+  }
+  window.Omnibot = { version: "1", open, close, toggle, send: (text) => send(text), forget };
 })();

@@ -1,0 +1,103 @@
+"""The language-agnostic view of texts that the classifier and the FAQ share.
+
+The default encoder is English-only, so Polish is carried by two sparse blocks computed once
+per batch of messages and read by both the classifier and the FAQ:
+- character n-grams (2-5, within words) of the diacritic-free text: typos, missing Polish
+  letters, unknown words;
+- word uni- and bigrams of simplemma lemmas (inflection), plus the name of each synonym group
+  a word belongs to (`lexicon/synonyms.yaml`: "auto" and "parking" both add `~car`), so
+  rewordings and questions in the other language share a feature.
+Each block is L2-normalised, so a block's dot product is its cosine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from intents.text import fold, lemma, tokens
+
+SYNONYMS = Path(__file__).resolve().parent / "lexicon" / "synonyms.yaml"
+
+
+@lru_cache(maxsize=4)
+def synonym_groups(path: Path = SYNONYMS) -> dict[str, str]:
+    """Folded word or lemma -> `~group` for every single-word entry of the synonym file."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, str] = {}
+    for group, words in raw.items():
+        for word in words or ():
+            for tok in tokens(str(word)):
+                out[fold(tok)] = f"~{group}"
+                out[lemma(tok)] = f"~{group}"
+    return out
+
+
+def word_view(text: str, groups: dict[str, str] | None = None) -> str:
+    """Lemmas of the text followed by the synonym groups its words belong to."""
+    groups = synonym_groups() if groups is None else groups
+    lemmas = []
+    concepts: dict[str, None] = {}
+    for tok in tokens(text):
+        lem = lemma(tok)
+        lemmas.append(lem)
+        group = groups.get(lem) or groups.get(fold(tok))
+        if group:
+            concepts[group] = None
+    return " ".join([*lemmas, *concepts]) or "_"
+
+
+class Featurizer:
+    """Character and word TF-IDF blocks, fitted on a training corpus."""
+
+    def __init__(self) -> None:
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"\S+",
+            dtype=np.float32,
+        )
+        self.n_chars = 0
+        self._groups = synonym_groups()
+
+    def fit_transform(self, texts: Sequence[str]) -> csr_matrix:
+        """Fit the vocabularies and IDF on `texts`; every synonym group is in the vocabulary
+        (from one extra document), so a group first used by an FAQ entry still counts."""
+        chars = self.chars.fit_transform([fold(t) for t in texts])
+        seed = " ".join(sorted(set(self._groups.values())))
+        words = self.words.fit_transform([*(word_view(t, self._groups) for t in texts), seed])
+        self.n_chars = chars.shape[1]
+        return hstack([chars, words[:-1]], format="csr", dtype=np.float32)
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        """Both blocks of each text as one row (one call for a whole batch)."""
+        chars = self.chars.transform([fold(t) for t in texts])
+        words = self.words.transform([word_view(t, self._groups) for t in texts])
+        return hstack([chars, words], format="csr", dtype=np.float32)
+
+    @property
+    def size(self) -> int:
+        return self.n_chars + len(self.words.vocabulary_)
+
+    def names(self) -> np.ndarray:
+        """A name per column (to carry weights over to a refitted featurizer)."""
+        chars = self.chars.get_feature_names_out()
+        words = self.words.get_feature_names_out()
+        return np.concatenate([np.char.add("c:", chars.astype(str)),
+                               np.char.add("w:", words.astype(str))])  # fmt: skip
+
+    def column_weights(self, chars: float, words: float) -> np.ndarray:
+        """A weight per column: `chars` for the character block, `words` for the word block."""
+        out = np.full(self.size, words, dtype=np.float32)
+        out[: self.n_chars] = chars
+        return out

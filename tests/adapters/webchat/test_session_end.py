@@ -1,0 +1,102 @@
+"""Web chat sessions end for good on "forget me" or an operator's action, and otherwise slide:
+every visit renews the token, an unused one expires."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import itsdangerous.timed
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.auth import create_user
+from tests.conftest import make_settings, running_app
+
+
+async def say(client: httpx.AsyncClient, token: str, text: str, n: str) -> httpx.Response:
+    return await client.post(
+        "/api/webchat/messages",
+        json={"session_token": token, "text": text, "client_message_id": n},
+    )
+
+
+async def test_forget_me_ends_the_session_everywhere(tmp_path: Path) -> None:
+    async with running_app(make_settings(tmp_path)) as (_app, client):
+        first = (await client.post("/api/webchat/sessions")).json()
+        token = first["session_token"]
+        assert (await say(client, token, "poproszę margheritę", "a")).status_code == 200
+        r = await client.post("/api/webchat/sessions/forget", json={"session_token": token})
+        assert r.status_code == 204
+        for r in [
+            await say(client, token, "koszyk", "b"),
+            await client.get(f"/api/webchat/history?token={token}"),
+            await client.post("/api/webchat/sessions", json={"session_token": token}),
+            await client.post("/api/webchat/sessions/forget", json={"session_token": token}),
+        ]:
+            assert r.status_code == 401 and "ended" in r.json()["detail"]
+        fresh = (await client.post("/api/webchat/sessions")).json()
+        assert fresh["customer_id"] != first["customer_id"]  # the device starts afresh
+        history = await client.get(f"/api/webchat/history?token={fresh['session_token']}")
+        assert history.json()["messages"] == []
+
+
+def test_an_operator_ends_a_customers_sessions_and_open_chats_close(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path))) as client:
+        core = client.app.state.core  # type: ignore[attr-defined]
+
+        async def staff() -> None:
+            async with core.sessions() as s:
+                await create_user(s, "ola@shop.pl", "correct horse", "operator")
+                await create_user(s, "ala@shop.pl", "correct horse", "agent")
+
+        client.portal.call(staff)  # type: ignore[union-attr]
+        headers = {}
+        for email in ("ola@shop.pl", "ala@shop.pl"):
+            form = {"username": email, "password": "correct horse"}
+            token = client.post("/api/auth/token", data=form).json()["access_token"]
+            headers[email] = {"Authorization": f"Bearer {token}"}
+        chat = client.post("/api/webchat/sessions").json()
+        path = f"/api/customers/{chat['customer_id']}/webchat/end-sessions"
+        with client.websocket_connect(f"/ws/webchat?token={chat['session_token']}") as ws:
+            assert client.post(path, headers=headers["ala@shop.pl"]).status_code == 403
+            r = client.post(path, headers=headers["ola@shop.pl"])
+            assert r.json() == {"ended": 1}
+            frame: dict[str, Any] = ws.receive_json()
+            assert frame == {
+                "type": "error",
+                "error": "this chat session has ended; start a new one",
+            }
+        r = client.get(f"/api/webchat/history?token={chat['session_token']}")
+        assert r.status_code == 401
+        assert client.post(path, headers=headers["ola@shop.pl"]).json() == {"ended": 0}
+
+
+@pytest.mark.parametrize("days_ago, renewed", [(0.9, True), (1.1, False)])
+async def test_sessions_slide_with_every_visit_and_expire_unused(
+    tmp_path: Path, days_ago: float, renewed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path, webchat_session_days=1)
+    async with running_app(settings) as (_app, client):
+        first = (await client.post("/api/webchat/sessions")).json()
+        address = URLSafeTimedSerializer("test-secret-key", salt="omnibot.webchat.session").loads(
+            first["session_token"]
+        )
+        then = time.time() - days_ago * 86400
+        with monkeypatch.context() as past:
+            past.setattr(itsdangerous.timed.time, "time", lambda: then)
+            old_token = URLSafeTimedSerializer(
+                "test-secret-key", salt="omnibot.webchat.session"
+            ).dumps(address)
+        r = await client.post("/api/webchat/sessions", json={"session_token": old_token})
+        if not renewed:
+            assert r.status_code == 401 and "expired" in r.json()["detail"]
+            return
+        assert r.json()["customer_id"] == first["customer_id"]
+        new_token = r.json()["session_token"]
+        assert new_token != old_token  # a fresh token: the lifetime starts again
+        assert (await say(client, new_token, "menu", "a")).status_code == 200
