@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.dialogue.flows import FlowKit, said_no, said_yes
+from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Handler, Turn
@@ -101,6 +101,8 @@ def read_in_context(turn: Turn) -> None:
 class Confirmation:
     """A yes/no question as a flow: `on_yes` or `on_no` runs; anything else drops it."""
 
+    takes_any_text = False  # a person asked for or a complaint still wins
+
     name: str
     speaker: Speaker
     question: str  # response key
@@ -171,7 +173,7 @@ class RepairHandlers:
             self._no_thanks,
         )
 
-    def flows(self) -> list[Confirmation]:
+    def flows(self) -> list[Flow]:
         return [self.clear_cart, self.ask_person]
 
     def register(self, registry: IntentRegistry) -> None:
