@@ -80,3 +80,17 @@ def find_phone(text: str) -> FoundPhone | None:
     """The first valid phone number in the text, if any."""
     found = find_phones(text)
     return found[0] if found else None
+
+
+def mask_phones(text: str, mask: str) -> str:
+    """The text with every phone-shaped number replaced by `mask`.
+
+    Deliberately broader than `find_phones`: matched at the POSSIBLE level, so a number
+    that is not valid but looks like one is hidden too (privacy, not parsing).
+    """
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, DEFAULT_REGION, leniency=phonenumbers.Leniency.POSSIBLE
+    )
+    for match in reversed(list(matcher)):
+        text = text[: match.start] + mask + text[match.end :]
+    return text
