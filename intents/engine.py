@@ -37,6 +37,9 @@ FAQ_CHARS = 0.3
 FAQ_WORDS = 0.2
 FAQ_GROUPS = 0.3  # the synonym groups: a reworded question often shares only its topic
 FAQ_MAX_NEGATIVES = 3000
+# Intents that stand for "a question about the shop the bot has no answer for": an FAQ entry
+# that matches answers instead, and their examples never calibrate the FAQ as non-questions.
+FAQ_YIELDING_INTENTS = frozenset({"facilities"})
 # A retrain that only adds at most this many texts (or this share of them) updates the
 # previous model (its vocabulary, warm-started weights) instead of refitting.
 SMALL_CHANGE_MIN = 50
@@ -211,7 +214,8 @@ class NluEngine:
         """
         answered = {e.intent for e in faq.entries if e.intent}
         rows = [i for i, label in enumerate(model_rows.labels)
-                if label not in answered and label != FAQ_INTENT]  # fmt: skip
+                if label not in answered and label != FAQ_INTENT
+                and label not in FAQ_YIELDING_INTENTS]  # fmt: skip
         if len(rows) > FAQ_MAX_NEGATIVES:  # a large content set: an even sample is enough
             rows = rows[:: len(rows) // FAQ_MAX_NEGATIVES + 1]
         negatives = (model_rows.dense[rows], model_rows.sparse[rows])
@@ -346,7 +350,7 @@ class NluEngine:
         if faq is not None and hit is not None and hit[1] >= faq.threshold:
             entry, score = hit
             faq_part = entry.to_dict(detected, score)
-            intent_conf = 0.0 if name == FALLBACK else confidence
+            intent_conf = 0.0 if name in (FALLBACK, *FAQ_YIELDING_INTENTS) else confidence
             if (exact is not None or score > intent_conf) and entry.intent != name:
                 ranking = [(FAQ_INTENT, score), *[r for r in ranking if r[0] != FALLBACK]]
                 name, confidence = FAQ_INTENT, score
