@@ -21,13 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.channels import Channels, ChannelSender
 from bot.dialogue.responses import Responses
-from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload
-from bot.domain.handoff import AGENT_STATES, SupportHours, start_handoff
-from bot.domain.options import picked_option
+from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload, payload_for
+from bot.domain.handoff import (
+    AGENT_STATES,
+    LEFT_MESSAGE,
+    SupportHours,
+    bot_stays_silent,
+    keep_message_for_team,
+    start_handoff,
+)
+from bot.domain.options import picked_option, remember_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
 from bot.locks import CustomerLocks
 from bot.messages import Button, InboundMessage
 from bot.outbox import Outbox
+from bot.presence import AgentPresence
 from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import (
@@ -127,6 +135,7 @@ CHANNEL_FACTS = (
     "sms_opt_in",
     "display_name",
     "unsupported",
+    "client_address",
 )
 SEEN_RESOLUTION = timedelta(seconds=30)
 # How often, and after how long, stored messages nobody is answering get answered here.
@@ -145,6 +154,7 @@ class Core:
         dialogue: Dialogue,
         interpreter: Interpreter,
         channels: Channels | None = None,
+        presence: AgentPresence | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -154,6 +164,8 @@ class Core:
         self.interpreter = interpreter
         self.channels = channels if channels is not None else Channels()
         self.support_hours = SupportHours.from_settings(settings)
+        # Who of the team is at work now: what a customer asking for a person is told.
+        self.presence = presence if presence is not None else AgentPresence()
         self.outbox = Outbox(settings, sessions, hub, self.channels)
         self._sweep_task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -268,7 +280,8 @@ class Core:
             text=text,
             payload=self._inbound_payload(inbound, truncated),
             provider_id=inbound.provider_id,
-            delivery_status="received",
+            # Over its message rate (the adapter decides): kept, never answered.
+            delivery_status="throttled" if inbound.meta.get("throttled") else "received",
             created_at=now,
         )
         session.add(message)
@@ -381,7 +394,7 @@ class Core:
             found = await repo.live_customer(session, message.customer_id)
             assert found is not None
             customer, conversation = found, await repo.conversation_of(session, found.id)
-        with_agent = conversation.status in AGENT_STATES
+        with_agent = bot_stays_silent(conversation)
         state = await session.get(DialogueState, customer.id)
         if with_agent:
             parse: dict[str, Any] = {
@@ -394,7 +407,12 @@ class Core:
             state = DialogueState(customer_id=customer.id, slots={})
             session.add(state)
         lang = self._language(customer, parse)
-        return TurnContext(session, customer, conversation, state, parse, lang, with_agent)
+        facts = (message.payload or {}).get("facts") or {}
+        requester = facts.get("client_address")
+        return TurnContext(
+            session, customer, conversation, state, parse, lang, with_agent,
+            requester=str(requester) if requester else None,
+        )  # fmt: skip
 
     async def _understand(
         self, message: Message, state: DialogueState | None, customer: Customer
@@ -432,9 +450,11 @@ class Core:
         replies = list(outcome.replies)
         handed_off = False
         if outcome.handoff:
-            handed_off, said = await self._hand_off(context, outcome.handoff)
+            handed_off, said = await self._hand_off(context, outcome.handoff, message.text)
             replies.append(said)
+            remember_options(context.state, said.buttons)
         context.state.slots = dict(context.state.slots or {})
+        unmatched = not outcome.understood and outcome.flow_step is None
         repo.record_event(
             session,
             "intent",
@@ -442,7 +462,10 @@ class Core:
             message.channel,
             intent=outcome.intent,
             confidence=outcome.confidence,
-            text=message.text[:200] if outcome.intent == "nlu_fallback" else None,
+            understood=outcome.understood,
+            flow_step=outcome.flow_step,
+            # Only what the bot failed to understand, for the operator to teach it.
+            text=message.text[:200] if unmatched else None,
         )
         rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
         others = [
@@ -495,15 +518,31 @@ class Core:
     def _delivers_from_store(self, channel: str) -> bool:
         return bool(getattr(self.channels.get(channel), "delivers_from_store", False))
 
-    async def _hand_off(self, context: TurnContext, reason: str) -> tuple[bool, Reply]:
-        """Queue the conversation for a human; what to tell the customer about it."""
+    async def _hand_off(self, context: TurnContext, reason: str, text: str) -> tuple[bool, Reply]:
+        """Queue the conversation for a human; tell the customer truthfully what happens.
+
+        A person will join only if one is at work now; otherwise the customer hears so (and
+        the hours) and may leave a message, which waits for the team in the agents' inbox.
+        """
         responses, lang = self.dialogue.responses, context.customer.language or context.lang
-        if not await start_handoff(context.session, context.conversation, reason):
-            return False, Reply(responses.render("handoff_already", lang))
+
+        def button(key: str, intent: str) -> Button:
+            return Button(responses.render(key, lang), payload_for(intent))
+
+        menu = [button("btn_menu", "browse_menu"), button("btn_cart", "show_cart")]
+        if reason == LEFT_MESSAGE:
+            keep_message_for_team(context.session, context.conversation, text)
+            return True, Reply(responses.render("leave_message_kept", lang), menu)
+        queued = await start_handoff(context.session, context.conversation, reason)
+        if await self.presence.agents_online():
+            key = "handoff_waiting" if queued else "handoff_already"
+            return queued, Reply(responses.render(key, lang), menu)
+        leave = button("btn_leave_message", "leave_message")
         if self.support_hours.open_at(utcnow()):
-            return True, Reply(responses.render("handoff_waiting", lang))
+            return queued, Reply(responses.render("handoff_nobody_online", lang), [leave, *menu])
         hours = self.support_hours.describe()
-        return True, Reply(responses.render("handoff_after_hours", lang, hours=hours))
+        after_hours = responses.render("handoff_after_hours", lang, hours=hours)
+        return queued, Reply(after_hours, [leave, *menu])
 
     async def _announce(
         self,
@@ -524,7 +563,8 @@ class Core:
                 AGENT_TOPIC,
                 {"type": "queue", "conversation_id": conversation_id, "status": "waiting_agent"},
             )
-        if context.with_agent:
+        if context.conversation.status in AGENT_STATES:
+            # Waiting or taken: the agents see what the customer writes, live.
             await self.hub.publish(
                 AGENT_TOPIC,
                 {

@@ -81,6 +81,7 @@ STEP_OF_SLOT = {
 
 class CheckoutFlow:
     name = "checkout"
+    takes_any_text = False
 
     def __init__(self, kit: FlowKit) -> None:
         self.kit = kit

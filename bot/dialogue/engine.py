@@ -123,13 +123,20 @@ class DialogueEngine:
         flow = self.flows.get(turn.state.flow or "")
         if flow is None:
             await self.dispatch(turn)
-        elif turn.intent in GLOBAL and self.is_interruption(turn):
+            remember_options(turn.state, turn.replies[-1].buttons if turn.replies else [])
+            return
+        # Unless it interrupts, the message is taken as the flow's answer (or not understood
+        # as one): either way an answer to a question, never an unmatched message.
+        turn.flow_step = f"{flow.name}.{turn.state.step or ''}"
+        if turn.intent in GLOBAL and self.is_interruption(turn) and not flow.takes_any_text:
+            turn.flow_step = None
             await self.dispatch(turn)
             if turn.intent == "change_language" and turn.state.flow == flow.name:
                 await flow.ask(turn)
         elif await flow.answer(turn):
             turn.state.fallback_count = 0
         elif self.is_interruption(turn):
+            turn.flow_step = None
             await self.dispatch(turn)
             if turn.state.flow == flow.name and not turn.handoff_reason:
                 await flow.ask(turn)  # resume where we were
@@ -171,6 +178,7 @@ class DialogueEngine:
     async def fallback(self, turn: Turn) -> None:
         """The ladder: rephrase with suggestions → options and a human → hand off."""
         voice = self.speaker
+        turn.understood = False
         turn.state.fallback_count = (turn.state.fallback_count or 0) + 1
         if turn.state.fallback_count >= HANDOFF_AFTER_MISSES:
             turn.state.fallback_count = 0
@@ -187,4 +195,6 @@ class DialogueEngine:
                 ],
             )
             return
-        voice.say(turn, "fallback", voice.main_buttons(turn.lang))
+        # Every rung offers a person: not being understood must never be a dead end.
+        human = voice.button(turn.lang, "btn_human", "human_handoff")
+        voice.say(turn, "fallback", [*voice.main_buttons(turn.lang), human])
