@@ -91,7 +91,9 @@ class IdentityLinker:
             self.say(turn, "sms_opt_out")
             turn.reply_extra = {"consent_confirmation": True}
             return True
-        if facts.get("sms_opt_in"):
+        if facts.get("sms_opt_in") and customer.sms_opt_out:
+            # START/YES only bring back a number that opted out; otherwise "yes" is an
+            # answer ("Shall I place it?") and goes to the dialogue.
             customer.sms_opt_out = False
             self.say(turn, "sms_opt_in")
             return True

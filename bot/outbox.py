@@ -136,12 +136,12 @@ class Outbox:
         token = REQUEST_ID.set(request_id)
         try:
             status = await self._send_and_record(message_id, outbound)
+            if status == "sent":
+                age = (utcnow() - stored_at).total_seconds()
+                metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
+            log.info("message %s to %s: %s", message_id, outbound.channel, status)
         finally:
             REQUEST_ID.reset(token)
-        if status == "sent":
-            age = (utcnow() - stored_at).total_seconds()
-            metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
-        log.info("message %s to %s: %s", message_id, outbound.channel, status)
 
     async def _send_and_record(self, message_id: int, outbound: OutboundMessage) -> str:
         channel = self.channels.get(outbound.channel)
