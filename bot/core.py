@@ -10,12 +10,10 @@ import asyncio
 import contextlib
 import logging
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -25,13 +23,13 @@ from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload
 from bot.domain.handoff import AGENT_STATES, SupportHours, start_handoff
 from bot.domain.options import picked_option
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
+from bot.inbound import Stored, store_inbound
 from bot.locks import CustomerLocks
 from bot.messages import Button, InboundMessage
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import (
-    ChannelIdentity,
     Conversation,
     Customer,
     DialogueState,
@@ -81,16 +79,6 @@ class Receipt:
 
 
 @dataclass
-class Stored:
-    """A message just stored, with the context loaded to store it (reused to process it)."""
-
-    message: Message
-    customer: Customer
-    conversation: Conversation
-    identity: ChannelIdentity
-
-
-@dataclass
 class Processed:
     """One message processed: its stored replies, messages for other addresses to deliver
     after the caller lets go of its connection, and whether customers were joined."""
@@ -110,25 +98,6 @@ class Drained:
     rolled_back: bool = False
 
 
-def clean_text(text: str) -> str:
-    """Drop control characters (keep newlines and tabs) and lone surrogates; NFC; trim."""
-    text = unicodedata.normalize("NFC", text.encode("utf-8", "replace").decode("utf-8"))
-    return "".join(
-        c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")
-    ).strip()
-
-
-# Channel facts an adapter may pass in InboundMessage.meta that the core acts on.
-CHANNEL_FACTS = (
-    "proven_phone",
-    "link_token",
-    "foreign_contact",
-    "sms_opt_out",
-    "sms_opt_in",
-    "display_name",
-    "unsupported",
-)
-SEEN_RESOLUTION = timedelta(seconds=30)
 # How often, and after how long, stored messages nobody is answering get answered here.
 UNANSWERED_SWEEP_SECONDS = 15.0
 
@@ -165,14 +134,9 @@ class Core:
     async def receive(self, inbound: InboundMessage) -> Receipt:
         """Store, process in order under the customer's lock, deliver the replies."""
         started = time.perf_counter()
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
-
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 message_id, customer_id = stored.message.id, stored.customer.id
                 # The same session goes on: what storing loaded need not be read again.
                 async with self.locks.hold(customer_id):
@@ -201,13 +165,9 @@ class Core:
         """Store the message (its dedup key included) and return: a webhook answers its
         provider after this, so a crash can no longer lose what was acknowledged. The
         message is answered by `answer_pending` (or, after a crash, on the next start)."""
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 return Accepted(stored.customer.id, stored.message.id)
         assert inbound.provider_id  # only a provider id can make a message a duplicate
         async with self.sessions() as session:
@@ -245,69 +205,8 @@ class Core:
         async with self.sessions() as session:
             return await self._receipt(session, existing, duplicate=True)
 
-    async def _store_inbound(
-        self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
-    ) -> Stored | None:
-        """Store the message before anything else happens; None if it was stored before."""
-        found = await repo.identity_context(session, inbound.channel, inbound.address)
-        if found is None:
-            await repo.resolve_customer(
-                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
-            )
-            found = await repo.identity_context(session, inbound.channel, inbound.address)
-            assert found is not None
-        identity, customer, conversation = found
-        now = utcnow()
-        message = Message(
-            customer_id=customer.id,
-            conversation_id=conversation.id,
-            direction="in",
-            author="customer",
-            channel=inbound.channel,
-            address=inbound.address,
-            text=text,
-            payload=self._inbound_payload(inbound, truncated),
-            provider_id=inbound.provider_id,
-            delivery_status="received",
-            created_at=now,
-        )
-        session.add(message)
-        # The last active channel decides where proactive messages go.
-        if customer.last_channel != inbound.channel:
-            customer.last_channel = inbound.channel
-        if now - identity.last_seen_at > SEEN_RESOLUTION:
-            identity.last_seen_at = now
-            customer.seen_at = now
-        if identity.unreachable:
-            identity.unreachable = False  # they wrote to us: reachable again
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return None
-        await self.hub.publish(
-            customer_topic(customer.id),
-            {"type": "message", "message": repo.message_object(message)},
-        )
-        return Stored(message, customer, conversation, identity)
-
-    @staticmethod
-    def _inbound_payload(inbound: InboundMessage, truncated: bool) -> dict[str, Any] | None:
-        payload: dict[str, Any] = {}
-        if inbound.payload:
-            payload["button_payload"] = inbound.payload[:1000]
-        if truncated:
-            payload["truncated"] = True
-        if "client_message_id" in inbound.meta:
-            payload["client_message_id"] = str(inbound.meta["client_message_id"])
-        facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
-        if facts:
-            payload["facts"] = facts
-        if isinstance(inbound.meta.get("sequence"), int):
-            # The provider's order (Telegram's update_id): one customer's messages that
-            # arrive at once are answered in it, whatever order they were stored in.
-            payload["sequence"] = inbound.meta["sequence"]
-        return payload or None
+    async def _store(self, session: AsyncSession, inbound: InboundMessage) -> Stored | None:
+        return await store_inbound(session, self.hub, inbound, self.settings.max_message_chars)
 
     async def _receipt(
         self, session: AsyncSession, message: Message, duplicate: bool = False
