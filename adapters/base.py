@@ -8,12 +8,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import Capabilities, OutboundMessage
+from bot.messages import Capabilities, InboundMessage, OutboundMessage
+from bot.ratelimit import Limiter, messages_budget
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-    from bot.core import Core
+    from bot.core import Accepted, Core
 
 
 __all__ = ["Capabilities", "ChannelAdapter"]
@@ -27,9 +28,22 @@ class ChannelAdapter(ABC):
     name: str = "base"
     capabilities = Capabilities()
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
         self.core = core
+        # Budgets shared with the other instances (Redis) — one per process without it.
+        self.limiter = limiter or Limiter()
         self._answering: set[asyncio.Task[None]] = set()
+
+    async def admit(self, inbound: InboundMessage) -> Accepted:
+        """Store an inbound message. One conversation sending faster than
+        `MESSAGES_PER_MINUTE` is kept (agents see it) but not answered: a flood costs
+        neither NLU time nor replies, and nothing the customer wrote is lost."""
+        budget = messages_budget(self.core.settings.messages_per_minute)
+        if not await self.limiter.hit(budget, inbound.channel, inbound.address):
+            log.warning("%s %s over its message rate: stored, not answered",
+                        inbound.channel, inbound.address)  # fmt: skip
+            inbound.meta["throttled"] = True
+        return await self.core.accept(inbound)
 
     def answer_later(self, customer_id: int) -> None:
         """Answer a customer's stored messages after the webhook has acknowledged them."""

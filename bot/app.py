@@ -100,6 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
     responses = Responses.load(default_language=settings.default_language)
     responses.use_facts(catalog)
     channels = Channels()
+    limiter = Limiter(settings.redis_url, settings.resolved_redis_namespace())
     identity = IdentityLinker(
         responses,
         channels.deep_links,
@@ -109,7 +110,11 @@ def build_runtime(settings: Settings) -> Runtime:
                 p.strip() for p in settings.sms_code_prefixes.split(",") if p.strip()
             ),
             wrong_codes_per_window=settings.link_wrong_codes_limit,
+            wrong_codes_per_requester=settings.link_wrong_codes_per_ip,
+            sms_codes_per_requester=settings.sms_codes_per_ip,
+            sms_codes_everyone_per_hour=settings.sms_codes_per_hour,
         ),
+        limiter,
     )
     shop = Shop(catalog, responses)
     dialogue = assemble_dialogue(
@@ -120,14 +125,14 @@ def build_runtime(settings: Settings) -> Runtime:
         max_message_chars=settings.max_message_chars,
     )
     interpreter = KeywordInterpreter(catalog.entity_synonyms())
-    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels)
+    namespace = settings.resolved_redis_namespace()
+    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
+    core = Core(settings, sessions, locks, hub, dialogue, interpreter, channels, presence)
     # Operator-edited content (intents' replies, the FAQ, the catalog) for every caller
     # of build_runtime: the server, `omnibot chat` and the tests alike.
     content = ContentService(core, [catalog])
     dialogue.registry.use_content(content.intent_reply)
     shop.faq = content.current_faq
-    namespace = settings.resolved_redis_namespace()
-    presence = RedisAgentPresence(redis, namespace) if redis is not None else AgentPresence()
     runtime = Runtime(
         settings,
         core,
@@ -135,18 +140,18 @@ def build_runtime(settings: Settings) -> Runtime:
         content,
         redis=redis,
         reminders=CartReminders(core),
-        limiter=Limiter(settings.redis_url, namespace),
+        limiter=limiter,
         presence=presence,
     )
-    runtime.adapters.append(WebchatAdapter(core))
+    runtime.adapters.append(WebchatAdapter(core, runtime.limiter))
     if settings.telegram_bot_token:
         from adapters.telegram import TelegramAdapter
 
-        runtime.adapters.append(TelegramAdapter(core))
+        runtime.adapters.append(TelegramAdapter(core, runtime.limiter))
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from adapters.sms import SmsAdapter
 
-        runtime.adapters.append(SmsAdapter(core))
+        runtime.adapters.append(SmsAdapter(core, runtime.limiter))
     for adapter in runtime.adapters:
         core.register_channel(adapter)
     return runtime

@@ -10,26 +10,38 @@ import asyncio
 import contextlib
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels import Channels, ChannelSender
 from bot.dialogue.responses import Responses
-from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload
-from bot.domain.handoff import AGENT_STATES, SupportHours, start_handoff
-from bot.domain.options import picked_option
+from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload, payload_for
+from bot.domain.handoff import (
+    AGENT_STATES,
+    LEFT_MESSAGE,
+    SupportHours,
+    bot_stays_silent,
+    keep_message_for_team,
+    start_handoff,
+)
+from bot.domain.options import picked_option, remember_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.inbound import Stored, store_inbound
-from bot.locks import CustomerLocks
+from bot.locks import CustomerLocks, Hold, LockTimeout
 from bot.messages import Button, InboundMessage
+from bot.observability import current_request_id
 from bot.outbox import Outbox
+from bot.presence import AgentPresence
 from bot.settings import Settings
-from bot.store import repo
+from bot.store import fencing, repo
+from bot.store.fencing import FencedOut
 from bot.store.models import (
+    ChannelIdentity,
     Conversation,
     Customer,
     DialogueState,
@@ -79,6 +91,16 @@ class Receipt:
 
 
 @dataclass
+class Stored:
+    """A message just stored, with the context loaded to store it (reused to process it)."""
+
+    message: Message
+    customer: Customer
+    conversation: Conversation
+    identity: ChannelIdentity
+
+
+@dataclass
 class Processed:
     """One message processed: its stored replies, messages for other addresses to deliver
     after the caller lets go of its connection, and whether customers were joined."""
@@ -98,6 +120,26 @@ class Drained:
     rolled_back: bool = False
 
 
+def clean_text(text: str) -> str:
+    """Drop control characters (keep newlines and tabs) and lone surrogates; NFC; trim."""
+    text = unicodedata.normalize("NFC", text.encode("utf-8", "replace").decode("utf-8"))
+    return "".join(
+        c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")
+    ).strip()
+
+
+# Channel facts an adapter may pass in InboundMessage.meta that the core acts on.
+CHANNEL_FACTS = (
+    "proven_phone",
+    "link_token",
+    "foreign_contact",
+    "sms_opt_out",
+    "sms_opt_in",
+    "display_name",
+    "unsupported",
+    "client_address",
+)
+SEEN_RESOLUTION = timedelta(seconds=30)
 # How often, and after how long, stored messages nobody is answering get answered here.
 UNANSWERED_SWEEP_SECONDS = 15.0
 
@@ -114,6 +156,7 @@ class Core:
         dialogue: Dialogue,
         interpreter: Interpreter,
         channels: Channels | None = None,
+        presence: AgentPresence | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -123,6 +166,8 @@ class Core:
         self.interpreter = interpreter
         self.channels = channels if channels is not None else Channels()
         self.support_hours = SupportHours.from_settings(settings)
+        # Who of the team is at work now: what a customer asking for a person is told.
+        self.presence = presence if presence is not None else AgentPresence()
         self.outbox = Outbox(settings, sessions, hub, self.channels)
         self._sweep_task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -135,12 +180,17 @@ class Core:
         """Store, process in order under the customer's lock, deliver the replies."""
         started = time.perf_counter()
         async with self.sessions() as session:
-            stored = await self._store(session, inbound)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
                 message_id, customer_id = stored.message.id, stored.customer.id
                 # The same session goes on: what storing loaded need not be read again.
-                async with self.locks.hold(customer_id):
-                    drained = await self.process_pending(customer_id, session, stored)
+                try:
+                    async with self.locks.hold(customer_id) as hold:
+                        drained = await self.process_pending(customer_id, session, stored, hold)
+                except LockTimeout:
+                    # Another turn of this customer holds the lock for long: it (or the
+                    # sweep) answers this stored message; the replies come live.
+                    drained = Drained(rolled_back=True)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
         message = stored.message
@@ -166,7 +216,7 @@ class Core:
         provider after this, so a crash can no longer lose what was acknowledged. The
         message is answered by `answer_pending` (or, after a crash, on the next start)."""
         async with self.sessions() as session:
-            stored = await self._store(session, inbound)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
                 return Accepted(stored.customer.id, stored.message.id)
         assert inbound.provider_id  # only a provider id can make a message a duplicate
@@ -179,8 +229,11 @@ class Core:
 
     async def answer_pending(self, customer_id: int) -> None:
         """Answer the customer's stored, unprocessed messages in order, then deliver."""
-        async with self.locks.hold(customer_id):
-            drained = await self.process_pending(customer_id)
+        try:
+            async with self.locks.hold(customer_id) as hold:
+                drained = await self.process_pending(customer_id, hold=hold)
+        except LockTimeout:
+            return  # the holder answers them (logged by the lock)
         replies = [
             r.id
             for rows in drained.replies.values()
@@ -199,14 +252,86 @@ class Core:
             if existing.delivery_status != "received":
                 return await self._receipt(session, existing, duplicate=True)
         # The first copy is still being answered: wait for it, answer the same.
-        async with self.locks.hold(existing.customer_id):
-            await self.process_pending(existing.customer_id)
+        with contextlib.suppress(LockTimeout):
+            async with self.locks.hold(existing.customer_id) as hold:
+                await self.process_pending(existing.customer_id, hold=hold)
         self.outbox.kick()
         async with self.sessions() as session:
             return await self._receipt(session, existing, duplicate=True)
 
-    async def _store(self, session: AsyncSession, inbound: InboundMessage) -> Stored | None:
-        return await store_inbound(session, self.hub, inbound, self.settings.max_message_chars)
+    async def _store_inbound(self, session: AsyncSession, inbound: InboundMessage) -> Stored | None:
+        """Store the message before anything else happens; None if it was stored before.
+
+        Its text is cleaned and cut to MAX_MESSAGE_CHARS (the cut is marked: the reply says so).
+        """
+        text = clean_text(inbound.text or "")
+        truncated = len(text) > self.settings.max_message_chars
+        text = text[: self.settings.max_message_chars]
+        found = await repo.identity_context(session, inbound.channel, inbound.address)
+        if found is None:
+            await repo.resolve_customer(
+                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
+            )
+            found = await repo.identity_context(session, inbound.channel, inbound.address)
+            assert found is not None
+        identity, customer, conversation = found
+        now = utcnow()
+        message = Message(
+            customer_id=customer.id,
+            conversation_id=conversation.id,
+            direction="in",
+            author="customer",
+            channel=inbound.channel,
+            address=inbound.address,
+            text=text,
+            payload=self._inbound_payload(inbound, truncated),
+            provider_id=inbound.provider_id,
+            # Over its message rate (the adapter decides): kept, never answered.
+            delivery_status="throttled" if inbound.meta.get("throttled") else "received",
+            created_at=now,
+        )
+        session.add(message)
+        # The last active channel decides where proactive messages go.
+        if customer.last_channel != inbound.channel:
+            customer.last_channel = inbound.channel
+        if now - identity.last_seen_at > SEEN_RESOLUTION:
+            identity.last_seen_at = now
+            customer.seen_at = now
+        if identity.unreachable:
+            identity.unreachable = False  # they wrote to us: reachable again
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return None
+        metrics.MESSAGES_IN.labels(inbound.channel).inc()
+        await self.hub.publish(
+            customer_topic(customer.id),
+            {"type": "message", "message": repo.message_object(message)},
+        )
+        return Stored(message, customer, conversation, identity)
+
+    @staticmethod
+    def _inbound_payload(inbound: InboundMessage, truncated: bool) -> dict[str, Any] | None:
+        payload: dict[str, Any] = {}
+        if inbound.payload:
+            payload["button_payload"] = inbound.payload[:1000]
+        if truncated:
+            payload["truncated"] = True
+        if "client_message_id" in inbound.meta:
+            payload["client_message_id"] = str(inbound.meta["client_message_id"])
+        facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
+        if facts:
+            payload["facts"] = facts
+        request_id = current_request_id()
+        if request_id:
+            # Logs of the turn and of the replies' delivery (even a retry later) carry it.
+            payload["request_id"] = request_id
+        if isinstance(inbound.meta.get("sequence"), int):
+            # The provider's order (Telegram's update_id): one customer's messages that
+            # arrive at once are answered in it, whatever order they were stored in.
+            payload["sequence"] = inbound.meta["sequence"]
+        return payload or None
 
     async def _receipt(
         self, session: AsyncSession, message: Message, duplicate: bool = False
@@ -221,17 +346,28 @@ class Core:
 
     # -- processing ------------------------------------------------------------------
     async def process_pending(
-        self, customer_id: int, session: AsyncSession | None = None, known: Stored | None = None
+        self,
+        customer_id: int,
+        session: AsyncSession | None = None,
+        known: Stored | None = None,
+        hold: Hold | None = None,
     ) -> Drained:
         """Process every stored, unprocessed message of one customer, oldest first.
 
-        Call with the customer's lock held. Whoever holds the lock drains the queue, so
-        order holds even if the lock is not fair.
+        Call with the customer's lock held (`hold`). Whoever holds the lock drains the
+        queue, so order holds even if the lock is not fair. With a fenced (Redis) lock the
+        hold is claimed in the store first, and each turn commits only while it is still
+        the newest: a holder whose lock expired stops, and the newer one answers.
         """
         async with contextlib.AsyncExitStack() as stack:
             if session is None:
                 session = await stack.enter_async_context(self.sessions())
             drained = Drained()
+            try:
+                await fencing.claim(session, hold)
+            except FencedOut:
+                drained.rolled_back = True
+                return drained
             while True:
                 pending = [
                     m.id
@@ -241,10 +377,18 @@ class Core:
                 joined = False
                 for message_id in pending:
                     try:
-                        processed = await self._process_one(message_id, session, known)
-                    except Exception:
-                        log.exception("processing message %s failed", message_id)
+                        processed = await self._process_one(message_id, session, known, hold)
+                    except FencedOut:
+                        # A newer holder took over: it answers this message and the rest.
                         await session.rollback()
+                        drained.rolled_back = True
+                        return drained
+                    except Exception:
+                        await session.rollback()
+                        if await fencing.superseded(session, hold):
+                            drained.rolled_back = True
+                            return drained
+                        log.exception("processing message %s failed", message_id)
                         drained.rolled_back = True
                         known = None  # what it held is stale now
                         processed = Processed(await self._apologise(message_id))
@@ -256,16 +400,18 @@ class Core:
                     return drained
 
     async def _process_one(
-        self, message_id: int, session: AsyncSession, known: Stored | None
+        self, message_id: int, session: AsyncSession, known: Stored | None, hold: Hold | None
     ) -> Processed:
         """Load the context, take the turn, write its outcome, tell who listens."""
         message = await session.get(Message, message_id)
         if message is None or message.delivery_status != "received":
             return Processed()
+        started = time.perf_counter()
         context = await self._load_context(session, message, known)
         message.delivery_status = "processed"
         outcome = await self.dialogue.take_turn(message, context)
-        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome)
+        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome, hold)
+        metrics.TURN_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
         await self._announce(message, context, outcome, replies, handed_off)
         return Processed(replies, [m.id for m in outgoing], joined=bool(outcome.joins))
 
@@ -280,7 +426,7 @@ class Core:
             found = await repo.live_customer(session, message.customer_id)
             assert found is not None
             customer, conversation = found, await repo.conversation_of(session, found.id)
-        with_agent = conversation.status in AGENT_STATES
+        with_agent = bot_stays_silent(conversation)
         state = await session.get(DialogueState, customer.id)
         if with_agent:
             parse: dict[str, Any] = {
@@ -293,7 +439,12 @@ class Core:
             state = DialogueState(customer_id=customer.id, slots={})
             session.add(state)
         lang = self._language(customer, parse)
-        return TurnContext(session, customer, conversation, state, parse, lang, with_agent)
+        facts = (message.payload or {}).get("facts") or {}
+        requester = facts.get("client_address")
+        return TurnContext(
+            session, customer, conversation, state, parse, lang, with_agent,
+            requester=str(requester) if requester else None,
+        )  # fmt: skip
 
     async def _understand(
         self, message: Message, state: DialogueState | None, customer: Customer
@@ -312,7 +463,10 @@ class Core:
             # Nothing to read but a payload we cannot trust: not understood, said politely.
             intent = {"name": "nlu_fallback", "confidence": 0.0}
             return {"text": "", "intent": intent, "intent_ranking": [intent], "entities": []}
-        return await self.interpreter.aparse(message.text, customer.language)
+        started = time.perf_counter()
+        parse = await self.interpreter.aparse(message.text, customer.language)
+        metrics.NLU_SECONDS.observe(time.perf_counter() - started)
+        return parse
 
     def _language(self, customer: Customer, parse: dict[str, Any]) -> str:
         if customer.language is None:
@@ -321,7 +475,7 @@ class Core:
         return customer.language or self.settings.default_language
 
     async def _write_outcome(
-        self, message: Message, context: TurnContext, outcome: TurnOutcome
+        self, message: Message, context: TurnContext, outcome: TurnOutcome, hold: Hold | None
     ) -> tuple[list[Message], list[Message], bool]:
         """The turn's context changes, replies and messages for others, in one commit.
 
@@ -331,9 +485,11 @@ class Core:
         replies = list(outcome.replies)
         handed_off = False
         if outcome.handoff:
-            handed_off, said = await self._hand_off(context, outcome.handoff)
+            handed_off, said = await self._hand_off(context, outcome.handoff, message.text)
             replies.append(said)
+            remember_options(context.state, said.buttons)
         context.state.slots = dict(context.state.slots or {})
+        unmatched = not outcome.understood and outcome.flow_step is None
         repo.record_event(
             session,
             "intent",
@@ -341,7 +497,10 @@ class Core:
             message.channel,
             intent=outcome.intent,
             confidence=outcome.confidence,
-            text=message.text[:200] if outcome.intent == "nlu_fallback" else None,
+            understood=outcome.understood,
+            flow_step=outcome.flow_step,
+            # Only what the bot failed to understand, for the operator to teach it.
+            text=message.text[:200] if unmatched else None,
         )
         rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
         others = [
@@ -360,6 +519,8 @@ class Core:
             for out in outcome.outgoing
         ]
         session.add_all([*rows, *others])
+        # Only while this holder is still the customer's newest (FencedOut otherwise).
+        await fencing.still_holds(session, hold)
         # Context changes and outgoing messages commit together (the outbox).
         await session.commit()
         return rows, others, handed_off
@@ -394,15 +555,31 @@ class Core:
     def _delivers_from_store(self, channel: str) -> bool:
         return bool(getattr(self.channels.get(channel), "delivers_from_store", False))
 
-    async def _hand_off(self, context: TurnContext, reason: str) -> tuple[bool, Reply]:
-        """Queue the conversation for a human; what to tell the customer about it."""
+    async def _hand_off(self, context: TurnContext, reason: str, text: str) -> tuple[bool, Reply]:
+        """Queue the conversation for a human; tell the customer truthfully what happens.
+
+        A person will join only if one is at work now; otherwise the customer hears so (and
+        the hours) and may leave a message, which waits for the team in the agents' inbox.
+        """
         responses, lang = self.dialogue.responses, context.customer.language or context.lang
-        if not await start_handoff(context.session, context.conversation, reason):
-            return False, Reply(responses.render("handoff_already", lang))
+
+        def button(key: str, intent: str) -> Button:
+            return Button(responses.render(key, lang), payload_for(intent))
+
+        menu = [button("btn_menu", "browse_menu"), button("btn_cart", "show_cart")]
+        if reason == LEFT_MESSAGE:
+            keep_message_for_team(context.session, context.conversation, text)
+            return True, Reply(responses.render("leave_message_kept", lang), menu)
+        queued = await start_handoff(context.session, context.conversation, reason)
+        if await self.presence.agents_online():
+            key = "handoff_waiting" if queued else "handoff_already"
+            return queued, Reply(responses.render(key, lang), menu)
+        leave = button("btn_leave_message", "leave_message")
         if self.support_hours.open_at(utcnow()):
-            return True, Reply(responses.render("handoff_waiting", lang))
+            return queued, Reply(responses.render("handoff_nobody_online", lang), [leave, *menu])
         hours = self.support_hours.describe()
-        return True, Reply(responses.render("handoff_after_hours", lang, hours=hours))
+        after_hours = responses.render("handoff_after_hours", lang, hours=hours)
+        return queued, Reply(after_hours, [leave, *menu])
 
     async def _announce(
         self,
@@ -423,7 +600,8 @@ class Core:
                 AGENT_TOPIC,
                 {"type": "queue", "conversation_id": conversation_id, "status": "waiting_agent"},
             )
-        if context.with_agent:
+        if context.conversation.status in AGENT_STATES:
+            # Waiting or taken: the agents see what the customer writes, live.
             await self.hub.publish(
                 AGENT_TOPIC,
                 {

@@ -286,7 +286,11 @@ async def customer_profile(
             None,
         ),
         "handoffs": [
-            {"reason": (e.data or {}).get("reason"), "at": e.created_at.isoformat()}
+            {
+                "reason": (e.data or {}).get("reason"),
+                "message": (e.data or {}).get("message"),
+                "at": e.created_at.isoformat(),
+            }
             for e in handoffs
         ],
         "last_intents": [(e.data or {}).get("intent") for e in intents],
@@ -304,6 +308,9 @@ def handoff_summary(profile: dict[str, Any]) -> str:
     reason = profile["conversation"].get("handoff_reason")
     if reason:
         parts.append(f"Handoff: {reason.replace('_', ' ')}.")
+    left = next((h["message"] for h in profile["handoffs"] if h.get("message")), None)
+    if left and reason == "message_for_team":
+        parts.append(f"Their message: “{left}”")
     intents = [i for i in profile["last_intents"] if i]
     if intents:
         parts.append("Recent intents: " + ", ".join(intents) + ".")

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Join, Outgoing, Turn
-from bot.domain.phones import find_phone, normalise_phone
+from bot.domain.phones import find_phone, is_mobile, normalise_phone
 from bot.messages import Button
+from bot.ratelimit import Budget, Limiter
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
 from bot.store.models import ChannelIdentity, Event, LinkToken, Message, utcnow
@@ -36,8 +37,23 @@ class LinkLimits:
 
     sms_prefixes: tuple[str, ...] = ("+48",)  # where codes may be sent by SMS
     sms_codes_per_hour: int = 3  # per phone number and per requesting customer
+    sms_codes_per_requester: int = 5  # per client address, per hour
+    sms_codes_everyone_per_hour: int = 100  # the shop's whole SMS budget for codes
+    wrong_codes_per_requester: int = 20  # per client address per window: checked first
     wrong_codes_per_window: int = 100  # across everyone; beyond it linking by code pauses
     window: timedelta = timedelta(minutes=10)
+
+    # Budgets kept in the shared limiter (Redis across instances): one requester runs out
+    # of its own long before it can spend everyone's.
+    def sms_per_requester(self) -> Budget:
+        return Budget("sms-codes-requester", self.sms_codes_per_requester, 3600)
+
+    def sms_everyone(self) -> Budget:
+        return Budget("sms-codes-everyone", self.sms_codes_everyone_per_hour, 3600)
+
+    def wrong_per_requester(self) -> Budget:
+        seconds = int(self.window.total_seconds())
+        return Budget("link-wrong-requester", self.wrong_codes_per_requester, seconds)
 
 
 class IdentityLinker:
@@ -49,12 +65,14 @@ class IdentityLinker:
         deep_links: Callable[[str], list[tuple[str, str]]],
         sms_channel: Callable[[], str | None],
         limits: LinkLimits | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.responses = responses
         self.speaker = Speaker(responses)
         self._deep_links = deep_links  # token -> [(channel label, url)]
         self._sms_channel = sms_channel  # the channel that can send a code by SMS, if any
         self.limits = limits or LinkLimits()
+        self.limiter = limiter or Limiter()
 
     def say(self, turn: Turn, key: str, buttons: list[Button] | None = None, **values: Any) -> None:
         self.speaker.say(turn, key, buttons, **values)
@@ -73,7 +91,9 @@ class IdentityLinker:
             self.say(turn, "sms_opt_out")
             turn.reply_extra = {"consent_confirmation": True}
             return True
-        if facts.get("sms_opt_in"):
+        if facts.get("sms_opt_in") and customer.sms_opt_out:
+            # START/YES only bring back a number that opted out; otherwise "yes" is an
+            # answer ("Shall I place it?") and goes to the dialogue.
             customer.sms_opt_out = False
             self.say(turn, "sms_opt_in")
             return True
@@ -115,6 +135,7 @@ class IdentityLinker:
             if refusal:
                 self.say(turn, refusal, phone=phone)
                 return
+            await self._spend_sms_budgets(turn)
             code = await self._new_token(turn, "sms_code", target=phone)
             text = self.speaker.text("sms_code_text", turn.lang, code=code)
             turn.outgoing.append(Outgoing(channel=sms, address=phone, text=text))
@@ -130,6 +151,8 @@ class IdentityLinker:
         """Why no code may be texted to this phone now (a response key), or None."""
         if not phone.startswith(self.limits.sms_prefixes):
             return "sms_code_country"
+        if not is_mobile(phone):
+            return "sms_code_not_mobile"  # a landline cannot read it; premium ones cost
         identity = await repo.find_identity(turn.session, sms, phone)
         if identity is not None:
             owner = await repo.live_customer(turn.session, identity.customer_id)
@@ -144,7 +167,18 @@ class IdentityLinker:
             )
             if (recent or 0) >= self.limits.sms_codes_per_hour:
                 return "sms_code_limit"
+        if turn.requester and not await self.limiter.allows(
+            self.limits.sms_per_requester(), turn.requester
+        ):
+            return "sms_code_limit"
+        if not await self.limiter.allows(self.limits.sms_everyone(), "shop"):
+            return "sms_code_limit"
         return None
+
+    async def _spend_sms_budgets(self, turn: Turn) -> None:
+        if turn.requester:
+            await self.limiter.hit(self.limits.sms_per_requester(), turn.requester)
+        await self.limiter.hit(self.limits.sms_everyone(), "shop")
 
     async def _new_token(self, turn: Turn, kind: str, target: str | None = None) -> str:
         now = utcnow()
@@ -183,8 +217,10 @@ class IdentityLinker:
         until = datetime.fromisoformat(raw)
         return until if until > datetime.now(UTC) else None
 
-    def _wrong_code(self, turn: Turn) -> None:
+    async def _wrong_code(self, turn: Turn) -> None:
         repo.record_event(turn.session, "link_failed", turn.customer.id)
+        if turn.requester:
+            await self.limiter.hit(self.limits.wrong_per_requester(), turn.requester)
         slots = dict(turn.state.slots or {})
         failures = int(slots.get("link_failures", 0)) + 1
         if failures >= MAX_WRONG_CODES:
@@ -201,7 +237,15 @@ class IdentityLinker:
             self.say(turn, "link_locked", minutes=int(LOCK_TIME.total_seconds() // 60))
             return
         now = utcnow()
-        if kinds != ("deeplink",):  # 6 digits can be guessed: a budget for everyone
+        guessable = kinds != ("deeplink",)  # 6 digits can be guessed; deep links cannot
+        if guessable and turn.requester:
+            # The guesser's own budget first, so that one address cannot pause linking
+            # for everyone by spending the global one.
+            budget = self.limits.wrong_per_requester()
+            if not await self.limiter.allows(budget, turn.requester):
+                self.say(turn, "link_locked", minutes=budget.seconds // 60)
+                return
+        if guessable:  # a budget for everyone, against guessing from many addresses
             wrong = await turn.session.scalar(
                 select(func.count())
                 .select_from(Event)
@@ -222,12 +266,12 @@ class IdentityLinker:
         )
         owner = await repo.live_customer(turn.session, token.customer_id) if token else None
         if token is None or owner is None:
-            self._wrong_code(turn)
+            await self._wrong_code(turn)
             return
         if token.kind == "sms_code":
             # Typed by the customer who asked for it: they proved the phone.
             if owner.id != turn.customer.id or not token.target:
-                self._wrong_code(turn)
+                await self._wrong_code(turn)
                 return
             token.used_at = now
             await self.join_phone(turn, token.target, proof="sms_code")

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     webchat_session_days: int = Field(default=14, ge=1)  # renewed on every visit
     webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
+    sms_codes_per_ip: int = Field(default=5, ge=1)  # per client address per hour
+    sms_codes_per_hour: int = Field(default=100, ge=1)  # the whole shop's, per hour
+    link_wrong_codes_per_ip: int = Field(default=20, ge=1)  # per client address, 10 minutes
     link_wrong_codes_limit: int = Field(default=100, ge=1)  # everyone's, per 10 minutes
     max_message_chars: int = Field(default=4000, ge=1)
     # Abuse limits (README "Limits"): request sizes, slow clients, message and NLU rates.

@@ -6,7 +6,7 @@ once)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from prometheus_client import Counter
@@ -25,50 +25,57 @@ UNCERTAIN_SENDS = Counter(
 )
 INTERRUPTED_RESENT = "interrupted mid-send; sent again (OUTBOX_RESEND_UNCERTAIN)"
 INTERRUPTED_UNKNOWN = "interrupted mid-send: it may or may not have reached the customer"
+INTERRUPTED_FOUND = "interrupted mid-send; found in the provider's log: sent"
+INTERRUPTED_NOT_SENT = "interrupted mid-send; not in the provider's log: sent now"
 UNKNOWN_NOTE = (
     "A reply by {channel} was interrupted mid-send and may not have reached the customer "
     "(not resent automatically): “{text}”"
 )
 
 
+# What a channel can say about an interrupted send: (it can tell, the provider's id if sent).
+LookUp = Callable[[Message], Awaitable[tuple[bool, str | None]]]
+
+
 async def settle_abandoned(
     sessions: async_sessionmaker[AsyncSession],
     hub: InProcessHub,
     resends: Callable[[str], bool],
+    look_up: LookUp,
     kick: Callable[[], None],
+    skip: Collection[int] = (),
 ) -> int:
-    """Rows whose sender died mid-send (their claim ran out): resent when `resends(channel)`,
-    otherwise marked `unknown` with a note to the agents. Returns how many were found."""
+    """Rows whose sender died mid-send (their claim ran out). A channel that can look the
+    send up in the provider's log (SMS: Twilio's) settles it exactly: sent, or safe to send.
+    Otherwise it is resent when `resends(channel)`, else marked `unknown` with a note to the
+    agents. Returns how many were found."""
     now = utcnow()
     async with sessions() as session:
-        abandoned = await repo.abandoned_sends(session, now)
-    for message_id in abandoned:
-        async with sessions() as session:
-            row = await session.get(Message, message_id)
-            if row is None:
-                continue
+        abandoned = list(await repo.abandoned_rows(session, now))
+    for row in abandoned:
+        if row.id in skip:
+            continue
+        known, provider_id = await look_up(row)
+        if known:
+            status = "sent" if provider_id else "pending"
+            action = "found_sent" if provider_id else "found_unsent"
+            text = INTERRUPTED_FOUND if provider_id else INTERRUPTED_NOT_SENT
+        else:
             resend = resends(row.channel)
-            settled = await repo.settle_abandoned(
-                session,
-                message_id,
-                now,
-                "pending" if resend else "unknown",
-                INTERRUPTED_RESENT if resend else INTERRUPTED_UNKNOWN,
-            )
+            status = "pending" if resend else "unknown"
+            action = "resent" if resend else "reported"
+            text = INTERRUPTED_RESENT if resend else INTERRUPTED_UNKNOWN
+        async with sessions() as session:
+            settled = await repo.settle_abandoned(session, row.id, now, status, text, provider_id)
             if settled is None:
                 continue
             # The report commits with the status: a crash cannot keep one without the other.
-            note = None if resend else stage_unknown_note(session, settled)
+            note = stage_unknown_note(session, settled) if status == "unknown" else None
             await session.commit()
             event = note_event(note) if note is not None else None
-        UNCERTAIN_SENDS.labels(settled.channel, "resent" if resend else "reported").inc()
-        log.warning(
-            "message %s to %s was interrupted mid-send; %s",
-            message_id,
-            settled.channel,
-            "sending it again" if resend else "reported to the agents, not resent",
-        )
-        if resend:
+        UNCERTAIN_SENDS.labels(settled.channel, action).inc()
+        log.warning("message %s to %s was interrupted mid-send: %s", row.id, row.channel, action)
+        if status == "pending":
             kick()
         if event is not None:
             await hub.publish(AGENT_TOPIC, event)

@@ -11,11 +11,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from adapters.base import ChannelAdapter
 from adapters.sms.inbound import CHANNEL, inbound_from_twilio
-from adapters.sms.rendering import render_for_sms
+from adapters.sms.rendering import SmsText, render_for_sms
 from adapters.sms.twilio_api import TwilioSender
 from bot.core import Core
 from bot.messages import Capabilities, DeliveryError, OutboundMessage
+from bot.ratelimit import Limiter
 from bot.rendering import numbered_options
+from bot.store import repo
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,8 @@ class SmsAdapter(ChannelAdapter):
     # Addresses are phone numbers: the core sends one-time codes to typed phones here.
     addresses_are_phones = True
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         settings = core.settings
         self.transliterate = bool(getattr(settings, "sms_transliterate", False))
         self.max_segments = max(1, int(getattr(settings, "sms_max_segments", DEFAULT_MAX_SEGMENTS)))
@@ -74,14 +76,7 @@ class SmsAdapter(ChannelAdapter):
         """Send one stored reply through the REST API; the Twilio message sid."""
         if not message.address:
             raise DeliveryError("no phone number to send to", permanent=True)
-        text = message.text
-        if message.buttons:  # the core renders options already; never lose them
-            text = numbered_options(text, [b.title for b in message.buttons])
-        sms = render_for_sms(
-            text, transliterate_text=self.transliterate, max_segments=self.max_segments
-        )
-        if not sms.text:
-            raise DeliveryError("nothing to send: the reply is empty after SMS rendering")
+        sms = self._render(message)
         sid = await self.sender.send(message.address, sms.text)
         SEGMENTS_SENT.labels(sms.encoding).inc(sms.segments)
         log.info(
@@ -93,6 +88,29 @@ class SmsAdapter(ChannelAdapter):
             " (shortened)" if sms.shortened else "",
         )
         return sid
+
+    def _render(self, message: OutboundMessage) -> SmsText:
+        text = message.text
+        if message.buttons:  # the core renders options already; never lose them
+            text = numbered_options(text, [b.title for b in message.buttons])
+        sms = render_for_sms(
+            text, transliterate_text=self.transliterate, max_segments=self.max_segments
+        )
+        if not sms.text:
+            raise DeliveryError("nothing to send: the reply is empty after SMS rendering")
+        return sms
+
+    async def find_sent(self, message: OutboundMessage) -> str | None:
+        """After a send was interrupted: the sid of this reply in Twilio's log, or None when
+        Twilio never created it (safe to send). Raises DeliveryError when it cannot tell."""
+        body = self._render(message).text
+        for sid, sent_body in await self.sender.sent_to(message.address, message.created_at):
+            if sent_body == body:
+                async with self.core.sessions() as session:
+                    recorded = await repo.find_message_by_provider_id(session, CHANNEL, sid)
+                if recorded is None:  # not an earlier reply with the same words
+                    return sid
+        return None
 
     # -- inbound -------------------------------------------------------------------
     def webhook_url(self, request: Request) -> str | None:
@@ -130,7 +148,7 @@ class SmsAdapter(ChannelAdapter):
                 raise HTTPException(400, f"missing form field(s): {', '.join(missing)}")
             # Answer Twilio once the SMS is stored (an error is a 5xx: Twilio retries);
             # the reply goes out through the REST API from the outbox.
-            accepted = await self.core.accept(inbound_from_twilio(fields))
+            accepted = await self.admit(inbound_from_twilio(fields))
             if accepted.duplicate:
                 log.info("SMS %s already received (Twilio retry)", fields["MessageSid"])
             self.answer_later(accepted.customer_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ http_log.setLevel(logging.WARNING)
 # 21614 not a mobile number.
 RECIPIENT_UNREACHABLE = frozenset({21211, 21217, 21421, 21610, 21612, 21614})
 DEFAULT_TIMEOUT = 15.0
+LOG_LOOKUP_LIMIT = 50  # latest messages to one number searched for an interrupted send
 
 
 class RetryLater(Exception):
@@ -126,6 +128,23 @@ class TwilioSender:
             # could text the customer twice, so the outbox's policy decides.
             raise DeliveryError(f"no answer from Twilio: {exc!r}", uncertain=True) from exc
         return str(created.sid)
+
+    async def sent_to(self, to: str, since: datetime) -> list[tuple[str, str]]:
+        """(sid, body) of the messages Twilio created to `to` from our number since `since`
+        (its log, newest first). Raises DeliveryError when Twilio cannot be asked."""
+        try:
+            found: list[Any] = await self.client().messages.list_async(
+                to=to, from_=self.from_number, limit=LOG_LOOKUP_LIMIT
+            )
+        except (RetryLater, TwilioException, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"cannot read Twilio's message log: {exc!r}") from exc
+        # Twilio keeps whole seconds: a message created in the same second still counts.
+        cutoff = since - timedelta(seconds=1)
+        return [
+            (str(m.sid), str(m.body or ""))
+            for m in found
+            if m.date_created is None or m.date_created >= cutoff
+        ]
 
 
 def delivery_error(exc: TwilioException) -> DeliveryError:

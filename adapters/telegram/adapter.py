@@ -32,6 +32,7 @@ from adapters.telegram.rendering import (
 from adapters.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, check_secret, parse_update
 from bot.core import Core
 from bot.messages import Capabilities, DeliveryError, InboundMessage, OutboundMessage
+from bot.ratelimit import Limiter
 from bot.store import repo
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ class TelegramAdapter(ChannelAdapter):
         """`t.me/<bot>?start=<token>`: opening it in Telegram joins this chat to the customer."""
         return f"https://t.me/{self.username}?start={token}" if self.username else None
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         settings = core.settings
         self._token = settings.telegram_bot_token or ""
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
@@ -178,7 +179,7 @@ class TelegramAdapter(ChannelAdapter):
         """Commit the update before Telegram is told it arrived (it never resends an
         acknowledged update); the bot's turn follows in the background."""
         inbound.meta["sequence"] = update_id
-        accepted = await self.core.accept(inbound)
+        accepted = await self.admit(inbound)
         self.answer_later(accepted.customer_id)
 
     async def _answer_callback(self, callback: CallbackQuery) -> None:

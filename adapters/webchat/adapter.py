@@ -48,8 +48,8 @@ class WebchatAdapter(ChannelAdapter):
     # A reply is delivered once stored: sockets get it live, browsers catch up from history.
     delivers_from_store = True
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
+    def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
+        super().__init__(core, limiter)
         self._workers: set[asyncio.Task[None]] = set()
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
@@ -116,7 +116,9 @@ class WebchatAdapter(ChannelAdapter):
         if not (text or "").strip() and not payload:
             raise HTTPException(422, "a message needs text or a button payload")
 
-    async def receive(self, address: str, body: SendRequest | dict[str, Any]) -> Any:
+    async def receive(
+        self, address: str, body: SendRequest | dict[str, Any], client: str | None = None
+    ) -> Any:
         data = body if isinstance(body, dict) else body.model_dump()
         return await self.core.receive(
             InboundMessage(
@@ -125,7 +127,8 @@ class WebchatAdapter(ChannelAdapter):
                 text=data.get("text") or "",
                 payload=data.get("payload"),
                 provider_id=f"{address}:{data['client_message_id']}",
-                meta={"client_message_id": data["client_message_id"]},
+                # The requester's address: budgets for SMS codes and code guesses count it.
+                meta={"client_message_id": data["client_message_id"], "client_address": client},
             )
         )
 
@@ -142,7 +145,7 @@ class WebchatAdapter(ChannelAdapter):
             if body.session_token:
                 address = await self._address(body.session_token)
             else:
-                await self._count_new_session(request.app.state.limiter, client_address(request))
+                await self._count_new_session(self.limiter, client_address(request))
                 address = self.signer.new_address()
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
@@ -152,8 +155,8 @@ class WebchatAdapter(ChannelAdapter):
             """Send a message; the bot's replies come back in the response."""
             address = await self._address(body.session_token)
             self._check_text(body.text, body.payload)
-            await self._count_message(request.app.state.limiter, address)
-            receipt = await self.receive(address, body)
+            await self._count_message(self.limiter, address)
+            receipt = await self.receive(address, body, client_address(request))
             return {"message": receipt.message, "replies": receipt.replies}
 
         @router.post("/api/webchat/sessions/forget", status_code=204)
@@ -273,7 +276,7 @@ class WebchatAdapter(ChannelAdapter):
                 error = self._frame_error(frame)
                 if error is None:
                     try:
-                        await self._count_message(websocket.app.state.limiter, address)
+                        await self._count_message(self.limiter, address)
                     except Throttled as exc:
                         error = exc.message
                 if error:
@@ -312,7 +315,7 @@ class WebchatAdapter(ChannelAdapter):
         with contextlib.suppress(Exception):
             await websocket.send_json({"type": "typing", "typing": True})
         try:
-            await self.receive(address, frame)
+            await self.receive(address, frame, client_address(websocket))
         except Exception:
             log.exception("web chat message failed")
             with contextlib.suppress(Exception):

@@ -97,6 +97,7 @@ class PlaceOrder(ShopAction):
             ActiveLoop(None),
             SlotSet("requested_slot", None),
             SlotSet("last_item", None),
+            SlotSet("last_items", None),
             *[SlotSet(s, None) for s in CHECKOUT_SLOTS],
         ]
 
@@ -225,7 +226,7 @@ class Reorder(ShopAction):
             items=maths.describe_cart(cart.items, ctx.lang),
             total=format_price(maths.total(cart.items), ctx.lang),
         )
-        return [SlotSet("last_item", None)]
+        return [SlotSet("last_item", None), SlotSet("last_items", None)]
 
 
 class RateOrder(ShopAction):

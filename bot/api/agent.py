@@ -7,13 +7,15 @@ import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bot import handoff
 from bot.api.deps import AgentUser, CoreDep, PresenceDep, RowId
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
+from bot.dialogue.turn import parse_payload
 from bot.hub import AGENT_TOPIC, customer_topic
+from bot.messages import Button
 from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, Conversation, User
 
@@ -22,8 +24,23 @@ router = APIRouter(tags=["agent"])
 STATUSES = "^(bot|waiting_agent|agent|closed)$"
 
 
+class AgentButton(BaseModel):
+    title: str = Field(min_length=1, max_length=64)
+    # The bot's own form, `/intent{"entity": "value"}`: what pressing (or typing its number
+    # or title) does, exactly like a button of the bot's.
+    payload: str = Field(min_length=2, max_length=1000)
+
+    @field_validator("payload")
+    @classmethod
+    def _ours(cls, payload: str) -> str:
+        if parse_payload(payload) is None:
+            raise ValueError('a payload is /intent or /intent{"entity": "value"}')
+        return payload
+
+
 class AgentMessage(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
+    buttons: list[AgentButton] = Field(default_factory=list, max_length=10)
 
 
 class Note(BaseModel):
@@ -91,8 +108,9 @@ async def reply(
         except handoff.HandoffError as exc:
             raise _http(exc) from exc
         customer_id = conv.customer_id
+    buttons = [Button(b.title.strip(), b.payload) for b in body.buttons]
     message = await core.send_proactive(
-        customer_id, body.text.strip(), author="agent", agent_id=user.id
+        customer_id, body.text.strip(), buttons, author="agent", agent_id=user.id
     )
     if message is None:
         raise HTTPException(404, "customer not found")

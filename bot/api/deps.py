@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.requests import HTTPConnection
 
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
@@ -42,9 +43,9 @@ def get_limiter(request: Request) -> Limiter:
 LimiterDep = Annotated[Limiter, Depends(get_limiter)]
 
 
-def client_address(request: Request) -> str:
+def client_address(connection: HTTPConnection) -> str:
     """The client's address; behind a proxy listed in FORWARDED_ALLOW_IPS, the one it reports."""
-    return request.client.host if request.client else "unknown"
+    return connection.client.host if connection.client else "unknown"
 
 
 async def current_user(core: CoreDep, token: Annotated[str | None, Depends(oauth2)]) -> User:

@@ -18,34 +18,22 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.phones import mask_phones
 from bot.store.models import ChannelIdentity, Customer, Event, Message, Order, utcnow
 
 TOP_UNMATCHED = 20
 PHONE_MASK = "[phone]"
 EMAIL_MASK = "[e-mail]"
-PHONE_REGION = "PL"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 
 
 def mask_contacts(text: str) -> str:
-    """The text with phone numbers and e-mail addresses replaced by placeholders.
-
-    Phones are found by `phonenumbers` at its most lenient level (POSSIBLE), so a number
-    that is merely phone-shaped is masked too: the page shows text, never a way to reach
-    someone.
-    """
-    text = _EMAIL.sub(EMAIL_MASK, text)
-    matcher = phonenumbers.PhoneNumberMatcher(
-        text, PHONE_REGION, leniency=phonenumbers.Leniency.POSSIBLE
-    )
-    spans = [(m.start, m.end) for m in matcher]
-    for start, end in reversed(spans):
-        text = text[:start] + PHONE_MASK + text[end:]
-    return text
+    """The text with phone numbers and e-mail addresses replaced by placeholders: the page
+    shows what customers wrote, never a way to reach them."""
+    return mask_phones(_EMAIL.sub(EMAIL_MASK, text), PHONE_MASK)
 
 
 def _unmatched(data: dict[str, Any]) -> bool:

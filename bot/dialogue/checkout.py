@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dialogue.flows import FlowKit, end_flow, is_skip, said
+from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone, normalise_phone
 from bot.domain.pricing import quote
@@ -26,6 +26,7 @@ _NAME_PREFIX = re.compile(
     r"^\s*(nazywam si[eę]|mam na imi[eę]|jestem|to|imi[eę]:?|my name is|i'?m|i am|name:?|it'?s)\s+",
     re.I,
 )
+USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
 PICKUP_WORDS = (
     "odbi",
@@ -71,6 +72,7 @@ STEP_OF_SLOT = {
 
 class CheckoutFlow:
     name = "checkout"
+    takes_any_text = False
 
     def __init__(self, kit: FlowKit) -> None:
         self.kit = kit
@@ -88,9 +90,14 @@ class CheckoutFlow:
     async def saved(self, turn: Turn) -> dict[str, str | None]:
         """What we know from before: the customer's name and phone, the last address."""
         last = await latest_order(turn.session, turn.customer.id)
+        given = self.slots(turn)  # typed earlier in this conversation ("Anna, 601 234 567")
         return {
-            "contact_name": turn.customer.name or (last.contact_name if last else None),
-            "contact_phone": turn.customer.phone or (last.contact_phone if last else None),
+            "contact_name": given.get("given_name")
+            or turn.customer.name
+            or (last.contact_name if last else None),
+            "contact_phone": given.get("given_phone")
+            or turn.customer.phone
+            or (last.contact_phone if last else None),
             "address": await last_delivery_address(turn.session, turn.customer.id),
         }
 
@@ -108,6 +115,10 @@ class CheckoutFlow:
             )
             return
         self.unset(turn, *SLOTS, "pending_items")
+        given = self.slots(turn)
+        if given.get("given_name") and given.get("given_phone"):
+            # Told us just before: not asked again (the summary shows it, "Zmień" changes it).
+            self.set(turn, contact_name=given["given_name"], contact_phone=given["given_phone"])
         turn.state.flow = self.name
         await self.next(turn)
 
@@ -152,6 +163,8 @@ class CheckoutFlow:
         if change in STEP_OF_SLOT:
             return await self.change(turn, str(change))
         use = turn.entity("use_saved")
+        if use is None and step in USE_SAVED_AT and said_yes(turn):
+            use = USE_SAVED_AT[str(step)]  # "tak" to "Użyj: Anna Kowalska"
         if use in ("contact_name", "contact_phone", "address"):
             value = (await self.saved(turn)).get(str(use))
             if value:

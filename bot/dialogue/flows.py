@@ -15,6 +15,7 @@ from bot.actions.context import Shop
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.steps import ActionSteps
 from bot.dialogue.turn import Turn, payload_for
+from bot.domain.handoff import LEFT_MESSAGE
 from bot.messages import Button
 from bot.orders import rating_buttons
 from intents.text import fold
@@ -32,6 +33,9 @@ class FlowKit:
 
 class Flow(Protocol):
     name: str
+    # Whatever the customer types is the answer (a message for the team), even what would
+    # otherwise ask for a person or complain.
+    takes_any_text: bool
 
     async def answer(self, turn: Turn) -> bool:
         """Handle an answer to the flow's question or a flow command; False if it is not one."""
@@ -72,12 +76,29 @@ def is_skip(turn: Turn) -> bool:
     )
 
 
+_YES = re.compile(r"^\s*(tak|ta|no tak|jasne|pewnie|ok|okej|dobrze|yes|yeah|yep|sure|please)\b")
+_NO = re.compile(r"^\s*(nie|no|nope|nah|zostaw|keep)\b")
+
+
+def said_yes(turn: Turn) -> bool:
+    if turn.entity("confirm") == "yes":
+        return True
+    return turn.intent == "affirm" or bool(_YES.match(fold(turn.text)))
+
+
+def said_no(turn: Turn) -> bool:
+    if turn.entity("confirm") == "no":
+        return True
+    return turn.intent == "deny" or bool(_NO.match(fold(turn.text)))
+
+
 def end_flow(turn: Turn) -> None:
     turn.state.flow, turn.state.step = None, None
 
 
 class SizeFlow:
     name = "ask_size"
+    takes_any_text = False
 
     def __init__(self, kit: FlowKit) -> None:
         self.kit = kit
@@ -117,6 +138,7 @@ class SizeFlow:
 
 class CancelOrderFlow:
     name = "cancel_order"
+    takes_any_text = False
 
     def __init__(self, kit: FlowKit) -> None:
         self.kit = kit
@@ -156,6 +178,7 @@ class CancelOrderFlow:
 
 class RateFlow:
     name = "rate"
+    takes_any_text = False
 
     def __init__(self, kit: FlowKit) -> None:
         self.kit = kit
@@ -201,6 +224,45 @@ class RateFlow:
             self.kit.speaker.say(turn, "rate_comment_again", [skip])
             return
         self.kit.speaker.say(turn, "rate_ask", rating_buttons(number), number=number)
+
+
+class LeaveMessageFlow:
+    """Nobody from the team can answer now: what the customer writes next is kept for them.
+
+    The flow only asks and takes the text; the core keeps it in the agents' inbox (the
+    turn's handoff reason says so) and tells the customer.
+    """
+
+    name = "leave_message"
+    takes_any_text = True
+    STEP = "message"
+
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
+
+    async def start(self, turn: Turn) -> None:
+        turn.state.flow, turn.state.step = self.name, self.STEP
+        await self.ask(turn)
+
+    async def answer(self, turn: Turn) -> bool:
+        if turn.from_button and turn.intent != "deny":
+            return False  # another button (Menu…): the policy takes it as an interruption
+        if turn.from_button or fold(turn.text).strip(" .!") in ("anuluj", "cancel"):
+            end_flow(turn)
+            self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
+            return True
+        if not turn.text.strip():
+            return False
+        end_flow(turn)
+        turn.handoff_reason = LEFT_MESSAGE
+        return True
+
+    async def free_answer(self, turn: Turn) -> bool:
+        return False
+
+    async def ask(self, turn: Turn) -> None:
+        cancel = self.kit.speaker.button(turn.lang, "btn_cancel_message", "deny")
+        self.kit.speaker.say(turn, "leave_message_ask", [cancel])
 
 
 def small_flows(kit: FlowKit) -> list[Flow]:

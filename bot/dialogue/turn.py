@@ -63,6 +63,10 @@ class TurnOutcome:
     handoff: str | None = None  # the reason, when a person should take over
     joins: list[Join] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
+    # "flow.step" when the message was taken while a flow awaited its answer (an address, a
+    # name): an answer, never an unmatched message in analytics.
+    flow_step: str | None = None
+    understood: bool = True  # False when the fallback ladder answered
 
 
 @dataclass
@@ -76,10 +80,19 @@ class TurnContext:
     parse: dict[str, Any]
     lang: str
     with_agent: bool = False  # a person has the conversation: the bot stays silent
+    # The network address the message came from, when its channel knows one (web chat):
+    # abuse budgets (SMS codes, code guessing) count per requester before any global one.
+    requester: str | None = None
 
     def turn(self) -> Turn:
         return Turn(
-            self.session, self.customer, self.conversation, self.state, self.parse, self.lang
+            self.session,
+            self.customer,
+            self.conversation,
+            self.state,
+            self.parse,
+            self.lang,
+            requester=self.requester,
         )
 
 
@@ -94,6 +107,8 @@ class Turn(TurnContext):
     joins: list[Join] = field(default_factory=list)
     # Set by a handler to hand the conversation to a human (the core does the rest).
     handoff_reason: str | None = None
+    flow_step: str | None = None
+    understood: bool = True
 
     def entity(self, name: str) -> Any:
         return next(
@@ -128,6 +143,8 @@ class Turn(TurnContext):
             handoff=self.handoff_reason,
             joins=list(self.joins),
             outgoing=list(self.outgoing),
+            flow_step=self.flow_step,
+            understood=self.understood,
         )
 
 

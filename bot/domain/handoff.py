@@ -13,8 +13,16 @@ from bot.settings import Settings
 from bot.store import repo
 from bot.store.models import Conversation, utcnow
 
-# A person has (or is about to take) the conversation: the bot stays silent.
+# The conversation is a person's business: asked for (waiting) or taken.
 AGENT_STATES = ("waiting_agent", "agent")
+# Why a conversation waits when the customer left a message for the team.
+LEFT_MESSAGE = "message_for_team"
+
+
+def bot_stays_silent(conversation: Conversation) -> bool:
+    """Only a person who has actually taken the conversation silences the bot; while the
+    customer waits, the bot keeps answering what it can."""
+    return conversation.status == "agent"
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,15 @@ async def start_handoff(session: AsyncSession, conversation: Conversation, reaso
     conversation.assigned_agent_id = None
     repo.record_event(session, "handoff", conversation.customer_id, None, reason=reason)
     return True
+
+
+def keep_message_for_team(session: AsyncSession, conversation: Conversation, text: str) -> None:
+    """The customer's message for the team waits in the agents' inbox (queue), with it."""
+    if conversation.status != "waiting_agent":
+        conversation.waiting_since = utcnow()
+        conversation.assigned_agent_id = None
+    conversation.status = "waiting_agent"
+    conversation.handoff_reason = LEFT_MESSAGE
+    repo.record_event(
+        session, "handoff", conversation.customer_id, None, reason=LEFT_MESSAGE, message=text
+    )

@@ -35,6 +35,20 @@ def normalise_phone(raw: str, region: str | None = DEFAULT_REGION) -> str | None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(e164: str) -> bool:
+    """Whether a number can receive a text: mobile (or, where numbering cannot tell,
+    possibly mobile). Landlines, toll-free and premium numbers cannot, or cost money."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def international_phone(raw: str) -> str | None:
     """A number a channel gives with its country code, with or without "+" (Telegram)."""
     text = raw.strip()
@@ -66,3 +80,17 @@ def find_phone(text: str) -> FoundPhone | None:
     """The first valid phone number in the text, if any."""
     found = find_phones(text)
     return found[0] if found else None
+
+
+def mask_phones(text: str, mask: str) -> str:
+    """The text with every phone-shaped number replaced by `mask`.
+
+    Deliberately broader than `find_phones`: matched at the POSSIBLE level, so a number
+    that is not valid but looks like one is hidden too (privacy, not parsing).
+    """
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, DEFAULT_REGION, leniency=phonenumbers.Leniency.POSSIBLE
+    )
+    for match in reversed(list(matcher)):
+        text = text[: match.start] + mask + text[match.end :]
+    return text

@@ -266,7 +266,7 @@ async def claim_for_delivery(session: AsyncSession, message_id: int, lease_until
     """Atomically move one outbox row pending → sending; False if someone else has it.
 
     While `sending`, `next_attempt_at` is the claim's lease: the sender renews it, and a
-    row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_sends`.
+    row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_rows`.
     """
     result = await session.execute(
         update(Message)
@@ -299,21 +299,29 @@ async def due_outbox(session: AsyncSession, now: datetime, limit: int = 100) -> 
     return list(rows)
 
 
-async def abandoned_sends(session: AsyncSession, now: datetime) -> list[int]:
+async def abandoned_rows(session: AsyncSession, now: datetime) -> list[Message]:
     """Rows left `sending` whose claim's lease ran out: their sender died mid-send."""
     rows = await session.scalars(
-        select(Message.id).where(
-            Message.delivery_status == "sending", Message.next_attempt_at < now
-        )
+        select(Message).where(Message.delivery_status == "sending", Message.next_attempt_at < now)
     )
     return list(rows)
 
 
 async def settle_abandoned(
-    session: AsyncSession, message_id: int, now: datetime, status: str, note: str
+    session: AsyncSession,
+    message_id: int,
+    now: datetime,
+    status: str,
+    note: str,
+    provider_id: str | None = None,
 ) -> Message | None:
-    """Move one abandoned row to `status` (pending: resend; unknown: report), unless
-    another instance did it first or its sender came back. Not committed."""
+    """Move one abandoned row to `status` (pending: resend; unknown: report; sent: the
+    provider has it as `provider_id`), unless another instance did it first or its sender
+    came back. Not committed."""
+    values: dict[str, Any] = {"delivery_status": status, "next_attempt_at": None}
+    values["last_error"] = note
+    if provider_id is not None:
+        values["provider_id"] = provider_id
     result = await session.execute(
         update(Message)
         .where(
@@ -321,7 +329,7 @@ async def settle_abandoned(
             Message.delivery_status == "sending",
             Message.next_attempt_at < now,
         )
-        .values(delivery_status=status, next_attempt_at=None, last_error=note)
+        .values(**values)
     )
     if (getattr(result, "rowcount", 0) or 0) != 1:
         return None

@@ -68,3 +68,32 @@ async def test_flow_answers_are_not_unmatched_and_text_is_masked(sqlite_admin: A
     assert data["out_of_scope"]["count"] == 4
     assert data["out_of_scope"]["total"] == 7
     assert "checkout" not in r.text and "Długa" not in r.text and "601" not in r.text
+
+
+async def test_checkout_answers_typed_in_the_web_chat_never_show_as_unmatched(
+    sqlite_admin: Admin,
+) -> None:
+    say = await sqlite_admin.chat()
+    for text in [
+        "2 duże margherity",
+        "zamawiam",
+        "dostawa",
+        "ul. Długa 5, Gdańsk",
+        "Anna Kowalska, 601 234 567",
+        "domofon 12, drugie piętro",
+        "jaka jutro będzie pogoda w Krakowie?",  # free text during the checkout: still a step
+        "Potwierdzam",
+        "jaka jutro będzie pogoda w Krakowie?",  # outside any flow: unmatched
+        "oddzwońcie na 602 000 111 albo anna@example.com",
+    ]:
+        assert await say(text), text
+    r = await sqlite_admin.http.get("/api/admin/analytics", headers=sqlite_admin.op)
+    data = r.json()
+    top = {u["text"]: u["count"] for u in data["out_of_scope"]["top_unmatched"]}
+    assert top == {
+        "jaka jutro będzie pogoda w Krakowie?": 1,
+        "oddzwońcie na [phone] albo [e-mail]": 1,
+    }
+    assert data["flow_answers"] >= 5  # delivery, address, contact, note, the question, confirm
+    assert data["out_of_scope"]["count"] == 2
+    assert data["out_of_scope"]["total"] == 4  # the order, checkout, and the two above

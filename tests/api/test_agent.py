@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from bot.auth import create_user, issue_token
+from bot.store.models import DialogueState
 from tests.conftest import make_settings, running_app
 
 PROTECTED = [
@@ -185,4 +186,41 @@ async def test_outside_support_hours_the_customer_is_told_what_to_expect(tmp_pat
         _, say = await webchat(client)
         reply = await say("chcę rozmawiać z człowiekiem")
         text = " ".join(r["text"] for r in reply["replies"])
-        assert f"{start}–{end}" in text and "kolejce" in text
+        assert f"{start}–{end}" in text  # the hours, and a message may be left meanwhile
+        assert "/leave_message" in {b["payload"] for b in reply["replies"][-1]["buttons"]}
+
+
+async def test_an_agents_buttons_are_what_the_customers_number_picks(env: Any) -> None:
+    app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    _, say = await webchat(client)
+    await say("poproszę dużą pepperoni")
+    await say("konsultant")
+    conv = (await client.get("/api/agent/conversations?status=waiting_agent", headers=ala)).json()[
+        "conversations"
+    ][0]
+    await client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=ala)
+    bad = await client.post(
+        f"/api/agent/conversations/{conv['id']}/messages",
+        headers=ala,
+        json={"text": "Kliknij", "buttons": [{"title": "X", "payload": "<script>"}]},
+    )
+    assert bad.status_code == 422
+    r = await client.post(
+        f"/api/agent/conversations/{conv['id']}/messages",
+        headers=ala,
+        json={
+            "text": "Dopisałam rabat. Zamawiamy?",
+            "buttons": [
+                {"title": "Zamawiam", "payload": "/checkout"},
+                {"title": "Menu", "payload": "/browse_menu"},
+            ],
+        },
+    )
+    assert r.status_code == 200 and r.json()["message"]["buttons"][0]["payload"] == "/checkout"
+    await client.post(f"/api/agent/conversations/{conv['id']}/resolve", headers=ala)
+
+    await say("1")  # the agent's first button, typed
+    async with app.state.core.sessions() as s:
+        state = await s.get(DialogueState, conv["customer_id"])
+        assert state is not None and state.flow == "checkout"

@@ -231,3 +231,72 @@ async def test_guessing_codes_across_many_sessions_pauses_linking(
             assert joined.all() == []
     finally:
         await stop_runtime(runtime)
+
+
+async def test_sms_codes_go_only_to_mobile_numbers(core: Core) -> None:
+    sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
+    landline = await say(core, "web", "m1", "połącz konto z numerem 12 345 67 89")  # Kraków
+    assert "komórkowy" in landline.replies[0]["text"] and not sms.sent
+    mobile = await say(core, "web", "m1", "połącz konto z numerem 600 123 456")
+    assert "+48600123456" in mobile.replies[0]["text"] and len(sms.sent) == 1
+
+
+async def test_sms_codes_have_a_budget_per_requester_and_for_everyone(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url=database_url, sms_codes_per_ip=2, sms_codes_per_hour=4
+    )
+    runtime = build_runtime(settings)
+    sms = PhoneChannel()
+    runtime.core.register_channel(sms)
+    runtime.core.register_channel(CollectingChannel("web"))
+    await start_runtime(runtime)
+    core = runtime.core
+    try:
+        # One address, a fresh session (customer) and a fresh number each time.
+        texts = []
+        for n in range(3):
+            asked = await say(
+                core, "web", f"s{n}", f"połącz konto z numerem 600 100 20{n}",
+                client_address="6.6.6.6",
+            )  # fmt: skip
+            texts.append(asked.replies[0]["text"])
+        assert "za godzinę" in texts[2] and len(sms.sent) == 2
+        # Others still get codes, until the shop's own hourly budget is spent.
+        for n, address in enumerate(("7.7.7.7", "8.8.8.8", "9.9.9.9")):
+            await say(
+                core, "web", f"o{n}", f"połącz konto z numerem 600 100 30{n}",
+                client_address=address,
+            )  # fmt: skip
+        assert [m.address for m in sms.sent][2:] == ["+48600100300", "+48600100301"]
+    finally:
+        await stop_runtime(runtime)
+
+
+async def test_one_guesser_cannot_pause_linking_for_everyone(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url=database_url, link_wrong_codes_per_ip=3, link_wrong_codes_limit=5
+    )
+    runtime = build_runtime(settings)
+    runtime.core.register_channel(LinkingChannel("tg"))
+    runtime.core.register_channel(CollectingChannel("web"))
+    await start_runtime(runtime)
+    core = runtime.core
+    try:
+        code = code_in(await say(core, "tg", "900", "połącz konto"))
+        wrong = f"{(int(code) + 1) % 10**6:06d}"
+        replies = []
+        for n in range(8):  # fresh sessions: no per-customer lock, only the address's
+            guess = await say(core, "web", f"g{n}", wrong, client_address="6.6.6.6")
+            replies.append(guess.replies[0]["text"])
+        assert all("nieprawidłowy" in r for r in replies[:3])
+        assert all("Za dużo" in r for r in replies[3:])
+        await say(core, "web", "honest", code, client_address="1.1.1.1")
+        async with core.sessions() as s:
+            merged = await s.scalars(select(Customer).where(Customer.merged_into_id.is_not(None)))
+            assert len(merged.all()) == 1  # the honest customer's accounts were joined
+    finally:
+        await stop_runtime(runtime)

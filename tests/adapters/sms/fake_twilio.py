@@ -11,6 +11,7 @@ The real twilio SDK talks to it (TWILIO_API_BASE = fake.url). Usage:
         fake.fail_next(code=21610)     # 400 "unsubscribed recipient" (permanent)
         fake.unsubscribe("+48600111222")  # every later send to it gets 21610, like Twilio
         fake.accept_delay = 5          # each create waits 5 s before Twilio accepts it
+        fake.log_available = False     # GET Messages.json (Twilio's log) answers 503
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class _State:
     calls: list[ApiCall] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
     unsubscribed: set[str] = field(default_factory=set)
+    resources: list[dict[str, Any]] = field(default_factory=list)  # as the list API shows
 
 
 def _twilio_date(moment: datetime) -> str:
@@ -111,6 +113,7 @@ class FakeTwilio:
         # Seconds each create request waits before it is accepted (a slow provider).
         self.accept_delay = 0.0
         self.requests_received = 0  # create requests that arrived, counted before any delay
+        self.log_available = True  # False: the message list API answers 503
         self._lock = threading.Lock()
         self._state = _State()
         self._socket = socket.socket()
@@ -265,31 +268,31 @@ class FakeTwilio:
             self._state.calls.append(ApiCall(to, body, 201, None))
         now = _twilio_date(datetime.now(UTC))
         uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
-        return JSONResponse(
-            status_code=201,
-            content={
-                "account_sid": account_sid,
-                "api_version": "2010-04-01",
-                "body": body,
-                "date_created": now,
-                "date_sent": None,
-                "date_updated": now,
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": sent.from_,
-                "messaging_service_sid": form.get("MessagingServiceSid"),
-                "num_media": "0",
-                "num_segments": str(segments),
-                "price": None,
-                "price_unit": "USD",
-                "sid": sid,
-                "status": "queued",
-                "subresource_uris": {"media": f"{uri}/Media.json"},
-                "to": to,
-                "uri": f"{uri}.json",
-            },
-        )
+        resource = {
+            "account_sid": account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": sent.from_,
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_media": "0",
+            "num_segments": str(segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+        }
+        with self._lock:
+            self._state.resources.append(resource)
+        return JSONResponse(status_code=201, content=resource)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI()
@@ -304,6 +307,35 @@ class FakeTwilio:
             if self.accept_delay:
                 await asyncio.sleep(self.accept_delay)
             return self._create(account_sid, form)
+
+        @app.get("/2010-04-01/Accounts/{account_sid}/Messages.json")
+        async def list_messages(account_sid: str, request: Request) -> JSONResponse:
+            """Twilio's message log, newest first, filtered by To and From like the real one."""
+            if not self._authorised(request, account_sid):
+                return self._error(401, 20003, ERRORS[20003][1])
+            if not self.log_available:
+                return self._error(503, 20503, ERRORS[20503][1])
+            to, from_ = request.query_params.get("To"), request.query_params.get("From")
+            with self._lock:
+                found = [
+                    r
+                    for r in reversed(self._state.resources)
+                    if (to is None or r["to"] == to) and (from_ is None or r["from"] == from_)
+                ]
+            path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+            return JSONResponse(
+                {
+                    "messages": found,
+                    "page": 0,
+                    "page_size": max(len(found), 50),
+                    "start": 0,
+                    "end": max(len(found) - 1, 0),
+                    "uri": path,
+                    "first_page_uri": path,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                }
+            )
 
         return app
 

@@ -1,4 +1,5 @@
-"""SMS replies interrupted mid-send: reported, never texted twice (unless configured)."""
+"""SMS replies interrupted mid-send: settled from Twilio's log, else reported, never
+texted twice (unless configured)."""
 
 from __future__ import annotations
 
@@ -50,10 +51,36 @@ async def crash_mid_send(data_dir: Path, fake: FakeTwilio, **overrides: Any) -> 
     fake.accept_delay = 0.0
 
 
-async def test_an_sms_interrupted_mid_send_is_reported_to_agents_not_resent(
+async def test_an_interrupted_sms_found_in_twilios_log_is_marked_sent_not_resent(
     tmp_path: Path, fake_twilio: FakeTwilio
 ) -> None:
     await crash_mid_send(tmp_path, fake_twilio)
+    [sms] = await fake_twilio.wait_for_messages(1)  # Twilio did create it
+    settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5)
+    async with sms_app(settings) as (app, _):
+        reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
+        assert (reply.delivery_status, reply.provider_id) == ("sent", sms.sid)
+    assert fake_twilio.requests_received == 1  # texted once
+
+
+async def test_an_interrupted_sms_twilio_never_created_is_sent(
+    tmp_path: Path, fake_twilio: FakeTwilio
+) -> None:
+    await crash_mid_send(tmp_path, fake_twilio)
+    await fake_twilio.wait_for_messages(1)
+    fake_twilio.reset()  # as if the request had died before Twilio created the message
+    settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5)
+    async with sms_app(settings) as (app, _):
+        reply = await wait_for_reply_status(app, {"unknown", "sent"})
+        [sms] = await fake_twilio.wait_for_messages(1)
+        assert (reply.delivery_status, reply.provider_id) == ("sent", sms.sid)
+
+
+async def test_without_twilios_log_an_interrupted_sms_is_reported_not_resent(
+    tmp_path: Path, fake_twilio: FakeTwilio
+) -> None:
+    await crash_mid_send(tmp_path, fake_twilio)
+    fake_twilio.log_available = False
     settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5)
     async with sms_app(settings) as (app, _):
         reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
@@ -76,6 +103,7 @@ async def test_with_sms_in_outbox_resend_uncertain_the_reply_goes_again(
     tmp_path: Path, fake_twilio: FakeTwilio
 ) -> None:
     await crash_mid_send(tmp_path, fake_twilio, outbox_resend_uncertain="sms")
+    fake_twilio.log_available = False
     settings = sms_settings(
         tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.5, outbox_resend_uncertain="sms"
     )
@@ -99,3 +127,21 @@ async def test_a_twilio_timeout_after_sending_is_not_retried(
         assert reply.delivery_status == "unknown"
         assert reply.attempts == 1
     assert len(await fake_twilio.wait_for_messages(1)) == 1
+
+
+async def test_a_send_outliving_its_claim_is_not_taken_for_abandoned_by_its_own_process(
+    tmp_path: Path, fake_twilio: FakeTwilio, monkeypatch: Any
+) -> None:
+    from bot.store import repo
+
+    async def renewal_too_late(*args: Any) -> None:
+        return None  # a stalled event loop: the claim runs out mid-send
+
+    monkeypatch.setattr(repo, "renew_claim", renewal_too_late)
+    fake_twilio.accept_delay = 1.5
+    settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.2)
+    async with sms_app(settings) as (app, client):
+        await post_sms(client, "menu", from_=PHONE)
+        reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
+        assert reply.delivery_status == "sent"
+    assert fake_twilio.requests_received == 1

@@ -185,3 +185,19 @@ async def test_a_restart_keeps_sessions_history_cart_and_the_question_asked(tmp_
         assert "2 × Margherita" in answer  # the question asked before the restart
         cart = (await send(client, token, "koszyk", cid="r3")).json()["replies"][0]["text"]
         assert "2 × Margherita" in cart
+
+
+async def test_messages_record_the_requesters_address(tmp_path: Path) -> None:
+    """Budgets for SMS codes and code guesses count the address a message came from."""
+    from bot.store.models import Message
+
+    async with running_app(make_settings(tmp_path)) as (app, client):
+        token = (await client.post("/api/webchat/sessions")).json()["session_token"]
+        r = await client.post(
+            "/api/webchat/messages",
+            json={"session_token": token, "text": "cześć", "client_message_id": "a"},
+        )
+        async with app.state.core.sessions() as session:  # type: ignore[attr-defined]
+            stored = await session.get(Message, r.json()["message"]["id"])
+            assert stored is not None and stored.payload is not None
+            assert stored.payload["facts"]["client_address"] == "127.0.0.1"

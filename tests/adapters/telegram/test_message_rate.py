@@ -1,0 +1,34 @@
+"""One Telegram chat flooding the bot: everything is stored (agents see it), only what fits
+`MESSAGES_PER_MINUTE` is answered; other customers are unaffected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.store.models import Message
+from tests.adapters.telegram import updates
+from tests.adapters.telegram.conftest import telegram_app
+from tests.adapters.telegram.fake_api import FakeTelegramAPI
+
+
+async def test_a_flooding_telegram_chat_is_stored_but_answered_at_the_rate(
+    tmp_path: Path, fake: FakeTelegramAPI
+) -> None:
+    async with telegram_app(tmp_path, fake, messages_per_minute=3) as tg:
+        for n in range(6):
+            assert (await tg.post(updates.text(111, f"menu {n}"))).status_code == 200
+        assert (await tg.post(updates.text(222, "menu"))).status_code == 200
+        async with tg.core.sessions() as session:
+            inbound = list(
+                await session.scalars(
+                    select(Message).where(Message.direction == "in").order_by(Message.id)
+                )
+            )
+        flood = [m for m in inbound if m.address == "111"]
+        assert [m.text for m in flood] == [f"menu {n}" for n in range(6)]  # nothing lost
+        assert [m.delivery_status for m in flood].count("throttled") == 3
+        outbound = await tg.settled_outbound()
+        answered_to = [m.address for m in outbound]
+        assert answered_to.count("111") == 3 and answered_to.count("222") == 1
