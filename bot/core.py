@@ -179,14 +179,9 @@ class Core:
     async def receive(self, inbound: InboundMessage) -> Receipt:
         """Store, process in order under the customer's lock, deliver the replies."""
         started = time.perf_counter()
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
-
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 message_id, customer_id = stored.message.id, stored.customer.id
                 # The same session goes on: what storing loaded need not be read again.
                 try:
@@ -220,13 +215,9 @@ class Core:
         """Store the message (its dedup key included) and return: a webhook answers its
         provider after this, so a crash can no longer lose what was acknowledged. The
         message is answered by `answer_pending` (or, after a crash, on the next start)."""
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 return Accepted(stored.customer.id, stored.message.id)
         assert inbound.provider_id  # only a provider id can make a message a duplicate
         async with self.sessions() as session:
@@ -268,10 +259,14 @@ class Core:
         async with self.sessions() as session:
             return await self._receipt(session, existing, duplicate=True)
 
-    async def _store_inbound(
-        self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
-    ) -> Stored | None:
-        """Store the message before anything else happens; None if it was stored before."""
+    async def _store_inbound(self, session: AsyncSession, inbound: InboundMessage) -> Stored | None:
+        """Store the message before anything else happens; None if it was stored before.
+
+        Its text is cleaned and cut to MAX_MESSAGE_CHARS (the cut is marked: the reply says so).
+        """
+        text = clean_text(inbound.text or "")
+        truncated = len(text) > self.settings.max_message_chars
+        text = text[: self.settings.max_message_chars]
         found = await repo.identity_context(session, inbound.channel, inbound.address)
         if found is None:
             await repo.resolve_customer(
@@ -309,6 +304,7 @@ class Core:
         except IntegrityError:
             await session.rollback()
             return None
+        metrics.MESSAGES_IN.labels(inbound.channel).inc()
         await self.hub.publish(
             customer_topic(customer.id),
             {"type": "message", "message": repo.message_object(message)},

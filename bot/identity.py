@@ -314,11 +314,9 @@ class IdentityLinker:
     def _welcome(self, turn: Turn, carried: Carried) -> None:
         parts = []
         if carried.cart_items:
-            parts.append(self.responses.render("carried_cart", turn.lang, n=carried.cart_items))
+            parts.append(self.speaker.text("carried_cart", turn.lang, n=carried.cart_items))
         if carried.open_order:
-            parts.append(
-                self.responses.render("carried_order", turn.lang, number=carried.open_order)
-            )
+            parts.append(self.speaker.text("carried_order", turn.lang, number=carried.open_order))
         key = "linked_carried" if parts else "linked"
         buttons = [
             Button(b["title"], b["payload"])
