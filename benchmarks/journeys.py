@@ -5,7 +5,9 @@
     python benchmarks/journeys.py --spawn            # starts `omnibot run` on a temp data dir
 
 Plays every journey of tests/conversations/journeys (tuned) and tests/conversations/heldout
-(written after the tuning, never tuned on) as a new web chat customer, reads the end state
+(written after the tuning, never tuned on) as a new web chat customer (against your own
+server, raise WEBCHAT_NEW_SESSIONS_PER_IP: every journey opens a session from one address),
+reads the end state
 (cart, orders, conversation) from the agent API, and prints per set and language the share
 of journeys that end as meant, and the median number of customer messages from the first
 message to a confirmed order (simple orders, and all journeys that reach an order).
@@ -84,6 +86,8 @@ def spawn(port: int) -> tuple[subprocess.Popen[bytes], str, str, str]:
     """`omnibot run` on a new temp data dir with a staff user; returns once it answers."""
     data = tempfile.mkdtemp(prefix="omnibot-journeys-")
     env = {**os.environ, "OMNIBOT_DATA_DIR": data, "HF_HUB_OFFLINE": "1"}
+    # Every journey is a new web chat visitor, all from 127.0.0.1.
+    env["WEBCHAT_NEW_SESSIONS_PER_IP"] = "100000"
     email, password = "journeys@bench.local", secrets.token_urlsafe(12)
     subprocess.run(
         [sys.executable, "-m", "bot", "users", "add", email, "--password", password],

@@ -1,20 +1,27 @@
-"""NLU benchmarks: BANKING77 (full, 10-shot), CLINC150 (in-scope + OOS), speed.
+"""NLU benchmarks: BANKING77 (full, 10-shot), CLINC150 (in-scope + OOS), training, speed.
 
     HF_HUB_OFFLINE=1 python benchmarks/nlu_bench.py [--data ../shared/data/intents]
         [--model PATH_OR_NAME] [--backend auto|onnx-int8|onnx|torch] [--json]
+        [--only banking|clinc|train|speed]
 
 Uses exactly the classifier the bot uses (intents.classifier.IntentClassifier). For
 CLINC150 the out-of-scope threshold is chosen on the official validation split and the
-test split is scored once at that threshold.
+test split is scored once at that threshold. Training figures: seconds and peak memory
+(tracemalloc: what the fit allocates, embeddings already computed) of a full fit per
+dataset — CLINC150's training split is the 15k-example / 150-intent set — and of the
+update after one added example (what an operator's edit costs). Speed: parse latency one
+message at a time, and throughput batched (parse_many) and micro-batched (32 concurrent
+`aparse` callers, as the server's web chat customers are).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +47,9 @@ def _clinc(enc: Encoder, folder: Path) -> dict[str, Any]:
     tr_t, tr_l, tr_x = load("train")
     va_t, va_l, va_x = load("val")
     te_t, te_l, te_x = load("test")
-    started = time.perf_counter()
-    clf = IntentClassifier().fit(tr_t, [FALLBACK if x == "oos" else x for x in tr_l], tr_x)
-    train_seconds = time.perf_counter() - started
+    clf, train_seconds, peak = _measured_fit(
+        tr_t, [FALLBACK if x == "oos" else x for x in tr_l], tr_x
+    )
 
     def metrics(preds: list[Any], gold: list[str], th: float) -> tuple[float, float]:
         ok = n_in = oos_hit = n_oos = 0
@@ -71,7 +78,55 @@ def _clinc(enc: Encoder, folder: Path) -> dict[str, Any]:
                                  "in_scope_accuracy": round(default_acc, 4),
                                  "oos_recall": round(default_rec, 4)},
         "train_seconds": round(train_seconds, 2),
+        "train_peak_mb": peak,
+        "n_train": len(tr_t),
+        "n_intents": len(set(tr_l)),
     }  # fmt: skip
+
+
+def _measured_fit(texts: list[str], labels: list[str], x: np.ndarray) -> tuple[Any, float, int]:
+    """A full fit with its seconds and the peak memory it allocated (MB)."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    clf = IntentClassifier().fit(texts, labels, x)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return clf, seconds, round(peak / 2**20)
+
+
+def _training(enc: Encoder, folder: Path) -> dict[str, Any]:
+    """Full fit and one-example update, per dataset, through the bot's NluEngine."""
+    sets: dict[str, Any] = {"demo intents": load_intents_dir()}
+    for name, path in (("BANKING77", folder / "banking77" / "train.jsonl"),
+                       ("CLINC150 (15k / 150)", folder / "clinc150" / "train.jsonl")):  # fmt: skip
+        if path.is_file():
+            examples: dict[str, dict[str, list[str]]] = {}
+            for r in read_jsonl(path):
+                examples.setdefault(r["intent"], {}).setdefault("en", []).append(r["text"])
+            sets[name] = examples
+    out: dict[str, Any] = {}
+    for name, examples in sets.items():
+        tracemalloc.start()
+        engine = NluEngine(enc, examples)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        full = engine.last_retrain
+        edited = {i: {lang: list(t) for lang, t in by.items()} for i, by in examples.items()}
+        first = next(iter(edited))
+        lang = next(iter(edited[first]))
+        edited[first][lang].append(f"{edited[first][lang][0]} (an operator's new example)")
+        engine.retrain(edited)
+        out[name] = {
+            "examples": full["examples"], "intents": len(engine.intents),
+            "full_seconds": full["seconds"], "full_iterations": full["iterations"],
+            "full_peak_mb": round(peak / 2**20),
+            "edit_mode": engine.last_retrain["mode"],
+            "edit_seconds": engine.last_retrain["seconds"],
+            "edit_iterations": engine.last_retrain["iterations"],
+        }  # fmt: skip
+        engine.close()
+    return out
 
 
 def _speed(enc: Encoder, heldout: list[str]) -> dict[str, Any]:
@@ -84,7 +139,6 @@ def _speed(enc: Encoder, heldout: list[str]) -> dict[str, Any]:
         products=Catalog.load().entity_synonyms(),
         faq=FaqIndex.load(),
     )
-    retrains = [engine.retrain(engine.examples) for _ in range(3)]
     for text in heldout[:20]:  # warm-up
         engine.parse(text + " .")
     times = []
@@ -102,13 +156,31 @@ def _speed(enc: Encoder, heldout: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     engine.parse_many(batch)
     batched = len(batch) / (time.perf_counter() - started)
+    micro = [f"{t} ~{i}" for i, t in enumerate(heldout * 2)][:512]
+    before = engine.batches
+
+    async def customers(n: int = 32) -> None:
+        queue = list(micro)
+
+        async def customer() -> None:
+            while queue:
+                await engine.aparse(queue.pop())
+
+        await asyncio.gather(*(customer() for _ in range(n)))
+
+    started = time.perf_counter()
+    asyncio.run(customers())
+    micro_rate = len(micro) / (time.perf_counter() - started)
+    runs = engine.batches[0] - before[0]
     return {
-        "retrain_demo_seconds": round(statistics.median(retrains), 2),
+        "train_demo_seconds": engine.last_retrain["seconds"],
         "demo_examples": sum(len(v) for by in engine.examples.values() for v in by.values()),
         "parse_p50_ms": round(times[len(times) // 2], 2),
         "parse_p99_ms": round(times[int(len(times) * 0.99) - 1], 2),
         "parse_cached_p50_ms": round(sorted(repeat)[len(repeat) // 2], 3),
         "batched_msgs_per_s": round(batched, 1),
+        "micro_batched_msgs_per_s": round(micro_rate, 1),
+        "micro_batch_mean_size": round(len(micro) / max(runs, 1), 1),
         "n_latency": len(times),
     }
 
@@ -119,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None)
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--cache-dir", type=Path, default=ROOT / ".omnibot" / "cache")
-    ap.add_argument("--only", choices=["banking", "clinc", "speed"], action="append")
+    ap.add_argument("--only", choices=["banking", "clinc", "train", "speed"], action="append")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    only = set(args.only or ["banking", "clinc", "speed"])
+    only = set(args.only or ["banking", "clinc", "train", "speed"])
 
     started = time.perf_counter()
     enc = Encoder(args.model, args.cache_dir, backend=args.backend)
@@ -145,22 +217,34 @@ def main(argv: list[str] | None = None) -> int:
         say(f"clinc150           in-scope {100 * c['in_scope_accuracy']:.2f}%  OOS recall "
             f"{100 * c['oos_recall']:.2f}%  at threshold {c['threshold']} (chosen on val); "
             f"train {c['train_seconds']:.1f} s")  # fmt: skip
+        say(f"                   training {c['n_train']} examples / {c['n_intents']} intents: "
+            f"{c['train_seconds']} s, peak {c['train_peak_mb']} MB")  # fmt: skip
         d = c["at_default_threshold"]
         say(
             f"                   at the default threshold {d['threshold']}: in-scope "
             f"{100 * d['in_scope_accuracy']:.2f}%  OOS recall {100 * d['oos_recall']:.2f}%"
         )
+    if "train" in only:
+        t = _training(enc, args.data)
+        out["training"] = t
+        for name, r in t.items():
+            say(f"train {name:22} {r['examples']:>6} examples / {r['intents']:>3} intents: full "
+                f"{r['full_seconds']:6.2f} s ({r['full_iterations']} it., peak {r['full_peak_mb']}"
+                f" MB); one added example: {r['edit_seconds']:.2f} s ({r['edit_mode']}, "
+                f"{r['edit_iterations']} it.)")  # fmt: skip
     if "speed" in only:
         texts = [r["text"] for f in ("heldout_pl", "heldout_en")
                  for r in read_jsonl(ROOT / "intents" / "data" / f"{f}.jsonl")]  # fmt: skip
         s = _speed(enc, texts)
         out["speed"] = s
-        say(f"retrain demo       {s['retrain_demo_seconds']} s ({s['demo_examples']} examples)")
+        say(f"train demo         {s['train_demo_seconds']} s ({s['demo_examples']} examples)")
         say(
             f"parse latency      p50 {s['parse_p50_ms']} ms  p99 {s['parse_p99_ms']} ms "
             f"(n={s['n_latency']}; repeated text p50 {s['parse_cached_p50_ms']} ms)"
         )
         say(f"batched throughput {s['batched_msgs_per_s']} messages/s (parse_many, 512 msgs)")
+        say(f"micro-batched      {s['micro_batched_msgs_per_s']} messages/s (32 concurrent aparse "
+            f"callers; mean batch {s['micro_batch_mean_size']})")  # fmt: skip
     if args.json:
         print(json.dumps(out, indent=2))
     return 0

@@ -32,12 +32,14 @@ from bot.domain.handoff import (
 )
 from bot.domain.options import picked_option, remember_options
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
-from bot.locks import CustomerLocks
+from bot.locks import CustomerLocks, Hold, LockTimeout
 from bot.messages import Button, InboundMessage
+from bot.observability import current_request_id
 from bot.outbox import Outbox
 from bot.presence import AgentPresence
 from bot.settings import Settings
-from bot.store import repo
+from bot.store import fencing, repo
+from bot.store.fencing import FencedOut
 from bot.store.models import (
     ChannelIdentity,
     Conversation,
@@ -177,18 +179,18 @@ class Core:
     async def receive(self, inbound: InboundMessage) -> Receipt:
         """Store, process in order under the customer's lock, deliver the replies."""
         started = time.perf_counter()
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
-
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 message_id, customer_id = stored.message.id, stored.customer.id
                 # The same session goes on: what storing loaded need not be read again.
-                async with self.locks.hold(customer_id):
-                    drained = await self.process_pending(customer_id, session, stored)
+                try:
+                    async with self.locks.hold(customer_id) as hold:
+                        drained = await self.process_pending(customer_id, session, stored, hold)
+                except LockTimeout:
+                    # Another turn of this customer holds the lock for long: it (or the
+                    # sweep) answers this stored message; the replies come live.
+                    drained = Drained(rolled_back=True)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
         message = stored.message
@@ -213,13 +215,9 @@ class Core:
         """Store the message (its dedup key included) and return: a webhook answers its
         provider after this, so a crash can no longer lose what was acknowledged. The
         message is answered by `answer_pending` (or, after a crash, on the next start)."""
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
         async with self.sessions() as session:
-            stored = await self._store_inbound(session, inbound, text, truncated)
+            stored = await self._store_inbound(session, inbound)
             if stored is not None:
-                metrics.MESSAGES_IN.labels(inbound.channel).inc()
                 return Accepted(stored.customer.id, stored.message.id)
         assert inbound.provider_id  # only a provider id can make a message a duplicate
         async with self.sessions() as session:
@@ -231,8 +229,11 @@ class Core:
 
     async def answer_pending(self, customer_id: int) -> None:
         """Answer the customer's stored, unprocessed messages in order, then deliver."""
-        async with self.locks.hold(customer_id):
-            drained = await self.process_pending(customer_id)
+        try:
+            async with self.locks.hold(customer_id) as hold:
+                drained = await self.process_pending(customer_id, hold=hold)
+        except LockTimeout:
+            return  # the holder answers them (logged by the lock)
         replies = [
             r.id
             for rows in drained.replies.values()
@@ -251,16 +252,21 @@ class Core:
             if existing.delivery_status != "received":
                 return await self._receipt(session, existing, duplicate=True)
         # The first copy is still being answered: wait for it, answer the same.
-        async with self.locks.hold(existing.customer_id):
-            await self.process_pending(existing.customer_id)
+        with contextlib.suppress(LockTimeout):
+            async with self.locks.hold(existing.customer_id) as hold:
+                await self.process_pending(existing.customer_id, hold=hold)
         self.outbox.kick()
         async with self.sessions() as session:
             return await self._receipt(session, existing, duplicate=True)
 
-    async def _store_inbound(
-        self, session: AsyncSession, inbound: InboundMessage, text: str, truncated: bool
-    ) -> Stored | None:
-        """Store the message before anything else happens; None if it was stored before."""
+    async def _store_inbound(self, session: AsyncSession, inbound: InboundMessage) -> Stored | None:
+        """Store the message before anything else happens; None if it was stored before.
+
+        Its text is cleaned and cut to MAX_MESSAGE_CHARS (the cut is marked: the reply says so).
+        """
+        text = clean_text(inbound.text or "")
+        truncated = len(text) > self.settings.max_message_chars
+        text = text[: self.settings.max_message_chars]
         found = await repo.identity_context(session, inbound.channel, inbound.address)
         if found is None:
             await repo.resolve_customer(
@@ -298,6 +304,7 @@ class Core:
         except IntegrityError:
             await session.rollback()
             return None
+        metrics.MESSAGES_IN.labels(inbound.channel).inc()
         await self.hub.publish(
             customer_topic(customer.id),
             {"type": "message", "message": repo.message_object(message)},
@@ -316,6 +323,10 @@ class Core:
         facts = {k: inbound.meta[k] for k in CHANNEL_FACTS if inbound.meta.get(k) is not None}
         if facts:
             payload["facts"] = facts
+        request_id = current_request_id()
+        if request_id:
+            # Logs of the turn and of the replies' delivery (even a retry later) carry it.
+            payload["request_id"] = request_id
         if isinstance(inbound.meta.get("sequence"), int):
             # The provider's order (Telegram's update_id): one customer's messages that
             # arrive at once are answered in it, whatever order they were stored in.
@@ -335,17 +346,28 @@ class Core:
 
     # -- processing ------------------------------------------------------------------
     async def process_pending(
-        self, customer_id: int, session: AsyncSession | None = None, known: Stored | None = None
+        self,
+        customer_id: int,
+        session: AsyncSession | None = None,
+        known: Stored | None = None,
+        hold: Hold | None = None,
     ) -> Drained:
         """Process every stored, unprocessed message of one customer, oldest first.
 
-        Call with the customer's lock held. Whoever holds the lock drains the queue, so
-        order holds even if the lock is not fair.
+        Call with the customer's lock held (`hold`). Whoever holds the lock drains the
+        queue, so order holds even if the lock is not fair. With a fenced (Redis) lock the
+        hold is claimed in the store first, and each turn commits only while it is still
+        the newest: a holder whose lock expired stops, and the newer one answers.
         """
         async with contextlib.AsyncExitStack() as stack:
             if session is None:
                 session = await stack.enter_async_context(self.sessions())
             drained = Drained()
+            try:
+                await fencing.claim(session, hold)
+            except FencedOut:
+                drained.rolled_back = True
+                return drained
             while True:
                 pending = [
                     m.id
@@ -355,10 +377,18 @@ class Core:
                 joined = False
                 for message_id in pending:
                     try:
-                        processed = await self._process_one(message_id, session, known)
-                    except Exception:
-                        log.exception("processing message %s failed", message_id)
+                        processed = await self._process_one(message_id, session, known, hold)
+                    except FencedOut:
+                        # A newer holder took over: it answers this message and the rest.
                         await session.rollback()
+                        drained.rolled_back = True
+                        return drained
+                    except Exception:
+                        await session.rollback()
+                        if await fencing.superseded(session, hold):
+                            drained.rolled_back = True
+                            return drained
+                        log.exception("processing message %s failed", message_id)
                         drained.rolled_back = True
                         known = None  # what it held is stale now
                         processed = Processed(await self._apologise(message_id))
@@ -370,16 +400,18 @@ class Core:
                     return drained
 
     async def _process_one(
-        self, message_id: int, session: AsyncSession, known: Stored | None
+        self, message_id: int, session: AsyncSession, known: Stored | None, hold: Hold | None
     ) -> Processed:
         """Load the context, take the turn, write its outcome, tell who listens."""
         message = await session.get(Message, message_id)
         if message is None or message.delivery_status != "received":
             return Processed()
+        started = time.perf_counter()
         context = await self._load_context(session, message, known)
         message.delivery_status = "processed"
         outcome = await self.dialogue.take_turn(message, context)
-        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome)
+        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome, hold)
+        metrics.TURN_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
         await self._announce(message, context, outcome, replies, handed_off)
         return Processed(replies, [m.id for m in outgoing], joined=bool(outcome.joins))
 
@@ -431,7 +463,10 @@ class Core:
             # Nothing to read but a payload we cannot trust: not understood, said politely.
             intent = {"name": "nlu_fallback", "confidence": 0.0}
             return {"text": "", "intent": intent, "intent_ranking": [intent], "entities": []}
-        return await self.interpreter.aparse(message.text, customer.language)
+        started = time.perf_counter()
+        parse = await self.interpreter.aparse(message.text, customer.language)
+        metrics.NLU_SECONDS.observe(time.perf_counter() - started)
+        return parse
 
     def _language(self, customer: Customer, parse: dict[str, Any]) -> str:
         if customer.language is None:
@@ -440,7 +475,7 @@ class Core:
         return customer.language or self.settings.default_language
 
     async def _write_outcome(
-        self, message: Message, context: TurnContext, outcome: TurnOutcome
+        self, message: Message, context: TurnContext, outcome: TurnOutcome, hold: Hold | None
     ) -> tuple[list[Message], list[Message], bool]:
         """The turn's context changes, replies and messages for others, in one commit.
 
@@ -484,6 +519,8 @@ class Core:
             for out in outcome.outgoing
         ]
         session.add_all([*rows, *others])
+        # Only while this holder is still the customer's newest (FencedOut otherwise).
+        await fencing.still_holds(session, hold)
         # Context changes and outgoing messages commit together (the outbox).
         await session.commit()
         return rows, others, handed_off

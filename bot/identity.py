@@ -91,7 +91,9 @@ class IdentityLinker:
             self.say(turn, "sms_opt_out")
             turn.reply_extra = {"consent_confirmation": True}
             return True
-        if facts.get("sms_opt_in"):
+        if facts.get("sms_opt_in") and customer.sms_opt_out:
+            # START/YES only bring back a number that opted out; otherwise "yes" is an
+            # answer ("Shall I place it?") and goes to the dialogue.
             customer.sms_opt_out = False
             self.say(turn, "sms_opt_in")
             return True
@@ -312,11 +314,9 @@ class IdentityLinker:
     def _welcome(self, turn: Turn, carried: Carried) -> None:
         parts = []
         if carried.cart_items:
-            parts.append(self.responses.render("carried_cart", turn.lang, n=carried.cart_items))
+            parts.append(self.speaker.text("carried_cart", turn.lang, n=carried.cart_items))
         if carried.open_order:
-            parts.append(
-                self.responses.render("carried_order", turn.lang, number=carried.open_order)
-            )
+            parts.append(self.speaker.text("carried_order", turn.lang, number=carried.open_order))
         key = "linked_carried" if parts else "linked"
         buttons = [
             Button(b["title"], b["payload"])

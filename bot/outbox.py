@@ -50,6 +50,8 @@ class Outbox:
         self.channels = channels  # shared with the core: registered channels
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        # Rows this process is sending now: never "abandoned", however late a renewal runs.
+        self._in_flight: set[int] = set()
 
     def kick(self) -> None:
         """Look at the outbox now rather than at the next tick."""
@@ -134,12 +136,12 @@ class Outbox:
         token = REQUEST_ID.set(request_id)
         try:
             status = await self._send_and_record(message_id, outbound)
+            if status == "sent":
+                age = (utcnow() - stored_at).total_seconds()
+                metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
+            log.info("message %s to %s: %s", message_id, outbound.channel, status)
         finally:
             REQUEST_ID.reset(token)
-        if status == "sent":
-            age = (utcnow() - stored_at).total_seconds()
-            metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
-        log.info("message %s to %s: %s", message_id, outbound.channel, status)
 
     async def _send_and_record(self, message_id: int, outbound: OutboundMessage) -> str:
         channel = self.channels.get(outbound.channel)
@@ -253,9 +255,11 @@ class Outbox:
                     log.exception("renewing the claim on message %s failed", message_id)
 
         renewal = asyncio.create_task(renew())
+        self._in_flight.add(message_id)
         try:
             yield
         finally:
+            self._in_flight.discard(message_id)
             await cancel_and_wait(renewal)
 
     # -- sends interrupted by a crash (policy in bot.uncertain_sends) ----------------
@@ -266,7 +270,12 @@ class Outbox:
     async def settle_abandoned(self) -> int:
         """Rows whose sender died mid-send: resent or marked `unknown`, per channel."""
         return await settle_abandoned(
-            self.sessions, self.hub, self.resends_uncertain, self._look_up, self.kick
+            self.sessions,
+            self.hub,
+            self.resends_uncertain,
+            self._look_up,
+            self.kick,
+            skip=self._in_flight,
         )
 
     async def _look_up(self, row: Message) -> tuple[bool, str | None]:

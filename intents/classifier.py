@@ -68,6 +68,7 @@ class IntentClassifier:
         previous: IntentClassifier | None = None,
         featurizer: Featurizer | None = None,
         sparse: csr_matrix | None = None,
+        min_iter: int = 0,
     ) -> IntentClassifier:
         """Train. `extra_texts` join the vocabulary only (e.g. FAQ questions, so the FAQ is
         searched in the same feature space); `previous` is a classifier to start from;
@@ -85,6 +86,7 @@ class IntentClassifier:
                 sparse = featurizer.transform(list(texts))
         else:
             sparse = self.featurizer.fit_transform([*texts, *extra_texts])[: len(texts)]
+        sparse = _only_classifier_columns(sparse, self.featurizer.classifier_columns)
         self.classes = sorted({str(label) for label in labels})
         index = {c: i for i, c in enumerate(self.classes)}
         y = np.fromiter((index[str(label)] for label in labels), dtype=np.int64, count=len(labels))
@@ -100,6 +102,7 @@ class IntentClassifier:
             tol=tol,
             max_iter=self.max_iter,
             init=init,
+            min_iter=min_iter,
         )
         # Scale the embedding rows once, so prediction multiplies raw embeddings.
         weights.dense *= np.float32(self.embedding_weight)
@@ -167,3 +170,12 @@ class IntentClassifier:
         limit = self.oos_threshold if threshold is None else threshold
         top = pred.ranking[0][1] if pred.ranking else 0.0
         return pred.oos_probability >= top or top < limit
+
+
+def _only_classifier_columns(sparse: csr_matrix, n: int) -> csr_matrix:
+    """The rows with the columns from `n` on zeroed: their weights then stay exactly 0, so
+    prediction can multiply the featurizer's full rows without slicing them."""
+    out = sparse.copy()
+    out.data[out.indices >= n] = 0.0
+    out.eliminate_zeros()
+    return out

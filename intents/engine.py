@@ -29,22 +29,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FAQ_INTENT = "faq"
-# Examples of these intents are never FAQ questions: they calibrate the FAQ's scores.
-FAQ_NEGATIVE_INTENTS = frozenset(
-    "greet goodbye thanks affirm deny add_to_cart remove_from_cart change_item show_cart "
-    "clear_cart checkout order_status reorder rate_order change_language oos nlu_fallback "
-    "out_of_scope".split()
-)
 RANKING_SIZE = 10
 # How long the first message of a batch waits for others (the NLU_BATCH_WINDOW_MS setting).
 DEFAULT_BATCH_WINDOW_MS = 2.0
 # The FAQ's raw score: 0.5 x embedding cosine + these weights x the sparse blocks' cosines.
 FAQ_CHARS = 0.3
 FAQ_WORDS = 0.2
+FAQ_GROUPS = 0.3  # the synonym groups: a reworded question often shares only its topic
+FAQ_MAX_NEGATIVES = 3000
+# Intents that stand for "a question about the shop the bot has no answer for": an FAQ entry
+# that matches answers instead, and their examples never calibrate the FAQ as non-questions.
+FAQ_YIELDING_INTENTS = frozenset({"facilities"})
 # A retrain that only adds at most this many texts (or this share of them) updates the
 # previous model (its vocabulary, warm-started weights) instead of refitting.
 SMALL_CHANGE_MIN = 50
+UPDATE_MIN_ITERATIONS = 8
 SMALL_CHANGE_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Training rows: labels and the features computed for them."""
+
+    labels: list[str]
+    dense: np.ndarray
+    sparse: csr_matrix
 
 
 class _Keep:
@@ -160,7 +169,8 @@ class NluEngine:
             dense, sparse = self._rows(previous, texts)
             classifier.fit(texts, labels, dense, sparse=sparse,
                            featurizer=previous.classifier.featurizer,
-                           previous=previous.classifier)  # fmt: skip
+                           previous=previous.classifier,
+                           min_iter=UPDATE_MIN_ITERATIONS if added else 0)  # fmt: skip
             mode = "update"
         else:
             dense = encode_with_progress(self.encoder, texts, progress, "Encoding intents")
@@ -171,7 +181,8 @@ class NluEngine:
                            previous=previous.classifier if previous else None)  # fmt: skip
             sparse = classifier.featurizer.transform(texts)
             mode = "full"
-        fitted_faq = self._fit_faq(faq, classifier, examples) if faq is not None else None
+        rows = _Rows(labels, dense, sparse)
+        fitted_faq = self._fit_faq(faq, classifier, rows) if faq is not None else None
         seconds = time.perf_counter() - started
         self.last_retrain = {"mode": mode, "seconds": round(seconds, 3), "examples": len(texts),
                              "iterations": classifier.iterations}  # fmt: skip
@@ -195,23 +206,27 @@ class NluEngine:
         order = np.fromiter((row_of[t] for t in texts), dtype=np.int64, count=len(texts))
         return dense[order], sparse[order]
 
-    def _fit_faq(self, faq: FaqIndex, classifier: IntentClassifier, examples: Examples) -> FaqIndex:
-        """A fresh index of the FAQ's entries, placed in this classifier's feature space."""
-        negatives = [
-            t
-            for intent, by_lang in examples.items()
-            if intent in FAQ_NEGATIVE_INTENTS
-            for texts in by_lang.values()
-            for t in texts
-        ]
+    def _fit_faq(self, faq: FaqIndex, classifier: IntentClassifier, model_rows: _Rows) -> FaqIndex:
+        """A fresh index of the FAQ's entries, placed in this classifier's feature space.
+
+        Examples of intents no FAQ entry answers are what an FAQ question is not: they
+        calibrate the FAQ's scores (their features are the training rows, already computed).
+        """
+        answered = {e.intent for e in faq.entries if e.intent}
+        rows = [i for i, label in enumerate(model_rows.labels)
+                if label not in answered and label != FAQ_INTENT
+                and label not in FAQ_YIELDING_INTENTS]  # fmt: skip
+        if len(rows) > FAQ_MAX_NEGATIVES:  # a large content set: an even sample is enough
+            rows = rows[:: len(rows) // FAQ_MAX_NEGATIVES + 1]
+        negatives = (model_rows.dense[rows], model_rows.sparse[rows])
         featurizer = classifier.featurizer
 
         def featurize(texts: Sequence[str]) -> tuple[np.ndarray, csr_matrix]:
             return self.encoder.encode(list(texts)), featurizer.transform(list(texts))
 
         index = type(faq)(faq.entries, threshold=faq.threshold)
-        weights = featurizer.column_weights(FAQ_CHARS, FAQ_WORDS)
-        return index.fit(featurize, negatives, lexical_weights=weights)
+        weights = featurizer.column_weights(FAQ_CHARS, FAQ_WORDS, FAQ_GROUPS)
+        return index.fit(featurize, negative_features=negatives, lexical_weights=weights)
 
     def retrain(self, examples: Examples, faq: FaqIndex | _Keep | None = KEEP) -> float:
         """Train on new examples ({intent: {lang: [text]}}) and swap; returns seconds taken.
@@ -231,7 +246,8 @@ class NluEngine:
         """Use a (new) FAQ, placed in the current classifier's feature space."""
         with self._retrain_lock:
             current = self._model
-            fitted = self._fit_faq(faq, current.classifier, current.examples) if faq else None
+            rows = _Rows(current.labels, current.dense, current.sparse)
+            fitted = self._fit_faq(faq, current.classifier, rows) if faq else None
             self._model = replace(current, faq=fitted)
 
     def set_entities(
@@ -334,7 +350,7 @@ class NluEngine:
         if faq is not None and hit is not None and hit[1] >= faq.threshold:
             entry, score = hit
             faq_part = entry.to_dict(detected, score)
-            intent_conf = 0.0 if name == FALLBACK else confidence
+            intent_conf = 0.0 if name in (FALLBACK, *FAQ_YIELDING_INTENTS) else confidence
             if (exact is not None or score > intent_conf) and entry.intent != name:
                 ranking = [(FAQ_INTENT, score), *[r for r in ranking if r[0] != FALLBACK]]
                 name, confidence = FAQ_INTENT, score

@@ -7,6 +7,8 @@ per batch of messages and read by both the classifier and the FAQ:
 - word uni- and bigrams of simplemma lemmas (inflection), plus the name of each synonym group
   a word belongs to (`lexicon/synonyms.yaml`: "auto" and "parking" both add `~car`), so
   rewordings and questions in the other language share a feature.
+A third block, the synonym groups alone, serves the FAQ (a reworded question often shares
+nothing with the stored one but its topic); the classifier gives it no weight.
 Each block is L2-normalised, so a block's dot product is its cosine.
 """
 
@@ -41,6 +43,16 @@ def synonym_groups(path: Path = SYNONYMS) -> dict[str, str]:
 
 def word_view(text: str, groups: dict[str, str] | None = None) -> str:
     """Lemmas of the text followed by the synonym groups its words belong to."""
+    lemmas, concepts = _lemmas_and_groups(text, groups)
+    return " ".join([*lemmas, *concepts]) or "_"
+
+
+def group_view(text: str, groups: dict[str, str] | None = None) -> str:
+    """The synonym groups of the text's words alone ("_" for none)."""
+    return " ".join(_lemmas_and_groups(text, groups)[1]) or "_"
+
+
+def _lemmas_and_groups(text: str, groups: dict[str, str] | None) -> tuple[list[str], list[str]]:
     groups = synonym_groups() if groups is None else groups
     lemmas = []
     concepts: dict[str, None] = {}
@@ -50,7 +62,7 @@ def word_view(text: str, groups: dict[str, str] | None = None) -> str:
         group = groups.get(lem) or groups.get(fold(tok))
         if group:
             concepts[group] = None
-    return " ".join([*lemmas, *concepts]) or "_"
+    return lemmas, list(concepts)
 
 
 class Featurizer:
@@ -67,7 +79,11 @@ class Featurizer:
             token_pattern=r"\S+",
             dtype=np.float32,
         )
+        self.groups = TfidfVectorizer(
+            analyzer="word", token_pattern=r"\S+", use_idf=False, binary=True, dtype=np.float32
+        )
         self.n_chars = 0
+        self.n_words = 0
         self._groups = synonym_groups()
 
     def fit_transform(self, texts: Sequence[str]) -> csr_matrix:
@@ -76,28 +92,41 @@ class Featurizer:
         chars = self.chars.fit_transform([fold(t) for t in texts])
         seed = " ".join(sorted(set(self._groups.values())))
         words = self.words.fit_transform([*(word_view(t, self._groups) for t in texts), seed])
+        self.groups.fit([seed])
         self.n_chars = chars.shape[1]
-        return hstack([chars, words[:-1]], format="csr", dtype=np.float32)
+        self.n_words = words.shape[1]
+        return hstack([chars, words[:-1], self._group_block(texts)], format="csr", dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         """Both blocks of each text as one row (one call for a whole batch)."""
         chars = self.chars.transform([fold(t) for t in texts])
         words = self.words.transform([word_view(t, self._groups) for t in texts])
-        return hstack([chars, words], format="csr", dtype=np.float32)
+        return hstack([chars, words, self._group_block(texts)], format="csr", dtype=np.float32)
+
+    def _group_block(self, texts: Sequence[str]) -> csr_matrix:
+        return self.groups.transform([group_view(t, self._groups) for t in texts])
 
     @property
     def size(self) -> int:
-        return self.n_chars + len(self.words.vocabulary_)
+        return self.n_chars + self.n_words + len(self.groups.vocabulary_)
+
+    @property
+    def classifier_columns(self) -> int:
+        """The columns the classifier learns from (the synonym-group block is the FAQ's)."""
+        return self.n_chars + self.n_words
 
     def names(self) -> np.ndarray:
         """A name per column (to carry weights over to a refitted featurizer)."""
         chars = self.chars.get_feature_names_out()
         words = self.words.get_feature_names_out()
+        groups = self.groups.get_feature_names_out()
         return np.concatenate([np.char.add("c:", chars.astype(str)),
-                               np.char.add("w:", words.astype(str))])  # fmt: skip
+                               np.char.add("w:", words.astype(str)),
+                               np.char.add("g:", groups.astype(str))])  # fmt: skip
 
-    def column_weights(self, chars: float, words: float) -> np.ndarray:
-        """A weight per column: `chars` for the character block, `words` for the word block."""
-        out = np.full(self.size, words, dtype=np.float32)
+    def column_weights(self, chars: float, words: float, groups: float = 0.0) -> np.ndarray:
+        """A weight per column of `transform`: one for each block."""
+        out = np.full(self.size, groups, dtype=np.float32)
+        out[: self.n_chars + self.n_words] = words
         out[: self.n_chars] = chars
         return out

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 
 from intents.text import fold
 
@@ -142,6 +142,7 @@ class FaqIndex:
         featurize: Featurize,
         negatives: Sequence[str] = (),
         *,
+        negative_features: tuple[np.ndarray, Any] | None = None,
         lexical_weights: np.ndarray | None = None,
     ) -> FaqIndex:
         """Place every question variant in the caller's feature space and calibrate scores.
@@ -149,7 +150,7 @@ class FaqIndex:
         `featurize(texts)` returns (embeddings, sparse rows) as the NLU computes them for
         messages; `lexical_weights` weighs the sparse columns (default: 0.5 each).
         `negatives` are messages that are not FAQ questions (they teach the calibration
-        what an unrelated message scores).
+        what an unrelated message scores); `negative_features` more of them, featurised.
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -196,10 +197,14 @@ class FaqIndex:
                 xs.append(float(raw[i, other].max()))
                 ys.append(0)
                 sample_weights.append(NEAR_MISS_WEIGHT)
-        raw_neg = self._raw(emb, lex_t, dense[len(texts) :], sparse[len(texts) :])
+        neg_dense, neg_sparse = dense[len(texts) :], sparse[len(texts) :]
+        if negative_features is not None:
+            neg_dense = np.vstack([neg_dense, np.asarray(negative_features[0], np.float32)])
+            neg_sparse = vstack([neg_sparse, csr_matrix(negative_features[1])], format="csr")
+        raw_neg = self._raw(emb, lex_t, neg_dense, neg_sparse)
         xs.extend(float(v) for v in raw_neg.max(axis=1))
-        ys.extend([0] * len(negs))
-        sample_weights.extend([1.0] * len(negs))
+        ys.extend([0] * raw_neg.shape[0])
+        sample_weights.extend([1.0] * raw_neg.shape[0])
         calib = LogisticRegression(C=10.0, class_weight="balanced").fit(
             np.asarray(xs).reshape(-1, 1), ys, sample_weight=np.asarray(sample_weights)
         )

@@ -100,6 +100,7 @@ class AddToCart(ShopAction):
         cart = await ctx.cart()
         added: list[str] = []
         last: dict[str, Any] | None = None
+        lasts: list[dict[str, Any]] = []  # what a correction ("jednak średnie") refers to
         for req in requests:
             product = catalog.products.get(req.product)
             if product is None or not product.available:
@@ -116,10 +117,11 @@ class AddToCart(ShopAction):
             add_line(cart, product.id, size, quantity)
             added.append(maths.describe_line(product.id, size, quantity, ctx.lang))
             last = {"product": product.id, "size": size, "quantity": quantity}
+            lasts.append(last)
         events: Events = []
         if added:
             cart.reminded_at = None
-            events.append(SlotSet("last_item", last))
+            events += [SlotSet("last_item", last), SlotSet("last_items", lasts)]
             say(
                 "added",
                 [] if pending else cart_buttons(say),
@@ -222,7 +224,7 @@ class RemoveFromCart(ShopAction):
                 cart.items.remove(line)
         if removed:
             say_cart(ctx, say, cart, "removed", item=", ".join(removed))
-        return [SlotSet("last_item", None)]
+        return [SlotSet("last_item", None), SlotSet("last_items", None)]
 
 
 class ChangeItem(ShopAction):
@@ -234,8 +236,19 @@ class ChangeItem(ShopAction):
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         catalog, maths = ctx.shop.catalog, ctx.shop.pricing
         cart = await ctx.cart()
-        last = tracker.get_slot("last_item") or {}
         products = [str(p) for p in entities_of(tracker, "product")]
+        lasts = [dict(x) for x in tracker.get_slot("last_items") or [] if isinstance(x, dict)]
+        sizes = [str(s) for s in entities_of(tracker, "size") if s]
+        if not products and len(lasts) > 1 and sizes:
+            # "make them medium" after "two large margheritas and a coke": every item just
+            # added that comes in that size.
+            changed = resize(ctx, cart, lasts, sizes[-1])
+            if changed:
+                say_cart(ctx, say, cart, "changed", item=", ".join(changed))
+                return [SlotSet("last_items", lasts), SlotSet("last_item", lasts[-1])]
+        # A number alone corrects the first item just added ("dwie duże margherity i colę"
+        # → "nie, trzy" means three margheritas).
+        last = (lasts[0] if lasts and not products else tracker.get_slot("last_item")) or {}
         line = None
         new_product = None
         for pid in products:
@@ -259,7 +272,6 @@ class ChangeItem(ShopAction):
             else:
                 say("change_which", [say.button("btn_cart", "show_cart")])
             return []
-        sizes = [str(s) for s in entities_of(tracker, "size") if s]
         typed = str(tracker.latest_message.get("text") or "")
         # Numbers typed in words the NLU left out ("not 3, 2"); a button's payload has none.
         numbers = [] if typed.startswith("/") else re.findall(r"(?<![\w-])\d{1,4}(?![\w-])", typed)
@@ -290,7 +302,7 @@ class ChangeItem(ShopAction):
                 "removed",
                 item=maths.describe_line(line.product_id, line.size, line.quantity, ctx.lang),
             )
-            return [SlotSet("last_item", None)]
+            return [SlotSet("last_item", None), SlotSet("last_items", None)]
         if not 1 <= quantity <= MAX_QUANTITY:
             say("bad_quantity", max=MAX_QUANTITY, product=product.name(ctx.lang))
             return []
@@ -298,9 +310,29 @@ class ChangeItem(ShopAction):
         merged = add_line(cart, product.id, size, quantity)
         item = maths.describe_line(product.id, size, merged.quantity, ctx.lang)
         say_cart(ctx, say, cart, "changed", item=item)
-        return [
-            SlotSet("last_item", {"product": product.id, "size": size, "quantity": merged.quantity})
-        ]
+        now = {"product": product.id, "size": size, "quantity": merged.quantity}
+        return [SlotSet("last_item", now), SlotSet("last_items", [now])]
+
+
+def resize(ctx: ActionContext, cart: Cart, lasts: list[dict[str, Any]], size: str) -> list[str]:
+    """Give every line of `lasts` that comes in `size` that size; updates `lasts` too."""
+    catalog, maths = ctx.shop.catalog, ctx.shop.pricing
+    changed = []
+    for last in lasts:
+        product = catalog.products.get(str(last.get("product")))
+        if product is None or not product.sized or size not in product.prices:
+            continue
+        line = next(
+            (i for i in cart.items if i.product_id == product.id and i.size == last.get("size")),
+            None,
+        )
+        if line is None or line.size == size:
+            continue
+        cart.items.remove(line)
+        merged = add_line(cart, product.id, size, line.quantity)
+        last.update(size=size, quantity=merged.quantity)
+        changed.append(maths.describe_line(product.id, size, merged.quantity, ctx.lang))
+    return changed
 
 
 def say_cart(ctx: ActionContext, say: Say, cart: Cart, key: str, **values: Any) -> None:
@@ -351,4 +383,8 @@ class ClearCart(ShopAction):
         cart = await ctx.cart()
         cart.items.clear()
         say("cart_cleared", [say.button("btn_menu", "browse_menu")])
-        return [SlotSet("last_item", None), SlotSet("pending_items", None)]
+        return [
+            SlotSet("last_item", None),
+            SlotSet("last_items", None),
+            SlotSet("pending_items", None),
+        ]

@@ -17,11 +17,18 @@ from bot.domain.order_status import CUSTOMER_CANCELLABLE, OPEN, OrderError
 from bot.domain.pricing import unit_price
 from bot.messages import Button
 from bot.store import repo
-from bot.store.models import Order, utcnow
+from bot.store.models import Order, OrderStatusChange, utcnow
 from knowledge.catalog import format_price
 
 Events = list[dict[str, Any]]
-CHECKOUT_SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note")
+CHECKOUT_SLOTS = (
+    "fulfilment",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "note",
+    "payment_method",
+)
 _NUMBER = re.compile(r"\bPZ[-\s]?(\d{5})\b", re.I)
 
 
@@ -77,6 +84,7 @@ class PlaceOrder(ShopAction):
                 note=slot("note"),
                 channel=turn.customer.last_channel,
                 lang=ctx.lang,
+                payment_method=slot("payment_method"),
             )
         except OrderError:
             say("cart_empty_checkout", [say.button("btn_menu", "browse_menu")])
@@ -97,6 +105,7 @@ class PlaceOrder(ShopAction):
             ActiveLoop(None),
             SlotSet("requested_slot", None),
             SlotSet("last_item", None),
+            SlotSet("last_items", None),
             *[SlotSet(s, None) for s in CHECKOUT_SLOTS],
         ]
 
@@ -189,6 +198,16 @@ class CancelOrderConfirmed(ShopAction):
                 status=status_name(ctx, order.status),
             )
             return done
+        # A step of the order's history like any other: the board sees the cancellation.
+        ctx.turn.session.add(
+            OrderStatusChange(
+                order_id=order.id,
+                status="cancelled",
+                previous=order.status,
+                actor="customer",
+                created_at=utcnow(),
+            )
+        )
         repo.record_event(
             ctx.turn.session, "order_cancelled", ctx.turn.customer.id, number=order.number
         )
@@ -225,7 +244,7 @@ class Reorder(ShopAction):
             items=maths.describe_cart(cart.items, ctx.lang),
             total=format_price(maths.total(cart.items), ctx.lang),
         )
-        return [SlotSet("last_item", None)]
+        return [SlotSet("last_item", None), SlotSet("last_items", None)]
 
 
 class RateOrder(ShopAction):

@@ -17,6 +17,7 @@ from bot.dialogue.checkout import CheckoutFlow
 from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.flows import FlowKit, LeaveMessageFlow, small_flows
 from bot.dialogue.registry import IntentRegistry
+from bot.dialogue.repair import RepairHandlers
 from bot.dialogue.steps import ActionSteps
 from bot.identity import IdentityLinker
 
@@ -37,12 +38,14 @@ def assemble_dialogue(
     checkout = CheckoutFlow(kit)
     registry = IntentRegistry(shop.speaker, runner, steps)
     BuiltinHandlers(shop.speaker, steps).register(registry, checkout, identity)
+    repair = RepairHandlers(kit)
+    repair.register(registry)
     leave_message = LeaveMessageFlow(kit)
     registry.handle("leave_message", leave_message.start)
     return DialogueEngine(
         shop,
         registry,
-        [*small_flows(kit), checkout, leave_message],
+        [*small_flows(kit), checkout, leave_message, *repair.flows()],
         identity=identity,
         max_message_chars=max_message_chars,
     )

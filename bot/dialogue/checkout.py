@@ -1,8 +1,14 @@
-"""Checkout: delivery or pickup → address → name → phone → note → summary → confirm.
+"""Checkout: delivery or pickup → address → name → phone → note → summary → pay and confirm.
 
 What we already know is offered, not asked again: the customer's name and phone (a
 button "use …"), and the last delivery address. Name and phone may come in one message.
 Every step can be changed from the summary; "cancel" ends checkout and keeps the cart.
+
+The shop's facts hold: outside opening hours no order is taken (the customer hears when
+the shop opens); an address outside the delivery area is refused with the pickup offer;
+the customer pays with one of the methods offered for their way of fulfilment, chosen
+with the confirmation ("Zamawiam · karta", or typed: "potwierdzam, kartą"); a bare
+"potwierdzam" asks how they pay, and that answer places the order.
 """
 
 from __future__ import annotations
@@ -10,22 +16,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dialogue.flows import FlowKit, end_flow, is_skip, said
+from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone, normalise_phone
 from bot.domain.pricing import quote
 from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
+from bot.store.models import utcnow
 from knowledge.catalog import format_price
+from knowledge.shop import PAYMENT_METHODS, ShopFacts, payment_in_text, payment_name
 
-SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note")
+SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note", "payment_method")
 # Digits that may have been meant as a phone number ("600 11"): worth a "that's not valid".
 _DIGITS = re.compile(r"\d{3}")
 _NAME_PREFIX = re.compile(
     r"^\s*(nazywam si[eę]|mam na imi[eę]|jestem|to|imi[eę]:?|my name is|i'?m|i am|name:?|it'?s)\s+",
     re.I,
 )
+USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
 PICKUP_WORDS = (
     "odbi",
@@ -44,6 +53,7 @@ CHANGE_FIELDS = {
     "contact_phone": ("telefon", "numer", "phone", "number"),
     "contact_name": ("imie", "nazwisk", "name"),
     "note": ("uwag", "note", "comment", "komentarz"),
+    "payment_method": ("platn", "plac", "zaplac", "pay", "payment"),
     "fulfilment": ("dostaw", "odbi", "delivery", "pickup", "pick up"),
 }
 CHANGE_WORDS = (
@@ -66,6 +76,7 @@ STEP_OF_SLOT = {
     "contact_name": "name",
     "contact_phone": "phone",
     "note": "note",
+    "payment_method": "confirm",  # chosen in the summary
 }
 
 
@@ -89,9 +100,14 @@ class CheckoutFlow:
     async def saved(self, turn: Turn) -> dict[str, str | None]:
         """What we know from before: the customer's name and phone, the last address."""
         last = await latest_order(turn.session, turn.customer.id)
+        given = self.slots(turn)  # typed earlier in this conversation ("Anna, 601 234 567")
         return {
-            "contact_name": turn.customer.name or (last.contact_name if last else None),
-            "contact_phone": turn.customer.phone or (last.contact_phone if last else None),
+            "contact_name": given.get("given_name")
+            or turn.customer.name
+            or (last.contact_name if last else None),
+            "contact_phone": given.get("given_phone")
+            or turn.customer.phone
+            or (last.contact_phone if last else None),
             "address": await last_delivery_address(turn.session, turn.customer.id),
         }
 
@@ -108,9 +124,38 @@ class CheckoutFlow:
                 [self.kit.speaker.button(turn.lang, "btn_menu", "browse_menu")],
             )
             return
+        if not self.open_now(turn):
+            return
         self.unset(turn, *SLOTS, "pending_items")
+        given = self.slots(turn)
+        if given.get("given_name") and given.get("given_phone"):
+            # Told us just before: not asked again (the summary shows it, "Zmień" changes it).
+            self.set(turn, contact_name=given["given_name"], contact_phone=given["given_phone"])
         turn.state.flow = self.name
         await self.next(turn)
+
+    @property
+    def facts(self) -> ShopFacts:
+        return self.kit.shop.catalog.facts
+
+    def open_now(self, turn: Turn) -> bool:
+        """Outside opening hours no order is taken: say when the shop opens (the cart stays)."""
+        now = utcnow()
+        if self.facts.is_open(now):
+            return True
+        end_flow(turn)
+        self.kit.speaker.say(
+            turn,
+            "shop_closed",
+            [self.kit.speaker.button(turn.lang, "btn_cart", "show_cart")],
+            opens=self.facts.opening_text(now, turn.lang),
+        )
+        return False
+
+    def offered(self, turn: Turn) -> tuple[str, ...]:
+        """The payment methods for the way the customer chose."""
+        way = self.slots(turn).get("fulfilment") or "pickup"
+        return self.facts.payment_methods.get(way, ())
 
     async def next(self, turn: Turn) -> None:
         slots = self.slots(turn)
@@ -153,12 +198,24 @@ class CheckoutFlow:
         if change in STEP_OF_SLOT:
             return await self.change(turn, str(change))
         use = turn.entity("use_saved")
+        if use is None and step in USE_SAVED_AT and said_yes(turn):
+            use = USE_SAVED_AT[str(step)]  # "tak" to "Użyj: Anna Kowalska"
         if use in ("contact_name", "contact_phone", "address"):
             value = (await self.saved(turn)).get(str(use))
             if value:
+                if use == "address" and not self.delivers_to(turn, value):
+                    return True
                 self.set(turn, **{str(use): value})
                 await self.next(turn)
                 return True
+        pressed = turn.entity("fulfilment")
+        if step != "fulfilment" and pressed in ("delivery", "pickup"):
+            # The other way from any step (e.g. pickup offered for an address outside the area).
+            self.set(turn, fulfilment=pressed)
+            if pressed == "pickup":
+                self.unset(turn, "address")
+            await self.next(turn)
+            return True
         if step == "fulfilment":
             way = turn.entity("fulfilment")
             if way not in ("delivery", "pickup"):
@@ -174,6 +231,8 @@ class CheckoutFlow:
             return True
         if step == "phone":
             return await self.take_phone(turn)
+        if step == "payment":
+            return await self.take_payment(turn)
         if step == "name" and not turn.from_button and find_phone(turn.text):
             return await self.free_answer(turn)  # "Jan, 600 111 222": both at once
         if step == "note" and (turn.entity("note") is not None or is_skip(turn)):
@@ -186,11 +245,26 @@ class CheckoutFlow:
 
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
         e = self.kit
-        if confirm == "yes" or turn.intent == "affirm" or said(turn, "potwierdzam", "confirm"):
-            if not await self.guard(turn):
+        method = self.method_named(turn)
+        if (
+            confirm == "yes"
+            or turn.intent == "affirm"
+            or said(turn, "potwierdzam", "confirm", "zamawiam")
+            or (method and not turn.entities("product"))  # "kartą": pay so, and confirm
+        ):
+            if method is not None and method not in self.offered(turn):
+                self.say_not_offered(turn)
+                await self.ask(turn)
                 return True
-            await e.steps.run(turn, "action_place_order")
-            return True
+            chosen = method or self.slots(turn).get("payment_method")
+            if chosen not in self.offered(turn):
+                chosen = self.offered(turn)[0] if len(self.offered(turn)) == 1 else None
+            if chosen is None:
+                turn.state.step = "payment"  # confirmed; only how they pay is missing
+                await self.ask(turn)
+                return True
+            self.set(turn, payment_method=chosen)
+            return await self.place(turn)
         wants_change = confirm == "change" or (
             not turn.entities("product") and said(turn, *CHANGE_WORDS)
         )
@@ -221,6 +295,56 @@ class CheckoutFlow:
         await self.ask(turn)
         return True
 
+    async def place(self, turn: Turn) -> bool:
+        if await self.guard(turn):
+            await self.kit.steps.run(turn, "action_place_order")
+        return True
+
+    def method_named(self, turn: Turn) -> str | None:
+        """The payment method pressed or typed ("kartą", "cash"), offered or not."""
+        method = turn.entity("payment_method")
+        if method is None and not turn.from_button:
+            method = payment_in_text(turn.text, self.offered(turn)) or payment_in_text(
+                turn.text, tuple(PAYMENT_METHODS)
+            )
+        return str(method) if method in PAYMENT_METHODS else None
+
+    def say_not_offered(self, turn: Turn) -> None:
+        self.kit.speaker.say(
+            turn,
+            "payment_not_offered",
+            way=self.kit.speaker.text(f"payment_way_{self.way(turn)}", turn.lang),
+            methods=self.facts.payment_text(self.way(turn), turn.lang),
+        )
+
+    async def take_payment(self, turn: Turn) -> bool:
+        """How they pay, after a confirmation that did not say: this answer places the order."""
+        method = self.method_named(turn)
+        if method is None:
+            return False
+        if method not in self.offered(turn):
+            self.say_not_offered(turn)
+            await self.ask(turn)
+            return True
+        self.set(turn, payment_method=method)
+        return await self.place(turn)
+
+    def way(self, turn: Turn) -> str:
+        return str(self.slots(turn).get("fulfilment") or "pickup")
+
+    def delivers_to(self, turn: Turn, address: str) -> bool:
+        """An address outside the delivery area gets a clear answer and the pickup offer."""
+        if self.facts.delivers_to(address):
+            return True
+        self.kit.speaker.say(
+            turn,
+            "address_outside_area",
+            [self.way_button(turn, "pickup")],
+            address=address[:100],
+        )
+        turn.state.step = "address"
+        return False
+
     async def take_phone(self, turn: Turn) -> bool:
         raw = turn.entity("phone")
         found = find_phone(turn.text)
@@ -247,6 +371,8 @@ class CheckoutFlow:
             if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
                 self.kit.speaker.say(turn, "address_invalid")
                 await self.ask(turn)
+                return True
+            if not self.delivers_to(turn, text):
                 return True
             self.set(turn, address=text[:300])
             await self.next(turn)
@@ -275,8 +401,15 @@ class CheckoutFlow:
         return False
 
     async def guard(self, turn: Turn) -> bool:
-        """The cart is not empty and a delivery order reaches the minimum value."""
+        """The shop is open, the cart is not empty and a delivery order reaches the minimum
+        value and goes inside the area (the facts may have changed during checkout)."""
         e = self.kit
+        if not self.open_now(turn):
+            return False
+        address = self.slots(turn).get("address")
+        if self.way(turn) == "delivery" and address and not self.facts.delivers_to(address):
+            self.unset(turn, "address")
+            return self.delivers_to(turn, str(address))
         cart = await repo.cart_of(turn.session, turn.customer.id)
         if not cart.items:
             end_flow(turn)
@@ -311,7 +444,14 @@ class CheckoutFlow:
 
     async def ask(self, turn: Turn) -> None:
         e, step = self.kit, turn.state.step
-        if step in ("address", "name", "phone", "note", "confirm") and not await self.guard(turn):
+        if step in (
+            "address",
+            "name",
+            "phone",
+            "note",
+            "payment",
+            "confirm",
+        ) and not await self.guard(turn):
             return
         slots = self.slots(turn)
         if step == "fulfilment":
@@ -357,6 +497,19 @@ class CheckoutFlow:
         elif step == "note":
             skip = Button(e.speaker.text("btn_no_note", turn.lang), '/inform{"note": ""}')
             e.speaker.say(turn, "checkout_note", [skip])
+        elif step == "payment":
+            way = self.way(turn)
+            buttons = [
+                Button(e.speaker.text(f"btn_pay_{m}", turn.lang), pay_payload(m))
+                for m in self.offered(turn)
+            ]
+            e.speaker.say(
+                turn,
+                "checkout_payment",
+                buttons,
+                way=e.speaker.text(f"payment_way_{way}", turn.lang),
+                methods=self.facts.payment_text(way, turn.lang),
+            )
         else:
             await self.summary(turn)
 
@@ -383,11 +536,20 @@ class CheckoutFlow:
             )
             fee = e.speaker.text("summary_fee", turn.lang, fee=fee_text)
         note = slots.get("note")
+        way = self.way(turn)
+        # Confirming is choosing how to pay: one button per method offered.
+        pay = [
+            Button(
+                e.speaker.text("btn_confirm_pay", turn.lang, method=payment_name(m, turn.lang)),
+                pay_payload(m),
+            )
+            for m in self.offered(turn)
+        ]
         e.speaker.say(
             turn,
             "checkout_summary",
             [
-                Button(e.speaker.text("btn_confirm", turn.lang), '/inform{"confirm": "yes"}'),
+                *pay,
                 Button(e.speaker.text("btn_change", turn.lang), '/inform{"confirm": "change"}'),
                 Button(e.speaker.text("btn_cancel", turn.lang), '/inform{"confirm": "cancel"}'),
             ],
@@ -398,4 +560,16 @@ class CheckoutFlow:
             phone=slots.get("contact_phone", ""),
             note=e.speaker.text("summary_note", turn.lang, note=note) if note else "",
             total=format_price(q.total, turn.lang),
+            payment=e.speaker.text(
+                "summary_payment",
+                turn.lang,
+                way=e.speaker.text(f"payment_way_{way}", turn.lang),
+                methods=self.facts.payment_text(way, turn.lang),
+            ),
         )
+
+
+def pay_payload(method: str) -> str:
+    """Pay with `method` and place the order (the summary's and the payment question's
+    buttons)."""
+    return f'/inform{{"confirm": "yes", "payment_method": "{method}"}}'

@@ -14,26 +14,21 @@ by `bot.dialogue.assembly`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bot.actions.context import Shop
 from bot.actions.runner import ActionRunner
 from bot.dialogue.flows import Flow
 from bot.dialogue.registry import IntentRegistry
+from bot.dialogue.repair import read_in_context
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Turn, TurnContext, TurnOutcome
 from bot.domain.options import remember_options
 from bot.identity import IdentityLinker
 from bot.store.models import Message
-from intents.text import fold
 from knowledge.catalog import Catalog
 
-_ORDERING = re.compile(
-    r"^\s*(poprosze|prosze o|chce|chcialbym|chcialabym|zamawiam|dodaj|i'?d like|i want|"
-    r"give me|can i (get|have)|add)\b"
-)
 # Below this an intent does not interrupt a flow that expects free text (a name, an address).
 INTERRUPT_CONFIDENCE = 0.8
 INTERRUPTIONS = frozenset(
@@ -43,8 +38,6 @@ INTERRUPTIONS = frozenset(
 )
 # Misses in a row: 1 rephrase with suggestions, 2+ options with a person, then hand off.
 HANDOFF_AFTER_MISSES = 3
-# A guess below this is no understanding (the fallback ladder takes over).
-MIN_CONFIDENCE = 0.45
 GLOBAL = frozenset({"human_handoff", "complaint", "change_language"})
 
 
@@ -119,7 +112,7 @@ class DialogueEngine:
 
     async def respond(self, turn: Turn) -> None:
         """Run the policy on the turn; its replies, state and requests are in `turn`."""
-        self._understand_better(turn)
+        read_in_context(turn)
         flow = self.flows.get(turn.state.flow or "")
         if flow is None:
             await self.dispatch(turn)
@@ -147,24 +140,6 @@ class DialogueEngine:
             if turn.state.flow == flow.name and not turn.handoff_reason:
                 await flow.ask(turn)
         remember_options(turn.state, turn.replies[-1].buttons if turn.replies else [])
-
-    def _understand_better(self, turn: Turn) -> None:
-        """A product named in an otherwise unclear message is an order ("0 margherit")."""
-        if turn.confidence < MIN_CONFIDENCE and not turn.entities("product"):
-            turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
-        if turn.entities("product") and turn.intent in ("nlu_fallback", "prices", "deny"):
-            has_quantity = bool(turn.entities("quantity"))
-            if turn.intent == "nlu_fallback" or (has_quantity and turn.confidence < 0.6):
-                self._reinterpret(turn, "add_to_cart")
-        elif turn.intent == "nlu_fallback" and _ORDERING.match(fold(turn.text)):
-            self._reinterpret(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
-        elif turn.intent == "nlu_fallback" and turn.entities("size"):
-            self._reinterpret(turn, "change_item")  # "jednak duża"
-
-    @staticmethod
-    def _reinterpret(turn: Turn, intent: str) -> None:
-        # Confident enough to interrupt a flow: the message named what it is about.
-        turn.parse = {**turn.parse, "intent": {"name": intent, "confidence": INTERRUPT_CONFIDENCE}}
 
     async def dispatch(self, turn: Turn) -> None:
         """Run what the registry says the turn's intent does (no flow involved)."""

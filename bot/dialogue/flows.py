@@ -76,6 +76,22 @@ def is_skip(turn: Turn) -> bool:
     )
 
 
+_YES = re.compile(r"^\s*(tak|ta|no tak|jasne|pewnie|ok|okej|dobrze|yes|yeah|yep|sure|please)\b")
+_NO = re.compile(r"^\s*(nie|no|nope|nah|zostaw|keep)\b")
+
+
+def said_yes(turn: Turn) -> bool:
+    if turn.entity("confirm") == "yes":
+        return True
+    return turn.intent == "affirm" or bool(_YES.match(fold(turn.text)))
+
+
+def said_no(turn: Turn) -> bool:
+    if turn.entity("confirm") == "no":
+        return True
+    return turn.intent == "deny" or bool(_NO.match(fold(turn.text)))
+
+
 def end_flow(turn: Turn) -> None:
     turn.state.flow, turn.state.step = None, None
 

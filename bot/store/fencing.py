@@ -18,12 +18,14 @@ In-process locks have no fence (one process: nobody else can hold them); both ar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.locks import Hold
 from bot.store.models import Customer
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,12 @@ class FencedOut(Exception):
     """A newer holder has claimed this customer: this turn must not commit."""
 
 
-async def claim(session: AsyncSession, customer_id: int, fence: int | None) -> None:
-    """Record `fence` as the customer's newest holder, and commit. FencedOut if a newer
+async def claim(session: AsyncSession, hold: Hold | None) -> None:
+    """Record the hold's fence as the customer's newest, and commit. FencedOut if a newer
     holder already claimed (this hold expired before it even started)."""
-    if fence is None:
+    if hold is None or hold.fence is None:
         return
+    customer_id, fence = hold.customer_id, hold.fence
     result = await session.execute(
         update(Customer)
         .where(
@@ -52,18 +55,38 @@ async def claim(session: AsyncSession, customer_id: int, fence: int | None) -> N
         _refused(customer_id, fence, "claim")
 
 
-async def still_holds(session: AsyncSession, customer_id: int, fence: int | None) -> None:
-    """Inside the turn's transaction: FencedOut unless `fence` is still the newest."""
-    if fence is None:
+async def still_holds(session: AsyncSession, hold: Hold | None) -> None:
+    """Inside the turn's transaction: FencedOut unless the hold's fence is still the newest
+    of the customer it locks (the one locked, even if the turn joined it to another)."""
+    if hold is None or hold.fence is None:
         return
-    result = await session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id, Customer.lock_fence == fence)
-        .values(lock_fence=fence)
-        .execution_options(synchronize_session=False)
-    )
+    customer_id, fence = hold.customer_id, hold.fence
+    # Before anything the turn wrote is flushed: a stale holder's writes may clash with the
+    # newer holder's (the same new rows) and must not get as far as the database.
+    with session.no_autoflush:
+        result = await session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.lock_fence == fence)
+            .values(lock_fence=fence)
+            .execution_options(synchronize_session=False)
+        )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         _refused(customer_id, fence, "commit")
+
+
+async def superseded(session: AsyncSession, hold: Hold | None) -> bool:
+    """After a failed turn: whether a newer holder has taken over meanwhile (the failure is
+    then this holder's staleness, e.g. its writes clashing with the newer turn's, and the
+    message is the newer holder's to answer). Counted and logged like a refused commit."""
+    if hold is None or hold.fence is None:
+        return False
+    newest = select(Customer.lock_fence).where(Customer.id == hold.customer_id)
+    stored = await session.scalar(newest)
+    if stored is None or stored <= hold.fence:
+        return False
+    with contextlib.suppress(FencedOut):
+        _refused(hold.customer_id, hold.fence, "turn")
+    return True
 
 
 async def _exists(session: AsyncSession, customer_id: int) -> bool:

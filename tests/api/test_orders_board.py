@@ -48,7 +48,7 @@ async def webchat_order(http: httpx.AsyncClient, *, delivery: bool = False) -> t
         *([{"text": "ul. Długa 5, Kraków"}] if delivery else []),
         {"text": "Jan Kowalski, 600 111 222"},
         {"text": "bez cebuli proszę"},
-        {"payload": '/inform{"confirm": "yes"}'},
+        {"text": "potwierdzam, zapłacę kartą"},
     ]
     replies: list[dict[str, Any]] = []
     for step in steps:

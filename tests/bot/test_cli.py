@@ -142,7 +142,7 @@ def test_orders_list_and_show_tell_the_kitchen_everything(
     )
     assert kitchen.exit_code == 0 and "(kitchen)" in kitchen.output
     talk = "\n".join(["poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
-                      "Jan, 600 111 222", "bez cebuli", "potwierdzam", "/quit", ""])  # fmt: skip
+                      "Jan, 600 111 222", "bez cebuli", "kartą", "/quit", ""])  # fmt: skip
     chat = runner.invoke(app, ["chat"], input=talk)
     number = next(w.strip(".,") for w in chat.output.split() if w.startswith("PZ-"))
     listed = runner.invoke(app, ["orders", "list"])

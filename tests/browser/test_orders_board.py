@@ -71,7 +71,7 @@ def order_over_rest(url: str) -> str:
     """A web chat customer elsewhere orders a small pepperoni for pickup; the number."""
     token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
     texts = ["poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
-             "bez uwag", "potwierdzam"]  # fmt: skip
+             "bez uwag", "potwierdzam, gotówka"]  # fmt: skip
     reply = ""
     for text in texts:
         body = {"session_token": token, "text": text, "client_message_id": f"r{next(_ids)}"}
@@ -94,7 +94,7 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
     chat.visit()
     chat.open()
     for text in ("poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
-                 "Jan Kowalski, 600 111 222", "bez cebuli", "potwierdzam"):  # fmt: skip
+                 "Jan Kowalski, 600 111 222", "bez cebuli", "kartą"):  # fmt: skip
         chat.say(text)
         expect(chat.messages("bot").last).to_be_visible()
         chat.settled_ids(quiet_s=0.2)
@@ -108,6 +108,7 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
     expect(card).to_contain_text("Jan Kowalski")
     expect(card).to_contain_text("+48600111222")
     expect(card).to_contain_text("czat")
+    expect(card).to_contain_text("Płatność: karta")
     expect(board).to_have_title(re.compile(r"^\(1\) Zamówienia"))
     assert board.evaluate("window.omnibotBoard.alerts") == 1
     if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
@@ -150,7 +151,7 @@ def test_a_telegram_order_rejected_with_a_reason_reaches_the_customer(
     board = open_board(browser, server.url)
     board.select_option("#lang", "en")
     for text in ("English please", "a large pepperoni please", "checkout", "pickup",
-                 "Tom, 600 444 555", "no notes", "confirm"):  # fmt: skip
+                 "Tom, 600 444 555", "no notes", "confirm, cash"):  # fmt: skip
         before = len(telegram.sent_messages())
         telegram_says(server, updates.text(CHAT, text))
         wait_until(lambda: len(telegram.sent_messages()) > before)  # noqa: B023

@@ -273,7 +273,10 @@ async def play(journey: Journey, customer: Customer, read_state: StateReader) ->
     failures: list[str] = []
     transcript: list[str] = []
     to_order: int | None = None
-    await customer.start(journey.lang)
+    try:
+        await customer.start(journey.lang)
+    except httpx.HTTPError as exc:
+        return Outcome(journey, customer.channel, [f"no session: {exc}"], None, transcript)
     for n, step in enumerate(journey.steps, 1):
         try:
             if step.press is not None:

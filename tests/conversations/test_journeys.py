@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conversations.conftest import Shop, SmsCustomer, TelegramCustomer
-from tests.conversations.player import TUNED, Customer, WebChatCustomer, load, play
-
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+from tests.conversations.player import HELDOUT, TUNED, Customer, WebChatCustomer, load, play
 
 JOURNEYS = load(TUNED)
 
@@ -35,6 +33,7 @@ def customer_for(shop: Shop, channel: str) -> Customer:
     return WebChatCustomer(shop.http)
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(("journey", "channel"), cases())
 async def test_journey_ends_as_meant(shop: Shop, journey: Any, channel: str) -> None:
     customer = customer_for(shop, channel)
@@ -59,3 +58,12 @@ async def test_journey_ends_as_meant(shop: Shop, journey: Any, channel: str) -> 
             else 0
         )
         assert delivered == len(bot_lines), (delivered, len(bot_lines))
+
+
+def test_the_suite_is_big_enough_bilingual_and_has_a_held_out_part() -> None:
+    heldout = load(HELDOUT)
+    assert len(JOURNEYS) + len(heldout) >= 100
+    assert {j.lang for j in JOURNEYS} == {j.lang for j in heldout} == {"pl", "en"}
+    assert len(heldout) >= 0.25 * (len(JOURNEYS) + len(heldout))
+    assert any(len(j.channels) > 1 for j in JOURNEYS)
+    assert not {j.id for j in JOURNEYS} & {j.id for j in heldout}

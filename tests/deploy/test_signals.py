@@ -78,7 +78,7 @@ async def test_requests_are_measured_per_route_and_logged_as_json_with_their_id(
 
 
 async def test_waiting_handoffs_and_open_sockets_are_gauged(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as http:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
 
         async def scrape() -> str:
             return (await http.get("/metrics")).text
@@ -164,3 +164,28 @@ async def test_requests_are_traced_to_an_otlp_collector(tmp_path: Any) -> None:
             for scope in resource.scope_spans:
                 names.update(span.name for span in scope.spans)
     assert any("/api/webchat/sessions" in name for name in names), names
+
+
+async def test_a_message_s_request_id_follows_it_to_a_delivery_retried_later(
+    tmp_path: Any, json_logs: io.StringIO
+) -> None:
+    """An SMS whose reply Twilio refuses at first: the outbox retries it later, outside the
+    webhook's request, and the delivery's log line still carries the webhook's request id."""
+    from tests.adapters.sms.conftest import sms_app, sms_settings
+    from tests.adapters.sms.fake_twilio import FakeTwilio, post_sms
+
+    with FakeTwilio() as twilio:
+        twilio.fail_next(status=500, times=1)
+        async with sms_app(sms_settings(tmp_path, twilio.url)) as (_, client):
+            webhook = await post_sms(client, "menu", from_="+48600111222")
+            assert webhook.status_code == 200
+            request_id = webhook.headers["x-request-id"]
+            await twilio.wait_for_messages(1)
+            for _ in range(200):  # the outcome is logged right after Twilio accepts; bounded
+                if "to sms: sent" in json_logs.getvalue():
+                    break
+                await asyncio.sleep(0.02)
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    deliveries = [e for e in lines if e["logger"] == "bot.outbox" and "to sms" in e["message"]]
+    assert [e["message"].rsplit(": ", 1)[1] for e in deliveries] == ["pending", "sent"]
+    assert {e["request_id"] for e in deliveries} == {request_id}, deliveries

@@ -43,7 +43,7 @@ async def test_a_simple_order_takes_at_most_eight_messages(
         assert "telefonu" in await send("ul. Długa 5/3, Kraków")
         assert "uwagi" in await send("Jan Kowalski, 600 111 222")
         assert "Podsumowanie" in await send("bez uwag")
-        placed = await send("potwierdzam")
+        placed = await send("potwierdzam, płacę gotówką")
         assert "Zamówienie PZ-" in placed and "49,80 zł" in placed
         assert sent <= 8
         history = httpx.QueryParams(token=token)

@@ -14,7 +14,7 @@ CHECKOUT = [
     "Ala Nowak",
     "600 123 456",
     "bez uwag",
-    "potwierdzam",
+    "potwierdzam, płacę kartą",
 ]
 
 

@@ -45,5 +45,5 @@ def test_rewordings_with_synonyms_find_a_new_entry(engine: Any) -> None:
 def test_paraphrase_hit_rate_does_not_fall(engine: Any) -> None:
     result = hit_rate(engine, paraphrases())
     rate, _ = result["rates"]["all"]
-    # README records the measured figure (30 %; the previous FAQ search found none).
-    assert rate >= 0.25, result["misses"]
+    # README records the measured figure (54 %; the previous FAQ search found none).
+    assert rate >= 0.5, result["misses"]

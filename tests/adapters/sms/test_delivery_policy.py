@@ -127,3 +127,21 @@ async def test_a_twilio_timeout_after_sending_is_not_retried(
         assert reply.delivery_status == "unknown"
         assert reply.attempts == 1
     assert len(await fake_twilio.wait_for_messages(1)) == 1
+
+
+async def test_a_send_outliving_its_claim_is_not_taken_for_abandoned_by_its_own_process(
+    tmp_path: Path, fake_twilio: FakeTwilio, monkeypatch: Any
+) -> None:
+    from bot.store import repo
+
+    async def renewal_too_late(*args: Any) -> None:
+        return None  # a stalled event loop: the claim runs out mid-send
+
+    monkeypatch.setattr(repo, "renew_claim", renewal_too_late)
+    fake_twilio.accept_delay = 1.5
+    settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.2)
+    async with sms_app(settings) as (app, client):
+        await post_sms(client, "menu", from_=PHONE)
+        reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
+        assert reply.delivery_status == "sent"
+    assert fake_twilio.requests_received == 1

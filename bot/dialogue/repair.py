@@ -1,0 +1,250 @@
+"""Conversation repair: what a message means at this moment, and yes/no questions, once.
+
+Rasa CALM's idea: flows stay on their happy path, and every way a customer leaves it is
+one reusable pattern. Here that is two things every flow and handler gets for free:
+
+- `read_in_context` rereads the classifier's intent against what was just said: a size
+  or a number alone right after adding items corrects those items ("jednak średnie",
+  "not 3, 2"); "usuń wszystkie cole" names a product, so it removes that product and
+  does not empty the cart; a name and a phone are contact details, not a linking request;
+  an unclear message naming a product is an order.
+- `Confirmation` is a yes/no question as a tiny flow (empty the cart? ask a person?):
+  yes and no are answered, anything else drops the question and is handled as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
+from bot.dialogue.registry import IntentRegistry
+from bot.dialogue.speaker import Speaker
+from bot.dialogue.turn import Handler, Turn
+from bot.domain.phones import find_phone
+from bot.messages import Button
+from bot.store import repo
+from intents.text import fold
+from knowledge.catalog import format_price
+
+# Confident enough to interrupt a flow: the message itself says what it is about.
+REREAD_CONFIDENCE = 0.8
+# A guess below this is no understanding (the fallback ladder takes over).
+MIN_CONFIDENCE = 0.45
+
+_ORDERING = re.compile(
+    r"^\s*(poprosze|prosze o|chce|chcialbym|chcialabym|zamawiam|dodaj|i'?d like|i want|"
+    r"give me|can i (get|have)|add)\b"
+)
+# Words that make a size or a number a correction of what was just added.
+_CORRECTING = re.compile(
+    r"\b(jednak|nie|zmien\w*|zamien\w*|popraw\w*|zamiast|wole|niech|mialy|maja|ma byc|mial|"
+    r"pomylil\w*|sorry|zwieksz\w*|zmniejsz\w*|wymien\w*|podmien\w*|zrob|"
+    r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
+    r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
+)
+_LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
+
+
+def _reread(turn: Turn, intent: str) -> None:
+    turn.parse = {**turn.parse, "intent": {"name": intent, "confidence": REREAD_CONFIDENCE}}
+
+
+def _just_added(turn: Turn) -> bool:
+    slots = turn.state.slots or {}
+    return bool(slots.get("last_items") or slots.get("last_item"))
+
+
+def read_in_context(turn: Turn) -> None:
+    """Reread the turn's intent in the light of the conversation (see the module doc)."""
+    if turn.from_button:
+        return
+    text = fold(turn.text)
+    products = bool(turn.entities("product"))
+    if turn.confidence < MIN_CONFIDENCE and not products:
+        turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+    intent = turn.intent
+    modifies = bool(turn.entities("size") or turn.entities("quantity") or re.search(r"\d", text))
+    if intent == "clear_cart" and products:
+        _reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart
+    elif (
+        not products
+        and modifies
+        and not turn.entities("phone")
+        and _just_added(turn)
+        and turn.state.flow in (None, "ask_size")
+        and (
+            intent in ("change_item", "deny", "nlu_fallback")
+            or (intent == "add_to_cart" and _CORRECTING.search(text))
+        )
+        and not (turn.state.flow == "ask_size" and turn.entities("size"))
+    ):
+        _reread(turn, "change_item")  # "jednak średnie", "nie, trzy", "not 3, 2"
+    elif intent == "change_item" and products and not _CORRECTING.search(text):
+        _reread(turn, "add_to_cart")  # "the hawaiian, large" after the menu: an order
+    elif (
+        turn.entities("phone")
+        and intent in ("link_channels", "nlu_fallback", "human_handoff", "contact_details")
+        and not _LINKING.search(text)
+    ):
+        _reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
+    elif products and intent in ("nlu_fallback", "prices", "deny"):
+        if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
+            _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
+    elif intent == "nlu_fallback" and _ORDERING.match(text):
+        _reread(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
+    elif intent == "nlu_fallback" and turn.entities("size"):
+        _reread(turn, "change_item")  # "jednak duża"
+
+
+@dataclass
+class Confirmation:
+    """A yes/no question as a flow: `on_yes` or `on_no` runs; anything else drops it."""
+
+    takes_any_text = False  # a person asked for or a complaint still wins
+
+    name: str
+    speaker: Speaker
+    question: str  # response key
+    yes_button: str  # response keys of the two buttons
+    no_button: str
+    on_yes: Handler
+    on_no: Handler
+
+    async def start(self, turn: Turn, **values: object) -> None:
+        turn.state.flow, turn.state.step = self.name, "confirm"
+        turn.state.slots = {**(turn.state.slots or {}), f"{self.name}_values": values}
+        await self.ask(turn)
+
+    def _end(self, turn: Turn) -> None:
+        turn.state.flow, turn.state.step = None, None
+        slots = dict(turn.state.slots or {})
+        slots.pop(f"{self.name}_values", None)
+        turn.state.slots = slots
+
+    async def answer(self, turn: Turn) -> bool:
+        if said_yes(turn) and not turn.entities("product"):
+            self._end(turn)
+            await self.on_yes(turn)
+            return True
+        if said_no(turn) and not turn.entities("product"):
+            self._end(turn)
+            await self.on_no(turn)
+            return True
+        # Not an answer: the question is dropped and the message handled as any other.
+        self._end(turn)
+        return False
+
+    async def free_answer(self, turn: Turn) -> bool:
+        return False
+
+    async def ask(self, turn: Turn) -> None:
+        values = dict((turn.state.slots or {}).get(f"{self.name}_values") or {})
+        buttons = [
+            Button(self.speaker.text(self.yes_button, turn.lang), '/inform{"confirm": "yes"}'),
+            Button(self.speaker.text(self.no_button, turn.lang), '/inform{"confirm": "no"}'),
+        ]
+        self.speaker.say(turn, self.question, buttons, **values)
+
+
+class RepairHandlers:
+    """The intents answered by these patterns: emptying the cart, contact details typed
+    outside a flow step, and a question about the premises we have no answer to."""
+
+    def __init__(self, kit: FlowKit) -> None:
+        self.kit = kit
+        voice = kit.speaker
+        self.clear_cart = Confirmation(
+            "confirm_clear_cart",
+            voice,
+            "clear_cart_confirm",
+            "btn_yes_clear",
+            "btn_no_keep_cart",
+            self._empty_cart,
+            self._keep_cart,
+        )
+        self.ask_person = Confirmation(
+            "offer_person",
+            voice,
+            "facility_unknown",
+            "btn_ask_person",
+            "btn_no_thanks",
+            self._hand_over_question,
+            self._no_thanks,
+        )
+
+    def flows(self) -> list[Flow]:
+        return [self.clear_cart, self.ask_person]
+
+    def register(self, registry: IntentRegistry) -> None:
+        registry.handle("clear_cart", self._ask_before_emptying)
+        registry.handle("contact_details", self._keep_contact)
+        registry.handle("facilities", self._offer_a_person)
+
+    async def _cart_total(self, turn: Turn) -> tuple[int, str]:
+        cart = await repo.cart_of(turn.session, turn.customer.id)
+        total = self.kit.shop.pricing.total(cart.items)
+        return len(cart.items), format_price(total, turn.lang)
+
+    async def _ask_before_emptying(self, turn: Turn) -> None:
+        lines, total = await self._cart_total(turn)
+        if not lines:
+            voice = self.kit.speaker
+            voice.say(turn, "cart_empty", [voice.button(turn.lang, "btn_menu", "browse_menu")])
+            return
+        await self.clear_cart.start(turn, total=total)
+
+    async def _empty_cart(self, turn: Turn) -> None:
+        await self.kit.steps.run(turn, "action_clear_cart")
+
+    async def _keep_cart(self, turn: Turn) -> None:
+        _, total = await self._cart_total(turn)
+        self.kit.speaker.say(turn, "cart_kept", self._cart_buttons(turn), total=total)
+
+    def _cart_buttons(self, turn: Turn) -> list[Button]:
+        voice = self.kit.speaker
+        return [
+            voice.button(turn.lang, "btn_checkout", "checkout"),
+            voice.button(turn.lang, "btn_cart", "show_cart"),
+            voice.button(turn.lang, "btn_menu", "browse_menu"),
+        ]
+
+    async def _keep_contact(self, turn: Turn) -> None:
+        """Kept in the dialogue state for the checkout; never a proven phone."""
+        found = find_phone(turn.text)
+        slots = dict(turn.state.slots or {})
+        contact = []
+        if found is not None:
+            name = (turn.text[: found.start] + turn.text[found.end :]).strip()
+            name = _NAME_WORDS.sub(" ", name).strip(" ,.;:-–")
+            name = " ".join(name.split())
+            if 2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name):
+                slots["given_name"] = name
+                contact.append(name)
+            slots["given_phone"] = found.e164
+            contact.append(found.e164)
+        turn.state.slots = slots
+        if not contact:
+            self.kit.speaker.say(turn, "phone_invalid")
+            return
+        lines, _ = await self._cart_total(turn)
+        buttons = self._cart_buttons(turn) if lines else self.kit.speaker.main_buttons(turn.lang)
+        self.kit.speaker.say(turn, "contact_kept", buttons, contact=", ".join(contact))
+
+    async def _offer_a_person(self, turn: Turn) -> None:
+        await self.ask_person.start(turn)
+
+    async def _hand_over_question(self, turn: Turn) -> None:
+        turn.handoff_reason = "question"
+
+    async def _no_thanks(self, turn: Turn) -> None:
+        self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
+
+
+# What surrounds a name in "my name is John, 600 555 444" or "imię Jan tel 600…".
+_NAME_WORDS = re.compile(
+    r"\b(my name is|name|i'?m|it'?s|this is|phone( number)?|number|my|is|call me( on)?|"
+    r"you can reach me at|nazywam sie|nazywam się|mam na imie|mam na imię|imie|imię|"
+    r"jestem|to ja|tel\.?|telefon|numer( to)?|mój|moj|kontakt( do mnie)?|dane)\b[:]?",
+    re.IGNORECASE,
+)
