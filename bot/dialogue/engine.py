@@ -128,6 +128,11 @@ class DialogueEngine:
                 await flow.ask(turn)
         elif await flow.answer(turn):
             turn.state.fallback_count = 0
+        elif turn.state.flow != flow.name:
+            # The flow let its question go (a yes/no question answered with an order):
+            # the message is handled as it would be with no flow at all.
+            turn.flow_step = None
+            await self.dispatch(turn)
         elif self.is_interruption(turn):
             turn.flow_step = None
             await self.dispatch(turn)

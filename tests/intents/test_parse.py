@@ -161,8 +161,7 @@ def test_retrain_adds_an_intent_and_swaps_atomically(engine: NluEngine) -> None:
         },
     }  # fmt: skip
     try:
-        seconds = engine.retrain(extra)
-        assert seconds < 10
+        engine.retrain(extra)  # how long it takes is benchmarks/nlu_bench.py's business
         assert engine.parse("zarezerwuj stolik na jutro")["intent"]["name"] == "book_table"
         assert engine.parse("pokaż koszyk")["intent"]["name"] == "show_cart"
     finally:
