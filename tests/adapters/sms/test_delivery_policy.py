@@ -142,6 +142,9 @@ async def test_a_send_outliving_its_claim_is_not_taken_for_abandoned_by_its_own_
     settings = sms_settings(tmp_path, fake_twilio.url, outbox_sending_lease_seconds=0.2)
     async with sms_app(settings) as (app, client):
         await post_sms(client, "menu", from_=PHONE)
+        # The reply is `pending` until the outbox claims it: judge it only once Twilio has
+        # taken it, when `pending` or `unknown` would mean the send was taken for abandoned.
+        await fake_twilio.wait_for_messages(1)
         reply = await wait_for_reply_status(app, {"unknown", "pending", "sent"})
         assert reply.delivery_status == "sent"
     assert fake_twilio.requests_received == 1
