@@ -104,15 +104,7 @@ def test_operator_teaches_the_bot_and_rolls_back(browser: Browser, server: LiveS
     # The try-it box says the same.
     console.click("nav button[data-tab=try]")
     console.fill("#try-text", DOGS)
-    # Asked again while it answers otherwise: a rare transient mismatch right after a save
-    # is under investigation (see README, Known gaps); a lasting one fails here.
-    for _ in range(10):
-        console.click("#try-form button[type=submit]")
-        expect(console.locator("#try-result")).to_contain_text("FAQ match:")
-        if "czy-mozna-przyjsc-z-psem" in console.locator("#try-result").inner_text():
-            break
-        console.evaluate("document.getElementById('try-result').replaceChildren()")
-        console.wait_for_timeout(1000)
+    console.click("#try-form button[type=submit]")
     expect(console.locator("#try-result")).to_contain_text("FAQ match: czy-mozna-przyjsc-z-psem")
     expect(console.locator("#try-result .try-reply")).to_have_text(DOGS_ANSWER)
 
