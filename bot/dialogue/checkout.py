@@ -216,6 +216,17 @@ class CheckoutFlow:
                 self.unset(turn, "address")
             await self.next(turn)
             return True
+        if (
+            step == "address"
+            and not turn.from_button
+            and not re.search(r"\d", turn.text)
+            and said(turn, *PICKUP_WORDS)
+        ):
+            # "ok, pickup then" after the address was refused (no digits: not a street).
+            self.set(turn, fulfilment="pickup")
+            self.unset(turn, "address")
+            await self.next(turn)
+            return True
         if step == "fulfilment":
             way = turn.entity("fulfilment")
             if way not in ("delivery", "pickup"):
@@ -363,11 +374,33 @@ class CheckoutFlow:
         await self.next(turn)
         return True
 
+    async def take_contact(self, turn: Turn, text: str) -> bool:
+        """A name, with or without a phone ("Jan, 600 111 222"); False (and asked again) if
+        no name is there."""
+        found = find_phone(text)
+        if found:
+            self.set(turn, contact_phone=found.e164)
+            text = (text[: found.start] + text[found.end :]).strip()
+        name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
+        if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
+            self.kit.speaker.say(turn, "name_invalid")
+            await self.ask(turn)
+            return False
+        self.set(turn, contact_name=name)
+        return True
+
     async def free_answer(self, turn: Turn) -> bool:
         step, text = turn.state.step, turn.text.strip()
         if turn.from_button:
             return False
         if step == "address":
+            found = find_phone(text)
+            if found and not re.search(r"\d", text[: found.start] + text[found.end :]):
+                # "Tom, 600 700 800" is who the order is for, not where it goes.
+                if not await self.take_contact(turn, text):
+                    return True
+                await self.ask(turn)
+                return True
             if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
                 self.kit.speaker.say(turn, "address_invalid")
                 await self.ask(turn)
@@ -378,17 +411,8 @@ class CheckoutFlow:
             await self.next(turn)
             return True
         if step == "name":
-            found = find_phone(text)
-            if found:
-                self.set(turn, contact_phone=found.e164)
-                text = (text[: found.start] + text[found.end :]).strip()
-            name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
-            if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
-                self.kit.speaker.say(turn, "name_invalid")
-                await self.ask(turn)
-                return True
-            self.set(turn, contact_name=name)
-            await self.next(turn)
+            if await self.take_contact(turn, text):
+                await self.next(turn)
             return True
         if step == "phone":
             self.kit.speaker.say(turn, "phone_invalid")
