@@ -7,6 +7,7 @@ import functools
 import hashlib
 import hmac
 import os
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -137,6 +138,46 @@ async def count_admins(session: AsyncSession) -> int:
 def _staff_key(secret: str) -> str:
     # A key of its own for staff tokens, derived from SECRET_KEY, always 256 bits.
     return hashlib.sha256(f"omnibot.staff-token:{secret}".encode()).hexdigest()
+
+
+LOGIN_DEVICE_AUDIENCE = "omnibot-login-device"
+
+
+def _device_key(secret: str) -> str:
+    return hashlib.sha256(f"omnibot.login-device:{secret}".encode()).hexdigest()
+
+
+def issue_device_token(email: str, secret: str, ttl: timedelta) -> str:
+    """A "known device" mark for one account, given at a successful login (OWASP's device
+    cookies): later attempts carrying it are throttled per device, so strangers who lock the
+    account for unknown clients do not lock its owner out."""
+    now = utcnow()
+    claims = {
+        "sub": email,
+        "dev": secrets.token_urlsafe(12),
+        "aud": LOGIN_DEVICE_AUDIENCE,
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, _device_key(secret), algorithm="HS256")
+
+
+def read_device_token(token: str | None, email: str, secret: str) -> str | None:
+    """The device id of a valid mark for `email`, or None."""
+    if not token or len(token) > 1000:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            _device_key(secret),
+            algorithms=["HS256"],
+            audience=LOGIN_DEVICE_AUDIENCE,
+            options={"require": ["exp", "sub", "dev", "aud"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    if claims.get("sub") != email or not isinstance(claims.get("dev"), str):
+        return None
+    return str(claims["dev"])
 
 
 def password_stamp(password_hash: str) -> str:

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
 
     # Beyond DESIGN.md's table (documented in README).
     staff_token_minutes: int = Field(default=480, ge=1)
-    login_attempts_per_account: int = Field(default=10, ge=1)  # per LOGIN_LOCKOUT_MINUTES
+    # per LOGIN_LOCKOUT_MINUTES: one account from one address (or one known device)
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    # per LOGIN_LOCKOUT_MINUTES: one account's failures from all unknown clients together
+    login_failures_per_account: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=60, ge=1)  # per LOGIN_LOCKOUT_MINUTES
     login_lockout_minutes: int = Field(default=15, ge=1)
     support_hours: str = "09:00-21:00"

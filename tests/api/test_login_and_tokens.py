@@ -13,6 +13,7 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
+import bot.api.auth
 import bot.auth
 from bot.auth import TOKEN_AUDIENCE, _staff_key, create_user, disable_user, set_password
 from bot.store.models import utcnow
@@ -23,7 +24,12 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    settings = make_settings(tmp_path, login_attempts_per_account=5, login_attempts_per_ip=12)
+    settings = make_settings(
+        tmp_path,
+        login_attempts_per_account=5,
+        login_attempts_per_ip=12,
+        login_failures_per_account=20,
+    )
     async with running_app(settings) as (app, client):
         async with app.state.core.sessions() as s:  # type: ignore[attr-defined]
             for email in ("ala@shop.pl", "bob@shop.pl"):
@@ -56,6 +62,69 @@ async def test_one_address_trying_many_accounts_is_throttled(env: Any) -> None:
     codes = [(await login(client, f"user{i}@shop.pl", "guess")).status_code for i in range(12)]
     assert codes == [401] * 12
     assert (await login(client, "bob@shop.pl", PASSWORD)).status_code == 429
+
+
+def from_address(app: Any, address: str) -> httpx.AsyncClient:
+    """A client of its own (own cookies) at another address."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_a_stranger_cannot_lock_the_owner_out(env: Any) -> None:
+    app, _client = env
+    async with from_address(app, "203.0.113.7") as attacker:
+        for _ in range(5):
+            assert (await login(attacker, "ala@shop.pl", "guess")).status_code == 401
+        # The attacker's address is locked out of the account, even with the right password.
+        assert (await login(attacker, "ala@shop.pl", PASSWORD)).status_code == 429
+    async with from_address(app, "198.51.100.20") as owner:
+        r = await login(owner, "ala@shop.pl", PASSWORD)
+        assert r.status_code == 200
+        assert (await owner.get("/api/auth/me", headers=bearer(r.json()["access_token"]))).json()[
+            "email"
+        ] == "ala@shop.pl"
+
+
+async def test_many_addresses_guessing_leave_the_owners_device_working(env: Any) -> None:
+    app, _client = env
+    async with from_address(app, "198.51.100.20") as owner:
+        # The owner logged in from this laptop before (it keeps the account's device cookie).
+        assert (await login(owner, "ala@shop.pl", PASSWORD)).status_code == 200
+        # A botnet: 20 failures from 10 addresses, each within its own per-address budget.
+        for n in range(10):
+            async with from_address(app, f"203.0.113.{n}") as bot_client:
+                for _ in range(2):
+                    assert (await login(bot_client, "ala@shop.pl", "guess")).status_code == 401
+        # Now unknown clients are refused for this account wherever they come from, even with
+        # the right password (the botnet might have guessed it); other accounts are untouched.
+        async with from_address(app, "192.0.2.99") as stranger:
+            assert (await login(stranger, "ala@shop.pl", PASSWORD)).status_code == 429
+            assert (await login(stranger, "bob@shop.pl", PASSWORD)).status_code == 200
+        # The owner's laptop still gets in, also from a new address (another network) ...
+        assert (await login(owner, "ala@shop.pl", PASSWORD)).status_code == 200
+        async with from_address(app, "192.0.2.50") as moved:
+            moved.cookies = owner.cookies
+            assert (await login(moved, "ala@shop.pl", PASSWORD)).status_code == 200
+            # ... and its mark is for ala only: to bob's account it is a stranger.
+            for _ in range(5):
+                assert (await login(moved, "bob@shop.pl", "guess")).status_code == 401
+            assert (await login(moved, "bob@shop.pl", PASSWORD)).status_code == 429
+
+
+async def test_a_known_device_still_has_a_budget(env: Any) -> None:
+    app, _client = env
+    async with from_address(app, "198.51.100.20") as device:
+        assert (await login(device, "ala@shop.pl", PASSWORD)).status_code == 200
+        for _ in range(5):
+            assert (await login(device, "ala@shop.pl", "guess")).status_code == 401
+        assert (await login(device, "ala@shop.pl", PASSWORD)).status_code == 429
+    # A forged mark is no mark: the request is budgeted as a stranger's from that address.
+    async with from_address(app, "198.51.100.20") as forger:
+        name = bot.api.auth.device_cookie_name("ala@shop.pl")
+        forged = {"Cookie": f"{name}=eyJhbGciOiJIUzI1NiJ9.e30.forged"}
+        form = {"username": "ala@shop.pl", "password": PASSWORD}
+        r = await forger.post("/api/auth/token", data=form, headers=forged)
+        assert r.status_code == 200
 
 
 async def test_unknown_e_mails_cost_one_verification_off_the_event_loop(
