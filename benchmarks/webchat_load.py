@@ -1,14 +1,19 @@
 """Web chat load: N concurrent customers over REST and WebSocket against a running server.
 
     python benchmarks/webchat_load.py --url http://127.0.0.1:8000 --customers 50 --messages 20
-    python benchmarks/webchat_load.py --spawn      # starts `omnibot run` on a temp data dir
-    python benchmarks/webchat_load.py --spawn --rate 50   # 50 msg/s offered in all
+    python benchmarks/webchat_load.py --spawn      # starts this checkout's server on a temp dir
+    python benchmarks/webchat_load.py --spawn --rate 100  # 100 msg/s offered in all
 
 Prints messages/s and p50/p95/p99 latency (send → the bot's reply received) per transport.
 Each customer sends a message, waits for the reply, and sends the next one at once (the
 default: the server's capacity) or on a schedule (`--rate`: total messages/s offered).
 Texts are customer phrasings the bot was not trained on (intents/data/heldout_*.jsonl;
 `--texts repeated` uses eight fixed ones, which the NLU's caches remember).
+
+In the same run, once the load is over, the default NLU encoder alone embeds the same texts
+in batches of 32 (in this process, no caches): the server's messages/s is printed as a
+ratio of that throughput, the ceiling a server whose only cost was its model would reach.
+Load averages before and after are printed too: the figures mean little on a busy machine.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from pathlib import Path
 import httpx
 import websockets
 
-HELDOUT = Path(__file__).resolve().parents[1] / "intents" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+HELDOUT = ROOT / "intents" / "data"
+ENCODER_BATCH = 32
 # Handing the conversation to a human silences the bot (asking for one, a complaint, or
 # misunderstood messages in a row): those phrasings are left out.
 HANDOFF_INTENTS = {"human_handoff", "complaint", "oos"}
@@ -54,6 +61,42 @@ def heldout_texts() -> list[str]:
         rows = [json.loads(line) for line in (HELDOUT / f"heldout_{lang}.jsonl").open()]
         by_lang.append([r["text"] for r in rows if r["intent"] not in HANDOFF_INTENTS])
     return [t for pair in zip(*by_lang, strict=False) for t in pair]
+
+
+def sent_texts(texts: list[str], customers: int, messages: int) -> list[str]:
+    """Every text the crowd of `run` sends, once each, in the order first sent."""
+    crowd = [Customer(texts, messages, n * messages, 0.0) for n in range(customers)]
+    return list(dict.fromkeys(t for c in crowd for t in c.texts))
+
+
+def encoder_throughput(texts: list[str], cache_dir: Path | None, passes: int = 3) -> float:
+    """Sentences/s of the default NLU encoder alone: `texts` in batches of 32, no caches
+    (the ONNX export is read from `cache_dir` when the server made it there)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bar over the figures
+    from bot.settings import Settings
+    from intents.encoder import Encoder
+
+    settings = Settings()
+    encoder = Encoder(
+        settings.embedding_model, cache_dir, lru_size=0, backend=settings.embedding_backend
+    )
+    try:
+        encoder.encode_recent(texts[:ENCODER_BATCH])  # warm-up
+        rates = []
+        for _ in range(passes):
+            started = time.perf_counter()
+            for i in range(0, len(texts), ENCODER_BATCH):
+                encoder.encode_recent(texts[i : i + ENCODER_BATCH])
+            rates.append(len(texts) / (time.perf_counter() - started))
+    finally:
+        encoder.close()
+    return statistics.median(rates)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -138,6 +181,10 @@ async def run(
     }
 
 
+def new_data_dir() -> str:
+    return tempfile.mkdtemp(prefix="omnibot-bench-")
+
+
 def server_env(data: str, nlu: str) -> dict[str, str]:
     """The environment of a benchmark server on the data dir `data`."""
     return {
@@ -157,9 +204,10 @@ def spawn_server(
     port: int, nlu: str, data: str | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`omnibot run` on `data` (a new temp dir by default); returns once it answers."""
-    env = server_env(data or tempfile.mkdtemp(prefix="omnibot-bench-"), nlu)
+    env = server_env(data or new_data_dir(), nlu)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--port", str(port)],
+        cwd=ROOT,  # this checkout's server, whatever the current directory
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -192,12 +240,24 @@ def main() -> None:
         "--rate", type=float, default=0.0, help="messages/s offered in all (0: as fast as answered)"
     )
     parser.add_argument("--texts", choices=["heldout", "repeated"], default="heldout")
+    parser.add_argument(
+        "--encoder-cache",
+        type=Path,
+        default=None,
+        help="where the server keeps its ONNX export (default: the spawned server's; "
+        "with --url, a temp dir, so the encoder is exported first)",
+    )
     args = parser.parse_args()
     texts = heldout_texts() if args.texts == "heldout" else REPEATED
     proc = None
     url = args.url
+    cache_dir = args.encoder_cache
     if args.spawn:
-        proc, url = spawn_server(args.port, args.nlu)
+        data = new_data_dir()
+        proc, url = spawn_server(args.port, args.nlu, data)
+        cache_dir = cache_dir or Path(data) / "cache"
+    print(f"load average before: {load_average()}")
+    results: dict[str, dict[str, float]] = {}
     try:
         asyncio.run(run(url, 2, 3, "rest", REPEATED))  # warm-up
         transports = ["rest", "ws"] if args.transport == "both" else [args.transport]
@@ -205,13 +265,29 @@ def main() -> None:
             result = asyncio.run(
                 run(url, args.customers, args.messages, transport, texts, args.rate)
             )
+            results[transport] = result
             offered = f"offered={args.rate:g}/s " if args.rate else ""
             print(
                 f"{transport:4s} customers={args.customers} messages={result['messages']} "
                 f"texts={args.texts} {offered}"
                 f"{result['messages_per_s']:.0f} msg/s  p50={result['p50_ms']:.1f} ms "
-                f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms"
+                f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms",
+                flush=True,
             )
+        # The server is idle now: its own model, alone, on the texts it was just sent.
+        distinct = sent_texts(texts, args.customers, args.messages)
+        cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="omnibot-encoder-"))
+        encoder = encoder_throughput(distinct, cache_dir)
+        print(
+            f"encoder alone: {encoder:.0f} sentences/s "
+            f"({len(distinct)} distinct texts, batches of {ENCODER_BATCH})"
+        )
+        for transport, result in results.items():
+            print(
+                f"{transport:4s} msg/s / encoder's sentences/s = "
+                f"{result['messages_per_s'] / encoder:.2f}"
+            )
+        print(f"load average after: {load_average()}")
     finally:
         if proc is not None:
             proc.terminate()
