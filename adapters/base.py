@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
-from bot.ratelimit import Limiter, messages_budget
+from bot.ratelimit import Budget, Limiter, messages_budget
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["Capabilities", "ChannelAdapter"]
 
 log = logging.getLogger(__name__)
+# One "you are writing too fast" notice per conversation per message window.
+SLOW_DOWN_NOTICES = Budget("slow-down-notice", 1, 60)
 
 
 class ChannelAdapter(ABC):
@@ -36,14 +38,27 @@ class ChannelAdapter(ABC):
 
     async def admit(self, inbound: InboundMessage) -> Accepted:
         """Store an inbound message. One conversation sending faster than
-        `MESSAGES_PER_MINUTE` is kept (agents see it) but not answered: a flood costs
-        neither NLU time nor replies, and nothing the customer wrote is lost."""
+        `MESSAGES_PER_MINUTE` is kept (agents see it, marked) but not answered: a flood
+        costs neither NLU time nor replies, and nothing the customer wrote is lost. The
+        first message over the rate in a window gets one notice saying so; the rest of the
+        window's get nothing (on SMS every notice is paid for)."""
+        key = (inbound.channel, inbound.address)
         budget = messages_budget(self.core.settings.messages_per_minute)
-        if not await self.limiter.hit(budget, inbound.channel, inbound.address):
-            log.warning("%s %s over its message rate: stored, not answered",
-                        inbound.channel, inbound.address)  # fmt: skip
+        notify = False
+        if not await self.limiter.hit(budget, *key):
+            log.warning("%s %s over its message rate: stored, not answered", *key)
             inbound.meta["throttled"] = True
-        return await self.core.accept(inbound)
+            notify = await self.limiter.hit(SLOW_DOWN_NOTICES, *key)
+        accepted = await self.core.accept(inbound)
+        if notify and not accepted.duplicate:
+            self.in_background(self._slow_down(accepted.message_id))
+        return accepted
+
+    async def _slow_down(self, message_id: int) -> None:
+        try:
+            await self.core.slow_down(message_id)
+        except Exception:
+            log.exception("the slow-down notice for message %s failed", message_id)
 
     def answer_later(self, customer_id: int) -> None:
         """Answer a customer's stored messages after the webhook has acknowledged them."""

@@ -631,16 +631,35 @@ class Core:
                 return []
             message.delivery_status = "failed"
             message.last_error = "processing failed"
-            customer = await repo.live_customer(session, message.customer_id)
-            assert customer is not None
-            conversation = await repo.conversation_of(session, customer.id)
-            lang = customer.language or self.settings.default_language
-            sorry = Reply(self.dialogue.responses.render("action_failed", lang))
-            rows = self._reply_rows(message, conversation, [sorry], {})
-            session.add_all(rows)
+            rows = await self._stage_said(session, message, "action_failed")
             await session.commit()
         await self._publish_sent(rows)
         return rows
+
+    async def _stage_said(self, session: AsyncSession, message: Message, key: str) -> list[Message]:
+        """A reply of one response to `message`, in its customer's language, added to the
+        session (the caller commits); none when the customer is gone."""
+        customer = await repo.live_customer(session, message.customer_id)
+        if customer is None:
+            return []
+        conversation = await repo.conversation_of(session, customer.id)
+        lang = customer.language or self.settings.default_language
+        said = Reply(self.dialogue.responses.render(key, lang))
+        rows = self._reply_rows(message, conversation, [said], {})
+        session.add_all(rows)
+        return rows
+
+    async def slow_down(self, message_id: int) -> None:
+        """Tell a customer over their message rate that what they wrote is kept but not
+        answered (the adapter sends this at most once per window: on SMS it costs money)."""
+        async with self.sessions() as session:
+            message = await session.get(Message, message_id)
+            if message is None:
+                return
+            rows = await self._stage_said(session, message, "too_fast")
+            await session.commit()
+        await self._publish_sent(rows)
+        await self.deliver([r.id for r in rows if r.delivery_status == "pending"])
 
     # -- outbound (see bot.outbox) -------------------------------------------------
     async def send_proactive(

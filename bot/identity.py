@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Join, Outgoing, Turn
+from bot.domain.order_status import CUSTOMER_CANCELLABLE
 from bot.domain.phones import find_phone, is_mobile, normalise_phone
 from bot.messages import Button
+from bot.orders import latest_order
 from bot.ratelimit import Budget, Limiter
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
@@ -56,6 +58,31 @@ class LinkLimits:
         return Budget("link-wrong-requester", self.wrong_codes_per_requester, seconds)
 
 
+OPT_OUT_NOTE = (
+    "The customer texted {keyword!r}, an SMS opt-out keyword, while order {number} could still "
+    "be cancelled: texts to this number are off now. If they meant the order, reach them "
+    "another way (their reply START turns texts back on)."
+)
+
+
+def stage_opt_out_note(turn: Turn, message: Message, number: str) -> None:
+    """A private note for the agents on the customer's thread (committed with the turn)."""
+    turn.session.add(
+        Message(
+            customer_id=turn.customer.id,
+            conversation_id=turn.conversation.id,
+            direction="out",
+            author="system",
+            channel="note",
+            text=OPT_OUT_NOTE.format(keyword=(message.text or "").strip()[:40], number=number),
+            payload={"buttons": [], "opt_out_message_id": message.id},
+            private=True,
+            delivery_status="internal",
+            created_at=utcnow(),
+        )
+    )
+
+
 class IdentityLinker:
     """Channel facts (proven phones, deep-link tokens, opt-outs) and one-time codes."""
 
@@ -87,8 +114,16 @@ class IdentityLinker:
         if facts.get("display_name") and not customer.name:
             customer.name = str(facts["display_name"])[:200]
         if facts.get("sms_opt_out"):
+            # The provider's own keyword handling (Twilio: a lone STOP, CANCEL, END …) has
+            # stopped texts to this number already: mirror it, never argue with it.
             customer.sms_opt_out = True
-            self.say(turn, "sms_opt_out")
+            order = await latest_order(turn.session, customer.id, CUSTOMER_CANCELLABLE)
+            if order is None:
+                self.say(turn, "sms_opt_out")
+            else:
+                # "CANCEL" may have meant the order: say how to cancel it, tell the team.
+                self.say(turn, "sms_opt_out_open_order", number=order.number)
+                stage_opt_out_note(turn, message, order.number)
             turn.reply_extra = {"consent_confirmation": True}
             return True
         if facts.get("sms_opt_in") and customer.sms_opt_out:

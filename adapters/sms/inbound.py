@@ -10,8 +10,10 @@ from bot.messages import InboundMessage
 
 CHANNEL = "sms"
 
-# Carrier-standard keywords (the ones Twilio's own opt-out handling knows) and their
-# Polish equivalents, matched on the whole message, case- and diacritic-insensitive.
+# Twilio's default opt-out keywords (its own handling stops texts to a number that sends one
+# of them alone, so ours must agree) and unambiguous Polish equivalents, matched on the whole
+# message, case- and diacritic-insensitive. Not "rezygnuję": in Polish that is how a customer
+# cancels an order, and the dialogue cancels it. "cancel my order" is no keyword either.
 OPT_OUT = frozenset(
     {
         "STOP",
@@ -25,8 +27,6 @@ OPT_OUT = frozenset(
         "NIE WYSYLAJ",
         "WYPISZ",
         "WYPISZ MNIE",
-        "REZYGNUJE",
-        "REZYGNACJA",
     }
 )
 OPT_IN = frozenset({"START", "UNSTOP", "YES", "OPTIN"})

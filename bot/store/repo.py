@@ -243,6 +243,8 @@ def message_object(message: Message) -> dict[str, Any]:
     }
     if "client_message_id" in payload:
         obj["client_message_id"] = payload["client_message_id"]
+    if message.delivery_status == "throttled":
+        obj["throttled"] = True  # kept, not answered: sent over the conversation's rate
     return obj
 
 

@@ -78,7 +78,10 @@ def test_help_keywords_ask_for_help(body: str) -> None:
     assert message.text == body
 
 
-@pytest.mark.parametrize("body", ["stop sending me pizza ads", "please help me", "START ORDER"])
+@pytest.mark.parametrize(
+    "body",
+    ["stop sending me pizza ads", "please help me", "START ORDER", "cancel my order", "Rezygnuję"],
+)
 def test_keywords_only_count_as_the_whole_message(body: str) -> None:
     message = inbound_from_twilio(inbound_form(body))
     assert message.payload is None

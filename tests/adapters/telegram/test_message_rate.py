@@ -1,5 +1,6 @@
 """One Telegram chat flooding the bot: everything is stored (agents see it), only what fits
-`MESSAGES_PER_MINUTE` is answered; other customers are unaffected."""
+`MESSAGES_PER_MINUTE` is answered, one notice per window says so; other customers are
+unaffected."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ async def test_a_flooding_telegram_chat_is_stored_but_answered_at_the_rate(
         flood = [m for m in inbound if m.address == "111"]
         assert [m.text for m in flood] == [f"menu {n}" for n in range(6)]  # nothing lost
         assert [m.delivery_status for m in flood].count("throttled") == 3
+        throttled = [m for m in flood if m.delivery_status == "throttled"]
         outbound = await tg.settled_outbound()
-        answered_to = [m.address for m in outbound]
-        assert answered_to.count("111") == 3 and answered_to.count("222") == 1
+        to_flooder = [m.in_reply_to_id for m in outbound if m.address == "111"]
+        # Three answers, and one notice to the first message over the rate, no more.
+        assert sorted(to_flooder) == [m.id for m in flood[:3]] + [throttled[0].id]
+        assert [m.address for m in outbound].count("222") == 1
