@@ -16,7 +16,7 @@ from bot.auth import create_user
 from tests.adapters.sms.fake_twilio import FakeTwilio, inbound_form, twilio_signature
 from tests.adapters.telegram import updates
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, make_settings
 from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings
 
 PHONE = "+48600111222"
@@ -122,3 +122,55 @@ def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
     )
     assert replies  # the bot is back, with the Telegram cart
     page.close()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(make_settings(tmp_path, support_hours="00:00-23:59"))
+    server.start()
+
+    async def add_staff() -> None:
+        async with server.app.state.core.sessions() as s:
+            await create_user(s, "ala@shop.pl", "correct horse", "agent")
+            await create_user(s, "ola@shop.pl", "correct horse", "operator")
+
+    asyncio.run_coroutine_threadsafe(add_staff(), server_loop(server)).result(10)
+    yield server
+    server.stop()
+
+
+def console_of(browser: Browser, server: LiveServer, email: str) -> Any:
+    page = browser.new_page()
+    page.goto(f"{server.url}/agent")
+    page.fill("#email", email)
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    waiting = page.locator("#queue-waiting .conv")
+    expect(waiting).to_have_count(1)
+    waiting.first.click()
+    expect(page.locator("#messages")).to_contain_text("z człowiekiem")
+    return page
+
+
+def test_an_operator_ends_a_customers_web_chat_sessions_from_the_console(
+    browser: Browser, shop: LiveServer
+) -> None:
+    chat = httpx.post(f"{shop.url}/api/webchat/sessions").json()
+    message = {"session_token": chat["session_token"], "client_message_id": "m1"}
+    r = httpx.post(
+        f"{shop.url}/api/webchat/messages", json={**message, "text": "chcę rozmawiać z człowiekiem"}
+    )
+    assert r.status_code == 200
+
+    agent = console_of(browser, shop, "ala@shop.pl")
+    expect(agent.locator("#panel")).to_contain_text("webchat")
+    expect(agent.locator("#end-webchat")).to_have_count(0)  # an agent may not
+    agent.close()
+
+    operator = console_of(browser, shop, "ola@shop.pl")
+    operator.once("dialog", lambda dialog: dialog.accept())
+    operator.click("#end-webchat")
+    expect(operator.locator("#end-webchat-result")).to_have_text("Ended 1 web chat session.")
+    history = httpx.get(f"{shop.url}/api/webchat/history", params={"token": chat["session_token"]})
+    assert history.status_code == 401  # the customer's browser is signed out
+    operator.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from .chat_widget import ChatWidget
@@ -257,4 +258,42 @@ def test_widget_embedded_on_another_site_talks_to_its_own_server(
     expect(chat.texts("customer")).to_have_text(["hello"])
     expect(chat.messages("bot").first).to_be_visible()
     assert chat.session_token()
+    assert chat.page_errors == []
+
+
+def test_ending_the_chat_forgets_it_on_this_device_and_on_the_server(chat: ChatWidget) -> None:
+    chat.visit()
+    chat.open()
+    chat.say("cześć")
+    expect(chat.messages("bot").first).to_be_visible()
+    token = chat.session_token()
+    end = chat.page.locator(".omnibot-end")
+    confirm = chat.page.locator(".omnibot-confirm")
+    expect(end).to_be_visible()
+
+    end.click()  # asks first; "back" keeps everything
+    expect(confirm).to_be_visible()
+    chat.page.locator(".omnibot-end-no").click()
+    expect(confirm).to_be_hidden()
+    assert chat.session_token() == token
+
+    end.click()
+    chat.page.locator(".omnibot-end-yes").click()
+    expect(chat.panel).to_be_hidden()
+    stored = chat.page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('omnibot:'))"
+    )
+    assert stored == []
+    # The token is dead everywhere: a copy of it reads nothing.
+    r = httpx.get(f"{chat.base_url}/api/webchat/history", params={"token": token}, timeout=10)
+    assert r.status_code == 401
+
+    # The next visitor at this computer starts with an empty chat of their own.
+    chat.page.reload()
+    chat.open()
+    expect(chat.messages()).to_have_count(0)
+    chat.say("menu")
+    expect(chat.messages("bot").first).to_be_visible()
+    assert chat.session_token() != token
+    assert [m["text"] for m in chat.server_history() if m["author"] == "customer"] == ["menu"]
     assert chat.page_errors == []

@@ -30,6 +30,8 @@
       failed: "Nie udało się wysłać.", retry: "Spróbuj ponownie", tooLong: "Wiadomość jest za długa.",
       rejected: "Tej wiadomości nie da się wysłać.",
       jump: "Przewiń do najnowszej wiadomości",
+      end: "Zakończ czat", endAsk: "Zakończyć czat i zapomnieć go na tym urządzeniu? To, co napisano, zostaje w sklepie.",
+      endYes: "Zakończ", endNo: "Wróć",
       unread: (n) => n + (n === 1 ? " nowa wiadomość" : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? " nowe wiadomości" : " nowych wiadomości"),
     },
     en: {
@@ -42,6 +44,8 @@
       failed: "Couldn't send.", retry: "Try again", tooLong: "This message is too long.",
       rejected: "This message can't be sent.",
       jump: "Scroll to the newest message",
+      end: "End chat", endAsk: "End this chat and forget it on this device? The shop keeps what was written.",
+      endYes: "End chat", endNo: "Back",
       unread: (n) => n + (n === 1 ? " new message" : " new messages"),
     },
   };
@@ -75,6 +79,11 @@
 .omnibot-root[data-state="offline"] .omnibot-status::before { background: #fca5a5; }
 .omnibot-close { width: 40px; height: 40px; border: 0; border-radius: 50%; background: transparent; color: #fff; cursor: pointer; display: grid; place-items: center; }
 .omnibot-close:hover { background: rgba(255,255,255,.18); }
+.omnibot-confirm { padding: 12px 16px; border-bottom: 1px solid var(--line); background: #fff7ed; font-size: 14px; }
+.omnibot-confirm p { margin: 0 0 8px; }
+.omnibot-confirm button { margin-right: 8px; padding: 6px 14px; border: 1px solid var(--accent); border-radius: 999px;
+  background: #fff; color: var(--accent); font: inherit; font-weight: 600; cursor: pointer; }
+.omnibot-confirm .omnibot-end-yes { background: var(--accent); color: #fff; }
 .omnibot-body { position: relative; flex: 1; min-height: 0; display: flex; flex-direction: column; }
 .omnibot-jump { position: absolute; left: 50%; bottom: 10px; transform: translateX(-50%); z-index: 1; padding: 7px 14px;
   border: 0; border-radius: 999px; background: var(--ink); color: #fff; font: inherit; font-size: 13.5px; font-weight: 600;
@@ -117,6 +126,7 @@
 
   const ICON_CHAT = '<svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z"/></svg>';
   const ICON_CLOSE = '<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true"><path stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_END = '<svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9"/></svg>';
   const ICON_SEND = '<svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M3 20.5l18-8.5L3 3.5v6.6l12 1.9-12 1.9z"/></svg>';
 
   // ---- persistent state: the session token and the id of the last message the user has seen
@@ -177,7 +187,13 @@
   const statusLine = h("p", "omnibot-status", { text: T.connecting });
   heading.append(h("h2", "omnibot-title", { text: title }), statusLine);
   const closeButton = h("button", "omnibot-close", { type: "button", "aria-label": T.close, title: T.close, svg: ICON_CLOSE });
-  header.append(heading, closeButton);
+  // "Forget me": ends the session for good and clears this device (a shared computer).
+  const endButton = h("button", "omnibot-close omnibot-end", { type: "button", "aria-label": T.end, title: T.end, svg: ICON_END });
+  header.append(heading, endButton, closeButton);
+  const confirmBar = h("div", "omnibot-confirm", { role: "group", "aria-label": T.end, hidden: "" });
+  const endYes = h("button", "omnibot-end-yes", { type: "button", text: T.endYes });
+  const endNo = h("button", "omnibot-end-no", { type: "button", text: T.endNo });
+  confirmBar.append(h("p", "", { text: T.endAsk }), endYes, endNo);
   const scroller = h("div", "omnibot-scroll");
   const empty = h("p", "omnibot-empty", { text: T.empty });
   const log = h("div", "omnibot-log", { role: "log", "aria-live": "polite", "aria-label": T.messages });
@@ -191,7 +207,7 @@
   const input = h("textarea", "omnibot-input", { rows: "1", maxlength: String(MAX_LENGTH), placeholder: T.placeholder, "aria-label": T.input, enterkeyhint: "send" });
   const sendButton = h("button", "omnibot-send", { type: "submit", "aria-label": T.send, title: T.send, svg: ICON_SEND });
   form.append(input, sendButton);
-  panel.append(header, body, form);
+  panel.append(header, confirmBar, body, form);
   root.append(launcher, panel);
   if (style) shadow.append(style);
   shadow.append(root);
@@ -578,6 +594,9 @@
 
   launcher.addEventListener("click", toggle);
   closeButton.addEventListener("click", close);
+  endButton.addEventListener("click", () => { confirmBar.hidden = !confirmBar.hidden; if (!confirmBar.hidden) endNo.focus(); });
+  endNo.addEventListener("click", () => { confirmBar.hidden = true; endButton.focus(); });
+  endYes.addEventListener("click", async () => { endYes.disabled = true; await forget(); endYes.disabled = false; close(); });
   root.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && state.open) { event.preventDefault(); close(); }
   });
@@ -616,6 +635,10 @@
       try { await api("api/webchat/sessions/forget", { session_token: state.token }); } catch (e) { /* ended already */ }
     }
     dropSession();
+    clearTimeout(state.retryTimer);
+    state.started = false; // nothing reconnects: the next message starts a new session
+    confirmBar.hidden = true;
+    try { localStorage.removeItem(STORAGE_KEY); } catch (e) { /* private mode */ }
   }
   window.Omnibot = { version: "1", open, close, toggle, send: (text) => send(text), forget };
 })();
