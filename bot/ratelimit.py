@@ -1,9 +1,10 @@
 """Named budgets (so many hits per period per key), shared by every instance through Redis.
 
-One process keeps its counters in memory; with `REDIS_URL` set they live in Redis (the
-`limits` library, moving windows), so N instances allow the limit once, not N times. Keys are
-whatever the caller budgets: a client address (as the trusted proxy reports it), a session, an
-account, a phone number.
+Moving windows: a hit is allowed when fewer than `amount` hits of the same key fell in the
+last `seconds`. One process keeps them in memory (`MemoryWindows`); with `REDIS_URL` set they
+live in Redis (the `limits` library), so N instances allow the limit once, not N times. Keys
+are whatever the caller budgets: a client address (as the trusted proxy reports it), a
+session, an account, a phone number.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
@@ -46,29 +49,92 @@ class Throttled(Exception):
         self.retry_after = max(1, retry_after)
 
 
+class MemoryWindows:
+    """Moving windows in this process's memory: per key, the times of its hits still inside
+    the window (oldest first). Each call trims the one key it touches; keys nobody hit for a
+    whole window are dropped by a sweep at most once a minute, so memory follows the
+    visitors of the last window, not every visitor since the start.
+
+    (The `limits` library's memory storage walks every key, through a thread, after every
+    hit: at a few hundred sessions that walk cost more than the rest of the budget check.)
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[tuple[str, int, int, tuple[str, ...]], deque[float]] = {}
+        self._next_sweep = clock() + self.SWEEP_SECONDS
+
+    def _window(self, budget: Budget, key: tuple[str, ...], now: float) -> deque[float]:
+        if now >= self._next_sweep:
+            self._sweep(now)
+        window = self._windows.setdefault(
+            (budget.name, budget.amount, budget.seconds, key), deque()
+        )
+        start = now - budget.seconds
+        while window and window[0] <= start:
+            window.popleft()
+        return window
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_SECONDS
+        for name in [k for k, hits in self._windows.items() if not hits or hits[-1] <= now - k[2]]:
+            del self._windows[name]
+
+    def hit(self, budget: Budget, key: tuple[str, ...]) -> bool:
+        now = self._clock()
+        window = self._window(budget, key, now)
+        if len(window) >= budget.amount:
+            return False
+        window.append(now)
+        return True
+
+    def allows(self, budget: Budget, key: tuple[str, ...]) -> bool:
+        return len(self._window(budget, key, self._clock())) < budget.amount
+
+    def retry_after(self, budget: Budget, key: tuple[str, ...]) -> float:
+        """Seconds until the oldest hit in the window leaves it."""
+        now = self._clock()
+        window = self._window(budget, key, now)
+        return window[0] + budget.seconds - now if window else 0.0
+
+    def clear(self, budget: Budget, key: tuple[str, ...]) -> None:
+        self._windows.pop((budget.name, budget.amount, budget.seconds, key), None)
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+
 class Limiter:
     """Counts hits against budgets; memory for one process, Redis across instances."""
 
     def __init__(self, redis_url: str | None = None, namespace: str = "omnibot") -> None:
-        storage: Storage
+        self.storage: RedisStorage | None = None
+        self.memory: MemoryWindows | None = None
         if redis_url:
-            storage = RedisStorage(
+            self.storage = RedisStorage(
                 "async+" + redis_url, implementation="redispy", key_prefix=f"{namespace}:limits"
             )
+            self._limiter = MovingWindowRateLimiter(self.storage)
         else:
-            storage = MemoryStorage()
-        self.storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+            self.memory = MemoryWindows()
 
     async def hit(self, budget: Budget, *key: str) -> bool:
         """Spend one hit; False (and nothing spent) when the budget is used up."""
+        if self.memory is not None:
+            return self.memory.hit(budget, key)
         return await self._limiter.hit(budget.item(), *key)
 
     async def allows(self, budget: Budget, *key: str) -> bool:
         """Whether one more hit fits, without spending it."""
+        if self.memory is not None:
+            return self.memory.allows(budget, key)
         return await self._limiter.test(budget.item(), *key)
 
     async def retry_after(self, budget: Budget, *key: str) -> int:
+        if self.memory is not None:
+            return max(1, math.ceil(self.memory.retry_after(budget, key)))
         stats = await self._limiter.get_window_stats(budget.item(), *key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
@@ -85,7 +151,10 @@ class Limiter:
             raise Throttled(message, await self.retry_after(budget, *key))
 
     async def clear(self, budget: Budget, *key: str) -> None:
-        await self._limiter.clear(budget.item(), *key)
+        if self.memory is not None:
+            self.memory.clear(budget, key)
+        else:
+            await self._limiter.clear(budget.item(), *key)
 
     async def close(self) -> None:
         # The Redis storage owns its connection pool; memory storage has nothing to close.
