@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+
+from bot import jsonenc
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class RedisHub(InProcessHub):
         self._reader = asyncio.create_task(self._read())
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        await self._redis.publish(self.channel_prefix + topic, json.dumps(event, default=str))
+        await self._redis.publish(self.channel_prefix + topic, jsonenc.dumps(event, default=str))
 
     async def _read(self) -> None:
         while True:
@@ -97,10 +98,7 @@ class RedisHub(InProcessHub):
             channel = msg["channel"]
             if isinstance(channel, bytes):
                 channel = channel.decode()
-            data = msg["data"]
-            if isinstance(data, bytes):
-                data = data.decode()
-            self._deliver_local(channel[len(self.channel_prefix) :], json.loads(data))
+            self._deliver_local(channel[len(self.channel_prefix) :], jsonenc.loads(msg["data"]))
 
     async def close(self) -> None:
         if self._reader:

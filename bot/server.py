@@ -1,5 +1,8 @@
 """How uvicorn serves the app: limits and timeouts for slow or greedy clients, all settings.
 
+The event loop is uvloop's and requests are parsed by httptools (both C; where uvloop does
+not install, on Windows, asyncio's loop serves).
+
 - Request headers must arrive within `HTTP_HEADER_TIMEOUT_SECONDS` of a connection opening
   (or of a kept-alive connection starting its next request), else the connection is closed:
   uvicorn itself waits for them forever, so 100 slow clients hold 100 connections.
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _base_http_protocol() -> type[asyncio.Protocol]:
+    """httptools' parser (C, a dependency), or h11's (pure Python) where it cannot install."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -33,6 +37,15 @@ def _base_http_protocol() -> type[asyncio.Protocol]:
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
         return H11Protocol
+
+
+def _event_loop() -> str:
+    """uvloop where it is installed (not on Windows: pyproject's marker), else asyncio's."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 def header_deadline_protocol(timeout: float) -> type[asyncio.Protocol]:
@@ -118,6 +131,7 @@ def server_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn
         "host": settings.host,
         "port": settings.port,
         "log_level": "warning",
+        "loop": _event_loop(),
         "http": header_deadline_protocol(settings.http_header_timeout_seconds),
         "timeout_keep_alive": settings.http_keep_alive_seconds,
         "limit_concurrency": settings.max_connections,

@@ -15,6 +15,7 @@ from adapters.webchat.sessions import InvalidSession, SessionSigner
 from bot.api.deps import OperatorUser, RowId, client_address
 from bot.core import Core
 from bot.hub import customer_topic
+from bot.jsonenc import receive_frame, send_frame
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
 from bot.ratelimit import Budget, Limiter, Throttled, messages_budget
 from bot.store import repo
@@ -195,7 +196,7 @@ class WebchatAdapter(ChannelAdapter):
         try:
             address = await self._address(token)
         except HTTPException as exc:
-            await websocket.send_json({"type": "error", "error": str(exc.detail)})
+            await send_frame(websocket, {"type": "error", "error": str(exc.detail)})
             await websocket.close(code=4401)
             return
         customer_id = await self.customer_id_for(address)
@@ -211,7 +212,7 @@ class WebchatAdapter(ChannelAdapter):
         if writer.done() and not writer.cancelled() and writer.exception() is None:
             # The session was ended while open: tell the browser, then close.
             with contextlib.suppress(Exception):
-                await websocket.send_json({"type": "error", "error": SESSION_ENDED})
+                await send_frame(websocket, {"type": "error", "error": SESSION_ENDED})
                 await websocket.close(code=4401)
 
     async def _write_live(
@@ -228,8 +229,8 @@ class WebchatAdapter(ChannelAdapter):
                 for message in backlog:
                     if message.id not in sent:
                         sent.add(message.id)
-                        await websocket.send_json(
-                            {"type": "message", "message": repo.message_object(message)}
+                        await send_frame(
+                            websocket, {"type": "message", "message": repo.message_object(message)}
                         )
                 joined_into = await self._forward(websocket, queue, sent, address)
             if joined_into is None:
@@ -257,7 +258,7 @@ class WebchatAdapter(ChannelAdapter):
                 continue
             if message.get("id") is not None:
                 sent.add(message["id"])
-            await websocket.send_json(event)
+            await send_frame(websocket, event)
 
     async def _read_frames(self, websocket: WebSocket, address: str) -> None:
         # One worker per socket: its messages are stored and answered in the order sent.
@@ -268,10 +269,10 @@ class WebchatAdapter(ChannelAdapter):
         try:
             while True:
                 try:
-                    frame = await websocket.receive_json()
+                    frame = await receive_frame(websocket)
                 except (ValueError, KeyError):
                     refusal = {"type": "error", "error": "frames must be JSON objects"}
-                    await websocket.send_json(refusal)
+                    await send_frame(websocket, refusal)
                     continue
                 error = self._frame_error(frame)
                 if error is None:
@@ -280,7 +281,7 @@ class WebchatAdapter(ChannelAdapter):
                     except Throttled as exc:
                         error = exc.message
                 if error:
-                    await websocket.send_json({"type": "error", "error": error})
+                    await send_frame(websocket, {"type": "error", "error": error})
                     continue
                 accepted.put_nowait(frame)
         finally:
@@ -313,15 +314,15 @@ class WebchatAdapter(ChannelAdapter):
         self, websocket: WebSocket, address: str, frame: dict[str, Any]
     ) -> None:
         with contextlib.suppress(Exception):
-            await websocket.send_json({"type": "typing", "typing": True})
+            await send_frame(websocket, {"type": "typing", "typing": True})
         try:
             await self.receive(address, frame, client_address(websocket))
         except Exception:
             log.exception("web chat message failed")
             with contextlib.suppress(Exception):
-                await websocket.send_json(
-                    {"type": "error", "error": "message could not be processed"}
+                await send_frame(
+                    websocket, {"type": "error", "error": "message could not be processed"}
                 )
         finally:
             with contextlib.suppress(Exception):
-                await websocket.send_json({"type": "typing", "typing": False})
+                await send_frame(websocket, {"type": "typing", "typing": False})

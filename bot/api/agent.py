@@ -15,6 +15,7 @@ from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.dialogue.turn import parse_payload
 from bot.hub import AGENT_TOPIC, customer_topic
+from bot.jsonenc import receive_frame, send_frame
 from bot.messages import Button
 from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, Conversation, User
@@ -178,7 +179,7 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     await websocket.accept()
     user = await _staff_from_token(core, token)
     if user is None:
-        await websocket.send_json({"type": "error", "error": "login required"})
+        await send_frame(websocket, {"type": "error", "error": "login required"})
         await websocket.close(code=4401)
         return
     # An open console is an agent at work: customers are told a person is online.
@@ -197,14 +198,14 @@ async def _serve_console(core: Core, websocket: WebSocket) -> None:
 
     async def writer() -> None:
         while True:
-            await websocket.send_json(await out.get())
+            await send_frame(websocket, await out.get())
 
     watchers[AGENT_TOPIC] = asyncio.create_task(pump(AGENT_TOPIC))
     send_task = asyncio.create_task(writer())
     try:
         while True:
             try:
-                frame = await websocket.receive_json()
+                frame = await receive_frame(websocket)
             except (ValueError, KeyError):  # not JSON, or a binary frame
                 frame = None
             conversation_id = frame.get("conversation_id") if isinstance(frame, dict) else None

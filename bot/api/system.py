@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from bot import metrics as bot_metrics
+from bot.jsonenc import JsonResponse
 from bot.store.db import migrations_done
 from bot.store.models import Conversation, Message, utcnow
 
@@ -44,7 +44,7 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> JsonResponse:
     """Readiness: 200 only when this instance can serve customers now — the database
     answers and is fully migrated, Redis answers (when configured), the NLU model is
     loaded and the channels are started. 503 with the failing checks otherwise."""
@@ -72,7 +72,7 @@ async def readyz(request: Request) -> JSONResponse:
     if not ready:
         bot_metrics.HTTP_ERRORS.labels("not_ready").inc()
     body = {"status": "ready" if ready else "not ready", "checks": checks}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return JsonResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -106,6 +107,21 @@ def test_slow_request_headers_are_cut_off(strict_server: LiveServer) -> None:
         assert b"200 OK" in sock.recv(4096)
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
         assert closed_by_server(sock)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build")
+def test_the_server_runs_on_uvloop_and_httptools(strict_server: LiveServer) -> None:
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(20)
+        assert b"200 OK" in sock.recv(4096)
+        # The kept-alive connection is served by the fast parser, on the fast loop.
+        connections = list(strict_server.server.server_state.connections)
+        assert connections and all(isinstance(c, HttpToolsProtocol) for c in connections)
+        assert all(isinstance(s, uvloop.loop.Server) for s in strict_server.server.servers)
 
 
 async def test_sockets_outlive_the_header_deadline_and_big_frames_close_them(

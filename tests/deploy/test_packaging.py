@@ -23,7 +23,9 @@ def norm(name: str) -> str:
 def requirements(specs: list[str]) -> dict[str, str]:
     found = {}
     for spec in specs:
-        name, version = re.fullmatch(r"([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", spec).groups()  # type: ignore[union-attr]
+        # name[extras]==version, then perhaps "; <environment marker>"
+        pin = r"([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;]+)(?:\s*;.+)?"
+        name, version = re.fullmatch(pin, spec).groups()  # type: ignore[union-attr]
         found[norm(name)] = version
     return found
 
