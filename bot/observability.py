@@ -4,7 +4,8 @@ open WebSockets, and the optional OpenTelemetry traces and Sentry reports.
 A request id is taken from the caller's `X-Request-ID` (a proxy's, when it is sane) or
 made here, returned in the response header, written into every log line of the request
 and stored with an inbound message, so the delivery of its replies (even a retry from the
-outbox minutes later) logs the same id.
+outbox minutes later) logs the same id. The request middleware (bot.web.edge) sets it and
+calls `record_request` once each request is answered.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import contextvars
 import json
 import logging
 import re
-import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,10 +33,6 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def current_request_id() -> str | None:
@@ -47,76 +43,26 @@ def new_request_id(given: str | None = None) -> str:
     return given if given and _SANE_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-class RequestContext:
-    """Pure ASGI middleware (WebSockets included, responses streamed untouched)."""
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """An HTTP request answered: its duration by route and status class, its access log line."""
+    route = _route_of(scope)
+    metrics.HTTP_SECONDS.labels(scope["method"], route, f"{status // 100}xx").observe(seconds)
+    path = scope.get("path", "")
+    access_log.log(
+        logging.DEBUG if path in _QUIET_PATHS else logging.INFO,
+        "%s %s %s %.1f ms",
+        scope["method"],
+        path,
+        status,
+        seconds * 1000,
+        extra={"client": _client(scope), "route": route, "status": status},
+    )
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        token = REQUEST_ID.set(new_request_id(given))
-        try:
-            if scope["type"] == "websocket":
-                await self._websocket(scope, receive, send)
-            else:
-                await self._http(scope, receive, send)
-        finally:
-            REQUEST_ID.reset(token)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-        request_id = (REQUEST_ID.get() or "").encode()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = _route_of(scope)
-            metrics.HTTP_SECONDS.labels(scope["method"], route, f"{status // 100}xx").observe(
-                elapsed
-            )
-            path = scope.get("path", "")
-            access_log.log(
-                logging.DEBUG if path in _QUIET_PATHS else logging.INFO,
-                "%s %s %s %.1f ms",
-                scope["method"],
-                path,
-                status,
-                elapsed * 1000,
-                extra={"client": _client(scope), "route": route, "status": status},
-            )
-
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # /ws/webchat → "webchat", /ws/agent → "agent", …
-        kind = scope.get("path", "").rstrip("/").rsplit("/", 1)[-1] or "other"
-        gauge = metrics.WEBSOCKETS_OPEN.labels(kind if len(kind) <= 20 else "other")
-        accepted = False
-
-        async def counting_send(message: Message) -> None:
-            nonlocal accepted
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted = True
-                gauge.inc()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            if accepted:
-                gauge.dec()
+def open_sockets(scope: Scope) -> Any:
+    """The gauge of open WebSockets of this kind: /ws/webchat → "webchat", /ws/agent → "agent"."""
+    kind = scope.get("path", "").rstrip("/").rsplit("/", 1)[-1] or "other"
+    return metrics.WEBSOCKETS_OPEN.labels(kind if len(kind) <= 20 else "other")
 
 
 def _route_of(scope: Scope) -> str:

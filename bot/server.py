@@ -6,7 +6,8 @@ not install, on Windows, asyncio's loop serves).
 - Request headers must arrive within `HTTP_HEADER_TIMEOUT_SECONDS` of a connection opening
   (or of a kept-alive connection starting its next request), else the connection is closed:
   uvicorn itself waits for them forever, so 100 slow clients hold 100 connections.
-- A request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` between chunks, else 408.
+- A request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` between chunks, else 408
+  (bot.web.edge, the app's middleware).
 - Idle kept-alive connections close after `HTTP_KEEP_ALIVE_SECONDS`; at most
   `MAX_CONNECTIONS` at once (503 beyond); WebSocket frames over `WS_MAX_FRAME_BYTES` close
   the socket (1009); forwarded client addresses are trusted only from `FORWARDED_ALLOW_IPS`.
@@ -19,8 +20,7 @@ import logging
 from typing import Any
 
 import uvicorn
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from bot.settings import Settings
 
@@ -95,34 +95,6 @@ def header_deadline_protocol(timeout: float) -> type[asyncio.Protocol]:
             super().connection_lost(exc)
 
     return HeaderDeadlineProtocol
-
-
-class BodyDeadline:
-    """408 when a request body stalls: each chunk must come within `timeout` seconds."""
-
-    def __init__(self, app: ASGIApp, timeout: float) -> None:
-        self.app = app
-        self.timeout = timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body_done = False
-
-        async def receive_in_time() -> Message:
-            nonlocal body_done
-            if body_done:  # afterwards receive() only waits for a disconnect: no deadline
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.timeout)
-            except TimeoutError:
-                log.info("request body stalled for %ss: %s", self.timeout, scope.get("path"))
-                raise HTTPException(408, "request body too slow") from None
-            body_done = message["type"] != "http.request" or not message.get("more_body")
-            return message
-
-        await self.app(scope, receive_in_time, send)
 
 
 def server_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:

@@ -23,10 +23,15 @@ import secrets
 from pathlib import Path
 
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# What bot.web.edge adds to every response that has not set the header itself.
+RESPONSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", API_CSP.encode()),
+)
 _STYLE_ATTR = re.compile(r"""\sstyle="([^"]*)\"""")
 _OPENING_TAG = re.compile(r"<(script|style)(?=[\s>])")
 
@@ -83,26 +88,3 @@ def page(path: Path) -> HTMLResponse:
         with_nonce(text, nonce),
         headers={"Content-Security-Policy": page_csp(nonce, style_hashes)},
     )
-
-
-class SecurityHeaders:
-    """Adds the headers every response carries (pages set their own CSP first)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy", API_CSP)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

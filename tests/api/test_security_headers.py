@@ -55,3 +55,34 @@ async def test_docs_can_be_turned_off(tmp_path) -> None:  # type: ignore[no-unty
         for path in ("/docs", "/redoc", "/docs-assets/swagger-ui-bundle.js"):
             assert (await client.get(path)).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_the_widget_may_call_the_api_from_the_shop_s_own_site(
+    client: httpx.AsyncClient,
+) -> None:
+    """The widget runs on the shop's pages (another origin): CORS lets it send, read the
+    request id, and ask first (preflight) for JSON bodies; other methods are refused."""
+    shop = {"Origin": "https://pizzeria.example"}
+    r = await client.post("/api/webchat/sessions", headers=shop)
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.headers["Access-Control-Expose-Headers"] == "X-Request-ID"
+    assert r.headers["Vary"] == "Origin"
+    assert r.headers["X-Request-ID"] and r.headers["X-Content-Type-Options"] == "nosniff"
+    same_site = await client.get("/healthz")  # no Origin: nothing to allow
+    assert "Access-Control-Allow-Origin" not in same_site.headers
+    asks = {
+        **shop,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, x-request-id",
+    }
+    preflight = await client.options("/api/webchat/messages", headers=asks)
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "x-request-id" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    refused = await client.options(
+        "/api/webchat/messages", headers={**shop, "Access-Control-Request-Method": "DELETE"}
+    )
+    assert refused.status_code == 400
+    assert "Access-Control-Allow-Methods" in refused.headers  # the browser sees what is allowed
