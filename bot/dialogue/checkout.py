@@ -1,8 +1,13 @@
-"""Checkout: delivery or pickup → address → name → phone → note → summary → pay and confirm.
+"""Checkout: delivery or pickup → address → name and phone → summary → pay and confirm.
 
-What we already know is offered, not asked again: the customer's name and phone (a
-button "use …"), and the last delivery address. Name and phone may come in one message.
-Every step can be changed from the summary; "cancel" ends checkout and keeps the cart.
+What we already know is not asked again: delivery or pickup (and the address) said with
+the order ("duża margherita na wynos", "2 pepperoni z dostawą na Długą 5"), a name and phone
+typed before the checkout; a returning customer's name and phone, and the last delivery
+address, are offered as one-tap buttons. Name and phone may come in one message.
+The summary invites an optional note for the kitchen or the driver: free text typed there
+that is nothing else (no correction, no change, no payment, no question) is the note, and
+the summary is shown again with it. Every step can be changed from the summary; "cancel"
+ends checkout and keeps the cart.
 
 The shop's facts hold: outside opening hours no order is taken (the customer hears when
 the shop opens); an address outside the delivery area is refused with the pickup offer;
@@ -14,6 +19,7 @@ with the confirmation ("Zamawiam · karta", or typed: "potwierdzam, kartą"); a 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
@@ -24,10 +30,15 @@ from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from bot.store.models import utcnow
+from intents.text import fold
 from knowledge.catalog import format_price
 from knowledge.shop import PAYMENT_METHODS, ShopFacts, payment_in_text, payment_name
 
 SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note", "payment_method")
+# An intent this sure is what the message means, not a note (the engine's bar to interrupt).
+SURE = 0.8
+# At the summary an FAQ guess below this, for a sentence that asks nothing, is a note.
+FAQ_OVER_NOTE = 0.9
 # Digits that may have been meant as a phone number ("600 11"): worth a "that's not valid".
 _DIGITS = re.compile(r"\d{3}")
 _NAME_PREFIX = re.compile(
@@ -36,6 +47,24 @@ _NAME_PREFIX = re.compile(
 )
 USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
+# "z dostawą na Długą 5", "delivered to 12 Baker St": the address said with the way.
+_ADDRESS_AFTER = re.compile(
+    r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver)\w*\s+(?:na|pod|do|to|at)\s+"
+    r"(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?(?P<address>.+)$",
+    re.I,
+)
+_POLITE_END = re.compile(
+    r"[\s,.;:!]*(?:(?:i\s+)?(?:prosz[eę]|please|thanks|thank you|dzi[eę]ki)[\s,.;:!]*)*$", re.I
+)
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+NOT_DELIVERY = (
+    "bez dostaw",
+    "bez dowozu",
+    "nie dostaw",
+    "no deliver",
+    "not deliver",
+    "without deliver",
+)
 PICKUP_WORDS = (
     "odbi",
     "odbior",
@@ -70,6 +99,85 @@ CHANGE_WORDS = (
     "wrong",
     "zly",
 )
+# "bez uwag" at the summary: no note (or the one typed is taken back).
+NO_NOTE_WORDS = (
+    "bez uwag",
+    "brak uwag",
+    "bez komentarz",
+    "nie mam uwag",
+    "usun uwag",
+    "skasuj uwag",
+    "wyczysc uwag",
+    "no note",
+    "no comment",
+    "without note",
+    "without a note",
+    "remove the note",
+    "remove note",
+    "delete the note",
+    "delete note",
+    "clear the note",
+)
+# Questions to the bot, not notes for the kitchen ("ile to potrwa", "when will it come").
+_QUESTION = re.compile(
+    r"^\s*(ile|kiedy|jak|jaki|jaka|jakie|gdzie|co|dlaczego|o ktorej|"
+    r"czy (jest|sa|macie|mozna|moge|da sie)|how|what|when|where|which|why|"
+    r"is (there|it)|are (there|you)|do you|does|can i|could i)\b"
+)
+
+
+@dataclass(frozen=True)
+class WaySaid:
+    """Delivery or pickup said in a sentence, and the address said with it (where it
+    starts in the text: the order's part ends there)."""
+
+    way: str
+    address: str | None = None
+    address_at: int | None = None
+
+
+def way_in_text(text: str) -> WaySaid | None:
+    """Delivery or pickup said in a sentence ("duża margherita na wynos", "2 pepperoni z
+    dostawą na Długą 5, Kraków"), with the address when one is said; None if neither."""
+    folded = fold(text)
+
+    def has(*words: str) -> bool:
+        return any(re.search(rf"(?<!\w){re.escape(fold(w))}", folded) for w in words)
+
+    if has(*NOT_DELIVERY):
+        return None
+    pickup = has(*PICKUP_WORDS, "na wynos", "wynos", "for collection")
+    delivery = has(*(w for w in DELIVERY_WORDS if w != "bring"))
+    if pickup == delivery:
+        return None
+    if pickup:
+        return WaySaid("pickup")
+    m = _ADDRESS_AFTER.search(text)
+    address = _POLITE_END.sub("", m.group("address")).strip(" ,.;:") if m else ""
+    if m and 5 <= len(address) <= 300 and re.search(r"\d", address) and _LETTERS.search(address):
+        return WaySaid("delivery", address, m.start("address"))
+    return WaySaid("delivery")
+
+
+def remember_way(turn: Turn) -> None:
+    """An order (or the wish to check out) that says how it is fulfilled: kept for the
+    checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
+    An address said with it is no part of the order ("12 Baker St" orders no 12 pizzas)."""
+    if turn.from_button or "?" in turn.text:
+        return
+    said_way = way_in_text(turn.text)
+    if said_way is None:
+        return
+    slots = {k: v for k, v in (turn.state.slots or {}).items() if k != "given_address"}
+    slots["given_fulfilment"] = said_way.way
+    if said_way.address and said_way.address_at is not None:
+        slots["given_address"] = said_way.address
+        cut = said_way.address_at
+        entities = [e for e in turn.parse.get("entities", []) if int(e.get("start", 0)) < cut]
+        turn.parse = {**turn.parse, "text": turn.text[:cut].rstrip(), "entities": entities}
+    turn.state.slots = slots
+
+
 STEP_OF_SLOT = {
     "fulfilment": "fulfilment",
     "address": "address",
@@ -127,11 +235,21 @@ class CheckoutFlow:
         if not self.open_now(turn):
             return
         self.unset(turn, *SLOTS, "pending_items")
+        remember_way(turn)  # "zamawiam na wynos", "checkout, delivery to Długa 5"
         given = self.slots(turn)
         if given.get("given_name") and given.get("given_phone"):
             # Told us just before: not asked again (the summary shows it, "Zmień" changes it).
             self.set(turn, contact_name=given["given_name"], contact_phone=given["given_phone"])
+        way, address = given.get("given_fulfilment"), given.get("given_address")
+        self.unset(turn, "given_fulfilment", "given_address")
         turn.state.flow = self.name
+        if way in ("delivery", "pickup"):
+            # Said with the order ("na wynos", "z dostawą na Długą 5"): not asked again.
+            self.set(turn, fulfilment=way)
+            if way == "delivery" and address:
+                if not self.delivers_to(turn, str(address)):
+                    return  # said why, with the pickup button; the address step waits
+                self.set(turn, address=str(address)[:300])
         await self.next(turn)
 
     @property
@@ -167,8 +285,6 @@ class CheckoutFlow:
             step = "name"
         elif not slots.get("contact_phone"):
             step = "phone"
-        elif "note" not in slots:
-            step = "note"
         else:
             step = "confirm"
         turn.state.step = step
@@ -184,6 +300,10 @@ class CheckoutFlow:
             or (not turn.from_button and said(turn, "anuluj", "cancel", "rezygnuj"))
         ):
             end_flow(turn)
+            slots = self.slots(turn)
+            if slots.get("contact_name") and slots.get("contact_phone"):
+                # Checking out again later does not ask for them again.
+                self.set(turn, given_name=slots["contact_name"], given_phone=slots["contact_phone"])
             self.unset(turn, *SLOTS)
             e.speaker.say(
                 turn,
@@ -200,9 +320,21 @@ class CheckoutFlow:
         use = turn.entity("use_saved")
         if use is None and step in USE_SAVED_AT and said_yes(turn):
             use = USE_SAVED_AT[str(step)]  # "tak" to "Użyj: Anna Kowalska"
+            if use == "contact_name" and self.offers_contact(turn, await self.saved(turn)):
+                use = "contact"  # "tak" to "Użyj: Anna Kowalska, +48601234567"
+        if use == "contact":
+            saved = await self.saved(turn)
+            if saved["contact_name"] and saved["contact_phone"]:
+                self.set(
+                    turn, contact_name=saved["contact_name"], contact_phone=saved["contact_phone"]
+                )
+                await self.next(turn)
+                return True
         if use in ("contact_name", "contact_phone", "address"):
             value = (await self.saved(turn)).get(str(use))
             if value:
+                if use == "address" and turn.entity("fulfilment") == "delivery":
+                    self.set(turn, fulfilment="delivery")  # "Dostawa: ul. Długa 5" in one tap
                 if use == "address" and not self.delivers_to(turn, value):
                     return True
                 self.set(turn, **{str(use): value})
@@ -260,9 +392,12 @@ class CheckoutFlow:
         if (
             confirm == "yes"
             or turn.intent == "affirm"
+            or (turn.intent == "checkout" and turn.confidence >= SURE)  # "finish my order"
             or said(turn, "potwierdzam", "confirm", "zamawiam")
             or (method and not turn.entities("product"))  # "kartą": pay so, and confirm
         ):
+            if said(turn, *NO_NOTE_WORDS):
+                self.set(turn, note="")  # "bez uwag, potwierdzam"
             if method is not None and method not in self.offered(turn):
                 self.say_not_offered(turn)
                 await self.ask(turn)
@@ -276,8 +411,16 @@ class CheckoutFlow:
                 return True
             self.set(turn, payment_method=chosen)
             return await self.place(turn)
+        if turn.entity("note") is not None or said(turn, *NO_NOTE_WORDS):
+            # No note after all ("bez uwag", or the button of the note question asked by
+            # "Zmień → Uwagi"): the summary again, without it.
+            self.set(turn, note=str(turn.entity("note") or "")[:500])
+            await self.ask(turn)
+            return True
         wants_change = confirm == "change" or (
-            not turn.entities("product") and said(turn, *CHANGE_WORDS)
+            not turn.entities("product")
+            and not turn.entities("size")  # "zmień na dużą": the pizza, not the checkout
+            and said(turn, *CHANGE_WORDS)
         )
         if wants_change:
             field = next((f for f, words in CHANGE_FIELDS.items() if said(turn, *words)), None)
@@ -295,6 +438,9 @@ class CheckoutFlow:
             e.speaker.say(turn, "checkout_change_or_cancel")
             await self.ask(turn)
             return True
+        if turn.intent == "faq" and turn.confidence < FAQ_OVER_NOTE and self.note_shaped(turn):
+            # "zostawić pod drzwiami", "please call when you're outside": said, not asked.
+            return await self.take_note(turn, turn.text.strip())
         return False
 
     async def change(self, turn: Turn, field: str) -> bool:
@@ -422,7 +568,41 @@ class CheckoutFlow:
             self.set(turn, note=text[:500])
             await self.next(turn)
             return True
+        if step == "confirm" and text:
+            return await self.take_note(turn, text)
         return False
+
+    def note_shaped(self, turn: Turn) -> bool:
+        """Not an item or a size (a correction), not a question to us."""
+        text = turn.text.strip()
+        return bool(
+            text
+            and not turn.from_button
+            and not turn.entities("product")
+            and not turn.entities("size")
+            and not text.endswith("?")
+            and not _QUESTION.match(fold(text))
+        )
+
+    async def take_note(self, turn: Turn, text: str) -> bool:
+        """Free text typed at the summary that is nothing else is a note for the kitchen or
+        the driver (added to one typed before); the summary is shown again with it. Not a
+        note: an item or a size (a correction), a question, a confident other intent."""
+        if not self.note_shaped(turn) or (
+            turn.intent not in ("nlu_fallback", "oos", "faq") and turn.confidence >= SURE
+        ):
+            return False
+        found = find_phone(text)
+        rest = (text[: found.start] + text[found.end :]) if found else ""
+        if found and not re.search(r"\d", rest) and len(rest.split()) <= 4:
+            # "Ola, 600 700 800": who the order is for now, not a note.
+            if await self.take_contact(turn, text):
+                await self.ask(turn)
+            return True
+        note = str(self.slots(turn).get("note") or "")
+        self.set(turn, note=(f"{note}; {text}" if note else text)[:500])
+        await self.ask(turn)
+        return True
 
     async def guard(self, turn: Turn) -> bool:
         """The shop is open, the cart is not empty and a delivery order reaches the minimum
@@ -487,6 +667,12 @@ class CheckoutFlow:
                 else e.speaker.text("free", turn.lang)
             )
             buttons = [self.way_button(turn, "delivery", fee), self.way_button(turn, "pickup")]
+            last = await last_delivery_address(turn.session, turn.customer.id)
+            if last and self.facts.delivers_to(last):
+                # A returning customer: delivery to the last address in one tap.
+                title = e.speaker.text("btn_delivery_to", turn.lang, address=last)
+                payload = '/inform{"fulfilment": "delivery", "use_saved": "address"}'
+                buttons.insert(0, Button(title[:64], payload))
             e.speaker.say(turn, "checkout_fulfilment", buttons)
             return
         saved = await self.saved(turn)
@@ -497,6 +683,11 @@ class CheckoutFlow:
             e.speaker.say(
                 turn, "checkout_address_saved" if buttons else "checkout_address", buttons
             )
+        elif step == "name" and self.offers_contact(turn, saved):
+            # A returning customer: their name and phone in one tap ("tak" works too).
+            value = f"{saved['contact_name']}, {saved['contact_phone']}"
+            buttons = [self.use_button(turn, "contact", value)]
+            e.speaker.say(turn, "checkout_contact_saved", buttons)
         elif step == "name":
             buttons = (
                 [self.use_button(turn, "contact_name", saved["contact_name"])]
@@ -536,6 +727,14 @@ class CheckoutFlow:
             )
         else:
             await self.summary(turn)
+
+    def offers_contact(self, turn: Turn, saved: dict[str, str | None]) -> bool:
+        """Whether the name question offers the saved name and phone as one answer."""
+        return bool(
+            saved["contact_name"]
+            and saved["contact_phone"]
+            and not self.slots(turn).get("contact_phone")
+        )
 
     def use_button(self, turn: Turn, slot: str, value: str | None) -> Button:
         title = self.kit.speaker.text("btn_use", turn.lang, value=value)
@@ -583,6 +782,8 @@ class CheckoutFlow:
             name=slots.get("contact_name", ""),
             phone=slots.get("contact_phone", ""),
             note=e.speaker.text("summary_note", turn.lang, note=note) if note else "",
+            # The note is optional: the summary invites one, typed before confirming.
+            note_hint="" if note else e.speaker.text("summary_no_note", turn.lang),
             total=format_price(q.total, turn.lang),
             payment=e.speaker.text(
                 "summary_payment",

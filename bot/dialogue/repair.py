@@ -7,7 +7,8 @@ one reusable pattern. Here that is two things every flow and handler gets for fr
   or a number alone right after adding items corrects those items ("jednak średnie",
   "not 3, 2"); "usuń wszystkie cole" names a product, so it removes that product and
   does not empty the cart; a name and a phone are contact details, not a linking request;
-  an unclear message naming a product is an order.
+  an unclear message naming a product is an order; an order that says how it is
+  fulfilled ("na wynos", "z dostawą na Długą 5") is kept for the checkout.
 - `Confirmation` is a yes/no question as a tiny flow (empty the cart? ask a person?):
   yes and no are answered, anything else drops the question and is handled as usual.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.dialogue.checkout import remember_way
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
@@ -72,7 +74,11 @@ def read_in_context(turn: Turn) -> None:
         and modifies
         and not turn.entities("phone")
         and _just_added(turn)
-        and turn.state.flow in (None, "ask_size")
+        and (
+            turn.state.flow in (None, "ask_size")
+            # At the checkout's summary a size still corrects the pizzas ("nie, duża").
+            or (turn.state.step == "confirm" and bool(turn.entities("size")))
+        )
         and (
             intent in ("change_item", "deny", "nlu_fallback")
             or (intent == "add_to_cart" and _CORRECTING.search(text))
@@ -95,6 +101,8 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
     elif intent == "nlu_fallback" and turn.entities("size"):
         _reread(turn, "change_item")  # "jednak duża"
+    if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
+        remember_way(turn)  # "duża margherita na wynos": the checkout will not ask again
 
 
 @dataclass

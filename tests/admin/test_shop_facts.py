@@ -8,7 +8,7 @@ from typing import Any
 from tests.admin.conftest import Admin
 
 ORDER = ("poproszę dużą margheritę", "zamawiam", "dostawa", "ul. Długa 5, Kraków",
-         "Jan, 600 111 222", "bez uwag", "potwierdzam, gotówka")  # fmt: skip
+         "Jan, 600 111 222", "potwierdzam, gotówka")  # fmt: skip
 
 
 async def test_a_changed_delivery_time_changes_the_faq_answer_with_no_restart(

@@ -133,6 +133,40 @@ async def test_an_order_shows_items_customer_and_history_with_who_and_when(env: 
     assert (await http.get("/api/orders/PZ-00000", headers=kitchen)).status_code == 404
 
 
+async def test_a_note_typed_at_the_summary_reaches_the_kitchen_and_corrections_still_correct(
+    env: Any,
+) -> None:
+    _core, http = env
+    token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+    kitchen = await login(http, "kuchnia@shop.pl")
+
+    async def say(text: str) -> str:
+        body = {"session_token": token, "client_message_id": f"m{next(_ids)}", "text": text}
+        r = await http.post("/api/webchat/messages", json=body)
+        assert r.status_code == 200, r.text
+        return " ".join(m["text"] for m in r.json()["replies"])
+
+    for text in ("poproszę dwie duże margherity i colę", "zamawiam", "odbiór osobisty"):
+        await say(text)
+    assert "Podsumowanie" in await say("Ola Nowak, 600 700 900")
+    # The summary invites a note: typed there, it is kept and shown, and nothing is placed.
+    assert "Uwagi: proszę pokroić na 8 kawałków" in await say("proszę pokroić na 8 kawałków")
+    # Corrections typed at the summary are corrections, not notes.
+    await say("jednak średnie")
+    await say("usuń colę")
+    assert (await http.get("/api/orders", headers=kitchen)).json()["orders"] == []
+    placed = await say("potwierdzam, kartą")
+    number = next(w.strip(".,") for w in placed.split() if w.startswith("PZ-"))
+    order = (await http.get(f"/api/orders/{number}", headers=kitchen)).json()
+    assert {(i["product_id"], i["size"], i["quantity"]) for i in order["items"]} == {
+        ("margherita", "medium", 2)
+    }
+    assert order["note"] == "proszę pokroić na 8 kawałków"
+    assert order["total"] == 6580 and order["payment_method"] == "card"
+    [listed] = (await http.get("/api/orders?status=new", headers=kitchen)).json()["orders"]
+    assert listed["number"] == number and listed["note"] == "proszę pokroić na 8 kawałków"
+
+
 async def test_accepting_with_a_time_tells_the_customer_when_once(env: Any) -> None:
     core, http = env
     chat_token, number = await webchat_order(http)

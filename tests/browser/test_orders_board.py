@@ -71,7 +71,7 @@ def order_over_rest(url: str) -> str:
     """A web chat customer elsewhere orders a small pepperoni for pickup; the number."""
     token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
     texts = ["poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
-             "bez uwag", "potwierdzam, gotówka"]  # fmt: skip
+             "potwierdzam, gotówka"]  # fmt: skip
     reply = ""
     for text in texts:
         body = {"session_token": token, "text": text, "client_message_id": f"r{next(_ids)}"}
@@ -93,8 +93,9 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
     chat = ChatWidget(customer, server.url)
     chat.visit()
     chat.open()
+    # The note and a correction typed at the summary ("bez cebuli", "jednak średnia").
     for text in ("poproszę dużą margheritę", "zamawiam", "odbiór osobisty",
-                 "Jan Kowalski, 600 111 222", "bez cebuli", "kartą"):  # fmt: skip
+                 "Jan Kowalski, 600 111 222", "bez cebuli", "jednak średnia", "kartą"):  # fmt: skip
         chat.say(text)
         expect(chat.messages("bot").last).to_be_visible()
         chat.settled_ids(quiet_s=0.2)
@@ -103,8 +104,8 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
 
     card = board.locator(f'.card[data-number="{number.group(0)}"]')
     expect(card).to_be_visible()
-    expect(card).to_contain_text("1× Margherita — duża (42 cm)")
-    expect(card).to_contain_text("bez cebuli")
+    expect(card).to_contain_text("1× Margherita — średnia (32 cm)")
+    expect(card).to_contain_text("Uwagi: bez cebuli")
     expect(card).to_contain_text("Jan Kowalski")
     expect(card).to_contain_text("+48600111222")
     expect(card).to_contain_text("czat")
@@ -116,6 +117,7 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
 
     card.locator("[data-print]").click()
     expect(board.locator("#ticket")).to_contain_text("1× Margherita")
+    expect(board.locator("#ticket")).to_contain_text("bez cebuli")
     expect(board.locator("#ticket")).to_contain_text("+48600111222")
     assert board.evaluate("window.printed") == 1
 
@@ -151,7 +153,7 @@ def test_a_telegram_order_rejected_with_a_reason_reaches_the_customer(
     board = open_board(browser, server.url)
     board.select_option("#lang", "en")
     for text in ("English please", "a large pepperoni please", "checkout", "pickup",
-                 "Tom, 600 444 555", "no notes", "confirm, cash"):  # fmt: skip
+                 "Tom, 600 444 555", "confirm, cash"):  # fmt: skip
         before = len(telegram.sent_messages())
         telegram_says(server, updates.text(CHAT, text))
         wait_until(lambda: len(telegram.sent_messages()) > before)  # noqa: B023

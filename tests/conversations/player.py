@@ -12,7 +12,7 @@ Shared by the pytest runner (in-process app, web chat + Telegram + SMS fakes) an
           - poprosze duza margherite        # typed text
           - {say: jednak srednia, cart: [1 margherita medium]}   # with a check after it
           - {press: Odbiór}                 # a button of the last replies
-          - {say: Anna, 601 234 567, reply: uwagi}   # reply fragment(s), case-insensitive
+          - {say: Anna, 601 234 567, reply: podsumowanie}   # reply fragment(s), case-insensitive
         expect:                 # the end state
           cart: []              # lines "QTY PRODUCT [SIZE]", any order; [] = empty
           order: {total: 3290, fulfilment: pickup, status: new, contact_phone: "+48601234567"}

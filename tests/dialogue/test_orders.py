@@ -30,7 +30,6 @@ async def place_order(core: Core, english: bool = False, pickup: bool = True) ->
     if not pickup:
         await chat.say("ul. Długa 5, Kraków")
     await chat.say("Jan, 600 111 222")
-    await chat.payload('/inform{"note": ""}')
     placed = await chat.payload('/inform{"confirm": "yes", "payment_method": "cash"}')
     orders = await chat.orders()
     assert orders, placed.text

@@ -13,7 +13,6 @@ CHECKOUT = [
     "ul. Długa 5/3, Kraków",
     "Ala Nowak",
     "600 123 456",
-    "bez uwag",
     "potwierdzam, płacę kartą",
 ]
 
@@ -112,4 +111,4 @@ async def test_telegram_checkout_offers_share_my_phone_and_takes_the_contact(omn
     await omni.telegram_update(updates.contact(chat, "48600555444", contact_user_id=chat))
     texts = omni.telegram_texts(chat)
     assert any("+48600555444" in t for t in texts[-3:])  # the proven phone is used
-    assert "uwagi" in texts[-1].lower()  # and the checkout moves on to the note
+    assert "podsumowanie" in texts[-1].lower()  # and the checkout moves on to the summary
