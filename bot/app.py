@@ -293,6 +293,12 @@ def create_app(
         log.info("refused %s %s: invalid characters", request.method, request.url.path)
         return JsonResponse(status_code=422, content={"detail": "text contains invalid characters"})
 
+    # Channels first: a request is matched against the routes in this order (each about
+    # 5 µs), and customers' messages are most of the traffic. No two routes share a path.
+    for adapter in runtime.adapters:
+        router = adapter.router()
+        if router is not None:
+            app.include_router(router)
     app.include_router(system.router)
     app.include_router(auth.router)
     app.include_router(agent.router)
@@ -307,9 +313,5 @@ def create_app(
     if settings.api_docs:
         app.include_router(docs.router)
         app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
-    for adapter in runtime.adapters:
-        router = adapter.router()
-        if router is not None:
-            app.include_router(router)
     openapi.install(app)
     return app

@@ -76,6 +76,19 @@ def test_an_operator_ends_a_customers_sessions_and_open_chats_close(tmp_path: Pa
         assert client.post(path, headers=headers["ola@shop.pl"]).json() == {"ended": 0}
 
 
+async def test_a_token_in_use_expires_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_app(make_settings(tmp_path, webchat_session_days=1)) as (_app, client):
+        token = (await client.post("/api/webchat/sessions")).json()["session_token"]
+        assert (await say(client, token, "menu", "a")).status_code == 200
+        assert (await say(client, token, "koszyk", "b")).status_code == 200
+        a_day_later = time.time() + 1.1 * 86400
+        monkeypatch.setattr(time, "time", lambda: a_day_later)
+        r = await say(client, token, "menu", "c")
+        assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+
 @pytest.mark.parametrize("days_ago, renewed", [(0.9, True), (1.1, False)])
 async def test_sessions_slide_with_every_visit_and_expire_unused(
     tmp_path: Path, days_ago: float, renewed: bool, monkeypatch: pytest.MonkeyPatch
