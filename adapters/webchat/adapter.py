@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 
 from adapters.base import ChannelAdapter
 from adapters.webchat.sessions import InvalidSession, SessionSigner
+from bot.api import schemas
 from bot.api.deps import OperatorUser, RowId, client_address
+from bot.api.schemas import BODY, errors
 from bot.core import Core
 from bot.hub import customer_topic
 from bot.jsonenc import receive_frame, send_frame
@@ -135,9 +137,13 @@ class WebchatAdapter(ChannelAdapter):
 
     # -- routes --------------------------------------------------------------------
     def router(self) -> APIRouter:
-        router = APIRouter(tags=["webchat"])
+        router = APIRouter(tags=["webchat"], responses=errors(401, 422))
 
-        @router.post("/api/webchat/sessions")
+        @router.post(
+            "/api/webchat/sessions",
+            response_model=schemas.WebchatSession,
+            responses=errors(429, *BODY),
+        )
         async def create_session(
             request: Request, body: SessionRequest | None = None
         ) -> dict[str, Any]:
@@ -151,7 +157,11 @@ class WebchatAdapter(ChannelAdapter):
             customer_id = await self.customer_id_for(address, body.language)
             return {"session_token": self.signer.sign(address), "customer_id": customer_id}
 
-        @router.post("/api/webchat/messages")
+        @router.post(
+            "/api/webchat/messages",
+            response_model=schemas.WebchatReceipt,
+            responses=errors(429, *BODY),
+        )
         async def send_message(request: Request, body: SendRequest) -> dict[str, Any]:
             """Send a message; the bot's replies come back in the response."""
             address = await self._address(body.session_token)
@@ -160,19 +170,23 @@ class WebchatAdapter(ChannelAdapter):
             receipt = await self.receive(address, body, client_address(request))
             return {"message": receipt.message, "replies": receipt.replies}
 
-        @router.post("/api/webchat/sessions/forget", status_code=204)
+        @router.post("/api/webchat/sessions/forget", status_code=204, responses=errors(*BODY))
         async def forget_session(body: ForgetRequest) -> None:
             """End this session for good ("forget me" on a shared computer): its token, and
             every copy of it, is refused from now on; the browser starts afresh."""
             await self.end_sessions(address=await self._address(body.session_token))
 
-        @router.post("/api/customers/{customer_id}/webchat/end-sessions")
+        @router.post(
+            "/api/customers/{customer_id}/webchat/end-sessions",
+            response_model=schemas.Ended,
+            responses=errors(403),
+        )
         async def end_customer_sessions(user: OperatorUser, customer_id: RowId) -> dict[str, int]:
             """End every web chat session of a customer (a shared or lost device): their
             tokens are refused and open chats close; the record and history stay."""
             return {"ended": await self.end_sessions(customer_id=customer_id)}
 
-        @router.get("/api/webchat/history")
+        @router.get("/api/webchat/history", response_model=schemas.History)
         async def history(
             token: str,
             after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,

@@ -15,7 +15,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from bot.api import schemas
 from bot.api.deps import AgentUser, CoreDep, OperatorUser, RowId
+from bot.api.schemas import BODY, STAFF, errors
 from bot.content import analytics as content_analytics
 from bot.content import editor, formats, store
 from bot.content.insight import find_conflicts, try_message
@@ -26,9 +28,9 @@ from bot.store.models import MAX_ROW_ID
 from intents.language import detect_language
 from intents.text import fold
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], responses=errors(*STAFF, 404, 409, 422))
 # Its own router so the app can give uploads a larger body limit (IMPORT_MAX_BYTES).
-import_router = APIRouter(tags=["admin"])
+import_router = APIRouter(tags=["admin"], responses=errors(*STAFF, 409, *BODY))
 
 
 def get_content(request: Request) -> ContentService:
@@ -115,7 +117,7 @@ async def _snapshot(core: Any) -> Snapshot:
 # -- status ------------------------------------------------------------------------------
 
 
-@router.get("/api/admin/status")
+@router.get("/api/admin/status", response_model=schemas.ContentStatus)
 async def status(user: AgentUser, request: Request) -> dict[str, Any]:
     """Saved vs live content version (live = the bot already answers with it)."""
     return {
@@ -129,7 +131,7 @@ async def status(user: AgentUser, request: Request) -> dict[str, Any]:
 # -- intents -----------------------------------------------------------------------------
 
 
-@router.get("/api/admin/intents")
+@router.get("/api/admin/intents", response_model=schemas.IntentList)
 async def list_intents(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
     snap = await _snapshot(core)
     rows = [
@@ -145,7 +147,7 @@ async def list_intents(core: CoreDep, user: AgentUser, q: str | None = None) -> 
     return {"intents": rows, "version": snap.version}
 
 
-@router.get("/api/admin/intents/{name}")
+@router.get("/api/admin/intents/{name}", response_model=schemas.IntentOut)
 async def get_intent(core: CoreDep, user: AgentUser, name: str) -> dict[str, Any]:
     async with core.sessions() as session:
         with refusals():
@@ -153,7 +155,7 @@ async def get_intent(core: CoreDep, user: AgentUser, name: str) -> dict[str, Any
     return {"name": name, **data}
 
 
-@router.put("/api/admin/intents/{name}")
+@router.put("/api/admin/intents/{name}", response_model=schemas.Saved, responses=errors(*BODY))
 async def put_intent(
     core: CoreDep, user: OperatorUser, request: Request, name: str, body: IntentBody
 ) -> dict[str, Any]:
@@ -164,7 +166,7 @@ async def put_intent(
     return _saved(get_content(request), version, name=body.name or name)
 
 
-@router.delete("/api/admin/intents/{name}")
+@router.delete("/api/admin/intents/{name}", response_model=schemas.Saved)
 async def delete_intent(
     core: CoreDep, user: OperatorUser, request: Request, name: str
 ) -> dict[str, Any]:
@@ -177,7 +179,7 @@ async def delete_intent(
 # -- FAQ ---------------------------------------------------------------------------------
 
 
-@router.get("/api/admin/faq")
+@router.get("/api/admin/faq", response_model=schemas.FaqList)
 async def list_faq(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
     snap = await _snapshot(core)
     rows = [
@@ -188,7 +190,9 @@ async def list_faq(core: CoreDep, user: AgentUser, q: str | None = None) -> dict
     return {"faq": rows, "version": snap.version}
 
 
-@router.post("/api/admin/faq", status_code=201)
+@router.post(
+    "/api/admin/faq", status_code=201, response_model=schemas.Saved, responses=errors(*BODY)
+)
 async def create_faq(
     core: CoreDep, user: OperatorUser, request: Request, body: FaqBody
 ) -> dict[str, Any]:
@@ -200,7 +204,7 @@ async def create_faq(
     return _saved(get_content(request), version, id=key)
 
 
-@router.get("/api/admin/faq/{key}")
+@router.get("/api/admin/faq/{key}", response_model=schemas.Keyed)
 async def get_faq(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any]:
     async with core.sessions() as session:
         with refusals():
@@ -208,7 +212,7 @@ async def get_faq(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any]:
     return {"id": key, **data}
 
 
-@router.put("/api/admin/faq/{key}")
+@router.put("/api/admin/faq/{key}", response_model=schemas.Saved, responses=errors(*BODY))
 async def put_faq(
     core: CoreDep, user: OperatorUser, request: Request, key: str, body: FaqBody
 ) -> dict[str, Any]:
@@ -220,7 +224,7 @@ async def put_faq(
     return _saved(get_content(request), version, id=key)
 
 
-@router.delete("/api/admin/faq/{key}")
+@router.delete("/api/admin/faq/{key}", response_model=schemas.Saved)
 async def delete_faq(
     core: CoreDep, user: OperatorUser, request: Request, key: str
 ) -> dict[str, Any]:
@@ -233,7 +237,7 @@ async def delete_faq(
 # -- products ----------------------------------------------------------------------------
 
 
-@router.get("/api/admin/products")
+@router.get("/api/admin/products", response_model=schemas.ProductList)
 async def list_products(core: CoreDep, user: AgentUser, q: str | None = None) -> dict[str, Any]:
     snap = await _snapshot(core)
     rows = [
@@ -250,7 +254,9 @@ async def list_products(core: CoreDep, user: AgentUser, q: str | None = None) ->
     }
 
 
-@router.post("/api/admin/products", status_code=201)
+@router.post(
+    "/api/admin/products", status_code=201, response_model=schemas.Saved, responses=errors(*BODY)
+)
 async def create_product(
     core: CoreDep, user: OperatorUser, request: Request, body: ProductBody
 ) -> dict[str, Any]:
@@ -263,7 +269,7 @@ async def create_product(
     return _saved(get_content(request), version, id=body.id)
 
 
-@router.get("/api/admin/products/{key}")
+@router.get("/api/admin/products/{key}", response_model=schemas.Keyed)
 async def get_product(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any]:
     async with core.sessions() as session:
         with refusals():
@@ -271,7 +277,7 @@ async def get_product(core: CoreDep, user: AgentUser, key: str) -> dict[str, Any
     return {"id": key, **data}
 
 
-@router.put("/api/admin/products/{key}")
+@router.put("/api/admin/products/{key}", response_model=schemas.Saved, responses=errors(*BODY))
 async def put_product(
     core: CoreDep, user: OperatorUser, request: Request, key: str, body: ProductBody
 ) -> dict[str, Any]:
@@ -284,7 +290,7 @@ async def put_product(
     return _saved(get_content(request), version, id=key)
 
 
-@router.delete("/api/admin/products/{key}")
+@router.delete("/api/admin/products/{key}", response_model=schemas.Saved)
 async def delete_product(
     core: CoreDep, user: OperatorUser, request: Request, key: str
 ) -> dict[str, Any]:
@@ -297,7 +303,7 @@ async def delete_product(
 # -- history -----------------------------------------------------------------------------
 
 
-@router.get("/api/admin/history")
+@router.get("/api/admin/history", response_model=schemas.Versions)
 async def history(
     core: CoreDep,
     user: AgentUser,
@@ -309,7 +315,7 @@ async def history(
         return {"versions": await store.history(session, limit, before)}
 
 
-@router.get("/api/admin/history/{version}")
+@router.get("/api/admin/history/{version}", response_model=schemas.Out)
 async def version_detail(core: CoreDep, user: AgentUser, version: RowId) -> dict[str, Any]:
     """One version with the before/after of every item it changed."""
     async with core.sessions() as session:
@@ -317,7 +323,7 @@ async def version_detail(core: CoreDep, user: AgentUser, version: RowId) -> dict
             return await store.version_detail(session, version)
 
 
-@router.post("/api/admin/history/{version}/rollback")
+@router.post("/api/admin/history/{version}/rollback", response_model=schemas.Saved)
 async def rollback(
     core: CoreDep, user: OperatorUser, request: Request, version: RowId
 ) -> dict[str, Any]:
@@ -331,13 +337,13 @@ async def rollback(
 # -- try it, conflicts -------------------------------------------------------------------
 
 
-@router.post("/api/admin/try")
+@router.post("/api/admin/try", response_model=schemas.Out, responses=errors(*BODY))
 async def try_it(core: CoreDep, user: AgentUser, body: TryBody) -> dict[str, Any]:
     """What the bot would understand and answer (a dry run; nothing is stored or sent)."""
     return await try_message(core, body.text, body.lang)
 
 
-@router.get("/api/admin/conflicts")
+@router.get("/api/admin/conflicts", response_model=schemas.Out)
 async def conflicts(core: CoreDep, user: AgentUser, request: Request) -> dict[str, Any]:
     """Near-duplicate examples across intents and cross-validation misfits (cached per
     content version; the first call after a change takes a few seconds)."""
@@ -356,7 +362,11 @@ async def conflicts(core: CoreDep, user: AgentUser, request: Request) -> dict[st
 # -- import / export ---------------------------------------------------------------------
 
 
-@router.get("/api/admin/export")
+@router.get(
+    "/api/admin/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
 async def export(
     core: CoreDep,
     user: AgentUser,
@@ -373,7 +383,7 @@ async def export(
     )
 
 
-@import_router.post("/api/admin/import")
+@import_router.post("/api/admin/import", response_model=schemas.Saved)
 async def import_content(
     core: CoreDep,
     user: OperatorUser,
@@ -418,7 +428,7 @@ async def import_content(
 # -- analytics ---------------------------------------------------------------------------
 
 
-@router.get("/api/admin/analytics")
+@router.get("/api/admin/analytics", response_model=schemas.Out)
 async def analytics(
     core: CoreDep, user: AgentUser, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> dict[str, Any]:
@@ -426,7 +436,9 @@ async def analytics(
         return await content_analytics.analytics(session, days)
 
 
-@router.post("/api/admin/analytics/unmatched/add")
+@router.post(
+    "/api/admin/analytics/unmatched/add", response_model=schemas.Saved, responses=errors(*BODY)
+)
 async def add_unmatched(
     core: CoreDep, user: OperatorUser, request: Request, body: UnmatchedBody
 ) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from bot.api import schemas
 from bot.api.admin import _saved, get_content, refusals
 from bot.api.deps import AgentUser, CoreDep, OperatorUser
+from bot.api.schemas import BODY, STAFF, errors
 from bot.content import catalog_meta
 from knowledge.shop import PAYMENT_METHODS, TEMPLATE_VARIABLES, WEEKDAYS
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], responses=errors(*STAFF))
 
 
 class ShopBody(BaseModel):
@@ -21,7 +23,7 @@ class ShopBody(BaseModel):
     categories: list[dict[str, Any]] = Field(default_factory=list)
 
 
-@router.get("/api/admin/shop")
+@router.get("/api/admin/shop", response_model=schemas.Out)
 async def get_shop(core: CoreDep, user: AgentUser) -> dict[str, Any]:
     """The shop's facts as stored, and what the console needs to edit them."""
     async with core.sessions() as session:
@@ -34,7 +36,7 @@ async def get_shop(core: CoreDep, user: AgentUser) -> dict[str, Any]:
     }
 
 
-@router.put("/api/admin/shop")
+@router.put("/api/admin/shop", response_model=schemas.Saved, responses=errors(409, 422, *BODY))
 async def put_shop(
     core: CoreDep, user: OperatorUser, request: Request, body: ShopBody
 ) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from pydantic import BaseModel, Field, field_validator
 
 from bot import handoff
+from bot.api import schemas
 from bot.api.deps import AgentUser, CoreDep, PresenceDep, RowId
+from bot.api.schemas import BODY, STAFF, errors
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.dialogue.turn import parse_payload
@@ -20,7 +22,7 @@ from bot.messages import Button
 from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, Conversation, User
 
-router = APIRouter(tags=["agent"])
+router = APIRouter(tags=["agent"], responses=errors(*STAFF, 422))
 
 STATUSES = "^(bot|waiting_agent|agent|closed)$"
 
@@ -52,7 +54,7 @@ def _http(exc: handoff.HandoffError) -> HTTPException:
     return HTTPException(exc.status, str(exc))
 
 
-@router.get("/api/agent/conversations")
+@router.get("/api/agent/conversations", response_model=schemas.Conversations)
 async def conversations(
     core: CoreDep,
     user: AgentUser,
@@ -64,7 +66,11 @@ async def conversations(
     return {"conversations": rows}
 
 
-@router.get("/api/agent/conversations/{conversation_id}")
+@router.get(
+    "/api/agent/conversations/{conversation_id}",
+    response_model=schemas.ConversationDetail,
+    responses=errors(404),
+)
 async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -> dict[str, Any]:
     """One conversation with the customer's profile, summary and whole timeline."""
     async with core.sessions() as session:
@@ -75,7 +81,11 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -
     return {"conversation_id": conversation_id, "customer": profile}
 
 
-@router.post("/api/agent/conversations/{conversation_id}/assign")
+@router.post(
+    "/api/agent/conversations/{conversation_id}/assign",
+    response_model=schemas.ConversationState,
+    responses=errors(404, 409),
+)
 async def assign(
     core: CoreDep, presence: PresenceDep, user: AgentUser, conversation_id: RowId
 ) -> dict[str, Any]:
@@ -93,7 +103,11 @@ async def assign(
     return {"id": conv.id, "status": conv.status, "assigned_agent_id": conv.assigned_agent_id}
 
 
-@router.post("/api/agent/conversations/{conversation_id}/messages")
+@router.post(
+    "/api/agent/conversations/{conversation_id}/messages",
+    response_model=schemas.Posted,
+    responses=errors(404, 409, *BODY),
+)
 async def reply(
     core: CoreDep,
     presence: PresenceDep,
@@ -118,7 +132,11 @@ async def reply(
     return {"message": message}
 
 
-@router.post("/api/agent/conversations/{conversation_id}/notes")
+@router.post(
+    "/api/agent/conversations/{conversation_id}/notes",
+    response_model=schemas.Posted,
+    responses=errors(404, *BODY),
+)
 async def note(
     core: CoreDep, user: AgentUser, conversation_id: RowId, body: Note
 ) -> dict[str, Any]:
@@ -135,7 +153,11 @@ async def note(
     return {"message": obj}
 
 
-@router.post("/api/agent/conversations/{conversation_id}/resolve")
+@router.post(
+    "/api/agent/conversations/{conversation_id}/resolve",
+    response_model=schemas.ConversationState,
+    responses=errors(404, 409),
+)
 async def resolve(
     core: CoreDep, presence: PresenceDep, user: AgentUser, conversation_id: RowId
 ) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from bot.api import schemas
 from bot.api.deps import CoreDep, LimiterDep, StaffUser, client_address
+from bot.api.schemas import BODY, errors
 from bot.auth import (
     AuthError,
     authenticate,
@@ -31,7 +33,7 @@ def device_cookie_name(email: str) -> str:
     return "omnibot_device_" + hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
-@router.post(LOGIN_PATH)
+@router.post(LOGIN_PATH, response_model=schemas.Token, responses=errors(401, 429, *BODY))
 async def token(
     core: CoreDep,
     limiter: LimiterDep,
@@ -96,6 +98,6 @@ async def token(
     }
 
 
-@router.get("/api/auth/me")
+@router.get("/api/auth/me", response_model=schemas.Me, responses=errors(401))
 async def me(user: StaffUser) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "role": user.role}

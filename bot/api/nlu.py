@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from bot.api import schemas
 from bot.api.deps import LimiterDep, client_address
+from bot.api.schemas import BODY, errors
 from bot.ratelimit import Budget
 
 router = APIRouter(tags=["nlu"])
@@ -18,7 +20,7 @@ class ParseRequest(BaseModel):
     lang: str | None = Field(default=None, pattern="^(pl|en)$")
 
 
-@router.post("/api/nlu/parse")
+@router.post("/api/nlu/parse", response_model=schemas.Parse, responses=errors(429, *BODY))
 async def parse(body: ParseRequest, request: Request, limiter: LimiterDep) -> dict[str, Any]:
     """Open to anyone (Rasa tools call it), at `NLU_PARSE_PER_MINUTE` per client address."""
     core = request.app.state.core

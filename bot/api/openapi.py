@@ -1,8 +1,9 @@
 """The OpenAPI document, made to describe what the API really answers.
 
-A 422 is either FastAPI's list of field errors (`[{"loc", "msg", "type"}]`) or one message
-(`"unknown status …"`) from a check the route makes itself; the schema says both, so a client
-(or schemathesis) can validate every 422 body against it.
+Routes document their errors with the shared `Error` model (bot.api.schemas). Where FastAPI
+still adds its own `HTTPValidationError` (a route that documents no 422 of its own), a 422 is
+either FastAPI's list of field errors (`[{"loc", "msg", "type"}]`) or one message from a check
+the route makes itself; the schema says both, so every 422 body validates against it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from pydantic import BaseModel, Field
 
 from bot import board
+from bot.api import schemas
 from bot.api.deps import CoreDep, StaffUser
+from bot.api.schemas import BODY, STAFF, errors
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
 from bot.domain.order_status import (
@@ -32,7 +34,7 @@ from bot.order_board import StatusChange, advance_order
 from bot.store.models import MAX_ROW_ID, User
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], responses=errors(*STAFF, 422))
 
 # A board without news still looks at the store this often: orders placed by another
 # instance, or by a turn whose commit raced the hint, show up within this time.
@@ -71,7 +73,7 @@ def _moment(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@router.get("/api/orders")
+@router.get("/api/orders", response_model=schemas.Orders)
 async def list_orders(
     core: CoreDep,
     user: StaffUser,
@@ -87,7 +89,7 @@ async def list_orders(
     return {"orders": orders, **board.board_settings(core.dialogue.catalog)}
 
 
-@router.get("/api/orders/{number}")
+@router.get("/api/orders/{number}", response_model=schemas.Order, responses=errors(404))
 async def get_order(core: CoreDep, user: StaffUser, number: str) -> dict[str, Any]:
     """One order: items, customer, fulfilment, address, payment, note, history."""
     async with core.sessions() as session:
@@ -97,7 +99,9 @@ async def get_order(core: CoreDep, user: StaffUser, number: str) -> dict[str, An
     return card
 
 
-@router.post("/api/orders/{number}/status")
+@router.post(
+    "/api/orders/{number}/status", response_model=schemas.Order, responses=errors(404, 409, *BODY)
+)
 async def change_status(
     number: str, core: CoreDep, user: StaffUser, body: StatusBody | None = None
 ) -> dict[str, Any]:

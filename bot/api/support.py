@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from bot.api import schemas
 from bot.api.deps import CoreDep, PresenceDep
 from bot.domain.handoff import SupportHours
 from bot.store.models import utcnow
@@ -13,7 +14,7 @@ from bot.store.models import utcnow
 router = APIRouter(tags=["webchat"])
 
 
-@router.get("/api/support/availability")
+@router.get("/api/support/availability", response_model=schemas.Availability)
 async def availability(core: CoreDep, presence: PresenceDep) -> dict[str, Any]:
     """Whether an agent is online now, and the hours people answer in."""
     hours = SupportHours.from_settings(core.settings)

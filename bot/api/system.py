@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from bot import metrics as bot_metrics
+from bot.api import schemas
 from bot.jsonenc import JsonResponse
 from bot.store.db import migrations_done
 from bot.store.models import Conversation, Message, utcnow
@@ -23,7 +24,7 @@ router = APIRouter(tags=["system"])
 CHECK_SECONDS = 3.0
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=schemas.Health)
 async def healthz(request: Request) -> dict[str, object]:
     """Liveness: the process answers. Deliberately no dependency: a database outage must
     not make an orchestrator restart every healthy instance (that is /readyz's job)."""
@@ -43,7 +44,11 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
     return name, "ok" if ok is not False else "not yet"
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=schemas.Readiness,
+    responses={503: {"model": schemas.Readiness, "description": "Not ready: the failing checks"}},
+)
 async def readyz(request: Request) -> JsonResponse:
     """Readiness: 200 only when this instance can serve customers now — the database
     answers and is fully migrated, Redis answers (when configured), the NLU model is
@@ -75,7 +80,11 @@ async def readyz(request: Request) -> JsonResponse:
     return JsonResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     core = request.app.state.core
     try:

@@ -32,6 +32,13 @@ RESPONSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", API_CSP.encode()),
 )
+# The <style> elements redoc.standalone.js (2.5.3, shipped by the pinned fastapi-offline)
+# inserts while loading: an empty one and its scrollbar styles. A new bundle with other
+# styles shows up as a CSP violation in tests/browser/test_csp.py.
+DOCS_STYLE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+)
 _STYLE_ATTR = re.compile(r"""\sstyle="([^"]*)\"""")
 _OPENING_TAG = re.compile(r"<(script|style)(?=[\s>])")
 
@@ -47,9 +54,9 @@ def page_csp(nonce: str, style_hashes: tuple[str, ...] = (), docs: bool = False)
         styles += " 'unsafe-hashes'"
     workers = "'none'"
     if docs:
-        # Swagger UI and ReDoc set styles from their own scripts, and ReDoc searches in a
-        # worker it builds from a blob; scripts stay strict.
-        styles = "'self' 'unsafe-inline'"
+        # ReDoc searches in a worker it builds from a blob, and its bundle adds two <style>
+        # elements as it loads, before it knows the nonce: those two by their hashes.
+        styles += " " + " ".join(DOCS_STYLE_HASHES)
         workers = "blob:"
     return "; ".join(
         [

@@ -1,7 +1,8 @@
 """Property-based requests from the OpenAPI document (schemathesis) against a live server:
-no server errors, and every response matches the schema it is documented with (422s
-included), anonymously and with an admin's token. Examples per operation are capped so the
-run stays within a minute or two."""
+no server errors, every status code a route answers is documented for it, and every response
+matches the schema it is documented with (errors included), anonymously and with an admin's
+token. Examples per operation are capped so the run stays within a minute or two. And the
+document itself: every API route has a typed answer and documents its errors in one form."""
 
 from __future__ import annotations
 
@@ -15,12 +16,17 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
+from bot.app import create_app
 from bot.auth import create_user
 from bot.store.db import create_engine, session_factory
 from tests.conftest import LiveServer, make_settings
 
 EXAMPLES = 10
-CHECKS = [checks.not_a_server_error, checks.response_schema_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +80,68 @@ def test_admin_requests(case: Any, admin_headers: dict[str, str]) -> None:
     case.call_and_validate(headers=admin_headers, checks=CHECKS, timeout=120)
 
 
-def test_the_schema_documents_both_kinds_of_422(api_schema: Any, tmp_path: Path) -> None:
-    detail = api_schema.raw_schema["components"]["schemas"]["HTTPValidationError"]["properties"]
-    kinds = {d.get("type") for d in detail["detail"]["anyOf"]}
+def test_the_error_model_documents_both_kinds_of_422(api_schema: Any) -> None:
+    detail = api_schema.raw_schema["components"]["schemas"]["Error"]["properties"]["detail"]
+    kinds = {d.get("type") for d in detail["anyOf"]}
     assert kinds == {"array", "string"}
+
+
+ERROR_REF = "#/components/schemas/Error"
+
+
+def api_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, operations in document["paths"].items():
+        if path.startswith("/api/"):
+            for method, operation in operations.items():
+                yield f"{method.upper()} {path}", path, operation
+
+
+def test_every_api_route_has_a_typed_answer_and_documents_its_errors(tmp_path: Path) -> None:
+    document = create_app(make_settings(tmp_path)).openapi()
+    problems: list[str] = []
+    for name, _path, operation in api_operations(document):
+        responses = operation["responses"]
+        ok = [code for code in responses if code.startswith("2")]
+        if len(ok) != 1:
+            problems.append(f"{name}: success codes {ok}")
+            continue
+        content = responses[ok[0]].get("content", {})
+        json_schema = content.get("application/json", {}).get("schema", {})
+        if ok[0] != "204" and "application/json" in content and "$ref" not in json_schema:
+            problems.append(f"{name}: untyped answer {json_schema}")
+        errors = {code for code in responses if not code.startswith("2")}
+        needed = set()
+        if operation.get("security"):
+            needed.add("401")  # a staff route: no or a bad token
+        if operation.get("parameters") or operation.get("requestBody"):
+            needed.add("422")
+        if operation.get("requestBody"):
+            needed |= {"408", "413"}
+        if needed - errors:
+            problems.append(f"{name}: undocumented {sorted(needed - errors)}")
+        for code in errors:
+            ref = responses[code].get("content", {}).get("application/json", {}).get("schema")
+            if ref != {"$ref": ERROR_REF}:
+                problems.append(f"{name}: {code} is not the shared error model: {ref}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_public_interface_keeps_its_field_names(tmp_path: Path) -> None:
+    """DESIGN.md's fields are in the typed answers (a contract: extended, never renamed)."""
+    schemas = create_app(make_settings(tmp_path)).openapi()["components"]["schemas"]
+
+    def fields(name: str) -> set[str]:
+        return set(schemas[name]["properties"])
+
+    assert fields("MessageOut") >= {"id", "author", "text", "buttons", "created_at", "channel"}
+    assert fields("WebchatSession") == {"session_token", "customer_id"}
+    assert fields("WebchatReceipt") == {"message", "replies"}
+    assert fields("History") == {"messages"}
+    assert fields("Availability") == {"agents_online", "support_hours", "timezone", "open_now"}
+    assert fields("Token") >= {"access_token", "token_type"}
+    assert fields("Parse") >= {"text", "intent", "entities"}
+    assert fields("ConversationRow") >= {
+        "id", "customer_id", "status", "channel", "language", "waiting_since",
+        "waiting_seconds", "handoff_reason", "assigned_agent_id", "last_message",
+    }  # fmt: skip
+    assert fields("Order") >= {"number", "status", "items", "total", "history", "ready_at"}
