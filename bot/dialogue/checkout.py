@@ -56,6 +56,7 @@ _ADDRESS_AFTER = re.compile(
 _POLITE_END = re.compile(
     r"[\s,.;:!]*(?:(?:i\s+)?(?:prosz[eę]|please|thanks|thank you|dzi[eę]ki)[\s,.;:!]*)*$", re.I
 )
+_AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 NOT_DELIVERY = (
     "bez dostaw",
@@ -159,7 +160,7 @@ def way_in_text(text: str) -> WaySaid | None:
     return WaySaid("delivery")
 
 
-def remember_way(turn: Turn) -> None:
+def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
     An address said with it is no part of the order ("12 Baker St" orders no 12 pizzas)."""
@@ -171,10 +172,33 @@ def remember_way(turn: Turn) -> None:
     slots = {k: v for k, v in (turn.state.slots or {}).items() if k != "given_address"}
     slots["given_fulfilment"] = said_way.way
     if said_way.address and said_way.address_at is not None:
-        slots["given_address"] = said_way.address
-        cut = said_way.address_at
-        entities = [e for e in turn.parse.get("entities", []) if int(e.get("start", 0)) < cut]
-        turn.parse = {**turn.parse, "text": turn.text[:cut].rstrip(), "entities": entities}
+        cut, text = said_way.address_at, turn.text
+        entities = turn.parse.get("entities", [])
+        # Items named after the address are still the order ("…na Długą 5 i dwie cole").
+        after = [
+            e
+            for e in entities
+            if int(e.get("start", 0)) >= cut and e.get("entity") in ("product", "size")
+        ]
+        end = min((int(e["start"]) for e in after), default=len(text))
+        quantity = [
+            e
+            for e in entities
+            if e.get("entity") == "quantity"
+            and cut <= int(e.get("start", 0)) < end
+            and not text[int(e.get("end", 0)) : end].strip()
+        ]
+        end = min([end, *(int(e["start"]) for e in quantity)])
+        place = _AND_AT_END.sub("", text[cut:end])
+        place = _POLITE_END.sub("", place).strip(" ,.;:")
+        if address and 5 <= len(place) and re.search(r"\d", place) and _LETTERS.search(place):
+            slots["given_address"] = place
+        kept = [e for e in entities if not cut <= int(e.get("start", 0)) < end]
+        turn.parse = {
+            **turn.parse,
+            "text": text[:cut] + " " * (end - cut) + text[end:],
+            "entities": kept,
+        }
     turn.state.slots = slots
 
 
@@ -237,9 +261,12 @@ class CheckoutFlow:
         self.unset(turn, *SLOTS, "pending_items")
         remember_way(turn)  # "zamawiam na wynos", "checkout, delivery to Długa 5"
         given = self.slots(turn)
-        if given.get("given_name") and given.get("given_phone"):
-            # Told us just before: not asked again (the summary shows it, "Zmień" changes it).
-            self.set(turn, contact_name=given["given_name"], contact_phone=given["given_phone"])
+        if given.get("given_phone"):
+            # Told us just before: not asked again (the summary shows it, "Zmień" changes it);
+            # a phone said with the order without a name: only the name is asked.
+            self.set(turn, contact_phone=given["given_phone"])
+            if given.get("given_name"):
+                self.set(turn, contact_name=given["given_name"])
         way, address = given.get("given_fulfilment"), given.get("given_address")
         self.unset(turn, "given_fulfilment", "given_address")
         turn.state.flow = self.name

@@ -65,6 +65,9 @@ def read_in_context(turn: Turn) -> None:
     products = bool(turn.entities("product"))
     if turn.confidence < MIN_CONFIDENCE and not products:
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+    contact = _keep_contact_said_with_order(turn) if products and turn.state.flow is None else None
+    if contact is not None:
+        text = fold(turn.text)  # the order alone ("duża margherita na wynos")
     intent = turn.intent
     modifies = bool(turn.entities("size") or turn.entities("quantity") or re.search(r"\d", text))
     if intent == "clear_cart" and products:
@@ -102,7 +105,64 @@ def read_in_context(turn: Turn) -> None:
     elif intent == "nlu_fallback" and turn.entities("size"):
         _reread(turn, "change_item")  # "jednak duża"
     if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
-        remember_way(turn)  # "duża margherita na wynos": the checkout will not ask again
+        # "duża margherita na wynos": the checkout will not ask again. Not the address when
+        # a phone was cut from the middle of it ("na Długą 5 Anna 601…": where it ends?).
+        remember_way(turn, address=contact != "inside")
+
+
+# Between the parts of a message: a comma, a dash, a sentence's end ("Kraków. Anna", not "ul.").
+_SEPARATOR = re.compile(r"[,;\n]|\s[-–]\s|(?<=[^\W\d_]{3})[.!]\s")
+
+
+def contact_in(text: str) -> tuple[str | None, str | None]:
+    """The name and phone (E.164) in "Anna Kowalska, 601 234 567" or "imię Jan tel 600…";
+    a name only when the words around the phone look like one."""
+    found = find_phone(text)
+    if found is None:
+        return None, None
+    name = (text[: found.start] + text[found.end :]).strip()
+    name = " ".join(_NAME_WORDS.sub(" ", name).strip(" ,.;:-–").split())
+    if not (2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name)):
+        return None, found.e164
+    return name, found.e164
+
+
+def _keep_contact_said_with_order(turn: Turn) -> str | None:
+    """ "duża margherita na wynos, Anna 601 234 567": an order, and who it is for. The
+    contact is kept for the checkout (as if typed alone) and cut from what the order
+    actions read, so its digits order nothing; the rest is an order. None if the message
+    has no phone; "apart" when the contact was a part of its own, "inside" when the phone
+    was among the items."""
+    text = turn.text
+    found = find_phone(text)
+    if found is None:
+        return None
+    starts = [m.end() for m in _SEPARATOR.finditer(text, 0, found.start)]
+    ends = [m.start() for m in _SEPARATOR.finditer(text, found.end)]
+    start, end = (starts[-1] if starts else 0), (ends[0] if ends else len(text))
+    items = [e for e in turn.parse.get("entities", []) if e.get("entity") in ("product", "size")]
+    inside = any(start <= int(e.get("start", 0)) < end for e in items)
+    if inside:  # "margherita dla Anny 601 234 567": the phone alone is sure
+        start, end = found.start, found.end
+    name, phone = contact_in(text[start:end])
+    slots = dict(turn.state.slots or {})
+    if name and not inside and not re.search(r"\d", name):
+        slots["given_name"] = name
+    slots["given_phone"] = phone
+    turn.state.slots = slots
+    cut = end - start
+    entities = [
+        {**e, "start": int(e.get("start", 0)) - cut, "end": int(e.get("end", 0)) - cut}
+        if int(e.get("start", 0)) >= end
+        else e
+        for e in turn.parse.get("entities", [])
+        if not start <= int(e.get("start", 0)) < end and e.get("entity") != "phone"
+    ]
+    rest = (text[:start] + text[end:]).strip(" ,;.")
+    turn.parse = {**turn.parse, "text": rest, "entities": entities}
+    if turn.intent in ("contact_details", "link_channels", "human_handoff", "nlu_fallback"):
+        _reread(turn, "add_to_cart")
+    return "inside" if inside else "apart"
 
 
 @dataclass
@@ -219,18 +279,15 @@ class RepairHandlers:
 
     async def _keep_contact(self, turn: Turn) -> None:
         """Kept in the dialogue state for the checkout; never a proven phone."""
-        found = find_phone(turn.text)
+        name, phone = contact_in(turn.text)
         slots = dict(turn.state.slots or {})
         contact = []
-        if found is not None:
-            name = (turn.text[: found.start] + turn.text[found.end :]).strip()
-            name = _NAME_WORDS.sub(" ", name).strip(" ,.;:-–")
-            name = " ".join(name.split())
-            if 2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name):
+        if phone is not None:
+            if name:
                 slots["given_name"] = name
                 contact.append(name)
-            slots["given_phone"] = found.e164
-            contact.append(found.e164)
+            slots["given_phone"] = phone
+            contact.append(phone)
         turn.state.slots = slots
         if not contact:
             self.kit.speaker.say(turn, "phone_invalid")
