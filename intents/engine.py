@@ -20,6 +20,7 @@ from intents.classifier import DEFAULT_OOS_THRESHOLD, IntentClassifier, Predicti
 from intents.data import FALLBACK, Examples, flatten, load_intents_dir
 from intents.encoder import BATCH_SIZE, Encoder
 from intents.entities import EntityExtractor
+from intents.features import Featurizer
 from intents.language import detect_language
 from intents.text import clean, has_letters
 
@@ -41,9 +42,8 @@ FAQ_MAX_NEGATIVES = 3000
 # that matches answers instead, and their examples never calibrate the FAQ as non-questions.
 FAQ_YIELDING_INTENTS = frozenset({"facilities"})
 # A retrain that only adds at most this many texts (or this share of them) updates the
-# previous model (its vocabulary, warm-started weights) instead of refitting.
+# previous model (its vocabulary; only the intents given examples re-solved) instead of refitting.
 SMALL_CHANGE_MIN = 50
-UPDATE_MIN_ITERATIONS = 8
 SMALL_CHANGE_SHARE = 0.05
 
 
@@ -157,29 +157,38 @@ class NluEngine:
         added, removed = (
             _changes(list(zip(previous.texts, previous.labels, strict=True)), pairs)
             if previous is not None
-            else (0, 0)
+            else (Counter(), Counter())
         )
         if removed:
             # Weights learnt from a removed example would outlive it in a warm start (nothing
             # pulls them back but the weak regulariser): fit from zero.
             previous = None
-        if previous is not None and added <= max(SMALL_CHANGE_MIN, SMALL_CHANGE_SHARE * len(texts)):
-            # Keep the previous vocabulary: only the added texts are embedded and featurised,
-            # and the solver starts from the previous weights.
+        small = sum(added.values()) <= max(SMALL_CHANGE_MIN, SMALL_CHANGE_SHARE * len(texts))
+        if previous is not None and small and set(labels) - set(added):
+            # Keep the previous vocabulary (only the added texts are embedded and featurised)
+            # and every untouched intent's weights: only the intents given examples are
+            # re-solved.
             dense, sparse = self._rows(previous, texts)
-            classifier.fit(texts, labels, dense, sparse=sparse,
-                           featurizer=previous.classifier.featurizer,
-                           previous=previous.classifier,
-                           min_iter=UPDATE_MIN_ITERATIONS if added else 0)  # fmt: skip
+            before = Counter(zip(previous.texts, previous.labels, strict=True))
+            new_rows = np.zeros(len(pairs), dtype=bool)
+            for i, pair in enumerate(pairs):
+                if before[pair] > 0:
+                    before[pair] -= 1
+                else:
+                    new_rows[i] = True
+            classifier.update(previous.classifier, labels, dense, sparse, set(added), new_rows)
             mode = "update"
         else:
             dense = encode_with_progress(self.encoder, texts, progress, "Encoding intents")
             questions = (
                 [q for e in faq.entries for qs in e.questions.values() for q in qs] if faq else []
             )
-            classifier.fit(texts, labels, dense, extra_texts=questions,
+            # The FAQ's questions join the vocabulary; the rows of `texts` are kept for the
+            # FAQ's calibration and for later updates (featurised once).
+            featurizer = Featurizer()
+            sparse = featurizer.fit_transform([*texts, *questions])[: len(texts)]
+            classifier.fit(texts, labels, dense, featurizer=featurizer, sparse=sparse,
                            previous=previous.classifier if previous else None)  # fmt: skip
-            sparse = classifier.featurizer.transform(texts)
             mode = "full"
         rows = _Rows(labels, dense, sparse)
         fitted_faq = self._fit_faq(faq, classifier, rows) if faq is not None else None
@@ -359,10 +368,18 @@ class NluEngine:
         return _result(raw, name, confidence, ranking, entities, detected, faq_part)
 
 
-def _changes(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> tuple[int, int]:
-    """How many (text, intent) examples were added and removed."""
+def _changes(
+    before: list[tuple[str, str]], after: list[tuple[str, str]]
+) -> tuple[Counter[str], Counter[str]]:
+    """How many (text, intent) examples each intent gained and lost."""
     old, new = Counter(before), Counter(after)
-    return sum((new - old).values()), sum((old - new).values())
+    added: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
+    for (_, intent), n in (new - old).items():
+        added[intent] += n
+    for (_, intent), n in (old - new).items():
+        removed[intent] += n
+    return added, removed
 
 
 def encode_with_progress(

@@ -74,6 +74,15 @@ async def test_messages_are_answered_while_a_15k_set_retrains(engine: NluEngine)
         assert engine.last_retrain["mode"] == "full" and engine.last_retrain["examples"] == 15_000
         asked = f"{VERBS[40 % len(VERBS)]} my {THINGS[40 // len(VERBS) % len(THINGS)]} 40 please"
         assert engine.parse(asked)["intent"]["name"] == "intent_40"
+        # An operator's edit at this size updates the model, and the new example is learnt
+        # although it is one among 15,001.
+        assert engine.parse("zorblat frumple")["intent"]["name"] != "intent_7"
+        edited = {i: {lang: list(t) for lang, t in by.items()} for i, by in big.items()}
+        edited["intent_7"]["en"].append("zorblat frumple")
+        engine.retrain(edited)
+        assert engine.last_retrain["mode"] == "update"
+        assert engine.parse("zorblat frumple")["intent"]["name"] == "intent_7"
+        assert engine.parse(asked)["intent"]["name"] == "intent_40"
     finally:
         engine.retrain(original)
     assert engine.parse("poproszę dwie duże margherity")["intent"]["name"] == "add_to_cart"
