@@ -24,6 +24,9 @@ from bot.store.models import (
 )
 from knowledge.catalog import Catalog, format_price
 
+# Messages of a customer's timeline per page (the profile shows the newest page).
+TIMELINE_PAGE = 500
+
 
 class HandoffError(Exception):
     """An agent action that cannot be done; `status` is the HTTP status to answer with."""
@@ -297,9 +300,17 @@ async def customer_profile(
     }
     profile["summary"] = handoff_summary(profile)
     if with_timeline:
-        rows = await repo.timeline(session, customer.id, include_private=True, limit=1000)
-        profile["timeline"] = [{**repo.message_object(m), "private": m.private} for m in rows]
+        # The newest page; older pages come from /api/customers/{id}/timeline?before=.
+        rows, older = await repo.recent_timeline(
+            session, customer.id, include_private=True, limit=TIMELINE_PAGE
+        )
+        profile["timeline"] = [timeline_entry(m) for m in rows]
+        profile["timeline_older"] = older
     return profile
+
+
+def timeline_entry(message: Message) -> dict[str, Any]:
+    return {**repo.message_object(message), "private": message.private}
 
 
 def handoff_summary(profile: dict[str, Any]) -> str:

@@ -179,7 +179,17 @@ class Customer(Out):
     orders: list[dict[str, Any]]
     handoffs: list[dict[str, Any]]
     summary: str
-    timeline: list[MessageOut] = Field(default_factory=list)
+    timeline: list[MessageOut] = Field(
+        default_factory=list, description="the newest page of the timeline, oldest first"
+    )
+    timeline_older: bool = Field(default=False, description="older messages remain")
+
+
+class TimelinePage(Out):
+    """A page of a customer's timeline, oldest first; `older`: earlier pages remain."""
+
+    messages: list[MessageOut]
+    older: bool
 
 
 class ConversationDetail(Out):

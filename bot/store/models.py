@@ -121,6 +121,9 @@ class Message(Base):
         UniqueConstraint("channel", "provider_id", name="uq_message_channel_provider_id"),
         Index("ix_messages_customer_id_id", "customer_id", "id"),
         Index("ix_messages_outbox", "delivery_status", "next_attempt_at"),
+        # A customer's unanswered messages, and the customers who have some (the sweep).
+        Index("ix_messages_unanswered", "delivery_status", "customer_id", "id"),
+        Index("ix_messages_in_reply_to_id", "in_reply_to_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -174,7 +177,7 @@ class CartItem(Base):
     __tablename__ = "cart_items"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    cart_id: Mapped[int] = mapped_column(Id, ForeignKey("carts.id", ondelete="CASCADE"))
+    cart_id: Mapped[int] = mapped_column(Id, ForeignKey("carts.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[str] = mapped_column(String(64))
     size: Mapped[str | None] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -241,7 +244,9 @@ class OrderItem(Base):
     __tablename__ = "order_items"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
     product_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     size: Mapped[str | None] = mapped_column(String(16))
@@ -259,7 +264,7 @@ class LinkToken(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # code | deeplink | sms_code
     token: Mapped[str] = mapped_column(String(64), index=True)
-    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
     target: Mapped[str | None] = mapped_column(String(64))  # phone for sms_code
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
@@ -283,7 +288,11 @@ class Event(Base):
     """Analytics events (intent matched, fallback, handoff, order placed, …)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_kind_created", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_kind_created", "kind", "created_at"),
+        # A customer's events (the agent's profile), and moving them in a join.
+        Index("ix_events_customer_kind", "customer_id", "kind", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id"))

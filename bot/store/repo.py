@@ -230,6 +230,26 @@ async def timeline(
     return list(rows)
 
 
+async def recent_timeline(
+    session: AsyncSession,
+    customer_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 200,
+    include_private: bool = False,
+) -> tuple[list[Message], bool]:
+    """The newest `limit` messages of the customer (older than `before`), oldest first, and
+    whether older ones remain: one page of a long history, read backwards by index."""
+    query = select(Message).where(Message.customer_id == customer_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    if not include_private:
+        query = query.where(Message.private.is_(False))
+    rows = list(await session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
+    older = len(rows) > limit
+    return rows[:limit][::-1], older
+
+
 def message_object(message: Message) -> dict[str, Any]:
     """A message as the public reply object of DESIGN.md."""
     payload = message.payload or {}

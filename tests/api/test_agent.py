@@ -22,6 +22,7 @@ PROTECTED = [
     ("POST", "/api/agent/conversations/1/notes"),
     ("POST", "/api/agent/conversations/1/resolve"),
     ("GET", "/api/customers/1"),
+    ("GET", "/api/customers/1/timeline"),
 ]
 
 
@@ -113,6 +114,47 @@ async def test_the_whole_handoff_round_trip(env: Any) -> None:
     ).status_code == 200
     back = await say("koszyk")
     assert "Pepperoni" in back["replies"][0]["text"]  # the bot carries on, cart intact
+
+
+async def test_a_long_timeline_comes_newest_page_first_and_pages_back(env: Any) -> None:
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    _token, say = await webchat(client)
+    first = await say("cześć")
+    await say("menu")
+    last = await say("koszyk")
+    listed = (await client.get("/api/agent/conversations", headers=ala)).json()
+    customer_id = listed["conversations"][0]["customer_id"]
+    whole = [first["message"]["id"], *[r["id"] for r in first["replies"]]]
+    page = await client.get(
+        f"/api/customers/{customer_id}/timeline", params={"limit": 2}, headers=ala
+    )
+    assert page.status_code == 200
+    newest = page.json()
+    # The newest two messages, oldest first, and older ones remain.
+    assert [m["id"] for m in newest["messages"]] == sorted(m["id"] for m in newest["messages"])
+    assert newest["messages"][-1]["id"] == last["replies"][-1]["id"]
+    assert newest["older"] is True
+    seen = [m["id"] for m in newest["messages"]]
+    before = seen[0]
+    while True:  # bounded: every page moves strictly back
+        older = (
+            await client.get(
+                f"/api/customers/{customer_id}/timeline",
+                params={"limit": 2, "before": before},
+                headers=ala,
+            )
+        ).json()
+        assert older["messages"] and older["messages"][-1]["id"] < before
+        seen = [m["id"] for m in older["messages"]] + seen
+        before = seen[0]
+        if not older["older"]:
+            break
+    assert seen[: len(whole)] == whole and seen == sorted(set(seen))
+    profile = (await client.get(f"/api/customers/{customer_id}", headers=ala)).json()
+    assert [m["id"] for m in profile["timeline"]] == seen and profile["timeline_older"] is False
+    missing = await client.get("/api/customers/999999/timeline", headers=ala)
+    assert missing.status_code == 404
 
 
 async def test_two_agents_assigning_at_once_get_one_owner(env: Any) -> None:
