@@ -9,7 +9,9 @@ from bot.messages import Capabilities, OutboundMessage
 
 class ChannelSender(Protocol):
     """What the core needs of a channel. Optional attributes: `delivers_from_store`
-    (the stored reply is the delivery, e.g. the web chat), `consent_flag` (the
+    (the stored reply is the delivery, e.g. the web chat), `acknowledges_with_reply` (the
+    client is answered with the replies and resends what was not answered: a message is
+    stored with its turn, in one transaction), `consent_flag` (the
     Customer attribute that, when true, forbids sending on this channel),
     `addresses_are_phones` (SMS), `deep_link(token)` and `label`."""
 

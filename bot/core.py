@@ -12,7 +12,7 @@ import logging
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -177,23 +177,51 @@ class Core:
 
     # -- inbound -------------------------------------------------------------------
     async def receive(self, inbound: InboundMessage) -> Receipt:
-        """Store, process in order under the customer's lock, deliver the replies."""
+        """Store, process in order under the customer's lock, deliver the replies.
+
+        On a channel whose client is acknowledged with the replies and resends what was not
+        answered (the web chat), the message is stored together with its turn: one
+        transaction for the message, its dedup key, the context changes and the replies —
+        when the lock is in-process (first come, first served, never expires) and nothing
+        of the customer's waits before it. Otherwise the message is stored first, then
+        processed.
+        """
         started = time.perf_counter()
+        channel = self.channels.get(inbound.channel)
+        if (
+            getattr(channel, "acknowledges_with_reply", False)
+            and not self.locks.fenced
+            and not inbound.meta.get("throttled")
+        ):
+            receipt = await self._receive_in_one(inbound, started)
+            if receipt is not None:
+                return receipt
+        return await self._receive_stored_first(inbound, started)
+
+    async def _receive_stored_first(self, inbound: InboundMessage, started: float) -> Receipt:
         async with self.sessions() as session:
             stored = await self._store_inbound(session, inbound)
             if stored is not None:
-                message_id, customer_id = stored.message.id, stored.customer.id
+                message_id = stored.message.id
                 # The same session goes on: what storing loaded need not be read again.
                 try:
-                    async with self.locks.hold(customer_id) as hold:
-                        drained = await self.process_pending(customer_id, session, stored, hold)
+                    async with self.locks.hold(stored.customer.id) as hold:
+                        drained = await self.process_pending(
+                            stored.customer.id, session, stored, hold
+                        )
                 except LockTimeout:
                     # Another turn of this customer holds the lock for long: it (or the
                     # sweep) answers this stored message; the replies come live.
                     drained = Drained(rolled_back=True)
         if stored is None:  # already stored: a retried webhook or a resent message
             return await self._answer_duplicate(inbound)
-        message = stored.message
+        return await self._receipt_of(message_id, stored.message, drained, started)
+
+    async def _receipt_of(
+        self, message_id: int, message: Message, drained: Drained, started: float
+    ) -> Receipt:
+        """The receipt of a stored message its lock holder processed (or left to another;
+        then `message` may be stale and is read again)."""
         replies = drained.replies.get(message_id)
         if replies is None or drained.rolled_back:  # an earlier lock holder's, or failed
             async with self.sessions() as session:
@@ -201,15 +229,126 @@ class Core:
                 assert reloaded is not None
                 replies = await repo.replies_to(session, message_id)
                 message = reloaded
+        others = [
+            r.id
+            for message_id_, rows in drained.replies.items()
+            if message_id_ != message_id
+            for r in rows
+            if r.delivery_status == "pending"
+        ]
         # Never hold a connection while delivering: delivery opens its own.
         pending = [r.id for r in replies if r.delivery_status == "pending"]
-        await self.deliver(pending + drained.deliver_after)
+        await self.deliver(pending + others + drained.deliver_after)
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
         return Receipt(
             customer_id=message.customer_id,
             message=repo.message_object(message),
             replies=[repo.message_object(r) for r in replies],
         )
+
+    async def _receive_in_one(self, inbound: InboundMessage, started: float) -> Receipt | None:
+        """The message stored with its turn in one transaction; None when it must be stored
+        first instead (a join left this address on another customer, a lock wait too long).
+
+        Under the lock, one query reads the context and says whether anything of the
+        customer waits unanswered (then this message is stored and the queue drained in
+        order) or whether it is stored already (a resend: answered with what was stored).
+        """
+        async with self.sessions() as session:
+            found = await self._identity_context(session, inbound)
+            identity, customer = found[0], found[1]
+            try:
+                async with self.locks.hold(customer.id) as hold:
+                    row = await repo.turn_context(
+                        session, customer.id, inbound.channel, inbound.provider_id
+                    )
+                    duplicate = row is not None and row.duplicate
+                    if row is None or duplicate or row.customer.merged_into_id is not None:
+                        fused = None
+                    elif row.unanswered or row.conversation is None:
+                        # Others wait before it: stored, then answered in store order.
+                        stored = await self._store_inbound(session, inbound)
+                        if stored is None:
+                            fused, duplicate = None, True
+                        else:
+                            message_id = stored.message.id
+                            drained = await self.process_pending(customer.id, session, stored, hold)
+                            fused = (message_id, stored.message, drained)
+                    else:
+                        fused = await self._turn_in_one(session, inbound, identity, row, hold)
+                        duplicate = fused is None
+            except LockTimeout:
+                return None
+        if fused is None:
+            # A resend (answered with what was stored), or left to the stored-first path.
+            return await self._answer_duplicate(inbound) if duplicate else None
+        return await self._receipt_of(*fused, started)
+
+    async def _identity_context(
+        self, session: AsyncSession, inbound: InboundMessage
+    ) -> tuple[ChannelIdentity, Customer, Conversation]:
+        """The address's identity, customer and conversation; the customer is created on
+        first contact (in a commit of its own)."""
+        found = await repo.identity_context(session, inbound.channel, inbound.address)
+        if found is None:
+            await repo.resolve_customer(
+                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
+            )
+            found = await repo.identity_context(session, inbound.channel, inbound.address)
+            assert found is not None
+        return found
+
+    async def _turn_in_one(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        identity: ChannelIdentity,
+        row: repo.TurnRow,
+        hold: Hold,
+    ) -> tuple[int, Message, Drained] | None:
+        """Understand the message, take the turn, then store the message, the turn's
+        changes and its replies in one commit (Core inserts; SQLite's writer is taken at
+        the first of them, after the NLU and the dialogue). None: it was stored before."""
+        customer, conversation = row.customer, row.conversation
+        assert conversation is not None
+        message = self._new_inbound(inbound, customer.id, conversation.id, "processed")
+        drained = Drained()
+        try:
+            context = await self._context_of(session, message, customer, conversation, row.state)
+            turn_started = time.perf_counter()
+            outcome = await self.dialogue.take_turn(message, context)
+            # Changed after the dialogue, so that none of its reads flushes a write early.
+            self._touch(identity, customer, inbound.channel, message.created_at)
+            replies, outgoing, handed_off = await self._write_outcome(
+                message, context, outcome, hold
+            )
+        except Exception as exc:
+            await session.rollback()
+            # Stored on its own then, and answered as every stored message is: processed
+            # again, or — when the turn itself failed — marked failed with an apology.
+            stored = await self._store_inbound(session, inbound)
+            if stored is None:  # a copy was stored meanwhile: a duplicate
+                return None
+            message_id = stored.message.id
+            if isinstance(exc, IntegrityError):
+                drained = await self.process_pending(customer.id, session, stored, hold)
+                return message_id, stored.message, drained
+            log.exception("processing a message of customer %s failed", customer.id)
+            drained.replies[message_id] = await self._apologise(message_id)
+            return message_id, stored.message, drained
+        metrics.TURN_SECONDS.labels(message.channel).observe(time.perf_counter() - turn_started)
+        metrics.MESSAGES_IN.labels(inbound.channel).inc()
+        event = {"type": "message", "message": repo.message_object(message)}
+        await self.hub.publish(customer_topic(customer.id), event)
+        await self._announce(message, context, outcome, replies, handed_off)
+        drained.replies[message.id] = replies
+        drained.deliver_after.extend(m.id for m in outgoing)
+        if outcome.joins:
+            # A join moved the other customer's waiting messages here: answer them too.
+            more = await self.process_pending(customer.id, session, None, hold)
+            drained.replies.update(more.replies)
+            drained.deliver_after.extend(more.deliver_after)
+        return message.id, message, drained
 
     async def accept(self, inbound: InboundMessage) -> Accepted:
         """Store the message (its dedup key included) and return: a webhook answers its
@@ -264,41 +403,12 @@ class Core:
 
         Its text is cleaned and cut to MAX_MESSAGE_CHARS (the cut is marked: the reply says so).
         """
-        text = clean_text(inbound.text or "")
-        truncated = len(text) > self.settings.max_message_chars
-        text = text[: self.settings.max_message_chars]
-        found = await repo.identity_context(session, inbound.channel, inbound.address)
-        if found is None:
-            await repo.resolve_customer(
-                session, inbound.channel, inbound.address, language=inbound.meta.get("language")
-            )
-            found = await repo.identity_context(session, inbound.channel, inbound.address)
-            assert found is not None
-        identity, customer, conversation = found
-        now = utcnow()
-        message = Message(
-            customer_id=customer.id,
-            conversation_id=conversation.id,
-            direction="in",
-            author="customer",
-            channel=inbound.channel,
-            address=inbound.address,
-            text=text,
-            payload=self._inbound_payload(inbound, truncated),
-            provider_id=inbound.provider_id,
-            # Over its message rate (the adapter decides): kept, never answered.
-            delivery_status="throttled" if inbound.meta.get("throttled") else "received",
-            created_at=now,
-        )
+        identity, customer, conversation = await self._identity_context(session, inbound)
+        # Over its message rate (the adapter decides): kept, never answered.
+        status = "throttled" if inbound.meta.get("throttled") else "received"
+        message = self._new_inbound(inbound, customer.id, conversation.id, status)
         session.add(message)
-        # The last active channel decides where proactive messages go.
-        if customer.last_channel != inbound.channel:
-            customer.last_channel = inbound.channel
-        if now - identity.last_seen_at > SEEN_RESOLUTION:
-            identity.last_seen_at = now
-            customer.seen_at = now
-        if identity.unreachable:
-            identity.unreachable = False  # they wrote to us: reachable again
+        self._touch(identity, customer, inbound.channel, message.created_at)
         try:
             await session.commit()
         except IntegrityError:
@@ -310,6 +420,39 @@ class Core:
             {"type": "message", "message": repo.message_object(message)},
         )
         return Stored(message, customer, conversation, identity)
+
+    def _new_inbound(
+        self, inbound: InboundMessage, customer_id: int, conversation_id: int, status: str
+    ) -> Message:
+        """The row of an inbound message: its text cleaned and cut to MAX_MESSAGE_CHARS (the
+        cut is marked: the reply says so)."""
+        text = clean_text(inbound.text or "")
+        truncated = len(text) > self.settings.max_message_chars
+        return Message(
+            customer_id=customer_id,
+            conversation_id=conversation_id,
+            direction="in",
+            author="customer",
+            channel=inbound.channel,
+            address=inbound.address,
+            text=text[: self.settings.max_message_chars],
+            payload=self._inbound_payload(inbound, truncated),
+            provider_id=inbound.provider_id,
+            delivery_status=status,
+            created_at=utcnow(),
+        )
+
+    @staticmethod
+    def _touch(identity: ChannelIdentity, customer: Customer, channel: str, now: datetime) -> None:
+        """They wrote: the channel is their last active one, the address is reachable."""
+        # The last active channel decides where proactive messages go.
+        if customer.last_channel != channel:
+            customer.last_channel = channel
+        if now - identity.last_seen_at > SEEN_RESOLUTION:
+            identity.last_seen_at = now
+            customer.seen_at = now
+        if identity.unreachable:
+            identity.unreachable = False  # they wrote to us: reachable again
 
     @staticmethod
     def _inbound_payload(inbound: InboundMessage, truncated: bool) -> dict[str, Any] | None:
@@ -418,16 +561,29 @@ class Core:
     async def _load_context(
         self, session: AsyncSession, message: Message, known: Stored | None
     ) -> TurnContext:
+        """The context of a stored message: customer, conversation and dialogue state in one
+        query (read under the lock, so fresh even where storing loaded them)."""
+        row = await repo.turn_context(session, message.customer_id)
+        if row is None or row.customer.merged_into_id is not None or row.conversation is None:
+            customer = await repo.live_customer(session, message.customer_id)
+            assert customer is not None
+            conversation = await repo.conversation_of(session, customer.id)
+            state = await session.get(DialogueState, customer.id)
+        else:
+            customer, conversation, state = row.customer, row.conversation, row.state
+        return await self._context_of(session, message, customer, conversation, state)
+
+    async def _context_of(
+        self,
+        session: AsyncSession,
+        message: Message,
+        customer: Customer,
+        conversation: Conversation,
+        state: DialogueState | None,
+    ) -> TurnContext:
         """The customer's context and the message understood — before anything is written:
         SQLite has one writer, and the NLU must not hold it while other customers wait."""
-        if known is not None and known.customer.id == message.customer_id:
-            customer, conversation = known.customer, known.conversation
-        else:
-            found = await repo.live_customer(session, message.customer_id)
-            assert found is not None
-            customer, conversation = found, await repo.conversation_of(session, found.id)
         with_agent = bot_stays_silent(conversation)
-        state = await session.get(DialogueState, customer.id)
         if with_agent:
             parse: dict[str, Any] = {
                 "text": message.text,
@@ -489,8 +645,14 @@ class Core:
             replies.append(said)
             remember_options(context.state, said.buttons)
         context.state.slots = dict(context.state.slots or {})
+        # Only while this holder is still the customer's newest (FencedOut otherwise).
+        await fencing.still_holds(session, hold)
+        # Rows the core writes go as Core statements; what the dialogue changed on loaded
+        # objects (state, customer, cart) is flushed by the commit.
+        if message.id is None:  # not stored yet: it is stored with its turn
+            await repo.insert_messages(session, [message])
         unmatched = not outcome.understood and outcome.flow_step is None
-        repo.record_event(
+        await repo.insert_event(
             session,
             "intent",
             context.customer.id,
@@ -518,9 +680,7 @@ class Core:
             )
             for out in outcome.outgoing
         ]
-        session.add_all([*rows, *others])
-        # Only while this holder is still the customer's newest (FencedOut otherwise).
-        await fencing.still_holds(session, hold)
+        await repo.insert_messages(session, [*rows, *others])
         # Context changes and outgoing messages commit together (the outbox).
         await session.commit()
         return rows, others, handed_off

@@ -47,11 +47,18 @@ class Hold:
 
 
 class CustomerLocks(Protocol):
+    # Whether holds carry a fence (a lock shared by instances, which can expire under a
+    # stalled holder): the core then stores each message before it processes it.
+    fenced: bool
+
     def hold(self, customer_id: int) -> contextlib.AbstractAsyncContextManager[Hold]: ...
 
 
 class InProcessLocks:
-    """asyncio locks keyed by customer, dropped when nobody holds or waits for them."""
+    """asyncio locks keyed by customer, dropped when nobody holds or waits for them.
+    First come, first served; a hold never expires."""
+
+    fenced = False
 
     def __init__(self) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
@@ -102,6 +109,8 @@ class RedisLocks:
     Inside one process an asyncio lock queues local waiters first, so Redis sees at
     most one contender per instance and per customer.
     """
+
+    fenced = True
 
     def __init__(
         self,

@@ -50,6 +50,10 @@ class WebchatAdapter(ChannelAdapter):
     capabilities = Capabilities(buttons=True, max_text_length=100_000)
     # A reply is delivered once stored: sockets get it live, browsers catch up from history.
     delivers_from_store = True
+    # The response (or the socket's reply) is the acknowledgement, and the widget sends an
+    # unacknowledged message again with its client_message_id: a message may be stored
+    # together with its turn, in one transaction.
+    acknowledges_with_reply = True
 
     def __init__(self, core: Core, limiter: Limiter | None = None) -> None:
         super().__init__(core, limiter)

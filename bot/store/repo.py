@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, exists, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -97,6 +98,49 @@ async def identity_context(
     if conversation is None:
         conversation = await conversation_of(session, customer.id)
     return identity, customer, conversation
+
+
+@dataclass
+class TurnRow:
+    """What one turn of a customer reads, in one query, under the customer's lock."""
+
+    customer: Customer
+    conversation: Conversation | None
+    state: DialogueState | None
+    # Messages of the customer stored and not yet answered (they go first).
+    unanswered: bool
+    # The message about to be stored is there already (a resent web chat message).
+    duplicate: bool
+
+
+async def turn_context(
+    session: AsyncSession, customer_id: int, channel: str = "", provider_id: str | None = None
+) -> TurnRow | None:
+    """The customer, their conversation and dialogue state, whether they have unanswered
+    messages and whether (channel, provider_id) is stored: one round trip, every part by
+    index. Objects already in the session are refreshed (read under the lock)."""
+    unanswered = exists().where(
+        Message.delivery_status == "received",
+        Message.customer_id == customer_id,
+        Message.direction == "in",
+    )
+    duplicate = (
+        exists().where(Message.channel == channel, Message.provider_id == provider_id)
+        if provider_id is not None
+        else false()
+    )
+    query = (
+        select(Customer, Conversation, DialogueState, unanswered, duplicate)
+        .outerjoin(Conversation, Conversation.customer_id == Customer.id)
+        .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
+        .where(Customer.id == customer_id)
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    customer, conversation, state, has_unanswered, is_duplicate = row
+    return TurnRow(customer, conversation, state, bool(has_unanswered), bool(is_duplicate))
 
 
 async def resolve_customer(
@@ -248,6 +292,71 @@ async def recent_timeline(
     rows = list(await session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
     older = len(rows) > limit
     return rows[:limit][::-1], older
+
+
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+
+
+def _message_values(message: Message) -> dict[str, Any]:
+    """A new message's row, with the column defaults a flush would apply."""
+    if message.private is None:
+        message.private = False
+    if message.attempts is None:
+        message.attempts = 0
+    if message.created_at is None:
+        message.created_at = utcnow()
+    return {
+        "customer_id": message.customer_id,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "author": message.author,
+        "channel": message.channel,
+        "address": message.address,
+        "text": message.text or "",
+        "payload": message.payload,
+        "provider_id": message.provider_id,
+        "in_reply_to_id": message.in_reply_to_id,
+        "private": message.private,
+        "delivery_status": message.delivery_status,
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "last_error": message.last_error,
+        "agent_id": message.agent_id,
+        "created_at": message.created_at,
+    }
+
+
+async def insert_messages(session: AsyncSession, messages: list[Message]) -> None:
+    """Insert new messages in one statement (SQLAlchemy Core, no unit of work), in order,
+    and give the objects their ids. The objects stay out of the session: plain values for
+    the receipt, the live listeners and delivery."""
+    if not messages:
+        return
+    values = [_message_values(m) for m in messages]
+    if len(values) == 1:
+        query = insert(_MESSAGES).values(values[0]).returning(_MESSAGES.c.id)
+        ids = list((await session.execute(query)).scalars())
+    else:
+        query = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+        ids = list((await session.execute(query, values)).scalars())
+    for message, message_id in zip(messages, ids, strict=True):
+        message.id = message_id
+
+
+async def insert_event(
+    session: AsyncSession, kind: str, customer_id: int | None, channel: str | None, **data: Any
+) -> None:
+    """`record_event` as one Core statement, for the hot path."""
+    await session.execute(
+        insert(_EVENTS).values(
+            kind=kind,
+            customer_id=customer_id,
+            channel=channel,
+            data=data or None,
+            created_at=utcnow(),
+        )
+    )
 
 
 def message_object(message: Message) -> dict[str, Any]:

@@ -215,3 +215,39 @@ async def test_a_message_stored_before_a_crash_is_answered_on_restart(tmp_path: 
         await eventually(lambda: any("Pizze" in t or "kategori" in t for t in channel.texts()))
     finally:
         await stop_runtime(runtime)
+
+
+def web(text: str, cid: str, address: str = "w-alice") -> InboundMessage:
+    """A web chat message as the widget sends it (resent with the same id if unanswered)."""
+    return InboundMessage(
+        channel="webchat",
+        address=address,
+        text=text,
+        provider_id=f"{address}:{cid}",
+        meta={"client_message_id": cid},
+    )
+
+
+async def test_web_chat_messages_of_one_customer_are_answered_and_kept_in_order(
+    core: Core,
+) -> None:
+    gated = GatedInterpreter(core.interpreter)
+    core.interpreter = gated
+    gated.gates["menu"] = asyncio.Event()
+    first = asyncio.create_task(core.receive(web("menu", "c1")))
+    await eventually(lambda: gated.seen == ["menu"])
+    second = asyncio.create_task(core.receive(web("koszyk", "c2")))
+    await asyncio.sleep(0.1)
+    assert gated.seen == ["menu"]  # waiting behind the first
+    gated.gates["menu"].set()
+    r1, r2 = await asyncio.gather(first, second)
+    assert gated.seen == ["menu", "koszyk"]
+    # The timeline reads as it happened: message, its replies, the next message, its replies.
+    ids = [
+        r1.message["id"],
+        *(r["id"] for r in r1.replies),
+        r2.message["id"],
+        *(r["id"] for r in r2.replies),
+    ]
+    assert r1.replies and r2.replies and ids == sorted(ids)
+    assert await count(core, Message.direction == "in", Message.delivery_status == "processed") == 2
