@@ -512,11 +512,10 @@ class Core:
                 drained.rolled_back = True
                 return drained
             while True:
-                pending = [
-                    m.id
-                    for m in await repo.unprocessed_inbound(session, customer_id)
-                    if m.id not in drained.replies
-                ]
+                # The rows stay referenced while they are processed: the session's identity
+                # map holds them weakly, and each would be read again otherwise.
+                waiting = await repo.unprocessed_inbound(session, customer_id)
+                pending = [m.id for m in waiting if m.id not in drained.replies]
                 joined = False
                 for message_id in pending:
                     try:
