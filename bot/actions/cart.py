@@ -9,11 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.cart import ItemRequest, pair_items
+from bot.dialogue.cart import ItemRequest, pair_items, typed_numbers
 from bot.dialogue.turn import payload_for
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
 from bot.store.models import Cart, CartItem
+from intents.text import fold
 from knowledge.catalog import format_price
 
 Events = list[dict[str, Any]]
@@ -246,6 +247,13 @@ class ChangeItem(ShopAction):
             if changed:
                 say_cart(ctx, say, cart, "changed", item=", ".join(changed))
                 return [SlotSet("last_items", lasts), SlotSet("last_item", lasts[-1])]
+        requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
+        if len(requests) > 1:
+            done = respecify(ctx, cart, requests, str(tracker.latest_message.get("text") or ""))
+            if done:
+                say_cart(ctx, say, cart, "changed", item=", ".join(d[0] for d in done))
+                lines = [d[1] for d in done]
+                return [SlotSet("last_items", lines), SlotSet("last_item", lines[-1])]
         # A number alone corrects the first item just added ("dwie duże margherity i colę"
         # → "nie, trzy" means three margheritas).
         last = (lasts[0] if lasts and not products else tracker.get_slot("last_item")) or {}
@@ -274,8 +282,8 @@ class ChangeItem(ShopAction):
             return []
         typed = str(tracker.latest_message.get("text") or "")
         # Numbers typed in words the NLU left out ("not 3, 2"); a button's payload has none.
-        numbers = [] if typed.startswith("/") else re.findall(r"(?<![\w-])\d{1,4}(?![\w-])", typed)
-        quantities = [int(n) for n in numbers] or [
+        numbers = [] if typed.startswith("/") else typed_numbers(typed)
+        quantities = numbers or [
             int(q)
             for q in entities_of(tracker, "quantity")
             if str(q).isdecimal() and str(q).isascii()
@@ -312,6 +320,67 @@ class ChangeItem(ShopAction):
         say_cart(ctx, say, cart, "changed", item=item)
         now = {"product": product.id, "size": size, "quantity": merged.quantity}
         return [SlotSet("last_item", now), SlotSet("last_items", [now])]
+
+
+# "zamiast pepperoni daj capricciosę", "a diavola instead of the pepperoni": one for the other.
+_SWAP = re.compile(
+    r"\b(zamiast|zamien\w*|wymien\w*|podmien\w*|instead|replace|swap|switch|exchange)\b"
+)
+
+
+def respecify(
+    ctx: ActionContext, cart: Cart, requests: list[ItemRequest], typed: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """A correction naming one product in the cart and others not in it: "zamiast pepperoni
+    daj capricciosę" swaps them (the new one keeps the old one's size and quantity unless it
+    says its own); "make that one pepperoni and one hawaiian" keeps the pepperoni, with the
+    quantity now said, and adds the hawaiian in the same size. Returns what changed (the
+    lines' descriptions and what they are now); nothing when the message is not that."""
+    catalog, maths = ctx.shop.catalog, ctx.shop.pricing
+    in_cart = [r for r in requests if any(i.product_id == r.product for i in cart.items)]
+    new = [r for r in requests if r not in in_cart]
+    products = [catalog.products.get(r.product) for r in new]
+    if len({r.product for r in in_cart}) != 1 or not new:
+        return []
+    if any(p is None or not p.available for p in products):
+        return []
+    old = in_cart[-1]
+    line = next(
+        (i for i in reversed(cart.items) if i.product_id == old.product and i.size == old.size),
+        next(i for i in reversed(cart.items) if i.product_id == old.product),
+    )
+    quantities = [r.quantity for r in requests if r.quantity is not None]
+    if any(not 1 <= q <= MAX_QUANTITY for q in quantities):
+        return []  # refused by the usual path
+    swap = old.quantity is None or bool(_SWAP.search(fold(typed)))
+    done: list[tuple[str, dict[str, Any]]] = []
+    cart.items.remove(line)
+    if not swap and old.quantity is not None:
+        kept = add_line(cart, line.product_id, old.size or line.size, old.quantity)
+        done.append(
+            (
+                maths.describe_line(kept.product_id, kept.size, kept.quantity, ctx.lang),
+                {"product": kept.product_id, "size": kept.size, "quantity": kept.quantity},
+            )
+        )
+    for request, product in zip(new, products, strict=True):
+        assert product is not None
+        size: str | None = request.size or line.size
+        if product.sized and size not in product.prices:
+            size = "medium" if "medium" in product.prices else next(iter(product.prices))
+        if not product.sized:
+            size = None
+        quantity = request.quantity
+        if quantity is None:
+            quantity = line.quantity if swap else 1
+        added = add_line(cart, product.id, size, quantity)
+        done.append(
+            (
+                maths.describe_line(product.id, size, added.quantity, ctx.lang),
+                {"product": product.id, "size": size, "quantity": added.quantity},
+            )
+        )
+    return done
 
 
 def resize(ctx: ActionContext, cart: Cart, lasts: list[dict[str, Any]], size: str) -> list[str]:

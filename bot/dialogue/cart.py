@@ -1,9 +1,21 @@
-"""Reading several items out of one sentence: which quantity and size go with which product."""
+"""Reading several items out of one sentence: which quantity and size go with which product;
+and which numbers typed beside words are quantities at all."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+# A number standing on its own ("nie 3, tylko 2", "not 3, 2", "make it 4."): not a part of
+# a house/flat number, a postcode, a date or an order number ("Długa 12/3", "31-000",
+# "12.05", "PZ-12345").
+_TYPED_NUMBER = re.compile(r"(?<![\w/.,-])\d{1,4}(?![\w/-]|[.,]\d)")
+
+
+def typed_numbers(text: str) -> list[int]:
+    """The numbers typed in `text` that may be quantities, in order."""
+    return [int(n) for n in _TYPED_NUMBER.findall(text)]
 
 
 @dataclass

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.dialogue.cart import typed_numbers
 from bot.dialogue.checkout import remember_way
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
@@ -52,6 +53,17 @@ def _reread(turn: Turn, intent: str) -> None:
     turn.parse = {**turn.parse, "intent": {"name": intent, "confidence": REREAD_CONFIDENCE}}
 
 
+# A number alone, maybe with its unit: "3", "2 szt.", "4 pieces".
+_BARE_NUMBER = re.compile(r"^\W*\d{1,4}\W*(szt\w*|sztuk\w*|pcs|pieces?|x)?\W*$")
+
+
+def _corrects_by_number(text: str) -> bool:
+    """A number the NLU did not take for a quantity still corrects the items just added
+    when it is all that was typed or said with a correcting word ("not 3, 2"); a street
+    and house number ("Długa 12/3", "Starowiślna 20, Kraków") is an address, not a quantity."""
+    return bool(typed_numbers(text)) and bool(_BARE_NUMBER.match(text) or _CORRECTING.search(text))
+
+
 def _just_added(turn: Turn) -> bool:
     slots = turn.state.slots or {}
     return bool(slots.get("last_items") or slots.get("last_item"))
@@ -69,7 +81,7 @@ def read_in_context(turn: Turn) -> None:
     if contact is not None:
         text = fold(turn.text)  # the order alone ("duża margherita na wynos")
     intent = turn.intent
-    modifies = bool(turn.entities("size") or turn.entities("quantity") or re.search(r"\d", text))
+    modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
         _reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart
     elif (
