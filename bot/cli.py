@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +65,15 @@ def run(
         console.print(
             f"[bold green]Omnibot is up[/] — web chat at http://{settings.host}:{settings.port}"
         )
+        # Called on the server's loop at its start: the count runs on a loop of its own.
+        with ThreadPoolExecutor(1) as pool:
+            admins = pool.submit(asyncio.run, _admins(settings)).result()
+        if not admins:
+            console.print(
+                "No admin yet: create one with "
+                "[bold]omnibot users add you@shop.pl --role admin[/] (asks for a password), "
+                "then log in at /admin, /agent or /orders."
+            )
 
     application = create_app(settings, progress=progress, on_ready=ready)
 

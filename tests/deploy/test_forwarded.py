@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
-import httpx
-
-from tests.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.running import running
 
 
 def access_clients(log: Path) -> list[str | None]:
@@ -27,7 +21,6 @@ def access_clients(log: Path) -> list[str | None]:
 async def client_seen(tmp_path: Path, forwarded_allow_ips: str) -> str | None:
     """Run `omnibot run` trusting FORWARDED_ALLOW_IPS; which client address does it log for
     a request from 127.0.0.1 that claims to forward 203.0.113.7?"""
-    port = free_port()
     log = tmp_path / f"server-{forwarded_allow_ips}.log"
     env = {
         **os.environ,
@@ -36,24 +29,9 @@ async def client_seen(tmp_path: Path, forwarded_allow_ips: str) -> str | None:
         "LOG_FORMAT": "json",
         "FORWARDED_ALLOW_IPS": forwarded_allow_ips,
     }
-    with open(log, "wb") as out:  # noqa: ASYNC230 - a local log file
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--port", str(port),
-            cwd=ROOT, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(600):  # bounded wait for the start
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            r = await http.post("/api/webchat/sessions", headers={"X-Forwarded-For": "203.0.113.7"})
-            assert r.status_code == 200
-    finally:
-        process.terminate()
-        await process.wait()
+    async with running(env, log) as http:
+        r = await http.post("/api/webchat/sessions", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert r.status_code == 200
     clients = access_clients(log)
     assert len(clients) == 1, log.read_text()[-2000:]
     return clients[0]
