@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -73,6 +74,12 @@ class Tally:
     retries: int = 0
     refused: int = 0
     sent_ids: set[str] = field(default_factory=set)  # provider ids as stored
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -350,7 +357,7 @@ async def run(args: argparse.Namespace) -> None:
             "OUTBOX_SENDING_LEASE_SECONDS": "3",
         }
         env.pop("REDIS_URL", None)
-        server = Server(args.port, env)
+        server = Server(args.port or free_port(), env)
         await server.start()
         tallies = {channel: Tally() for channel in CHANNELS}
         update_ids = iter(range(1_000_000, 10_000_000))
@@ -407,7 +414,8 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between messages")
     parser.add_argument("--kill-every", type=float, default=0.0, help="kill -9 every N seconds")
     parser.add_argument("--nlu", default="keywords", help="NLU_BACKEND (keywords|auto)")
-    parser.add_argument("--port", type=int, default=8791)
+    # Default: a free port, so that two soaks on one machine never talk to each other's server.
+    parser.add_argument("--port", type=int, default=None)
     asyncio.run(run(parser.parse_args()))
 
 

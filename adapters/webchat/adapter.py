@@ -141,7 +141,7 @@ class WebchatAdapter(ChannelAdapter):
 
     # -- routes --------------------------------------------------------------------
     def router(self) -> APIRouter:
-        router = APIRouter(tags=["webchat"], responses=errors(401, 422))
+        router = schemas.Router(tags=["webchat"], responses=errors(401, 422))
 
         @router.post(
             "/api/webchat/sessions",

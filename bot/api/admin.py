@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi import HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -28,9 +28,9 @@ from bot.store.models import MAX_ROW_ID
 from intents.language import detect_language
 from intents.text import fold
 
-router = APIRouter(tags=["admin"], responses=errors(*STAFF, 404, 409, 422))
+router = schemas.Router(tags=["admin"], responses=errors(*STAFF, 404, 409, 422))
 # Its own router so the app can give uploads a larger body limit (IMPORT_MAX_BYTES).
-import_router = APIRouter(tags=["admin"], responses=errors(*STAFF, 409, *BODY))
+import_router = schemas.Router(tags=["admin"], responses=errors(*STAFF, 409, *BODY))
 
 
 def get_content(request: Request) -> ContentService:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from bot.api import schemas
@@ -14,7 +14,7 @@ from bot.api.schemas import BODY, STAFF, errors
 from bot.content import catalog_meta
 from knowledge.shop import PAYMENT_METHODS, TEMPLATE_VARIABLES, WEEKDAYS
 
-router = APIRouter(tags=["admin"], responses=errors(*STAFF))
+router = schemas.Router(tags=["admin"], responses=errors(*STAFF))
 
 
 class ShopBody(BaseModel):

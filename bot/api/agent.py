@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import HTTPException, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, field_validator
 
 from bot import handoff
@@ -22,7 +22,7 @@ from bot.messages import Button
 from bot.presence import AgentPresence
 from bot.store.models import MAX_ROW_ID, Conversation, User
 
-router = APIRouter(tags=["agent"], responses=errors(*STAFF, 422))
+router = schemas.Router(tags=["agent"], responses=errors(*STAFF, 422))
 
 STATUSES = "^(bot|waiting_agent|agent|closed)$"
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from bot.api import schemas
@@ -21,7 +21,7 @@ from bot.auth import (
 )
 from bot.ratelimit import Budget
 
-router = APIRouter(tags=["auth"])
+router = schemas.Router(tags=["auth"])
 
 
 DEVICE_COOKIE_DAYS = 90

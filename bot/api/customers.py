@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import HTTPException, Query
 
 from bot.api import schemas
 from bot.api.deps import AgentUser, CoreDep, RowId
@@ -13,7 +13,7 @@ from bot.handoff import TIMELINE_PAGE, customer_profile, timeline_entry
 from bot.store import repo
 from bot.store.models import MAX_ROW_ID
 
-router = APIRouter(tags=["customers"], responses=errors(*STAFF, 404, 422))
+router = schemas.Router(tags=["customers"], responses=errors(*STAFF, 404, 422))
 
 
 @router.get("/api/customers/{customer_id}", response_model=schemas.Customer)

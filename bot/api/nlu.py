@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.api import schemas
@@ -12,7 +12,7 @@ from bot.api.deps import LimiterDep, client_address
 from bot.api.schemas import BODY, errors
 from bot.ratelimit import Budget
 
-router = APIRouter(tags=["nlu"])
+router = schemas.Router(tags=["nlu"])
 
 
 class ParseRequest(BaseModel):

@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import HTTPException, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
 from bot import board
@@ -34,7 +34,7 @@ from bot.order_board import StatusChange, advance_order
 from bot.store.models import MAX_ROW_ID, User
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["orders"], responses=errors(*STAFF, 422))
+router = schemas.Router(tags=["orders"], responses=errors(*STAFF, 422))
 
 # A board without news still looks at the store this often: orders placed by another
 # instance, or by a turn whose commit raced the hint, show up within this time.

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from bot.api import schemas
 from bot.api.deps import CoreDep, PresenceDep
 from bot.domain.handoff import SupportHours
 from bot.store.models import utcnow
 
-router = APIRouter(tags=["webchat"])
+router = schemas.Router(tags=["webchat"])
 
 
 @router.get("/api/support/availability", response_model=schemas.Availability)

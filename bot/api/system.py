@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
@@ -18,7 +18,7 @@ from bot.store.models import Conversation, Message, utcnow
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["system"])
+router = schemas.Router(tags=["system"])
 
 
 CHECK_SECONDS = 3.0

@@ -19,7 +19,7 @@ from schemathesis import checks
 from bot.app import create_app
 from bot.auth import create_user
 from bot.store.db import create_engine, session_factory
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import LiveServer, make_settings, running_app
 
 EXAMPLES = 10
 CHECKS = [
@@ -145,3 +145,14 @@ def test_the_public_interface_keeps_its_field_names(tmp_path: Path) -> None:
         "waiting_seconds", "handoff_reason", "assigned_agent_id", "last_message",
     }  # fmt: skip
     assert fields("Order") >= {"number", "status", "items", "total", "history", "ready_at"}
+
+
+async def test_typed_answers_carry_exactly_the_fields_the_route_gave(tmp_path: Path) -> None:
+    """A model's optional fields a route did not fill are left out, never sent as null."""
+    async with running_app(make_settings(tmp_path)) as (_app, client):
+        session = (await client.post("/api/webchat/sessions")).json()
+        body = {"session_token": session["session_token"], "text": "menu", "client_message_id": "a"}
+        receipt = (await client.post("/api/webchat/messages", json=body)).json()
+    message = {"id", "author", "text", "buttons", "created_at", "channel"}
+    assert set(receipt["message"]) == message | {"client_message_id"}
+    assert receipt["replies"] and all(set(r) == message for r in receipt["replies"])
