@@ -810,10 +810,14 @@ class Core:
 
     async def slow_down(self, message_id: int) -> None:
         """Tell a customer over their message rate that what they wrote is kept but not
-        answered (the adapter sends this at most once per window: on SMS it costs money)."""
+        answered (the adapter sends this at most once per window: on SMS it costs money).
+        Not while a person has the conversation: the agent reads everything anyway."""
         async with self.sessions() as session:
             message = await session.get(Message, message_id)
             if message is None:
+                return
+            conversation = await repo.conversation_of(session, message.customer_id)
+            if conversation.status == "agent":
                 return
             rows = await self._stage_said(session, message, "too_fast")
             await session.commit()

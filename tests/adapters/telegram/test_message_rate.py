@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.store.models import Message
+from bot.store.models import Conversation, Message
 from tests.adapters.telegram import updates
 from tests.adapters.telegram.conftest import telegram_app
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
@@ -36,3 +36,24 @@ async def test_a_flooding_telegram_chat_is_stored_but_answered_at_the_rate(
         # Three answers, and one notice to the first message over the rate, no more.
         assert sorted(to_flooder) == [m.id for m in flood[:3]] + [throttled[0].id]
         assert [m.address for m in outbound].count("222") == 1
+
+
+async def test_no_notice_while_an_agent_has_the_conversation(
+    tmp_path: Path, fake: FakeTelegramAPI
+) -> None:
+    async with telegram_app(tmp_path, fake, messages_per_minute=1) as tg:
+        assert (await tg.post(updates.text(111, "menu"))).status_code == 200
+        async with tg.core.sessions() as session:
+            await session.execute(update(Conversation).values(status="agent"))
+            await session.commit()
+        for n in range(3):
+            assert (await tg.post(updates.text(111, f"hello? {n}"))).status_code == 200
+        async with tg.core.sessions() as session:
+            statuses = list(
+                await session.scalars(
+                    select(Message.delivery_status).where(Message.direction == "in")
+                )
+            )
+        assert statuses.count("throttled") == 3
+        outbound = await tg.settled_outbound()
+        assert len(outbound) == 1  # the answer to "menu"; the agent reads the rest
