@@ -3,6 +3,8 @@
 Products and categories are matched on the folded text (no diacritics, lower case) so
 that offsets stay those of the original message, with three tolerances: Polish
 inflection (shared stem, e.g. "margherity" -> Margherita), lemmas, and typos (rapidfuzz).
+A size word is also found misspelt by one letter ("larg", "medum", "srednai"), unless the
+word is a real one listed in `lexicon/not_typos.yaml` ("miłego" is not "małego").
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
+from intents.phones import find_phones
 from intents.text import fold, lemma
 
 Entity = dict[str, Any]
@@ -59,6 +65,11 @@ SIZE_WORDS: dict[str, str] = {
     ),
 }
 _SIZE_FOLDED = {fold(k): v for k, v in SIZE_WORDS.items()}
+# A misspelt size: one edit (a letter missing, extra, wrong or two swapped) from a size word
+# of 5+ letters, typed with 4+ letters and the same first letter. Shorter size words ("mała",
+# "duża") have too many real neighbours ("mama", "dużo") to guess at.
+_TYPO_MIN_TYPED, _TYPO_MIN_SIZE_WORD = 4, 5
+NOT_TYPOS = Path(__file__).resolve().parent / "lexicon" / "not_typos.yaml"
 SIZE_CM = {"25": "small", "32": "medium", "42": "large"}
 _SIZE_LETTERS = {"S": "small", "M": "medium", "L": "large", "XL": "large"}
 
@@ -68,10 +79,7 @@ _ORDER_CONTEXT = re.compile(
     r"(?:zam[oó]wieni[ea]|order|nr|numer|number|no\.?)\s*(?:nr\.?|number|numer|no\.?)?\s*#?\s*(\d{5})(?!\d)",
     re.IGNORECASE,
 )
-_PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?(48)[\s-]?)?(\d{3})[\s-]?(\d{3})[\s-]?(\d{3})(?![\d])"
-    r"|(?<![\w+])(?:\+|00)(\d{1,3})[\s-]?(\d{2,4})[\s-]?(\d{3,4})[\s-]?(\d{3,4})(?!\d)"
-)
+_MIN_PHONE_DIGITS = 7  # fewer digits cannot be a phone number: no need to look
 _DIGITS = re.compile(r"(?<![\w,.])(\d{1,2})\s?(x|szt\.?|sztuk[i]?|pcs|razy)?(?![\w,.%:]|\s?cm)")
 _TIMES = re.compile(r"(?<![\w])x\s?(\d{1,2})(?!\d)")
 _CODE = re.compile(r"(?<![\w\d-])(\d{6})(?![\d])")
@@ -82,6 +90,31 @@ _CM = re.compile(r"(?<!\d)(25|32|42)\s?(?:cm|centymetr\w*)", re.IGNORECASE)
 _ITEM_BREAK = re.compile(
     r"\s*[,;+&]\s*|\s+(?:i|oraz|plus|and|with|a także|a takze|do tego|jeszcze)\s+", re.IGNORECASE
 )
+
+
+@lru_cache(maxsize=1)
+def _real_words() -> frozenset[str]:
+    raw = yaml.safe_load(NOT_TYPOS.read_text(encoding="utf-8")) or {}
+    return frozenset(fold(str(w)) for words in raw.values() for w in words or ())
+
+
+@lru_cache(maxsize=16384)
+def misspelt_size(word: str) -> str | None:
+    """The size a folded word misspells by one letter ("lrge" -> "large"), or None when it
+    is no size, a size spelt right, a real word, or close to two different sizes."""
+    if len(word) < _TYPO_MIN_TYPED or word in _SIZE_FOLDED or word in _real_words():
+        return None
+    if word in _NUMBER_FOLDED or not word.isalpha():
+        return None
+    sizes = {
+        size
+        for form, size in _SIZE_FOLDED.items()
+        if len(form) >= _TYPO_MIN_SIZE_WORD
+        and form[0] == word[0]
+        and abs(len(form) - len(word)) <= 1
+        and OSA.distance(word, form, score_cutoff=1) <= 1
+    }
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -168,16 +201,10 @@ class EntityExtractor:
         for m in _ORDER_CONTEXT.finditer(text):
             if free(m.start(1), m.end(1)):
                 add("order_number", f"PZ-{m.group(1)}", m.start(1), m.end(1), 0.9)
-        for m in _PHONE.finditer(text):
-            if not free(m.start(), m.end()):
-                continue
-            if m.group(2):
-                digits = m.group(2) + m.group(3) + m.group(4)
-                add("phone", f"+48{digits}", m.start(), m.end())
-            else:
-                digits = "".join(m.group(i) for i in (5, 6, 7, 8))
-                if 8 <= len(digits) <= 15:
-                    add("phone", f"+{digits}", m.start(), m.end())
+        if sum(ch.isdigit() for ch in text) >= _MIN_PHONE_DIGITS:
+            for phone in find_phones(text):
+                if free(phone.start, phone.end):
+                    add("phone", phone.e164, phone.start, phone.end)
         for m in _CODE.finditer(text):
             if free(m.start(), m.end()):
                 add("code", m.group(1), m.start(), m.end())
@@ -197,6 +224,8 @@ class EntityExtractor:
                 add("size", _SIZE_LETTERS[text[start:end]], start, end, 0.8)
             elif word in _NUMBER_FOLDED:
                 add("quantity", _NUMBER_FOLDED[word], start, end)
+            elif (typo := misspelt_size(word)) is not None:
+                add("size", typo, start, end, 0.85)
         self._match_digits(text, free, add)
         found.sort(key=lambda e: e["start"])
         breaks = [m.start() for m in _ITEM_BREAK.finditer(text)]

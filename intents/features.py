@@ -41,6 +41,32 @@ def synonym_groups(path: Path = SYNONYMS) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=4)
+def synonym_stems(path: Path = SYNONYMS) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The synonym file's folded words of 5+ letters (with their group), by first 3 letters."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for word, group in synonym_groups(path).items():
+        if len(word) >= 5 and word.isalpha():
+            out.setdefault(word[:3], []).append((word, group))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=65536)
+def _inflected_group(folded: str) -> str | None:
+    """The group of a word typed without diacritics in another case or number, which the
+    lemmatizer cannot read ("czlowieka", "pracownikiem"): a group word's stem and at most
+    three more letters, the rule the entities use for "margherity"."""
+    for word, group in synonym_stems().get(folded[:3], ()):
+        common = 0
+        for a, b in zip(folded, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common >= max(4, len(word) - 2) and len(folded) - common <= 3:
+            return group
+    return None
+
+
 def word_view(text: str, groups: dict[str, str] | None = None) -> str:
     """Lemmas of the text followed by the synonym groups its words belong to."""
     lemmas, concepts = _lemmas_and_groups(text, groups)
@@ -53,13 +79,17 @@ def group_view(text: str, groups: dict[str, str] | None = None) -> str:
 
 
 def _lemmas_and_groups(text: str, groups: dict[str, str] | None) -> tuple[list[str], list[str]]:
+    default = groups is None or groups is synonym_groups()
     groups = synonym_groups() if groups is None else groups
     lemmas = []
     concepts: dict[str, None] = {}
     for tok in tokens(text):
         lem = lemma(tok)
         lemmas.append(lem)
-        group = groups.get(lem) or groups.get(fold(tok))
+        folded = fold(tok)
+        group = groups.get(lem) or groups.get(folded)
+        if group is None and default and len(folded) >= 5:
+            group = _inflected_group(folded)
         if group:
             concepts[group] = None
     return lemmas, list(concepts)

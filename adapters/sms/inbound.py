@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 
 from bot.domain.phones import normalise_phone
 from bot.messages import InboundMessage
+from intents.text import fold
 
 CHANNEL = "sms"
 
@@ -38,9 +38,7 @@ _EDGE_PUNCTUATION = " \t\r\n.!?,;:\"'"
 
 def keyword_of(body: str) -> str:
     """The whole message as a keyword: trimmed, upper case, without diacritics."""
-    text = body.strip(_EDGE_PUNCTUATION).upper().replace("Ł", "L")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.split())
+    return " ".join(fold(body.strip(_EDGE_PUNCTUATION)).upper().split())
 
 
 def inbound_from_twilio(form: Mapping[str, str]) -> InboundMessage:

@@ -32,7 +32,7 @@ RESPONSE_VARIABLES = {
 DIALOGUE_OWNED_INTENTS = frozenset(
     "add_to_cart remove_from_cart change_item show_cart clear_cart checkout order_status "
     "cancel_order reorder rate_order human_handoff complaint change_language link_channels "
-    "restart affirm deny inform browse_menu product_info allergens prices".split()
+    "restart affirm deny inform browse_menu product_info allergens prices leave_message".split()
 )
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -38,7 +38,7 @@ INTERRUPTIONS = frozenset(
 )
 # Misses in a row: 1 rephrase with suggestions, 2+ options with a person, then hand off.
 HANDOFF_AFTER_MISSES = 3
-GLOBAL = frozenset({"human_handoff", "complaint", "change_language"})
+GLOBAL = frozenset({"human_handoff", "leave_message", "complaint", "change_language"})
 
 
 class DialogueEngine:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.domain.phones import find_phones
+from intents.entities import EntityExtractor
 from intents.language import detect_language
 from intents.text import fold
 
@@ -93,14 +93,43 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "kontynuuj w",
         "continue in",
     ),
+    # Before human_handoff: "przekaż wiadomość dla obsługi" is a message, not a chat.
+    "leave_message": (
+        "zostawic wiadomosc",
+        "zostawie wiadomosc",
+        "zostawic wiadomosci",
+        "przekaz wiadomosc",
+        "przekazac wiadomosc",
+        "przekazcie wiadomosc",
+        "wiadomosc dla",
+        "leave a message",
+        "leave message",
+        "leave a note for",
+        "pass a message",
+        "pass on a message",
+        "message for the team",
+        "message for the staff",
+    ),
     "human_handoff": (
         "czlowiek",
+        "czlowieka",
         "czlowiekiem",
         "konsultant",
+        "konsultanta",
         "konsultantem",
+        "pracownik",
+        "pracownika",
+        "pracownikiem",
+        "kims z obslugi",
+        "ktos z obslugi",
         "human",
         "agent",
         "real person",
+        "a person",
+        "someone from staff",
+        "someone from the staff",
+        "member of staff",
+        "staff member",
     ),
     "change_language": (
         "po polsku",
@@ -155,46 +184,19 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "restart": ("zacznij od nowa", "od nowa", "restart", "start over"),
 }
 _DECISIVE = frozenset(
-    "change_language link_channels human_handoff remove_from_cart change_item checkout "
-    "order_status cancel_order reorder rate_order complaint restart".split()
+    "change_language link_channels leave_message human_handoff remove_from_cart change_item "
+    "checkout order_status cancel_order reorder rate_order complaint restart".split()
 )
-_ORDER_NUMBER = re.compile(r"(?<!\w)pz[-\s]?(\d{5})(?!\d)")
-_CATEGORIES = {
-    "pizza": ("pizza", "pizze", "pizzas", "pizzy"),
-    "drinks": ("napoje", "napoj", "drinks", "drink", "picie"),
-    "sauces": ("sosy", "sos", "sauces", "sauce"),
-}
-_SIZES = {
-    "small": ("mala", "mala", "malej", "male", "small"),
-    "medium": ("srednia", "srednie", "sredniej", "medium"),
-    "large": ("duza", "duze", "duzej", "duzy", "large", "big"),
-}
-_NUMBERS = {
-    "jeden": 1,
-    "jedna": 1,
-    "jedno": 1,
-    "one": 1,
-    "dwa": 2,
-    "dwie": 2,
-    "two": 2,
-    "trzy": 3,
-    "three": 3,
-    "cztery": 4,
-    "four": 4,
-    "piec": 5,
-    "five": 5,
-}
 
 
 class KeywordInterpreter:
     def __init__(self, products: dict[str, list[str]]) -> None:
-        # Longest surface form first so "quattro formaggi" wins over "quattro".
-        forms = [(fold(f), pid) for pid, names in products.items() for f in [pid, *names]]
-        self._products = sorted(forms, key=lambda fp: -len(fp[0]))
+        # Entities are the model NLU's own (one rule for products, sizes, phones…).
+        self._entities = EntityExtractor(products)
 
     def parse(self, text: str, lang: str | None = None) -> dict[str, Any]:
         folded = fold(text)
-        entities = self._entities(folded)
+        entities = self._entities.extract(text)
         intent, confidence = "nlu_fallback", 0.0
         for name, words in _KEYWORDS.items():
             if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", folded) for w in words):
@@ -212,39 +214,6 @@ class KeywordInterpreter:
             "lang": lang or detect_language(text),
             "faq": None,
         }
-
-    def _entities(self, folded: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        taken: list[tuple[int, int]] = []
-
-        def add(entity: str, value: Any, start: int, end: int) -> None:
-            if any(s < end and start < e for s, e in taken):
-                return
-            taken.append((start, end))
-            found.append(
-                {"entity": entity, "value": value, "start": start, "end": end, "confidence": 1.0}
-            )
-
-        for m in _ORDER_NUMBER.finditer(folded):
-            add("order_number", f"PZ-{m.group(1)}", m.start(), m.end())
-        for phone in find_phones(folded):
-            add("phone", phone.e164, phone.start, phone.end)
-        for form, pid in self._products:
-            # Inflected endings (margherity, margheritę) share the stem.
-            stem = form[:-1] if len(form) > 3 else form
-            for m in re.finditer(rf"(?<!\w){re.escape(stem)}\w{{0,3}}(?!\w)", folded):
-                add("product", pid, m.start(), m.end())
-        for table, entity in ((_CATEGORIES, "category"), (_SIZES, "size")):
-            for value, words in table.items():
-                for w in words:
-                    for m in re.finditer(rf"(?<!\w){re.escape(w)}\w{{0,2}}(?!\w)", folded):
-                        add(entity, value, m.start(), m.end())
-        for m in re.finditer(r"(?<![\w.,])(\d{1,4})(?![\w.,])", folded):
-            add("quantity", int(m.group(1)), m.start(), m.end())
-        for word, count in _NUMBERS.items():
-            for m in re.finditer(rf"(?<!\w){word}(?!\w)", folded):
-                add("quantity", count, m.start(), m.end())
-        return sorted(found, key=lambda e: e["start"])
 
     async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
         return self.parse(text, lang)

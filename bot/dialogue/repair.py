@@ -109,6 +109,8 @@ def read_in_context(turn: Turn) -> None:
         and not _LINKING.search(text)
     ):
         _reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
+    elif products and intent == "faq" and _names_items_only(turn):
+        _reread(turn, "add_to_cart")  # "mała wegetariańska": the pizza, not the FAQ on meat
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
@@ -175,6 +177,33 @@ def _keep_contact_said_with_order(turn: Turn) -> str | None:
     if turn.intent in ("contact_details", "link_channels", "human_handoff", "nlu_fallback"):
         _reread(turn, "add_to_cart")
     return "inside" if inside else "apart"
+
+
+# Words that may surround items in an order that is nothing else ("poproszę X i Y, please").
+_ORDER_FILLERS = frozenset(
+    "poprosze prosze chce chcialbym chcialabym dodaj zamawiam wezme i a oraz plus jeszcze "
+    "tez to please pls and also plus a an the i'd like want add get have".split()
+)
+_ITEM_ENTITIES = ("product", "size", "quantity")
+
+
+def _names_items_only(turn: Turn) -> bool:
+    """The message is items and ordering words alone (no question): an order."""
+    text = turn.text
+    if "?" in text:
+        return False
+    spans = sorted(
+        (int(e["start"]), int(e["end"]))
+        for e in turn.parse.get("entities", [])
+        if e.get("entity") in _ITEM_ENTITIES
+    )
+    rest, at = [], 0
+    for start, end in spans:
+        rest.append(text[at:start])
+        at = max(at, end)
+    rest.append(text[at:])
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", fold(" ".join(rest)))
+    return all(w in _ORDER_FILLERS for w in words)
 
 
 @dataclass

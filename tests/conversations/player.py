@@ -20,6 +20,7 @@ Shared by the pytest runner (in-process app, web chat + Telegram + SMS fakes) an
           conversation: bot     # bot | waiting_agent | agent | closed
           language: pl
           handoffs: 0
+          left_message: fragment   # a message left for the team contains this
 
 Every typed message must get at least one reply (no dead ends) unless the step says
 `silent: true`.
@@ -258,6 +259,11 @@ def judge(expect: dict[str, Any], profile: dict[str, Any]) -> list[str]:
         failures.append(f"language {profile['language']!r} != {expect['language']!r}")
     if "handoffs" in expect and len(profile["handoffs"]) != int(expect["handoffs"]):
         failures.append(f"{len(profile['handoffs'])} handoffs != {expect['handoffs']}")
+    if "left_message" in expect:
+        want = str(expect["left_message"]).lower()
+        left = [str(h.get("message") or "") for h in profile["handoffs"]]
+        if not any(want in text.lower() for text in left):
+            failures.append(f"no message for the team with {want!r} (left: {left})")
     for key in ("name", "phone"):
         if key in expect and profile.get(key) != expect[key]:
             failures.append(f"customer {key} {profile.get(key)!r} != {expect[key]!r}")

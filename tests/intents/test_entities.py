@@ -68,9 +68,37 @@ def test_sizes(extract, text: str, size: str) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize(
+    ("text", "size", "typed"),
+    [("2 larg pepperonis", "large", "larg"), ("one smal margherita", "small", "smal"),
+     ("a lrge hawaiian please", "large", "lrge"), ("medum capricciosa", "medium", "medum"),
+     ("meduim please", "medium", "meduim"), ("srednai margherita", "medium", "srednai"),
+     ("poprosze sredna diavole", "medium", "sredna"), ("jednak duzej", "large", "duzej"),
+     ("malutką colę", "small", "malutką"), ("actually make them smalll", "small", "smalll"),
+     ("mała", "small", "mała"), ("mala", "small", "mala")],
+)  # fmt: skip
+def test_a_size_typed_with_one_wrong_letter_is_still_a_size(  # type: ignore[no-untyped-def]
+    extract, text: str, size: str, typed: str
+) -> None:
+    found = [e for e in extract(text) if e["entity"] == "size"]
+    assert [(e["value"], text[e["start"] : e["end"]]) for e in found] == [(size, typed)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["miłego dnia", "milego wieczoru", "shall I order now?", "za mało sera", "dużo sosu",
+     "średnio mi smakowała", "czekam dłużej niż godzinę", "krzesełko dla malucha",
+     "does it smell of garlic?", "two lagers", "mama mówi, że mapa", "many thanks",
+     "mine was cold", "pizza dla całej rodziny", "rodzina z dzieckiem", "medal", "media"],
+)  # fmt: skip
+def test_real_words_near_a_size_word_are_no_size(extract, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert [e for e in extract(text) if e["entity"] == "size"] == []
+
+
+@pytest.mark.parametrize(
     ("text", "phone"),
     [("mój numer 600 111 222", "+48600111222"), ("+48 600-111-222", "+48600111222"),
-     ("call me on 0048600111222", "+48600111222")],
+     ("call me on 0048600111222", "+48600111222"), ("Anna, tel. 601234567", "+48601234567"),
+     ("+1 415 555 2671 is my US number", "+14155552671")],
 )  # fmt: skip
 def test_phone_numbers_are_e164(extract, text: str, phone: str) -> None:  # type: ignore[no-untyped-def]
     assert [e["value"] for e in extract(text) if e["entity"] == "phone"] == [phone]
@@ -82,6 +110,22 @@ def test_phone_numbers_are_e164(extract, text: str, phone: str) -> None:  # type
 )  # fmt: skip
 def test_order_numbers(extract, text: str) -> None:  # type: ignore[no-untyped-def]
     assert [e["value"] for e in extract(text) if e["entity"] == "order_number"] == ["PZ-48213"]
+
+
+def test_the_phone_entity_is_the_bots_phone_rule(extract) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain.phones import find_phones
+
+    for text in [
+        "mój numer 600 111 222",
+        "600 11 22 33",
+        "call 0048 600 111 222",
+        "tel 12345678",
+        "+44 20 7946 0958",
+        "555 123",
+        "Jan 601 234 567 i Ola 602 345 678",
+    ]:
+        entities = [e["value"] for e in extract(text) if e["entity"] == "phone"]
+        assert entities == [p.e164 for p in find_phones(text)], text
 
 
 def test_numbers_that_are_not_quantities(extract) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,148 @@
+"""Customers' own words, judged by the state they leave: a size typed with a typo, a person
+asked for, a message left for the team typed (not pressed), a "no, thanks" carrying an order.
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); Polish and English, with
+typos and without diacritics. Each case is a new customer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import Core
+from bot.store import repo
+from bot.store.models import Event
+from tests.dialogue.chat import Chat
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def end_state(chat: Chat) -> dict[str, Any]:
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        cart = await repo.cart_of(s, chat.customer_id)
+        conversation = await repo.conversation_of(s, chat.customer_id)
+        handoffs = list(
+            await s.scalars(
+                select(Event).where(Event.customer_id == chat.customer_id, Event.kind == "handoff")
+            )
+        )
+        lines = sorted(
+            f"{i.quantity} {i.product_id}"
+            + (f" {i.size}" if i.size not in (None, "default") else "")
+            for i in cart.items
+        )
+        return {
+            "cart": lines,
+            "conversation": conversation.status,
+            "reasons": [(e.data or {}).get("reason") for e in handoffs],
+            "left": [str((e.data or {}).get("message") or "") for e in handoffs],
+        }
+
+
+async def talk(core: Core, *texts: str) -> dict[str, Any]:
+    chat = Chat(core)
+    for text in texts:
+        result = await chat.say(text)
+        assert result.replies, f"no reply to {text!r}"
+    return await end_state(chat)
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["2 larg pepperonis"], ["2 pepperoni large"]),
+        (["one smal margherita and a lrge hawaiian"], ["1 hawaii large", "1 margherita small"]),
+        (["a capricciosa please", "medum"], ["1 capricciosa medium"]),
+        (["two large diavolas", "actually make them meduim"], ["2 diavola medium"]),
+        (["poprosze srednai margherite"], ["1 margherita medium"]),
+        (["duza pepperoni i mala diavola"], ["1 diavola small", "1 pepperoni large"]),
+        (["dwie duze hawajskie", "jednak sredine"], ["2 hawaii medium"]),
+        (["srednia pepperoni"], ["1 pepperoni medium"]),
+        (["mała capricciosa"], ["1 capricciosa small"]),
+        # A product whose name is also an FAQ topic, named with its size alone, is ordered.
+        (["mała wegetariańska"], ["1 vegetariana small"]),
+        (["mala wegetarianska", "a jednak duza"], ["1 vegetariana large"]),
+        (["czy wegetariańska jest bez sera?"], []),
+        # Real words one letter from a size are no size: the size is still asked for.
+        (["poprosze capricciose, milego dnia", "srednia"], ["1 capricciosa medium"]),
+        (["shall I get a diavola?", "large"], ["1 diavola large"]),
+    ],
+)
+async def test_a_size_typed_with_a_typo_or_without_diacritics_lands_in_the_cart(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "potrzebuję pomocy od pracownika",
+        "potrzebuje pomocy kogos z obslugi",
+        "czy moze mi pomoc pracownik",
+        "potrzebuje pomocy czlowieka",
+        "chce rozmawiac z czlowiekiem",
+        "can I speak to someone from staff",
+        "i need help from a staff member",
+    ],
+)
+async def test_a_person_asked_for_in_own_words_queues_the_conversation(
+    dialogue_core: Core, text: str
+) -> None:
+    state = await talk(dialogue_core, "dwie cole", text)
+    assert state["conversation"] == "waiting_agent"
+    assert state["reasons"] == ["customer_request"]
+    assert state["cart"] == ["2 cola"]
+
+
+@pytest.mark.parametrize(
+    ("ask", "message"),
+    [
+        ("I'd like to leave a message", "please call me about a birthday order"),
+        ("hi, can i leave a msg for the team?", "is the terrace open in winter"),
+        ("chcę zostawić wiadomość", "proszę o fakturę na firmę"),
+        ("przekaż wiadomość dla obsługi", "zadzwońcie w sprawie imprezy"),
+        ("chce zostawic wiadomosc dla pracownikow", "czy mozna zamowic tort"),
+    ],
+)
+async def test_a_typed_request_to_leave_a_message_keeps_the_next_text_for_the_team(
+    dialogue_core: Core, ask: str, message: str
+) -> None:
+    state = await talk(dialogue_core, "mala margherita", ask, message)
+    assert state["conversation"] == "waiting_agent"
+    assert state["reasons"] == ["message_for_team"]
+    assert state["left"] == [message]
+    assert state["cart"] == ["1 margherita small"]
+
+
+async def test_a_message_asked_for_mid_checkout_is_kept_and_the_cart_stays(
+    dialogue_core: Core,
+) -> None:
+    state = await talk(
+        dialogue_core, "duza margherita", "zamawiam", "chce zostawic wiadomosc", "dzwoncie przed"
+    )
+    assert state["left"] == ["dzwoncie przed"]
+    assert state["cart"] == ["1 margherita large"]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "cart"),
+    [
+        ("czy macie krzesełka dla dzieci?", "nie, dzięki. poproszę małą margheritę",
+         ["1 margherita small"]),
+        ("czy jest u was przewijak?", "nie dzieki, to poprosze duza pepperoni",
+         ["1 pepperoni large"]),
+        ("is there a changing table for babies?", "no thanks. 2 smal margheritas please",
+         ["2 margherita small"]),
+        ("do you have high chairs?", "nope, just a large diavola", ["1 diavola large"]),
+    ],
+)  # fmt: skip
+async def test_no_thanks_with_an_order_after_a_yes_no_question_adds_the_order(
+    dialogue_core: Core, question: str, answer: str, cart: list[str]
+) -> None:
+    state = await talk(dialogue_core, question, answer)
+    assert state == {"cart": cart, "conversation": "bot", "reasons": [], "left": []}
