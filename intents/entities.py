@@ -129,7 +129,7 @@ def _surface_words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
-def _word_score(token: str, form: str) -> float:
+def _word_score(token: str, form: str, lemmas: bool = True) -> float:
     """How well one folded message word matches one folded surface word (0 = not at all)."""
     if token == form:
         return 1.0
@@ -143,7 +143,7 @@ def _word_score(token: str, form: str) -> float:
         common += 1
     if common >= max(3, len(form) - 2) and len(token) - common <= 3 and common >= len(token) - 3:
         return 0.95
-    if len(form) >= 4 and lemma(token) == lemma(form):
+    if lemmas and len(form) >= 4 and lemma(token) == lemma(form):
         return 0.95
     if len(form) >= 5 and len(token) >= 5 and token[:2] == form[:2]:
         # Typos, also when the ending is inflected: compare without the last letters too.
@@ -162,7 +162,12 @@ class EntityExtractor:
         self,
         products: Mapping[str, Iterable[str]] | None = None,
         categories: Mapping[str, Iterable[str]] | None = None,
+        *,
+        lemmas: bool = True,
     ) -> None:
+        """`lemmas=False` leaves out the lemmatizer (its dictionaries take seconds to load:
+        the keyword NLU starts at once and still reads inflection by shared stems)."""
+        self._lemmas = lemmas
         self._products = self._forms(products or {})
         self._categories = self._forms(categories if categories is not None else DEFAULT_CATEGORIES)
 
@@ -213,8 +218,8 @@ class EntityExtractor:
                 add("size", SIZE_CM[m.group(1)], m.start(), m.end())
 
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
-        self._match_names(words, self._products, "product", text, free, add)
-        self._match_names(words, self._categories, "category", text, free, add)
+        self._match_names(words, self._products, "product", free, add, self._lemmas)
+        self._match_names(words, self._categories, "category", free, add, self._lemmas)
         for start, end, word in words:
             if not free(start, end):
                 continue
@@ -235,14 +240,14 @@ class EntityExtractor:
         return found
 
     @staticmethod
-    def _match_names(words, forms, entity, text, free, add) -> None:  # type: ignore[no-untyped-def]
+    def _match_names(words, forms, entity, free, add, lemmas) -> None:  # type: ignore[no-untyped-def]
         best: list[tuple[float, int, int, str]] = []
         for i in range(len(words)):
             for form in forms.get(words[i][2][0], ()):
                 n = len(form.words)
                 if i + n > len(words):
                     continue
-                scores = [_word_score(words[i + k][2], form.words[k]) for k in range(n)]
+                scores = [_word_score(words[i + k][2], form.words[k], lemmas) for k in range(n)]
                 if min(scores) <= 0:
                     continue
                 score = sum(scores) / n

@@ -54,15 +54,15 @@ def synonym_stems(path: Path = SYNONYMS) -> dict[str, tuple[tuple[str, str], ...
 @lru_cache(maxsize=65536)
 def _inflected_group(folded: str) -> str | None:
     """The group of a word typed without diacritics in another case or number, which the
-    lemmatizer cannot read ("czlowieka", "pracownikiem"): a group word's stem and at most
-    three more letters, the rule the entities use for "margherity"."""
+    lemmatizer cannot read ("czlowieka", "pracownikiem", "obslugi"): a group word with at
+    most its last letter changed and at most three letters more ("dostawa" is not "dostawca")."""
     for word, group in synonym_stems().get(folded[:3], ()):
         common = 0
         for a, b in zip(folded, word, strict=False):
             if a != b:
                 break
             common += 1
-        if common >= max(4, len(word) - 2) and len(folded) - common <= 3:
+        if common >= max(4, len(word) - 1) and len(folded) - common <= 3:
             return group
     return None
 

@@ -191,8 +191,9 @@ _DECISIVE = frozenset(
 
 class KeywordInterpreter:
     def __init__(self, products: dict[str, list[str]]) -> None:
-        # Entities are the model NLU's own (one rule for products, sizes, phones…).
-        self._entities = EntityExtractor(products)
+        # Entities are the model NLU's own (one rule for products, sizes, phones…), without
+        # the lemmatizer, whose dictionaries would cost the instant start seconds.
+        self._entities = EntityExtractor(products, lemmas=False)
 
     def parse(self, text: str, lang: str | None = None) -> dict[str, Any]:
         folded = fold(text)
