@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select, update
@@ -341,3 +342,36 @@ def handoff_summary(profile: dict[str, Any]) -> str:
     channels = sorted({i["channel"] for i in profile["identities"]})
     parts.append("Channels: " + ", ".join(channels) + ".")
     return " ".join(parts)
+
+
+_NAME_PARTS = re.compile(r"[._+\-\d]+")
+
+
+def agent_name(email: str | None) -> str | None:
+    """What a customer is told of the agent answering them: the first name of the login
+    ("anna.nowak@shop.pl" -> "Anna"), or None when the login is no name ("kontakt1@…" is)."""
+    if not email:
+        return None
+    first = _NAME_PARTS.split(email.partition("@")[0])[0]
+    return first.capitalize() if first.isalpha() and 2 <= len(first) <= 20 else None
+
+
+def talk_status(status: str, agent_email: str | None = None) -> dict[str, Any]:
+    """The live event the customer's chat (the web widget's header) gets when a person takes
+    the conversation or hands it back: who answers now."""
+    agent = agent_name(agent_email) if status == "agent" else None
+    return {"type": "status", "status": status, "agent": agent}
+
+
+async def talk_status_of(session: AsyncSession, customer_id: int) -> dict[str, Any]:
+    """The customer's `talk_status` now (a chat that (re)connects starts from it)."""
+    row = (
+        await session.execute(
+            select(Conversation.status, User.email)
+            .outerjoin(User, User.id == Conversation.assigned_agent_id)
+            .where(Conversation.customer_id == customer_id)
+        )
+    ).first()
+    if row is None:
+        return talk_status("bot")
+    return talk_status(row[0], row[1])

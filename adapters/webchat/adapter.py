@@ -16,6 +16,8 @@ from bot.api import schemas
 from bot.api.deps import OperatorUser, RowId, client_address
 from bot.api.schemas import BODY, errors
 from bot.core import Core
+from bot.domain.handoff import AGENT_STATES
+from bot.handoff import talk_status_of
 from bot.hub import customer_topic
 from bot.jsonenc import receive_frame, send_frame
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
@@ -244,12 +246,17 @@ class WebchatAdapter(ChannelAdapter):
                 # Subscribe first, then catch up: nothing falls between the two.
                 async with self.core.sessions() as session:
                     backlog = await repo.timeline(session, customer_id, after=max(after, 0))
+                    talk = await talk_status_of(session, customer_id)
                 for message in backlog:
                     if message.id not in sent:
                         sent.add(message.id)
                         await send_frame(
                             websocket, {"type": "message", "message": repo.message_object(message)}
                         )
+                # A person's business (waiting for one, or taken): the chat says so from the
+                # start; the bot answering is what a chat assumes when nothing is said.
+                if talk["status"] in AGENT_STATES:
+                    await websocket.send_json(talk)
                 joined_into = await self._forward(websocket, queue, sent, address)
             if joined_into is None:
                 return

@@ -100,6 +100,10 @@ async def assign(
         AGENT_TOPIC,
         {"type": "queue", "conversation_id": conv.id, "status": "agent", "agent_id": user.id},
     )
+    # The customer's chat says who answers now (the web widget's header).
+    await core.hub.publish(
+        customer_topic(conv.customer_id), handoff.talk_status("agent", user.email)
+    )
     return {"id": conv.id, "status": conv.status, "assigned_agent_id": conv.assigned_agent_id}
 
 
@@ -178,6 +182,7 @@ async def resolve(
     await core.hub.publish(
         AGENT_TOPIC, {"type": "queue", "conversation_id": conversation_id, "status": "bot"}
     )
+    await core.hub.publish(customer_topic(customer_id), handoff.talk_status("bot"))
     return {"id": conversation_id, "status": "bot"}
 
 

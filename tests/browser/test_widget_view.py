@@ -141,3 +141,49 @@ def test_the_header_says_whether_a_person_is_online(browser: Browser, server: Li
         assert chat.page_errors == []
     finally:
         chat.page.context.close()
+
+
+def test_the_header_names_the_person_who_took_the_conversation_until_handed_back(
+    browser: Browser, server: LiveServer
+) -> None:
+    # Last in the module: the agent acting here counts as an agent online from now on.
+    chat = chat_in(browser, server, DESKTOP)
+    try:
+        chat.visit()
+        chat.open()
+        chat.wait_online()
+        chat.say("chcę rozmawiać z człowiekiem")
+        expect(chat.messages("bot")).to_have_count(1)  # the conversation waits for a person
+        expect(chat.header_status).not_to_contain_text("Rozmawiasz z")
+
+        token = httpx.post(
+            f"{server.url}/api/auth/token",
+            data={"username": "ala@shop.pl", "password": "correct horse"},
+        ).json()["access_token"]
+        agent = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
+        customer_id = httpx.post(
+            f"{server.url}/api/webchat/sessions", json={"session_token": chat.session_token()}
+        ).json()["customer_id"]
+        waiting = agent.get("/api/agent/conversations", params={"status": "waiting_agent"})
+        conversation = next(
+            c["id"] for c in waiting.json()["conversations"] if c["customer_id"] == customer_id
+        )
+
+        # The agent takes the conversation in the console API: the open widget says who.
+        assert agent.post(f"/api/agent/conversations/{conversation}/assign").status_code == 200
+        expect(chat.header_status).to_have_text("Rozmawiasz z: Ala z obsługi")
+        expect(chat.root).to_have_attribute("data-talk", "agent")
+        chat.screenshot("header-with-agent")
+        # A reloaded page learns it on connecting.
+        chat.page.reload()
+        chat.open()
+        chat.wait_online()
+        expect(chat.header_status).to_have_text("Rozmawiasz z: Ala z obsługi")
+
+        # Handed back to the bot: the header says who answers now again.
+        assert agent.post(f"/api/agent/conversations/{conversation}/resolve").status_code == 200
+        expect(chat.root).to_have_attribute("data-talk", "bot")
+        expect(chat.header_status).to_have_text("Konsultant jest dostępny")
+        assert chat.page_errors == []
+    finally:
+        chat.page.context.close()

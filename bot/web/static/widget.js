@@ -23,6 +23,7 @@
     pl: {
       title: "Czat", open: "Otwórz czat", close: "Zamknij czat", messages: "Wiadomości",
       online: "Odpowiada bot", agentOnline: "Konsultant jest dostępny",
+      withAgent: (name) => "Rozmawiasz z: " + name + " z obsługi", withSomeone: "Rozmawiasz z konsultantem",
       botOnly: (hours) => "Odpowiada bot · konsultanci " + hours, connecting: "Łączenie…", offline: "Brak połączenia — ponawiam…",
       placeholder: "Napisz wiadomość…", input: "Treść wiadomości", send: "Wyślij",
       empty: "Dzień dobry! Napisz, w czym możemy pomóc — np. „pokaż menu”.",
@@ -37,6 +38,7 @@
     en: {
       title: "Chat", open: "Open chat", close: "Close chat", messages: "Messages",
       online: "The bot answers", agentOnline: "An agent is online",
+      withAgent: (name) => name + " from the team is replying", withSomeone: "A person from the team is replying",
       botOnly: (hours) => "The bot answers · agents " + hours, connecting: "Connecting…", offline: "Offline — retrying…",
       placeholder: "Type a message…", input: "Message", send: "Send",
       empty: "Hello! Tell us how we can help — e.g. “show the menu”.",
@@ -352,9 +354,19 @@
     statusLine.textContent = value === "online" ? availabilityText() : T[value] || T.connecting;
   }
 
-  // ---- who answers: an agent online now, or the bot and the hours people answer in
+  // ---- who answers: a person who took this conversation, an agent online now, or the bot
+  // and the hours people answer in. The server says when a person takes the conversation or
+  // hands it back ({"type": "status"} over the socket, and once on every connect).
   let availability = null;
+  let talk = { status: "bot", agent: null };
+  function setTalk(frame) {
+    talk = { status: String(frame.status || "bot"), agent: typeof frame.agent === "string" && frame.agent ? frame.agent : null };
+    root.dataset.talk = talk.status;
+    if (root.dataset.state === "online") setStatus("online");
+    if (state.open && talk.status !== "agent") refreshAvailability(); // handed back: who is online now
+  }
   function availabilityText() {
+    if (talk.status === "agent") return talk.agent ? T.withAgent(talk.agent) : T.withSomeone;
     if (!availability) return T.online;
     if (availability.agents_online) return T.agentOnline;
     return availability.support_hours ? T.botOnly(availability.support_hours) : T.online;
@@ -465,12 +477,15 @@
     url.searchParams.set("after", String(state.lastId));
     const ws = new WebSocket(url.href);
     state.ws = ws;
-    ws.onopen = () => { state.retries = 0; setStatus("online"); };
+    // The bot answers unless the server says a person has the conversation (right after
+    // the catch-up, and whenever that changes).
+    ws.onopen = () => { state.retries = 0; talk = { status: "bot", agent: null }; root.dataset.talk = "bot"; setStatus("online"); };
     ws.onmessage = (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "message") render(frame.message);
       else if (frame.type === "typing") setTyping(Boolean(frame.typing));
+      else if (frame.type === "status") setTalk(frame);
       else if (frame.type === "error") resendOverRest();
     };
     ws.onclose = () => {
