@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from bot.dialogue.cart import typed_numbers
-from bot.dialogue.checkout import remember_way
+from bot.dialogue.checkout import remember_way, way_in_text
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
@@ -118,10 +118,32 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
     elif intent == "nlu_fallback" and turn.entities("size"):
         _reread(turn, "change_item")  # "jednak duża"
+    elif _way_alone_after_order(turn, intent, products):
+        _reread(turn, "checkout")  # "z dostawą", "for pickup" after filling the cart
     if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
         # "duża margherita na wynos": the checkout will not ask again. Not the address when
         # a phone was cut from the middle of it ("na Długą 5 Anna 601…": where it ends?).
         remember_way(turn, address=contact != "inside")
+
+
+# Words a way said alone may come with ("to z dostawą proszę", "ok for pickup then").
+_WAY_ALONE_MAX_WORDS = 5
+
+
+def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
+    """Delivery or pickup typed on its own right after ordering ("z dostawą", "odbiorę
+    osobiście", "for pickup"): the customer is checking out that way. A question ("czy jest
+    dostawa?") stays a question; with nothing ordered it stays what the NLU said."""
+    return (
+        turn.state.flow is None
+        and not products
+        and intent in ("nlu_fallback", "deny")
+        and _just_added(turn)
+        and "?" not in turn.text
+        and not turn.entities("phone")
+        and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS
+        and way_in_text(turn.text) is not None
+    )
 
 
 # Between the parts of a message: a comma, a dash, a sentence's end ("Kraków. Anna", not "ul.").
