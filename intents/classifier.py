@@ -146,13 +146,16 @@ class IntentClassifier:
         fixed = [c for c in self.classes if c not in learn]
         if len(fixed) < 1:
             raise ValueError("an update needs at least one intent left as it was")
-        k = len(self.classes)
-        weights = Weights.zeros(old.dense.shape[0], old.sparse.shape[0], k)
-        known = [(index[c], old_index[c]) for c in self.classes if c in old_index]
-        new_cols, old_cols = (np.asarray(p) for p in zip(*known, strict=True))
-        weights.dense[:, new_cols] = old.dense[:, old_cols]
-        weights.sparse[:, new_cols] = old.sparse[:, old_cols]
-        weights.bias[new_cols] = old.bias[old_cols]
+        if all(c in old_index for c in self.classes):  # one copy of the previous weights
+            order = np.asarray([old_index[c] for c in self.classes], dtype=np.int64)
+            weights = Weights(old.dense[:, order], old.sparse[:, order], old.bias[order])
+        else:  # new intents start from zero
+            weights = Weights.zeros(old.dense.shape[0], old.sparse.shape[0], len(self.classes))
+            known = [(index[c], old_index[c]) for c in self.classes if c in old_index]
+            new_cols, old_cols = (np.asarray(p) for p in zip(*known, strict=True))
+            weights.dense[:, new_cols] = old.dense[:, old_cols]
+            weights.sparse[:, new_cols] = old.sparse[:, old_cols]
+            weights.bias[new_cols] = old.bias[old_cols]
         self._weights = weights
         self._oos_col = index.get(FALLBACK, -1)
         self.iterations = 0
@@ -160,13 +163,15 @@ class IntentClassifier:
             return self
         dense = np.asarray(embeddings, dtype=np.float32)
         cols = np.asarray([index[c] for c in learn], dtype=np.int64)
-        fx = np.asarray([index[c] for c in fixed], dtype=np.int64)
         # The fixed intents' logits enter the softmax as one log-sum-exp per row.
-        z = dense @ weights.dense[:, fx]
-        z += sparse @ weights.sparse[:, fx]
-        z += weights.bias[fx]
+        z = dense @ weights.dense
+        z += sparse @ weights.sparse
+        z += weights.bias
+        z[:, cols] = -np.inf
         top = z.max(axis=1)
-        offset = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+        z -= top[:, None]
+        np.exp(z, out=z)
+        offset = top + np.log(z.sum(axis=1))
         position = {c: i for i, c in enumerate(learn)}
         y = np.fromiter((position.get(str(label), len(learn)) for label in labels),
                         dtype=np.int64, count=len(labels))  # fmt: skip

@@ -191,7 +191,13 @@ class NluEngine:
                            previous=previous.classifier if previous else None)  # fmt: skip
             mode = "full"
         rows = _Rows(labels, dense, sparse)
-        fitted_faq = self._fit_faq(faq, classifier, rows) if faq is not None else None
+        if faq is None:
+            fitted_faq = None
+        elif mode == "update" and previous is not None and _same_faq(faq, previous.faq):
+            # Same feature space, same entries: the fitted index holds as it is.
+            fitted_faq = previous.faq
+        else:
+            fitted_faq = self._fit_faq(faq, classifier, rows)
         seconds = time.perf_counter() - started
         self.last_retrain = {"mode": mode, "seconds": round(seconds, 3), "examples": len(texts),
                              "iterations": classifier.iterations}  # fmt: skip
@@ -366,6 +372,12 @@ class NluEngine:
         if cleaned != raw:
             entities = _shift(raw, cleaned, entities)
         return _result(raw, name, confidence, ranking, entities, detected, faq_part)
+
+
+def _same_faq(faq: FaqIndex, fitted: FaqIndex | None) -> bool:
+    return (
+        fitted is not None and faq.threshold == fitted.threshold and faq.entries == fitted.entries
+    )
 
 
 def _changes(
