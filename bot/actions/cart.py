@@ -95,8 +95,14 @@ class AddToCart(ShopAction):
         elif requests:
             pending = []
         if not requests:
-            # Show the named category (or all categories) to pick from.
-            say("product_not_found")
+            # Show the named category (or all categories) to pick from. "I'd like to order
+            # a pizza" names what it wants: nothing is missing from the menu.
+            named = next(iter(entities_of(tracker, "category")), None)
+            say(
+                "pick_in_category"
+                if named and catalog.category(str(named))
+                else "product_not_found"
+            )
             return [SlotSet("pending_items", None), FollowupAction("action_show_menu")]
         cart = await ctx.cart()
         added: list[str] = []
