@@ -125,10 +125,9 @@ class Outbox:
 
     async def _deliver_one(self, message_id: int) -> None:
         async with self.sessions() as session:
-            if not await repo.claim_for_delivery(session, message_id, self._lease_until()):
+            message = await repo.claim_for_delivery(session, message_id, self._lease_until())
+            if message is None:
                 return
-            message = await session.get(Message, message_id)
-            assert message is not None
             outbound = repo.outbound_of(message)
             stored_at = message.created_at
             # A retry from the outbox loop logs the request id of the message it answers.

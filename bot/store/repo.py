@@ -393,19 +393,24 @@ def outbound_of(message: Message) -> OutboundMessage:
     )
 
 
-async def claim_for_delivery(session: AsyncSession, message_id: int, lease_until: datetime) -> bool:
-    """Atomically move one outbox row pending → sending; False if someone else has it.
+async def claim_for_delivery(
+    session: AsyncSession, message_id: int, lease_until: datetime
+) -> Message | None:
+    """Atomically move one outbox row pending → sending, and return it (one statement: the
+    UPDATE returns the row); None if someone else has it. Commits.
 
     While `sending`, `next_attempt_at` is the claim's lease: the sender renews it, and a
     row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_rows`.
     """
-    result = await session.execute(
+    claimed = await session.scalars(
         update(Message)
         .where(Message.id == message_id, Message.delivery_status == "pending")
         .values(delivery_status="sending", next_attempt_at=lease_until)
+        .returning(Message)
     )
+    message = claimed.first()
     await session.commit()
-    return (getattr(result, "rowcount", 0) or 0) == 1
+    return message
 
 
 async def renew_claim(session: AsyncSession, message_id: int, lease_until: datetime) -> None:
