@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -471,6 +472,7 @@ async def main() -> None:
             await stop_runtime(store.runtime)
             if store.drop is not None:
                 await store.drop()
+            shutil.rmtree(store.runtime.settings.data_dir, ignore_errors=True)
     sample = args.rounds * args.per_round
     print()
     print(f"store: {args.db}; {sample} messages per row, one at a time; keyword NLU")
