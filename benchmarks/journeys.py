@@ -11,6 +11,7 @@ reads the end state
 (cart, orders, conversation) from the agent API, and prints per set and language the share
 of journeys that end as meant, and the median number of customer messages from the first
 message to a confirmed order (simple orders, and all journeys that reach an order).
+`--only tuned|held-out` plays one set, `--file NAME.yaml` only that file's journeys;
 `--show-failures` prints what went wrong, with the transcript.
 """
 
@@ -124,6 +125,8 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.only and name != args.only:
             continue
         journeys = load(folder) if folder.exists() else []
+        if args.file:
+            journeys = [j for j in journeys if j.source in args.file]
         if not journeys:
             print(f"\n{name}: no journeys in {folder}")
             continue
@@ -144,6 +147,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765, help="port for --spawn")
     parser.add_argument("--concurrency", type=int, default=4, help="journeys at once")
     parser.add_argument("--only", choices=["tuned", "held-out"])
+    parser.add_argument(
+        "--file",
+        action="append",
+        help="play only the journeys of this file of a set (its name, e.g. heldout_round2.yaml;"
+        " repeatable)",
+    )
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
     proc = None
