@@ -14,6 +14,8 @@ In the same run, once the load is over, the default NLU encoder alone embeds the
 in batches of 32 (in this process, no caches): the server's messages/s is printed as a
 ratio of that throughput, the ceiling a server whose only cost was its model would reach.
 Load averages before and after are printed too: the figures mean little on a busy machine.
+The server's CPU time per message (all its threads; Linux, for a spawned server or one named
+by `--server-pid`) says what a message costs whatever else the machine is doing.
 """
 
 from __future__ import annotations
@@ -93,6 +95,18 @@ def encoder_throughput(texts: list[str], cache_dir: Path | None, passes: int = 3
     finally:
         encoder.close()
     return statistics.median(rates)
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system, every thread) the process `pid` has used so far; None where
+    Linux's /proc is not there to tell."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> str:
@@ -247,31 +261,42 @@ def main() -> None:
         help="where the server keeps its ONNX export (default: the spawned server's; "
         "with --url, a temp dir, so the encoder is exported first)",
     )
+    parser.add_argument(
+        "--server-pid", type=int, default=None, help="with --url: report this process's CPU"
+    )
     args = parser.parse_args()
     texts = heldout_texts() if args.texts == "heldout" else REPEATED
     proc = None
     url = args.url
     cache_dir = args.encoder_cache
+    pid = args.server_pid
     if args.spawn:
         data = new_data_dir()
         proc, url = spawn_server(args.port, args.nlu, data)
         cache_dir = cache_dir or Path(data) / "cache"
+        pid = proc.pid
     print(f"load average before: {load_average()}")
     results: dict[str, dict[str, float]] = {}
     try:
         asyncio.run(run(url, 2, 3, "rest", REPEATED))  # warm-up
         transports = ["rest", "ws"] if args.transport == "both" else [args.transport]
         for transport in transports:
+            cpu_before = cpu_seconds(pid)
             result = asyncio.run(
                 run(url, args.customers, args.messages, transport, texts, args.rate)
             )
+            cpu_after = cpu_seconds(pid)
             results[transport] = result
             offered = f"offered={args.rate:g}/s " if args.rate else ""
+            cpu = ""
+            if cpu_before is not None and cpu_after is not None:
+                per_message = (cpu_after - cpu_before) / result["messages"]
+                cpu = f"  server CPU {per_message * 1000:.1f} ms/msg"
             print(
                 f"{transport:4s} customers={args.customers} messages={result['messages']} "
                 f"texts={args.texts} {offered}"
                 f"{result['messages_per_s']:.0f} msg/s  p50={result['p50_ms']:.1f} ms "
-                f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms",
+                f"p95={result['p95_ms']:.1f} ms  p99={result['p99_ms']:.1f} ms{cpu}",
                 flush=True,
             )
         # The server is idle now: its own model, alone, on the texts it was just sent.
