@@ -111,6 +111,13 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
     elif products and intent == "faq" and _names_items_only(turn):
         _reread(turn, "add_to_cart")  # "mała wegetariańska": the pizza, not the FAQ on meat
+    elif (
+        products
+        and intent == "faq"
+        and "?" not in turn.text
+        and (turn.entities("size") or _ORDERING.match(text))
+    ):
+        _reread(turn, "add_to_cart")  # "poproszę średnią wegetariańską bez sera": an order
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
