@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
 SESSION_ENDED = "this chat session has ended; start a new one"
+LIVE_REMEMBERED = 10_000  # addresses known not to be ended (one process, no Redis)
 
 
 class SessionRequest(BaseModel):
@@ -63,6 +65,13 @@ class WebchatAdapter(ChannelAdapter):
         self.signer = SessionSigner(
             core.settings.resolved_secret_key(), core.settings.webchat_session_days
         )
+        # Without Redis there is one instance, and only it ends sessions (`end_sessions`): an
+        # address found live stays known live, sparing each message a query, until it ends
+        # any session. With several instances every request asks the database.
+        self._live: OrderedDict[str, None] | None = (
+            None if core.settings.redis_url else OrderedDict()
+        )
+        self._endings = 0  # how many times sessions were ended here
 
     async def send(self, message: OutboundMessage) -> str | None:
         # Delivery is the live publish the core makes for every sent message; an
@@ -88,9 +97,19 @@ class WebchatAdapter(ChannelAdapter):
             address = self.signer.address_of(token)
         except InvalidSession as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
+        live = self._live
+        if live is not None and address in live:
+            live.move_to_end(address)
+            return address
+        endings = self._endings
         async with self.core.sessions() as session:
             if await repo.identity_revoked(session, CHANNEL, address):
                 raise HTTPException(401, SESSION_ENDED)
+        # Remembered only if no session ended meanwhile (the answer may predate that).
+        if live is not None and endings == self._endings:
+            live[address] = None
+            if len(live) > LIVE_REMEMBERED:
+                live.popitem(last=False)
         return address
 
     async def end_sessions(
@@ -103,6 +122,9 @@ class WebchatAdapter(ChannelAdapter):
             ended = await repo.revoke_identities(
                 session, CHANNEL, customer_id=customer_id, address=address
             )
+            self._endings += 1  # committed: from now on every address is asked again
+            if self._live is not None:
+                self._live.clear()
         if ended and customer_id is not None:
             event = {"type": "session_ended", "addresses": ended}
             await self.core.hub.publish(customer_topic(customer_id), event)
