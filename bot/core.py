@@ -49,6 +49,7 @@ from bot.store.models import (
     utcnow,
 )
 from bot.tasks import cancel_and_wait
+from intents.language import detect_language
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -625,7 +626,9 @@ class Core:
 
     def _language(self, customer: Customer, parse: dict[str, Any]) -> str:
         if customer.language is None:
-            detected = parse.get("lang")
+            # Set by the first message that shows a language: the NLU's default for a
+            # message that shows none ("helo", "ok", a phone number) would stick for good.
+            detected = detect_language(str(parse.get("text") or ""))
             customer.language = detected if detected in ("pl", "en") else None
         return customer.language or self.settings.default_language
 

@@ -195,6 +195,21 @@ class RemoveFromCart(ShopAction):
             say("cart_empty", [say.button("btn_menu", "browse_menu")])
             return []
         if not requests:
+            # "usuń sos", "remove the drink": the one line of that kind goes; of several,
+            # only those are offered.
+            kinds = {str(c) for c in entities_of(tracker, "category")}
+            products = ctx.shop.catalog.products
+            lines = [
+                i
+                for i in cart.items
+                if i.product_id in products and products[i.product_id].category in kinds
+            ] or cart.items
+            if kinds and len(lines) == 1:
+                line = lines[0]
+                item = maths.describe_line(line.product_id, line.size, line.quantity, ctx.lang)
+                cart.items.remove(line)
+                say_cart(ctx, say, cart, "removed", item=item)
+                return [SlotSet("last_item", None), SlotSet("last_items", None)]
             buttons = [
                 Button(
                     ctx.text(
@@ -207,7 +222,7 @@ class RemoveFromCart(ShopAction):
                         **({"size": i.size} if i.size else {}),
                     ),
                 )
-                for i in cart.items
+                for i in lines
             ]
             say("remove_which", buttons)
             return []

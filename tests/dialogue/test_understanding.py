@@ -146,3 +146,41 @@ async def test_no_thanks_with_an_order_after_a_yes_no_question_adds_the_order(
 ) -> None:
     state = await talk(dialogue_core, question, answer)
     assert state == {"cart": cart, "conversation": "bot", "reasons": [], "left": []}
+
+
+@pytest.mark.parametrize(
+    ("texts", "language"),
+    [
+        (["helo", "can i get a medium margherita and 2 cokes"], "en"),
+        (["Im Kate, 512 345 678", "a small margherita please"], "en"),
+        (["ok", "poproszę dużą margheritę"], "pl"),
+    ],
+)
+async def test_the_language_is_the_first_one_a_message_shows(
+    dialogue_core: Core, texts: list[str], language: str
+) -> None:
+    """A first message that shows no language ("helo", a name and a phone) does not fix the
+    conversation in the default language: the next one that shows one does."""
+    chat = Chat(dialogue_core)
+    for text in texts:
+        await chat.say(text)
+    assert (await chat.customer()).language == language
+    assert (await end_state(chat))["cart"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["dwie male pepperoni", "i jeszcze sos czosnkowy", "usun sos"], ["2 pepperoni small"]),
+        (["a large margherita and a coke", "remove the drink"], ["1 margherita large"]),
+        # Two of that kind: which one is asked, nothing is removed yet.
+        (
+            ["duza margherita, cola i woda", "usuń napój"],
+            ["1 cola", "1 margherita large", "1 water"],
+        ),
+    ],
+)
+async def test_removing_a_kind_of_item_removes_the_one_line_of_that_kind(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
