@@ -109,15 +109,15 @@ def read_in_context(turn: Turn) -> None:
         and not _LINKING.search(text)
     ):
         _reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
-    elif products and intent == "faq" and _names_items_only(turn):
-        _reread(turn, "add_to_cart")  # "mała wegetariańska": the pizza, not the FAQ on meat
     elif (
         products
         and intent == "faq"
         and "?" not in turn.text
-        and (turn.entities("size") or _ORDERING.match(text))
+        and (turn.entities("size") or _ORDERING.match(text) or _names_items_only(turn))
     ):
-        _reread(turn, "add_to_cart")  # "poproszę średnią wegetariańską bez sera": an order
+        # "poproszę średnią wegetariańską bez sera", "wegetarianska i cola": an order, not
+        # the FAQ about meat-free pizzas.
+        _reread(turn, "add_to_cart")
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
@@ -217,10 +217,8 @@ _ITEM_ENTITIES = ("product", "size", "quantity")
 
 
 def _names_items_only(turn: Turn) -> bool:
-    """The message is items and ordering words alone (no question): an order."""
+    """The message is items and ordering words alone: an order."""
     text = turn.text
-    if "?" in text:
-        return False
     spans = sorted(
         (int(e["start"]), int(e["end"]))
         for e in turn.parse.get("entities", [])
