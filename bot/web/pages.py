@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from bot.web.security import page
+from knowledge.catalog import Catalog, format_price
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 router = APIRouter(tags=["pages"])
 
 
+# A price on the demo page: `data-price="product:size"` names it in the catalog.
+_PRICE_CELL = re.compile(r'(<td class="price" data-price="([\w-]+):(\w+)">)[^<]*(</td>)')
+
+
+def live_prices(text: str, catalog: Catalog) -> str:
+    """The demo page's prices as the catalog has them now (an operator's change in /admin
+    shows here as in the chat); a product no longer sold in that size shows a dash."""
+
+    def cell(m: re.Match[str]) -> str:
+        product = catalog.products.get(m.group(2))
+        grosze = product.prices.get(m.group(3)) if product and product.available else None
+        shown = format_price(grosze, "pl") if grosze is not None else "—"
+        return f"{m.group(1)}{html.escape(shown)}{m.group(4)}"
+
+    return _PRICE_CELL.sub(cell, text)
+
+
 @router.get("/", include_in_schema=False)
-async def shop() -> HTMLResponse:
-    return page(STATIC / "index.html")
+async def shop(request: Request) -> HTMLResponse:
+    catalog: Catalog = request.app.state.runtime.catalog
+    return page(STATIC / "index.html", lambda text: live_prices(text, catalog))
 
 
 @router.get("/widget.js", include_in_schema=False)

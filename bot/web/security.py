@@ -20,6 +20,7 @@ import hashlib
 import html
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.responses import HTMLResponse
@@ -87,9 +88,12 @@ def with_nonce(text: str, nonce: str) -> str:
     return _OPENING_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', text)
 
 
-def page(path: Path) -> HTMLResponse:
-    """A page of ours under the strict policy, with a nonce of its own."""
+def page(path: Path, fill: Callable[[str], str] | None = None) -> HTMLResponse:
+    """A page of ours under the strict policy, with a nonce of its own; `fill` puts live
+    values into its text (never into a style attribute: those are hashed as written)."""
     text, style_hashes = _template(path)
+    if fill is not None:
+        text = fill(text)
     nonce = secrets.token_urlsafe(18)
     return HTMLResponse(
         with_nonce(text, nonce),

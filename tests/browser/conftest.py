@@ -20,6 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import LiveServer, make_settings
+
 from .chat_widget import ChatWidget
 
 CHROMIUM = os.environ.get("OMNIBOT_CHROMIUM", "/usr/bin/chromium")
@@ -151,3 +153,25 @@ def partner_site(base_url: str) -> Iterator[str]:
     yield f"http://localhost:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+OPERATOR = ("ola@shop.pl", "correct horse")
+
+
+@pytest.fixture
+def operator_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of its own (keyword NLU) with an operator, OPERATOR, who may log in."""
+    import asyncio
+
+    from bot.auth import create_user
+
+    live = LiveServer(make_settings(tmp_path))
+    live.start()
+
+    async def add_operator() -> None:
+        async with live.app.state.core.sessions() as s:
+            await create_user(s, *OPERATOR, "operator")
+
+    asyncio.run_coroutine_threadsafe(add_operator(), live.app.state.runtime.core.loop).result(10)
+    yield live
+    live.stop()

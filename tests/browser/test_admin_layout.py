@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import Browser, expect
 
-from bot.auth import create_user
-from tests.conftest import LiveServer, make_settings
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(make_settings(tmp_path))
-    live.start()
-
-    async def add_operator() -> None:
-        async with live.app.state.core.sessions() as s:
-            await create_user(s, "ola@shop.pl", "correct horse", "operator")
-
-    asyncio.run_coroutine_threadsafe(add_operator(), live.app.state.runtime.core.loop).result(10)
-    yield live
-    live.stop()
+from tests.browser.conftest import OPERATOR
+from tests.conftest import LiveServer
 
 
 def test_a_tab_starts_under_the_tabs_until_there_is_something_to_say(
-    browser: Browser, server: LiveServer
+    browser: Browser, operator_server: LiveServer
 ) -> None:
     console = browser.new_page(viewport={"width": 1366, "height": 860})
-    console.goto(f"{server.url}/admin")
-    console.fill("#email", "ola@shop.pl")
-    console.fill("#password", "correct horse")
+    console.goto(f"{operator_server.url}/admin")
+    console.fill("#email", OPERATOR[0])
+    console.fill("#password", OPERATOR[1])
     console.click("#login button[type=submit]")
     expect(console.locator("#who")).to_contain_text("operator")
     console.get_by_role("tab", name="FAQ").click()
