@@ -23,7 +23,7 @@ from bot.dialogue.checkout import remember_way, way_in_text
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
-from bot.dialogue.turn import Handler, Turn
+from bot.dialogue.turn import Handler, Turn, parse_payload
 from bot.domain.phones import find_phone
 from bot.messages import Button
 from bot.store import repo
@@ -64,6 +64,39 @@ def _corrects_by_number(text: str) -> bool:
     return bool(typed_numbers(text)) and bool(_BARE_NUMBER.match(text) or _CORRECTING.search(text))
 
 
+def _offered_product(turn: Turn) -> str | None:
+    """The product the last reply offered to add, when it offered exactly one (its card)."""
+    offered = set()
+    for option in (turn.state.pending_options or {}).get("buttons") or []:
+        parsed = parse_payload(str(option.get("payload") or ""))
+        if parsed and parsed["intent"]["name"] == "add_to_cart":
+            offered |= {str(e["value"]) for e in parsed["entities"] if e["entity"] == "product"}
+    return offered.pop() if len(offered) == 1 else None
+
+
+def _name_the_offered_product(turn: Turn) -> None:
+    """ "to poproszę małą", "yes, 2 please" right after a product's card ("Add Capricciosa"):
+    that product, in the size and number said."""
+    if turn.state.flow is not None or turn.entities("product") or turn.entities("phone"):
+        return
+    sized = bool(turn.entities("size") or turn.entities("quantity"))
+    if not (
+        (sized and turn.intent in ("add_to_cart", "change_item", "nlu_fallback", "affirm"))
+        or (turn.intent == "affirm" and turn.confidence >= MIN_CONFIDENCE)
+    ):
+        return
+    product = _offered_product(turn)
+    if product is None:
+        return
+    end = len(turn.text)
+    named = {"entity": "product", "value": product, "start": end, "end": end, "confidence": 0.9}
+    turn.parse = {
+        **turn.parse,
+        "intent": {"name": "add_to_cart", "confidence": REREAD_CONFIDENCE},
+        "entities": [*turn.parse.get("entities", []), {**named, "group": 0}],
+    }
+
+
 def _just_added(turn: Turn) -> bool:
     slots = turn.state.slots or {}
     return bool(slots.get("last_items") or slots.get("last_item"))
@@ -73,6 +106,7 @@ def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
         return
+    _name_the_offered_product(turn)
     text = fold(turn.text)
     products = bool(turn.entities("product"))
     if turn.confidence < MIN_CONFIDENCE and not products:

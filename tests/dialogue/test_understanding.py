@@ -184,3 +184,29 @@ async def test_removing_a_kind_of_item_removes_the_one_line_of_that_kind(
     dialogue_core: Core, texts: list[str], cart: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["co jest w capricciosie?", "to poprosze mala"], ["1 capricciosa small"]),
+        (["what's on the diavola?", "ok 2 large please"], ["2 diavola large"]),
+        # No card just before: a size alone names nothing to add.
+        (["pokaż menu", "poproszę małą"], []),
+    ],
+)
+async def test_a_size_right_after_a_products_card_orders_that_product(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+async def test_thanks_thats_all_with_a_full_cart_starts_the_checkout(dialogue_core: Core) -> None:
+    chat = Chat(dialogue_core)
+    await chat.say("mala hawajska")
+    await chat.say("dzieki to tyle")
+    assert chat.customer_id is not None
+    async with dialogue_core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+        assert state.flow == "checkout"  # delivery or pickup is asked next
+    assert (await end_state(chat))["cart"] == ["1 hawaii small"]
