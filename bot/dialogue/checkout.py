@@ -45,6 +45,19 @@ _NAME_PREFIX = re.compile(
     r"^\s*(nazywam si[eę]|mam na imi[eę]|jestem|to|imi[eę]:?|my name is|i'?m|i am|name:?|it'?s)\s+",
     re.I,
 )
+# The other way typed after one was chosen: the way alone ("z dostawą", "pickup then"), or
+# with a word of changing one's mind ("jednak wolę z dostawą"); "odbiorę przy bramie" at the
+# summary is a note.
+_WAY_ALONE = re.compile(
+    r"^\W*(ok\W+|okay\W+|to\s+|then\s+)?(z\s+|na\s+|for\s+|with\s+)?"
+    r"(dostaw\w*|dowoz\w*|delivery|odbior\w*(\s+osobist\w*)?|osobiscie|wynos|"
+    r"pick\s?up|takeaway|take away|collection)"
+    r"(\s+(then|prosze|please|w takim razie))?\W*$"
+)
+_CHANGING_MIND = re.compile(
+    r"\b(jednak|wole|zmien\w*|zamiast|lepiej|raczej|actually|instead|rather|prefer\w*|"
+    r"change|switch|make it|on second thought)\b"
+)
 USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
 # "z dostawą na Długą 5", "delivered to 12 Baker St": the address said with the way.
@@ -375,6 +388,21 @@ class CheckoutFlow:
                 self.unset(turn, "address")
             await self.next(turn)
             return True
+        switched = self.way_switched(turn)
+        if switched is not None:
+            # "jednak wolę z dostawą", "actually pickup" typed after the way was chosen.
+            if switched.way == "pickup":
+                self.set(turn, fulfilment="pickup")
+                self.unset(turn, "address")
+            else:
+                self.set(turn, fulfilment="delivery")
+                self.unset(turn, "address")
+                if switched.address:
+                    if not self.delivers_to(turn, switched.address):
+                        return True
+                    self.set(turn, address=switched.address)
+            await self.next(turn)
+            return True
         if (
             step == "address"
             and not turn.from_button
@@ -412,6 +440,24 @@ class CheckoutFlow:
         if step == "confirm":
             return await self.confirm(turn, confirm)
         return False
+
+    def way_switched(self, turn: Turn) -> WaySaid | None:
+        """The other way typed after one was chosen ("jednak wolę z dostawą", "actually,
+        pickup", "make it delivery to Długa 5"): the way alone, or said with a word of
+        changing one's mind — a note that merely mentions it stays a note."""
+        step = turn.state.step
+        current = self.slots(turn).get("fulfilment")
+        if turn.from_button or step not in ("name", "phone", "confirm") or current is None:
+            return None
+        if "?" in turn.text:
+            return None
+        said_way = way_in_text(turn.text)
+        if said_way is None or said_way.way == current:
+            return None
+        folded = fold(turn.text)
+        if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded)):
+            return None
+        return said_way
 
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
         e = self.kit
