@@ -24,8 +24,10 @@ from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Handler, Turn, parse_payload
+from bot.domain.order_status import OPEN
 from bot.domain.phones import find_phone
 from bot.messages import Button
+from bot.orders import latest_order
 from bot.store import repo
 from intents.text import fold
 from knowledge.catalog import format_price
@@ -352,6 +354,7 @@ class RepairHandlers:
         registry.handle("clear_cart", self._ask_before_emptying)
         registry.handle("contact_details", self._keep_contact)
         registry.handle("facilities", self._offer_a_person)
+        registry.handle("cancel_order", self._cancel_what)
 
     async def _cart_total(self, turn: Turn) -> tuple[int, str]:
         cart = await repo.cart_of(turn.session, turn.customer.id)
@@ -365,6 +368,16 @@ class RepairHandlers:
             voice.say(turn, "cart_empty", [voice.button(turn.lang, "btn_menu", "browse_menu")])
             return
         await self.clear_cart.start(turn, total=total)
+
+    async def _cancel_what(self, turn: Turn) -> None:
+        """ "anuluj" with items in the cart and no open order: the cart is what is meant
+        (emptied after a yes); otherwise the order is cancelled as usual."""
+        if not turn.entities("order_number"):
+            lines, _ = await self._cart_total(turn)
+            if lines and await latest_order(turn.session, turn.customer.id, OPEN) is None:
+                await self._ask_before_emptying(turn)
+                return
+        await self.kit.steps.run(turn, "action_cancel_order")
 
     async def _empty_cart(self, turn: Turn) -> None:
         await self.kit.steps.run(turn, "action_clear_cart")

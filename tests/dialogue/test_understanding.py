@@ -210,3 +210,17 @@ async def test_thanks_thats_all_with_a_full_cart_starts_the_checkout(dialogue_co
         state = await repo.dialogue_state_of(s, chat.customer_id)
         assert state.flow == "checkout"  # delivery or pickup is asked next
     assert (await end_state(chat))["cart"] == ["1 hawaii small"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["duza pepperoni", "anuluj"], ["1 pepperoni large"]),  # asked first, nothing gone
+        (["duza pepperoni", "anuluj", "tak"], []),
+        (["a small diavola and a coke", "cancel", "no"], ["1 cola", "1 diavola small"]),
+    ],
+)
+async def test_cancel_with_a_cart_and_no_order_means_the_cart_asked_first(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
