@@ -224,3 +224,14 @@ async def test_cancel_with_a_cart_and_no_order_means_the_cart_asked_first(
     dialogue_core: Core, texts: list[str], cart: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize("text", ["i'm hungry", "anything spicy?", "cos pikantnego prosze"])
+async def test_a_vague_wish_gets_the_menu_not_a_fallback(dialogue_core: Core, text: str) -> None:
+    chat = Chat(dialogue_core)
+    result = await chat.say(text)
+    assert chat.customer_id is not None
+    async with dialogue_core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+    assert state.fallback_count == 0  # understood: no step of the fallback ladder
+    assert result.buttons  # the menu's categories to pick from
