@@ -11,7 +11,7 @@ from bot.actions.cart import entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
 from bot.dialogue.turn import payload_for
 from bot.messages import Button
-from knowledge.catalog import format_price
+from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
 from knowledge.shop import fill
 
@@ -48,6 +48,15 @@ class AnswerFaq(ShopAction):
         return []
 
 
+def described(ctx: ActionContext, product: Product) -> str:
+    """A product's description with what its tags say ("… chilli (ostra)"): asked "is the
+    diavola spicy?", the card answers it."""
+    description = product.description(ctx.lang) or "—"
+    templates = ctx.shop.responses
+    tags = [ctx.text(f"tag_{t}") for t in product.tags if templates.has(f"tag_{t}")]
+    return f"{description} ({', '.join(tags)})" if tags else description
+
+
 class ProductInfo(ShopAction):
     def name(self) -> str:
         return "action_product_info"
@@ -79,7 +88,7 @@ class ProductInfo(ShopAction):
                 )
             ],
             product=product.name(ctx.lang),
-            description=product.description(ctx.lang) or "—",
+            description=described(ctx, product),
             prices=prices,
             allergens=allergens or ctx.text("allergens_none"),
         )
