@@ -416,12 +416,21 @@ class CheckoutFlow:
             return True
         if step == "fulfilment":
             way = turn.entity("fulfilment")
-            if way not in ("delivery", "pickup"):
-                way = (
-                    "pickup"
-                    if said(turn, *PICKUP_WORDS)
-                    else ("delivery" if said(turn, *DELIVERY_WORDS) else None)
-                )
+            if way not in ("delivery", "pickup") and not turn.from_button:
+                # "na wynos", "odbiorę sam", "z dowozem na Długą 5" (the address kept too).
+                said_way = way_in_text(turn.text)
+                way = said_way.way if said_way else None
+                if way is None:
+                    way = (
+                        "pickup"
+                        if said(turn, *PICKUP_WORDS)
+                        else ("delivery" if said(turn, *DELIVERY_WORDS) else None)
+                    )
+                elif said_way is not None and said_way.address:
+                    self.set(turn, fulfilment="delivery")
+                    if not self.delivers_to(turn, said_way.address):
+                        return True  # refused, with the pickup offer; the address is asked
+                    self.set(turn, address=said_way.address)
             if way is None:
                 return False
             self.set(turn, fulfilment=way)

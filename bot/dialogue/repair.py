@@ -50,6 +50,8 @@ _CORRECTING = re.compile(
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
     r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
 )
+# Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
+_CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
 
 
@@ -165,6 +167,19 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "change_item")  # "jednak duża"
     elif _way_alone_after_order(turn, intent, products):
         _reread(turn, "checkout")  # "z dostawą", "for pickup" after filling the cart
+    elif (
+        turn.state.flow is None
+        and intent in ("affirm", "nlu_fallback")
+        and _just_added(turn)
+        and _CONFIRMING.match(text)
+    ):
+        _reread(turn, "checkout")  # "potwierdzam" with items just ordered: check out
+    elif _address_after_delivery_said(turn, intent, products):
+        # "…z dostawą", then "ul. Długa 5, Kraków" alone: where to deliver, so check out.
+        slots = dict(turn.state.slots or {})
+        slots["given_address"] = turn.text.strip(" ,.;:")[:300]
+        turn.state.slots = slots
+        _reread(turn, "checkout")
     if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
         # "duża margherita na wynos": the checkout will not ask again. Not the address when
         # a phone was cut from the middle of it ("na Długą 5 Anna 601…": where it ends?).
@@ -188,6 +203,26 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
         and not turn.entities("phone")
         and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS
         and way_in_text(turn.text) is not None
+    )
+
+
+def _address_after_delivery_said(turn: Turn, intent: str, products: bool) -> bool:
+    """An address typed on its own after an order that asked for delivery (and said no
+    address): a street and a number, nothing the NLU understood otherwise."""
+    slots = turn.state.slots or {}
+    text = turn.text.strip()
+    return (
+        turn.state.flow is None
+        and not products
+        # Read as the delivery-area question by the NLU, it is still where to deliver.
+        and intent in ("nlu_fallback", "delivery_area")
+        and slots.get("given_fulfilment") == "delivery"
+        and not slots.get("given_address")
+        and "?" not in text
+        and not turn.entities("phone")
+        and 5 <= len(text) <= 300
+        and bool(re.search(r"\d", text))
+        and bool(re.search(r"[^\W\d_]{3}", text))
     )
 
 
