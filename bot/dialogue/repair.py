@@ -50,6 +50,12 @@ _CORRECTING = re.compile(
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
     r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
 )
+# Asking to talk with a person, in the customer's words (folded: no diacritics).
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(speak|talk|chat|rozmawia\w*|porozmawia\w*|pogada\w*|polacz\w*|connect)\b.{0,40}?"
+    r"\b(someone|somebody|a person|human|staff|team|agent|manager|czlowiek\w*|pracownik\w*|"
+    r"konsultant\w*|obslug\w*|kims|kierownik\w*)\b"
+)
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
@@ -121,6 +127,15 @@ def read_in_context(turn: Turn) -> None:
     if contact is not None:
         text = fold(turn.text)  # the order alone ("duża margherita na wynos")
     intent = turn.intent
+    if (
+        intent in ("nlu_fallback", "change_item", "deny", "add_to_cart", "human_handoff")
+        and turn.confidence < REREAD_CONFIDENCE
+        and _ASKS_FOR_PERSON.search(text)
+    ):
+        # "could I speak with somebody from your staff? … a big order": a person, whatever
+        # size or product the sentence mentions — also while a size question waits.
+        _reread(turn, "human_handoff")
+        intent = turn.intent
     modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
         _reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart
