@@ -135,6 +135,16 @@ def render_for_sms(
     encoding, count = segments_for(text)
     if count <= max_segments:
         return SmsText(text, encoding, count)
+    if encoding == UCS2:
+        # Too long with Polish letters (70 characters a part): without them (160 a part) the
+        # whole reply — an order summary's total, its payment line — fits more often than it
+        # is worth cutting. Same number of segments at most, nothing lost but the diacritics.
+        plain = transliterate(text)
+        if plain:
+            text = plain
+            encoding, count = segments_for(text)
+            if count <= max_segments:
+                return SmsText(text, encoding, count)
     body, options = _split_options(text)
     candidate = (
         _cut_long_lines(body, options, max_segments)

@@ -95,10 +95,11 @@ def test_long_text_is_cut_at_a_word_and_options_survive() -> None:
     assert sms.segments <= 2
     assert segments_for(sms.text) == (sms.encoding, sms.segments)
     body, *options = sms.text.split("\n")
-    assert options == ["1. Status zamówienia", "2. Koszyk", "3. Porozmawiaj z człowiekiem"]
-    assert body.endswith("…")
-    assert prose.startswith(body[:-1])
-    assert not body[:-1].endswith(" ")
+    # Too long even without its Polish letters: sent without them, then cut.
+    assert options == ["1. Status zamowienia", "2. Koszyk", "3. Porozmawiaj z czlowiekiem"]
+    assert body.endswith("...")
+    assert transliterate(prose).startswith(body[:-3])
+    assert not body[:-3].endswith(" ")
 
 
 def test_gsm7_text_is_cut_with_three_dots() -> None:
@@ -118,8 +119,8 @@ def test_list_descriptions_are_cut_before_items_are_dropped() -> None:
     sms = render_for_sms(text, max_segments=4)
     assert sms.shortened and sms.segments <= 4
     for name in ("Margherita", "Salame", "Funghi", "Capricciosa"):
-        assert f"- Pizza {name} - 25 zł / 32 zł" in sms.text
-    assert "(sos" not in sms.text  # a half description is dropped whole
+        assert f"- Pizza {name} - 25 zl / 32 zl" in sms.text
+    assert "ogródka" not in sms.text and "ogrodka" not in sms.text  # descriptions cut
     assert sms.text.endswith("\n1. Dodaj Margherita\n2. Dodaj Salame")
 
 
@@ -149,3 +150,29 @@ def test_short_text_is_untouched() -> None:
 def test_transliteration_never_empties_a_reply() -> None:
     sms = render_for_sms("😊", transliterate_text=True)
     assert (sms.text, sms.encoding) == ("😊", UCS2)
+
+
+def test_a_polish_summary_too_long_with_diacritics_is_sent_whole_without_them() -> None:
+    summary = (
+        "Podsumowanie zamówienia:\n"
+        "• 1 × Margherita (duża (42 cm)) — 39,90 zł\n"
+        "• 2 × Pepperoni (średnia (32 cm)) — 67,80 zł\n"
+        "• 1 × Cola 0,5 l — 7,90 zł\n"
+        "Dostawa: ul. Długa 5, Kraków (dostawa 9,90 zł)\n"
+        "Kontakt: Ala, +48600700812\n"
+        "Do zapłaty: 125,50 zł\n"
+        "Jak płacisz? Przy dostawie przyjmujemy: gotówka lub karta. Wybierz, a złożę zamówienie.\n"
+        "Uwagi dla kuchni lub kierowcy (domofon, bez cebuli…)? Napisz je przed potwierdzeniem.\n"
+        "1. Potwierdzam · gotówka\n2. Potwierdzam · karta\n3. Zmień\n4. Anuluj"
+    )
+    assert segments_for(summary)[1] > 4  # with its Polish letters it would be cut
+    sms = render_for_sms(summary, max_segments=4)
+    assert sms.segments <= 4 and not sms.shortened
+    assert "Do zaplaty: 125,50 zl" in sms.text and "Napisz je przed potwierdzeniem" in sms.text
+    assert all(item in sms.text for item in ("Margherita", "2 Pepperoni", "Cola", "Dluga 5"))
+    assert all(f"{n}. " in sms.text for n in range(1, 5))
+
+
+def test_a_short_polish_reply_keeps_its_letters() -> None:
+    sms = render_for_sms("Dziękuję! Zamówienie przyjęte.", max_segments=4)
+    assert sms.text == "Dziękuję! Zamówienie przyjęte." and sms.encoding == "UCS-2"
