@@ -167,6 +167,27 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
+@asynccontextmanager
+async def live_instances(
+    tmp_path: Path, database_url: str, redis_url: str, **overrides: object
+) -> AsyncIterator[tuple[LiveServer, LiveServer]]:
+    """Two instances ("a" and "b") of the real app on one database and one Redis: a
+    scale-out deployment in one process. Both are stopped afterwards, also on a failure."""
+    servers: list[LiveServer] = []
+    try:
+        for name in ("a", "b"):
+            settings = make_settings(
+                tmp_path / name, database_url=database_url, redis_url=redis_url, **overrides
+            )
+            server = LiveServer(settings)
+            await asyncio.to_thread(server.start)
+            servers.append(server)
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            await asyncio.to_thread(server.stop)
+
+
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     server = LiveServer(settings)

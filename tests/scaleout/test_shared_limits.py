@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.auth import create_user
 from bot.store.db import create_engine, session_factory, upgrade_database
 from bot.store.models import Event
-from tests.conftest import LiveServer, make_settings, postgres_database
+from tests.conftest import LiveServer, live_instances, make_settings, postgres_database
 
 LIMITS = {
     "webchat_new_sessions_per_ip": 3,
@@ -31,17 +31,8 @@ async def pair(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[LiveServer
         async with session_factory(engine)() as session:
             await create_user(session, "ala@shop.pl", "correct horse", "agent")
         await engine.dispose()
-        servers = []
-        for name in ("a", "b"):
-            settings = make_settings(
-                tmp_path / name, database_url=database_url, redis_url=redis_url, **LIMITS
-            )
-            server = LiveServer(settings)
-            await asyncio.to_thread(server.start)
-            servers.append(server)
-        yield servers[0], servers[1]
-        for server in servers:
-            await asyncio.to_thread(server.stop)
+        async with live_instances(tmp_path, database_url, redis_url, **LIMITS) as servers:
+            yield servers
 
 
 def via_proxy(client: str) -> dict[str, str]:

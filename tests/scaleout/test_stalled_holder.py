@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Message
-from tests.conftest import LiveServer, make_settings, postgres_database
+from tests.conftest import LiveServer, live_instances, postgres_database
 
 
 class StallingInterpreter:
@@ -48,20 +48,10 @@ def fenced_commits() -> float:
 @pytest.fixture
 async def pair(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[LiveServer, LiveServer]]:
     async with postgres_database() as database_url:
-        servers = []
-        for name in ("a", "b"):
-            settings = make_settings(
-                tmp_path / name,
-                database_url=database_url,
-                redis_url=redis_url,
-                customer_lock_seconds=1.0,
-            )
-            server = LiveServer(settings)
-            await asyncio.to_thread(server.start)
-            servers.append(server)
-        yield servers[0], servers[1]
-        for server in servers:
-            await asyncio.to_thread(server.stop)
+        async with live_instances(
+            tmp_path, database_url, redis_url, customer_lock_seconds=1.0
+        ) as servers:
+            yield servers
 
 
 async def test_a_stalled_holder_cannot_commit_and_messages_stay_in_order(

@@ -15,23 +15,14 @@ from sqlalchemy import select
 from bot.auth import create_user
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Message
-from tests.conftest import LiveServer, make_settings, postgres_database
+from tests.conftest import LiveServer, live_instances, postgres_database
 
 
 @pytest.fixture
 async def pair(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[LiveServer, LiveServer]]:
     async with postgres_database() as database_url:
-        servers = []
-        for name in ("a", "b"):
-            settings = make_settings(
-                tmp_path / name, database_url=database_url, redis_url=redis_url
-            )
-            server = LiveServer(settings)
-            await asyncio.to_thread(server.start)
-            servers.append(server)
-        yield servers[0], servers[1]
-        for server in servers:
-            await asyncio.to_thread(server.stop)
+        async with live_instances(tmp_path, database_url, redis_url) as servers:
+            yield servers
 
 
 async def test_a_reply_made_on_one_instance_reaches_a_socket_on_the_other(
