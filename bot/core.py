@@ -405,6 +405,7 @@ class Core:
         Its text is cleaned and cut to MAX_MESSAGE_CHARS (the cut is marked: the reply says so).
         """
         identity, customer, conversation = await self._identity_context(session, inbound)
+        await repo.lock_for_new_message(session, customer.id)
         # Over its message rate (the adapter decides): kept, never answered.
         status = "throttled" if inbound.meta.get("throttled") else "received"
         message = self._new_inbound(inbound, customer.id, conversation.id, status)

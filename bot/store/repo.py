@@ -34,6 +34,23 @@ async def live_customer(session: AsyncSession, customer_id: int) -> Customer | N
     return customer
 
 
+async def lock_for_new_message(session: AsyncSession, customer_id: int) -> None:
+    """Before one of the customer's messages is inserted: hold their row until the commit.
+
+    PostgreSQL draws a row's id at the insert, not at the commit, so two messages of one
+    customer stored at once (two instances, a webhook beside the web chat) could commit in
+    the other order, and whoever drained the customer's queue in between answered the later
+    one first. With the row held, one customer's messages commit in the order of their ids.
+    SQLite has one writer at a time: ids are in commit order there already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # FOR NO KEY UPDATE: other writers of this customer wait; rows referring to it do not.
+    await session.execute(
+        select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True)
+    )
+
+
 async def identity_revoked(session: AsyncSession, channel: str, address: str) -> bool:
     """Whether this address was retired ("forget me", an operator): its tokens are refused."""
     revoked = await session.scalar(

@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from bot.app import build_runtime, start_runtime, stop_runtime
 from bot.core import Core
 from bot.messages import DeliveryError, InboundMessage
 from bot.store.models import ChannelIdentity, Message
 from tests.bot.channel import CollectingChannel
-from tests.conftest import make_settings
+from tests.conftest import make_settings, postgres_database
 
 
 @pytest.fixture
@@ -251,3 +253,62 @@ async def test_web_chat_messages_of_one_customer_are_answered_and_kept_in_order(
     ]
     assert r1.replies and r2.replies and ids == sorted(ids)
     assert await count(core, Message.direction == "in", Message.delivery_status == "processed") == 2
+
+
+async def test_one_customers_messages_become_visible_in_the_order_of_their_ids(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL draws a message's id when the row is inserted, not when it commits: two
+    messages of one customer stored at once (two instances, a webhook beside the web chat)
+    could commit in the other order. Whoever drained the customer's queue meanwhile answered
+    the later one first, and the timeline (in id order) showed the replies swapped."""
+    async with postgres_database() as url:
+        runtime = build_runtime(make_settings(tmp_path, database_url=url))
+        await start_runtime(runtime)
+        core = runtime.core
+        try:
+            await core.accept(msg("cześć"))
+            inserted, release = asyncio.Event(), asyncio.Event()
+
+            def hold_first_commit(session: Session, _context: Any) -> None:
+                # The first message's row is inserted (its id drawn); its commit waits.
+                if any(isinstance(o, Message) and o.text == "first" for o in session.new):
+                    inserted.set()
+                    await_only(release.wait())
+
+            event.listen(Session, "after_flush", hold_first_commit)
+            try:
+                first = asyncio.create_task(core.accept(msg("first")))
+                await asyncio.wait_for(inserted.wait(), 10)
+                second = asyncio.create_task(core.accept(msg("second")))
+                waiting = asyncio.create_task(eventually_async(lambda: lock_waits(core), 1))
+                # The second is either stored already or waits for the first to commit.
+                await asyncio.wait({second, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                seen = await inbound_texts(core)
+                release.set()
+                await asyncio.gather(first, second)
+                waiting.cancel()
+            finally:
+                event.remove(Session, "after_flush", hold_first_commit)
+            stored = await inbound_texts(core)
+            assert stored == ["cześć", "first", "second"]
+            # Nothing appears before a message a reader has already seen.
+            assert seen == stored[: len(seen)]
+        finally:
+            await stop_runtime(runtime)
+
+
+async def inbound_texts(core: Core) -> list[str]:
+    async with core.sessions() as s:
+        query = select(Message.text).where(Message.direction == "in").order_by(Message.id)
+        return list(await s.scalars(query))
+
+
+async def lock_waits(core: Core) -> int:
+    """Sessions of this database waiting for a lock another transaction holds."""
+    async with core.sessions() as s:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(await s.scalar(query) or 0)
