@@ -256,15 +256,21 @@ class Core:
         order) or whether it is stored already (a resend: answered with what was stored).
         """
         async with self.sessions() as session:
-            found = await self._identity_context(session, inbound)
-            identity, customer = found[0], found[1]
+            customer_id = await repo.customer_of_address(session, inbound.channel, inbound.address)
+            if customer_id is None:  # first contact (created here), or a joined customer
+                customer_id = (await self._identity_context(session, inbound))[1].id
             try:
-                async with self.locks.hold(customer.id) as hold:
-                    row = await repo.turn_context(
-                        session, customer.id, inbound.channel, inbound.provider_id
+                async with self.locks.hold(customer_id) as hold:
+                    row = await repo.turn_context_of_address(
+                        session, customer_id, inbound.channel, inbound.address, inbound.provider_id
                     )
                     duplicate = row is not None and row.duplicate
-                    if row is None or duplicate or row.customer.merged_into_id is not None:
+                    if (
+                        row is None
+                        or row.identity is None
+                        or duplicate
+                        or row.customer.merged_into_id is not None
+                    ):
                         fused = None
                     elif row.unanswered or row.conversation is None:
                         # Others wait before it: stored, then answered in store order.
@@ -273,10 +279,10 @@ class Core:
                             fused, duplicate = None, True
                         else:
                             message_id = stored.message.id
-                            drained = await self.process_pending(customer.id, session, stored, hold)
+                            drained = await self.process_pending(customer_id, session, stored, hold)
                             fused = (message_id, stored.message, drained)
                     else:
-                        fused = await self._turn_in_one(session, inbound, identity, row, hold)
+                        fused = await self._turn_in_one(session, inbound, row.identity, row, hold)
                         duplicate = fused is None
             except LockTimeout:
                 return None

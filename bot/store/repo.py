@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, exists, false, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -117,6 +117,34 @@ async def identity_context(
     return identity, customer, conversation
 
 
+# The hot path's statements are built once, with bind parameters: executing one then
+# costs no construction and no cache-key generation (SQLAlchemy memoizes a statement's key
+# on the object), only the parameters.
+_IDENTITIES: Table = ChannelIdentity.__table__  # type: ignore[assignment]
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+_STATES: Table = DialogueState.__table__  # type: ignore[assignment]
+
+_CUSTOMER_OF_ADDRESS = (
+    select(_IDENTITIES.c.customer_id, _CUSTOMERS.c.merged_into_id)
+    .join(_CUSTOMERS, _CUSTOMERS.c.id == _IDENTITIES.c.customer_id)
+    .where(
+        _IDENTITIES.c.channel == bindparam("channel"),
+        _IDENTITIES.c.address == bindparam("address"),
+    )
+)
+
+
+async def customer_of_address(session: AsyncSession, channel: str, address: str) -> int | None:
+    """The customer an address belongs to, when it is live (not joined into another): one
+    Core row, nothing loaded into the session. None: unknown, or to be followed."""
+    row = (
+        await session.execute(_CUSTOMER_OF_ADDRESS, {"channel": channel, "address": address})
+    ).first()
+    if row is None or row[1] is not None:
+        return None
+    return int(row[0])
+
+
 @dataclass
 class TurnRow:
     """What one turn of a customer reads, in one query, under the customer's lock."""
@@ -127,37 +155,79 @@ class TurnRow:
     # Messages of the customer stored and not yet answered (they go first).
     unanswered: bool
     # The message about to be stored is there already (a resent web chat message).
-    duplicate: bool
+    duplicate: bool = False
+    # The address written from (when asked for by `turn_context_of_address`).
+    identity: ChannelIdentity | None = None
 
 
-async def turn_context(
-    session: AsyncSession, customer_id: int, channel: str = "", provider_id: str | None = None
-) -> TurnRow | None:
-    """The customer, their conversation and dialogue state, whether they have unanswered
-    messages and whether (channel, provider_id) is stored: one round trip, every part by
-    index. Objects already in the session are refreshed (read under the lock)."""
-    unanswered = exists().where(
-        Message.delivery_status == "received",
-        Message.customer_id == customer_id,
-        Message.direction == "in",
+_UNANSWERED = exists().where(
+    Message.delivery_status == "received",
+    Message.customer_id == bindparam("customer_id"),
+    Message.direction == "in",
+)
+_TURN_CONTEXT = (
+    select(Customer, Conversation, DialogueState, _UNANSWERED)
+    .outerjoin(Conversation, Conversation.customer_id == Customer.id)
+    .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
+    .where(Customer.id == bindparam("customer_id"))
+    .execution_options(populate_existing=True)
+)
+# The same, with the address's identity (whichever customer it points at) and whether the
+# message (channel, provider_id) is stored already; provider_id NULL matches nothing.
+_TURN_CONTEXT_OF_ADDRESS = (
+    select(
+        Customer,
+        Conversation,
+        DialogueState,
+        ChannelIdentity,
+        _UNANSWERED,
+        exists().where(
+            Message.channel == bindparam("channel"),
+            Message.provider_id == bindparam("provider_id"),
+        ),
     )
-    duplicate = (
-        exists().where(Message.channel == channel, Message.provider_id == provider_id)
-        if provider_id is not None
-        else false()
+    .outerjoin(Conversation, Conversation.customer_id == Customer.id)
+    .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
+    .join(
+        ChannelIdentity,
+        (ChannelIdentity.channel == bindparam("channel"))
+        & (ChannelIdentity.address == bindparam("address")),
     )
-    query = (
-        select(Customer, Conversation, DialogueState, unanswered, duplicate)
-        .outerjoin(Conversation, Conversation.customer_id == Customer.id)
-        .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
-        .where(Customer.id == customer_id)
-        .execution_options(populate_existing=True)
-    )
-    row = (await session.execute(query)).first()
+    .where(Customer.id == bindparam("customer_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+async def turn_context(session: AsyncSession, customer_id: int) -> TurnRow | None:
+    """The customer, their conversation and dialogue state, and whether they have
+    unanswered messages: one round trip, every part by index. Objects already in the
+    session are refreshed (read under the lock)."""
+    row = (await session.execute(_TURN_CONTEXT, {"customer_id": customer_id})).first()
     if row is None:
         return None
-    customer, conversation, state, has_unanswered, is_duplicate = row
-    return TurnRow(customer, conversation, state, bool(has_unanswered), bool(is_duplicate))
+    customer, conversation, state, has_unanswered = row
+    return TurnRow(customer, conversation, state, bool(has_unanswered))
+
+
+async def turn_context_of_address(
+    session: AsyncSession, customer_id: int, channel: str, address: str, provider_id: str | None
+) -> TurnRow | None:
+    """`turn_context` with the identity of (channel, address) and whether the message
+    (channel, provider_id) is stored already, in the same round trip. None when the
+    customer or the address is gone."""
+    params = {
+        "customer_id": customer_id,
+        "channel": channel,
+        "address": address,
+        "provider_id": provider_id,
+    }
+    row = (await session.execute(_TURN_CONTEXT_OF_ADDRESS, params)).first()
+    if row is None:
+        return None
+    customer, conversation, state, identity, has_unanswered, is_duplicate = row
+    return TurnRow(
+        customer, conversation, state, bool(has_unanswered), bool(is_duplicate), identity
+    )
 
 
 async def resolve_customer(
@@ -205,10 +275,12 @@ async def dialogue_state_of(session: AsyncSession, customer_id: int) -> Dialogue
     return state
 
 
+_CART_OF = select(Cart).where(Cart.customer_id == bindparam("customer_id"))
+_CART_OF = _CART_OF.options(selectinload(Cart.items))
+
+
 async def cart_of(session: AsyncSession, customer_id: int) -> Cart:
-    cart = await session.scalar(
-        select(Cart).where(Cart.customer_id == customer_id).options(selectinload(Cart.items))
-    )
+    cart = await session.scalar(_CART_OF, {"customer_id": customer_id})
     if cart is None:
         cart = Cart(customer_id=customer_id, items=[])
         session.add(cart)
@@ -344,6 +416,10 @@ def _message_values(message: Message) -> dict[str, Any]:
     }
 
 
+_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(_EVENTS)
+
+
 async def insert_messages(session: AsyncSession, messages: list[Message]) -> None:
     """Insert new messages in one statement (SQLAlchemy Core, no unit of work), in order,
     and give the objects their ids. The objects stay out of the session: plain values for
@@ -351,29 +427,39 @@ async def insert_messages(session: AsyncSession, messages: list[Message]) -> Non
     if not messages:
         return
     values = [_message_values(m) for m in messages]
-    if len(values) == 1:
-        query = insert(_MESSAGES).values(values[0]).returning(_MESSAGES.c.id)
-        ids = list((await session.execute(query)).scalars())
-    else:
-        query = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
-        ids = list((await session.execute(query, values)).scalars())
+    ids = (await session.execute(_INSERT_MESSAGES, values)).scalars().all()
     for message, message_id in zip(messages, ids, strict=True):
         message.id = message_id
+
+
+def _event_values(
+    kind: str,
+    customer_id: int | None,
+    channel: str | None,
+    data: dict[str, Any] | None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "customer_id": customer_id,
+        "channel": channel,
+        "data": data or None,
+        "created_at": created_at or utcnow(),
+    }
 
 
 async def insert_event(
     session: AsyncSession, kind: str, customer_id: int | None, channel: str | None, **data: Any
 ) -> None:
-    """`record_event` as one Core statement, for the hot path."""
-    await session.execute(
-        insert(_EVENTS).values(
-            kind=kind,
-            customer_id=customer_id,
-            channel=channel,
-            data=data or None,
-            created_at=utcnow(),
-        )
-    )
+    """`record_event` as one Core statement, for the hot path. Events added with
+    `record_event` and not written yet go in the same statement, first (as a flush would
+    have written them), and leave the session."""
+    recorded = [e for e in session.new if isinstance(e, Event)]
+    rows = [_event_values(e.kind, e.customer_id, e.channel, e.data, e.created_at) for e in recorded]
+    for recorded_event in recorded:
+        session.expunge(recorded_event)
+    rows.append(_event_values(kind, customer_id, channel, data))
+    await session.execute(_INSERT_EVENTS, rows)
 
 
 def message_object(message: Message) -> dict[str, Any]:
