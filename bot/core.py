@@ -656,10 +656,10 @@ class Core:
         context.state.slots = dict(context.state.slots or {})
         # Only while this holder is still the customer's newest (FencedOut otherwise).
         await fencing.still_holds(session, hold)
-        # Rows the core writes go as Core statements; what the dialogue changed on loaded
-        # objects (state, customer, cart) is flushed by the commit.
-        if message.id is None:  # not stored yet: it is stored with its turn
-            await repo.insert_messages(session, [message])
+        # Rows the core writes, and the dialogue state, go as prebuilt Core statements;
+        # what else the dialogue changed on loaded objects (customer, cart) is flushed by
+        # the first of them. The state goes first: written by the flush otherwise.
+        await repo.save_state(session, context.state)
         unmatched = not outcome.understood and outcome.flow_step is None
         await repo.insert_event(
             session,
@@ -673,6 +673,8 @@ class Core:
             # Only what the bot failed to understand, for the operator to teach it.
             text=message.text[:200] if unmatched else None,
         )
+        if message.id is None:  # not stored yet: it is stored with its turn
+            await repo.insert_messages(session, [message])
         rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
         others = [
             Message(
