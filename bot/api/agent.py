@@ -78,7 +78,8 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -
         if conv is None:
             raise HTTPException(404, "no such conversation")
         profile = await handoff.customer_profile(session, conv.customer_id, core.dialogue.catalog)
-    return {"conversation_id": conversation_id, "customer": profile}
+    sizes = core.dialogue.catalog.sizes
+    return {"conversation_id": conversation_id, "customer": profile, "sizes": sizes}
 
 
 @router.post(

@@ -50,6 +50,16 @@ async def widget() -> FileResponse:
     )
 
 
+@router.get("/staff-i18n.js", include_in_schema=False)
+async def staff_strings() -> FileResponse:
+    """The staff pages' words in Polish and English, and how they pick a language."""
+    return FileResponse(
+        STATIC / "staff-i18n.js",
+        media_type="application/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 @router.get("/agent", include_in_schema=False)
 async def agent_console() -> HTMLResponse:
     """The agent console (logs in against /api/auth/token; no build step)."""

@@ -88,7 +88,7 @@ def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
     page.click("button[type=submit]")
     waiting = page.locator("#queue-waiting .conv")
     expect(waiting).to_have_count(1)
-    expect(waiting.first).to_contain_text("telegram")
+    expect(waiting.first).to_contain_text("Telegram")
     waiting.first.click()
     expect(page.locator("#summary")).to_contain_text("Pepperoni")
     expect(page.locator("#messages")).to_contain_text("poproszę dużą pepperoni")
@@ -107,7 +107,7 @@ def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
     telegram_says(server, updates.contact(CHAT, PHONE.lstrip("+"), CHAT))
     sms_says(server, "Piszę teraz SMS-em, czy zdążycie do 19?")
     expect(page.locator("#messages")).to_contain_text("Piszę teraz SMS-em")
-    expect(page.locator("#messages .msg.customer").last).to_contain_text("sms")
+    expect(page.locator("#messages .msg.customer").last).to_contain_text("SMS")
 
     page.fill("#reply", "Tak, zdążymy!")
     page.click("#send")
@@ -163,7 +163,7 @@ def test_an_operator_ends_a_customers_web_chat_sessions_from_the_console(
     assert r.status_code == 200
 
     agent = console_of(browser, shop, "ala@shop.pl")
-    expect(agent.locator("#panel")).to_contain_text("webchat")
+    expect(agent.locator("#panel")).to_contain_text("web chat")
     expect(agent.locator("#end-webchat")).to_have_count(0)  # an agent may not
     agent.close()
 

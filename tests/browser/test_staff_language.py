@@ -1,0 +1,138 @@
+"""The staff pages speak the staff's language: Polish or English from the browser's
+languages (Accept-Language), a switch in the header, the choice remembered on the device and
+shared by the agent console and the orders board; and the console works on a phone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from bot.auth import create_user
+from tests.conftest import LiveServer, make_settings
+
+AGENT = ("anna.nowak@shop.pl", "correct horse")
+PHONE = {"width": 375, "height": 667}
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(make_settings(tmp_path, support_hours="00:00-23:59"))
+    server.start()
+
+    async def add_agent() -> None:
+        async with server.app.state.core.sessions() as s:
+            await create_user(s, *AGENT, "agent")
+
+    core: Any = server.app.state.core
+    asyncio.run_coroutine_threadsafe(add_agent(), core.loop).result(10)
+    yield server
+    server.stop()
+
+
+def customer_asks_for_a_person(url: str) -> None:
+    """A Polish web chat customer with a large capricciosa in the cart asks for a person."""
+    token = httpx.post(f"{url}/api/webchat/sessions", json={"language": "pl"}).json()
+    for n, text in enumerate(("poproszę dużą capricciosę", "chcę rozmawiać z człowiekiem")):
+        message = {"session_token": token["session_token"], "client_message_id": f"m{n}"}
+        r = httpx.post(f"{url}/api/webchat/messages", json={**message, "text": text})
+        assert r.status_code == 200
+
+
+def log_in(page: Page, url: str, path: str = "/agent") -> None:
+    page.goto(url + path)
+    page.fill("#email", AGENT[0])
+    page.fill("#password", AGENT[1])
+    page.click("button[type=submit]")
+
+
+def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
+    browser: Browser, shop: LiveServer
+) -> None:
+    customer_asks_for_a_person(shop.url)
+    context = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(shop.url + "/agent")
+    expect(page.locator("#login h2")).to_have_text("Zaloguj się")
+    expect(page.locator("label[for=password]")).to_have_text("Hasło")
+    log_in(page, shop.url)
+    expect(page.locator("#list h2").first).to_have_text("Czekają")
+    expect(page.locator("#composer")).to_be_hidden()  # nothing to answer before a pick
+    waiting = page.locator("#queue-waiting .conv")
+    expect(waiting).to_contain_text("czat")
+    waiting.first.click()
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("Przekazanie: prośba klienta.")
+    expect(summary).to_contain_text("Koszyk: 1× Capricciosa (duża (42 cm))")
+    expect(page.locator("#panel")).to_contain_text("Wcześniejsze przekazania")
+    expect(page.locator("#messages .msg.customer").first).to_contain_text("klient · czat")
+    page.get_by_role("button", name="Przejmij rozmowę").click()
+    page.fill("#reply", "Dzień dobry, tu Anna!")
+    page.get_by_role("button", name="Wyślij").click()
+    expect(page.locator("#messages .msg.agent")).to_contain_text("konsultant · czat")
+
+    page.select_option("#lang", "en")
+    expect(summary).to_contain_text("Handoff: customer request.")
+    expect(page.get_by_role("button", name="Resolve (back to bot)")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    expect(page.locator("#list h2").first).to_have_text("Waiting")
+    # A new tab on this device: not logged in yet, the form is in the language chosen here.
+    other = context.new_page()
+    other.goto(shop.url + "/agent")
+    expect(other.locator("#login h2")).to_have_text("Log in")
+    context.close()
+
+
+def test_an_english_browser_gets_english_and_the_choice_follows_to_the_orders_board(
+    browser: Browser, shop: LiveServer
+) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    log_in(page, shop.url)
+    expect(page.locator("#list h2").first).to_have_text("Waiting")
+    expect(page.locator("#summary")).to_have_text("Pick a conversation.")
+    page.select_option("#lang", "pl")
+    expect(page.locator("#summary")).to_have_text("Wybierz rozmowę.")
+    board = context.new_page()
+    log_in(board, shop.url, "/orders")
+    expect(board.locator("#title")).to_have_text("Omnibot · zamówienia")
+    expect(board.locator("#lang")).to_have_value("pl")
+    context.close()
+
+
+def test_the_console_on_a_phone_shows_the_list_then_one_conversation(
+    browser: Browser, shop: LiveServer
+) -> None:
+    customer_asks_for_a_person(shop.url)
+    context = browser.new_context(locale="pl-PL", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, shop.url)
+    waiting = page.locator("#queue-waiting .conv")
+    expect(waiting).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.locator("#thread")).to_be_hidden()
+    waiting.tap()
+    expect(page.locator("#list")).to_be_hidden()
+    page.get_by_role("button", name="Przejmij rozmowę").tap()
+    page.fill("#reply", "Już sprawdzam!")
+    page.get_by_role("button", name="Wyślij").tap()
+    sent = page.locator("#messages .msg.agent")
+    expect(sent).to_contain_text("Już sprawdzam!")
+    # The newest message and the reply box are on the screen, not below it.
+    for element in (sent, page.locator("#reply"), page.get_by_role("button", name="Wyślij")):
+        expect(element).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("button", name="Klient →").tap()
+    expect(page.locator("#profile")).to_contain_text("1× Capricciosa (duża (42 cm))")
+    expect(page.locator("#messages")).to_be_hidden()
+    page.get_by_role("button", name="← Rozmowa").tap()
+    expect(sent).to_be_in_viewport()
+    page.get_by_role("button", name="← Rozmowy").tap()
+    expect(page.locator("#queue-agent .conv")).to_have_count(1)
+    context.close()
