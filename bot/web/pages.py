@@ -34,10 +34,26 @@ def live_prices(text: str, catalog: Catalog) -> str:
     return _PRICE_CELL.sub(cell, text)
 
 
+# A money fact of the shop on the demo page: `data-fact="delivery_fee"` names it.
+_FACTS = "delivery_fee|free_delivery_from|min_order_value"
+_FACT = re.compile(rf'(<(\w+) data-fact="({_FACTS})">)[^<]*(</\2>)')
+
+
+def live_facts(text: str, catalog: Catalog) -> str:
+    """The demo page's delivery fee, free-delivery threshold and minimum order as the shop's
+    facts have them now (an operator's change in /admin's Shop tab shows here at once)."""
+
+    def cell(m: re.Match[str]) -> str:
+        grosze = int(getattr(catalog, m.group(3)))
+        return f"{m.group(1)}{html.escape(format_price(grosze, 'pl'))}{m.group(4)}"
+
+    return _FACT.sub(cell, text)
+
+
 @router.get("/", include_in_schema=False)
 async def shop(request: Request) -> HTMLResponse:
     catalog: Catalog = request.app.state.runtime.catalog
-    return page(STATIC / "index.html", lambda text: live_prices(text, catalog))
+    return page(STATIC / "index.html", lambda text: live_facts(live_prices(text, catalog), catalog))
 
 
 @router.get("/widget.js", include_in_schema=False)

@@ -96,6 +96,105 @@
         ended: (n) => "Ended " + n + " web chat session" + (n === 1 ? "" : "s") + ".",
       },
     },
+
+    admin: {
+      pl: {
+        title: "Omnibot · konsola operatora", tab: "Konsola operatora — Omnibot", liveTitle: "Zapisana wersja treści / wersja, którą odpowiada bot",
+        updating: "aktualizuję bota…", live: (v) => "na żywo: wersja " + v, sections: "Sekcje",
+        tabs: { intents: "Intencje", faq: "FAQ", products: "Produkty", shop: "Lokal", history: "Historia", try: "Wypróbuj", conflicts: "Konflikty", files: "Import / eksport", analytics: "Analityka" },
+        readonly: "Możesz przeglądać, ale nie edytować (edytuje rola operatora).",
+        saved: (what, v) => what + " — wersja " + v + "; za chwilę działa", noChanges: "Nic do zapisania", del: "Usuń",
+        intentSearch: "Szukaj intencji i przykładów", intentSearchLabel: "Szukaj intencji", newIntent: "Nowa intencja", intentList: "Intencje", intentName: "Nazwa",
+        examples: (l) => "Przykłady (" + l + "), jeden w wierszu", responses: (l) => "Odpowiedzi (" + l + "), jedna w wierszu — opcjonalnie",
+        saveIntent: "Zapisz intencję", ownAnswer: "własna odpowiedź", responseVars: "Zmienne w odpowiedziach: ",
+        savedIntent: (n) => "Zapisano intencję " + n, deletedIntent: (n) => "Usunięto intencję " + n, deleteIntentAsk: (n) => "Usunąć intencję " + n + "? (Historia pozwala ją przywrócić.)",
+        faqSearch: "Szukaj pytań i odpowiedzi", faqSearchLabel: "Szukaj w FAQ", newFaq: "Nowy wpis FAQ", faqList: "Wpisy FAQ", faqId: "Identyfikator", faqIdHint: "z pierwszego pytania, jeśli puste",
+        questions: (l) => "Pytania (" + l + "), jedno w wierszu", answer: (l) => "Odpowiedź (" + l + ")", saveFaq: "Zapisz wpis FAQ",
+        savedFaq: (id) => "Zapisano FAQ " + id, deletedFaq: (id) => "Usunięto FAQ " + id, deleteFaqAsk: (id) => "Usunąć wpis FAQ " + id + "?",
+        productSearch: "Szukaj produktów", newProduct: "Nowy produkt", productList: "Produkty", productId: "Identyfikator", category: "Kategoria",
+        productName: (l) => "Nazwa (" + l + ")", description: (l) => "Opis (" + l + ")", aliases: "Inne nazwy, po przecinku", allergens: "Alergeny, po przecinku",
+        prices: "Ceny w zł (np. 24,90); puste pole — ten rozmiar nie jest sprzedawany", onePrice: "jedna cena", available: "dostępny", vegetarian: "wegetariański", spicy: "ostry",
+        unavailable: "niedostępny", saveProduct: "Zapisz produkt", savedProduct: (id) => "Zapisano produkt " + id, deletedProduct: (id) => "Usunięto produkt " + id,
+        deleteProductAsk: (id) => "Usunąć produkt " + id + "?", badPrice: (what, text) => what + ": „" + text + "” to nie cena — wpisz np. 24,90",
+        shopHint: "Fakty o lokalu, w jednym miejscu: odpowiedzi FAQ i bota podają je przez zmienne, zamówienia ich pilnują, tablica zamówień pokazuje czas w strefie lokalu. Zapis działa po chwili.",
+        shopName: "Nazwa lokalu", shopAddress: "Adres (odbiór osobisty)", timezone: "Strefa czasowa", currency: "Waluta",
+        hours: "Godziny otwarcia (GG:MM-GG:MM albo „closed”, gdy zamknięte)", days: { mon: "pon", tue: "wt", wed: "śr", thu: "czw", fri: "pt", sat: "sob", sun: "nd" },
+        cities: "Strefa dostawy: miasta i dzielnice, po przecinku", postcodes: "Strefa dostawy: początki kodów pocztowych, po przecinku (np. 30-, 31-)",
+        deliveryMinutes: "Czas dostawy w minutach (np. 45-60)", pickupMinutes: "Czas do odbioru w minutach (np. 20-30)",
+        fee: "Opłata za dostawę (zł)", free: "Darmowa dostawa od (zł; 0 = nigdy)", minimum: "Minimalne zamówienie z dostawą (zł)",
+        payments: "Metody płatności", way: { delivery: "dostawa:", pickup: "odbiór:" },
+        sizes: "Rozmiary, jeden w wierszu: id | nazwa (pl) | nazwa (en)", categories: "Kategorie, jedna w wierszu: id | nazwa (pl) | nazwa (en)",
+        shopVars: "Zmienne do odpowiedzi FAQ i intencji: ", saveShop: "Zapisz dane lokalu", savedShop: "Zapisano dane lokalu",
+        version: "Wersja", when: "Kiedy", who: "Kto", what: "Co", rollBack: "Przywróć tę wersję", current: "bieżąca", system: "system",
+        rollBackAsk: (v) => "Przywrócić treść taką, jaka była zaraz po wersji " + v + "?", rolledBack: (v) => "Przywrócono wersję " + v,
+        tryText: "Wpisz wiadomość klienta", tryLabel: "Wiadomość do wypróbowania", language: "Język", auto: "auto", tryButton: "Wypróbuj",
+        tryIntent: (name, pct, lang) => "Intencja: " + name + " (" + pct + "%) · język " + lang, ranking: "Ranking: ", entities: "Encje: ", faqMatch: "Pasujące FAQ: ", none: "brak",
+        wouldAnswer: "Bot odpowie", buttons: "Przyciski: ", handsOff: (why) => "…i przekaże rozmowę człowiekowi (" + why + ")",
+        conflictsHint: "Przykłady, które model przypisuje innej intencji (walidacja krzyżowa), i prawie identyczne przykłady w różnych intencjach. Pierwsze sprawdzenie po zmianie trwa kilka sekund.",
+        checkNow: "Sprawdź teraz", checking: "Sprawdzam…", misTitle: (n) => "Przykłady, które model daje innej intencji (" + n + ")",
+        mis: (text, intent, predicted, pct) => "„" + text + "” jest w " + intent + ", ale wygląda na " + predicted + " (" + pct + "%)",
+        dupTitle: (n) => "Prawie duplikaty w różnych intencjach (" + n + ")",
+        exportTitle: "Eksport", exportYaml: "Pobierz YAML (intents/, knowledge/)", exportRasa: "Pobierz Rasa (nlu.yml, domain.yml)", importTitle: "Import",
+        importHint: "Zip z naszymi plikami YAML albo plikami Rasa, albo jeden plik (intents, responses, faq.yaml, catalog.yaml, nlu.yml, domain.yml). Wszystko albo nic; jedna wersja.",
+        importFile: "Plik do importu", importReplace: "usuń elementy, których nie ma w pliku", importButton: "Importuj", chooseFile: "Najpierw wybierz plik.",
+        imported: (list) => "Zaimportowano: " + list,
+        last: "Ostatnie", daysWord: "dni", perDay: "Rozmowy dziennie w kanałach", intentsChart: "Intencje", ratings: "Oceny", conversion: "Konwersja koszyk → zamówienie w kanałach",
+        unmatched: "Najczęstsze niezrozumiane wiadomości", customers: "klienci", multichannel: "w 2+ kanałach", oosRate: "odsetek niezrozumianych", handoffRate: "odsetek przekazań",
+        avgRating: "średnia ocena", noConversations: "Jeszcze nie ma rozmów.", noData: "Jeszcze nie ma danych.", intentDistribution: "Rozkład intencji",
+        conversionHead: ["kanał", "koszyki", "zamówienia", "konwersja"],
+        unmatchedHint: (n) => "Wiadomości, których bot nie zrozumiał. Odpowiedzi na jego pytania (adresy, imiona, uwagi: " + n + " w tym okresie) nie są tu pokazane; numery telefonów i adresy e-mail są ukryte.",
+        nothingUnmatched: "Nic niezrozumianego.", intentFor: (text) => "Intencja dla: " + text, chooseIntent: "wybierz intencję…", addExample: "Dodaj jako przykład",
+        added: (text, intent) => "Dodano „" + text + "” do " + intent,
+      },
+      en: {
+        title: "Omnibot · operator console", tab: "Operator console — Omnibot", liveTitle: "Saved content version / the version the bot answers with",
+        updating: "updating the bot…", live: (v) => "live: version " + v, sections: "Sections",
+        tabs: { intents: "Intents", faq: "FAQ", products: "Products", shop: "Shop", history: "History", try: "Try it", conflicts: "Conflicts", files: "Import / export", analytics: "Analytics" },
+        readonly: "You can read but not edit (the operator role edits).",
+        saved: (what, v) => what + " — version " + v + "; live in a moment", noChanges: "No changes to save", del: "Delete",
+        intentSearch: "Search intents and examples", intentSearchLabel: "Search intents", newIntent: "New intent", intentList: "Intents", intentName: "Name",
+        examples: (l) => "Examples (" + l + "), one per line", responses: (l) => "Responses (" + l + "), one per line — optional",
+        saveIntent: "Save intent", ownAnswer: "own answer", responseVars: "Variables in responses: ",
+        savedIntent: (n) => "Saved intent " + n, deletedIntent: (n) => "Deleted intent " + n, deleteIntentAsk: (n) => "Delete intent " + n + "? (History can restore it.)",
+        faqSearch: "Search questions and answers", faqSearchLabel: "Search FAQ", newFaq: "New FAQ entry", faqList: "FAQ entries", faqId: "Id", faqIdHint: "made from the first question if empty",
+        questions: (l) => "Questions (" + l + "), one per line", answer: (l) => "Answer (" + l + ")", saveFaq: "Save FAQ entry",
+        savedFaq: (id) => "Saved FAQ " + id, deletedFaq: (id) => "Deleted FAQ " + id, deleteFaqAsk: (id) => "Delete FAQ entry " + id + "?",
+        productSearch: "Search products", newProduct: "New product", productList: "Products", productId: "Id", category: "Category",
+        productName: (l) => "Name (" + l + ")", description: (l) => "Description (" + l + ")", aliases: "Aliases, comma-separated", allergens: "Allergens, comma-separated",
+        prices: "Prices in zł (e.g. 24,90); leave a size empty if not sold", onePrice: "one price", available: "available", vegetarian: "vegetarian", spicy: "spicy",
+        unavailable: "unavailable", saveProduct: "Save product", savedProduct: (id) => "Saved product " + id, deletedProduct: (id) => "Deleted product " + id,
+        deleteProductAsk: (id) => "Delete product " + id + "?", badPrice: (what, text) => what + ": “" + text + "” is not a price — write e.g. 24,90",
+        shopHint: "The shop's facts, one truth: FAQ answers and the bot's replies state them through variables, checkout enforces them, the orders board shows times in the shop's time zone. A save is live in a moment.",
+        shopName: "Shop name", shopAddress: "Address (pickup)", timezone: "Time zone", currency: "Currency",
+        hours: "Opening hours (HH:MM-HH:MM, or \"closed\")", days: { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" },
+        cities: "Delivery area: cities and districts, comma-separated", postcodes: "Delivery area: postcode prefixes, comma-separated (e.g. 30-, 31-)",
+        deliveryMinutes: "Delivery time, minutes (e.g. 45-60)", pickupMinutes: "Pickup time, minutes (e.g. 20-30)",
+        fee: "Delivery fee (zł)", free: "Free delivery from (zł; 0 = never)", minimum: "Minimum order for delivery (zł)",
+        payments: "Payment methods offered", way: { delivery: "delivery:", pickup: "pickup:" },
+        sizes: "Sizes, one per line: id | name (pl) | name (en)", categories: "Categories, one per line: id | name (pl) | name (en)",
+        shopVars: "Variables for FAQ answers and responses: ", saveShop: "Save shop details", savedShop: "Saved shop details",
+        version: "Version", when: "When", who: "Who", what: "What", rollBack: "Roll back to this version", current: "current", system: "system",
+        rollBackAsk: (v) => "Restore the content as it was right after version " + v + "?", rolledBack: (v) => "Rolled back to version " + v,
+        tryText: "Type a customer message", tryLabel: "Message to try", language: "Language", auto: "auto", tryButton: "Try",
+        tryIntent: (name, pct, lang) => "Intent: " + name + " (" + pct + "%) · language " + lang, ranking: "Ranking: ", entities: "Entities: ", faqMatch: "FAQ match: ", none: "none",
+        wouldAnswer: "The bot would answer", buttons: "Buttons: ", handsOff: (why) => "…and hand the conversation to a human (" + why + ")",
+        conflictsHint: "Examples the model gives to another intent (cross-validation) and near-duplicates across intents. The first check after a change takes a few seconds.",
+        checkNow: "Check now", checking: "Checking…", misTitle: (n) => "Examples the model gives to another intent (" + n + ")",
+        mis: (text, intent, predicted, pct) => "“" + text + "” is in " + intent + " but looks like " + predicted + " (" + pct + "%)",
+        dupTitle: (n) => "Near-duplicates across intents (" + n + ")",
+        exportTitle: "Export", exportYaml: "Download YAML (intents/, knowledge/)", exportRasa: "Download Rasa (nlu.yml, domain.yml)", importTitle: "Import",
+        importHint: "A zip of our YAML or Rasa files, or one file (intents, responses, faq.yaml, catalog.yaml, nlu.yml, domain.yml). All or nothing; one version.",
+        importFile: "File to import", importReplace: "delete items the file lacks", importButton: "Import", chooseFile: "Choose a file first.",
+        imported: (list) => "Imported " + list,
+        last: "Last", daysWord: "days", perDay: "Conversations per channel per day", intentsChart: "Intents", ratings: "Ratings", conversion: "Cart → order conversion per channel",
+        unmatched: "Top unmatched messages", customers: "customers", multichannel: "used 2+ channels", oosRate: "out-of-scope rate", handoffRate: "handoff rate",
+        avgRating: "average rating", noConversations: "No conversations yet.", noData: "No data yet.", intentDistribution: "Intent distribution",
+        conversionHead: ["channel", "carts", "orders", "conversion"],
+        unmatchedHint: (n) => "Free text the bot did not understand. Answers to its questions (addresses, names, notes: " + n + " in this period) are not listed; phone numbers and e-mail addresses are masked.",
+        nothingUnmatched: "Nothing unmatched.", intentFor: (text) => "Intent for " + text, chooseIntent: "choose an intent…", addExample: "Add as example",
+        added: (text, intent) => "Added “" + text + "” to " + intent,
+      },
+    },
   };
   const LANGUAGES = { pl: "Polski", en: "English" };
   const LAST = "omnibot.staff.lang";
@@ -122,6 +221,19 @@
     remember(email, lang) {
       localStorage.setItem(LAST, lang);
       if (email) localStorage.setItem(userKey(email), lang);
+    },
+    // Put `words` into the page: the text of every [data-i18n] element and the
+    // data-i18n-placeholder / -title / -aria-label attributes (dotted keys; a word that takes
+    // an argument gets data-i18n-arg).
+    translate(words) {
+      const word = (node, key) => {
+        const w = key.split(".").reduce((o, k) => (o ? o[k] : undefined), words);
+        return typeof w === "function" ? w(node.dataset.i18nArg) : w;
+      };
+      for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = word(node, node.dataset.i18n);
+      for (const attr of ["placeholder", "title", "aria-label"]) {
+        for (const node of document.querySelectorAll("[data-i18n-" + attr + "]")) node.setAttribute(attr, word(node, node.getAttribute("data-i18n-" + attr)));
+      }
     },
     // A <select> offering the languages, showing `lang`.
     fillPicker(select, lang) {

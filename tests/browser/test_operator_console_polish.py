@@ -1,0 +1,85 @@
+"""A Polish operator in /admin: the console in Polish, money typed as on a receipt ("22,50"),
+the change on the shop's page at once; and every tab fits a phone."""
+
+from __future__ import annotations
+
+import asyncio
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import OPERATOR
+from tests.conftest import LiveServer
+
+PHONE = {"width": 375, "height": 667}
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/admin")
+    page.fill("#email", OPERATOR[0])
+    page.fill("#password", OPERATOR[1])
+    page.click("#login button[type=submit]")
+    expect(page.locator("#who")).to_contain_text("operator")
+
+
+def settled(server: LiveServer) -> None:
+    content = server.app.state.content
+    loop = server.app.state.runtime.core.loop
+    assert asyncio.run_coroutine_threadsafe(content.settled(30), loop).result(40)
+
+
+def test_a_polish_operator_types_prices_in_zloty_and_the_shop_page_shows_them(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    console.goto(f"{operator_server.url}/admin")
+    expect(console.locator("#login h2")).to_have_text("Zaloguj się")
+    log_in(console, operator_server.url)
+    expect(console.get_by_role("tab", name="Produkty")).to_be_visible()
+    console.get_by_role("tab", name="Produkty").click()
+    console.locator("#product-list button", has_text="Margherita").first.click()
+    small = console.get_by_label("mała (25 cm)")
+    expect(small).to_have_value("24,90")
+
+    small.fill("22,5x")
+    console.get_by_role("button", name="Zapisz produkt").click()
+    refused = "mała (25 cm): „22,5x” to nie cena — wpisz np. 24,90"
+    expect(console.locator("#error")).to_have_text(refused)
+    small.fill("22,50")
+    console.get_by_role("button", name="Zapisz produkt").click()
+    expect(console.locator("#saved")).to_contain_text("Zapisano produkt margherita — wersja")
+    expect(console.locator("#error")).to_have_text("")
+
+    console.get_by_role("tab", name="Lokal").click()
+    expect(console.locator("#saved")).to_have_text("")  # what was said belonged to Produkty
+    fee = console.get_by_label("Opłata za dostawę (zł)")
+    expect(fee).to_have_value("9,90")
+    fee.fill("6,90")
+    console.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(console.locator("#saved")).to_contain_text("Zapisano dane lokalu")
+    settled(operator_server)
+
+    shop = browser.new_page(locale="pl-PL")
+    shop.goto(f"{operator_server.url}/")
+    margherita = shop.locator("tr", has_text="Margherita").first
+    expect(margherita.locator("td.price")).to_have_text(["22,50 zł", "32,90 zł", "39,90 zł"])
+    expect(shop.locator('[data-fact="delivery_fee"]')).to_have_text("6,90 zł")
+    expect(shop.locator('h3:has([data-fact="min_order_value"])')).to_have_text("min. 30,00 zł")
+    shop.close()
+    console.close()
+
+
+def test_every_tab_of_the_operator_console_fits_a_phone(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    context = browser.new_context(locale="pl-PL", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, operator_server.url)
+    expect(page.get_by_role("button", name="Wyloguj")).to_be_in_viewport()
+    for tab in ("intents", "faq", "products", "shop", "history", "try", "conflicts", "files",
+                "analytics"):  # fmt: skip
+        page.locator(f"nav button[data-tab={tab}]").tap()
+        expect(page.locator(f"#tab-{tab}")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{tab}: the page is {width} px wide"
+    context.close()
