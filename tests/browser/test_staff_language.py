@@ -62,6 +62,7 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
     expect(page.locator("label[for=password]")).to_have_text("Hasło")
     log_in(page, shop.url)
     expect(page.locator("#list h2").first).to_have_text("Czekają")
+    expect(page).to_have_title("(1) Konsola konsultanta — Omnibot")  # one customer waits
     expect(page.locator("#composer")).to_be_hidden()  # nothing to answer before a pick
     waiting = page.locator("#queue-waiting .conv")
     expect(waiting).to_contain_text("czat")
@@ -72,6 +73,7 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
     expect(page.locator("#panel")).to_contain_text("Wcześniejsze przekazania")
     expect(page.locator("#messages .msg.customer").first).to_contain_text("klient · czat")
     page.get_by_role("button", name="Przejmij rozmowę").click()
+    expect(page).to_have_title("Konsola konsultanta — Omnibot")  # nobody waits any more
     page.fill("#reply", "Dzień dobry, tu Anna!")
     page.get_by_role("button", name="Wyślij").click()
     expect(page.locator("#messages .msg.agent")).to_contain_text("konsultant · czat")
