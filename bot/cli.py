@@ -154,7 +154,8 @@ def users_add(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
     role: Annotated[str, typer.Option(help="kitchen | agent | operator | admin")] = "agent",
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, show_default=False),
     ] = "",
 ) -> None:
     """Create a staff user (or reset the password and role of an existing one)."""
@@ -213,7 +214,8 @@ def _change_user(email: str, change: str, password: str = "") -> None:
 def users_passwd(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, show_default=False),
     ] = "",
 ) -> None:
     """Change a staff user's password; tokens issued before stop working at once."""

@@ -36,6 +36,15 @@ def test_users_add_refuses_weak_passwords_and_creates_staff(env: Path) -> None:
     assert ok.exit_code == 0 and "ala@shop.pl (admin)" in ok.output
 
 
+def test_users_add_asks_for_the_password_twice_without_a_default(env: Path) -> None:
+    typed = runner.invoke(
+        app, ["users", "add", "ola@shop.pl", "--role", "kitchen"], input="pass 1234\npass 1234\n"
+    )
+    assert typed.exit_code == 0 and "ola@shop.pl (kitchen)" in typed.output
+    assert typed.output.startswith("Password: ")  # not "Password []:", as if empty were offered
+    assert "Repeat for confirmation: " in typed.output
+
+
 def test_users_passwd_and_disable_sign_the_user_out(env: Path) -> None:
     from starlette.testclient import TestClient
 
