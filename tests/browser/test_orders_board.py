@@ -174,6 +174,35 @@ def test_a_telegram_order_rejected_with_a_reason_reaches_the_customer(
     board.context.close()
 
 
+def test_a_typed_time_is_accepted_with_enter_and_a_wrong_one_is_explained(
+    browser: Browser, shop: Shop
+) -> None:
+    server, _ = shop
+    board = open_board(browser, server.url)
+    number = order_over_rest(server.url)
+    card = board.locator(f'.card[data-number="{number}"]')
+    minutes = card.get_by_role("spinbutton", name="min")
+    minutes.fill("0")
+    minutes.press("Enter")
+    expect(board.locator("#board-error")).to_have_text(
+        f"{number}: czas przyjęcia to od 1 do 480 minut"
+    )
+    expect(board.locator("[data-column=new] .card")).to_have_count(1)  # nothing was sent
+    minutes.fill("25")
+    minutes.press("Enter")
+    accepted = board.locator(f'[data-column=confirmed] .card[data-number="{number}"]')
+    expect(accepted).to_contain_text("Gotowe ok.")
+    order = httpx.get(f"{server.url}/api/orders/{number}", headers=kitchen(server.url)).json()
+    assert order["history"][-1]["eta_minutes"] == 25
+    board.context.close()
+
+
+def kitchen(url: str) -> dict[str, str]:
+    login = {"username": "kuchnia@shop.pl", "password": "correct horse"}
+    token = httpx.post(f"{url}/api/auth/token", data=login).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_the_board_catches_up_after_a_dropped_connection(browser: Browser, shop: Shop) -> None:
     server, _ = shop
     board = open_board(browser, server.url)
