@@ -94,6 +94,9 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
 def test_an_english_browser_gets_english_and_the_choice_follows_to_the_orders_board(
     browser: Browser, shop: LiveServer
 ) -> None:
+    token = httpx.post(f"{shop.url}/api/webchat/sessions").json()["session_token"]
+    hello = {"session_token": token, "client_message_id": "h1", "text": "cześć"}
+    assert httpx.post(f"{shop.url}/api/webchat/messages", json=hello).status_code == 200
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     log_in(page, shop.url)
@@ -101,6 +104,9 @@ def test_an_english_browser_gets_english_and_the_choice_follows_to_the_orders_bo
     expect(page.locator("#summary")).to_have_text("Pick a conversation.")
     page.select_option("#lang", "pl")
     expect(page.locator("#summary")).to_have_text("Wybierz rozmowę.")
+    page.locator("#queue-bot .conv").first.click()  # a customer who never asked for a person
+    handoffs = page.locator("#profile dt", has_text="Wcześniejsze przekazania")
+    expect(handoffs.locator("xpath=following-sibling::dd[1]")).to_have_text("brak")
     board = context.new_page()
     log_in(board, shop.url, "/orders")
     expect(board.locator("#title")).to_have_text("Omnibot · zamówienia")
