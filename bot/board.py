@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.order_status import OPEN
+from bot.domain.phones import readable_phone
 from bot.orders import order_object
 from bot.store.models import Customer, Order, OrderStatusChange, utcnow
 from knowledge.catalog import Catalog
@@ -42,9 +43,12 @@ def history_object(step: OrderStatusChange) -> dict[str, Any]:
     }
 
 
-def order_card(order: Order, customer: Customer | None = None) -> dict[str, Any]:
-    """Everything the board and `GET /api/orders/{number}` show about one order."""
+def order_card(order: Order, catalog: Catalog, customer: Customer | None = None) -> dict[str, Any]:
+    """Everything the board and `GET /api/orders/{number}` show about one order; each item
+    with its `labels` as the board shows it, per language."""
     card = order_object(order)
+    for item, line in zip(card["items"], order.items, strict=True):
+        item["labels"] = catalog.item_labels(line.name, line.size)
     card["history"] = [history_object(h) for h in order.history]
     card["seq"] = max((h.id for h in order.history), default=0)
     if customer is not None:
@@ -52,22 +56,24 @@ def order_card(order: Order, customer: Customer | None = None) -> dict[str, Any]
             "id": customer.id,
             "name": customer.name,
             "phone": customer.phone,
+            "phone_text": readable_phone(customer.phone),
             "language": customer.language,
         }
     return card
 
 
-async def find_order(session: AsyncSession, number: str) -> dict[str, Any] | None:
+async def find_order(session: AsyncSession, catalog: Catalog, number: str) -> dict[str, Any] | None:
     order = await session.scalar(
         select(Order).where(Order.number == number.strip().upper()).options(*_full())
     )
     if order is None:
         return None
-    return order_card(order, await session.get(Customer, order.customer_id))
+    return order_card(order, catalog, await session.get(Customer, order.customer_id))
 
 
 async def query_orders(
     session: AsyncSession,
+    catalog: Catalog,
     statuses: list[str] | None = None,
     since: datetime | None = None,
     limit: int = 100,
@@ -79,14 +85,16 @@ async def query_orders(
     if since is not None:
         query = query.where(or_(Order.created_at >= since, Order.updated_at >= since))
     rows = await session.scalars(query.order_by(Order.id.desc()).limit(limit))
-    return [order_card(o) for o in rows]
+    return [order_card(o, catalog) for o in rows]
 
 
 async def latest_seq(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(OrderStatusChange.id))) or 0)
 
 
-async def board_snapshot(session: AsyncSession) -> tuple[int, list[dict[str, Any]]]:
+async def board_snapshot(
+    session: AsyncSession, catalog: Catalog
+) -> tuple[int, list[dict[str, Any]]]:
     """The last change id, then the orders a board shows: open ones and recently finished.
 
     The id is read first: anything that changes meanwhile comes again in the feed.
@@ -99,10 +107,12 @@ async def board_snapshot(session: AsyncSession) -> tuple[int, list[dict[str, Any
         .options(*_full())
         .order_by(Order.id)
     )
-    return seq, [order_card(o) for o in rows]
+    return seq, [order_card(o, catalog) for o in rows]
 
 
-async def changes_after(session: AsyncSession, seq: int) -> tuple[int, list[dict[str, Any]]]:
+async def changes_after(
+    session: AsyncSession, catalog: Catalog, seq: int
+) -> tuple[int, list[dict[str, Any]]]:
     """Orders changed after change `seq` (each once, in the order of their last change)
     and the id to ask from next time."""
     steps = list(
@@ -117,7 +127,7 @@ async def changes_after(session: AsyncSession, seq: int) -> tuple[int, list[dict
         return seq, []
     last_change = {order_id: step_id for step_id, order_id in steps}
     rows = await session.scalars(select(Order).where(Order.id.in_(last_change)).options(*_full()))
-    cards = sorted((order_card(o) for o in rows), key=lambda c: c["seq"])
+    cards = sorted((order_card(o, catalog) for o in rows), key=lambda c: c["seq"])
     return steps[-1][0], cards
 
 

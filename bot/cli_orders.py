@@ -45,9 +45,7 @@ def _local(core: Any, iso: str | None) -> str:
 def _items(core: Any, card: dict[str, Any]) -> str:
     catalog = core.dialogue.catalog
     return "\n".join(
-        f"{i['quantity']}× {i['name']}"
-        + (f" ({catalog.size_name(i['size'], 'pl')})" if catalog.size_name(i["size"], "pl") else "")
-        for i in card["items"]
+        f"{i['quantity']}× {catalog.item_label(i['name'], i['size'], 'pl')}" for i in card["items"]
     )
 
 
@@ -88,14 +86,16 @@ def list_(
 
     async def work(core):  # type: ignore[no-untyped-def]
         async with core.sessions() as session:
-            cards = await query_orders(session, status.split(",") if status else None, None, limit)
+            cards = await query_orders(
+                session, core.dialogue.catalog, status.split(",") if status else None, None, limit
+            )
         return [
             (
                 c["number"],
                 c["status"],
                 _items(core, c),
                 c["fulfilment"] + (f"\n{c['address']}" if c["address"] else ""),
-                f"{c['contact_name'] or ''}\n{c['contact_phone'] or ''}".strip(),
+                f"{c['contact_name'] or ''}\n{c['contact_phone_text']}".strip(),
                 c["payment_method"] or "",
                 format_price(c["total"], "pl"),
                 _local(core, c["created_at"]),
@@ -119,7 +119,7 @@ def show(number: Annotated[str, typer.Argument(help="Order number, e.g. PZ-12345
 
     async def work(core):  # type: ignore[no-untyped-def]
         async with core.sessions() as session:
-            card = await find_order(session, number)
+            card = await find_order(session, core.dialogue.catalog, number)
         if card is None:
             return None
         history = [
@@ -139,7 +139,7 @@ def show(number: Annotated[str, typer.Argument(help="Order number, e.g. PZ-12345
         f"total {format_price(card['total'], 'pl')} · payment {card['payment_method'] or '—'}"
     )
     way = card["fulfilment"] + (f": {card['address']}" if card["address"] else "")
-    console.print(f"{way} · {card['contact_name'] or ''} {card['contact_phone'] or ''}")
+    console.print(f"{way} · {card['contact_name'] or ''} {card['contact_phone_text']}")
     if card["note"]:
         console.print(f"note: {card['note']}")
     console.print(f"channel: {card['channel'] or '—'}")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.order_status import OPEN
+from bot.domain.phones import readable_phone
 from bot.domain.pricing import CartMaths
 from bot.store import repo
 from bot.store.models import (
@@ -187,12 +188,15 @@ async def customer_profile(
         for item in cart.items:
             product = catalog.products.get(item.product_id)
             unit = pricing.line_price(item.product_id, item.size)
+            name = product.name(lang) if product else item.product_id
             cart_total += unit * item.quantity
             cart_items.append(
                 {
                     "product_id": item.product_id,
-                    "name": product.name(lang) if product else item.product_id,
+                    "name": name,
                     "size": item.size,
+                    "label": catalog.item_label(name, item.size, lang),
+                    "labels": catalog.item_labels(name, item.size),
                     "quantity": item.quantity,
                     "line_total": unit * item.quantity,
                 }
@@ -225,6 +229,7 @@ async def customer_profile(
         "id": customer.id,
         "name": customer.name,
         "phone": customer.phone,
+        "phone_text": readable_phone(customer.phone),
         "email": customer.email,
         "language": customer.language,
         "last_channel": customer.last_channel,
@@ -261,6 +266,7 @@ async def customer_profile(
                 "address": o.address,
                 "contact_name": o.contact_name,
                 "contact_phone": o.contact_phone,
+                "contact_phone_text": readable_phone(o.contact_phone),
                 "payment_method": o.payment_method,
                 "note": o.note,
                 "items": [
@@ -269,6 +275,8 @@ async def customer_profile(
                         "name": i.name,
                         "size": i.size,
                         "size_name": catalog.size_name(i.size, lang),
+                        "label": catalog.item_label(i.name, i.size, lang),
+                        "labels": catalog.item_labels(i.name, i.size),
                         "quantity": i.quantity,
                     }
                     for i in o.items
@@ -283,7 +291,12 @@ async def customer_profile(
         # are never joined on it), for an agent who needs to call.
         "contact": next(
             (
-                {"name": o.contact_name, "phone": o.contact_phone, "order": o.number}
+                {
+                    "name": o.contact_name,
+                    "phone": o.contact_phone,
+                    "phone_text": readable_phone(o.contact_phone),
+                    "order": o.number,
+                }
                 for o in orders
                 if o.contact_phone or o.contact_name
             ),
@@ -328,10 +341,7 @@ def handoff_summary(profile: dict[str, Any]) -> str:
         parts.append("Recent intents: " + ", ".join(intents) + ".")
     items = profile["cart"]["items"]
     if items:
-        lines = ", ".join(
-            f"{i['quantity']}× {i['name']}" + (f" ({i['size']})" if i["size"] else "")
-            for i in items
-        )
+        lines = CartMaths.inline(f"{i['quantity']}× {i['label']}" for i in items)
         parts.append(f"Cart: {lines} = {profile['cart']['total_text']}.")
     else:
         parts.append("Cart empty.")

@@ -19,7 +19,7 @@ from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Join, Outgoing, Turn
 from bot.domain.order_status import CUSTOMER_CANCELLABLE
-from bot.domain.phones import find_phone, is_mobile, normalise_phone
+from bot.domain.phones import find_phone, is_mobile, normalise_phone, readable_phone
 from bot.messages import Button
 from bot.orders import latest_order
 from bot.ratelimit import Budget, Limiter
@@ -168,13 +168,13 @@ class IdentityLinker:
         if phone and sms:
             refusal = await self._sms_code_refusal(turn, sms, phone)
             if refusal:
-                self.say(turn, refusal, phone=phone)
+                self.say(turn, refusal, phone=readable_phone(phone))
                 return
             await self._spend_sms_budgets(turn)
             code = await self._new_token(turn, "sms_code", target=phone)
             text = self.speaker.text("sms_code_text", turn.lang, code=code)
             turn.outgoing.append(Outgoing(channel=sms, address=phone, text=text))
-            self.say(turn, "sms_code_sent", phone=phone)
+            self.say(turn, "sms_code_sent", phone=readable_phone(phone))
             return
         code = await self._new_token(turn, "code")
         token = await self._new_token(turn, "deeplink")
@@ -336,11 +336,11 @@ class IdentityLinker:
                 )
             )
             await session.flush()
-            self.say(turn, "phone_linked", phone=phone)
+            self.say(turn, "phone_linked", phone=readable_phone(phone))
             return
         other = await repo.live_customer(session, identity.customer_id)
         if other is None or other.id == turn.customer.id:
-            self.say(turn, "phone_linked", phone=phone)
+            self.say(turn, "phone_linked", phone=readable_phone(phone))
             return
         carried = await merge_customers(session, turn.customer, other)
         turn.joins.append(Join(other.id, turn.customer.id))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.order_status import OrderError
+from bot.domain.phones import readable_phone
 from bot.domain.pricing import quote, unit_price
 from bot.messages import Button
 from bot.store.models import Cart, Customer, Order, OrderItem, OrderStatusChange, utcnow
@@ -145,6 +146,7 @@ def order_object(order: Order) -> dict[str, Any]:
         "address": order.address,
         "contact_name": order.contact_name,
         "contact_phone": order.contact_phone,
+        "contact_phone_text": readable_phone(order.contact_phone),
         "note": order.note,
         "payment_method": order.payment_method,
         "channel": order.channel,

@@ -1,6 +1,7 @@
 """Phone numbers, parsed once and by `phonenumbers`: what people type, what channels prove.
 
-Every phone number the bot stores or compares is E.164 ("+48600111222"). Numbers typed
+Every phone number the bot stores or compares is E.164 ("+48600111222"); people are shown
+`readable_phone` ("600 111 222"). Numbers typed
 without a country code are read as numbers of `DEFAULT_REGION` (the demo shop is Polish).
 The NLU's `phone` entity and the bot (`bot.domain.phones` re-exports this module) use this
 one rule.
@@ -49,6 +50,26 @@ def is_mobile(e164: str) -> bool:
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
+
+
+def readable_phone(e164: str | None, region: str = DEFAULT_REGION) -> str:
+    """How a stored number is shown to people: "600 700 812" for a number of the shop's own
+    country, "+44 20 7946 0958" for any other; text that is not a number comes back as is."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(number):
+        return e164
+    own = phonenumbers.region_code_for_number(number) == region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if own
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
 
 
 def international_phone(raw: str) -> str | None:

@@ -133,6 +133,18 @@ class Catalog:
         names = self.sizes.get(size, {})
         return names.get(lang) or size
 
+    def item_label(self, name: str, size: str | None, lang: str) -> str:
+        """One item as every list shows it: "Margherita, duża (42 cm)" — size names carry
+        their own brackets, so a size is never put in brackets again."""
+        size_name = self.size_name(size, lang)
+        return f"{name}, {size_name}" if size_name else name
+
+    def item_labels(self, name: str, size: str | None) -> dict[str, str]:
+        """`item_label` in every language the sizes are named in (a page that switches
+        language picks one)."""
+        langs = dict.fromkeys(lang for names in self.sizes.values() for lang in names)
+        return {lang: self.item_label(name, size, lang) for lang in langs}
+
     @property
     def delivery_fee(self) -> int:
         return int(self.shop.get("delivery_fee", 0))

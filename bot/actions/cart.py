@@ -132,7 +132,7 @@ class AddToCart(ShopAction):
             say(
                 "added",
                 [] if pending else cart_buttons(say),
-                item=", ".join(added),
+                item=maths.inline(added),
                 total=format_price(maths.total(cart.items), ctx.lang),
             )
         if pending:
@@ -245,7 +245,7 @@ class RemoveFromCart(ShopAction):
             if line.quantity <= 0:
                 cart.items.remove(line)
         if removed:
-            say_cart(ctx, say, cart, "removed", item=", ".join(removed))
+            say_cart(ctx, say, cart, "removed", item=maths.inline(removed))
         return [SlotSet("last_item", None), SlotSet("last_items", None)]
 
 
@@ -266,13 +266,13 @@ class ChangeItem(ShopAction):
             # added that comes in that size.
             changed = resize(ctx, cart, lasts, sizes[-1])
             if changed:
-                say_cart(ctx, say, cart, "changed", item=", ".join(changed))
+                say_cart(ctx, say, cart, "changed", item=maths.inline(changed))
                 return [SlotSet("last_items", lasts), SlotSet("last_item", lasts[-1])]
         requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
         if len(requests) > 1:
             done = respecify(ctx, cart, requests, str(tracker.latest_message.get("text") or ""))
             if done:
-                say_cart(ctx, say, cart, "changed", item=", ".join(d[0] for d in done))
+                say_cart(ctx, say, cart, "changed", item=maths.inline(d[0] for d in done))
                 lines = [d[1] for d in done]
                 return [SlotSet("last_items", lines), SlotSet("last_item", lines[-1])]
         # A number alone corrects the first item just added ("dwie duże margherity i colę"

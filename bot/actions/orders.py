@@ -14,7 +14,7 @@ from bot.actions.cart import add_line, cart_buttons, entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
 from bot.dialogue.turn import payload_for
 from bot.domain.order_status import CUSTOMER_CANCELLABLE, OPEN, OrderError
-from bot.domain.pricing import unit_price
+from bot.domain.pricing import CartMaths, unit_price
 from bot.messages import Button
 from bot.store import repo
 from bot.store.models import Order, OrderStatusChange, utcnow
@@ -126,9 +126,8 @@ class OrderStatus(ShopAction):
         if order.status == "completed" and order.rating is None:
             buttons.append(say.button("btn_rate", "rate_order", order_number=order.number))
         buttons.append(say.button("btn_menu", "browse_menu"))
-        items = ", ".join(
-            f"{i.quantity} × {i.name}"
-            + (f" ({ctx.shop.catalog.size_name(i.size, ctx.lang)})" if i.size else "")
+        items = CartMaths.inline(
+            f"{i.quantity} × {ctx.shop.catalog.item_label(i.name, i.size, ctx.lang)}"
             for i in order.items
         )
         say(

@@ -85,7 +85,9 @@ async def list_orders(
 ) -> dict[str, Any]:
     """Orders, newest first, with items, customer details, payment and history."""
     async with core.sessions() as session:
-        orders = await board.query_orders(session, _statuses(status), _moment(since), limit)
+        orders = await board.query_orders(
+            session, core.dialogue.catalog, _statuses(status), _moment(since), limit
+        )
     return {"orders": orders, **board.board_settings(core.dialogue.catalog)}
 
 
@@ -93,7 +95,7 @@ async def list_orders(
 async def get_order(core: CoreDep, user: StaffUser, number: str) -> dict[str, Any]:
     """One order: items, customer, fulfilment, address, payment, note, history."""
     async with core.sessions() as session:
-        card = await board.find_order(session, number[:32])
+        card = await board.find_order(session, core.dialogue.catalog, number[:32])
     if card is None:
         raise HTTPException(404, f"no order {number[:32]}")
     return card
@@ -118,7 +120,7 @@ async def change_status(
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from exc
     async with core.sessions() as session:
-        card = await board.find_order(session, number[:32])
+        card = await board.find_order(session, core.dialogue.catalog, number[:32])
     assert card is not None
     return card
 
@@ -169,14 +171,14 @@ async def _serve_feed(
         async with core.sessions() as session:
             latest = await board.latest_seq(session)
             if after is None or not 0 <= after <= min(latest, MAX_ROW_ID):
-                seq, orders = await board.board_snapshot(session)
+                seq, orders = await board.board_snapshot(session, core.dialogue.catalog)
                 await websocket.send_json({**hello, "snapshot": True, "seq": seq, "orders": orders})
             else:
                 seq = after
                 await websocket.send_json({**hello, "snapshot": False, "seq": seq})
         while not reader.done():
             async with core.sessions() as session:
-                seq_next, orders = await board.changes_after(session, seq)
+                seq_next, orders = await board.changes_after(session, core.dialogue.catalog, seq)
             if orders:
                 seq = seq_next
                 await websocket.send_json({"type": "orders", "seq": seq, "orders": orders})

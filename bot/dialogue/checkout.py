@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
 from bot.dialogue.turn import Turn
-from bot.domain.phones import find_phone, normalise_phone
+from bot.domain.phones import find_phone, normalise_phone, readable_phone
 from bot.domain.pricing import quote
 from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
@@ -767,7 +767,7 @@ class CheckoutFlow:
             )
         elif step == "name" and self.offers_contact(turn, saved):
             # A returning customer: their name and phone in one tap ("tak" works too).
-            value = f"{saved['contact_name']}, {saved['contact_phone']}"
+            value = f"{saved['contact_name']}, {readable_phone(saved['contact_phone'])}"
             buttons = [self.use_button(turn, "contact", value)]
             e.speaker.say(turn, "checkout_contact_saved", buttons)
         elif step == "name":
@@ -780,7 +780,7 @@ class CheckoutFlow:
             e.speaker.say(turn, "checkout_name_phone" if both else "checkout_name", buttons)
         elif step == "phone":
             buttons = (
-                [self.use_button(turn, "contact_phone", saved["contact_phone"])]
+                [self.use_button(turn, "contact_phone", readable_phone(saved["contact_phone"]))]
                 if saved["contact_phone"]
                 else []
             )
@@ -862,7 +862,7 @@ class CheckoutFlow:
             where=where,
             fee=fee,
             name=slots.get("contact_name", ""),
-            phone=slots.get("contact_phone", ""),
+            phone=readable_phone(slots.get("contact_phone")),
             note=e.speaker.text("summary_note", turn.lang, note=note) if note else "",
             # The note is optional: the summary invites one, typed before confirming.
             note_hint="" if note else e.speaker.text("summary_no_note", turn.lang),

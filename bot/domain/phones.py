@@ -13,6 +13,7 @@ from intents.phones import (
     is_mobile,
     mask_phones,
     normalise_phone,
+    readable_phone,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "is_mobile",
     "mask_phones",
     "normalise_phone",
+    "readable_phone",
 ]

@@ -81,13 +81,15 @@ class CartMaths:
     def describe_line(self, product_id: str, size: str | None, quantity: int, lang: str) -> str:
         product = self.catalog.products.get(product_id)
         name = product.name(lang) if product else product_id
-        size_name = self.catalog.size_name(size, lang)
         price = self.line_price(product_id, size) * quantity
-        return (
-            f"{quantity} × {name}"
-            + (f" ({size_name})" if size_name else "")
-            + f" — {format_price(price, lang)}"
-        )
+        label = self.catalog.item_label(name, size, lang)
+        return f"{quantity} × {label} — {format_price(price, lang)}"
+
+    @staticmethod
+    def inline(lines: Iterable[str]) -> str:
+        """Several lines in one sentence; "; " since a line itself may hold a comma
+        ("1 × Margherita, duża (42 cm) — 49,90 zł; 2 × Cola — 10,00 zł")."""
+        return "; ".join(lines)
 
     def describe_cart(self, lines: Iterable[Line], lang: str) -> str:
         return "\n".join(

@@ -114,6 +114,12 @@ async def test_an_order_shows_items_customer_and_history_with_who_and_when(env: 
     assert items == {("margherita", "large", 1), ("cola", None, 1)}
     assert order["fulfilment"] == "delivery" and order["address"] == "ul. Długa 5, Kraków"
     assert order["contact_name"] == "Jan Kowalski" and order["contact_phone"] == "+48600111222"
+    # Staff read the number as people write it, and each item as one plain line.
+    assert order["contact_phone_text"] == "600 111 222"
+    assert [i["labels"] for i in order["items"]] == [
+        {"pl": "Margherita, duża (42 cm)", "en": "Margherita, large (42 cm)"},
+        {"pl": "Cola 0,5 l", "en": "Cola 0,5 l"},
+    ]
     assert order["note"] == "bez cebuli proszę" and order["channel"] == "webchat"
     assert order["customer"]["name"] == "Jan Kowalski"
     steps = [(h["status"], h["by"], h["eta_minutes"]) for h in order["history"]]
@@ -273,9 +279,19 @@ async def test_the_customer_profile_lists_each_orders_items_and_checkout_contact
     profile = (await http.get(f"/api/customers/{customer_id['id']}", headers=agent)).json()
     [order] = profile["orders"]
     assert order["number"] == number
-    assert [(i["name"], i["size_name"], i["quantity"]) for i in order["items"]] == [
-        ("Margherita", "duża (42 cm)", 1),
-        ("Cola 0,5 l", "", 1),
+    assert [(i["label"], i["quantity"]) for i in order["items"]] == [
+        ("Margherita, duża (42 cm)", 1),
+        ("Cola 0,5 l", 1),
     ]
+    assert order["items"][0]["labels"] == {
+        "pl": "Margherita, duża (42 cm)",
+        "en": "Margherita, large (42 cm)",
+    }
     assert order["address"] == "ul. Długa 5, Kraków"
-    assert profile["contact"] == {"name": "Jan Kowalski", "phone": "+48600111222", "order": number}
+    assert order["contact_phone_text"] == "600 111 222"
+    assert profile["contact"] == {
+        "name": "Jan Kowalski",
+        "phone": "+48600111222",
+        "phone_text": "600 111 222",
+        "order": number,
+    }

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from bot.app import build_runtime, start_runtime, stop_runtime
 from bot.core import Core
-from bot.domain.phones import normalise_phone
+from bot.domain.phones import normalise_phone, readable_phone
 from bot.messages import InboundMessage
 from bot.store.models import Customer, LinkToken, utcnow
 from tests.bot.channel import CollectingChannel
@@ -125,14 +125,14 @@ async def test_a_proven_phone_joins_the_sms_customer_but_a_foreign_contact_does_
 async def test_sms_code_to_a_typed_phone_proves_it(core: Core) -> None:
     sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
     asked = await say(core, "web", "w6", "połącz konto z numerem 600 999 888")
-    assert "+48600999888" in asked.replies[0]["text"]
+    assert "600 999 888" in asked.replies[0]["text"]
     assert sms.sent and sms.sent[-1].address == "+48600999888"
     code = re.search(r"\d{6}", sms.sent[-1].text)
     assert code
     wrong_customer = await say(core, "tg", "500", code.group(0))
     assert "nieprawidłowy" in wrong_customer.replies[0]["text"]
     done = await say(core, "web", "w6", code.group(0))
-    assert "+48600999888" in done.replies[0]["text"]
+    assert "600 999 888" in done.replies[0]["text"]
     later = await say(core, "sms", "+48600999888", "koszyk")
     assert later.customer_id == done.customer_id
 
@@ -192,6 +192,20 @@ def test_phone_numbers_normalise_to_e164(raw: str, e164: str | None) -> None:
     assert normalise_phone(raw) == e164
 
 
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [
+        ("+48600700812", "600 700 812"),
+        ("+48221234567", "22 123 45 67"),
+        ("+442079460958", "+44 20 7946 0958"),
+        ("", ""),
+        ("not a number", "not a number"),
+    ],
+)
+def test_stored_numbers_are_shown_as_people_write_them(e164: str, shown: str) -> None:
+    assert readable_phone(e164) == shown
+
+
 async def test_sms_codes_only_where_allowed_and_not_too_often(core: Core) -> None:
     sms: PhoneChannel = core.test_channels["sms"]  # type: ignore[attr-defined]
     abroad = await say(core, "web", "w9", "połącz konto z numerem +1 415 555 0100")
@@ -238,7 +252,7 @@ async def test_sms_codes_go_only_to_mobile_numbers(core: Core) -> None:
     landline = await say(core, "web", "m1", "połącz konto z numerem 12 345 67 89")  # Kraków
     assert "komórkowy" in landline.replies[0]["text"] and not sms.sent
     mobile = await say(core, "web", "m1", "połącz konto z numerem 600 123 456")
-    assert "+48600123456" in mobile.replies[0]["text"] and len(sms.sent) == 1
+    assert "600 123 456" in mobile.replies[0]["text"] and len(sms.sent) == 1
 
 
 async def test_sms_codes_have_a_budget_per_requester_and_for_everyone(

@@ -104,10 +104,13 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
 
     card = board.locator(f'.card[data-number="{number.group(0)}"]')
     expect(card).to_be_visible()
-    expect(card).to_contain_text("1× Margherita — średnia (32 cm)")
+    expect(card).to_contain_text("1× Margherita, średnia (32 cm)")
     expect(card).to_contain_text("Uwagi: bez cebuli")
     expect(card).to_contain_text("Jan Kowalski")
-    expect(card).to_contain_text("+48600111222")
+    # The number as people read it; the link dials the stored E.164 number.
+    expect(card.get_by_role("link", name="600 111 222")).to_have_attribute(
+        "href", "tel:+48600111222"
+    )
     expect(card).to_contain_text("czat")
     expect(card).to_contain_text("Płatność: karta")
     expect(board).to_have_title(re.compile(r"^\(1\) Zamówienia"))
@@ -118,7 +121,7 @@ def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time
     card.locator("[data-print]").click()
     expect(board.locator("#ticket")).to_contain_text("1× Margherita")
     expect(board.locator("#ticket")).to_contain_text("bez cebuli")
-    expect(board.locator("#ticket")).to_contain_text("+48600111222")
+    expect(board.locator("#ticket")).to_contain_text("Jan Kowalski 600 111 222")
     assert board.evaluate("window.printed") == 1
 
     card.locator('[data-eta="30"]').click()
@@ -159,7 +162,7 @@ def test_a_telegram_order_rejected_with_a_reason_reaches_the_customer(
         wait_until(lambda: len(telegram.sent_messages()) > before)  # noqa: B023
     card = board.locator("[data-column=new] .card")
     expect(card).to_have_count(1)
-    expect(card).to_contain_text("1× Pepperoni — large (42 cm)")
+    expect(card).to_contain_text("1× Pepperoni, large (42 cm)")
     expect(card).to_contain_text("Telegram")
     card.locator("select").select_option("ingredient")
     card.get_by_role("button", name="Reject").click()

@@ -218,6 +218,12 @@
       const saved = (email && localStorage.getItem(userKey(email))) || localStorage.getItem(LAST);
       return LANGUAGES[saved] ? saved : fromBrowser();
     },
+    // An order or cart line's item as the server wrote it per language ("Margherita, duża
+    // (42 cm)"): the one rule lives on the server (Catalog.item_label).
+    itemLabel(item, lang) {
+      const labels = item.labels || {};
+      return labels[lang] || Object.values(labels)[0] || item.name;
+    },
     remember(email, lang) {
       localStorage.setItem(LAST, lang);
       if (email) localStorage.setItem(userKey(email), lang);

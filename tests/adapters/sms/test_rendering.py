@@ -155,11 +155,11 @@ def test_transliteration_never_empties_a_reply() -> None:
 def test_a_polish_summary_too_long_with_diacritics_is_sent_whole_without_them() -> None:
     summary = (
         "Podsumowanie zamówienia:\n"
-        "• 1 × Margherita (duża (42 cm)) — 39,90 zł\n"
-        "• 2 × Pepperoni (średnia (32 cm)) — 67,80 zł\n"
+        "• 1 × Margherita, duża (42 cm) — 39,90 zł\n"
+        "• 2 × Pepperoni, średnia (32 cm) — 67,80 zł\n"
         "• 1 × Cola 0,5 l — 7,90 zł\n"
         "Dostawa: ul. Długa 5, Kraków (dostawa 9,90 zł)\n"
-        "Kontakt: Ala, +48600700812\n"
+        "Kontakt: Ala, 600 700 812\n"
         "Do zapłaty: 125,50 zł\n"
         "Jak płacisz? Przy dostawie przyjmujemy: gotówka lub karta. Wybierz, a złożę zamówienie.\n"
         "Uwagi dla kuchni lub kierowcy (domofon, bez cebuli…)? Napisz je przed potwierdzeniem.\n"
