@@ -29,6 +29,7 @@ from bot.domain.phones import find_phone
 from bot.messages import Button
 from bot.orders import latest_order
 from bot.store import repo
+from intents.features import group_view
 from intents.text import fold
 from knowledge.catalog import format_price
 
@@ -50,15 +51,27 @@ _CORRECTING = re.compile(
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
     r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
 )
-# Asking to talk with a person, in the customer's words (folded: no diacritics).
-_ASKS_FOR_PERSON = re.compile(
-    r"\b(speak|talk|chat|rozmawia\w*|porozmawia\w*|pogada\w*|polacz\w*|connect)\b.{0,40}?"
-    r"\b(someone|somebody|a person|human|staff|team|agent|manager|czlowiek\w*|pracownik\w*|"
-    r"konsultant\w*|obslug\w*|kims|kierownik\w*)\b"
-)
+# Asking to talk with a person, in the customer's words (folded: no diacritics): a verb of
+# talking, then within 40 characters a word of the lexicon's `person` group (any inflection,
+# read as the NLU reads it) or one of `_PERSON_AFTER_TALK`.
+_TALK = re.compile(r"\b(speak|talk|chat|rozmawia\w*|porozmawia\w*|pogada\w*|polacz\w*|connect)\b")
+_AFTER_TALK = re.compile(r".{0,40}\S*")
+# Words that name a person only after "talk to": alone they are a greeting ("jest tam ktoś?")
+# or a message ("for the team"), so the `person` group does not hold them.
+_PERSON_AFTER_TALK = re.compile(r"\b(kims|team)\b")
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
+
+
+def _asks_for_person(text: str) -> bool:
+    """ "czy moge porozmawiac z kims z obslugi", "could I speak with somebody from your staff"."""
+    for talk in _TALK.finditer(text):
+        after = _AFTER_TALK.match(text, talk.end())
+        window = after.group(0) if after else ""
+        if "~person" in group_view(window).split() or _PERSON_AFTER_TALK.search(window):
+            return True
+    return False
 
 
 def _reread(turn: Turn, intent: str) -> None:
@@ -130,7 +143,7 @@ def read_in_context(turn: Turn) -> None:
     if (
         intent in ("nlu_fallback", "change_item", "deny", "add_to_cart", "human_handoff")
         and turn.confidence < REREAD_CONFIDENCE
-        and _ASKS_FOR_PERSON.search(text)
+        and _asks_for_person(text)
     ):
         # "could I speak with somebody from your staff? … a big order": a person, whatever
         # size or product the sentence mentions — also while a size question waits.
