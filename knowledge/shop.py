@@ -26,6 +26,47 @@ _LONG_DAY_NAMES = {
     "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday",
            "on Saturday", "on Sunday"),
 }  # fmt: skip
+# Weekdays as customers type them (folded, the Polish noun in any case), Monday first. Not
+# "srodek" (middle) nor "piata" (five o'clock): only the day's own endings.
+_WEEKDAY_WORDS = tuple(
+    re.compile(rf"\b({pattern})\b")
+    for pattern in (
+        r"poniedzial(ek|ki|ku|kach|kami|kow)|mondays?",
+        r"wtor(ek|ki|ku|kach|kami|kow)|tuesdays?",
+        r"srod(a|e|y|zie|ach|ami|om)|wednesdays?",
+        r"czwart(ek|ki|ku|kach|kami|kow)|thursdays?",
+        r"piat(ek|ki|ku|kach|kami|kow)|fridays?",
+        r"sobot(a|e|y|ach|ami|om)|saturdays?",
+        r"niedziel(a|e|i|ach|ami|om)|sundays?",
+    )
+)
+_WEEKEND = re.compile(r"\b(weekend\w*|week-end\w*)\b")
+# A question about a holiday that falls on a weekday ("Easter Sunday", "Wielka Sobota") is
+# a question about holidays, not about that weekday.
+_HOLIDAY = re.compile(
+    r"\b(swi[ae]t\w*|wigili\w*|sylwest\w*|nowy rok\w*|wielk\w* (sobot|niedziel|piat)\w*|"
+    r"wielkanoc\w*|boze\w*|bozego|holidays?|christmas|xmas|easter|new year\w*)\b"
+)
+# "dowozicie na Mokotów?", "do Wieliczki?", "deliver to Kazimierz?": the place after the
+# preposition, up to the end of the clause.
+# (A lookahead: "do you deliver to Wieliczka?" tries "you deliver…" and "Wieliczka".)
+_PLACE_ASKED = re.compile(
+    r"\b(?P<prep>na|do|to)\s+(?=(?P<place>[^\W\d_][^?!.,;:()]{1,40}))", re.IGNORECASE
+)
+_POSTCODE_ASKED = re.compile(r"(?:\b(?:na|do|to|pod)\s+)?\d{2}\s?-\s?\d{3}(?!\d)", re.IGNORECASE)
+# Where a place named in a question ends: "do Nowej Huty dowozicie?", "do Skawiny albo…".
+_PLACE_ENDS = frozenset(
+    "dowozicie dowozisz dowieziecie dowozi dostarczacie czy albo lub i a or and please prosze "
+    "teraz dzis dzisiaj jutro today tomorrow now also tez too".split()
+)
+# Words after "na/do/to" that are no place ("do domu", "to my address", "na jutro") or a
+# street, which may be anywhere (the checkout judges a whole address).
+_NOT_ASKED_PLACES = frozenset(
+    "dom domu mnie nas was pracy biura adres adresu mieszkania hotelu jutro dzis dzisiaj "
+    "wieczor noc poludnia godziny ktorej home me us you my our your the a address house office "
+    "work flat apartment hotel tomorrow today tonight door doorstep ul ulica ulice ulicy al "
+    "aleja aleje alei os osiedle osiedla plac placu street st road rd avenue ave".split()
+)
 # The payment methods a shop may offer, with their names and the words customers type.
 PAYMENT_METHODS: dict[str, dict[str, Any]] = {
     "cash": {"pl": "gotówka", "en": "cash", "words": ("gotow", "gotowk", "cash", "banknot")},
@@ -172,7 +213,40 @@ class ShopFacts:
             return True
         return _named_place(address) is None and not code
 
+    def delivers_to_place(self, text: str) -> tuple[str, bool] | None:
+        """The place a delivery question names, with its preposition, and whether it is
+        inside the delivery area: ("na Mokotów", False) for "a dowozicie na Mokotów?",
+        ("to Kazimierz", True) for "do you deliver to Kazimierz?"; None when it names no
+        place ("gdzie dowozicie?") or only a street (the checkout judges whole addresses)."""
+        code = _POSTCODE.search(text)
+        asked = _POSTCODE_ASKED.search(text)
+        if code and asked and self.delivery_postcodes:
+            postcode = f"{code.group(1)}-{code.group(2)}"
+            inside = any(postcode.startswith(p) for p in self.delivery_postcodes)
+            return asked.group(0).strip(), inside
+        for match in _PLACE_ASKED.finditer(text):
+            typed = _WORD.findall(match.group("place"))
+            typed = " ".join(typed).split()
+            kept: list[str] = []
+            for word in typed[:3]:
+                if fold(word) in _PLACE_ENDS:
+                    break
+                kept.append(word)
+            words = [fold(w) for w in kept]
+            if not words or words[0] in _NOT_ASKED_PLACES or days_in_text(" ".join(kept)):
+                continue
+            place = f"{match.group('prep')} {' '.join(kept)}"
+            if not self.delivery_cities and not self.delivery_postcodes:
+                return place, True
+            return place, any(_names_place(words, city) for city in self.delivery_cities)
+        return None
+
     # -- what the bot says ----------------------------------------------------------------
+    def day_hours_text(self, day: int, lang: str) -> str | None:
+        """One weekday's hours, "w niedzielę 12:00–22:00"; None when closed that day."""
+        span = self.hours[day]
+        return f"{day_name(day, lang)} {_span_text(span)}" if span else None
+
     def hours_text(self, lang: str) -> str:
         """ "pon–czw 11:00–22:00, pt–sob 11:00–23:00, nd 12:00–22:00"."""
         names = DAY_NAMES.get(lang, DAY_NAMES["en"])
@@ -309,6 +383,39 @@ def payment_in_text(text: str, offered: tuple[str, ...]) -> str | None:
     folded = fold(text)
     found = [m for m in offered if any(w in folded for w in PAYMENT_METHODS[m]["words"])]
     return found[0] if len(found) == 1 else None
+
+
+def day_name(day: int, lang: str) -> str:
+    """A weekday as said in a sentence: "w niedzielę", "on Sunday" (Monday = 0)."""
+    return _LONG_DAY_NAMES.get(lang, _LONG_DAY_NAMES["en"])[day]
+
+
+def days_in_text(text: str) -> tuple[int, ...]:
+    """The weekdays a message names ("w niedzielę", "on Sundays", "w weekend"), Monday = 0;
+    none when it asks about a holiday ("Easter Sunday", "niedziela wielkanocna")."""
+    folded = fold(text)
+    if _HOLIDAY.search(folded):
+        return ()
+    days = [i for i, words in enumerate(_WEEKDAY_WORDS) if words.search(folded)]
+    if _WEEKEND.search(folded):
+        days += [5, 6]
+    return tuple(sorted(set(days)))
+
+
+def _names_place(words: list[str], place: str) -> bool:
+    """Whether the words name `place` in any case ("do Podgórza", "na Nową Hutę"): each word
+    of the place begins a word typed, give or take its last two letters."""
+    wanted = " ".join(_WORD.findall(fold(place))).split()
+
+    def same(typed: str, word: str) -> bool:
+        common = 0
+        for a, b in zip(typed, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        return common >= max(3, len(word) - 2) and len(typed) - common <= 3
+
+    return bool(wanted) and all(any(same(t, w) for t in words) for w in wanted)
 
 
 def _named_place(address: str) -> str | None:

@@ -13,7 +13,7 @@ from bot.dialogue.turn import payload_for
 from bot.messages import Button
 from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
-from knowledge.shop import fill
+from knowledge.shop import day_name, days_in_text, fill
 
 Events = list[dict[str, Any]]
 
@@ -31,12 +31,18 @@ class AnswerFaq(ShopAction):
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         found = tracker.latest_message.get("faq") or {}
         answer: dict[str, str] = dict(found.get("answer") or {})
-        if not answer:
-            intent = (tracker.latest_message.get("intent") or {}).get("name")
-            faq = ctx.shop.faq() or self.faq  # the operator-edited FAQ when there is one
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        faq = ctx.shop.faq() or self.faq  # the operator-edited FAQ when there is one
+        if answer:
+            entry = next((e for e in faq.entries if e.id == found.get("id")), None)
+            intent = entry.intent if entry and entry.intent else intent
+        else:
             entry = next((e for e in faq.entries if e.intent == intent), None)
             answer = dict(entry.answer) if entry else {}
         text = answer.get(ctx.lang) or next(iter(answer.values()), None)
+        asked = str(tracker.latest_message.get("text") or "")
+        if text and _about_hours(intent, text) and answer_days(ctx, say, asked):
+            return []
         if not text:
             say(
                 "faq_unknown",
@@ -44,8 +50,40 @@ class AnswerFaq(ShopAction):
             )
             return []
         # Answers state the shop's facts through {variables}: filled as they are now.
-        say.dispatcher.utter_message(text=fill(text, ctx.shop.responses.fact_values(ctx.lang)))
+        text = fill(text, ctx.shop.responses.fact_values(ctx.lang))
+        if intent == "delivery_area":
+            place = ctx.shop.catalog.facts.delivers_to_place(asked)
+            if place is not None and place[1]:
+                say("area_yes", place=place[0])  # "yes, we deliver to Kazimierz" is whole
+                return []
+            if place is not None:
+                # "A dowozicie na Mokotów?": the no first, then where the shop does deliver.
+                text = f"{ctx.text('area_no', place=place[0])} {text}"
+        say.dispatcher.utter_message(text=text)
         return []
+
+
+def _about_hours(intent: str | None, answer: str) -> bool:
+    """An answer about opening hours (the hours entry, or one stating them, e.g. holidays)."""
+    return intent == "opening_hours" or "{opening_hours}" in answer or "{hours_" in answer
+
+
+def answer_days(ctx: ActionContext, say: Say, asked: str) -> bool:
+    """ "Czy jesteście otwarci w niedzielę?": that day's hours, from the shop's facts. False
+    when the question names no weekday (or a holiday: "Easter Sunday")."""
+    days = days_in_text(asked)
+    if not days:
+        return False
+    facts = ctx.shop.catalog.facts
+    open_days = [t for t in (facts.day_hours_text(d, ctx.lang) for d in days) if t]
+    closed = ", ".join(day_name(d, ctx.lang) for d in days if facts.hours[d] is None)
+    if open_days and closed:
+        say("open_and_closed_on_days", open=", ".join(open_days), closed=closed)
+    elif open_days:
+        say("open_on_days", days=", ".join(open_days))
+    else:
+        say("closed_on_days", days=closed)
+    return True
 
 
 def described(ctx: ActionContext, product: Product) -> str:
