@@ -99,6 +99,40 @@ CHANGE_FIELDS = {
     "payment_method": ("platn", "plac", "zaplac", "pay", "payment"),
     "fulfilment": ("dostaw", "odbi", "delivery", "pickup", "pick up"),
 }
+# Words that only confirm, say how one pays or are polite ("tak, zapłacę kartą, dziękuję",
+# "yes, by card please"): what a message at the summary says besides them is a note. The
+# payment methods' own words come from the shop facts (`PAYMENT_METHODS`).
+_CONFIRMING_WORDS = frozenset(
+    "potwierdzam potwierdzamy potwierdz zatwierdzam zamawiam tak ok okay okej dobrze super "
+    "zaplace zaplacimy place placimy placic platnosc platne przez prosze poprosze dziekuje "
+    "dzieki bardzo i a na przy odbiorze dostawie z confirm confirmed yes yeah yep sure pay "
+    "paying paid by with in please thanks thank you much very and the go ahead on at "
+    "delivery pickup collection".split()
+)
+_CLAUSES = re.compile(r"[,;.!\n]+|\s[-–—]\s")
+
+
+def note_beside_confirming(text: str) -> str:
+    """What a confirmation says besides confirming and paying: "kartą, domofon 12" →
+    "domofon 12", "card, ring twice please" → "ring twice"; "" when nothing."""
+    payment_words = tuple(w for m in PAYMENT_METHODS.values() for w in m["words"])
+
+    def filler(word: str) -> bool:
+        folded = fold(word).strip("?!.,:;()\"'")
+        return not folded or folded in _CONFIRMING_WORDS or folded.startswith(payment_words)
+
+    kept = []
+    for clause in _CLAUSES.split(text):
+        words = clause.split()
+        while words and filler(words[0]):
+            words.pop(0)
+        while words and filler(words[-1]):
+            words.pop()
+        if len(words) >= 2 or any(ch.isdigit() for w in words for ch in w):
+            kept.append(" ".join(words))
+    return ", ".join(kept)
+
+
 CHANGE_WORDS = (
     "zmien",
     "zmienic",
@@ -480,6 +514,8 @@ class CheckoutFlow:
         ):
             if said(turn, *NO_NOTE_WORDS):
                 self.set(turn, note="")  # "bez uwag, potwierdzam"
+            else:
+                self.keep_note_beside(turn)  # "kartą, domofon 12"
             if method is not None and method not in self.offered(turn):
                 self.say_not_offered(turn)
                 await self.ask(turn)
@@ -561,12 +597,24 @@ class CheckoutFlow:
         method = self.method_named(turn)
         if method is None:
             return False
+        if not said(turn, *NO_NOTE_WORDS):
+            self.keep_note_beside(turn)  # "gotówką, proszę zadzwonić pod bramą"
         if method not in self.offered(turn):
             self.say_not_offered(turn)
             await self.ask(turn)
             return True
         self.set(turn, payment_method=method)
         return await self.place(turn)
+
+    def keep_note_beside(self, turn: Turn) -> None:
+        """A note typed together with the confirmation or the payment is the order's note
+        (added to one typed before), while the confirmation and the payment still act."""
+        if turn.from_button or turn.entities("product") or turn.entities("size"):
+            return
+        extra = note_beside_confirming(turn.text)
+        if extra:
+            note = str(self.slots(turn).get("note") or "")
+            self.set(turn, note=(f"{note}; {extra}" if note else extra)[:500])
 
     def way(self, turn: Turn) -> str:
         return str(self.slots(turn).get("fulfilment") or "pickup")
