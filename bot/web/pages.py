@@ -76,6 +76,16 @@ async def staff_strings() -> FileResponse:
     )
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    # Browsers ask every page's origin for it: one icon for the shop page and the consoles.
+    return FileResponse(
+        STATIC / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @router.get("/agent", include_in_schema=False)
 async def agent_console() -> HTMLResponse:
     """The agent console (logs in against /api/auth/token; no build step)."""

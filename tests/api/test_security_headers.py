@@ -85,3 +85,16 @@ async def test_the_widget_may_call_the_api_from_the_shop_s_own_site(
     )
     assert refused.status_code == 400
     assert "Access-Control-Allow-Methods" in refused.headers  # the browser sees what is allowed
+
+
+async def test_every_page_has_an_icon_that_loads(client: httpx.AsyncClient) -> None:
+    """Browsers ask for an icon on every page: none of them gets a 404 in the console."""
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    for path in PAGES:
+        page = (await client.get(path)).text
+        links = re.findall(r'<link rel="(?:shortcut )?icon" href="([^"]+)"', page)
+        assert links, path
+        for href in links:
+            assert (await client.get(href)).status_code == 200, (path, href)
