@@ -52,21 +52,26 @@ _CORRECTING = re.compile(
     r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
 )
 # Asking to talk with a person, in the customer's words (folded: no diacritics): a verb of
-# talking, then within 40 characters a word of the lexicon's `person` group (any inflection,
-# read as the NLU reads it) or one of `_PERSON_AFTER_TALK`.
+# talking (or of asking for someone: "dajcie kogoś żywego"), then within 40 characters a
+# word of the lexicon's `person` group (any inflection, read as the NLU reads it) or one of
+# `_PERSON_AFTER_TALK`.
 _TALK = re.compile(r"\b(speak|talk|chat|rozmawia\w*|porozmawia\w*|pogada\w*|polacz\w*|connect)\b")
+# Asking for someone, in a message that orders nothing ("daj mi colę" is an order).
+_ASK_FOR = re.compile(r"\b(daj|dajcie|dawaj|dawajcie|give me|get me)\b")
 _AFTER_TALK = re.compile(r".{0,40}\S*")
-# Words that name a person only after "talk to": alone they are a greeting ("jest tam ktoś?")
-# or a message ("for the team"), so the `person` group does not hold them.
-_PERSON_AFTER_TALK = re.compile(r"\b(kims|team)\b")
+# Words that name a person only after "talk to": alone they are a greeting ("jest tam ktoś?"),
+# a message ("for the team") or anything alive, so the `person` group does not hold them.
+_PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))\b")
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
 
 
-def _asks_for_person(text: str) -> bool:
-    """ "czy moge porozmawiac z kims z obslugi", "could I speak with somebody from your staff"."""
-    for talk in _TALK.finditer(text):
+def _asks_for_person(text: str, products: bool = False) -> bool:
+    """ "czy moge porozmawiac z kims z obslugi", "could I speak with somebody from your staff",
+    "dajcie kogos zywego" (not with a product named: "daj colę dla kogoś" orders)."""
+    asks = [*_TALK.finditer(text), *([] if products else _ASK_FOR.finditer(text))]
+    for talk in asks:
         after = _AFTER_TALK.match(text, talk.end())
         window = after.group(0) if after else ""
         if "~person" in group_view(window).split() or _PERSON_AFTER_TALK.search(window):
@@ -143,7 +148,7 @@ def read_in_context(turn: Turn) -> None:
     if (
         intent in ("nlu_fallback", "change_item", "deny", "add_to_cart", "human_handoff")
         and turn.confidence < REREAD_CONFIDENCE
-        and _asks_for_person(text)
+        and _asks_for_person(text, products)
     ):
         # "could I speak with somebody from your staff? … a big order": a person, whatever
         # size or product the sentence mentions — also while a size question waits.

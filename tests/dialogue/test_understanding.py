@@ -88,6 +88,8 @@ async def test_a_size_typed_with_a_typo_or_without_diacritics_lands_in_the_cart(
         "chce rozmawiac z czlowiekiem",
         "can I speak to someone from staff",
         "i need help from a staff member",
+        "nie ogarniam tego, dajcie kogos zywego",
+        "this is too hard, get me a real person",
     ],
 )
 async def test_a_person_asked_for_in_own_words_queues_the_conversation(
