@@ -60,9 +60,12 @@ _CHANGING_MIND = re.compile(
 )
 USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
-# "z dostawą na Długą 5", "delivered to 12 Baker St": the address said with the way.
+# "z dostawą na Długą 5", "delivered to 12 Baker St", "can you deliver it instead? to
+# Szewska 8": the address said with the way (a few small words may come between).
 _ADDRESS_AFTER = re.compile(
-    r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver)\w*\s+(?:na|pod|do|to|at)\s+"
+    r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver)\w*"
+    r"(?:[\s,?!]+(?:it|them|that|this|instead|then|please|me|us|rather|too|also|je|ja|go|"
+    r"nam|mi|to|tez|jednak|prosze|proszę|też)){0,3}[\s,?!]+(?:na|pod|do|to|at)\s+"
     r"(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?(?P<address>.+)$",
     re.I,
 )
@@ -201,7 +204,7 @@ def way_in_text(text: str) -> WaySaid | None:
     if pickup:
         return WaySaid("pickup")
     m = _ADDRESS_AFTER.search(text)
-    address = _POLITE_END.sub("", m.group("address")).strip(" ,.;:") if m else ""
+    address = _POLITE_END.sub("", m.group("address")).strip(" ,.;:?!") if m else ""
     if m and 5 <= len(address) <= 300 and re.search(r"\d", address) and _LETTERS.search(address):
         return WaySaid("delivery", address, m.start("address"))
     return WaySaid("delivery")
@@ -211,11 +214,11 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
     An address said with it is no part of the order ("12 Baker St" orders no 12 pizzas)."""
-    if turn.from_button or "?" in turn.text:
+    if turn.from_button:
         return
     said_way = way_in_text(turn.text)
-    if said_way is None:
-        return
+    if said_way is None or ("?" in turn.text and not said_way.address):
+        return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
     slots = {k: v for k, v in (turn.state.slots or {}).items() if k != "given_address"}
     slots["given_fulfilment"] = said_way.way
     if said_way.address and said_way.address_at is not None:
@@ -492,11 +495,11 @@ class CheckoutFlow:
         current = self.slots(turn).get("fulfilment")
         if turn.from_button or step not in ("name", "phone", "confirm") or current is None:
             return None
-        if "?" in turn.text:
-            return None
         said_way = way_in_text(turn.text)
         if said_way is None or said_way.way == current:
             return None
+        if "?" in turn.text and not said_way.address:
+            return None  # "is delivery free?" asks; "deliver it instead? to Szewska 8" says
         folded = fold(turn.text)
         if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded)):
             return None
