@@ -80,7 +80,10 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
 
     page.select_option("#lang", "en")
     expect(summary).to_contain_text("Handoff: customer request.")
-    expect(page.get_by_role("button", name="Resolve (back to bot)")).to_be_visible()
+    expect(page.locator("#profile")).to_contain_text("web chat: last seen ")  # not its session id
+    page.get_by_role("button", name="Resolve (back to bot)").click()
+    expect(summary).not_to_contain_text("Handoff:")  # back with the bot: no longer why it waits
+    expect(page.locator("#profile")).to_contain_text("customer request")  # under Past handoffs
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.reload()
     expect(page.locator("#list h2").first).to_have_text("Waiting")
