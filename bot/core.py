@@ -141,6 +141,8 @@ CHANNEL_FACTS = (
     "client_address",
 )
 SEEN_RESOLUTION = timedelta(seconds=30)
+# Web chat addresses whose customer is remembered between messages (then forgotten at once).
+MAX_REMEMBERED_ADDRESSES = 50_000
 # How often, and after how long, stored messages nobody is answering get answered here.
 UNANSWERED_SWEEP_SECONDS = 15.0
 
@@ -172,6 +174,10 @@ class Core:
         self.outbox = Outbox(settings, sessions, hub, self.channels)
         self._sweep_task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        # (channel, address) → the customer it was last found to belong to, live, by a web
+        # chat turn under the lock: the next message of the address skips that read. The
+        # turn's own query checks it (a join or an erasure since: stored first instead).
+        self._address_customers: dict[tuple[str, str], int] = {}
 
     def register_channel(self, channel: ChannelSender) -> None:
         self.channels.add(channel)
@@ -255,8 +261,11 @@ class Core:
         customer waits unanswered (then this message is stored and the queue drained in
         order) or whether it is stored already (a resend: answered with what was stored).
         """
+        address = (inbound.channel, inbound.address)
         async with self.sessions() as session:
-            customer_id = await repo.customer_of_address(session, inbound.channel, inbound.address)
+            customer_id = self._address_customers.get(address)
+            if customer_id is None:
+                customer_id = await repo.customer_of_address(session, *address)
             if customer_id is None:  # first contact (created here), or a joined customer
                 customer_id = (await self._identity_context(session, inbound))[1].id
             try:
@@ -265,12 +274,10 @@ class Core:
                         session, customer_id, inbound.channel, inbound.address, inbound.provider_id
                     )
                     duplicate = row is not None and row.duplicate
-                    if (
-                        row is None
-                        or row.identity is None
-                        or duplicate
-                        or row.customer.merged_into_id is not None
-                    ):
+                    identity = self._identity_of(address, customer_id, row)
+                    if row is None or identity is None:
+                        fused = None  # a join or an erasure since: stored first
+                    elif duplicate:
                         fused = None
                     elif row.unanswered or row.conversation is None:
                         # Others wait before it: stored, then answered in store order.
@@ -282,7 +289,7 @@ class Core:
                             drained = await self.process_pending(customer_id, session, stored, hold)
                             fused = (message_id, stored.message, drained)
                     else:
-                        fused = await self._turn_in_one(session, inbound, row.identity, row, hold)
+                        fused = await self._turn_in_one(session, inbound, identity, row, hold)
                         duplicate = fused is None
             except LockTimeout:
                 return None
@@ -290,6 +297,24 @@ class Core:
             # A resend (answered with what was stored), or left to the stored-first path.
             return await self._answer_duplicate(inbound) if duplicate else None
         return await self._receipt_of(*fused, started)
+
+    def _identity_of(
+        self, address: tuple[str, str], customer_id: int, row: repo.TurnRow | None
+    ) -> ChannelIdentity | None:
+        """The address's identity read under the lock, if it belongs to the live customer
+        locked (remembered then for its next message; forgotten otherwise)."""
+        if (
+            row is None
+            or row.identity is None
+            or row.identity.customer_id != customer_id
+            or row.customer.merged_into_id is not None
+        ):
+            self._address_customers.pop(address, None)
+            return None
+        if len(self._address_customers) >= MAX_REMEMBERED_ADDRESSES:
+            self._address_customers.clear()
+        self._address_customers[address] = customer_id
+        return row.identity
 
     async def _identity_context(
         self, session: AsyncSession, inbound: InboundMessage

@@ -36,10 +36,22 @@ class LinkingChannel(CollectingChannel):
         return f"https://t.me/omnibot_test_bot?start={token}"
 
 
+class AcknowledgingChannel(CollectingChannel):
+    """Stands for the web chat: its client is acknowledged with the replies, so a message
+    is stored with its turn in one transaction."""
+
+    acknowledges_with_reply = True
+
+
 @pytest.fixture
 async def core(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     runtime = build_runtime(make_settings(tmp_path, database_url=database_url))
-    channels = {"tg": LinkingChannel("tg"), "web": CollectingChannel("web"), "sms": PhoneChannel()}
+    channels = {
+        "tg": LinkingChannel("tg"),
+        "web": CollectingChannel("web"),
+        "sms": PhoneChannel(),
+        "chat": AcknowledgingChannel("chat"),
+    }
     for channel in channels.values():
         runtime.core.register_channel(channel)
     await start_runtime(runtime)
@@ -74,6 +86,25 @@ async def test_a_code_from_one_channel_typed_in_another_joins_history_and_cart(c
         assert customer is not None and customer.id == cart.customer_id
         channels = {m.channel for m in await repo.timeline(s, customer.id)}
     assert channels == {"tg", "web"}  # one timeline across both channels
+
+
+async def test_a_chat_address_joined_into_another_customer_writes_as_that_customer(
+    core: Core,
+) -> None:
+    """The web chat's customer of an address, remembered between its messages, is not the
+    one written as after a join on another channel moved the address away."""
+    ordered = await say(core, "chat", "c1", "poproszę dwie duże margherity")
+    offer = await say(core, "chat", "c1", "połącz konto")
+    joined = await say(core, "tg", "300", code_in(offer))  # the Telegram customer stays
+    assert joined.customer_id != ordered.customer_id
+    cart = await say(core, "chat", "c1", "koszyk")
+    assert "2 × Margherita" in cart.replies[0]["text"]
+    assert cart.customer_id == joined.customer_id
+    async with core.sessions() as s:
+        from bot.store import repo
+
+        channels = {m.channel for m in await repo.timeline(s, joined.customer_id)}
+    assert channels == {"tg", "chat"}
 
 
 async def test_codes_are_single_use_expire_and_lock_after_five_wrong(core: Core) -> None:
