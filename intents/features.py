@@ -23,6 +23,10 @@ import yaml
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+# scikit-learn's row normalisation without the wrapper's matrix checks (the same routine
+# `TfidfVectorizer.transform` ends with; the version is pinned and a test compares).
+from sklearn.utils.sparsefuncs_fast import _inplace_csr_row_normalize_l2
+
 from intents.text import fold, lemma, tokens
 
 SYNONYMS = Path(__file__).resolve().parent / "lexicon" / "synonyms.yaml"
@@ -69,13 +73,18 @@ def _inflected_group(folded: str) -> str | None:
 
 def word_view(text: str, groups: dict[str, str] | None = None) -> str:
     """Lemmas of the text followed by the synonym groups its words belong to."""
-    lemmas, concepts = _lemmas_and_groups(text, groups)
-    return " ".join([*lemmas, *concepts]) or "_"
+    return _views(text, groups)[0]
 
 
 def group_view(text: str, groups: dict[str, str] | None = None) -> str:
     """The synonym groups of the text's words alone ("_" for none)."""
-    return " ".join(_lemmas_and_groups(text, groups)[1]) or "_"
+    return _views(text, groups)[1]
+
+
+def _views(text: str, groups: dict[str, str] | None) -> tuple[str, str]:
+    """(`word_view`, `group_view`) of the text, its words read once."""
+    lemmas, concepts = _lemmas_and_groups(text, groups)
+    return " ".join([*lemmas, *concepts]) or "_", " ".join(concepts) or "_"
 
 
 def _lemmas_and_groups(text: str, groups: dict[str, str] | None) -> tuple[list[str], list[str]]:
@@ -93,6 +102,44 @@ def _lemmas_and_groups(text: str, groups: dict[str, str] | None) -> tuple[list[s
         if group:
             concepts[group] = None
     return lemmas, list(concepts)
+
+
+def _tfidf_rows(
+    vectorizer: TfidfVectorizer, docs: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`vectorizer.transform(docs)` as CSR arrays (indptr, indices, data), computed as
+    scikit-learn computes it: counts of the analyzer's in-vocabulary terms, binary or
+    sublinear TF, IDF, then each row L2-normalised by scikit-learn's own routine."""
+    analyze = vectorizer.build_analyzer()
+    vocabulary = vectorizer.vocabulary_
+    indptr = [0]
+    indices: list[int] = []
+    counts: list[int] = []
+    for doc in docs:
+        seen: dict[int, int] = {}
+        for term in analyze(doc):
+            column = vocabulary.get(term)
+            if column is not None:
+                seen[column] = seen.get(column, 0) + 1
+        for column in sorted(seen):
+            indices.append(column)
+            counts.append(seen[column])
+        indptr.append(len(indices))
+    rows = np.asarray(indptr, dtype=np.int32)
+    columns = np.asarray(indices, dtype=np.int32)
+    data = np.asarray(counts, dtype=vectorizer.dtype)
+    if vectorizer.binary:
+        data.fill(1)
+    if vectorizer.sublinear_tf:
+        np.log(data, data)
+        data += 1.0
+    if vectorizer.use_idf:
+        data *= vectorizer.idf_[columns]
+    if vectorizer.norm == "l2":
+        _inplace_csr_row_normalize_l2(data, (len(docs), len(vocabulary)), columns, rows)
+    elif vectorizer.norm is not None:
+        raise ValueError(f"unsupported norm {vectorizer.norm!r}")
+    return rows, columns, data
 
 
 class Featurizer:
@@ -128,10 +175,27 @@ class Featurizer:
         return hstack([chars, words[:-1], self._group_block(texts)], format="csr", dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
-        """Both blocks of each text as one row (one call for a whole batch)."""
-        chars = self.chars.transform([fold(t) for t in texts])
-        words = self.words.transform([word_view(t, self._groups) for t in texts])
-        return hstack([chars, words, self._group_block(texts)], format="csr", dtype=np.float32)
+        """The three blocks of each text as one row (one call for a whole batch).
+
+        The same matrix as the fitted vectorizers' `transform`s joined by `hstack` (a test
+        holds them equal), built straight from their analyzers, vocabularies and IDF: the
+        library's per-call checks cost several milliseconds, a message's features tens of µs.
+        """
+        vectorizers = (self.chars, self.words, self.groups)
+        views = [_views(t, self._groups) for t in texts]
+        docs = ([fold(t) for t in texts], [v[0] for v in views], [v[1] for v in views])
+        blocks = [_tfidf_rows(vec, block) for vec, block in zip(vectorizers, docs, strict=True)]
+        offsets = (0, self.n_chars, self.n_chars + self.n_words)
+        # Row by row, the blocks side by side: a stable sort by row of the blocks' entries
+        # (each block's columns already ascending, the blocks' column ranges in order).
+        rows = np.concatenate([np.repeat(np.arange(len(texts)), np.diff(b[0])) for b in blocks])
+        order = np.argsort(rows, kind="stable")
+        columns = np.concatenate([b[1] + np.int32(o) for b, o in zip(blocks, offsets, strict=True)])
+        data = np.concatenate([b[2] for b in blocks])
+        indptr = np.asarray(sum(b[0] for b in blocks), dtype=np.int32)
+        return csr_matrix(
+            (data[order], columns[order].astype(np.int32), indptr), shape=(len(texts), self.size)
+        )
 
     def _group_block(self, texts: Sequence[str]) -> csr_matrix:
         return self.groups.transform([group_view(t, self._groups) for t in texts])
