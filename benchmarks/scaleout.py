@@ -29,6 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import httpx
 from redis.asyncio import Redis
@@ -127,15 +128,16 @@ async def measure(instances: int, args: argparse.Namespace, texts: list[str]) ->
         customers = [
             Customer(texts, args.messages, first=i * 7, interval=0.0) for i in range(args.customers)
         ]
-        clients = [
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{balancer.port}", timeout=60)
-            for _ in customers
-        ]
+        timeout = aiohttp.ClientTimeout(total=60)
+        clients = [aiohttp.ClientSession(timeout=timeout) for _ in customers]
+        url = f"http://127.0.0.1:{balancer.port}"
         started = time.perf_counter()
-        await asyncio.gather(*(c.over_rest(h) for c, h in zip(customers, clients, strict=True)))
+        await asyncio.gather(
+            *(c.over_rest(h, url) for c, h in zip(customers, clients, strict=True))
+        )
         elapsed = time.perf_counter() - started
         for client in clients:
-            await client.aclose()
+            await client.close()
         latencies = [x for c in customers for x in c.latencies]
         return {
             "msg_s": len(latencies) / elapsed,
