@@ -117,7 +117,8 @@ _CLAUSES = re.compile(r"[,;.!\n]+|\s[-–—]\s")
 
 def note_beside_confirming(text: str) -> str:
     """What a confirmation says besides confirming and paying: "kartą, domofon 12" →
-    "domofon 12", "card, ring twice please" → "ring twice"; "" when nothing."""
+    "domofon 12", "card, ring twice please" → "ring twice"; "" when nothing. A question
+    ("tak, a ile to potrwa?") is no note."""
     payment_words = tuple(w for m in PAYMENT_METHODS.values() for w in m["words"])
 
     def filler(word: str) -> bool:
@@ -126,6 +127,8 @@ def note_beside_confirming(text: str) -> str:
 
     kept = []
     for clause in _CLAUSES.split(text):
+        if clause.strip().endswith("?"):
+            continue
         words = clause.split()
         while words and filler(words[0]):
             words.pop(0)
