@@ -78,8 +78,7 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -
         if conv is None:
             raise HTTPException(404, "no such conversation")
         profile = await handoff.customer_profile(session, conv.customer_id, core.dialogue.catalog)
-    sizes = core.dialogue.catalog.sizes
-    return {"conversation_id": conversation_id, "customer": profile, "sizes": sizes}
+    return {"conversation_id": conversation_id, "customer": profile}
 
 
 @router.post(

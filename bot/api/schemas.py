@@ -205,9 +205,6 @@ class TimelinePage(Out):
 class ConversationDetail(Out):
     conversation_id: int
     customer: Customer
-    sizes: dict[str, Any] = Field(
-        default_factory=dict, description="the catalog's sizes: id → name per language"
-    )
 
 
 class ConversationState(Out):

@@ -69,7 +69,7 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
     waiting.first.click()
     summary = page.locator("#summary")
     expect(summary).to_contain_text("Przekazanie: prośba klienta.")
-    expect(summary).to_contain_text("Koszyk: 1× Capricciosa (duża (42 cm))")
+    expect(summary).to_contain_text("Koszyk: 1× Capricciosa, duża (42 cm) = 45,90 zł.")
     expect(page.locator("#panel")).to_contain_text("Wcześniejsze przekazania")
     expect(page.locator("#messages .msg.customer").first).to_contain_text("klient · czat")
     page.get_by_role("button", name="Przejmij rozmowę").click()
@@ -140,7 +140,7 @@ def test_the_console_on_a_phone_shows_the_list_then_one_conversation(
         expect(element).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_role("button", name="Klient →").tap()
-    expect(page.locator("#profile")).to_contain_text("1× Capricciosa (duża (42 cm))")
+    expect(page.locator("#profile")).to_contain_text("1× Capricciosa, duża (42 cm)")
     expect(page.locator("#messages")).to_be_hidden()
     page.get_by_role("button", name="← Rozmowa").tap()
     expect(sent).to_be_in_viewport()
