@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels import Channels, ChannelSender
+from bot.dialogue.opening import read_past_opening
 from bot.dialogue.responses import Responses
 from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload, payload_for
 from bot.domain.handoff import (
@@ -653,6 +654,12 @@ class Core:
             return {"text": "", "intent": intent, "intent_ranking": [intent], "entities": []}
         started = time.perf_counter()
         parse = await self.interpreter.aparse(message.text, customer.language)
+
+        async def read(text: str) -> dict[str, Any]:
+            return await self.interpreter.aparse(text, customer.language)
+
+        # "cześć, duża margherita", "nope, that's all": what follows the opening counts.
+        parse = await read_past_opening(parse, read, in_flow=bool(state and state.flow))
         metrics.NLU_SECONDS.observe(time.perf_counter() - started)
         return parse
 

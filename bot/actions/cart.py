@@ -270,7 +270,9 @@ class ChangeItem(ShopAction):
                 return [SlotSet("last_items", lasts), SlotSet("last_item", lasts[-1])]
         requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
         if len(requests) > 1:
-            done = respecify(ctx, cart, requests, str(tracker.latest_message.get("text") or ""))
+            done = recount(ctx, cart, requests) or respecify(
+                ctx, cart, requests, str(tracker.latest_message.get("text") or "")
+            )
             if done:
                 say_cart(ctx, say, cart, "changed", item=maths.inline(d[0] for d in done))
                 lines = [d[1] for d in done]
@@ -344,9 +346,42 @@ class ChangeItem(ShopAction):
 
 
 # "zamiast pepperoni daj capricciosę", "a diavola instead of the pepperoni": one for the other.
-_SWAP = re.compile(
+SWAP = re.compile(
     r"\b(zamiast|zamien\w*|wymien\w*|podmien\w*|instead|replace|swap|switch|exchange)\b"
 )
+
+
+def recount(
+    ctx: ActionContext, cart: Cart, requests: list[ItemRequest]
+) -> list[tuple[str, dict[str, Any]]]:
+    """A correction giving each of several products in the cart its number ("sorry, only 2
+    cokes and 1 water"): those lines get those numbers. Nothing when the message is not that."""
+    maths = ctx.shop.pricing
+    lines = []
+    for request in requests:
+        line = next(
+            (
+                i
+                for i in reversed(cart.items)
+                if i.product_id == request.product and request.size in (None, i.size)
+            ),
+            None,
+        )
+        if line is None or request.quantity is None or not 1 <= request.quantity <= MAX_QUANTITY:
+            return []
+        lines.append((line, request.quantity))
+    if len({id(line) for line, _ in lines}) != len(lines):
+        return []
+    done = []
+    for line, quantity in lines:
+        line.quantity = quantity
+        done.append(
+            (
+                maths.describe_line(line.product_id, line.size, quantity, ctx.lang),
+                {"product": line.product_id, "size": line.size, "quantity": quantity},
+            )
+        )
+    return done
 
 
 def respecify(
@@ -373,7 +408,7 @@ def respecify(
     quantities = [r.quantity for r in requests if r.quantity is not None]
     if any(not 1 <= q <= MAX_QUANTITY for q in quantities):
         return []  # refused by the usual path
-    swap = old.quantity is None or bool(_SWAP.search(fold(typed)))
+    swap = old.quantity is None or bool(SWAP.search(fold(typed)))
     done: list[tuple[str, dict[str, Any]]] = []
     cart.items.remove(line)
     if not swap and old.quantity is not None:

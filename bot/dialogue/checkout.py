@@ -54,10 +54,37 @@ _WAY_ALONE = re.compile(
     r"pick\s?up|takeaway|take away|collection)"
     r"(\s+(then|prosze|please|w takim razie))?\W*$"
 )
+
+
+def way_alone(text: str) -> bool:
+    """Delivery or pickup typed alone ("z dostawą", "pickup then"), nothing else said."""
+    return bool(_WAY_ALONE.match(fold(text)))
+
+
 _CHANGING_MIND = re.compile(
     r"\b(jednak|wole|zmien\w*|zamiast|lepiej|raczej|actually|instead|rather|prefer\w*|"
     r"change|switch|make it|on second thought)\b"
 )
+# What we know from before, asked for in words ("the same address as last time", "te same
+# dane co poprzednio"); folded.
+_AS_BEFORE = re.compile(
+    r"\b(same|previous\w*|last time|as before|before|earlier|usual\w*|old|"
+    r"(ten|ta|te|to|tym|tej|tego|tamten\w*)\s+sam\w*|ostatnio|ostatnim razem|poprzedni\w*|"
+    r"wczesniej\w*|jak zawsze|jak zwykle|stary\w*|starego)\b"
+)
+# Words that may come with a payment method said alone ("I'll pay cash", "płacę kartą").
+_PAY_FILLERS = frozenset(
+    "i ll i'll will pay paying by with in place zaplace platnosc w przez prosze please then".split()
+)
+
+
+def only_payment(text: str) -> bool:
+    """How one pays, said alone ("cash", "kartą", "płacę blikiem"): an answer, never a name."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", fold(text))
+    paid = [w for w in words if payment_in_text(w, tuple(PAYMENT_METHODS))]
+    return bool(paid) and all(w in paid or w in _PAY_FILLERS for w in words)
+
+
 USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_phone"}
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
 # "z dostawą na Długą 5", "delivered to 12 Baker St", "can you deliver it instead? to
@@ -443,6 +470,19 @@ class CheckoutFlow:
                     self.set(turn, address=switched.address)
             await self.next(turn)
             return True
+        if await self.use_as_before(turn):
+            return True
+        if (
+            step != "confirm"
+            and not turn.from_button
+            and turn.intent == "checkout"
+            and turn.confidence >= SURE
+            and way_in_text(turn.text) is None
+            and find_phone(turn.text) is None
+        ):
+            # "to wszystko", "that's all" while checking out: we are; the question again.
+            await self.ask(turn)
+            return True
         if (
             step == "address"
             and not turn.from_button
@@ -472,14 +512,16 @@ class CheckoutFlow:
                         return True  # refused, with the pickup offer; the address is asked
                     self.set(turn, address=said_way.address)
             if way is None:
-                return False
+                return await self.keep_contact(turn)
             self.set(turn, fulfilment=way)
+            if way == "pickup":
+                self.unset(turn, "address")
             await self.next(turn)
             return True
         if step == "phone":
             return await self.take_phone(turn)
         if step == "payment":
-            return await self.take_payment(turn)
+            return await self.take_payment(turn) or await self.keep_contact(turn)
         if step == "name" and not turn.from_button and find_phone(turn.text):
             return await self.free_answer(turn)  # "Jan, 600 111 222": both at once
         if step == "note" and (turn.entity("note") is not None or is_skip(turn)):
@@ -507,6 +549,58 @@ class CheckoutFlow:
         if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded)):
             return None
         return said_way
+
+    async def use_as_before(self, turn: Turn) -> bool:
+        """What we would offer from before, asked for in words instead of the button:
+        "deliver to the same address as before", "na te same dane co ostatnio"."""
+        step = turn.state.step
+        if (
+            turn.from_button
+            or step not in ("fulfilment", "address", "name", "phone")
+            or re.search(r"\d", turn.text)  # a new address or phone number
+            or not _AS_BEFORE.search(fold(turn.text))
+        ):
+            return False
+        saved = await self.saved(turn)
+        if step in ("fulfilment", "address"):
+            said_way = way_in_text(turn.text)
+            if not saved["address"] or (said_way is not None and said_way.way == "pickup"):
+                return False
+            if step == "fulfilment" and said_way is None and not said(turn, "adres", "address"):
+                return False
+            self.set(turn, fulfilment="delivery")
+            if not self.delivers_to(turn, saved["address"]):
+                return True  # the area changed since: said why, with the pickup offer
+            self.set(turn, address=saved["address"])
+        elif step == "name" and saved["contact_name"]:
+            self.set(turn, contact_name=saved["contact_name"])
+            if saved["contact_phone"] and not self.slots(turn).get("contact_phone"):
+                self.set(turn, contact_phone=saved["contact_phone"])
+        elif step == "phone" and saved["contact_phone"]:
+            self.set(turn, contact_phone=saved["contact_phone"])
+        else:
+            return False
+        await self.next(turn)
+        return True
+
+    async def keep_contact(self, turn: Turn) -> bool:
+        """A name and phone typed at another question ("Iga 609 100 200" asked delivery or
+        pickup): kept for the order, and the question asked again. False if it is not one."""
+        found = None if turn.from_button else find_phone(turn.text)
+        if found is None:
+            return False
+        rest = turn.text[: found.start] + turn.text[found.end :]
+        if re.search(r"\d", rest):
+            return False  # a street and number beside it: not only a contact
+        self.set(turn, contact_phone=found.e164)
+        contact = [found.e164]
+        name = _NAME_PREFIX.sub("", rest).strip(" ,.;:-–")
+        if 2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name):
+            self.set(turn, contact_name=name)
+            contact.insert(0, name)
+        self.kit.speaker.say(turn, "contact_kept", contact=", ".join(contact))
+        await self.ask(turn)
+        return True
 
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
         e = self.kit
@@ -693,6 +787,15 @@ class CheckoutFlow:
             await self.next(turn)
             return True
         if step == "name":
+            method = self.method_named(turn)
+            if method is not None and only_payment(text):
+                # "cash" asked for a name: how they pay (kept for the summary), not who.
+                if method in self.offered(turn):
+                    self.set(turn, payment_method=method)
+                else:
+                    self.say_not_offered(turn)
+                await self.ask(turn)
+                return True
             if await self.take_contact(turn, text):
                 await self.next(turn)
             return True
@@ -763,7 +866,8 @@ class CheckoutFlow:
             e.shop.catalog, e.shop.pricing.total(cart.items), self.slots(turn).get("fulfilment")
         )
         if q.missing_for_minimum:
-            self.unset(turn, "fulfilment", "address")
+            # The way and the address said stay: once the cart reaches the minimum the
+            # checkout goes on from there (pickup is one tap away).
             turn.state.step = "fulfilment"
             e.speaker.say(
                 turn,
@@ -794,6 +898,9 @@ class CheckoutFlow:
         ) and not await self.guard(turn):
             return
         slots = self.slots(turn)
+        if step == "fulfilment" and slots.get("fulfilment") in ("delivery", "pickup"):
+            await self.next(turn)  # chosen before the cart fell short of the minimum
+            return
         if step == "fulfilment":
             cart = await repo.cart_of(turn.session, turn.customer.id)
             q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), "delivery")

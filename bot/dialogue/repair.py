@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.actions.cart import SWAP
 from bot.dialogue.cart import typed_numbers
-from bot.dialogue.checkout import remember_way, way_in_text
+from bot.dialogue.checkout import remember_way, way_alone, way_in_text
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
@@ -49,7 +50,18 @@ _CORRECTING = re.compile(
     r"\b(jednak|nie|zmien\w*|zamien\w*|popraw\w*|zamiast|wole|niech|mialy|maja|ma byc|mial|"
     r"pomylil\w*|sorry|zwieksz\w*|zmniejsz\w*|wymien\w*|podmien\w*|zrob|"
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
-    r"switch|replace|exchange|increase|reduce|update|edit|should)\b"
+    r"switch|replace|exchange|increase|reduce|update|edit|should|tylko|sorki|sory|ups)\b"
+)
+# Words that add to what is there ("jeszcze 2 cole", "two more cokes"): never a correction.
+_ADDING = re.compile(
+    r"\b(jeszcze|dodatkow\w*|dorzuc\w*|dodaj\w*|kolejn\w*|wiecej|more|another|also|extra|"
+    r"add\w*|too|as well|plus)\b"
+)
+# How much it all comes to ("ile to wyjdzie w sumie?", "what's the total"): the cart's total.
+_ASKS_TOTAL = re.compile(
+    r"\b(ile|how much|what|jaka|jaki)\b.*"
+    r"\b(razem|w sumie|sumie|suma|lacznie|ogolem|calosc\w*|za wszystko|total|altogether|"
+    r"all together|in all|overall|all in|come to|the damage|do zaplaty)\b"
 )
 # Asking to talk with a person, in the customer's words (folded: no diacritics): a verb of
 # talking (or of asking for someone: "dajcie kogoś żywego"), then within 40 characters a
@@ -127,6 +139,14 @@ def _name_the_offered_product(turn: Turn) -> None:
     }
 
 
+def _names_just_added_only(turn: Turn) -> bool:
+    """Every product the message names is among those just added."""
+    slots = turn.state.slots or {}
+    lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
+    added = {str(x.get("product")) for x in lasts}
+    return bool(added) and all(str(e["value"]) in added for e in turn.entities("product"))
+
+
 def _just_added(turn: Turn) -> bool:
     slots = turn.state.slots or {}
     return bool(slots.get("last_items") or slots.get("last_item"))
@@ -174,6 +194,17 @@ def read_in_context(turn: Turn) -> None:
         and not (turn.state.flow == "ask_size" and turn.entities("size"))
     ):
         _reread(turn, "change_item")  # "jednak średnie", "nie, trzy", "not 3, 2"
+    elif (
+        products
+        and intent in ("add_to_cart", "nlu_fallback", "remove_from_cart", "prices")
+        and (turn.entities("quantity") or turn.entities("size") or typed_numbers(text))
+        and _CORRECTING.search(text)
+        and not _ADDING.search(text)
+        and _names_just_added_only(turn)
+    ):
+        _reread(turn, "change_item")  # "sorry, only 2 cokes": that many, not 2 more
+    elif intent != "change_item" and len(turn.entities("product")) >= 2 and SWAP.search(text):
+        _reread(turn, "change_item")  # "zamiast margherity daj wegetariańską": one for the other
     elif intent == "change_item" and products and not _CORRECTING.search(text):
         _reread(turn, "add_to_cart")  # "the hawaiian, large" after the menu: an order
     elif (
@@ -191,6 +222,27 @@ def read_in_context(turn: Turn) -> None:
         # "poproszę średnią wegetariańską bez sera", "wegetarianska i cola": an order, not
         # the FAQ about meat-free pizzas.
         _reread(turn, "add_to_cart")
+    elif (
+        products
+        and intent in WAY_TOPICS
+        and "?" not in turn.text
+        and way_in_text(turn.text) is not None
+        and (
+            turn.confidence < REREAD_CONFIDENCE
+            or turn.entities("size")
+            or turn.entities("quantity")
+            or _ORDERING.match(text)
+        )
+    ):
+        # "mała margherita z dowozem na Kalwaryjską 30": an order said with its way and
+        # address, not the delivery-area question.
+        _reread(turn, "add_to_cart")
+    elif (
+        not products
+        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
+        and _ASKS_TOTAL.search(text)
+    ):
+        _reread(turn, "show_cart")  # "ile to wyjdzie razem?": the cart shows its total
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
@@ -219,6 +271,8 @@ def read_in_context(turn: Turn) -> None:
         remember_way(turn, address=contact != "inside")
 
 
+# FAQ topics a way typed alone may be taken for ("dostawa", "delivery", "pickup").
+WAY_TOPICS = ("delivery_area", "delivery_time", "faq", "prices")
 # Words a way said alone may come with ("to z dostawą proszę", "ok for pickup then").
 _WAY_ALONE_MAX_WORDS = 5
 
@@ -230,7 +284,9 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
     return (
         turn.state.flow is None
         and not products
-        and intent in ("nlu_fallback", "deny")
+        # "delivery" alone may read as the delivery-area question: with items just ordered
+        # and no question asked, it is the way they want them.
+        and (intent in ("nlu_fallback", "deny") or (intent in WAY_TOPICS and way_alone(turn.text)))
         and _just_added(turn)
         and "?" not in turn.text
         and not turn.entities("phone")
