@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.actions.cart import SWAP
 from bot.dialogue.cart import typed_numbers
@@ -265,6 +266,16 @@ def read_in_context(turn: Turn) -> None:
         slots["given_address"] = turn.text.strip(" ,.;:")[:300]
         turn.state.slots = slots
         _reread(turn, "checkout")
+    if (
+        turn.state.flow == "checkout"
+        and turn.state.step in ("fulfilment", "payment")
+        and products
+        and turn.intent == "add_to_cart"
+        and turn.confidence < REREAD_CONFIDENCE
+    ):
+        # "dorzuć sok" short of the delivery minimum: an item added, whatever the NLU's doubt
+        # (a question that takes no free text cannot mean anything else by a product).
+        _reread(turn, "add_to_cart")
     if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
         # "duża margherita na wynos": the checkout will not ask again. Not the address when
         # a phone was cut from the middle of it ("na Długą 5 Anna 601…": where it ends?).
@@ -315,6 +326,12 @@ def _address_after_delivery_said(turn: Turn, intent: str, products: bool) -> boo
     )
 
 
+# A name introduced on its own ("Jestem Hania", "this is Tom Smith"), folded or not.
+_INTRODUCED = re.compile(
+    r"^\W*(?:jestem|nazywam si[eę]|mam na imi[eę]|tu|z tej strony|my name is|i'?m|i am|"
+    r"this is|it'?s)\s+(?P<name>[^\W\d_]+(?:[ -][^\W\d_]+)?)\W*$",
+    re.I,
+)
 # Between the parts of a message: a comma, a dash, a sentence's end ("Kraków. Anna", not "ul.").
 _SEPARATOR = re.compile(r"[,;\n]|\s[-–]\s|(?<=[^\W\d_]{3})[.!]\s")
 
@@ -350,20 +367,30 @@ def _keep_contact_said_with_order(turn: Turn) -> str | None:
     if inside:  # "margherita dla Anny 601 234 567": the phone alone is sure
         start, end = found.start, found.end
     name, phone = contact_in(text[start:end])
+    if name is None and not inside and starts:
+        # "Jestem Hania, 660 770 880, chcę…": the name introduced in the part before.
+        before = starts[-2] if len(starts) > 1 else 0
+        introduced = _INTRODUCED.match(text[before : starts[-1]])
+        if introduced and not any(before <= int(e.get("start", 0)) < start for e in items):
+            name, start = introduced.group("name"), before
     slots = dict(turn.state.slots or {})
     if name and not inside and not re.search(r"\d", name):
         slots["given_name"] = name
     slots["given_phone"] = phone
     turn.state.slots = slots
-    cut = end - start
+    rest = text[:start] + text[end:]
+    lead = len(rest) - len(rest.lstrip(" ,;."))  # offsets move with what is stripped
+    rest = rest.strip(" ,;.")
+
+    def moved(e: dict[str, Any]) -> dict[str, Any]:
+        shift = lead + (end - start if int(e.get("start", 0)) >= end else 0)
+        return {**e, "start": int(e.get("start", 0)) - shift, "end": int(e.get("end", 0)) - shift}
+
     entities = [
-        {**e, "start": int(e.get("start", 0)) - cut, "end": int(e.get("end", 0)) - cut}
-        if int(e.get("start", 0)) >= end
-        else e
+        moved(e)
         for e in turn.parse.get("entities", [])
         if not start <= int(e.get("start", 0)) < end and e.get("entity") != "phone"
     ]
-    rest = (text[:start] + text[end:]).strip(" ,;.")
     turn.parse = {**turn.parse, "text": rest, "entities": entities}
     if turn.intent in ("contact_details", "link_channels", "human_handoff", "nlu_fallback"):
         _reread(turn, "add_to_cart")

@@ -329,3 +329,25 @@ async def test_the_total_asked_in_passing_shows_the_cart(
     reply = await chat.say(ask)
     assert total in reply.text
     assert await cart_of(chat) == before
+
+
+@pytest.mark.parametrize(
+    ("texts", "name"),
+    [
+        (
+            ["Jestem Hania, 660 770 880, chce mala margherite i cole na wynos", "to wszystko"],
+            "Hania",
+        ),
+        (["this is Tom Reed, 601 300 300, a large diavola for pickup", "checkout"], "Tom Reed"),
+    ],
+)
+async def test_a_name_introduced_beside_the_phone_and_the_order_is_kept(
+    dialogue_core: Core, texts: list[str], name: str
+) -> None:
+    """Name, phone and order in one message, each its own part: the payment then places the
+    order (the name is not asked again, so the payment is never taken for it)."""
+    chat = await play(dialogue_core, *texts, "gotówka")
+    orders = await placed(chat)
+    assert [(o["name"], o["fulfilment"], o["payment"]) for o in orders] == [
+        (name, "pickup", "cash")
+    ]
