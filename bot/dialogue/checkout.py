@@ -35,6 +35,8 @@ from knowledge.catalog import format_price
 from knowledge.shop import PAYMENT_METHODS, ShopFacts, payment_in_text, payment_name
 
 SLOTS = ("fulfilment", "address", "contact_name", "contact_phone", "note", "payment_method")
+# Read this surely (SURE), a message is no name: "thanks", "ok", "bye" asked for a name.
+NOT_A_NAME = frozenset({"thanks", "goodbye", "affirm", "deny", "help", "checkout"})
 # An intent this sure is what the message means, not a note (the engine's bar to interrupt).
 SURE = 0.8
 # At the summary an FAQ guess below this, for a sentence that asks nothing, is a note.
@@ -313,13 +315,16 @@ class CheckoutFlow:
         """What we know from before: the customer's name and phone, the last address."""
         last = await latest_order(turn.session, turn.customer.id)
         given = self.slots(turn)  # typed earlier in this conversation ("Anna, 601 234 567")
+        # The name and phone of the last order go together (an SMS customer's own number
+        # may not be the one they gave); without an order, what the customer record knows.
+        name, phone = (
+            (last.contact_name, last.contact_phone)
+            if last is not None and last.contact_phone
+            else (turn.customer.name, turn.customer.phone)
+        )
         return {
-            "contact_name": given.get("given_name")
-            or turn.customer.name
-            or (last.contact_name if last else None),
-            "contact_phone": given.get("given_phone")
-            or turn.customer.phone
-            or (last.contact_phone if last else None),
+            "contact_name": given.get("given_name") or name or turn.customer.name,
+            "contact_phone": given.get("given_phone") or phone,
             "address": await last_delivery_address(turn.session, turn.customer.id),
         }
 
@@ -796,6 +801,8 @@ class CheckoutFlow:
                     self.say_not_offered(turn)
                 await self.ask(turn)
                 return True
+            if turn.intent in NOT_A_NAME and turn.confidence >= SURE and find_phone(text) is None:
+                return False  # "thanks", "ok", "bye" asked for a name: not understood as one
             if await self.take_contact(turn, text):
                 await self.next(turn)
             return True

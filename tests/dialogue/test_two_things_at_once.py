@@ -15,7 +15,8 @@ import pytest
 
 from bot.core import Core
 from bot.store import repo
-from tests.dialogue.chat import Chat
+from bot.store.models import Customer
+from tests.dialogue.chat import Chat, TurnResult
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -351,3 +352,57 @@ async def test_a_name_introduced_beside_the_phone_and_the_order_is_kept(
     assert [(o["name"], o["fulfilment"], o["payment"]) for o in orders] == [
         (name, "pickup", "cash")
     ]
+
+
+@pytest.mark.parametrize(
+    ("texts", "name"),
+    [
+        (
+            [
+                "a large diavola and a lemonade for delivery please",
+                "Szewska 8, Kraków",
+                "that's all",
+                "thanks",
+                "Tom, 600 444 555",
+                "card",
+            ],
+            "Tom",
+        ),
+        (
+            ["duza hawajska na wynos", "zamawiam", "ok", "dzieki", "Kasia 600 444 556", "karta"],
+            "Kasia",
+        ),
+    ],
+)
+async def test_words_that_mean_something_else_are_no_name(
+    dialogue_core: Core, texts: list[str], name: str
+) -> None:
+    orders = await placed(await play(dialogue_core, *texts))
+    assert [o["name"] for o in orders] == [name]
+
+
+async def test_the_saved_contact_is_the_last_orders_name_and_phone(dialogue_core: Core) -> None:
+    """A customer whose channel proved another number (an SMS sender) is offered the name and
+    phone they gave on their last order, together — never a phone they did not give."""
+    chat = await play(dialogue_core, "mala margherita", "zamawiam", "na wynos")
+    await play_on(chat, "Anna 601 234 567", "gotówka")
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        customer = await s.get(Customer, chat.customer_id)
+        assert customer is not None
+        customer.phone = "+48699000111"
+        await s.commit()
+    offer = await play_on(chat, "duza pepperoni", "zamawiam", "odbior")
+    assert "Anna, 601 234 567" in " ".join(b["title"] for b in offer.buttons)
+    await play_on(chat, "tak", "gotówka")
+    orders = await placed(chat)
+    assert [(o["name"], o["phone"]) for o in orders] == [("Anna", "+48601234567")] * 2
+
+
+async def play_on(chat: Chat, *texts: str) -> TurnResult:
+    result = None
+    for text in texts:
+        result = await chat.say(text)
+        assert result.replies, f"no reply to {text!r}"
+    assert result is not None
+    return result
