@@ -268,8 +268,16 @@ class ShopFacts:
         joiner = " lub " if lang == "pl" else " or "
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
 
-    def area_text(self) -> str:
-        return ", ".join([*self.delivery_cities, *(f"{p}…" for p in self.delivery_postcodes)])
+    def area_text(self, lang: str) -> str:
+        """The delivery area as a customer reads it: the places, then the postcodes named."""
+        places = ", ".join(self.delivery_cities)
+        if not self.delivery_postcodes:
+            return places
+        codes = ", ".join(f"{p}…" for p in self.delivery_postcodes)
+        codes = f"kody pocztowe {codes}" if lang == "pl" else f"postcodes {codes}"
+        if not places:
+            return codes
+        return f"{places} {'oraz' if lang == 'pl' else 'and'} {codes}"
 
     def template_values(self, lang: str, format_price: Any) -> dict[str, str]:
         """Every fact as a template variable (`{delivery_time}`…) in the language."""
@@ -283,7 +291,7 @@ class ShopFacts:
             "shop": self.name,
             "shop_address": self.address,
             "opening_hours": self.hours_text(lang),
-            "delivery_area": self.area_text(),
+            "delivery_area": self.area_text(lang),
             "delivery_time": self.delivery_minutes.text(),
             "pickup_time": self.pickup_minutes.text(),
             "payment_delivery": self.payment_text("delivery", lang),

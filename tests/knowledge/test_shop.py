@@ -106,3 +106,21 @@ def test_variables_are_filled_in_the_language() -> None:
     assert fill(text, values) == "Dostawa 30–40 min, 9,90 zł; płatność: gotówka lub karta; {x}"
     assert payment_in_text("zapłacę kartą", ("cash", "card")) == "card"
     assert payment_in_text("BLIK", ("cash", "card")) is None
+
+
+@pytest.mark.parametrize(
+    ("area", "pl", "en"),
+    [
+        (
+            {"cities": ["Kraków", "Podgórze"], "postcodes": ["30-"]},
+            "Kraków, Podgórze oraz kody pocztowe 30-…",
+            "Kraków, Podgórze and postcodes 30-…",
+        ),
+        ({"cities": ["Kraków"]}, "Kraków", "Kraków"),
+        ({"postcodes": ["30-", "31-"]}, "kody pocztowe 30-…, 31-…", "postcodes 30-…, 31-…"),
+    ],
+)
+def test_the_delivery_area_reads_as_a_sentence(area: dict[str, Any], pl: str, en: str) -> None:
+    shop = facts(delivery_area=area)
+    assert shop.template_values("pl", format_price)["delivery_area"] == pl
+    assert shop.template_values("en", format_price)["delivery_area"] == en
