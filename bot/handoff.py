@@ -155,6 +155,31 @@ async def add_note(
     return note
 
 
+# Notes the system leaves on a thread: the English text is stored, the console words each
+# kind in its own language.
+SYSTEM_NOTES = {"webchat_ended": "The customer ended the web chat."}
+
+
+async def add_system_note(session: AsyncSession, customer_id: int, kind: str) -> Message:
+    """A private note by the system (e.g. the customer ended the web chat); the caller
+    commits."""
+    conversation = await repo.conversation_of(session, customer_id)
+    note = Message(
+        customer_id=customer_id,
+        conversation_id=conversation.id,
+        direction="out",
+        author="system",
+        channel="note",
+        text=SYSTEM_NOTES[kind],
+        payload={"buttons": [], "system_note": kind},
+        private=True,
+        delivery_status="internal",
+        created_at=utcnow(),
+    )
+    session.add(note)
+    return note
+
+
 async def resolve(session: AsyncSession, conversation: Conversation) -> None:
     """Back to the bot, which carries on where it was (its dialogue state is untouched)."""
     conversation.status = "bot"

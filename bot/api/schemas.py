@@ -87,6 +87,12 @@ class MessageOut(Out):
         default=None, description="kept but not answered: sent over MESSAGES_PER_MINUTE"
     )
     private: bool | None = Field(default=None, description="a note only agents see")
+    undelivered: bool | None = Field(
+        default=None, description="kept but reached nobody: no channel reaches the customer"
+    )
+    system_note: str | None = Field(
+        default=None, description="a note the system made, e.g. webchat_ended"
+    )
 
 
 # -- system, auth, public ----------------------------------------------------------------

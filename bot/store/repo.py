@@ -513,6 +513,10 @@ def message_object(message: Message) -> dict[str, Any]:
         obj["client_message_id"] = payload["client_message_id"]
     if message.delivery_status == "throttled":
         obj["throttled"] = True  # kept, not answered: sent over the conversation's rate
+    elif message.delivery_status == "suppressed":
+        obj["undelivered"] = True  # kept, reached nobody: no channel can reach the customer
+    if "system_note" in payload:
+        obj["system_note"] = payload["system_note"]  # the console words it in its language
     return obj
 
 
@@ -635,7 +639,12 @@ async def last_reachable_identity(
     """The identity of the customer's last active channel that can still be reached."""
     rows = await session.scalars(
         select(ChannelIdentity)
-        .where(ChannelIdentity.customer_id == customer.id, ChannelIdentity.unreachable.is_(False))
+        .where(
+            ChannelIdentity.customer_id == customer.id,
+            ChannelIdentity.unreachable.is_(False),
+            # An ended web chat session reaches nobody: its browser is refused from then on.
+            ChannelIdentity.revoked_at.is_(None),
+        )
         .order_by(ChannelIdentity.last_seen_at.desc(), ChannelIdentity.id.desc())
     )
     blocked = blocked_channels or set()

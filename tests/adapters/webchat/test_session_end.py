@@ -113,3 +113,67 @@ async def test_sessions_slide_with_every_visit_and_expire_unused(
         new_token = r.json()["session_token"]
         assert new_token != old_token  # a fresh token: the lifetime starts again
         assert (await say(client, new_token, "menu", "a")).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["customer", "operator"])
+def test_an_agent_is_told_the_customer_ended_the_chat_and_a_reply_reached_nobody(
+    tmp_path: Path, who: str
+) -> None:
+    settings = make_settings(tmp_path, support_hours="00:00-23:59")
+    with TestClient(create_app(settings)) as client:
+        core = client.app.state.core  # type: ignore[attr-defined]
+
+        async def staff() -> None:
+            async with core.sessions() as s:
+                await create_user(s, "ola@shop.pl", "correct horse", "operator")
+                await create_user(s, "ala@shop.pl", "correct horse", "agent")
+
+        client.portal.call(staff)  # type: ignore[union-attr]
+        auth = {}
+        for email in ("ola@shop.pl", "ala@shop.pl"):
+            form = {"username": email, "password": "correct horse"}
+            auth[email] = client.post("/api/auth/token", data=form).json()["access_token"]
+        ala = {"Authorization": f"Bearer {auth['ala@shop.pl']}"}
+        chat = client.post("/api/webchat/sessions").json()
+        token = chat["session_token"]
+        r = client.post(
+            "/api/webchat/messages",
+            json={
+                "session_token": token,
+                "text": "chcę rozmawiać z człowiekiem",
+                "client_message_id": "a",
+            },
+        )
+        assert r.status_code == 200
+        queue = client.get("/api/agent/conversations?status=waiting_agent", headers=ala).json()
+        conv = queue["conversations"][0]["id"]
+        assert client.post(f"/api/agent/conversations/{conv}/assign", headers=ala).is_success
+        messages = f"/api/agent/conversations/{conv}/messages"
+        before = client.post(messages, headers=ala, json={"text": "Dzień dobry, tu Ala"}).json()
+        assert "undelivered" not in before["message"]
+
+        with client.websocket_connect(f"/ws/agent?token={auth['ala@shop.pl']}") as console:
+            if who == "customer":
+                r = client.post("/api/webchat/sessions/forget", json={"session_token": token})
+                assert r.status_code == 204
+            else:
+                ola = {"Authorization": f"Bearer {auth['ola@shop.pl']}"}
+                path = f"/api/customers/{chat['customer_id']}/webchat/end-sessions"
+                assert client.post(path, headers=ola).json() == {"ended": 1}
+            frame: dict[str, Any] = console.receive_json()
+        assert frame["type"] == "note" and frame["conversation_id"] == conv
+        assert frame["message"]["private"] is True
+        assert frame["message"]["system_note"] == "webchat_ended"
+        assert frame["message"]["text"] == "The customer ended the web chat."
+
+        after = client.post(messages, headers=ala, json={"text": "Jest Pan tam?"})
+        assert after.status_code == 200
+        assert after.json()["message"]["undelivered"] is True
+        timeline = client.get(f"/api/agent/conversations/{conv}", headers=ala).json()
+        rows = timeline["customer"]["timeline"]
+        texts = [(m["text"], m.get("undelivered"), m.get("system_note")) for m in rows]
+        assert texts[-3:] == [
+            ("Dzień dobry, tu Ala", None, None),
+            ("The customer ended the web chat.", None, "webchat_ended"),
+            ("Jest Pan tam?", True, None),
+        ]
