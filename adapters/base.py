@@ -22,6 +22,8 @@ __all__ = ["Capabilities", "ChannelAdapter"]
 log = logging.getLogger(__name__)
 # One "you are writing too fast" notice per conversation per message window.
 SLOW_DOWN_NOTICES = Budget("slow-down-notice", 1, 60)
+# How long stopping waits for the answers webhooks left running.
+SHUTDOWN_DRAIN_SECONDS = 10.0
 
 
 class ChannelAdapter(ABC):
@@ -77,10 +79,26 @@ class ChannelAdapter(ABC):
             # Stored, so not lost: the next start (or a provider's retry) answers it.
             log.exception("answering customer %s on %s failed", customer_id, self.name)
 
-    async def drain(self) -> None:
-        """Wait (up to 10 s) for answers in progress (tests, shutdown)."""
-        if self._answering:
-            await asyncio.wait(set(self._answering), timeout=10)
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until the answers in progress are done, also ones started meanwhile.
+
+        At shutdown the wait is bounded (`timeout`): what is left is stored, and answered
+        at the next start. Without a bound it waits for the work itself, never for a time
+        that a slow machine may need more than.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._answering:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                log.warning(
+                    "%s: %d answers still running at shutdown; their messages are stored "
+                    "and answered at the next start",
+                    self.name,
+                    len(self._answering),
+                )
+                return
+            await asyncio.wait(set(self._answering), timeout=left)
 
     def router(self) -> APIRouter | None:
         """HTTP/WebSocket routes of this channel (webhooks), mounted by the app."""

@@ -9,7 +9,7 @@ from prometheus_client import Counter
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from adapters.base import ChannelAdapter
+from adapters.base import SHUTDOWN_DRAIN_SECONDS, ChannelAdapter
 from adapters.sms.inbound import CHANNEL, inbound_from_twilio
 from adapters.sms.rendering import SmsText, render_for_sms
 from adapters.sms.twilio_api import TwilioSender
@@ -68,7 +68,7 @@ class SmsAdapter(ChannelAdapter):
             log.warning("SMS: TWILIO_FROM_NUMBER is not set; replies cannot be sent")
 
     async def disconnect(self) -> None:
-        await self.drain()
+        await self.drain(SHUTDOWN_DRAIN_SECONDS)
         await self.sender.close()
 
     # -- outbound ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.token import TokenValidationError
 from fastapi import APIRouter, Request
 
-from adapters.base import ChannelAdapter
+from adapters.base import SHUTDOWN_DRAIN_SECONDS, ChannelAdapter
 from adapters.telegram.inbound import CHANNEL, callback_to_inbound, message_to_inbound
 from adapters.telegram.rendering import (
     MAX_TEXT_LENGTH,
@@ -97,7 +97,7 @@ class TelegramAdapter(ChannelAdapter):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._starting = self._polling = None
-        await self.drain()
+        await self.drain(SHUTDOWN_DRAIN_SECONDS)
         await self.bot.session.close()
 
     def webhook_url(self) -> str:
