@@ -80,6 +80,7 @@ class ApiCall:
     body: str
     status: int
     code: int | None
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
