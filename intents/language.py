@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from intents.text import fold, tokens
+from intents.text import TOKEN, fold, tokens
+
+# What a word with Polish letters weighs (function words weigh 1): a capitalised one after
+# the first word is likely a place or a person's name, said in either language.
+POLISH_LETTERS_WEIGHT = 3.0
+NAME_WEIGHT = 0.5
 
 _PL_LETTERS = set("ąćęłńóśźż")
 _PL_WORDS = frozenset(
@@ -36,13 +41,17 @@ def detect_language(text: str) -> str | None:
     if not text or not text.strip():
         return None
     lower = text.lower()
-    if any(ch in _PL_LETTERS for ch in lower):
-        return "pl"
     words = tokens(lower)
     if not words:
         return None
     pl = sum(1.0 for w in words if w in _PL_WORDS or fold(w) in _PL_WORDS)
     en = sum(1.0 for w in words if w in _EN_WORDS)
+    for n, word in enumerate(TOKEN.findall(text)):
+        if any(ch in _PL_LETTERS for ch in word.lower()):
+            # Polish letters in a word are strong evidence — unless it is a capitalised name
+            # within the sentence (a street, a town: "to Długa 5, Kraków"), which English
+            # sentences carry too.
+            pl += NAME_WEIGHT if n > 0 and word[0].isupper() else POLISH_LETTERS_WEIGHT
     if pl == en:
         letters = [w for w in words if w.isalpha() and len(w) > 2]
         joined = " ".join(letters)

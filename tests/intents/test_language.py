@@ -10,7 +10,12 @@ from intents import detect_language
     [("poproszę dwie duże margherity", "pl"), ("poprosze dwie duze margherity", "pl"),
      ("gdzie jest moje zamowienie", "pl"), ("dzieki", "pl"), ("two large margheritas please", "en"),
      ("where is my order", "en"), ("cancel", "en"), ("ok", None), ("2", None), ("😀🍕", None),
-     ("", None), ("margherita", None)],
+     ("", None), ("margherita", None),
+     ("hi, can I get two medium margheritas delivered to Długa 5, Kraków?", "en"),
+     ("one large pepperoni to Świętokrzyska 12 in Łódź please", "en"),
+     ("dowozicie na Długą 5 w Krakowie?", "pl"), ("Dowóz na Długą 5", "pl"),
+     ("Dziękuję", "pl"), ("Kraków", "pl"), ("two pizzas dla mnie, dziękuję", "pl"),
+     ("hi, ok, pizzę", "pl")],
 )  # fmt: skip
 def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang

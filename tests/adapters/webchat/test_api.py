@@ -201,3 +201,17 @@ async def test_messages_record_the_requesters_address(tmp_path: Path) -> None:
             stored = await session.get(Message, r.json()["message"]["id"])
             assert stored is not None and stored.payload is not None
             assert stored.payload["facts"]["client_address"] == "127.0.0.1"
+
+
+async def test_an_english_first_message_with_a_polish_address_is_answered_in_english(
+    tmp_path: Path,
+) -> None:
+    async with running_app(make_settings(tmp_path)) as (_app, client):
+        token = (await client.post("/api/webchat/sessions")).json()["session_token"]
+        text = "hi, can I get two medium margheritas delivered to Długa 5, Kraków?"
+        r = await client.post(
+            "/api/webchat/messages",
+            json={"session_token": token, "text": text, "client_message_id": "a"},
+        )
+        replies = " ".join(m["text"] for m in r.json()["replies"])
+        assert "Margherita" in replies and "medium" in replies.lower(), replies
