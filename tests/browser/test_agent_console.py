@@ -174,3 +174,38 @@ def test_an_operator_ends_a_customers_web_chat_sessions_from_the_console(
     history = httpx.get(f"{shop.url}/api/webchat/history", params={"token": chat["session_token"]})
     assert history.status_code == 401  # the customer's browser is signed out
     operator.close()
+
+
+def test_the_agent_sees_the_customer_end_the_chat_and_a_later_reply_go_undelivered(
+    browser: Browser, shop: LiveServer
+) -> None:
+    chat = httpx.post(f"{shop.url}/api/webchat/sessions").json()
+    message = {"session_token": chat["session_token"], "client_message_id": "m1"}
+    r = httpx.post(
+        f"{shop.url}/api/webchat/messages", json={**message, "text": "chcę rozmawiać z człowiekiem"}
+    )
+    assert r.status_code == 200
+
+    agent = browser.new_page()
+    agent.goto(f"{shop.url}/agent")
+    agent.fill("#email", "ala@shop.pl")
+    agent.fill("#password", "correct horse")
+    with agent.expect_websocket() as opened:
+        agent.click("button[type=submit]")
+    live = opened.value
+    agent.locator("#queue-waiting .conv").first.click()
+    # The console's socket is subscribed once it answers a watch: the note comes live.
+    with live.expect_event("framereceived", predicate=lambda f: '"watching"' in str(f)):
+        agent.click("#assign")
+    expect(agent.locator("#send")).to_be_enabled()
+    forget = {"session_token": chat["session_token"]}
+    assert httpx.post(f"{shop.url}/api/webchat/sessions/forget", json=forget).status_code == 204
+    note = agent.locator("#messages .msg.private")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("The customer ended the web chat.")
+    agent.fill("#reply", "Are you still there?")
+    agent.click("#send")
+    reply = agent.locator("#messages .msg.agent")
+    expect(reply).to_contain_text("Are you still there?")
+    expect(reply).to_contain_text("not delivered: the customer cannot be reached")
+    agent.close()
