@@ -53,6 +53,8 @@ _HOLIDAY = re.compile(
 _PLACE_ASKED = re.compile(
     r"\b(?P<prep>na|do|to)\s+(?=(?P<place>[^\W\d_][^?!.,;:()]{1,40}))", re.IGNORECASE
 )
+# A street and its number after "na/do/to" ("Szewska 8", "Długą 5/2"): no place asked about.
+_STREET_NUMBER = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\s+\d")
 _POSTCODE_ASKED = re.compile(r"(?:\b(?:na|do|to|pod)\s+)?\d{2}\s?-\s?\d{3}(?!\d)", re.IGNORECASE)
 # Where a place named in a question ends: "do Nowej Huty dowozicie?", "do Skawiny albo…".
 _PLACE_ENDS = frozenset(
@@ -225,6 +227,8 @@ class ShopFacts:
             inside = any(postcode.startswith(p) for p in self.delivery_postcodes)
             return asked.group(0).strip(), inside
         for match in _PLACE_ASKED.finditer(text):
+            if _STREET_NUMBER.match(match.group("place")):
+                continue  # "to Szewska 8": a street, judged with the whole address
             typed = _WORD.findall(match.group("place"))
             typed = " ".join(typed).split()
             kept: list[str] = []

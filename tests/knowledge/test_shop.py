@@ -124,3 +124,10 @@ def test_the_delivery_area_reads_as_a_sentence(area: dict[str, Any], pl: str, en
     shop = facts(delivery_area=area)
     assert shop.template_values("pl", format_price)["delivery_area"] == pl
     assert shop.template_values("en", format_price)["delivery_area"] == en
+
+
+def test_a_street_with_its_number_is_no_place_asked_about() -> None:
+    shop = facts()
+    assert shop.delivers_to_place("delivery to Szewska 8, Krakow") is None
+    assert shop.delivers_to_place("czy dowozicie na Długą 5/2?") is None
+    assert shop.delivers_to_place("a dowozicie na Mokotow?") == ("na Mokotow", False)
