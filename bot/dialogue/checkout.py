@@ -251,7 +251,11 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     said_way = way_in_text(turn.text)
     if said_way is None or ("?" in turn.text and not said_way.address):
         return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
-    slots = {k: v for k, v in (turn.state.slots or {}).items() if k != "given_address"}
+    slots = dict(turn.state.slots or {})
+    if said_way.address or said_way.way != slots.get("given_fulfilment"):
+        # A new address, or another way: the address said before no longer holds. The same
+        # way read again (its address already cut from the text) keeps it.
+        slots.pop("given_address", None)
     slots["given_fulfilment"] = said_way.way
     if said_way.address and said_way.address_at is not None:
         cut, text = said_way.address_at, turn.text

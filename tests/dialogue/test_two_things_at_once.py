@@ -406,3 +406,25 @@ async def play_on(chat: Chat, *texts: str) -> TurnResult:
         assert result.replies, f"no reply to {text!r}"
     assert result is not None
     return result
+
+
+@pytest.mark.parametrize(
+    ("texts", "order"),
+    [
+        (
+            ["a large margherita and 2 cokes", "delivery to Szewska 8, Krakow", "Tom 600 444 555",
+             "card"],
+            {"fulfilment": "delivery", "address": "Szewska 8, Krakow", "name": "Tom"},
+        ),
+        (
+            ["srednia wegetarianska", "z dowozem na Karmelicka 12/3", "Ewa, 601 700 800",
+             "gotowka"],
+            {"fulfilment": "delivery", "address": "Karmelicka 12/3", "name": "Ewa"},
+        ),
+    ],
+)  # fmt: skip
+async def test_delivery_with_its_address_after_ordering_checks_out_there(
+    dialogue_core: Core, texts: list[str], order: dict[str, Any]
+) -> None:
+    orders = await placed(await play(dialogue_core, *texts))
+    assert [{k: o[k] for k in order} for o in orders] == [order]
