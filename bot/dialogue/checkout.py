@@ -602,7 +602,7 @@ class CheckoutFlow:
         if re.search(r"\d", rest):
             return False  # a street and number beside it: not only a contact
         self.set(turn, contact_phone=found.e164)
-        contact = [found.e164]
+        contact = [readable_phone(found.e164)]
         name = _NAME_PREFIX.sub("", rest).strip(" ,.;:-–")
         if 2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name):
             self.set(turn, contact_name=name)

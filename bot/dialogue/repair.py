@@ -27,7 +27,7 @@ from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
 from bot.dialogue.turn import Handler, Turn, parse_payload
 from bot.domain.order_status import OPEN
-from bot.domain.phones import find_phone
+from bot.domain.phones import find_phone, readable_phone
 from bot.messages import Button
 from bot.orders import latest_order
 from bot.store import repo
@@ -575,7 +575,7 @@ class RepairHandlers:
                 slots["given_name"] = name
                 contact.append(name)
             slots["given_phone"] = phone
-            contact.append(phone)
+            contact.append(readable_phone(phone))
         turn.state.slots = slots
         if not contact:
             self.kit.speaker.say(turn, "phone_invalid")
