@@ -59,6 +59,12 @@ _ADDING = re.compile(
     r"add\w*|too|as well|plus)\b"
 )
 # How much it all comes to ("ile to wyjdzie w sumie?", "what's the total"): the cart's total.
+# Whether the shop has something ("czy macie sos czosnkowy?", "do you have garlic sauce?"):
+# a question about the product, not an order of it; folded.
+_ASKS_IF_SOLD = re.compile(
+    r"^\W*(a |i |and |so )?(czy (wy )?(macie|jest|sa|bedzie)|macie|jest|sa|"
+    r"do you (have|sell|do|serve)|have you got|is there|are there)\b[^?]*\?\W*$"
+)
 _ASKS_TOTAL = re.compile(
     r"\b(ile|how much|what|jaka|jaki)\b.*"
     r"\b(razem|w sumie|sumie|suma|lacznie|ogolem|calosc\w*|za wszystko|total|altogether|"
@@ -244,6 +250,8 @@ def read_in_context(turn: Turn) -> None:
         and _ASKS_TOTAL.search(text)
     ):
         _reread(turn, "show_cart")  # "ile to wyjdzie razem?": the cart shows its total
+    elif products and intent == "nlu_fallback" and _ASKS_IF_SOLD.match(text):
+        _reread(turn, "product_info")  # "czy macie sos czosnkowy?": shown, not added
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later

@@ -428,3 +428,19 @@ async def test_delivery_with_its_address_after_ordering_checks_out_there(
 ) -> None:
     orders = await placed(await play(dialogue_core, *texts))
     assert [{k: o[k] for k in order} for o in orders] == [order]
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["czy macie sos czosnkowy?"], []),
+        (["do you have garlic sauce?"], []),
+        (["mala margherita", "a macie sos czosnkowy?"], ["1 margherita small"]),
+    ],
+)
+async def test_asking_whether_the_shop_has_a_product_adds_nothing(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat = await play(dialogue_core, *texts)
+    assert await cart_of(chat) == cart
+    assert "garlic-sauce" not in " ".join(await cart_of(chat))
