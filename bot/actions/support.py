@@ -88,11 +88,13 @@ def answer_days(ctx: ActionContext, say: Say, asked: str) -> bool:
 
 def described(ctx: ActionContext, product: Product) -> str:
     """A product's description with what its tags say ("… chilli (ostra)"): asked "is the
-    diavola spicy?", the card answers it."""
-    description = product.description(ctx.lang) or "—"
+    diavola spicy?", the card answers it. Empty when there is neither."""
+    description = product.description(ctx.lang)
     templates = ctx.shop.responses
-    tags = [ctx.text(f"tag_{t}") for t in product.tags if templates.has(f"tag_{t}")]
-    return f"{description} ({', '.join(tags)})" if tags else description
+    tags = ", ".join(ctx.text(f"tag_{t}") for t in product.tags if templates.has(f"tag_{t}"))
+    if description and tags:
+        return f"{description} ({tags})"
+    return description or tags
 
 
 class ProductInfo(ShopAction):
@@ -117,8 +119,10 @@ class ProductInfo(ShopAction):
             + format_price(v, ctx.lang)
             for s, v in product.prices.items()
         )
+        description = described(ctx, product)
         say(
-            "product_info",
+            # A product nobody described is named alone, not followed by a placeholder.
+            "product_info" if description else "product_info_undescribed",
             [
                 Button(
                     ctx.text("btn_add", product=product.name(ctx.lang)),
@@ -126,7 +130,7 @@ class ProductInfo(ShopAction):
                 )
             ],
             product=product.name(ctx.lang),
-            description=described(ctx, product),
+            description=description,
             prices=prices,
             allergens=allergens or ctx.text("allergens_none"),
         )

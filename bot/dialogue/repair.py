@@ -184,6 +184,8 @@ def read_in_context(turn: Turn) -> None:
     modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
         _reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart
+    elif not products and intent != "browse_menu" and _category_alone(turn):
+        _reread(turn, "browse_menu")  # "napoje", "sosy?": the menu's category, as its chip
     elif (
         not products
         and modifies
@@ -250,8 +252,10 @@ def read_in_context(turn: Turn) -> None:
         and _ASKS_TOTAL.search(text)
     ):
         _reread(turn, "show_cart")  # "ile to wyjdzie razem?": the cart shows its total
-    elif products and intent == "nlu_fallback" and _ASKS_IF_SOLD.match(text):
-        _reread(turn, "product_info")  # "czy macie sos czosnkowy?": shown, not added
+    elif products and intent in ("nlu_fallback", "facilities") and _ASKS_IF_SOLD.match(text):
+        # "czy macie sos czosnkowy?": shown, not added; a product is no facility (parking,
+        # Wi-Fi) the bot would have to ask a person about.
+        _reread(turn, "product_info")
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
@@ -431,6 +435,19 @@ _ORDER_FILLERS = frozenset(
     "tez to please pls and also plus a an the i'd like want add get have".split()
 )
 _ITEM_ENTITIES = ("product", "size", "quantity")
+
+
+def _category_alone(turn: Turn) -> bool:
+    """The message is one of the menu's category names and nothing else ("napoje", "Sosy?")."""
+    spans = [
+        (int(e["start"]), int(e["end"]))
+        for e in turn.parse.get("entities", [])
+        if e.get("entity") == "category"
+    ]
+    if len(spans) != 1:
+        return False
+    start, end = spans[0]
+    return not re.search(r"[^\W_]", turn.text[:start] + turn.text[end:])
 
 
 def _names_items_only(turn: Turn) -> bool:

@@ -1,0 +1,68 @@
+"""A customer asks about a product or a part of the menu, first thing or mid-conversation:
+they get the product's card (its price and an Add button) or the category's list, never
+"shall I ask a person?" and never a placeholder where a description is missing.
+
+Through the real pipeline and NLU (tests/dialogue/conftest.py); each case a new customer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from tests.dialogue.chat import Chat
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ADD_COLA = '/add_to_cart{"product": "cola"}'
+
+
+async def last_reply(core: Core, *texts: str) -> tuple[str, list[str]]:
+    chat = Chat(core)
+    for text in texts:
+        result = await chat.say(text)
+    return result.text, [b["payload"] for b in result.buttons]
+
+
+@pytest.mark.parametrize(
+    ("texts", "price"),
+    [
+        (["czy macie colę?"], "7,90 zł"),
+        (["cześć", "czy macie colę?"], "7,90 zł"),
+        (["do you have cola?"], "PLN 7.90"),
+        (["hi", "do you have cola?"], "PLN 7.90"),
+    ],
+)
+async def test_asking_whether_the_shop_has_a_product_shows_its_card(
+    dialogue_core: Core, texts: list[str], price: str
+) -> None:
+    text, payloads = await last_reply(dialogue_core, *texts)
+    assert price in text
+    assert ADD_COLA in payloads
+    assert not any("handoff" in p for p in payloads)  # no "shall I ask a person?"
+
+
+@pytest.mark.parametrize("question", ["czy macie colę?", "do you have cola?"])
+async def test_a_product_without_a_description_is_named_without_a_placeholder(
+    dialogue_core: Core, question: str
+) -> None:
+    text, _ = await last_reply(dialogue_core, question)
+    first_line = text.splitlines()[0]
+    assert first_line in ("Cola 0,5 l", "Cola 0.5 l")  # named, not "Cola 0,5 l: —."
+
+
+@pytest.mark.parametrize(
+    ("texts", "products"),
+    [
+        (["napoje"], {"cola", "lemonade", "water", "orange-juice"}),
+        (["Sosy?"], {"garlic-sauce", "tomato-sauce", "bbq-sauce"}),
+        (["menu", "sosy"], {"garlic-sauce", "tomato-sauce", "bbq-sauce"}),
+        (["drinks"], {"cola", "lemonade", "water", "orange-juice"}),
+    ],
+)
+async def test_a_category_typed_alone_lists_it(
+    dialogue_core: Core, texts: list[str], products: set[str]
+) -> None:
+    _, payloads = await last_reply(dialogue_core, *texts)
+    offered = {p.split('"product": "')[1].split('"')[0] for p in payloads if "add_to_cart" in p}
+    assert offered == products
