@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain.handoff import AGENT_STATES
 from bot.domain.order_status import OPEN
 from bot.domain.phones import readable_phone
 from bot.domain.pricing import CartMaths
@@ -178,6 +179,22 @@ async def add_system_note(session: AsyncSession, customer_id: int, kind: str) ->
     )
     session.add(note)
     return note
+
+
+async def release_when_gone(
+    session: AsyncSession, customer_id: int, reachable: bool
+) -> Conversation | None:
+    """The customer left the only channel that reached them (ended the web chat): a person's
+    conversation goes back to the bot, out of the agents' queue and "Mine" — nobody could be
+    answered there. Returns the conversation released; the caller commits."""
+    conversation = await repo.conversation_of(session, customer_id)
+    if reachable or conversation.status not in AGENT_STATES:
+        return None
+    conversation.status = "bot"
+    conversation.assigned_agent_id = None
+    conversation.waiting_since = None
+    repo.record_event(session, "resolved", customer_id, None, reason="customer_left")
+    return conversation
 
 
 async def resolve(session: AsyncSession, conversation: Conversation) -> None:

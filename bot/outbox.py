@@ -290,6 +290,16 @@ class Outbox:
             log.warning("cannot look up interrupted message %s: %r", row.id, exc)
             return False, None
 
+    async def reachable(self, session: AsyncSession, customer_id: int) -> bool:
+        """Whether anything sent to the customer now would reach them on some channel."""
+        customer = await repo.live_customer(session, customer_id)
+        if customer is None:
+            return False
+        found = await repo.last_reachable_identity(
+            session, customer, self.blocked_channels(customer)
+        )
+        return found is not None
+
     def blocked_channels(self, customer: Customer) -> set[str]:
         """Channels the customer has opted out of (their adapter's consent flag is set)."""
         return {

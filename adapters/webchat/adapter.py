@@ -18,7 +18,7 @@ from bot.api.deps import OperatorUser, RowId, client_address
 from bot.api.schemas import BODY, errors
 from bot.core import Core
 from bot.domain.handoff import AGENT_STATES
-from bot.handoff import add_system_note, talk_status_of, timeline_entry
+from bot.handoff import add_system_note, release_when_gone, talk_status_of, timeline_entry
 from bot.hub import AGENT_TOPIC, customer_topic
 from bot.jsonenc import receive_frame, send_frame
 from bot.messages import Capabilities, InboundMessage, OutboundMessage
@@ -125,10 +125,12 @@ class WebchatAdapter(ChannelAdapter):
             self._endings += 1  # committed: from now on every address is asked again
             if self._live is not None:
                 self._live.clear()
-            note = None
+            note = released = None
             if ended and customer_id is not None:
                 # The agents' thread says so: replies from now on may reach nobody.
                 row = await add_system_note(session, customer_id, "webchat_ended")
+                reachable = await self.core.outbox.reachable(session, customer_id)
+                released = await release_when_gone(session, customer_id, reachable)
                 await session.commit()
                 note = {"conversation_id": row.conversation_id, "message": timeline_entry(row)}
         if ended and customer_id is not None:
@@ -136,6 +138,9 @@ class WebchatAdapter(ChannelAdapter):
             await self.core.hub.publish(customer_topic(customer_id), event)
         if note is not None:
             await self.core.hub.publish(AGENT_TOPIC, {"type": "note", **note})
+        if released is not None:
+            queue = {"type": "queue", "conversation_id": released.id, "status": "bot"}
+            await self.core.hub.publish(AGENT_TOPIC, queue)
         return len(ended)
 
     async def customer_id_for(self, address: str, language: str | None = None) -> int:

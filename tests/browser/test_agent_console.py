@@ -203,6 +203,14 @@ def test_the_agent_sees_the_customer_end_the_chat_and_a_later_reply_go_undeliver
     note = agent.locator("#messages .msg.private")
     expect(note).to_have_count(1)
     expect(note).to_contain_text("The customer ended the web chat.")
+    # Nobody can be answered there any more: the conversation leaves "Mine" for the bot's
+    # list, and the console offers to take it rather than to reply.
+    expect(agent.locator("#queue-agent .conv")).to_have_count(0)
+    expect(agent.locator("#queue-bot .conv")).to_have_count(1)
+    expect(agent.locator("#send")).to_be_disabled()
+    expect(agent.locator("#assign")).to_be_visible()
+    agent.click("#assign")
+    expect(agent.locator("#send")).to_be_enabled()
     agent.fill("#reply", "Are you still there?")
     agent.click("#send")
     reply = agent.locator("#messages .msg.agent")

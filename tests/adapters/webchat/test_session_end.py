@@ -161,11 +161,20 @@ def test_an_agent_is_told_the_customer_ended_the_chat_and_a_reply_reached_nobody
                 path = f"/api/customers/{chat['customer_id']}/webchat/end-sessions"
                 assert client.post(path, headers=ola).json() == {"ended": 1}
             frame: dict[str, Any] = console.receive_json()
+            moved: dict[str, Any] = console.receive_json()
         assert frame["type"] == "note" and frame["conversation_id"] == conv
         assert frame["message"]["private"] is True
         assert frame["message"]["system_note"] == "webchat_ended"
         assert frame["message"]["text"] == "The customer ended the web chat."
+        # Reachable nowhere now: the conversation leaves the agent's "Mine" for the bot.
+        assert moved == {"type": "queue", "conversation_id": conv, "status": "bot"}
+        mine = client.get("/api/agent/conversations?status=agent", headers=ala).json()
+        assert mine["conversations"] == []
+        refused = client.post(messages, headers=ala, json={"text": "Halo?"})
+        assert refused.status_code == 409
 
+        # Taken again, a reply is kept in the thread, marked as reaching nobody.
+        assert client.post(f"/api/agent/conversations/{conv}/assign", headers=ala).is_success
         after = client.post(messages, headers=ala, json={"text": "Jest Pan tam?"})
         assert after.status_code == 200
         assert after.json()["message"]["undelivered"] is True
