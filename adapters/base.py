@@ -39,7 +39,8 @@ class ChannelAdapter(ABC):
         self._answering: set[asyncio.Task[None]] = set()
 
     async def admit(self, inbound: InboundMessage) -> Accepted:
-        """Store an inbound message. One conversation sending faster than
+        """Store an inbound message, answered in the same transaction when it can go at
+        once (`Core.accept_and_answer`). One conversation sending faster than
         `MESSAGES_PER_MINUTE` is kept (agents see it, marked) but not answered: a flood
         costs neither NLU time nor replies, and nothing the customer wrote is lost. The
         first message over the rate in a window gets one notice saying so; the rest of the
@@ -51,7 +52,7 @@ class ChannelAdapter(ABC):
             log.warning("%s %s over its message rate: stored, not answered", *key)
             inbound.meta["throttled"] = True
             notify = await self.limiter.hit(SLOW_DOWN_NOTICES, *key)
-        accepted = await self.core.accept(inbound)
+        accepted = await self.core.accept_and_answer(inbound)
         if notify and not accepted.duplicate:
             self.in_background(self._slow_down(accepted.message_id))
         return accepted
@@ -62,9 +63,13 @@ class ChannelAdapter(ABC):
         except Exception:
             log.exception("the slow-down notice for message %s failed", message_id)
 
-    def answer_later(self, customer_id: int) -> None:
-        """Answer a customer's stored messages after the webhook has acknowledged them."""
-        self.in_background(self._answer(customer_id))
+    def answer_later(self, accepted: Accepted) -> None:
+        """After the webhook has acknowledged a message: deliver the replies its turn
+        stored with it, or answer the customer's stored messages."""
+        if accepted.deliver is None:
+            self.in_background(self._answer(accepted.customer_id))
+        elif accepted.deliver:
+            self.in_background(self._deliver(accepted.deliver))
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run work the webhook's answer must not wait for; `drain` waits for it."""
@@ -78,6 +83,13 @@ class ChannelAdapter(ABC):
         except Exception:
             # Stored, so not lost: the next start (or a provider's retry) answers it.
             log.exception("answering customer %s on %s failed", customer_id, self.name)
+
+    async def _deliver(self, message_ids: list[int]) -> None:
+        try:
+            await self.core.deliver(message_ids)
+        except Exception:
+            # Committed, so not lost: the outbox's next pass delivers them.
+            log.exception("delivering messages %s on %s failed", message_ids, self.name)
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until the answers in progress are done, also ones started meanwhile.

@@ -13,7 +13,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -80,6 +80,9 @@ class Accepted:
     customer_id: int
     message_id: int
     duplicate: bool = False
+    # Answered too, in the same transaction: the outbox rows to deliver now (None: only
+    # stored, to be answered by `Core.answer_pending`).
+    deliver: list[int] | None = None
 
 
 @dataclass
@@ -256,11 +259,25 @@ class Core:
 
     async def _receive_in_one(self, inbound: InboundMessage, started: float) -> Receipt | None:
         """The message stored with its turn in one transaction; None when it must be stored
-        first instead (a join left this address on another customer, a lock wait too long).
+        first instead (a join left this address on another customer, a lock wait too long)."""
+        taken = await self._stored_with_turn(inbound, wait=True)
+        if taken == "duplicate":  # a resend: answered with what was stored
+            return await self._answer_duplicate(inbound)
+        if taken == "store first":
+            return None
+        return await self._receipt_of(*taken, started)
+
+    async def _stored_with_turn(
+        self, inbound: InboundMessage, *, wait: bool
+    ) -> tuple[int, Message, Drained] | Literal["duplicate", "store first"]:
+        """Store the message with its turn in one transaction: (its id, it, what was
+        processed). "duplicate": it was stored before; "store first": it must be stored on
+        its own first (a join left this address on another customer, a lock wait too long
+        or, unless `wait`, the customer's lock is taken now).
 
         Under the lock, one query reads the context and says whether anything of the
         customer waits unanswered (then this message is stored and the queue drained in
-        order) or whether it is stored already (a resend: answered with what was stored).
+        order) or whether it is stored already.
         """
         address = (inbound.channel, inbound.address)
         async with self.sessions() as session:
@@ -269,35 +286,30 @@ class Core:
                 customer_id = await repo.customer_of_address(session, *address)
             if customer_id is None:  # first contact (created here), or a joined customer
                 customer_id = (await self._identity_context(session, inbound))[1].id
+            if not wait and self.locks.busy(customer_id):
+                return "store first"
             try:
                 async with self.locks.hold(customer_id) as hold:
                     row = await repo.turn_context_of_address(
                         session, customer_id, inbound.channel, inbound.address, inbound.provider_id
                     )
-                    duplicate = row is not None and row.duplicate
                     identity = self._identity_of(address, customer_id, row)
+                    if row is not None and row.duplicate:
+                        return "duplicate"
                     if row is None or identity is None:
-                        fused = None  # a join or an erasure since: stored first
-                    elif duplicate:
-                        fused = None
-                    elif row.unanswered or row.conversation is None:
+                        return "store first"  # a join or an erasure since
+                    if row.unanswered or row.conversation is None:
                         # Others wait before it: stored, then answered in store order.
                         stored = await self._store_inbound(session, inbound)
                         if stored is None:
-                            fused, duplicate = None, True
-                        else:
-                            message_id = stored.message.id
-                            drained = await self.process_pending(customer_id, session, stored, hold)
-                            fused = (message_id, stored.message, drained)
-                    else:
-                        fused = await self._turn_in_one(session, inbound, identity, row, hold)
-                        duplicate = fused is None
+                            return "duplicate"
+                        message_id = stored.message.id
+                        drained = await self.process_pending(customer_id, session, stored, hold)
+                        return message_id, stored.message, drained
+                    fused = await self._turn_in_one(session, inbound, identity, row, hold)
+                    return "duplicate" if fused is None else fused
             except LockTimeout:
-                return None
-        if fused is None:
-            # A resend (answered with what was stored), or left to the stored-first path.
-            return await self._answer_duplicate(inbound) if duplicate else None
-        return await self._receipt_of(*fused, started)
+                return "store first"
 
     def _identity_of(
         self, address: tuple[str, str], customer_id: int, row: repo.TurnRow | None
@@ -383,6 +395,34 @@ class Core:
             drained.deliver_after.extend(more.deliver_after)
         return message.id, message, drained
 
+    async def accept_and_answer(self, inbound: InboundMessage) -> Accepted:
+        """`accept`, with the message's turn in the same transaction when it can go at once:
+        the message, its dedup key, the context changes, the replies and their outbox rows
+        commit together, and `Accepted.deliver` lists the rows to deliver (after the
+        provider has its answer; the outbox retries them after a crash).
+
+        Only with an in-process lock that nobody holds or waits for now and nothing of the
+        customer's waiting before it: otherwise the message is only stored, so a webhook
+        never waits behind another turn, and `answer_pending` answers it in order.
+        """
+        if self.locks.fenced or inbound.meta.get("throttled"):
+            return await self.accept(inbound)
+        started = time.perf_counter()
+        taken = await self._stored_with_turn(inbound, wait=False)
+        if taken == "duplicate":
+            return await self._accepted_before(inbound)
+        if taken == "store first":
+            return await self.accept(inbound)
+        message_id, message, drained = taken
+        deliver = [
+            r.id
+            for rows in drained.replies.values()
+            for r in rows
+            if r.delivery_status == "pending"
+        ]
+        metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
+        return Accepted(message.customer_id, message_id, deliver=deliver + drained.deliver_after)
+
     async def accept(self, inbound: InboundMessage) -> Accepted:
         """Store the message (its dedup key included) and return: a webhook answers its
         provider after this, so a crash can no longer lose what was acknowledged. The
@@ -391,6 +431,10 @@ class Core:
             stored = await self._store_inbound(session, inbound)
             if stored is not None:
                 return Accepted(stored.customer.id, stored.message.id)
+        return await self._accepted_before(inbound)
+
+    async def _accepted_before(self, inbound: InboundMessage) -> Accepted:
+        """The copy of a message stored before (a provider's retry)."""
         assert inbound.provider_id  # only a provider id can make a message a duplicate
         async with self.sessions() as session:
             existing = await repo.find_message_by_provider_id(

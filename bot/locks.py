@@ -53,6 +53,8 @@ class CustomerLocks(Protocol):
 
     def hold(self, customer_id: int) -> contextlib.AbstractAsyncContextManager[Hold]: ...
 
+    def busy(self, customer_id: int) -> bool: ...
+
 
 class InProcessLocks:
     """asyncio locks keyed by customer, dropped when nobody holds or waits for them.
@@ -63,6 +65,11 @@ class InProcessLocks:
     def __init__(self) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+
+    def busy(self, customer_id: int) -> bool:
+        """Whether someone holds or waits for the customer's lock now (a hold taken next,
+        without an await in between, is then not immediate)."""
+        return customer_id in self._users
 
     @contextlib.asynccontextmanager
     async def hold(self, customer_id: int) -> AsyncIterator[Hold]:
@@ -124,6 +131,11 @@ class RedisLocks:
         self._ttl_ms = max(int(ttl_seconds * 1000), 30)
         self._wait_seconds = wait_seconds
         self._local = InProcessLocks()
+
+    def busy(self, customer_id: int) -> bool:
+        """Whether a turn of this process holds or waits for the customer's lock (another
+        instance's hold is not known without asking Redis)."""
+        return self._local.busy(customer_id)
 
     @contextlib.asynccontextmanager
     async def hold(self, customer_id: int) -> AsyncIterator[Hold]:

@@ -146,12 +146,13 @@ class SmsAdapter(ChannelAdapter):
             missing = [key for key in ("From", "MessageSid") if not fields.get(key)]
             if missing:
                 raise HTTPException(400, f"missing form field(s): {', '.join(missing)}")
-            # Answer Twilio once the SMS is stored (an error is a 5xx: Twilio retries);
-            # the reply goes out through the REST API from the outbox.
+            # Answer Twilio once the SMS is stored, with its turn when it can go at once
+            # (an error is a 5xx: Twilio retries); the reply goes out through the REST API
+            # from the outbox.
             accepted = await self.admit(inbound_from_twilio(fields))
             if accepted.duplicate:
                 log.info("SMS %s already received (Twilio retry)", fields["MessageSid"])
-            self.answer_later(accepted.customer_id)
+            self.answer_later(accepted)
             return Response(content=str(MessagingResponse()), media_type="text/xml")
 
         return router

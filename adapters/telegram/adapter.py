@@ -177,10 +177,11 @@ class TelegramAdapter(ChannelAdapter):
 
     async def _store_then_answer(self, inbound: InboundMessage, update_id: int) -> None:
         """Commit the update before Telegram is told it arrived (it never resends an
-        acknowledged update); the bot's turn follows in the background."""
+        acknowledged update), with the bot's turn when it can go at once; the replies (or
+        the turn, when another of the chat's runs) follow in the background."""
         inbound.meta["sequence"] = update_id
         accepted = await self.admit(inbound)
-        self.answer_later(accepted.customer_id)
+        self.answer_later(accepted)
 
     async def _answer_callback(self, callback: CallbackQuery) -> None:
         try:
@@ -213,8 +214,9 @@ class TelegramAdapter(ChannelAdapter):
             expected = self.core.settings.telegram_webhook_secret
             check_secret(expected, request.headers.get(SECRET_HEADER))
             update = parse_update(await request.body(), self.bot)
-            # 200 only once the update is stored (the handlers store, then answer in the
-            # background): an error here is a 500, and Telegram sends the update again.
+            # 200 only once the update is stored (the handlers store it, with its turn
+            # when they can, and deliver in the background): an error here is a 500, and
+            # Telegram sends the update again.
             if update is not None:
                 await self.dispatcher.feed_update(self.bot, update)
             return {"ok": True}

@@ -246,13 +246,13 @@ async def test_opt_out_and_opt_in_reach_the_core(sms: App, monkeypatch: pytest.M
     app, client = sms
     core = app.state.core
     seen: list[InboundMessage] = []
-    accept = core.accept
+    accept = core.accept_and_answer
 
     async def spy(inbound: InboundMessage) -> Any:
         seen.append(inbound)
         return await accept(inbound)
 
-    monkeypatch.setattr(core, "accept", spy)
+    monkeypatch.setattr(core, "accept_and_answer", spy)
     for body in ("STOP", "nie wysyłaj", "START", "cześć"):
         assert (await post_sms(client, body, from_=PHONE)).status_code == 200
     assert [m.meta.get("sms_opt_out") for m in seen] == [True, True, None, None]

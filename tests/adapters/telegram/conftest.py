@@ -122,20 +122,21 @@ class TelegramApp:
 async def telegram_app(
     data_dir: Path, fake: FakeTelegramAPI, **overrides: Any
 ) -> AsyncIterator[TelegramApp]:
-    """The real app (webhook mode unless public_url=None) with a spy on core.accept."""
+    """The real app (webhook mode unless public_url=None) with a spy on what the adapter
+    hands the core (`Core.accept_and_answer`)."""
     async with running_app(telegram_settings(data_dir, fake, **overrides)) as (started, http):
         app: Any = started
         adapter = next(a for a in app.state.runtime.adapters if a.name == "telegram")
         assert isinstance(adapter, TelegramAdapter)
         running = TelegramApp(app, http, adapter, fake)
         core: Core = app.state.core
-        accept = core.accept
+        accept = core.accept_and_answer
 
         async def spy(inbound: InboundMessage) -> Accepted:
             running.received.append(inbound)
             return await accept(inbound)
 
-        core.accept = spy  # type: ignore[method-assign]
+        core.accept_and_answer = spy  # type: ignore[method-assign]
         yield running
 
 

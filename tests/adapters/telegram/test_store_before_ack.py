@@ -11,41 +11,86 @@ from sqlalchemy import select
 
 from bot.store.models import Message
 from tests.adapters.telegram import updates
-from tests.adapters.telegram.conftest import SECRET, SECRET_HEADER, WEBHOOK, telegram_app
+from tests.adapters.telegram.conftest import (
+    SECRET,
+    SECRET_HEADER,
+    WEBHOOK,
+    TelegramApp,
+    telegram_app,
+)
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
 
 CHAT = 5151
 TEXTS = ["menu", "koszyk", "pomoc", "cześć", "godziny otwarcia"]
 
 
-async def test_an_acknowledged_update_survives_a_crash_before_its_answer(
+async def test_an_acknowledged_update_survives_a_crash_before_its_reply_is_sent(
     tmp_path: Path, fake: FakeTelegramAPI
 ) -> None:
     async with telegram_app(tmp_path, fake) as tg:
+        stalled = asyncio.Event()
+
+        async def stall(message_ids: list[int]) -> None:
+            await stalled.wait()  # the reply never gets sent before the "crash"
+
+        tg.core.deliver = stall  # type: ignore[method-assign]
+        response = await tg.http.post(
+            WEBHOOK, json=updates.text(CHAT, "menu"), headers={SECRET_HEADER: SECRET}
+        )
+        assert response.status_code == 200
+        # What Telegram was told arrived is in the store at that moment, with its reply.
+        assert await tg.count_messages(direction="in") == 1
+        [reply_row] = await tg.outbound()
+        assert reply_row.delivery_status == "pending"
+        await crash(tg)
+        assert not fake.sent_messages()
+
+    async with telegram_app(tmp_path, fake) as restarted:
+        [reply] = await fake.wait_for("sendMessage")
+        assert reply.params["chat_id"] == CHAT
+        assert await restarted.count_messages(direction="in", delivery_status="processed") == 1
+        [reply_row] = await restarted.settled_outbound()
+        assert (reply_row.delivery_status, reply_row.attempts) == ("sent", 1)
+    assert len(fake.sent_messages()) == 1
+
+
+async def test_an_update_acknowledged_during_another_turn_survives_a_crash_before_its_answer(
+    tmp_path: Path, fake: FakeTelegramAPI
+) -> None:
+    async with telegram_app(tmp_path, fake) as tg:
+        await tg.post(updates.text(CHAT, "cześć"))
+        identity = await tg.identity(str(CHAT))
+        assert identity is not None
         stalled = asyncio.Event()
 
         async def stall(customer_id: int) -> None:
             await stalled.wait()  # the turn never gets to run before the "crash"
 
         tg.core.answer_pending = stall  # type: ignore[method-assign]
-        response = await tg.http.post(
-            WEBHOOK, json=updates.text(CHAT, "menu"), headers={SECRET_HEADER: SECRET}
-        )
+        # The chat's previous turn still runs: the webhook does not wait for it.
+        async with tg.core.locks.hold(identity.customer_id):
+            response = await tg.http.post(
+                WEBHOOK, json=updates.text(CHAT, "menu"), headers={SECRET_HEADER: SECRET}
+            )
         assert response.status_code == 200
         # What Telegram was told arrived is in the store at that moment.
         assert await tg.count_messages(direction="in", delivery_status="received") == 1
-        # kill -9: the work in progress dies with the process.
-        answering = list(tg.adapter._answering)
-        for task in answering:
-            task.cancel()
-        await asyncio.gather(*answering, return_exceptions=True)
-        assert not fake.sent_messages()
+        await crash(tg)
+        assert len(fake.sent_messages()) == 1  # the greeting's reply only
 
     async with telegram_app(tmp_path, fake) as restarted:
-        [reply] = await fake.wait_for("sendMessage")
-        assert reply.params["chat_id"] == CHAT
-        assert await restarted.count_messages(direction="in") == 1
-        assert await restarted.count_messages(direction="in", delivery_status="processed") == 1
+        await fake.wait_for("sendMessage", 2)
+        assert await restarted.count_messages(direction="in") == 2
+        assert await restarted.count_messages(direction="in", delivery_status="processed") == 2
+    assert len(fake.sent_messages()) == 2
+
+
+async def crash(tg: TelegramApp) -> None:
+    """kill -9: the work the webhooks left running dies with the process."""
+    answering = list(tg.adapter._answering)
+    for task in answering:
+        task.cancel()
+    await asyncio.gather(*answering, return_exceptions=True)
 
 
 async def answered_update_ids(tg_core: object) -> list[int]:
@@ -118,10 +163,7 @@ async def test_a_reply_interrupted_mid_send_is_sent_again(
         deadline = asyncio.get_running_loop().time() + 15
         while not fake.calls_to("sendMessage") and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)  # the request is at Telegram: its outcome is unknown
-        answering = list(tg.adapter._answering)  # kill -9
-        for task in answering:
-            task.cancel()
-        await asyncio.gather(*answering, return_exceptions=True)
+        await crash(tg)
         [reply_row] = await tg.outbound()
         assert reply_row.delivery_status == "sending"
     fake.send_delay = 0.0
