@@ -47,7 +47,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
-    from bot.server import server_config
+    from bot.server import hand_over_the_gil_sooner, server_config
 
     settings = _setup()
     if host:
@@ -81,6 +81,7 @@ def run(
     # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);
     # requests are logged by our own middleware (with their request id), not by uvicorn.
     config = server_config(application, settings, access_log=False, log_config=None)
+    hand_over_the_gil_sooner()
     uvicorn.Server(config).run()
 
 

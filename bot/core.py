@@ -732,25 +732,20 @@ class Core:
         context.state.slots = dict(context.state.slots or {})
         # Only while this holder is still the customer's newest (FencedOut otherwise).
         await fencing.still_holds(session, hold)
-        # Rows the core writes, and the dialogue state, go as prebuilt Core statements;
-        # what else the dialogue changed on loaded objects (customer, cart) is flushed by
-        # the first of them. The state goes first: written by the flush otherwise.
-        await repo.save_state(session, context.state)
         unmatched = not outcome.understood and outcome.flow_step is None
-        await repo.insert_event(
-            session,
+        event = repo.event_values(
             "intent",
             context.customer.id,
             message.channel,
-            intent=outcome.intent,
-            confidence=outcome.confidence,
-            understood=outcome.understood,
-            flow_step=outcome.flow_step,
-            # Only what the bot failed to understand, for the operator to teach it.
-            text=message.text[:200] if unmatched else None,
+            {
+                "intent": outcome.intent,
+                "confidence": outcome.confidence,
+                "understood": outcome.understood,
+                "flow_step": outcome.flow_step,
+                # Only what the bot failed to understand, for the operator to teach it.
+                "text": message.text[:200] if unmatched else None,
+            },
         )
-        if message.id is None:  # not stored yet: it is stored with its turn
-            await repo.insert_messages(session, [message])
         rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
         others = [
             Message(
@@ -767,9 +762,16 @@ class Core:
             )
             for out in outcome.outgoing
         ]
-        await repo.insert_messages(session, [*rows, *others])
-        # Context changes and outgoing messages commit together (the outbox).
-        await session.commit()
+        # The state, the event, the message (if not stored yet), its replies and the
+        # messages for others commit together (the outbox) — on SQLite in one trip.
+        await repo.write_turn(
+            session,
+            state=context.state,
+            event=event,
+            inbound=message if message.id is None else None,
+            replies=rows,
+            others=others,
+        )
         return rows, others, handed_off
 
     def _reply_rows(

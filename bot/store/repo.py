@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, exists, insert, inspect, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.messages import Button, OutboundMessage
+from bot.store.db import commit_in_one_trip, commits_in_one_trip
 from bot.store.models import (
     Cart,
     ChannelIdentity,
@@ -468,7 +473,7 @@ async def insert_messages(session: AsyncSession, messages: list[Message]) -> Non
         message.id = message_id
 
 
-def _event_values(
+def event_values(
     kind: str,
     customer_id: int | None,
     channel: str | None,
@@ -484,18 +489,155 @@ def _event_values(
     }
 
 
-async def insert_event(
-    session: AsyncSession, kind: str, customer_id: int | None, channel: str | None, **data: Any
-) -> None:
-    """`record_event` as one Core statement, for the hot path. Events added with
-    `record_event` and not written yet go in the same statement, first (as a flush would
-    have written them), and leave the session."""
+def _take_recorded_events(session: AsyncSession) -> list[dict[str, Any]]:
+    """Events added with `record_event` and not written yet, as rows (they leave the
+    session: written with the turn's own event, first, as a flush would have)."""
     recorded = [e for e in session.new if isinstance(e, Event)]
-    rows = [_event_values(e.kind, e.customer_id, e.channel, e.data, e.created_at) for e in recorded]
     for recorded_event in recorded:
         session.expunge(recorded_event)
-    rows.append(_event_values(kind, customer_id, channel, data))
-    await session.execute(_INSERT_EVENTS, rows)
+    return [event_values(e.kind, e.customer_id, e.channel, e.data, e.created_at) for e in recorded]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A Core statement compiled once for SQLite's positional parameters, with the bind
+    processors of its columns' types (JSON, dates), to run on a plain sqlite3 cursor."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            values[name] if process is None else process(values[name])
+            for name, process in zip(self.names, self.processors, strict=True)
+        )
+
+
+def _prepare(statement: Any, dialect: Dialect, column_keys: list[str] | None = None) -> _Prepared:
+    compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+    names = tuple(compiled.positiontup or ())
+    processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return _Prepared(str(compiled), names, processors)
+
+
+_MESSAGE_COLUMNS = list(_message_values(Message(text="", payload=None)))
+_EVENT_COLUMNS = list(event_values("", None, None, None))
+_SQLITE_TURN: dict[Any, tuple[_Prepared, _Prepared, _Prepared]] = {}
+
+
+def _sqlite_turn_statements(dialect: Dialect) -> tuple[_Prepared, _Prepared, _Prepared]:
+    """The turn's three statements (state, event, message) for SQLite, compiled once."""
+    key = (dialect.name, dialect.driver)
+    found = _SQLITE_TURN.get(key)
+    if found is None:
+        found = _SQLITE_TURN[key] = (
+            _prepare(_UPDATE_STATE, dialect),
+            _prepare(insert(_EVENTS), dialect, _EVENT_COLUMNS),
+            _prepare(insert(_MESSAGES), dialect, _MESSAGE_COLUMNS),
+        )
+    return found
+
+
+def _state_update(state: DialogueState) -> dict[str, Any] | None:
+    """The prebuilt UPDATE's parameters when only the stored state's own fields changed;
+    None when the flush writes it (a new state, other attributes changed, no change)."""
+    info = inspect(state)
+    if not info.persistent or not info.modified or not info.committed_state:
+        return None
+    if not set(info.committed_state) <= set(_STATE_FIELDS):
+        return None
+    params = {name: getattr(state, name) for name in _STATE_FIELDS}
+    params.update(state_customer_id=state.customer_id, updated_at=utcnow())
+    return params
+
+
+def _state_written(session: AsyncSession, state: DialogueState, params: dict[str, Any]) -> None:
+    """The state's attributes are the stored ones now (what a flush ends with)."""
+    state.updated_at = params["updated_at"]
+    info = inspect(state)
+    info._commit_all(info.dict, session.sync_session.identity_map)
+
+
+async def write_turn(
+    session: AsyncSession,
+    *,
+    state: DialogueState,
+    event: dict[str, Any],
+    inbound: Message | None,
+    replies: list[Message],
+    others: list[Message],
+) -> None:
+    """A turn's writes and their commit: the dialogue state, the intent event (with events
+    the turn recorded), the inbound message when it is not stored yet, its replies (in
+    reply to it) and messages for other addresses; ids are set on the objects.
+
+    On SQLite they go in one trip to the connection's thread with the commit
+    (`commit_in_one_trip`: the writer's turn is held for the statements alone); elsewhere
+    statement by statement, then the commit. Other changes the dialogue made to loaded
+    objects (a cart line, a customer's name) are flushed first, in the same transaction.
+    """
+    events = [*_take_recorded_events(session), event]
+    if not commits_in_one_trip(session):
+        await save_state(session, state)
+        await session.execute(_INSERT_EVENTS, events)
+        if inbound is not None:
+            await insert_messages(session, [inbound])
+            for reply in replies:
+                reply.in_reply_to_id = inbound.id
+        await insert_messages(session, [*replies, *others])
+        await session.commit()
+        return
+    state_params = _state_update(state)
+    if state_params is not None:
+        # Marked written before the flush, so that the flush leaves it to the trip.
+        _state_written(session, state, state_params)
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    update_state, insert_event_row, insert_message = _sqlite_turn_statements(
+        session.get_bind().dialect
+    )
+    inbound_row = _message_values(inbound) if inbound is not None else None
+    reply_rows = [_message_values(m) for m in replies]
+    other_rows = [_message_values(m) for m in others]
+
+    def work(db: sqlite3.Connection) -> tuple[int | None, list[int | None]]:
+        cursor = db.cursor()
+        try:
+            if state_params is not None:
+                cursor.execute(update_state.sql, update_state.row(state_params))
+                if cursor.rowcount != 1:
+                    raise StaleDataError("the dialogue state was deleted meanwhile")
+            cursor.executemany(insert_event_row.sql, [insert_event_row.row(e) for e in events])
+            inbound_id = None
+            if inbound_row is not None:
+                cursor.execute(insert_message.sql, insert_message.row(inbound_row))
+                inbound_id = cursor.lastrowid
+            ids = []
+            for row in reply_rows:
+                if inbound_id is not None:
+                    row["in_reply_to_id"] = inbound_id
+                cursor.execute(insert_message.sql, insert_message.row(row))
+                ids.append(cursor.lastrowid)
+            for row in other_rows:
+                cursor.execute(insert_message.sql, insert_message.row(row))
+                ids.append(cursor.lastrowid)
+            return inbound_id, ids
+        finally:
+            cursor.close()
+
+    inbound_id, ids = await commit_in_one_trip(session, work)
+    if inbound is not None:
+        assert inbound_id is not None  # sqlite3 gives an INSERT's rowid
+        inbound.id = inbound_id
+        for reply in replies:
+            reply.in_reply_to_id = inbound_id
+    for message, message_id in zip([*replies, *others], ids, strict=True):
+        assert message_id is not None
+        message.id = message_id
+    await session.commit()  # the session's transaction ends (its commit is done)
 
 
 def message_object(message: Message) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -70,5 +71,58 @@ async def test_writers_that_hold_their_transaction_open_take_turns(tmp_path: Pat
         async with engine.connect() as conn:
             stored = (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all()
         assert stored == [n + 1000 for n in range(40)]
+    finally:
+        await engine.dispose()
+
+
+async def test_one_trip_commits_take_turns_with_other_writers(tmp_path: Path) -> None:
+    """Turns written in one trip (with what their session flushed before) and ordinary
+    transactions held open across awaits, concurrently: every row of every writer is kept,
+    and a refused one-trip commit keeps nothing of its transaction and blocks no one."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.store.db import commit_in_one_trip, commits_in_one_trip, session_factory
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    sessions = session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT UNIQUE)"))
+
+        async def one_trip(n: int, value: str) -> None:
+            session: AsyncSession
+            async with sessions() as session:
+                assert commits_in_one_trip(session)
+                # Written through the session first: part of the same transaction.
+                await session.execute(text("INSERT INTO t VALUES (:v)"), {"v": f"before-{n}"})
+                await asyncio.sleep(0.001)
+
+                def work(db: Any) -> int:
+                    cursor = db.cursor()
+                    cursor.execute("INSERT INTO t VALUES (?)", (value,))
+                    return int(cursor.lastrowid)
+
+                assert await commit_in_one_trip(session, work) > 0
+                await session.commit()
+
+        async def ordinary(n: int) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": f"plain-{n}"})
+                await asyncio.sleep(0.001)
+
+        await asyncio.gather(
+            *(one_trip(n, f"trip-{n}") for n in range(20)), *(ordinary(n) for n in range(20))
+        )
+        try:
+            await one_trip(99, "trip-3")  # a duplicate: refused as any statement would be
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("a duplicate must be refused")
+        await ordinary(99)  # the writer's turn was given back
+        async with engine.connect() as conn:
+            stored = set((await conn.execute(text("SELECT v FROM t"))).scalars().all())
+        expected = {f"{kind}-{n}" for kind in ("before", "trip", "plain") for n in range(20)}
+        assert stored == expected | {"plain-99"}
     finally:
         await engine.dispose()
