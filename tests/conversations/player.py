@@ -22,6 +22,14 @@ Shared by the pytest runner (in-process app, web chat + Telegram + SMS fakes) an
           handoffs: 0
           left_message: fragment   # a message left for the team contains this
 
+A step may be typed in another channel by the same person (`{channel: telegram, say: …}`;
+web, telegram or sms): the runner gives that channel its own new address, so it joins the
+customer only with the proof a customer would use — `{code}` in the text is the last 6-digit
+code the bot showed, `{start}` the token of the last deep link (`…?start=TOKEN`); the steps
+after it stay in that channel until another `channel:`. The end state is read from the channel
+of the last step. In `order:`, `lines` compares the items as
+"QTY PRODUCT [SIZE]" lines, `address_has` and `note_has` look for a fragment (any case).
+
 Every typed message must get at least one reply (no dead ends) unless the step says
 `silent: true`.
 """
@@ -51,6 +59,7 @@ class Step:
     no_reply: list[str] = field(default_factory=list)
     cart: list[str] | None = None
     silent: bool = False
+    channel: str | None = None  # typed in another channel than the journey's first
 
     @property
     def shown(self) -> str:
@@ -94,7 +103,7 @@ def _step(raw: Any) -> Step:
         return Step(text=raw)
     if isinstance(raw, int | float):
         return Step(text=str(raw))
-    unknown = set(raw) - {"say", "press", "reply", "no_reply", "cart", "silent"}
+    unknown = set(raw) - {"say", "press", "reply", "no_reply", "cart", "silent", "channel"}
     if unknown or ("say" in raw) == ("press" in raw):
         raise ValueError(f"bad step {raw!r}")
     said = raw.get("say")
@@ -109,6 +118,7 @@ def _step(raw: Any) -> Step:
         no_reply=_as_list(raw.get("no_reply")),
         cart=_as_list(raw["cart"]) if "cart" in raw else None,
         silent=bool(raw.get("silent", False)),
+        channel=str(raw["channel"]) if "channel" in raw else None,
     )
 
 
@@ -197,6 +207,7 @@ class WebChatCustomer:
 
 
 StateReader = Callable[[int], Awaitable[dict[str, Any]]]
+OtherChannel = Callable[[str], Customer]
 
 
 def staff_state_reader(http: httpx.AsyncClient, token: str) -> StateReader:
@@ -219,14 +230,19 @@ async def staff_token(http: httpx.AsyncClient, email: str, password: str) -> str
 
 
 # -- judging the end state ------------------------------------------------------------
-def cart_lines(profile: dict[str, Any]) -> list[str]:
-    """The cart as sorted "QTY PRODUCT [SIZE]" lines (no size for single-size products)."""
+def item_lines(items: list[dict[str, Any]]) -> list[str]:
+    """Cart or order items as sorted "QTY PRODUCT [SIZE]" lines (no size for single-size ones)."""
     lines = []
-    for item in profile["cart"]["items"]:
+    for item in items:
         size = item.get("size")
         size = "" if size in (None, "", "default") else f" {size}"
         lines.append(f"{item['quantity']} {item['product_id']}{size}")
     return sorted(lines)
+
+
+def cart_lines(profile: dict[str, Any]) -> list[str]:
+    """The cart as sorted "QTY PRODUCT [SIZE]" lines."""
+    return item_lines(profile["cart"]["items"])
 
 
 def normal_lines(lines: list[str]) -> list[str]:
@@ -249,7 +265,15 @@ def judge(expect: dict[str, Any], profile: dict[str, Any]) -> list[str]:
         else:
             last = orders[0]
             for key, want in dict(expect["order"]).items():
-                if last.get(key) != want:
+                if key == "lines":
+                    got_lines = item_lines(last["items"])
+                    if got_lines != normal_lines(_as_list(want)):
+                        failures.append(f"order lines {got_lines} != {want}")
+                elif key in ("address_has", "note_has"):
+                    field_ = str(last.get(key.removesuffix("_has")) or "")
+                    if str(want).lower() not in field_.lower():
+                        failures.append(f"order {key[:-4]} {field_!r} lacks {want!r}")
+                elif last.get(key) != want:
                     failures.append(f"order {key} {last.get(key)!r} != {want!r}")
     if "conversation" in expect:
         status = profile["conversation"]["status"]
@@ -274,26 +298,67 @@ def _texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(str(r.get("text") or "") for r in replies)
 
 
-async def play(journey: Journey, customer: Customer, read_state: StateReader) -> Outcome:
-    """Play the journey's steps as the customer; judge each check and the end state."""
+CODE = re.compile(r"(?<![\d-])\d{6}(?![\d-])")
+DEEP_LINK = re.compile(r"[?&]start=([\w-]+)")
+
+
+def _proofs(replies: list[dict[str, Any]]) -> dict[str, str]:
+    """The linking code and deep-link token the bot showed in these replies, if any."""
+    shown = _texts(replies) + "\n" + "\n".join(
+        f"{b.get('title')} {b.get('payload')} {b.get('url')}"
+        for r in replies
+        for b in r.get("buttons") or []
+    )
+    found: dict[str, str] = {}
+    if codes := CODE.findall(shown):
+        found["{code}"] = codes[-1]
+    if links := DEEP_LINK.findall(shown):
+        found["{start}"] = links[-1]
+    return found
+
+
+async def play(
+    journey: Journey,
+    customer: Customer,
+    read_state: StateReader,
+    other_channel: OtherChannel | None = None,
+) -> Outcome:
+    """Play the journey's steps as the customer; judge each check and the end state.
+
+    Steps typed in another channel go to `other_channel(name)`'s customer (one per channel)."""
     failures: list[str] = []
     transcript: list[str] = []
     to_order: int | None = None
+    proofs: dict[str, str] = {}
+    customers = {customer.channel: customer}
     try:
         await customer.start(journey.lang)
     except httpx.HTTPError as exc:
         return Outcome(journey, customer.channel, [f"no session: {exc}"], None, transcript)
     for n, step in enumerate(journey.steps, 1):
+        if step.channel and step.channel not in customers:
+            if other_channel is None:
+                failures.append(f"step {n}: no {step.channel} channel here")
+                break
+            customers[step.channel] = other_channel(step.channel)
+            await customers[step.channel].start(journey.lang)
+        customer = customers[step.channel or customer.channel]
+        said = str(step.text)
+        for placeholder, value in proofs.items():
+            said = said.replace(placeholder, value)
         try:
             if step.press is not None:
                 replies = await customer.press(step.press)
             else:
-                replies = await customer.say(str(step.text))
+                replies = await customer.say(said)
         except (LookupError, AssertionError, httpx.HTTPError) as exc:
             failures.append(f"step {n} {step.shown!r}: {exc}")
             break
+        proofs |= _proofs(replies)
         text = _texts(replies)
-        transcript.append(f"> {step.shown}\n  " + text.replace("\n", "\n  "))
+        shown = step.shown if step.press is not None else said
+        where = f"[{customer.channel}] " if len(customers) > 1 else ""
+        transcript.append(f"> {where}{shown}\n  " + text.replace("\n", "\n  "))
         if not replies and not step.silent:
             failures.append(f"step {n} {step.shown!r}: no reply")
         for fragment in step.reply:
