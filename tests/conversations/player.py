@@ -304,10 +304,14 @@ DEEP_LINK = re.compile(r"[?&]start=([\w-]+)")
 
 def _proofs(replies: list[dict[str, Any]]) -> dict[str, str]:
     """The linking code and deep-link token the bot showed in these replies, if any."""
-    shown = _texts(replies) + "\n" + "\n".join(
-        f"{b.get('title')} {b.get('payload')} {b.get('url')}"
-        for r in replies
-        for b in r.get("buttons") or []
+    shown = (
+        _texts(replies)
+        + "\n"
+        + "\n".join(
+            f"{b.get('title')} {b.get('payload')} {b.get('url')}"
+            for r in replies
+            for b in r.get("buttons") or []
+        )
     )
     found: dict[str, str] = {}
     if codes := CODE.findall(shown):
