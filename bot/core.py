@@ -817,7 +817,7 @@ class Core:
 
         menu = [button("btn_menu", "browse_menu"), button("btn_cart", "show_cart")]
         if reason == LEFT_MESSAGE:
-            keep_message_for_team(context.session, context.conversation, text)
+            await keep_message_for_team(context.session, context.conversation, text)
             return True, Reply(responses.render("leave_message_kept", lang), menu)
         queued = await start_handoff(context.session, context.conversation, reason)
         if await self.presence.agents_online():

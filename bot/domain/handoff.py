@@ -64,13 +64,26 @@ async def start_handoff(session: AsyncSession, conversation: Conversation, reaso
     return True
 
 
-def keep_message_for_team(session: AsyncSession, conversation: Conversation, text: str) -> None:
-    """The customer's message for the team waits in the agents' inbox (queue), with it."""
-    if conversation.status != "waiting_agent":
+async def keep_message_for_team(
+    session: AsyncSession, conversation: Conversation, text: str
+) -> None:
+    """The customer's message for the team waits in the agents' inbox (queue), with it.
+
+    Left while the conversation already waits for a person (asked for one, then "leave a
+    message"), it joins that wait's handoff: one request, one handoff in the customer's
+    history, the message on it."""
+    waiting = conversation.status == "waiting_agent"
+    if not waiting:
         conversation.waiting_since = utcnow()
         conversation.assigned_agent_id = None
     conversation.status = "waiting_agent"
     conversation.handoff_reason = LEFT_MESSAGE
+    current = await repo.latest_event(session, conversation.customer_id, "handoff")
+    if waiting and current is not None:
+        data = dict(current.data or {})
+        data["message"] = "\n\n".join(m for m in (data.get("message"), text) if m)
+        current.data = data
+        return
     repo.record_event(
         session, "handoff", conversation.customer_id, None, reason=LEFT_MESSAGE, message=text
     )

@@ -775,6 +775,16 @@ def record_event(
     )
 
 
+async def latest_event(session: AsyncSession, customer_id: int, kind: str) -> Event | None:
+    """The customer's newest event of this kind."""
+    return await session.scalar(
+        select(Event)
+        .where(Event.customer_id == customer_id, Event.kind == kind)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+
+
 async def last_reachable_identity(
     session: AsyncSession, customer: Customer, blocked_channels: set[str] | None = None
 ) -> ChannelIdentity | None:
