@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone, normalise_phone, readable_phone
@@ -91,11 +93,17 @@ USE_SAVED_AT = {"address": "address", "name": "contact_name", "phone": "contact_
 DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver", "bring")
 # "z dostawą na Długą 5", "delivered to 12 Baker St", "can you deliver it instead? to
 # Szewska 8": the address said with the way (a few small words may come between).
+# Or set off by a comma, colon or dash with no word between ("na dowóz, Krowoderska 20
+# Kraków", "delivery: 12 Baker St"): then only what starts as a street and its number ("ul."
+# and the like, a word or three, a number) is an address — "z dostawą, 2 cole" orders.
 _ADDRESS_AFTER = re.compile(
     r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver)\w*"
     r"(?:[\s,?!]+(?:it|them|that|this|instead|then|please|me|us|rather|too|also|je|ja|go|"
-    r"nam|mi|to|tez|jednak|prosze|proszę|też)){0,3}[\s,?!]+(?:na|pod|do|to|at)\s+"
-    r"(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?(?P<address>.+)$",
+    r"nam|mi|to|tez|jednak|prosze|proszę|też)){0,3}"
+    r"(?:[\s,?!]+(?:na|pod|do|to|at)\s+(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?"
+    r"|(?:\s*[,:;]\s*|\s+[-–]\s+)(?=(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?"
+    r"(?:\s+[^\W\d_]+\.?){0,2}\s+\d+[^\W\d_]?(?:/\d+)?\b))"
+    r"(?P<address>.+)$",
     re.I,
 )
 _POLITE_END = re.compile(
@@ -242,6 +250,38 @@ def way_in_text(text: str) -> WaySaid | None:
     return WaySaid("delivery")
 
 
+# Words for a way whose one-letter typo still answers delivery-or-pickup ("pikup", "dostwa",
+# "delivry"); folded. As with sizes: 5+ letters, typed with 4+ and the same first letter.
+_WAY_SPELLINGS = {
+    **dict.fromkeys(("pickup", "odbior", "osobiscie", "collection", "takeaway"), "pickup"),
+    **dict.fromkeys(("dostawa", "dostawe", "dostawy", "dowoz", "dowozem", "delivery"), "delivery"),
+}
+
+
+def misspelt_way(text: str) -> str | None:
+    """The way a word of the text misspells by one letter, or None (none, or both ways)."""
+    ways = {
+        way
+        for word in re.findall(r"[^\W\d_]+", fold(text))
+        if len(word) >= 4
+        for form, way in _WAY_SPELLINGS.items()
+        if form[0] == word[0]
+        and abs(len(form) - len(word)) <= 1
+        and OSA.distance(word, form, score_cutoff=1) <= 1
+    }
+    return ways.pop() if len(ways) == 1 else None
+
+
+# "na ten sam adres co poprzednio", "to my previous address": delivery, where it went last.
+_ADDRESS_WORD = re.compile(r"\b(adres\w*|address\w*)\b")
+
+
+def address_as_before(text: str) -> bool:
+    """The text asks for the last delivery address in words (folded or not)."""
+    folded = fold(text)
+    return bool(_ADDRESS_WORD.search(folded) and _AS_BEFORE.search(folded))
+
+
 def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
@@ -249,13 +289,24 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     if turn.from_button:
         return
     said_way = way_in_text(turn.text)
+    as_before = (
+        (said_way is None or (said_way.way == "delivery" and not said_way.address))
+        and "?" not in turn.text
+        and address_as_before(turn.text)
+    )
+    if as_before:
+        # "…i 2 cole, na ten sam adres co poprzednio": delivered where the last order went.
+        said_way = WaySaid("delivery")
     if said_way is None or ("?" in turn.text and not said_way.address):
         return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
     slots = dict(turn.state.slots or {})
-    if said_way.address or said_way.way != slots.get("given_fulfilment"):
+    if said_way.address or said_way.way != slots.get("given_fulfilment") or as_before:
         # A new address, or another way: the address said before no longer holds. The same
         # way read again (its address already cut from the text) keeps it.
         slots.pop("given_address", None)
+        slots.pop("given_address_as_before", None)
+    if as_before:
+        slots["given_address_as_before"] = True
     slots["given_fulfilment"] = said_way.way
     if said_way.address and said_way.address_at is not None:
         cut, text = said_way.address_at, turn.text
@@ -357,7 +408,9 @@ class CheckoutFlow:
             if given.get("given_name"):
                 self.set(turn, contact_name=given["given_name"])
         way, address = given.get("given_fulfilment"), given.get("given_address")
-        self.unset(turn, "given_fulfilment", "given_address")
+        if way == "delivery" and not address and given.get("given_address_as_before"):
+            address = (await self.saved(turn))["address"]  # none saved: the step asks
+        self.unset(turn, "given_fulfilment", "given_address", "given_address_as_before")
         turn.state.flow = self.name
         if way in ("delivery", "pickup"):
             # Said with the order ("na wynos", "z dostawą na Długą 5"): not asked again.
@@ -514,7 +567,7 @@ class CheckoutFlow:
                         "pickup"
                         if said(turn, *PICKUP_WORDS)
                         else ("delivery" if said(turn, *DELIVERY_WORDS) else None)
-                    )
+                    ) or misspelt_way(turn.text)  # "pikup", "dostwa"
                 elif said_way is not None and said_way.address:
                     self.set(turn, fulfilment="delivery")
                     if not self.delivers_to(turn, said_way.address):

@@ -170,6 +170,87 @@ async def test_an_order_said_with_its_way_and_address_keeps_both(
 
 
 @pytest.mark.parametrize(
+    ("texts", "cart", "address"),
+    [
+        (
+            ["dwie male hawajskie z dostawa: Grzegórzecka 15, Kraków", "to wszystko"],
+            ["2 hawaii small"],
+            "Grzegórzecka 15, Kraków",
+        ),
+        (
+            ["a medium diavola and a cola for delivery, Basztowa 7 Krakow", "that's all"],
+            ["1 cola", "1 diavola medium"],
+            "Basztowa 7 Krakow",
+        ),
+        (
+            ["srednia pepperoni na dowoz - ul. Lubicz 12/4, Krakow", "nic wiecej"],
+            ["1 pepperoni medium"],
+            "ul. Lubicz 12/4, Krakow",
+        ),
+    ],
+)
+async def test_an_address_set_off_by_a_comma_after_the_way_is_the_address(
+    dialogue_core: Core, texts: list[str], cart: list[str], address: str
+) -> None:
+    """ "…z dostawą: Grzegórzecka 15": the house number orders nothing, the address is kept
+    (the checkout goes on to the name, not the address)."""
+    chat = await play(dialogue_core, *texts)
+    assert await cart_of(chat) == cart
+    await chat.say("Ala 600 101 202")
+    result = await chat.say(
+        "gotowka" if "to wszystko" in texts or "nic wiecej" in texts else "cash"
+    )
+    assert result.replies
+    orders = await placed(chat)
+    assert [(o["fulfilment"], o["address"]) for o in orders] == [("delivery", address)]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            [
+                "srednia hawajska",
+                "zamawiam",
+                "dostawa",
+                "Sarego 3, Kraków",
+                "Jan 600 700 100",
+                "karta",
+            ],
+            ["poprosze duza diavole i sok, pod adres co ostatnio", "to tyle", "tak", "karta"],
+        ),
+        (
+            [
+                "a large margherita",
+                "checkout",
+                "delivery",
+                "Basztowa 9, Krakow",
+                "Amy 600 700 200",
+                "cash",
+            ],
+            [
+                "a small pepperoni and 2 cokes to my previous address please",
+                "that's it",
+                "yes",
+                "cash",
+            ],
+        ),
+    ],
+)
+async def test_an_order_said_with_the_address_as_before_is_delivered_there(
+    dialogue_core: Core, first: list[str], second: list[str]
+) -> None:
+    """The last address asked for in words with the order: delivery there, not asked again
+    (the name is offered next, so "yes" takes the saved contact)."""
+    chat = await play(dialogue_core, *first, *second)
+    orders = await placed(chat)
+    assert len(orders) == 2
+    assert orders[1]["fulfilment"] == "delivery"
+    assert orders[1]["address"] == orders[0]["address"]
+    assert orders[1]["phone"] == orders[0]["phone"]
+
+
+@pytest.mark.parametrize(
     ("texts", "order"),
     [
         (

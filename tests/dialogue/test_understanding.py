@@ -7,6 +7,7 @@ typos and without diacritics. Each case is a new customer.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -119,6 +120,80 @@ async def test_a_typed_request_to_leave_a_message_keeps_the_next_text_for_the_te
     assert state["reasons"] == ["message_for_team"]
     assert state["left"] == [message]
     assert state["cart"] == ["1 margherita small"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        (["mozna pogadac z kims z obslugi?", "zostawie wiadomosc", "oddzwoncie prosze"], None),
+        (["I need to speak to a member of staff"], "Leave a message"),
+    ],
+)
+async def test_a_message_left_while_waiting_for_a_person_is_that_same_request(
+    dialogue_core: Core, texts: list[str], message: str | None
+) -> None:
+    """Asked for a person, then left a message (typed or pressed): one handoff in the
+    customer's history, the message on it."""
+    chat = Chat(dialogue_core)
+    for text in texts:
+        assert (await chat.say(text)).replies
+    left = texts[-1]
+    if message is not None:
+        assert (await chat.press(message)).replies
+        left = "please ring me back about a party order"
+        assert (await chat.say(left)).replies
+    state = await end_state(chat)
+    assert state["conversation"] == "waiting_agent"
+    assert state["reasons"] == ["customer_request"]
+    assert state["left"] == [left]
+
+
+@pytest.mark.parametrize("text", ["podlacz konto", "polacz konta prosze", "connect my account"])
+async def test_linking_asked_for_without_diacritics_shows_a_code(
+    dialogue_core: Core, text: str
+) -> None:
+    chat = Chat(dialogue_core)
+    await chat.say("2 cole")
+    result = await chat.say(text)
+    assert re.search(r"(?<!\d)\d{6}(?!\d)", result.text), result.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "fulfilment"),
+    [
+        (["duza margherita", "to wszystko", "osobiscei", "Ola 600 111 333", "karta"], "pickup"),
+        (
+            [
+                "mala diavola i cola",
+                "zamawiam",
+                "dostwa",
+                "Dietla 9, Krakow",
+                "Ala 600 111 444",
+                "karta",
+            ],
+            "delivery",
+        ),
+        (
+            [
+                "a small pepperoni and a large hawaiian",
+                "checkout",
+                "delivry",
+                "Basztowa 2, Krakow",
+                "Max 600 222 444",
+                "cash",
+            ],
+            "delivery",
+        ),
+        (["a medium capricciosa", "that's all", "colection", "Kim 600 222 555", "cash"], "pickup"),
+    ],
+)
+async def test_delivery_or_pickup_typed_with_a_typo_is_the_answer(
+    dialogue_core: Core, texts: list[str], fulfilment: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        assert (await chat.say(text)).replies
+    assert [o.fulfilment for o in await chat.orders()] == [fulfilment]
 
 
 async def test_a_message_asked_for_mid_checkout_is_kept_and_the_cart_stays(
