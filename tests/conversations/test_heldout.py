@@ -1,8 +1,10 @@
-"""The held-out journeys (tests/conversations/heldout), played like the tuned ones.
+"""The held-out sets that move between channels, played like the tuned journeys.
 
-Each case is named after its file, so one round plays alone: `pytest tests/conversations -k
-round4`. A journey whose steps move to Telegram or SMS gets a new address there and joins only
-with the proof a customer would use (a code or deep link the bot showed).
+benchmarks/journeys.py measures the held-out sets through the web chat of a running server
+(the demo catalog's real opening hours, which some journeys ask about). A set with a journey
+that moves to Telegram or SMS midway, or plays in more channels, needs the channel fakes:
+such a file is played here, whole. Each case is named after its file, so one round plays
+alone: `pytest tests/conversations -k round4`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from typing import Any
 import pytest
 
 from tests.conversations.conftest import Shop
-from tests.conversations.player import HELDOUT, load, play
+from tests.conversations.player import HELDOUT, Journey, load, play
 from tests.conversations.test_journeys import customer_for
 
-JOURNEYS = load(HELDOUT)
+
+def _needs_channels(journey: Journey) -> bool:
+    return journey.channels != ["web"] or any(s.channel not in (None, "web") for s in journey.steps)
+
+
+_ALL = load(HELDOUT)
+_FILES = {j.source for j in _ALL if _needs_channels(j)}
+JOURNEYS = [j for j in _ALL if j.source in _FILES]
 
 
 def cases() -> list[Any]:
