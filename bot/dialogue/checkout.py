@@ -272,6 +272,10 @@ def misspelt_way(text: str) -> str | None:
     return ways.pop() if len(ways) == 1 else None
 
 
+# A street and its number ("Długa 5", "ul. Lubicz 12/4", "os. Centrum A 5"): an address.
+_STREET_AND_NUMBER = re.compile(
+    r"(?<!\w)[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?(?:/\d+)?(?!\w)"
+)
 # "na ten sam adres co poprzednio", "to my previous address": delivery, where it went last.
 _ADDRESS_WORD = re.compile(r"\b(adres\w*|address\w*)\b")
 
@@ -574,7 +578,7 @@ class CheckoutFlow:
                         return True  # refused, with the pickup offer; the address is asked
                     self.set(turn, address=said_way.address)
             if way is None:
-                return await self.keep_contact(turn)
+                return await self.keep_address(turn) or await self.keep_contact(turn)
             self.set(turn, fulfilment=way)
             if way == "pickup":
                 self.unset(turn, "address")
@@ -643,6 +647,29 @@ class CheckoutFlow:
         else:
             return False
         await self.next(turn)
+        return True
+
+    async def keep_address(self, turn: Turn) -> bool:
+        """An address typed as the answer to delivery or pickup ("Długa 5, Kraków"): delivery
+        there. Also while delivery waits for the cart to reach the minimum ("you're 22 zł
+        short"): kept, so the checkout goes on from there once something is added. False if
+        it is no address or pickup was chosen."""
+        slots, text = self.slots(turn), turn.text.strip()
+        if (
+            turn.from_button
+            or slots.get("fulfilment") not in (None, "delivery")
+            or slots.get("address")
+            or turn.entities("product")
+            or find_phone(text) is not None
+            or not 5 <= len(text) <= 300
+            or not _STREET_AND_NUMBER.search(text)
+        ):
+            return False
+        self.set(turn, fulfilment="delivery")
+        if self.delivers_to(turn, text):
+            self.set(turn, address=text)
+            self.kit.speaker.say(turn, "address_kept", address=text)
+            await self.ask(turn)  # the minimum again, now with the address kept
         return True
 
     async def keep_contact(self, turn: Turn) -> bool:

@@ -254,6 +254,29 @@ async def test_an_order_said_with_the_address_as_before_is_delivered_there(
     ("texts", "order"),
     [
         (
+            ["sok", "zamawiam", "z dowozem", "Sarego 7, Kraków", "dorzuc duza capricciose"],
+            {"fulfilment": "delivery", "address": "Sarego 7, Kraków", "total": 5480 + 990},
+        ),
+        (
+            ["a medium hawaiian", "that's all", "Dietla 12/2, Krakow"],
+            {"fulfilment": "delivery", "address": "Dietla 12/2, Krakow", "total": 3690 + 990},
+        ),
+    ],
+)
+async def test_an_address_typed_for_delivery_or_pickup_or_short_of_the_minimum_is_kept(
+    dialogue_core: Core, texts: list[str], order: dict[str, Any]
+) -> None:
+    """An address answering "delivery or pickup?" is delivery there; typed while delivery
+    waits for the minimum, it is kept for when the cart reaches it (not asked again)."""
+    chat = await play(dialogue_core, *texts, "Ewa 600 555 444", "karta")
+    orders = await placed(chat)
+    assert [{k: o[k] for k in order} for o in orders] == [order]
+
+
+@pytest.mark.parametrize(
+    ("texts", "order"),
+    [
+        (
             [
                 "duza diavola",
                 "zamawiam",
