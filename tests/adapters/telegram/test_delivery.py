@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pydantic._internal._generics as pydantic_generics
 import pytest
 
 from adapters.telegram import TelegramAdapter
@@ -51,6 +53,26 @@ async def test_formatting_arrives_literally(tg: TelegramApp) -> None:
     assert sent.params["text"] == text
     assert "parse_mode" not in sent.params
     assert "reply_markup" not in sent.params
+
+
+async def test_sending_builds_no_model_class_per_message(
+    tg: TelegramApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiogram reads each answer as `Response[Message]`, which pydantic keeps only while
+    referred to: a collection between sends made every send build the class again."""
+    built: list[str] = []
+    build = pydantic_generics.create_generic_submodel
+
+    def counted(name: str, *args: Any) -> Any:
+        built.append(name)
+        return build(name, *args)
+
+    monkeypatch.setattr(pydantic_generics, "create_generic_submodel", counted)
+    for n in range(3):
+        gc.collect()
+        await tg.adapter.send(outbound(f"reply {n}"))
+    assert len(tg.fake.sent_messages()) == 3
+    assert built == []
 
 
 async def test_a_long_reply_is_split_with_the_keyboard_on_the_last_part(tg: TelegramApp) -> None:
