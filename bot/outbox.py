@@ -125,16 +125,19 @@ class Outbox:
 
     async def _deliver_one(self, message_id: int) -> None:
         async with self.sessions() as session:
-            message = await repo.claim_for_delivery(session, message_id, self._lease_until())
-            if message is None:
+            claimed = await repo.claim_for_delivery(
+                session, message_id, self._lease_until(), self._consent_flags()
+            )
+            if claimed is None:
                 return
+            message, opted_out = claimed
             outbound = repo.outbound_of(message)
             stored_at = message.created_at
             # A retry from the outbox loop logs the request id of the message it answers.
             request_id = current_request_id() or await repo.request_id_of(session, message)
         token = REQUEST_ID.set(request_id)
         try:
-            status = await self._send_and_record(message_id, outbound)
+            status = await self._send_and_record(message, outbound, opted_out)
             if status == "sent":
                 age = (utcnow() - stored_at).total_seconds()
                 metrics.DELIVERY_SECONDS.labels(outbound.channel).observe(max(age, 0.0))
@@ -142,7 +145,12 @@ class Outbox:
         finally:
             REQUEST_ID.reset(token)
 
-    async def _send_and_record(self, message_id: int, outbound: OutboundMessage) -> str:
+    async def _send_and_record(
+        self, message: Message, outbound: OutboundMessage, opted_out: bool | None
+    ) -> str:
+        """Send a claimed row; `opted_out`: its customer's consent flag of its channel as
+        the claim read it (None: not known, read here)."""
+        message_id = message.id
         channel = self.channels.get(outbound.channel)
         status, error, retry_after, provider_id = "sent", None, None, None
         permanent = uncertain = False
@@ -150,7 +158,7 @@ class Outbox:
             # Not served by this process (e.g. the CLI): an instance that has the
             # channel delivers it from the outbox.
             status, error = "pending", f"no adapter for channel {outbound.channel!r} here"
-        elif await self._consent_withdrawn(channel, outbound):
+        elif await self._consent_withdrawn(channel, outbound, opted_out):
             status, error = "suppressed", "the customer opted out of this channel"
         else:
             try:
@@ -170,10 +178,69 @@ class Outbox:
             resend = self.resends_uncertain(outbound.channel)
             status = "pending" if resend else "unknown"
             UNCERTAIN_SENDS.labels(outbound.channel, "resent" if resend else "reported").inc()
-        await self._record_outcome(
-            message_id, outbound, status, error, retry_after, provider_id, permanent
-        )
+        if (
+            permanent
+            or status == "unknown"
+            or not await self._record_plainly(
+                message, outbound, status, error, retry_after, provider_id
+            )
+        ):
+            await self._record_outcome(
+                message_id, outbound, status, error, retry_after, provider_id, permanent
+            )
         return status
+
+    def _after_attempt(
+        self, status: str, attempts: int, retry_after: float | None
+    ) -> tuple[str, datetime | None]:
+        """The row's status after `attempts` sends ended in `status`, and when to try again:
+        pending rows back off (or fail after OUTBOX_MAX_ATTEMPTS)."""
+        if status == "pending" and attempts >= self.settings.outbox_max_attempts:
+            return "failed", None
+        if status != "pending":
+            return status, None
+        delay = retry_after or self.settings.outbox_retry_base_seconds * 2 ** (attempts - 1)
+        delay *= 1 + random.random() * 0.1  # jitter
+        return status, utcnow() + timedelta(seconds=delay)
+
+    async def _record_plainly(
+        self,
+        claimed: Message,
+        outbound: OutboundMessage,
+        status: str,
+        error: str | None,
+        retry_after: float | None,
+        provider_id: str | None,
+    ) -> bool:
+        """The outcome in one prebuilt UPDATE of the row as claimed (still `sending`, the
+        attempts it had); False when the row moved meanwhile or the provider id clashed:
+        `_record_outcome` sorts that out."""
+        attempts = outbound.attempts + 1
+        status, next_attempt_at = self._after_attempt(status, attempts, retry_after)
+        async with self.sessions() as session:
+            try:
+                recorded = await repo.record_delivery(
+                    session, claimed.id, outbound.attempts, status, error, provider_id,
+                    next_attempt_at,
+                )  # fmt: skip
+                if recorded:
+                    await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return False
+        if not recorded:
+            return False
+        if status == "pending":
+            self.kick()
+        claimed.delivery_status, claimed.attempts = status, attempts
+        claimed.provider_id = claimed.provider_id or provider_id
+        metrics.MESSAGES_OUT.labels(outbound.channel, status).inc()
+        if status == "sent":
+            await self.hub.publish(
+                customer_topic(outbound.customer_id),
+                {"type": "message", "message": repo.message_object(claimed)},
+            )
+        return True
 
     async def _record_outcome(
         self,
@@ -200,15 +267,10 @@ class Outbox:
             message.last_error = error
             if provider_id and not message.provider_id:
                 message.provider_id = provider_id
-            if status == "pending" and message.attempts >= self.settings.outbox_max_attempts:
-                status = "failed"
-            message.next_attempt_at = None
+            status, message.next_attempt_at = self._after_attempt(
+                status, message.attempts, retry_after
+            )
             if status == "pending":
-                delay = retry_after or (
-                    self.settings.outbox_retry_base_seconds * 2 ** (message.attempts - 1)
-                )
-                delay *= 1 + random.random() * 0.1  # jitter
-                message.next_attempt_at = utcnow() + timedelta(seconds=delay)
                 self.kick()
             message.delivery_status = status
             if permanent and message.address:
@@ -308,10 +370,22 @@ class Outbox:
             if (flag := getattr(channel, "consent_flag", None)) and getattr(customer, flag, False)
         }
 
-    async def _consent_withdrawn(self, channel: ChannelSender, outbound: OutboundMessage) -> bool:
+    def _consent_flags(self) -> dict[str, str]:
+        """Channel → the Customer attribute that, set, forbids sending on it."""
+        return {
+            name: flag
+            for name, channel in self.channels.items()
+            if (flag := getattr(channel, "consent_flag", None))
+        }
+
+    async def _consent_withdrawn(
+        self, channel: ChannelSender, outbound: OutboundMessage, opted_out: bool | None
+    ) -> bool:
         flag = getattr(channel, "consent_flag", None)
         if not flag or outbound.extra.get("consent_confirmation"):
             return False
+        if opted_out is not None:
+            return opted_out
         async with self.sessions() as session:
             customer = await repo.live_customer(session, outbound.customer_id)
             return bool(customer is not None and getattr(customer, flag, False))

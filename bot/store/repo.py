@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, case, exists, func, insert, inspect, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -678,24 +679,97 @@ def outbound_of(message: Message) -> OutboundMessage:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _claim(consent_flags: tuple[tuple[str, str], ...]) -> Any:
+    """The claim's UPDATE, returning the row and, for a channel with a consent flag, its
+    customer's flag (NULL when the customer was joined into another)."""
+    claim = (
+        update(Message)
+        .where(Message.id == bindparam("message_id"), Message.delivery_status == "pending")
+        .values(
+            delivery_status="sending",
+            next_attempt_at=bindparam("lease_until", type_=_MESSAGES.c.next_attempt_at.type),
+        )
+    )
+    if not consent_flags:
+        return claim.returning(Message)
+    flag_of_channel = case(
+        *(
+            (
+                Message.channel == channel,
+                select(getattr(Customer, flag))
+                .where(Customer.id == Message.customer_id, Customer.merged_into_id.is_(None))
+                .scalar_subquery(),
+            )
+            for channel, flag in consent_flags
+        ),
+        else_=None,
+    )
+    return claim.returning(Message, flag_of_channel)
+
+
 async def claim_for_delivery(
-    session: AsyncSession, message_id: int, lease_until: datetime
-) -> Message | None:
+    session: AsyncSession,
+    message_id: int,
+    lease_until: datetime,
+    consent_flags: dict[str, str] | None = None,
+) -> tuple[Message, bool | None] | None:
     """Atomically move one outbox row pending → sending, and return it (one statement: the
-    UPDATE returns the row); None if someone else has it. Commits.
+    UPDATE returns the row); None if someone else has it. Commits. With `consent_flags`
+    (channel → Customer attribute), the same statement reads whether the row's customer
+    has its channel's flag set (None: not known, e.g. a joined customer).
 
     While `sending`, `next_attempt_at` is the claim's lease: the sender renews it, and a
     row whose lease ran out was abandoned mid-send (a crash) — see `abandoned_rows`.
     """
-    claimed = await session.scalars(
-        update(Message)
-        .where(Message.id == message_id, Message.delivery_status == "pending")
-        .values(delivery_status="sending", next_attempt_at=lease_until)
-        .returning(Message)
-    )
-    message = claimed.first()
+    statement = _claim(tuple(sorted((consent_flags or {}).items())))
+    params = {"message_id": message_id, "lease_until": lease_until}
+    row = (await session.execute(statement, params)).first()
     await session.commit()
-    return message
+    if row is None:
+        return None
+    flag = row[1] if len(row) > 1 else None
+    return row[0], None if flag is None else bool(flag)
+
+
+_RECORD_DELIVERY = (
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.id == bindparam("message_id"),
+        _MESSAGES.c.delivery_status == "sending",
+        _MESSAGES.c.attempts == bindparam("attempts_before"),
+    )
+    .values(
+        attempts=_MESSAGES.c.attempts + 1,
+        delivery_status=bindparam("status"),
+        last_error=bindparam("error"),
+        provider_id=func.coalesce(_MESSAGES.c.provider_id, bindparam("sent_as")),
+        next_attempt_at=bindparam("next_at", type_=_MESSAGES.c.next_attempt_at.type),
+    )
+)
+
+
+async def record_delivery(
+    session: AsyncSession,
+    message_id: int,
+    attempts_before: int,
+    status: str,
+    error: str | None,
+    provider_id: str | None,
+    next_attempt_at: datetime | None,
+) -> bool:
+    """A send's outcome on a row still claimed as it was (`sending`, `attempts_before`),
+    in one prebuilt UPDATE; False when the row moved meanwhile. Not committed."""
+    params = {
+        "message_id": message_id,
+        "attempts_before": attempts_before,
+        "status": status,
+        "error": error,
+        "sent_as": provider_id,
+        "next_at": next_attempt_at,
+    }
+    result = await session.execute(_RECORD_DELIVERY, params)
+    return (getattr(result, "rowcount", 0) or 0) == 1
 
 
 async def renew_claim(session: AsyncSession, message_id: int, lease_until: datetime) -> None:
