@@ -12,7 +12,8 @@ signs), waits until a reply of the bot reaches the fake, and sends the next one.
 Prints per channel: messages/s; p50/p99 from the webhook's POST to the first reply reaching
 the fake (matched exactly: the reply's provider id, as the fake issued it, is on the reply's
 row, which points at the inbound message); p50/p99 of the webhook's own answer; the
-database's statements, transactions and commits per message; and the server's CPU per
+database's statements, transactions, commits and round trips per message (trips to
+SQLite's thread; on PostgreSQL BEGIN, statements and COMMIT); and the server's CPU per
 message (all its threads, from /proc). The outbox's own loop (two queries a second when
 idle) is counted in, as a server runs it.
 """
@@ -316,6 +317,8 @@ def main() -> None:
             return
         latencies = await reply_latencies(database_url, crowd, replies)
         per = {k: (counts_after[k] - counts_before[k]) / sent for k in counts_after}
+        # SQLite: trips to aiosqlite's thread; PostgreSQL: BEGIN, each statement, COMMIT.
+        trips = per["trips"] or per["statements"] + per["transactions"] + per["commits"]
         cpu = ""
         if cpu_before is not None and cpu_after is not None:
             cpu = f"  server CPU {(cpu_after - cpu_before) / sent * 1000:.1f} ms/msg"
@@ -327,7 +330,8 @@ def main() -> None:
             f"p50={statistics.median(crowd.acks) * 1000:.0f} ms "
             f"p99={percentile(crowd.acks, 99) * 1000:.0f} ms\n"
             f"         per message: {per['statements']:.1f} statements, "
-            f"{per['transactions']:.2f} transactions, {per['commits']:.2f} commits{cpu}",
+            f"{per['transactions']:.2f} transactions, {per['commits']:.2f} commits, "
+            f"{trips:.1f} round trips{cpu}",
             flush=True,
         )
 
