@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction import text as sklearn_text
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 # scikit-learn's row normalisation without the wrapper's matrix checks (the same routine
@@ -142,11 +143,76 @@ def _tfidf_rows(
     return rows, columns, data
 
 
+class _WordwiseCharVectorizer(TfidfVectorizer):
+    """scikit-learn's `char_wb` TF-IDF, its fit counting each distinct word's n-grams once.
+
+    `char_wb` n-grams never cross a space, so a text's counts are the sum of its words':
+    the texts x words counts times the words x n-grams counts (CLINC150: 6k distinct words
+    in 15k texts). The counts, and so the fit, are the library's own; `parts_` keeps the two
+    factors of the last fit (columns as the fitted vocabulary numbers them) for the solver
+    (`Featurizer.char_factors`)."""
+
+    def _count_vocab(self, raw_documents: Sequence[str], fixed_vocab: bool):  # type: ignore[no-untyped-def]
+        if fixed_vocab or self.analyzer != "char_wb":
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        preprocess = self.build_preprocessor()
+        words: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        counts: list[int] = []
+        for i, doc in enumerate(raw_documents):
+            seen: dict[int, int] = {}
+            for word in preprocess(doc).split():
+                j = words.setdefault(word, len(words))
+                seen[j] = seen.get(j, 0) + 1
+            rows.extend([i] * len(seen))
+            cols.extend(seen)
+            counts.extend(seen.values())
+        vocabulary: dict[str, int] = {}
+        indptr = [0]
+        grams: list[int] = []
+        gram_counts: list[int] = []
+        for word in words:
+            seen = {}
+            for term in self._char_wb_ngrams(word):
+                column = vocabulary.setdefault(term, len(vocabulary))
+                seen[column] = seen.get(column, 0) + 1
+            grams.extend(seen)
+            gram_counts.extend(seen.values())
+            indptr.append(len(grams))
+        if not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        per_text = csr_matrix(
+            (np.asarray(counts, self.dtype), (rows, cols)), shape=(len(raw_documents), len(words))
+        )
+        per_word = csr_matrix(
+            (np.asarray(gram_counts, self.dtype), np.asarray(grams, np.int32), indptr),
+            shape=(len(words), len(vocabulary)),
+        )
+        x = sklearn_text.sp.csr_array(per_text @ per_word, dtype=self.dtype)
+        x.sort_indices()
+        # Column -> term, before the fit sorts the columns.
+        self._terms: list[str] | None = list(vocabulary)
+        self.parts_ = (per_text, per_word)
+        return vocabulary, sklearn_text._align_api_if_sparse(x)
+
+    def fit_transform(self, raw_documents, y=None):  # type: ignore[no-untyped-def]
+        out = super().fit_transform(raw_documents, y)
+        terms = getattr(self, "_terms", None)
+        if terms is not None:
+            per_word = self.parts_[1]
+            renumber = np.fromiter((self.vocabulary_[t] for t in terms), np.int32, len(terms))
+            per_word.indices = renumber[per_word.indices]
+            per_word.has_sorted_indices = False
+            self._terms = None
+        return out
+
+
 class Featurizer:
     """Character and word TF-IDF blocks, fitted on a training corpus."""
 
     def __init__(self) -> None:
-        self.chars = TfidfVectorizer(
+        self.chars = _WordwiseCharVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
         )
         self.words = TfidfVectorizer(
@@ -168,11 +234,13 @@ class Featurizer:
         (from one extra document), so a group first used by an FAQ entry still counts."""
         chars = self.chars.fit_transform([fold(t) for t in texts])
         seed = " ".join(sorted(set(self._groups.values())))
-        words = self.words.fit_transform([*(word_view(t, self._groups) for t in texts), seed])
+        views = [_views(t, self._groups) for t in texts]
+        words = self.words.fit_transform([*(v[0] for v in views), seed])
         self.groups.fit([seed])
         self.n_chars = chars.shape[1]
         self.n_words = words.shape[1]
-        return hstack([chars, words[:-1], self._group_block(texts)], format="csr", dtype=np.float32)
+        groups = self.groups.transform([v[1] for v in views])
+        return hstack([chars, words[:-1], groups], format="csr", dtype=np.float32)
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         """The three blocks of each text as one row (one call for a whole batch).
@@ -197,8 +265,30 @@ class Featurizer:
             (data[order], columns[order].astype(np.int32), indptr), shape=(len(texts), self.size)
         )
 
-    def _group_block(self, texts: Sequence[str]) -> csr_matrix:
-        return self.groups.transform([group_view(t, self._groups) for t in texts])
+    def char_factors(self, rows: int) -> tuple[csr_matrix, csr_matrix] | None:
+        """The character block of the first `rows` texts of the last `fit_transform` (its
+        first `n_chars` columns) as a product of two much sparser matrices, for the solver:
+        character n-grams never cross a space, so a text's n-grams are its words'. left:
+        texts x distinct words, 1 / the row's norm where the text has the word; right:
+        words x n-grams, the word's TF-IDF. Their product is the block except where an n-gram
+        comes from two of a text's words or a repeated word (TF is sublinear), and for
+        rounding; the solver adds what it leaves out. None without such a fit (a featurizer
+        fitted by an earlier version, or on fewer texts)."""
+        parts = getattr(self.chars, "parts_", None)
+        if parts is None or parts[0].shape[0] < rows:
+            return None
+        per_text, per_word = parts
+        idf = np.asarray(self.chars.idf_, dtype=np.float32)
+        left = csr_matrix(per_text[:rows], dtype=np.float32)
+        right = csr_matrix(per_word, dtype=np.float32)
+        # The rows' norms as the vectorizer computes them: from the texts' counts.
+        exact = left @ right
+        exact.data = (np.log(exact.data) + 1) * idf[exact.indices]
+        norm = np.sqrt(np.asarray(exact.multiply(exact).sum(axis=1), np.float64).ravel())
+        scale = (1 / np.maximum(norm, 1e-12)).astype(np.float32)
+        left.data = np.repeat(scale, np.diff(left.indptr))
+        right.data = (np.log(right.data) + 1) * idf[right.indices]
+        return left, right
 
     @property
     def size(self) -> int:
