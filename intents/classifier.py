@@ -90,6 +90,9 @@ class IntentClassifier:
                 sparse = featurizer.transform(list(texts))
         else:
             sparse = self.featurizer.fit_transform([*texts, *extra_texts])[: len(texts)]
+        # The character block as a product (the featurizer's fit's first rows, which `sparse`
+        # is, or any rows: the solver adds what the product leaves out).
+        factors = self.featurizer.char_factors(len(texts))
         # The synonym-group block is the FAQ's: its columns get no weight.
         learnt = self.featurizer.classifier_columns
         sparse = sparse[:, :learnt]
@@ -108,6 +111,7 @@ class IntentClassifier:
             tol=tol,
             max_iter=self.max_iter,
             init=init,
+            factors=factors,
         )
         # Scale the embedding rows once, so prediction multiplies raw embeddings; the rows of
         # the columns left out stay 0, so prediction multiplies whole feature rows.

@@ -9,11 +9,13 @@ because the general solver spent most of its time where it need not:
 - it always starts from zero and solves every class; here a retrain may start from the
   previous weights (`init`), and an update solves only the classes an edit touched, the
   others entering the softmax as a fixed per-row term (`offset`).
-A full fit also solves a smaller problem with the same optimum: an n-gram found in one
-training example only (half of CLINC150's 63k columns) is merged with that example's other
-such n-grams into one column (their optimal weights are proportional to their values, see
-`_RowColumns`), and n-grams no training example has get no weight. The products and the
-solver's vector algebra run on `THREADS` threads (scipy's and BLAS's kernels release the GIL).
+A full fit also solves a smaller problem with the same optimum (`_RowColumns`): an n-gram
+found in one training example only (half of CLINC150's 63k columns) is merged with that
+example's other such n-grams into one column, columns equal in every row into one, and
+n-grams no training example has get no weight. Its products go through the character
+block's factors (`_Factored`: a row's character n-grams are its words'), a third of the
+non-zeros; L-BFGS's history is one matrix (`_History`). The products and the solver's vector
+algebra run on `THREADS` threads (scipy's and BLAS's kernels release the GIL).
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.linalg import solve_triangular
+from scipy.sparse import csr_matrix
+
+# scipy's CSR x dense kernel (what `csr @ ndarray` calls, after allocating zeros); it adds into
+# its output, so a sum of products needs no temporaries. The version is pinned.
+from scipy.sparse._sparsetools import csr_matvecs
 
 HISTORY = 6  # L-BFGS correction pairs (memory: 2 x HISTORY copies of the weights)
 THREADS = 2  # the machine's cores a fit uses for its products and vector algebra
@@ -63,6 +70,7 @@ def fit_logistic(
     init: Weights | None = None,
     offset: np.ndarray | None = None,
     settled: np.ndarray | None = None,
+    factors: tuple[csr_matrix, csr_matrix] | None = None,
 ) -> tuple[Weights, int]:
     """Weights minimising the regularised cross-entropy; returns them and the iterations used.
 
@@ -73,14 +81,21 @@ def fit_logistic(
     `settled` (a mask of rows, with `init`): rows that `init` was fitted to. Their gradient
     at `init` (what the earlier fit's tolerance left over) is taken out of the objective, so
     the solver follows what the other rows — an operator's new examples — ask for: the
-    mean gradient of one new example among 15,000 is smaller than that remainder."""
+    mean gradient of one new example among 15,000 is smaller than that remainder.
+    `factors` (left, right): most of `sparse` as the product left @ right (the character
+    n-grams as the words of each row times the n-grams of each word, see
+    `Featurizer.char_factors`); the solver's products then go through the factors and what
+    they leave out, the same matrix to rounding but a fraction of the non-zeros."""
     n, d_dense = dense.shape
     dense = np.ascontiguousarray(dense, dtype=np.float32)
     # An update (`offset`, `settled`) solves a few columns: cheap without the merge, and its
     # shift of the objective stays in the columns the caller knows.
     merged = _RowColumns(sparse) if offset is None and settled is None else None
     work = merged.reduced if merged is not None else csr_matrix(sparse, dtype=np.float32)
-    problem = _Problem(dense, work, y, n_classes, reg=1.0 / (c * n), offset=offset)
+    product = _Factored.of(work, factors, merged) if factors is not None else None
+    problem = _Problem(
+        dense, product or _Factored(work), y, n_classes, reg=1.0 / (c * n), offset=offset
+    )
     if init is None:
         start = np.zeros(problem.size, dtype=np.float32)
     else:
@@ -111,50 +126,139 @@ class _RowColumns:
     its gradient is its value times that row's residual plus the penalty: at the optimum the
     weights of all such n-grams of row i are x_ij · v_i for one vector v_i. They are solved
     as one column of value r_i = ||(x_ij)_j|| with weights u_i (then W_j = x_ij / r_i · u_i:
-    the same logits, the same penalty). A column without any training row has weight 0 at
-    the optimum (the FAQ's own vocabulary)."""
+    the same logits, the same penalty). Likewise m columns equal in every row (the n-grams of
+    a word found in the same rows only, e.g. "bala", "alan", "lanc" of "balance") have equal
+    weights at the optimum: one column √m times theirs, each weight 1/√m of its. A column
+    without any training row has weight 0 at the optimum (the FAQ's own vocabulary).
+    Each column j with rows goes to one reduced column `target[j]` with factor `coef[j]`
+    (reduced = X @ P, P[j, target[j]] = coef[j]); as the maps are isometries of the subspace
+    where the solver's iterates lie, L-BFGS takes the same steps on either problem."""
 
     def __init__(self, sparse: csr_matrix) -> None:
         csc = sparse.tocsc().astype(np.float32)
         csc.eliminate_zeros()
+        csc.sort_indices()
         n, self.columns = csc.shape
         count = np.diff(csc.indptr)
-        self.keep = np.flatnonzero(count > 1)
-        self.single = np.flatnonzero(count == 1)
-        first = csc.indptr[self.single]
+        keep = np.flatnonzero(count > 1)
+        single = np.flatnonzero(count == 1)
+        first = csc.indptr[single]
         rows = csc.indices[first]
         values = csc.data[first].astype(np.float64)
         norm2 = np.bincount(rows, values * values, minlength=n)
         owners = np.flatnonzero(norm2 > 0)
         slot = np.full(n, -1, dtype=np.int64)
         slot[owners] = np.arange(len(owners))
-        self.slot = slot[rows]  # each single column's merged column
-        self.coef = (values / np.sqrt(norm2[rows])).astype(np.float32)
-        self.owners = len(owners)
-        merged = csr_matrix(
-            (np.sqrt(norm2[owners]).astype(np.float32), (owners, np.arange(len(owners)))),
-            shape=(n, len(owners)),
+        group, sizes = _equal_columns(csc, keep)  # each kept column's group, groups' sizes
+        self.target = np.full(self.columns, -1, dtype=np.int64)
+        self.coef = np.zeros(self.columns, dtype=np.float32)
+        self.target[keep] = group
+        self.coef[keep] = 1 / np.sqrt(sizes[group])
+        self.target[single] = len(sizes) + slot[rows]
+        self.coef[single] = values / np.sqrt(norm2[rows])
+        self.size = len(sizes) + len(owners)
+        mapped = np.flatnonzero(self.target >= 0)
+        self.mapped = mapped
+        self.to_reduced = csr_matrix(
+            (self.coef[mapped], (mapped, self.target[mapped])), shape=(self.columns, self.size)
         )
-        self.reduced = hstack([csc[:, self.keep], merged], format="csr", dtype=np.float32)
+        self.reduced = csr_matrix(csc @ self.to_reduced, dtype=np.float32)
+
+    def reduce_columns(self, m: csr_matrix) -> csr_matrix:
+        """`m` with its columns (the full ones; fewer are taken as the first) turned into the
+        reduced ones."""
+        full = csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], self.columns))
+        return csr_matrix(full @ self.to_reduced, dtype=np.float32)
 
     def project(self, ws: np.ndarray) -> np.ndarray:
         """Weights of the full columns -> of the reduced ones (the nearest that the
         reduced problem can express: a warm start)."""
-        out = np.empty((len(self.keep) + self.owners, ws.shape[1]), dtype=np.float32)
-        out[: len(self.keep)] = ws[self.keep]
-        gather = csr_matrix(
-            (self.coef, (self.slot, np.arange(len(self.single)))),
-            shape=(self.owners, len(self.single)),
-        )
-        out[len(self.keep) :] = gather @ ws[self.single]
-        return out
+        return np.asarray(self.to_reduced.T @ ws, dtype=np.float32)
 
     def expand(self, wr: np.ndarray) -> np.ndarray:
         """Weights of the reduced columns -> of every column."""
         out = np.zeros((self.columns, wr.shape[1]), dtype=np.float32)
-        out[self.keep] = wr[: len(self.keep)]
-        out[self.single] = self.coef[:, None] * wr[len(self.keep) + self.slot]
+        out[self.mapped] = self.coef[self.mapped, None] * wr[self.target[self.mapped]]
         return out
+
+
+def _equal_columns(csc: csr_matrix, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal columns (same rows, same values) among `columns` of a CSC matrix with
+    sorted indices: each column's group (numbered by first member) and the groups' sizes.
+    Candidates share two random projections; each is then compared entry by entry."""
+    rng = np.random.default_rng(0)
+    sub = csc[:, columns]
+    probe = rng.standard_normal((csc.shape[0], 2))
+    keys = np.asarray(sub.T @ probe)
+    counts = np.diff(sub.indptr)
+    order = np.lexsort((keys[:, 1], keys[:, 0], counts))
+    k, c = keys[order], counts[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (k[1:] != k[:-1]).any(axis=1) | (c[1:] != c[:-1])
+    head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]
+    rep = np.empty(len(order), dtype=np.int64)
+    rep[order] = head  # each column's candidate representative (positions in `columns`)
+    # Entry by entry: the column and its representative.
+    length = counts
+    offsets = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    mine = np.repeat(sub.indptr[:-1], length) + offsets
+    theirs = np.repeat(sub.indptr[:-1][rep], length) + offsets
+    differs = (sub.indices[mine] != sub.indices[theirs]) | (sub.data[mine] != sub.data[theirs])
+    bad = np.bincount(np.repeat(np.arange(len(columns)), length), differs, len(columns)) > 0
+    rep[bad] = np.flatnonzero(bad)  # a false candidate stays a column of its own
+    _, group = np.unique(rep, return_inverse=True)
+    return group, np.bincount(group).astype(np.float64)
+
+
+class _Factored:
+    """The solver's n-gram matrix X as left @ right + rest, so that X @ W = left @ (right @ W)
+    + rest @ W and X^T @ E = right^T @ (left^T @ E) + rest^T @ E. Without factors, rest = X.
+    With them (a row's character n-grams are the n-grams of its words: left is rows x words,
+    right words x n-grams), rest holds what the product does not give (an n-gram found in two
+    words of a row, whose TF is not the sum) and the word block: CLINC150's 1.83 million
+    non-zeros become about 0.6 million. Entries of X - left @ right below 1e-6 of the row's
+    largest value are rounding, and left out."""
+
+    def __init__(
+        self, rest: csr_matrix, left: csr_matrix | None = None, right: csr_matrix | None = None
+    ) -> None:
+        self.rest = rest
+        self.left = left
+        self.right = right
+        self.shape = rest.shape
+
+    @classmethod
+    def of(
+        cls, x: csr_matrix, factors: tuple[csr_matrix, csr_matrix], merged: _RowColumns | None
+    ) -> _Factored | None:
+        """The factored form of `x` (the reduced matrix when `merged`), or None when the factors
+        save too little."""
+        left = csr_matrix(factors[0], dtype=np.float32)
+        right = csr_matrix(factors[1], dtype=np.float32)
+        if merged is not None:
+            right = merged.reduce_columns(right)
+        else:
+            shape = (right.shape[0], x.shape[1])
+            right = csr_matrix((right.data, right.indices, right.indptr), shape=shape)
+        if left.shape[0] != x.shape[0] or left.shape[1] != right.shape[0]:
+            raise ValueError("factors do not match the sparse block")
+        rest = csr_matrix(x - left @ right, dtype=np.float32)
+        scale = np.asarray(abs(x).max(axis=1).todense(), dtype=np.float32).ravel()
+        rows = np.repeat(np.arange(rest.shape[0]), np.diff(rest.indptr))
+        rest.data[np.abs(rest.data) <= np.float32(1e-6) * scale[rows]] = 0
+        rest.eliminate_zeros()
+        if left.nnz + right.nnz + rest.nnz > 0.75 * x.nnz:
+            return None
+        return cls(rest, left, right)
+
+
+def _add_product(x: csr_matrix, w: np.ndarray, out: np.ndarray) -> None:
+    """out += x @ w, by scipy's own kernel accumulating into `out` (no temporary)."""
+    if not (out.flags.c_contiguous and w.flags.c_contiguous and out.dtype == w.dtype == x.dtype):
+        out += x @ w
+        return
+    csr_matvecs(x.shape[0], x.shape[1], w.shape[1], x.indptr, x.indices, x.data,
+                w.reshape(-1), out.reshape(-1))  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -171,12 +275,13 @@ def _blocks(indptr: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 class _Problem:
     """The loss and its gradient, the sparse products and the softmax split over threads:
-    by rows for the logits (each thread its rows' softmax), by features for the gradient."""
+    by rows for the logits (each thread its rows' softmax), by features for the gradient
+    (and the factors' inner products, `_Factored`, by their rows before each)."""
 
     def __init__(
         self,
         dense: np.ndarray,
-        sparse: csr_matrix,
+        sparse: _Factored,
         y: np.ndarray,
         k: int,
         *,
@@ -190,24 +295,50 @@ class _Problem:
         self.size = (self.d_dense + self.d_sparse + 1) * k
         self.fixed = None if offset is None else np.asarray(offset, dtype=np.float32)
         self.z = np.empty((n, k), dtype=np.float32)
+        rest, left, right = sparse.rest, sparse.left, sparse.right
+        # X^T G is faster on a row-major transpose.
+        rest_t = rest.T.tocsr()
+        self.inner: list[tuple[int, int, csr_matrix]] = []  # right's row blocks
+        self.inner_t: list[tuple[int, int, csr_matrix]] = []  # left^T's row blocks
+        self.middle = np.empty((0, k), dtype=np.float32)  # right @ W, then left^T @ E
+        right_t = None
+        if left is not None and right is not None:
+            left_t = left.T.tocsr()
+            right_t = right.T.tocsr()
+            self.middle = np.empty((right.shape[0], k), dtype=np.float32)
+            self.inner = [(a, b, right[a:b]) for a, b in _blocks(right.indptr, THREADS)]
+            self.inner_t = [(a, b, left_t[a:b]) for a, b in _blocks(left_t.indptr, THREADS)]
+            row_nnz = rest.indptr + left.indptr
+            col_nnz = rest_t.indptr + right_t.indptr
+        else:
+            row_nnz, col_nnz = rest.indptr, rest_t.indptr
         self.rows = []
-        for a, b in _blocks(sparse.indptr, THREADS):
+        for a, b in _blocks(row_nnz, THREADS):
             yb = y[a:b]
             own = yb < k  # rows whose class is one of the k learnt here
-            self.rows.append((a, b, sparse[a:b], own, own.nonzero()[0], yb[own]))
-        sparse_t = sparse.T.tocsr()  # X^T G is faster on a row-major transpose
-        self.cols = [(a, b, sparse_t[a:b]) for a, b in _blocks(sparse_t.indptr, THREADS)]
+            row_products: list[tuple[csr_matrix, np.ndarray | None]] = [(rest[a:b], None)]
+            if left is not None:
+                row_products.append((left[a:b], self.middle))
+            self.rows.append((a, b, row_products, own, own.nonzero()[0], yb[own]))
+        self.cols = []
+        for a, b in _blocks(col_nnz, THREADS):
+            col_products: list[tuple[csr_matrix, np.ndarray | None]] = [(rest_t[a:b], None)]
+            if right_t is not None:
+                col_products.append((right_t[a:b], self.middle))
+            self.cols.append((a, b, col_products))
 
     def loss_grad(self, w: np.ndarray, out: np.ndarray, weight: np.ndarray | None = None) -> float:
         """The loss at `w`; its gradient written into `out`. `weight`: per-row weights."""
         k, a = self.k, self.d_dense * self.k
         b = a + self.d_sparse * k
         wd, ws, bias = w[:a].reshape(-1, k), w[a:b].reshape(-1, k), w[b:]
-        np.matmul(self.dense, wd, out=self.z)
         pool = _pool()
+        self._inner(self.inner, ws)  # middle = right @ W
+        np.matmul(self.dense, wd, out=self.z)
         loss = sum(pool.map(lambda part: self._softmax(part, ws, bias, weight), self.rows))
         loss /= self.n
         e = self.z  # now (p - onehot) / n per row, times `weight`
+        self._inner(self.inner_t, e)  # middle = left^T @ E
         gd, gs = out[:a].reshape(-1, k), out[a:b].reshape(-1, k)
         np.matmul(self.dense.T, e, out=gd)
         gd += self.reg * wd
@@ -215,12 +346,22 @@ class _Problem:
         np.sum(e, axis=0, out=out[b:])
         return loss + 0.5 * float(self.reg) * (_sq(wd) + squares)
 
+    def _inner(self, blocks: list[tuple[int, int, csr_matrix]], x: np.ndarray) -> None:
+        def part(block: tuple[int, int, csr_matrix]) -> None:
+            lo, hi, m = block
+            self.middle[lo:hi] = 0
+            _add_product(m, x, self.middle[lo:hi])
+
+        for _ in _pool().map(part, blocks):
+            pass
+
     def _softmax(
         self, part: tuple, ws: np.ndarray, bias: np.ndarray, weight: np.ndarray | None
     ) -> float:  # type: ignore[type-arg]
-        lo, hi, rows, own, own_rows, y_own = part
+        lo, hi, products, own, own_rows, y_own = part
         z = self.z[lo:hi]
-        z += rows @ ws
+        for m, x in products:
+            _add_product(m, ws if x is None else x, z)
         z += bias
         top = z.max(axis=1)
         fixed = None if self.fixed is None else self.fixed[lo:hi]
@@ -247,10 +388,11 @@ class _Problem:
         return float(per_row.sum())
 
     def _gradient(self, part: tuple, e: np.ndarray, ws: np.ndarray, gs: np.ndarray) -> float:  # type: ignore[type-arg]
-        lo, hi, cols = part
+        lo, hi, products = part
         g = gs[lo:hi]
         np.multiply(ws[lo:hi], self.reg, out=g)
-        g += cols @ e
+        for m, x in products:
+            _add_product(m, e if x is None else x, g)
         return _sq(ws[lo:hi])
 
 
@@ -303,25 +445,22 @@ def _lbfgs(
     fun: Callable[[np.ndarray, np.ndarray], float], w: np.ndarray, *, tol: float, max_iter: int
 ) -> tuple[np.ndarray, int]:
     """Plain L-BFGS with a backtracking (Armijo) line search; stops at max |gradient| ≤ tol.
-    Its vectors are allocated once (a dropped pair's are reused) and updated in place."""
+    Its vectors are allocated once and updated in place; the history is `_History`."""
     v = _Vectors(w.size)
     g = np.empty_like(w)
     f = fun(w, g)
     w_new, g_new, q = np.empty_like(w), np.empty_like(w), np.empty_like(w)
-    pairs: list[tuple[np.ndarray, np.ndarray, float, float]] = []  # s, y, 1/s·y, s·y/y·y
-    spare: list[np.ndarray] = []
+    history = _History(w.size, HISTORY, v)
     for it in range(1, max_iter + 1):
         if v.absmax(g) <= tol:
             return w, it - 1
-        _two_loop(v, g, pairs, q)  # q = H·g; the direction is -q
+        history.times(g, q)  # q = H·g; the direction is -q
         slope = -v.dot(g, q)
         if slope >= 0:  # not a descent direction: restart from the gradient
-            for s, yv, _, _ in pairs:
-                spare += [s, yv]
-            pairs.clear()
+            history.clear()
             np.copyto(q, g)
             slope = -v.dot(g, g)
-        step = 1.0 if pairs else min(1.0, 1.0 / max(float(np.abs(g).sum()), 1e-12))
+        step = 1.0 if history.pairs else min(1.0, 1.0 / max(float(np.abs(g).sum()), 1e-12))
         for _ in range(30):
             v.step(w_new, w, -step, q)
             f_new = fun(w_new, g_new)
@@ -330,39 +469,71 @@ def _lbfgs(
             step *= 0.5
         else:
             return w, it
-        s = spare.pop() if spare else np.empty_like(w)
-        yv = spare.pop() if spare else np.empty_like(w)
-        v.diff(s, w_new, w)
-        v.diff(yv, g_new, g)
-        sy, yy = v.dot(s, yv), v.dot(yv, yv)
-        # Keep the pair only where the curvature is clearly positive (relative to |y|², so
-        # an update's tiny gradients still build a history).
-        if sy > 1e-8 * yy:
-            pairs.append((s, yv, 1.0 / sy, sy / yy))
-            if len(pairs) > HISTORY:
-                old = pairs.pop(0)
-                spare += [old[0], old[1]]
-        else:
-            spare += [s, yv]
+        history.add(w_new, w, g_new, g)
         if abs(f - f_new) <= 1e-9 * max(abs(f), 1.0):
             return w_new, it
         w, w_new, g, g_new, f = w_new, w, g_new, g, f_new
     return w, max_iter
 
 
-def _two_loop(
-    v: _Vectors, g: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray, float, float]],
-    q: np.ndarray,
-) -> None:  # fmt: skip
-    """q = the L-BFGS inverse-Hessian estimate times g."""
-    np.copyto(q, g)
-    alphas = []
-    for s, y, rho, _ in reversed(pairs):
-        a = rho * v.dot(s, q)
-        alphas.append(a)
-        v.axpy(-a, y, q)
-    if pairs:
-        v.scale(q, pairs[-1][3])
-    for (s, y, rho, _), a in zip(pairs, reversed(alphas), strict=True):
-        b = rho * v.dot(y, q)
-        v.axpy(a - b, s, q)
+class _History:
+    """L-BFGS's last pairs (s: step, y: change of gradient) as the rows of one matrix, s and y
+    of a pair side by side. The inverse-Hessian estimate times a vector is then the compact
+    form of Byrd, Nocedal and Schnabel (1994) — one matrix-vector product for all the pairs'
+    dot products, a few small solves, one product back — instead of the two loops' dot and
+    update per pair (the same vector in exact arithmetic, half the passes over memory). A new
+    pair takes the oldest one's slot once there are `m`; one refused for its curvature (never
+    seen on this convex objective, whose line search keeps s·y > 0) leaves its slot empty."""
+
+    def __init__(self, size: int, m: int, v: _Vectors) -> None:
+        self.m, self.v = m, v
+        self.rows = np.zeros((2 * m, size), dtype=np.float32)
+        self.pairs: list[int] = []  # slots in use, oldest first
+        self.sy = np.zeros((m, m))  # s of slot i · y of slot j (i not newer than j)
+        self.yy = np.zeros((m, m))
+
+    def clear(self) -> None:
+        self.pairs.clear()
+
+    def add(self, w_new: np.ndarray, w: np.ndarray, g_new: np.ndarray, g: np.ndarray) -> None:
+        if len(self.pairs) == self.m:
+            slot = self.pairs.pop(0)
+        else:
+            slot = min(set(range(self.m)) - set(self.pairs))
+        s, y = self.rows[2 * slot], self.rows[2 * slot + 1]
+        self.v.diff(s, w_new, w)
+        self.v.diff(y, g_new, g)
+        used = 2 * (max([slot, *self.pairs]) + 1)
+        dots = (self.rows[:used] @ y).astype(np.float64)  # every row · the new y
+        sy, yy = dots[2 * slot], dots[2 * slot + 1]
+        # Keep the pair only where the curvature is clearly positive (relative to |y|², so
+        # an update's tiny gradients still build a history).
+        if not sy > 1e-8 * yy:
+            return
+        for other in self.pairs:
+            self.sy[other, slot] = dots[2 * other]
+            self.yy[other, slot] = self.yy[slot, other] = dots[2 * other + 1]
+        self.sy[slot, slot], self.yy[slot, slot] = sy, yy
+        self.pairs.append(slot)
+
+    def times(self, g: np.ndarray, out: np.ndarray) -> None:
+        """out = H·g"""
+        if not self.pairs:
+            np.copyto(out, g)
+            return
+        order = np.asarray(self.pairs)
+        used = 2 * (int(order.max()) + 1)
+        rows = self.rows[:used]
+        dots = (rows @ g).astype(np.float64)
+        a, b = dots[2 * order], dots[2 * order + 1]  # S^T g, Y^T g
+        r = np.triu(self.sy[np.ix_(order, order)])
+        yy = self.yy[np.ix_(order, order)]
+        last = order[-1]
+        gamma = self.sy[last, last] / self.yy[last, last]
+        u = solve_triangular(r, a)
+        p = solve_triangular(r, (np.diag(r) * u + gamma * (yy @ u)) - gamma * b, trans="T")
+        coef = np.zeros(used, dtype=np.float32)
+        coef[2 * order] = p
+        coef[2 * order + 1] = -gamma * u
+        np.matmul(coef, rows, out=out)
+        self.v.axpy(gamma, g, out)
