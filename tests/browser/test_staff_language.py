@@ -147,3 +147,27 @@ def test_the_console_on_a_phone_shows_the_list_then_one_conversation(
     page.get_by_role("button", name="← Rozmowy").tap()
     expect(page.locator("#queue-agent .conv")).to_have_count(1)
     context.close()
+
+
+def test_a_long_conversation_opens_on_a_phone_at_its_newest_message(
+    browser: Browser, shop: LiveServer
+) -> None:
+    token = httpx.post(f"{shop.url}/api/webchat/sessions", json={"language": "pl"}).json()
+    texts = ["poproszę dużą capricciosę", "pokaż menu", "napoje", "co mam w koszyku?",
+             "ile kosztuje dostawa?", "chcę rozmawiać z człowiekiem"]  # fmt: skip
+    for n, text in enumerate(texts):
+        message = {"session_token": token["session_token"], "client_message_id": f"m{n}"}
+        r = httpx.post(f"{shop.url}/api/webchat/messages", json={**message, "text": text})
+        assert r.status_code == 200
+    context = browser.new_context(locale="pl-PL", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, shop.url)
+    page.locator("#queue-waiting .conv").tap()
+    newest = page.locator("#messages .msg").last
+    expect(newest).to_contain_text("zespołu")  # the bot's answer to the last message
+    # Shown down to its end, above the reply box (which once covered the newest messages).
+    shown = """el => el.getBoundingClientRect().bottom
+                       <= document.getElementById('messages').getBoundingClientRect().bottom + 1"""
+    assert newest.evaluate(shown)
+    expect(page.locator("#reply")).to_be_in_viewport()
+    context.close()
