@@ -29,6 +29,7 @@ from bot.api import (
     support,
     system,
 )
+from bot.api.schemas import Refused
 from bot.channels import Channels
 from bot.content.live import ContentService
 from bot.core import Core
@@ -276,6 +277,13 @@ def create_app(
             for e in exc.errors()[:10]
         ]
         return JsonResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JsonResponse:
+        content: dict[str, Any] = {"detail": exc.detail}
+        if exc.code:
+            content.update(code=exc.code, params=exc.params)
+        return JsonResponse(status_code=exc.status_code, content=content, headers=exc.headers)
 
     @app.exception_handler(Throttled)
     async def throttled(request: Request, exc: Throttled) -> JsonResponse:

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.refusals import Refusal
 from bot.store.models import User, utcnow
 
 ROLES = ("kitchen", "agent", "operator", "admin")
@@ -37,7 +38,7 @@ def _dummy_hash() -> str:
     return _hasher.hash("omnibot: no such user")
 
 
-class AuthError(Exception):
+class AuthError(Refusal):
     """Wrong credentials, or a token that is forged, expired or of a removed user."""
 
 
@@ -122,9 +123,9 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     if user is None or not user.active:
         # One verification, as for a real user, so timing does not tell which e-mails exist.
         await verify_password_async(await _dummy_hash_async(), password)
-        raise AuthError("wrong e-mail or password")
+        raise AuthError("wrong e-mail or password", "wrong_credentials")
     if not await verify_password_async(user.password_hash, password):
-        raise AuthError("wrong e-mail or password")
+        raise AuthError("wrong e-mail or password", "wrong_credentials")
     return user
 
 

@@ -13,6 +13,7 @@ from bot.domain.handoff import AGENT_STATES
 from bot.domain.order_status import OPEN
 from bot.domain.phones import readable_phone
 from bot.domain.pricing import CartMaths
+from bot.domain.refusals import Refusal
 from bot.store import repo
 from bot.store.models import (
     Cart,
@@ -31,11 +32,13 @@ from knowledge.catalog import Catalog, format_price
 TIMELINE_PAGE = 500
 
 
-class HandoffError(Exception):
+class HandoffError(Refusal):
     """An agent action that cannot be done; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, status: int = 409, code: str | None = None, **params: str
+    ) -> None:
+        super().__init__(message, code, **params)
         self.status = status
 
 
@@ -109,7 +112,7 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
     await session.commit()
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
-        raise HandoffError("no such conversation", 404)
+        raise HandoffError("no such conversation", 404, "no_conversation")
     await session.refresh(conversation)
     if not won and conversation.assigned_agent_id != agent.id:
         owner = (
@@ -118,7 +121,13 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
             else None
         )
         who = owner.email if owner else "nobody"
-        raise HandoffError(f"conversation is {conversation.status}, assigned to {who}", 409)
+        raise HandoffError(
+            f"conversation is {conversation.status}, assigned to {who}",
+            409,
+            "conversation_taken" if owner else "conversation_not_waiting",
+            conversation=conversation.status,
+            agent=owner.email if owner else "",
+        )
     return conversation
 
 
@@ -127,11 +136,11 @@ async def owned_conversation(
 ) -> Conversation:
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
-        raise HandoffError("no such conversation", 404)
+        raise HandoffError("no such conversation", 404, "no_conversation")
     if conversation.status != "agent" or (
         conversation.assigned_agent_id != agent.id and agent.role != "admin"
     ):
-        raise HandoffError("assign the conversation to yourself first", 409)
+        raise HandoffError("assign the conversation to yourself first", 409, "assign_first")
     return conversation
 
 

@@ -67,6 +67,7 @@ OPT_OUT_NOTE = (
 
 def stage_opt_out_note(turn: Turn, message: Message, number: str) -> None:
     """A private note for the agents on the customer's thread (committed with the turn)."""
+    keyword = (message.text or "").strip()[:40]
     turn.session.add(
         Message(
             customer_id=turn.customer.id,
@@ -74,8 +75,13 @@ def stage_opt_out_note(turn: Turn, message: Message, number: str) -> None:
             direction="out",
             author="system",
             channel="note",
-            text=OPT_OUT_NOTE.format(keyword=(message.text or "").strip()[:40], number=number),
-            payload={"buttons": [], "opt_out_message_id": message.id},
+            text=OPT_OUT_NOTE.format(keyword=keyword, number=number),
+            payload={
+                "buttons": [],
+                "opt_out_message_id": message.id,
+                "system_note": "sms_opt_out",
+                "note_params": {"keyword": keyword, "number": number},
+            },
             private=True,
             delivery_status="internal",
             created_at=utcnow(),

@@ -16,6 +16,7 @@ from bot.domain.order_status import (
     REASON_CODES,
     InvalidTransition,
     UnknownOrder,
+    already,
     check_change,
     check_transition,
     next_status,
@@ -51,10 +52,10 @@ async def advance_order(
             select(Order).where(Order.number == number.strip().upper()).options(with_items())
         )
         if order is None:
-            raise UnknownOrder(f"no order {number}")
+            raise UnknownOrder(f"no order {number}", "no_order", number=number[:32])
         target = status or next_status(order)
         if target is None:
-            raise InvalidTransition(f"order {order.number} is already {order.status}")
+            raise already(order)
         check_transition(order, target)
         check_change(target, change.eta_minutes, change.reason)
         now = utcnow()
@@ -68,7 +69,11 @@ async def advance_order(
             update(Order).where(Order.id == order.id, Order.status == order.status).values(**values)
         )
         if (getattr(result, "rowcount", 0) or 0) != 1:
-            raise InvalidTransition(f"order {order.number} was changed at the same time")
+            raise InvalidTransition(
+                f"order {order.number} was changed at the same time",
+                "order_changed",
+                number=order.number,
+            )
         session.add(
             OrderStatusChange(
                 order_id=order.id,

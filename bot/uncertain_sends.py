@@ -91,7 +91,12 @@ def stage_unknown_note(session: AsyncSession, row: Message) -> Message:
         author="system",
         channel="note",
         text=UNKNOWN_NOTE.format(channel=row.channel, text=row.text[:200]),
-        payload={"buttons": [], "uncertain_message_id": row.id},
+        payload={
+            "buttons": [],
+            "uncertain_message_id": row.id,
+            "system_note": "delivery_unknown",
+            "note_params": {"channel": row.channel, "text": row.text[:200]},
+        },
         private=True,
         delivery_status="internal",
         created_at=utcnow(),

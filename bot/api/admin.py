@@ -44,7 +44,7 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except ContentError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise schemas.Refused(422, exc) from exc
     except ContentConflict as exc:
         raise HTTPException(409, str(exc)) from exc
     except NotFound as exc:

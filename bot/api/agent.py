@@ -51,7 +51,7 @@ class Note(BaseModel):
 
 
 def _http(exc: handoff.HandoffError) -> HTTPException:
-    return HTTPException(exc.status, str(exc))
+    return schemas.Refused(exc.status, exc)
 
 
 @router.get("/api/agent/conversations", response_model=schemas.Conversations)

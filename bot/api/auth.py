@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from bot.api import schemas
@@ -77,7 +77,7 @@ async def token(
         except AuthError as exc:
             if device is None:
                 await limiter.hit(account_failures, email)
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+            raise schemas.Refused(401, exc, headers={"WWW-Authenticate": "Bearer"}) from exc
     await limiter.clear(own[0], *own[1])
     days = timedelta(days=DEVICE_COOKIE_DAYS)
     response.set_cookie(

@@ -8,8 +8,10 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.requests import HTTPConnection
 
+from bot.api.schemas import Refused
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
+from bot.domain.refusals import Refusal
 from bot.presence import AgentPresence
 from bot.ratelimit import Limiter
 from bot.store.models import MAX_ROW_ID, User
@@ -62,7 +64,8 @@ async def current_user(core: CoreDep, token: Annotated[str | None, Depends(oauth
 def require_role(role: str):  # type: ignore[no-untyped-def]
     async def check(user: Annotated[User, Depends(current_user)]) -> User:
         if not role_allows(user.role, role):
-            raise HTTPException(403, f"this needs the {role} role")
+            needs = Refusal(f"this needs the {role} role", "role_needed", role=role)
+            raise Refused(403, needs)
         return user
 
     return check

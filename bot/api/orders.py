@@ -114,11 +114,11 @@ async def change_status(
     try:
         await advance_order(core, number[:32], body.status, change)
     except UnknownOrder as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise schemas.Refused(404, exc) from exc
     except (UnknownStatus, InvalidChange) as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise schemas.Refused(422, exc) from exc
     except InvalidTransition as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise schemas.Refused(409, exc) from exc
     async with core.sessions() as session:
         card = await board.find_order(session, core.dialogue.catalog, number[:32])
     assert card is not None

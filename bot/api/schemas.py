@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.refusals import Refusal
 
 
 class Router(APIRouter):
@@ -40,9 +42,23 @@ class FieldError(BaseModel):
 
 
 class Error(BaseModel):
-    """Every 4xx: a message, or (for invalid fields) the list of what is wrong where."""
+    """Every 4xx: a message, or (for invalid fields) the list of what is wrong where. A
+    refusal staff pages word in their own language also names its kind and values."""
 
     detail: str | list[FieldError]
+    code: str | None = None
+    params: dict[str, str] | None = None
+
+
+class Refused(HTTPException):
+    """A 4xx for a `Refusal`: its English message as `detail`, with its `code` and `params`."""
+
+    def __init__(
+        self, status_code: int, refusal: Refusal, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, str(refusal), headers)
+        self.code = refusal.code
+        self.params = refusal.params
 
 
 ERRORS: dict[int, str] = {

@@ -13,6 +13,7 @@ import re
 import string
 from typing import Any
 
+from bot.domain.refusals import Refusal
 from knowledge.shop import (
     TEMPLATE_VARIABLES,
     ShopError,
@@ -41,7 +42,7 @@ MAX_ANSWER = 2000
 TAGS = ("vegetarian", "spicy")
 
 
-class ContentError(ValueError):
+class ContentError(Refusal, ValueError):
     """Content an operator tried to save is not valid (HTTP 422)."""
 
 
@@ -128,28 +129,39 @@ def facts_of(catalog_meta: dict[str, Any] | None) -> ShopFacts | None:
         return None
 
 
-def check_facts(text: str, where: str, facts: ShopFacts | None) -> None:
+def check_facts(text: str, where: str, facts: ShopFacts | None, **item: str) -> None:
     """Refuse a text that states a shop fact literally: it would go stale when the fact
-    changes. The message names the variable to write instead."""
+    changes. The message names the variable to write instead; `item` names the text for the
+    console (`kind`: faq or intent, `key`, `lang`)."""
     if facts is None:
         return
     found = hardcoded_facts(text, facts)
     if found:
         raise ContentError(
             f"{where} states the shop's facts literally; write {', '.join(found)} instead, "
-            "so the text follows the shop's facts when they change"
+            "so the text follows the shop's facts when they change",
+            "fact_stated_literally",
+            write=", ".join(found),
+            **item,
         )
 
 
 def check_template(template: str, intent: str, facts: ShopFacts | None = None) -> None:
-    check_facts(template, f"intent {intent}: response {template[:40]!r}…", facts)
+    where = f"intent {intent}: response {template[:40]!r}…"
+    check_facts(template, where, facts, kind="intent", key=intent, lang="")
     allowed = ", ".join("{" + v + "}" for v in RESPONSE_VARIABLES)
     for field in template_variables(template):
         if field not in RESPONSE_VARIABLES:
             shown = "{" + field + "}" if field else "{}"
             raise ContentError(
                 f"intent {intent}: response {template!r} uses unknown variable {shown}; "
-                f"allowed: {allowed}"
+                f"allowed: {allowed}",
+                "unknown_variable",
+                kind="intent",
+                key=intent,
+                lang="",
+                variable=shown,
+                known=allowed,
             )
 
 
@@ -165,7 +177,7 @@ def validate_intent(
         if texts:
             examples[_lang(lang, f"intent {name}")] = texts
     if not examples:
-        raise ContentError(f"intent {name} needs at least one example")
+        raise ContentError(f"intent {name} needs at least one example", "needs_example")
     responses: dict[str, list[str]] = {}
     for lang, items in (data.get("responses") or {}).items():
         texts = _texts(items, f"intent {name}, responses ({lang})", MAX_ANSWER)
@@ -176,7 +188,9 @@ def validate_intent(
     if responses and name in DIALOGUE_OWNED_INTENTS:
         raise ContentError(
             f"intent {name} is answered by the ordering dialogue; its replies cannot be "
-            "replaced by responses (edit its examples only)"
+            "replaced by responses (edit its examples only)",
+            "dialogue_owned_intent",
+            intent=name,
         )
     return {"examples": examples, "responses": responses}
 
@@ -195,7 +209,7 @@ def validate_faq(
         if texts:
             questions[_lang(lang, f"FAQ {key}")] = texts
     if not questions:
-        raise ContentError(f"FAQ {key} needs at least one question")
+        raise ContentError(f"FAQ {key} needs at least one question", "needs_question")
     answers: dict[str, str] = {}
     for lang, text in (data.get("answers") or {}).items():
         if not isinstance(text, str):
@@ -205,17 +219,26 @@ def validate_faq(
             raise ContentError(f"FAQ {key}: the answer ({lang}) is longer than {MAX_ANSWER}")
         if text:
             answers[_lang(lang, f"FAQ {key}")] = text
-            check_facts(text, f"FAQ {key}: the answer ({lang})", facts)
+            where = f"FAQ {key}: the answer ({lang})"
+            check_facts(text, where, facts, kind="faq", key=key, lang=lang)
             unknown = unknown_variables(text)
             if unknown:
                 known = ", ".join("{" + v + "}" for v in TEMPLATE_VARIABLES)
                 raise ContentError(
                     f"FAQ {key}: the answer ({lang}) uses unknown variable {{{unknown[0]}}}; "
-                    f"known: {known}"
+                    f"known: {known}",
+                    "unknown_variable",
+                    kind="faq",
+                    key=key,
+                    lang=lang,
+                    variable="{" + unknown[0] + "}",
+                    known=known,
                 )
     if not answers.get(default_language):
         raise ContentError(
-            f"FAQ {key} needs an answer in {default_language} (the default language)"
+            f"FAQ {key} needs an answer in {default_language} (the default language)",
+            "needs_answer",
+            lang=default_language,
         )
     intent = data.get("intent") or None
     if intent is not None:
@@ -241,10 +264,14 @@ def validate_product(
         if str(n or "").strip()
     }
     if not names.get(default_language):
-        raise ContentError(f"product {key} needs a name in {default_language}")
+        raise ContentError(
+            f"product {key} needs a name in {default_language}", "needs_name", lang=default_language
+        )
     prices_in = data.get("prices") or {}
     if not isinstance(prices_in, dict) or not prices_in:
-        raise ContentError(f"product {key} needs a price (in grosze: 32,90 zł = 3290)")
+        raise ContentError(
+            f"product {key} needs a price (in grosze: 32,90 zł = 3290)", "needs_price"
+        )
     sizes = {"default", *(catalog_meta.get("sizes") or {})}
     prices: dict[str, int] = {}
     for size, value in prices_in.items():

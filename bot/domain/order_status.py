@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.domain.refusals import Refusal
+
 STATUSES = (
     "new",
     "confirmed",
@@ -29,7 +31,7 @@ REASON_CODES = ("ingredient", "too_far", "closed", "busy")
 MAX_ETA_MINUTES = 480
 
 
-class OrderError(Exception):
+class OrderError(Refusal):
     """Something about an order a caller asked for that cannot be done; the message says why."""
 
 
@@ -74,21 +76,44 @@ def check_transition(order: Tracked, target: str) -> None:
     """Raise unless `target` is a valid next status (forward along the path, or cancel)."""
     if target not in STATUSES:
         raise UnknownStatus(f"unknown status {target!r}; one of: {', '.join(STATUSES)}")
-    if order.status in FINAL:
-        raise InvalidTransition(f"order {order.number} is already {order.status}")
-    if target == order.status:
-        raise InvalidTransition(f"order {order.number} is already {target}")
+    if order.status in FINAL or target == order.status:
+        raise already(order)
     if target == "cancelled":
         return
     if target == "rejected":
         if order.status not in REJECTABLE:
-            raise InvalidTransition(f"order {order.number} is {order.status}: too late to reject")
+            raise InvalidTransition(
+                f"order {order.number} is {order.status}: too late to reject",
+                "order_too_late_to_reject",
+                number=order.number,
+                status=order.status,
+            )
         return
     path = path_of(order.fulfilment)
     if target not in path:
-        raise InvalidTransition(f"{target} does not apply to a {order.fulfilment} order")
+        raise InvalidTransition(
+            f"{target} does not apply to a {order.fulfilment} order",
+            "order_status_not_for_fulfilment",
+            status=target,
+            fulfilment=order.fulfilment,
+        )
     if path.index(target) < path.index(order.status):
-        raise InvalidTransition(f"order {order.number} cannot go back from {order.status}")
+        raise InvalidTransition(
+            f"order {order.number} cannot go back from {order.status}",
+            "order_cannot_go_back",
+            number=order.number,
+            status=order.status,
+        )
+
+
+def already(order: Tracked) -> InvalidTransition:
+    """The order is already where it was asked to go, or done (another tab, another cook)."""
+    return InvalidTransition(
+        f"order {order.number} is already {order.status}",
+        "order_already",
+        number=order.number,
+        status=order.status,
+    )
 
 
 def check_change(target: str, eta_minutes: int | None, reason: str | None) -> None:
@@ -97,6 +122,8 @@ def check_change(target: str, eta_minutes: int | None, reason: str | None) -> No
         if target != "confirmed":
             raise InvalidChange("eta_minutes goes with accepting an order (status confirmed)")
         if not 1 <= eta_minutes <= MAX_ETA_MINUTES:
-            raise InvalidChange(f"eta_minutes must be 1–{MAX_ETA_MINUTES}")
+            raise InvalidChange(
+                f"eta_minutes must be 1–{MAX_ETA_MINUTES}", "eta_range", most=str(MAX_ETA_MINUTES)
+            )
     if target == "rejected" and not (reason or "").strip():
-        raise InvalidChange("say why the order is rejected (reason)")
+        raise InvalidChange("say why the order is rejected (reason)", "reason_needed")

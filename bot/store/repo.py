@@ -660,6 +660,8 @@ def message_object(message: Message) -> dict[str, Any]:
         obj["undelivered"] = True  # kept, reached nobody: no channel can reach the customer
     if "system_note" in payload:
         obj["system_note"] = payload["system_note"]  # the console words it in its language
+        if "note_params" in payload:
+            obj["note_params"] = payload["note_params"]  # …with these values
     return obj
 
 

@@ -83,3 +83,23 @@ def test_every_tab_of_the_operator_console_fits_a_phone(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{tab}: the page is {width} px wide"
     context.close()
+
+
+def test_a_refused_faq_answer_is_explained_in_polish_and_nothing_is_saved(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, operator_server.url)
+    console.get_by_role("tab", name="FAQ").click()
+    console.locator("#faq-list button").first.wait_for()
+    entries = console.locator("#faq-list button").count()
+    console.get_by_role("button", name="Nowy wpis FAQ").click()
+    console.fill("#faq-q-pl", "czy macie hot dogi?")
+    console.fill("#faq-a-pl", "Nie, ale dowozimy pizzę w 45–60 minut.")
+    console.get_by_role("button", name="Zapisz wpis FAQ").click()
+    expect(console.locator("#error")).to_have_text(
+        "FAQ czy-macie-hot-dogi: odpowiedź (pl) podaje fakty o lokalu wprost; napisz zamiast"
+        " tego {delivery_time}, żeby tekst zmieniał się razem z danymi lokalu."
+    )
+    expect(console.locator("#faq-list button")).to_have_count(entries)  # nothing saved
+    console.close()

@@ -249,3 +249,31 @@ def test_an_operator_changes_the_delivery_time_in_the_console(browser: Browser, 
     replies = httpx.post(f"{server.url}/api/webchat/messages", json=body).json()["replies"]
     assert any("30–40" in m["text"] for m in replies), replies
     page.context.close()
+
+
+def test_what_the_server_refuses_reads_in_the_boards_language(browser: Browser, shop: Shop) -> None:
+    server, _ = shop
+    context = browser.new_context(locale="pl-PL", viewport={"width": 1500, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/orders")
+    page.fill("#email", "kuchnia@shop.pl")
+    page.fill("#password", "wrong password")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_have_text("Nieprawidłowy e-mail lub hasło.")
+    context.close()
+
+    number = order_over_rest(server.url)
+    board = open_board(browser, server.url)
+    card = board.locator(f'.card[data-number="{number}"]')
+    expect(card).to_have_count(1)
+    # Another cook accepts the order while this board is cut off and still shows it as new.
+    board.evaluate("window.omnibotBoard.hold(true)")
+    expect(board.locator("#link")).to_have_class("down")
+    path = f"{server.url}/api/orders/{number}/status"
+    accepted = {"status": "confirmed", "eta_minutes": 20}
+    assert httpx.post(path, json=accepted, headers=kitchen(server.url)).status_code == 200
+    card.locator("button[data-eta='30']").click()
+    expect(board.locator("#board-error")).to_have_text(
+        f"{number}: Zamówienie {number} jest już przyjęte."
+    )
+    board.context.close()

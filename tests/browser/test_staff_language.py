@@ -149,6 +149,39 @@ def test_the_console_on_a_phone_shows_the_list_then_one_conversation(
     context.close()
 
 
+def test_the_servers_refusals_and_the_role_read_in_the_consoles_language(
+    browser: Browser, shop: LiveServer
+) -> None:
+    customer_asks_for_a_person(shop.url)
+    page = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, shop.url)
+    expect(page.locator("#who")).to_have_text(f"{AGENT[0]} (konsultant)")
+    page.locator("#queue-waiting .conv").first.click()
+    expect(page.locator("#assign")).to_be_visible()
+    # Another agent takes the conversation first (it is not this agent's: still "take it").
+    core: Any = shop.app.state.core
+
+    async def add_other() -> None:
+        async with core.sessions() as s:
+            await create_user(s, "piotr@shop.pl", "correct horse", "agent")
+
+    asyncio.run_coroutine_threadsafe(add_other(), core.loop).result(10)
+    login = {"username": "piotr@shop.pl", "password": "correct horse"}
+    token = httpx.post(f"{shop.url}/api/auth/token", data=login).json()["access_token"]
+    waiting = httpx.get(
+        f"{shop.url}/api/agent/conversations?status=waiting_agent",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["conversations"][0]["id"]
+    taken = httpx.post(
+        f"{shop.url}/api/agent/conversations/{waiting}/assign",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert taken.status_code == 200
+    page.click("#assign")
+    expect(page.locator("#thread-error")).to_have_text("Tę rozmowę prowadzi już piotr@shop.pl.")
+    page.context.close()
+
+
 def test_a_long_conversation_opens_on_a_phone_at_its_newest_message(
     browser: Browser, shop: LiveServer
 ) -> None:

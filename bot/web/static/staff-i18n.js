@@ -18,6 +18,33 @@
       channel: { webchat: "czat", telegram: "Telegram", sms: "SMS", cli: "terminal" },
       money: (grosze) => (grosze / 100).toFixed(2).replace(".", ",") + " zł",
       ago: ago.pl,
+      roles: { kitchen: "kuchnia", agent: "konsultant", operator: "operator", admin: "administrator" },
+      tooManyLogins: "Za dużo prób logowania — spróbuj ponownie za kilka minut.",
+      // What the server refused, by its code (the English `detail` is for other API clients).
+      errors: {
+        wrong_credentials: () => "Nieprawidłowy e-mail lub hasło.",
+        role_needed: (p, w) => "Do tego potrzebna jest rola: " + (w.roles[p.role] || p.role) + ".",
+        no_order: (p) => "Nie ma zamówienia " + p.number + ".",
+        order_already: (p, w) => "Zamówienie " + p.number + " jest już " + (w.status[p.status] || p.status) + ".",
+        order_changed: (p) => "Zamówienie " + p.number + " ktoś zmienił w tej samej chwili — sprawdź je jeszcze raz.",
+        order_too_late_to_reject: (p, w) => "Zamówienie " + p.number + " jest już " + (w.status[p.status] || p.status) + " — za późno, by je odrzucić.",
+        order_status_not_for_fulfilment: (p, w) => "„" + (w.status[p.status] || p.status) + "” nie dotyczy zamówienia " + (p.fulfilment === "pickup" ? "z odbiorem osobistym" : "z dostawą") + ".",
+        order_cannot_go_back: (p, w) => "Zamówienie " + p.number + " jest już " + (w.status[p.status] || p.status) + " — nie da się go cofnąć.",
+        eta_range: (p) => "Czas przyjęcia to od 1 do " + p.most + " minut.",
+        reason_needed: () => "Podaj powód odrzucenia.",
+        no_conversation: () => "Nie ma takiej rozmowy.",
+        conversation_taken: (p) => "Tę rozmowę prowadzi już " + p.agent + ".",
+        conversation_not_waiting: () => "Ta rozmowa nie czeka na konsultanta.",
+        assign_first: () => "Najpierw przejmij rozmowę.",
+        fact_stated_literally: (p) => (p.kind === "faq" ? "FAQ " + p.key + ": odpowiedź (" + p.lang + ")" : "Intencja " + p.key + ": odpowiedź") + " podaje fakty o lokalu wprost; napisz zamiast tego " + p.write + ", żeby tekst zmieniał się razem z danymi lokalu.",
+        unknown_variable: (p) => (p.kind === "faq" ? "FAQ " + p.key + ": odpowiedź (" + p.lang + ")" : "Intencja " + p.key + ": odpowiedź") + " używa nieznanej zmiennej " + p.variable + "; znane: " + p.known + ".",
+        needs_example: () => "Intencja potrzebuje co najmniej jednego przykładu.",
+        dialogue_owned_intent: (p) => "Na intencję " + p.intent + " odpowiada dialog zamówień; jej odpowiedzi nie da się zastąpić (edytuj tylko przykłady).",
+        needs_question: () => "Wpis FAQ potrzebuje co najmniej jednego pytania.",
+        needs_answer: (p) => "Wpis FAQ potrzebuje odpowiedzi w języku " + p.lang + " (domyślnym).",
+        needs_name: (p) => "Produkt potrzebuje nazwy w języku " + p.lang + " (domyślnym).",
+        needs_price: () => "Produkt potrzebuje ceny.",
+      },
     },
     en: {
       login: "Log in", email: "E-mail", password: "Password", logout: "Log out", loginFailed: "Login failed",
@@ -27,6 +54,32 @@
       channel: { webchat: "web chat", telegram: "Telegram", sms: "SMS", cli: "terminal" },
       money: (grosze) => "PLN " + (grosze / 100).toFixed(2),
       ago: ago.en,
+      roles: { kitchen: "kitchen", agent: "agent", operator: "operator", admin: "admin" },
+      tooManyLogins: "Too many login attempts — try again in a few minutes.",
+      errors: {
+        wrong_credentials: () => "Wrong e-mail or password.",
+        role_needed: (p, w) => "This needs the " + (w.roles[p.role] || p.role) + " role.",
+        no_order: (p) => "There is no order " + p.number + ".",
+        order_already: (p, w) => "Order " + p.number + " is already " + (w.status[p.status] || p.status) + ".",
+        order_changed: (p) => "Someone changed order " + p.number + " at the same moment — check it again.",
+        order_too_late_to_reject: (p, w) => "Order " + p.number + " is already " + (w.status[p.status] || p.status) + " — too late to reject it.",
+        order_status_not_for_fulfilment: (p, w) => "“" + (w.status[p.status] || p.status) + "” does not apply to a " + (p.fulfilment === "pickup" ? "pickup" : "delivery") + " order.",
+        order_cannot_go_back: (p, w) => "Order " + p.number + " is already " + (w.status[p.status] || p.status) + " — it cannot go back.",
+        eta_range: (p) => "An accept time is 1 to " + p.most + " minutes.",
+        reason_needed: () => "Say why the order is rejected.",
+        no_conversation: () => "There is no such conversation.",
+        conversation_taken: (p) => p.agent + " already has this conversation.",
+        conversation_not_waiting: () => "This conversation is not waiting for an agent.",
+        assign_first: () => "Assign the conversation to yourself first.",
+        fact_stated_literally: (p) => (p.kind === "faq" ? "FAQ " + p.key + ": the answer (" + p.lang + ")" : "Intent " + p.key + ": a response") + " states the shop's facts literally; write " + p.write + " instead, so the text follows the shop's facts when they change.",
+        unknown_variable: (p) => (p.kind === "faq" ? "FAQ " + p.key + ": the answer (" + p.lang + ")" : "Intent " + p.key + ": a response") + " uses unknown variable " + p.variable + "; known: " + p.known + ".",
+        needs_example: () => "An intent needs at least one example.",
+        dialogue_owned_intent: (p) => "Intent " + p.intent + " is answered by the ordering dialogue; its replies cannot be replaced by responses (edit its examples only).",
+        needs_question: () => "An FAQ entry needs at least one question.",
+        needs_answer: (p) => "An FAQ entry needs an answer in " + p.lang + " (the default language).",
+        needs_name: (p) => "A product needs a name in " + p.lang + " (the default language).",
+        needs_price: () => "A product needs a price.",
+      },
     },
   };
   const pages = {
@@ -60,7 +113,11 @@
         canned: "Gotowe odpowiedzi…", send: "Wyślij", note: "Dodaj notatkę prywatną", noteTitle: "Notatki widzą tylko konsultanci",
         assign: "Przejmij rozmowę", resolve: "Oddaj botowi",
         customerNo: (id) => "Klient #" + id, waitingFor: (t) => "czeka " + t,
-        author: { customer: "klient", bot: "bot", agent: "konsultant", system: "system" }, privateNote: "notatka prywatna", throttled: "bez odpowiedzi: za szybko wysłane", undelivered: "niedostarczone: klient jest nieosiągalny", systemNotes: { webchat_ended: "Klient zakończył czat." },
+        author: { customer: "klient", bot: "bot", agent: "konsultant", system: "system" }, privateNote: "notatka prywatna", throttled: "bez odpowiedzi: za szybko wysłane", undelivered: "niedostarczone: klient jest nieosiągalny", systemNotes: {
+          webchat_ended: () => "Klient zakończył czat.",
+          delivery_unknown: (p, w) => "Wysyłanie odpowiedzi przez " + (w.channel[p.channel] || p.channel) + " przerwano w połowie — mogła nie dojść do klienta (nie wysłano jej ponownie): „" + p.text + "”",
+          sms_opt_out: (p) => "Klient wysłał SMS-em „" + p.keyword + "” (wypisanie z SMS-ów), gdy zamówienie " + p.number + " można było jeszcze anulować: SMS-y do tego numeru są wyłączone. Jeśli chodziło o zamówienie, skontaktuj się inaczej (odpowiedź START włącza je z powrotem).",
+        },
         customer: "Klient", name: "Imię", phone: "Telefon", language: "Język", lastChannel: "Ostatni kanał", channels: "Kanały", unreachable: "nieosiągalny", lastSeen: (when) => "ostatnio " + when,
         fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
         pastHandoffs: "Wcześniejsze przekazania",
@@ -81,7 +138,11 @@
         canned: "Canned responses…", send: "Send", note: "Add private note", noteTitle: "Only agents see notes",
         assign: "Assign to me", resolve: "Resolve (back to bot)",
         customerNo: (id) => "Customer #" + id, waitingFor: (t) => "waiting " + t,
-        author: { customer: "customer", bot: "bot", agent: "agent", system: "system" }, privateNote: "private note", throttled: "not answered: sent too fast", undelivered: "not delivered: the customer cannot be reached", systemNotes: { webchat_ended: "The customer ended the web chat." },
+        author: { customer: "customer", bot: "bot", agent: "agent", system: "system" }, privateNote: "private note", throttled: "not answered: sent too fast", undelivered: "not delivered: the customer cannot be reached", systemNotes: {
+          webchat_ended: () => "The customer ended the web chat.",
+          delivery_unknown: (p, w) => "A reply by " + (w.channel[p.channel] || p.channel) + " was interrupted mid-send and may not have reached the customer (not resent automatically): “" + p.text + "”",
+          sms_opt_out: (p) => "The customer texted “" + p.keyword + "”, an SMS opt-out keyword, while order " + p.number + " could still be cancelled: texts to this number are off now. If they meant the order, reach them another way (their reply START turns texts back on).",
+        },
         customer: "Customer", name: "Name", phone: "Phone", language: "Language", lastChannel: "Last channel", channels: "Channels", unreachable: "unreachable", lastSeen: (when) => "last seen " + when,
         fromCheckout: (v, order) => v + " (checkout " + order + ")", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
         pastHandoffs: "Past handoffs",
@@ -224,6 +285,22 @@
       const labels = item.labels || {};
       return labels[lang] || Object.values(labels)[0] || item.name;
     },
+    // What the server refused (an error body), in `words`' language when it names the kind
+    // (`code`); else its own message, else "failed (status)".
+    refusal(body, words, status) {
+      const say = body && body.code && words.errors[body.code];
+      if (say) return say(body.params || {}, words);
+      return body && typeof body.detail === "string" ? body.detail : words.failed(status);
+    },
+    // Log in: the staff token, or an Error saying why not in `words`' language.
+    async login(email, password, words) {
+      const r = await fetch("/api/auth/token", { method: "POST", body: new URLSearchParams({ username: email, password }) });
+      const body = await r.json().catch(() => ({}));
+      if (r.ok) return body.access_token;
+      throw new Error(r.status === 429 ? words.tooManyLogins : body.code ? this.refusal(body, words, r.status) : words.loginFailed);
+    },
+    // "ala@shop.pl (konsultant)": who is logged in, their role in the page's language.
+    who(me, words) { return me.email + " (" + (words.roles[me.role] || me.role) + ")"; },
     remember(email, lang) {
       localStorage.setItem(LAST, lang);
       if (email) localStorage.setItem(userKey(email), lang);
