@@ -578,7 +578,11 @@ class CheckoutFlow:
                         return True  # refused, with the pickup offer; the address is asked
                     self.set(turn, address=said_way.address)
             if way is None:
-                return await self.keep_address(turn) or await self.keep_contact(turn)
+                return (
+                    await self.keep_address(turn)
+                    or await self.keep_payment(turn)
+                    or await self.keep_contact(turn)
+                )
             self.set(turn, fulfilment=way)
             if way == "pickup":
                 self.unset(turn, "address")
@@ -670,6 +674,20 @@ class CheckoutFlow:
             self.set(turn, address=text)
             self.kit.speaker.say(turn, "address_kept", address=text)
             await self.ask(turn)  # the minimum again, now with the address kept
+        return True
+
+    async def keep_payment(self, turn: Turn) -> bool:
+        """How they pay, said alone before the summary ("cash" asked for a name, "card" asked
+        delivery or pickup): kept for the summary, never a name or an address; the question
+        again. False if the text is not a payment method alone."""
+        method = self.method_named(turn)
+        if method is None or turn.from_button or not only_payment(turn.text):
+            return False
+        if method in self.offered(turn):
+            self.set(turn, payment_method=method)  # checked again for the way at the summary
+        else:
+            self.say_not_offered(turn)
+        await self.ask(turn)
         return True
 
     async def keep_contact(self, turn: Turn) -> bool:
@@ -859,6 +877,8 @@ class CheckoutFlow:
         if turn.from_button:
             return False
         if step == "address":
+            if await self.keep_payment(turn):
+                return True
             found = find_phone(text)
             if found and not re.search(r"\d", text[: found.start] + text[found.end :]):
                 # "Tom, 600 700 800" is who the order is for, not where it goes.
@@ -876,15 +896,8 @@ class CheckoutFlow:
             await self.next(turn)
             return True
         if step == "name":
-            method = self.method_named(turn)
-            if method is not None and only_payment(text):
-                # "cash" asked for a name: how they pay (kept for the summary), not who.
-                if method in self.offered(turn):
-                    self.set(turn, payment_method=method)
-                else:
-                    self.say_not_offered(turn)
-                await self.ask(turn)
-                return True
+            if await self.keep_payment(turn):
+                return True  # "cash" asked for a name: how they pay, not who
             if turn.intent in NOT_A_NAME and turn.confidence >= SURE and find_phone(text) is None:
                 return False  # "thanks", "ok", "bye" asked for a name: not understood as one
             if await self.take_contact(turn, text):

@@ -277,6 +277,47 @@ async def test_an_address_typed_for_delivery_or_pickup_or_short_of_the_minimum_i
     ("texts", "order"),
     [
         (
+            ["duza hawajska", "to wszystko", "karta", "odbior", "Ula 600 444 222"],
+            {"fulfilment": "pickup", "payment": "card"},
+        ),
+        (
+            [
+                "srednia diavola",
+                "zamawiam",
+                "dostawa",
+                "gotowka",
+                "Długa 3, Kraków",
+                "Iza 600 444 333",
+            ],
+            {"fulfilment": "delivery", "payment": "cash"},
+        ),
+        (
+            [
+                "a large margherita",
+                "checkout",
+                "cash",
+                "delivery",
+                "Dluga 3, Krakow",
+                "Ed 600 444 111",
+            ],
+            {"fulfilment": "delivery", "payment": "cash"},
+        ),
+    ],
+)
+async def test_a_payment_said_before_the_summary_is_kept_for_it(
+    dialogue_core: Core, texts: list[str], order: dict[str, Any]
+) -> None:
+    """ "karta" asked delivery or pickup, "gotówka" asked the address: how they pay, not a
+    miss; a bare confirmation at the summary then places the order that way."""
+    chat = await play(dialogue_core, *texts, "potwierdzam" if "Ed" not in texts[-1] else "confirm")
+    orders = await placed(chat)
+    assert [{k: o[k] for k in order} for o in orders] == [order]
+
+
+@pytest.mark.parametrize(
+    ("texts", "order"),
+    [
+        (
             [
                 "duza diavola",
                 "zamawiam",
