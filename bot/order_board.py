@@ -65,8 +65,10 @@ async def advance_order(
         if change.reason:
             values["status_reason"] = change.reason.strip()[:300]
         # Compare-and-set: of two concurrent calls only one moves the order (and notifies).
+        # The status it leaves is read first: the update moves the loaded order along too.
+        previous = order.status
         result = await session.execute(
-            update(Order).where(Order.id == order.id, Order.status == order.status).values(**values)
+            update(Order).where(Order.id == order.id, Order.status == previous).values(**values)
         )
         if (getattr(result, "rowcount", 0) or 0) != 1:
             raise InvalidTransition(
@@ -78,7 +80,7 @@ async def advance_order(
             OrderStatusChange(
                 order_id=order.id,
                 status=target,
-                previous=order.status,
+                previous=previous,
                 user_id=change.user.id if change.user else None,
                 actor=change.user.email if change.user else "system",
                 eta_minutes=change.eta_minutes,

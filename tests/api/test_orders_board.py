@@ -122,8 +122,8 @@ async def test_an_order_shows_items_customer_and_history_with_who_and_when(env: 
     ]
     assert order["note"] == "bez cebuli proszę" and order["channel"] == "webchat"
     assert order["customer"]["name"] == "Jan Kowalski"
-    steps = [(h["status"], h["by"], h["eta_minutes"]) for h in order["history"]]
-    assert steps == [("new", "customer", None), ("confirmed", "kuchnia@shop.pl", 30)]
+    steps = [(h["previous"], h["status"], h["by"], h["eta_minutes"]) for h in order["history"]]
+    assert steps == [(None, "new", "customer", None), ("new", "confirmed", "kuchnia@shop.pl", 30)]
     placed = datetime.fromisoformat(order["history"][0]["at"])
     ready = datetime.fromisoformat(order["ready_at"])
     assert 30 * 60 - 5 < (ready - placed).total_seconds() < 30 * 60 + 60
