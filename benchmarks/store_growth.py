@@ -13,7 +13,8 @@ Builds the real pipeline in-process (`bot.app.build_runtime`, keyword NLU, no HT
 
 Per path and store size it prints the wall-clock latency (p50, p95, mean), the process CPU
 per message (the event loop and SQLite's thread; PostgreSQL's own CPU is not in it), and
-the SQL statements and commits per message (counted by engine events). The messages go to
+the SQL statements and commits per message (on SQLite from its own trace, since a turn's
+writes reach its thread in one piece; on PostgreSQL from engine events). The messages go to
 customers of the generated store, each with the same history length in both phases, so
 only the size of the store differs.
 
@@ -47,6 +48,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from sqlalchemy.util import await_only  # noqa: E402
 
 from bot.app import Runtime, build_runtime, start_runtime, stop_runtime  # noqa: E402
 from bot.messages import Capabilities, InboundMessage, OutboundMessage  # noqa: E402
@@ -90,7 +92,9 @@ class Sink:
 
 
 class Counter:
-    """SQL statements and commits on an engine, from its events."""
+    """SQL statements and commits on an engine. On SQLite, what SQLite itself runs (its trace
+    of each connection: a turn's writes reach its thread in one piece, below SQLAlchemy's
+    events); elsewhere from SQLAlchemy's events, each a round trip to the server."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.statements = 0
@@ -98,20 +102,39 @@ class Counter:
         self.on = False
         self.trace: list[str] | None = None
         sync = engine.sync_engine
+        if sync.dialect.name == "sqlite":
+            # Connections opened before this are dropped, so that every one is traced.
+            sync.pool.dispose()
+
+            @event.listens_for(sync, "connect")
+            def _traced(dbapi_connection: Any, _record: Any) -> None:
+                await_only(dbapi_connection._connection.set_trace_callback(self._sqlite))
+
+            return
 
         @event.listens_for(sync, "before_cursor_execute")
         def _statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            if self.on:
-                self.statements += 1
-                if self.trace is not None:
-                    self.trace.append(" ".join(statement.split())[:160])
+            self._count(statement)
 
         @event.listens_for(sync, "commit")
         def _commit(*_: Any) -> None:
-            if self.on:
-                self.commits += 1
-                if self.trace is not None:
-                    self.trace.append("COMMIT")
+            self._count("COMMIT")
+
+    def _sqlite(self, statement: str) -> None:
+        if not statement.lstrip()[:8].upper().startswith(("BEGIN", "ROLLBACK", "PRAGMA")):
+            self._count(statement)
+
+    def _count(self, statement: str) -> None:
+        if not self.on:
+            return
+        if statement.lstrip()[:6].upper() == "COMMIT":
+            self.commits += 1
+            if self.trace is not None:
+                self.trace.append("COMMIT")
+            return
+        self.statements += 1
+        if self.trace is not None:
+            self.trace.append(" ".join(statement.split())[:160])
 
 
 class Generator:
