@@ -46,7 +46,7 @@ def refusals() -> Iterator[None]:
     except ContentError as exc:
         raise schemas.Refused(422, exc) from exc
     except ContentConflict as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise schemas.Refused(409, exc) from exc
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 
@@ -153,6 +153,19 @@ async def get_intent(core: CoreDep, user: AgentUser, name: str) -> dict[str, Any
         with refusals():
             data = await store.get(session, "intent", name)
     return {"name": name, **data}
+
+
+@router.post(
+    "/api/admin/intents", status_code=201, response_model=schemas.Saved, responses=errors(*BODY)
+)
+async def create_intent(
+    core: CoreDep, user: OperatorUser, request: Request, body: IntentBody
+) -> dict[str, Any]:
+    """A new intent (`name` in the body); 409 if one of that name exists."""
+    async with core.sessions() as session:
+        with refusals():
+            version = await editor.create_intent(session, body.model_dump(), user)
+    return _saved(get_content(request), version, name=body.name)
 
 
 @router.put("/api/admin/intents/{name}", response_model=schemas.Saved, responses=errors(*BODY))

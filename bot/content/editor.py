@@ -56,13 +56,29 @@ async def put_intent(
         if name not in snap.intents:
             raise NotFound(f"no intent {name!r}")
         if new_name in snap.intents:
-            raise ContentConflict(f"an intent named {new_name!r} already exists")
+            raise ContentConflict(
+                f"an intent named {new_name!r} already exists", "intent_exists", name=new_name
+            )
         changes.append(("intent", name, None))
         summary = f"renamed intent {name} to {new_name}"
     else:
         summary = f"saved intent {name}"
     changes.append(("intent", new_name, data))
     return await store.save(session, changes, user, "save", summary)
+
+
+async def create_intent(
+    session: AsyncSession, body: dict[str, Any], user: User
+) -> ContentVersion | None:
+    """A new intent; an existing name is refused (409), never replaced."""
+    name = check_intent_name(str(body.get("name") or ""))
+    data = validate_intent(name, body, await _facts(session))
+    if name in (await store.snapshot(session)).intents:
+        raise ContentConflict(
+            f"an intent named {name!r} already exists", "intent_exists", name=name
+        )
+    return await store.save(session, _one("intent", name, data), user, "save",
+                            f"added intent {name}")  # fmt: skip
 
 
 async def delete_intent(session: AsyncSession, name: str, user: User) -> ContentVersion | None:
@@ -94,7 +110,9 @@ async def create_faq(
     if key:
         key = check_key(str(key), "FAQ entry")
         if key in snap.faq:
-            raise ContentConflict(f"an FAQ entry with id {key!r} already exists")
+            raise ContentConflict(
+                f"an FAQ entry with id {key!r} already exists", "faq_exists", id=key
+            )
     else:
         questions = body.get("questions") or []
         first = questions[0] if isinstance(questions, list) and questions else ""
@@ -132,7 +150,7 @@ async def put_product(
     snap = await store.snapshot(session)
     key = check_key(key, "product")
     if create and key in snap.products:
-        raise ContentConflict(f"a product with id {key!r} already exists")
+        raise ContentConflict(f"a product with id {key!r} already exists", "product_exists", id=key)
     if not create and key not in snap.products:
         raise NotFound(f"no product {key!r}")
     data = validate_product(key, body, _catalog_meta(snap), default_language)

@@ -46,7 +46,7 @@ class ContentError(Refusal, ValueError):
     """Content an operator tried to save is not valid (HTTP 422)."""
 
 
-class ContentConflict(ValueError):
+class ContentConflict(Refusal, ValueError):
     """The change clashes with what is stored (HTTP 409), e.g. a name already taken."""
 
 

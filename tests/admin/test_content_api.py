@@ -129,6 +129,22 @@ async def test_intents_crud_search_rename_and_refusals(admin_env: Admin) -> None
     assert (await http.delete("/api/admin/intents/car_park", headers=op)).status_code == 404
 
 
+async def test_a_new_intent_never_replaces_one_of_the_same_name(admin_env: Admin) -> None:
+    http, op = admin_env.http, admin_env.op
+    greet = (await http.get("/api/admin/intents/greet", headers=op)).json()
+    r = await http.post(
+        "/api/admin/intents", json={"name": "greet", "examples": {"pl": ["coś"]}}, headers=op
+    )
+    assert r.status_code == 409
+    assert r.json()["code"] == "intent_exists" and r.json()["params"] == {"name": "greet"}
+    assert (await http.get("/api/admin/intents/greet", headers=op)).json() == greet
+    new = {"name": "parking", "examples": {"pl": ["czy macie parking?"]}}
+    r = await http.post("/api/admin/intents", json=new, headers=op)
+    assert r.status_code == 201 and r.json()["name"] == "parking"
+    found = (await http.get("/api/admin/intents/parking", headers=op)).json()
+    assert found["examples"] == {"pl": ["czy macie parking?"]}
+
+
 async def test_faq_and_products_crud_with_clear_refusals(admin_env: Admin) -> None:
     http, op = admin_env.http, admin_env.op
     r = await http.post(

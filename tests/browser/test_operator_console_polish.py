@@ -103,3 +103,25 @@ def test_a_refused_faq_answer_is_explained_in_polish_and_nothing_is_saved(
     )
     expect(console.locator("#faq-list button")).to_have_count(entries)  # nothing saved
     console.close()
+
+
+def test_a_new_intent_named_like_an_existing_one_is_refused_and_the_old_one_kept(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, operator_server.url)
+    console.get_by_role("tab", name="Intencje").click()
+    console.locator("#intent-list button", has_text="greet").first.click()
+    expect(console.locator("#intent-name")).to_have_value("greet")
+    examples = console.locator("#intent-ex-pl").input_value()
+    assert len(examples.splitlines()) > 1
+    console.get_by_role("button", name="Nowa intencja").click()
+    console.fill("#intent-name", "greet")
+    console.fill("#intent-ex-pl", "coś")
+    console.get_by_role("button", name="Zapisz intencję").click()
+    expect(console.locator("#error")).to_have_text(
+        "Intencja greet już istnieje — otwórz ją z listy, żeby ją zmienić."
+    )
+    console.locator("#intent-list button", has_text="greet").first.click()
+    expect(console.locator("#intent-ex-pl")).to_have_value(examples)  # nothing replaced
+    console.close()

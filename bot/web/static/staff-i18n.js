@@ -44,6 +44,9 @@
         needs_answer: (p) => "Wpis FAQ potrzebuje odpowiedzi w języku " + p.lang + " (domyślnym).",
         needs_name: (p) => "Produkt potrzebuje nazwy w języku " + p.lang + " (domyślnym).",
         needs_price: () => "Produkt potrzebuje ceny.",
+        intent_exists: (p) => "Intencja " + p.name + " już istnieje — otwórz ją z listy, żeby ją zmienić.",
+        faq_exists: (p) => "Wpis FAQ " + p.id + " już istnieje — otwórz go z listy albo podaj inny identyfikator.",
+        product_exists: (p) => "Produkt " + p.id + " już istnieje — otwórz go z listy albo podaj inny identyfikator.",
       },
     },
     en: {
@@ -79,6 +82,9 @@
         needs_answer: (p) => "An FAQ entry needs an answer in " + p.lang + " (the default language).",
         needs_name: (p) => "A product needs a name in " + p.lang + " (the default language).",
         needs_price: () => "A product needs a price.",
+        intent_exists: (p) => "An intent named " + p.name + " already exists — open it from the list to change it.",
+        faq_exists: (p) => "An FAQ entry " + p.id + " already exists — open it from the list or give another id.",
+        product_exists: (p) => "A product " + p.id + " already exists — open it from the list or give another id.",
       },
     },
   };
