@@ -89,7 +89,13 @@ _NOT_PLACES = frozenset(
 
 
 class ShopError(ValueError):
-    """The shop section is not valid; the message says which fact and why."""
+    """The shop section is not valid; the message says which fact and why (`code` and
+    `params` name the kind for pages that word it in their own language)."""
+
+    def __init__(self, message: str, code: str | None = None, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,8 @@ class ShopFacts:
         try:
             zone = ZoneInfo(str(raw.get("timezone") or DEFAULT_TIMEZONE))
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ShopError(f"unknown time zone {raw.get('timezone')!r}") from exc
+            named = str(raw.get("timezone"))
+            raise ShopError(f"unknown time zone {named!r}", "bad_timezone", value=named) from exc
         area = raw.get("delivery_area") or {}
         if not isinstance(area, dict):
             raise ShopError("delivery_area must have `cities` and/or `postcodes`")
@@ -466,10 +473,20 @@ def _read_hours(raw: Any) -> tuple[tuple[time, time] | None, ...]:
             continue
         found = _HOURS.match(str(value))
         if not found:
-            raise ShopError(f"hours {day}: {value!r} is not HH:MM-HH:MM (or closed)")
+            raise ShopError(
+                f"hours {day}: {value!r} is not HH:MM-HH:MM (or closed)",
+                "bad_hours",
+                day=day,
+                value=str(value),
+            )
         h1, m1, h2, m2 = (int(g) for g in found.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2) or (h2, m2) > (24, 0):
-            raise ShopError(f"hours {day}: {value!r} is not a valid time range")
+            raise ShopError(
+                f"hours {day}: {value!r} is not a valid time range",
+                "bad_hours",
+                day=day,
+                value=str(value),
+            )
         # 00:00-24:00 is all day: a closing time at or before opening runs past midnight.
         out.append((time(h1, m1), time(h2 % 24, m2)))
     return tuple(out)
@@ -478,11 +495,21 @@ def _read_hours(raw: Any) -> tuple[tuple[time, time] | None, ...]:
 def _read_window(raw: Any, what: str) -> Window:
     found = _MINUTES.match(str(raw))
     if not found:
-        raise ShopError(f"{what}_minutes: {raw!r} is not minutes like 30 or 45-60")
+        raise ShopError(
+            f"{what}_minutes: {raw!r} is not minutes like 30 or 45-60",
+            "bad_minutes",
+            what=what,
+            value=str(raw),
+        )
     low = int(found.group(1))
     high = int(found.group(2) or low)
     if not 1 <= low <= high <= 600:
-        raise ShopError(f"{what}_minutes: {raw!r} must be 1–600 minutes, low to high")
+        raise ShopError(
+            f"{what}_minutes: {raw!r} must be 1–600 minutes, low to high",
+            "bad_minutes",
+            what=what,
+            value=str(raw),
+        )
     return Window(low, high)
 
 

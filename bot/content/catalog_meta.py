@@ -47,7 +47,7 @@ def validate_meta(body: dict[str, Any], default_language: str) -> dict[str, Any]
     try:
         ShopFacts.from_dict(shop)
     except ShopError as exc:
-        raise ContentError(f"shop: {exc}") from exc
+        raise ContentError(f"shop: {exc}", exc.code, **exc.params) from exc
     sizes: dict[str, dict[str, str]] = {}
     for key, names in (body.get("sizes") or {}).items():
         if not KEY.match(str(key)) or key == "default":

@@ -71,7 +71,9 @@ def check_intent_name(name: str) -> str:
     if not INTENT_NAME.match(name):
         raise ContentError(
             f"intent name {name!r} is not valid: use lowercase letters, digits and _ "
-            "(starting with a letter, at most 64 characters)"
+            "(starting with a letter, at most 64 characters)",
+            "bad_intent_name",
+            name=name,
         )
     return name
 
@@ -83,7 +85,9 @@ def check_key(key: str, what: str) -> str:
     if not KEY.match(key):
         raise ContentError(
             f"{what} id {key!r} is not valid: use lowercase letters, digits, - and _ "
-            "(at most 64 characters)"
+            "(at most 64 characters)",
+            "bad_id",
+            id=key,
         )
     return key
 

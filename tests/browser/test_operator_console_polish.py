@@ -125,3 +125,19 @@ def test_a_new_intent_named_like_an_existing_one_is_refused_and_the_old_one_kept
     console.locator("#intent-list button", has_text="greet").first.click()
     expect(console.locator("#intent-ex-pl")).to_have_value(examples)  # nothing replaced
     console.close()
+
+
+def test_wrong_opening_hours_are_explained_in_polish(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, operator_server.url)
+    console.get_by_role("tab", name="Lokal").click()
+    monday = console.locator("#shop-hours input").first
+    expect(monday).not_to_have_value("")
+    monday.fill("25:00-26:00")
+    console.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(console.locator("#error")).to_have_text(
+        "Godziny (pon): „25:00-26:00” to nie przedział GG:MM-GG:MM (ani „closed”)."
+    )
+    console.close()
