@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -223,6 +224,13 @@ async def reply_latencies(database_url: str, crowd: Crowd, replies: Replies) -> 
     return [first[p] - crowd.sent_at[p] for p in first]
 
 
+def free_port() -> int:
+    """A port nobody listens on now (a server found on a fixed one may be another's)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def read_counts(proc: subprocess.Popen[bytes], path: Path) -> dict[str, int]:
     """The server's database counters so far (it writes them on SIGUSR1)."""
     path.unlink(missing_ok=True)
@@ -287,7 +295,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20, help="messages per customer")
     parser.add_argument("--channel", choices=["telegram", "sms", "both"], default="both")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--port", type=int, default=0, help="the server's port (default: a free one)"
+    )
     parser.add_argument("--nlu", default="auto", help="the server's NLU_BACKEND (auto|keywords)")
     parser.add_argument("--texts", choices=["heldout", "repeated"], default="heldout")
     parser.add_argument(
@@ -299,7 +309,8 @@ def main() -> None:
     database_url = args.database_url or f"sqlite+aiosqlite:///{Path(data) / 'omnibot.db'}"
     replies = Replies()
     telegram, twilio = TelegramFake(replies).start(), TwilioFake(replies).start()
-    proc, url = spawn(args.port, args.nlu, data, database_url, telegram.url, twilio.url)
+    port = args.port or free_port()
+    proc, url = spawn(port, args.nlu, data, database_url, telegram.url, twilio.url)
     counts_file = Path(data) / "db-counts.json"
     print(f"data dir (database, server.log): {data}", flush=True)
     print(f"load average before: {load_average()}", flush=True)
@@ -346,7 +357,11 @@ def main() -> None:
         print(f"load average after: {load_average()}")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         telegram.stop()
         twilio.stop()
 
