@@ -50,8 +50,11 @@ class Outbox:
         self.channels = channels  # shared with the core: registered channels
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
-        # Rows this process is sending now: never "abandoned", however late a renewal runs.
-        self._in_flight: set[int] = set()
+        # Rows this process is claiming or sending now, each with an event set when its
+        # attempt is over: never "abandoned", however late a renewal runs; and whoever else
+        # here asks to deliver one of them waits for that attempt instead of returning
+        # while it is still on its way.
+        self._delivering: dict[int, asyncio.Event] = {}
 
     def kick(self) -> None:
         """Look at the outbox now rather than at the next tick."""
@@ -117,13 +120,27 @@ class Outbox:
         return message
 
     async def deliver(self, message_ids: list[int]) -> None:
+        """Deliver the rows; returns once each was tried — by this call, or by whoever in
+        this process had it already (the outbox's pass may claim a reply first)."""
         for message_id in message_ids:
-            await self._deliver_one(message_id)
+            attempt = self._delivering.get(message_id)
+            if attempt is not None:
+                await attempt.wait()
+            else:
+                await self._deliver_one(message_id)
 
     def _lease_until(self) -> datetime:
         return utcnow() + timedelta(seconds=self.settings.outbox_sending_lease_seconds)
 
     async def _deliver_one(self, message_id: int) -> None:
+        attempt = self._delivering[message_id] = asyncio.Event()
+        try:
+            await self._claim_and_send(message_id)
+        finally:
+            del self._delivering[message_id]
+            attempt.set()
+
+    async def _claim_and_send(self, message_id: int) -> None:
         async with self.sessions() as session:
             claimed = await repo.claim_for_delivery(
                 session, message_id, self._lease_until(), self._consent_flags()
@@ -316,11 +333,9 @@ class Outbox:
                     log.exception("renewing the claim on message %s failed", message_id)
 
         renewal = asyncio.create_task(renew())
-        self._in_flight.add(message_id)
         try:
             yield
         finally:
-            self._in_flight.discard(message_id)
             await cancel_and_wait(renewal)
 
     # -- sends interrupted by a crash (policy in bot.uncertain_sends) ----------------
@@ -336,7 +351,7 @@ class Outbox:
             self.resends_uncertain,
             self._look_up,
             self.kick,
-            skip=self._in_flight,
+            skip=self._delivering,
         )
 
     async def _look_up(self, row: Message) -> tuple[bool, str | None]:
@@ -402,7 +417,9 @@ class Outbox:
                 await self.settle_abandoned()
                 async with self.sessions() as session:
                     due = await repo.due_outbox(session, utcnow())
-                await self.deliver(due)
+                for message_id in due:
+                    if message_id not in self._delivering:  # else on its way already
+                        await self._deliver_one(message_id)
             except asyncio.CancelledError:
                 raise
             except Exception:
