@@ -209,10 +209,13 @@ async def stop_runtime(runtime: Runtime) -> None:
     runtime.started = False
     if runtime.reminders is not None:
         await runtime.reminders.stop()
+    # The outbox's pass stops before the channels close their clients: a send it had on
+    # its way is left to the next start, never retried here through a client just closed.
+    # Answers still running deliver their own replies while the adapters drain them.
+    await runtime.core.stop()
     for adapter in runtime.adapters:
         await adapter.disconnect()
     await runtime.content.stop()
-    await runtime.core.stop()
     await runtime.core.hub.close()
     if runtime.redis is not None:
         await runtime.redis.aclose()
