@@ -413,6 +413,8 @@ class Outbox:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the pass: a kick that comes during it brings the next one at once.
+            self._kick.clear()
             try:
                 await self.settle_abandoned()
                 async with self.sessions() as session:
@@ -424,6 +426,5 @@ class Outbox:
                 raise
             except Exception:
                 log.exception("outbox pass failed")
-            self._kick.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), timeout=1.0)
