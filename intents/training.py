@@ -33,6 +33,7 @@ from scipy.sparse import csr_matrix
 # scipy's CSR x dense kernel (what `csr @ ndarray` calls, after allocating zeros); it adds into
 # its output, so a sum of products needs no temporaries. The version is pinned.
 from scipy.sparse._sparsetools import csr_matvecs
+from threadpoolctl import threadpool_limits
 
 HISTORY = 6  # L-BFGS correction pairs (memory: 2 x HISTORY copies of the weights)
 THREADS = 2  # the machine's cores a fit uses for its products and vector algebra
@@ -112,7 +113,12 @@ def fit_logistic(
             return loss - float(np.dot(shift, w))
 
         objective = shifted
-    w, iterations = _lbfgs(objective, start, tol=tol, max_iter=max_iter)
+    # BLAS gets one thread for the fit: the products are shared out on our own THREADS, and
+    # OpenBLAS's idle threads busy-wait between its calls (a loss evaluation makes several
+    # each), which took a core from ours on two cores (CLINC150: 10.7-11.5 s of CPU and
+    # 8.3-10.3 s of wall clock with them, 6.7-7.2 s of both without, the same iterates).
+    with threadpool_limits(1, user_api="blas"):
+        w, iterations = _lbfgs(objective, start, tol=tol, max_iter=max_iter)
     weights = Weights.unflat(w, d_dense, work.shape[1], n_classes)
     if merged is not None:
         weights = Weights(weights.dense.copy(), merged.expand(weights.sparse), weights.bias.copy())
