@@ -253,21 +253,14 @@ async def save_state(session: AsyncSession, state: DialogueState) -> None:
     """Write a stored dialogue state the turn changed with one prebuilt UPDATE instead of
     the unit of work, and leave it clean in the session as a flush would. Anything else
     (a new state, other attributes changed) is left to the flush."""
-    info = inspect(state)
-    if not info.persistent or not info.modified or not info.committed_state:
+    params = _state_update(state)
+    if params is None:
         return
-    if not set(info.committed_state) <= set(_STATE_FIELDS):
-        return
-    now = utcnow()
-    params = {name: getattr(state, name) for name in _STATE_FIELDS}
-    params.update(state_customer_id=state.customer_id, updated_at=now)
     with session.no_autoflush:
         result = await session.execute(_UPDATE_STATE, params)
     if (getattr(result, "rowcount", 0) or 0) != 1:
         return  # gone meanwhile: the flush finds out and fails the turn
-    state.updated_at = now
-    # The attributes' values are now the stored ones (what a flush ends with).
-    info._commit_all(info.dict, session.sync_session.identity_map)
+    _state_written(session, state, params)
 
 
 async def resolve_customer(
