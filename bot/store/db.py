@@ -264,7 +264,9 @@ async def commit_in_one_trip(session: AsyncSession, work: Callable[[sqlite3.Conn
         finally:
             aio.omnibot_in_transaction = db.in_transaction
             # The next writer's turn starts at the loop's next pass, not after this
-            # coroutine has been resumed in turn.
+            # coroutine has been resumed in turn. Scheduled before aiosqlite schedules the
+            # result, so it runs first: the connection cannot be back in the pool (its
+            # `info` another writer's) when it runs.
             loop.call_soon_threadsafe(_WriterQueue.give_back, info)
 
     try:
