@@ -169,7 +169,17 @@ def test_an_operator_ends_a_customers_web_chat_sessions_from_the_console(
 
     operator = console_of(browser, shop, "ola@shop.pl")
     operator.once("dialog", lambda dialog: dialog.accept())
+    # The answer is held until the note it causes has redrawn the thread: the outcome must
+    # survive that redraw whichever comes first.
+    held: list[Any] = []
+    operator.route("**/webchat/end-sessions", lambda route: held.append(route))
     operator.click("#end-webchat")
+    wait_until(lambda: held)
+    operator.eval_on_selector("#end-webchat-result", "p => p.dataset.before = 'yes'")
+    answer = held[0].fetch()
+    expect(operator.locator("#messages")).to_contain_text("ended the web chat")
+    expect(operator.locator("#end-webchat-result:not([data-before])")).to_have_count(1)
+    held[0].fulfill(response=answer)
     expect(operator.locator("#end-webchat-result")).to_have_text("Ended 1 web chat session.")
     history = httpx.get(f"{shop.url}/api/webchat/history", params={"token": chat["session_token"]})
     assert history.status_code == 401  # the customer's browser is signed out
