@@ -70,6 +70,10 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
     summary = page.locator("#summary")
     expect(summary).to_contain_text("Przekazanie: prośba klienta.")
     expect(summary).to_contain_text("Koszyk: 1× Capricciosa, duża (42 cm) = 45,90 zł.")
+    # What the customer's messages were about, in words rather than the bot's intent names.
+    expect(summary).to_contain_text("dodanie do koszyka")
+    expect(summary).to_contain_text("prośba o konsultanta")
+    expect(summary).not_to_contain_text("human_handoff")
     expect(page.locator("#panel")).to_contain_text("Wcześniejsze przekazania")
     expect(page.locator("#messages .msg.customer").first).to_contain_text("klient · czat")
     page.get_by_role("button", name="Przejmij rozmowę").click()
@@ -80,6 +84,7 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
 
     page.select_option("#lang", "en")
     expect(summary).to_contain_text("Handoff: customer request.")
+    expect(summary).to_contain_text("asks for a person")
     expect(page.locator("#profile")).to_contain_text("web chat: last seen ")  # not its session id
     page.get_by_role("button", name="Resolve (back to bot)").click()
     expect(summary).not_to_contain_text("Handoff:")  # back with the bot: no longer why it waits

@@ -19,6 +19,18 @@
       money: (grosze) => (grosze / 100).toFixed(2).replace(".", ",") + " zł",
       ago: ago.pl,
       roles: { kitchen: "kuchnia", agent: "konsultant", operator: "operator", admin: "administrator" },
+      // What a customer's message was about, by the intent the bot read (one the operator added
+      // and named is shown by its name).
+      intentNames: {
+        greet: "powitanie", goodbye: "pożegnanie", thanks: "podziękowanie", affirm: "potwierdzenie", deny: "odmowa", help: "pomoc",
+        browse_menu: "menu", product_info: "pytanie o produkt", prices: "ceny", allergens: "alergeny", add_to_cart: "dodanie do koszyka",
+        remove_from_cart: "usunięcie z koszyka", change_item: "zmiana pozycji", clear_cart: "opróżnienie koszyka", show_cart: "podgląd koszyka",
+        checkout: "składanie zamówienia", order_status: "status zamówienia", cancel_order: "anulowanie zamówienia", reorder: "ponowne zamówienie",
+        rate_order: "ocena zamówienia", complaint: "reklamacja", human_handoff: "prośba o konsultanta", leave_message: "wiadomość dla zespołu",
+        link_channels: "połączenie kanałów", change_language: "zmiana języka", opening_hours: "godziny otwarcia", delivery_area: "strefa dostawy",
+        delivery_time: "czas dostawy", payment_methods: "metody płatności", contact_details: "dane kontaktowe", facilities: "udogodnienia",
+        faq: "pytanie z FAQ", oos: "poza tematem", nlu_fallback: "niezrozumiane",
+      },
       tooManyLogins: "Za dużo prób logowania — spróbuj ponownie za kilka minut.",
       // What the server refused, by its code (the English `detail` is for other API clients).
       errors: {
@@ -63,6 +75,16 @@
       money: (grosze) => "PLN " + (grosze / 100).toFixed(2),
       ago: ago.en,
       roles: { kitchen: "kitchen", agent: "agent", operator: "operator", admin: "admin" },
+      intentNames: {
+        greet: "greeting", goodbye: "goodbye", thanks: "thanks", affirm: "yes", deny: "no", help: "help",
+        browse_menu: "menu", product_info: "product question", prices: "prices", allergens: "allergens", add_to_cart: "add to cart",
+        remove_from_cart: "remove from cart", change_item: "change an item", clear_cart: "empty the cart", show_cart: "show the cart",
+        checkout: "checkout", order_status: "order status", cancel_order: "cancel an order", reorder: "order again",
+        rate_order: "rate an order", complaint: "complaint", human_handoff: "asks for a person", leave_message: "message for the team",
+        link_channels: "link channels", change_language: "change language", opening_hours: "opening hours", delivery_area: "delivery area",
+        delivery_time: "delivery time", payment_methods: "payment methods", contact_details: "contact details", facilities: "facilities",
+        faq: "FAQ question", oos: "off topic", nlu_fallback: "not understood",
+      },
       tooManyLogins: "Too many login attempts — try again in a few minutes.",
       errors: {
         wrong_credentials: () => "Wrong e-mail or password.",
@@ -139,7 +161,7 @@
         pastHandoffs: "Wcześniejsze przekazania",
         reasons: { customer_request: "prośba klienta", complaint: "reklamacja", fallback: "bot nie zrozumiał", message_for_team: "wiadomość dla zespołu", question: "pytanie, na które bot nie zna odpowiedzi" },
         summary: {
-          handoff: (r) => "Przekazanie: " + r + ".", left: (m) => "Wiadomość klienta: „" + m + "”.", intents: (list) => "Ostatnie intencje: " + list + ".",
+          handoff: (r) => "Przekazanie: " + r + ".", left: (m) => "Wiadomość klienta: „" + m + "”.", intents: (list) => "Ostatnie tematy: " + list + ".",
           cart: (lines, total) => "Koszyk: " + lines + " = " + total + ".", cartEmpty: "Koszyk pusty.",
           order: (n, s, total) => "Otwarte zamówienie " + n + ": " + s + ", " + total + ".", channels: (list) => "Kanały: " + list + ".",
         },
@@ -164,7 +186,7 @@
         pastHandoffs: "Past handoffs",
         reasons: { customer_request: "customer request", complaint: "complaint", fallback: "not understood", message_for_team: "message for team", question: "a question the bot cannot answer" },
         summary: {
-          handoff: (r) => "Handoff: " + r + ".", left: (m) => "Their message: “" + m + "”.", intents: (list) => "Recent intents: " + list + ".",
+          handoff: (r) => "Handoff: " + r + ".", left: (m) => "Their message: “" + m + "”.", intents: (list) => "Recent topics: " + list + ".",
           cart: (lines, total) => "Cart: " + lines + " = " + total + ".", cartEmpty: "Cart empty.",
           order: (n, s, total) => "Open order " + n + ": " + s + ", " + total + ".", channels: (list) => "Channels: " + list + ".",
         },
