@@ -1,9 +1,10 @@
 """The orders board's view of the store: order cards, their history and the live feed.
 
-The feed is ordered by the ids of `OrderStatusChange` rows (placing an order is its first
-change). A board remembers the last id it saw; after a dropped connection it asks for
-everything after it, so nothing is missed, and it shows each order once (by number)
-however often the order comes again.
+The feed is ordered by the seq of `OrderStatusChange` rows (placing an order is its first
+change), which the database gives in commit order: once a seq is seen, every lower one is.
+A board remembers the last seq it saw; after a dropped connection it asks for everything
+after it, so nothing is missed, and it shows each order once (by number) however often the
+order comes again.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def order_card(order: Order, catalog: Catalog, customer: Customer | None = None)
     for item, line in zip(card["items"], order.items, strict=True):
         item["labels"] = catalog.item_labels(line.name, line.size)
     card["history"] = [history_object(h) for h in order.history]
-    card["seq"] = max((h.id for h in order.history), default=0)
+    card["seq"] = max((h.seq for h in order.history if h.seq is not None), default=0)
     if customer is not None:
         card["customer"] = {
             "id": customer.id,
@@ -89,15 +90,15 @@ async def query_orders(
 
 
 async def latest_seq(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.max(OrderStatusChange.id))) or 0)
+    return int(await session.scalar(select(func.max(OrderStatusChange.seq))) or 0)
 
 
 async def board_snapshot(
     session: AsyncSession, catalog: Catalog
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The last change id, then the orders a board shows: open ones and recently finished.
+    """The last change's seq, then the orders a board shows: open ones and recently finished.
 
-    The id is read first: anything that changes meanwhile comes again in the feed.
+    The seq is read first: anything that changes meanwhile comes again in the feed.
     """
     seq = await latest_seq(session)
     recent = utcnow() - FINISHED_VISIBLE
@@ -114,21 +115,23 @@ async def changes_after(
     session: AsyncSession, catalog: Catalog, seq: int
 ) -> tuple[int, list[dict[str, Any]]]:
     """Orders changed after change `seq` (each once, in the order of their last change)
-    and the id to ask from next time."""
+    and the seq to ask from next time."""
     steps = list(
         await session.execute(
-            select(OrderStatusChange.id, OrderStatusChange.order_id)
-            .where(OrderStatusChange.id > seq)
-            .order_by(OrderStatusChange.id)
+            select(OrderStatusChange.seq, OrderStatusChange.order_id)
+            .where(OrderStatusChange.seq > seq)
+            .order_by(OrderStatusChange.seq)
             .limit(FEED_BATCH)
         )
     )
     if not steps:
         return seq, []
-    last_change = {order_id: step_id for step_id, order_id in steps}
+    last_change = {order_id: step_seq for step_seq, order_id in steps}
     rows = await session.scalars(select(Order).where(Order.id.in_(last_change)).options(*_full()))
     cards = sorted((order_card(o, catalog) for o in rows), key=lambda c: c["seq"])
-    return steps[-1][0], cards
+    last: int | None = steps[-1][0]
+    assert last is not None  # only committed changes (seq > n) were read
+    return last, cards
 
 
 def board_settings(catalog: Catalog) -> dict[str, Any]:

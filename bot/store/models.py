@@ -219,8 +219,8 @@ class Order(Base):
 
 
 class OrderStatusChange(Base):
-    """One step of an order's history (placing it is the first). The id orders the board's
-    live feed: a board that reconnects asks for every change after the last id it saw."""
+    """One step of an order's history (placing it is the first). The seq orders the board's
+    live feed: a board that reconnects asks for every change after the last seq it saw."""
 
     __tablename__ = "order_status_changes"
 
@@ -236,6 +236,10 @@ class OrderStatusChange(Base):
     eta_minutes: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The change's place in commit order, given by the database when the change commits
+    # (migration 0007): an id is taken at INSERT, so a lower id may commit after a higher
+    # one was read; a seq never does. None until committed.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
     order: Mapped[Order] = relationship(back_populates="history")
 
