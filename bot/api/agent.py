@@ -199,7 +199,9 @@ async def _staff_from_token(core: Core, token: str) -> User | None:
 async def live(websocket: WebSocket, token: str = "") -> None:
     """Queue changes, and every message of the conversation being watched, live.
 
-    Client frames: `{"type": "watch", "conversation_id": N}`.
+    Client frames: `{"type": "watch", "conversation_id": N}`. The answer `{"type": "watching"}`
+    comes once the socket is subscribed: every message stored after it arrives here, so a
+    console that reads the conversation after that answer misses none.
     """
     core: Core = websocket.app.state.core
     presence: AgentPresence = websocket.app.state.presence
@@ -218,16 +220,25 @@ async def _serve_console(core: Core, websocket: WebSocket) -> None:
     out: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     watchers: dict[str, asyncio.Task[None]] = {}
 
-    async def pump(topic: str) -> None:
+    async def pump(topic: str, subscribed: asyncio.Future[None]) -> None:
         async with core.hub.subscribe(topic) as queue:
+            subscribed.set_result(None)
             while True:
                 await out.put(await queue.get())
+
+    async def follow(topic: str) -> asyncio.Task[None]:
+        """Forward a topic's events; return once subscribed: what is published from then on
+        comes (a "watching" answer sent after it promises the console exactly that)."""
+        subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(pump(topic, subscribed))
+        await asyncio.wait({task, subscribed}, return_when=asyncio.FIRST_COMPLETED)
+        return task
 
     async def writer() -> None:
         while True:
             await send_frame(websocket, await out.get())
 
-    watchers[AGENT_TOPIC] = asyncio.create_task(pump(AGENT_TOPIC))
+    watchers[AGENT_TOPIC] = await follow(AGENT_TOPIC)
     send_task = asyncio.create_task(writer())
     try:
         while True:
@@ -254,7 +265,7 @@ async def _serve_console(core: Core, websocket: WebSocket) -> None:
             for topic in [t for t in watchers if t != AGENT_TOPIC]:
                 watchers.pop(topic).cancel()
             topic = customer_topic(conv.customer_id)
-            watchers[topic] = asyncio.create_task(pump(topic))
+            watchers[topic] = await follow(topic)
             await out.put({"type": "watching", "conversation_id": conv.id})
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,4 +227,48 @@ def test_the_agent_sees_the_customer_end_the_chat_and_a_later_reply_go_undeliver
     reply = agent.locator("#messages .msg.agent")
     expect(reply).to_contain_text("Are you still there?")
     expect(reply).to_contain_text("not delivered: the customer cannot be reached")
+    agent.close()
+
+
+def test_a_message_that_arrives_while_the_console_opens_a_conversation_is_shown(
+    browser: Browser, shop: LiveServer
+) -> None:
+    chat = httpx.post(f"{shop.url}/api/webchat/sessions").json()
+    token = chat["session_token"]
+    said = httpx.post(
+        f"{shop.url}/api/webchat/messages",
+        json={"session_token": token, "client_message_id": "m1", "text": "chcę z człowiekiem"},
+    )
+    assert said.status_code == 200
+
+    agent = browser.new_page()
+    agent.goto(f"{shop.url}/agent")
+    agent.fill("#email", "ala@shop.pl")
+    agent.fill("#password", "correct horse")
+    agent.click("button[type=submit]")
+    expect(agent.locator("#queue-waiting .conv")).to_have_count(1)
+
+    # The conversation's answer is made, then the customer writes, then the answer reaches
+    # the console: the message is in neither the answer nor (if the console subscribes only
+    # after reading it) the live feed.
+    held: list[Any] = []
+
+    def customer_writes_meanwhile(route: Any) -> None:
+        if held:  # once: later reads of the conversation go through
+            route.continue_()
+            return
+        held.append(route)
+        answer = route.fetch()
+        r = httpx.post(
+            f"{shop.url}/api/webchat/messages",
+            json={"session_token": token, "client_message_id": "m2", "text": "Jestem tu nadal"},
+        )
+        assert r.status_code == 200
+        route.fulfill(response=answer)
+
+    agent.route(re.compile(r".*/api/agent/conversations/\d+$"), customer_writes_meanwhile)
+    agent.locator("#queue-waiting .conv").first.click()
+    expect(agent.locator("#messages")).to_contain_text("chcę z człowiekiem")
+    expect(agent.locator("#messages")).to_contain_text("Jestem tu nadal")
+    expect(agent.locator("#messages .msg", has_text="Jestem tu nadal")).to_have_count(1)
     agent.close()
