@@ -230,23 +230,29 @@ def test_the_agent_sees_the_customer_end_the_chat_and_a_later_reply_go_undeliver
     agent.close()
 
 
+def web_chat_says(server: LiveServer, token: str, cmid: str, text: str) -> None:
+    r = httpx.post(
+        f"{server.url}/api/webchat/messages",
+        json={"session_token": token, "client_message_id": cmid, "text": text},
+    )
+    assert r.status_code == 200
+
+
+def log_in(page: Any, server: LiveServer) -> None:
+    page.goto(f"{server.url}/agent")
+    page.fill("#email", "ala@shop.pl")
+    page.fill("#password", "correct horse")
+    page.click("button[type=submit]")
+    expect(page.locator("#queue-waiting .conv")).to_have_count(1)
+
+
 def test_a_message_that_arrives_while_the_console_opens_a_conversation_is_shown(
     browser: Browser, shop: LiveServer
 ) -> None:
-    chat = httpx.post(f"{shop.url}/api/webchat/sessions").json()
-    token = chat["session_token"]
-    said = httpx.post(
-        f"{shop.url}/api/webchat/messages",
-        json={"session_token": token, "client_message_id": "m1", "text": "chcę z człowiekiem"},
-    )
-    assert said.status_code == 200
-
+    token = httpx.post(f"{shop.url}/api/webchat/sessions").json()["session_token"]
+    web_chat_says(shop, token, "m1", "chcę z człowiekiem")
     agent = browser.new_page()
-    agent.goto(f"{shop.url}/agent")
-    agent.fill("#email", "ala@shop.pl")
-    agent.fill("#password", "correct horse")
-    agent.click("button[type=submit]")
-    expect(agent.locator("#queue-waiting .conv")).to_have_count(1)
+    log_in(agent, shop)
 
     # The conversation's answer is made, then the customer writes, then the answer reaches
     # the console: the message is in neither the answer nor (if the console subscribes only
@@ -259,11 +265,7 @@ def test_a_message_that_arrives_while_the_console_opens_a_conversation_is_shown(
             return
         held.append(route)
         answer = route.fetch()
-        r = httpx.post(
-            f"{shop.url}/api/webchat/messages",
-            json={"session_token": token, "client_message_id": "m2", "text": "Jestem tu nadal"},
-        )
-        assert r.status_code == 200
+        web_chat_says(shop, token, "m2", "Jestem tu nadal")
         route.fulfill(response=answer)
 
     agent.route(re.compile(r".*/api/agent/conversations/\d+$"), customer_writes_meanwhile)
@@ -271,4 +273,31 @@ def test_a_message_that_arrives_while_the_console_opens_a_conversation_is_shown(
     expect(agent.locator("#messages")).to_contain_text("chcę z człowiekiem")
     expect(agent.locator("#messages")).to_contain_text("Jestem tu nadal")
     expect(agent.locator("#messages .msg", has_text="Jestem tu nadal")).to_have_count(1)
+    agent.close()
+
+
+def test_a_message_that_arrives_while_the_console_is_disconnected_is_shown_on_reconnecting(
+    browser: Browser, shop: LiveServer
+) -> None:
+    token = httpx.post(f"{shop.url}/api/webchat/sessions").json()["session_token"]
+    web_chat_says(shop, token, "m1", "chcę z człowiekiem")
+    agent = browser.new_page()
+    sockets: list[Any] = []
+
+    # The console's socket goes through here; the second one (its reconnect) reaches the
+    # server only after the customer wrote while it was away.
+    def relay(socket: Any) -> None:
+        if sockets:
+            web_chat_says(shop, token, "m2", "Halo, jest tam ktoś?")
+        sockets.append(socket)
+        socket.connect_to_server()
+
+    agent.route_web_socket(re.compile(r".*/ws/agent.*"), relay)
+    log_in(agent, shop)
+    agent.locator("#queue-waiting .conv").first.click()
+    expect(agent.locator("#messages")).to_contain_text("chcę z człowiekiem")
+    sockets[0].close()  # the connection drops; the console reconnects by itself
+    expect(agent.locator("#messages")).to_contain_text("Halo, jest tam ktoś?")
+    expect(agent.locator("#messages .msg", has_text="Halo, jest tam ktoś?")).to_have_count(1)
+    assert len(sockets) == 2
     agent.close()
