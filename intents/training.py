@@ -280,9 +280,10 @@ def _blocks(indptr: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 
 class _Problem:
-    """The loss and its gradient, the sparse products and the softmax split over threads:
-    by rows for the logits (each thread its rows' softmax), by features for the gradient
-    (and the factors' inner products, `_Factored`, by their rows before each)."""
+    """The loss and its gradient, the products and the softmax split over threads: by rows
+    for the logits (each thread its rows' embedding and sparse products and softmax), by
+    features for the gradient (each thread its sparse features and a share of the embedding's
+    dimensions), and the factors' inner products (`_Factored`) by their rows before each."""
 
     def __init__(
         self,
@@ -318,20 +319,27 @@ class _Problem:
             col_nnz = rest_t.indptr + right_t.indptr
         else:
             row_nnz, col_nnz = rest.indptr, rest_t.indptr
+        # A row's embedding costs about as much as 32 of its non-zeros (BLAS against scipy's
+        # sparse kernel, per class).
+        row_cost = row_nnz + np.arange(n + 1) * (self.d_dense // 12)
         self.rows = []
-        for a, b in _blocks(row_nnz, THREADS):
+        for a, b in _blocks(row_cost, THREADS):
             yb = y[a:b]
             own = yb < k  # rows whose class is one of the k learnt here
             row_products: list[tuple[csr_matrix, np.ndarray | None]] = [(rest[a:b], None)]
             if left is not None:
                 row_products.append((left[a:b], self.middle))
             self.rows.append((a, b, row_products, own, own.nonzero()[0], yb[own]))
+        # By sparse features, each part also a share of the embedding's rows of W.
+        col_blocks = _blocks(col_nnz, THREADS) or [(0, 0)]
+        step = -(-self.d_dense // len(col_blocks))
         self.cols = []
-        for a, b in _blocks(col_nnz, THREADS):
+        for i, (a, b) in enumerate(col_blocks):
             col_products: list[tuple[csr_matrix, np.ndarray | None]] = [(rest_t[a:b], None)]
             if right_t is not None:
                 col_products.append((right_t[a:b], self.middle))
-            self.cols.append((a, b, col_products))
+            dense_rows = slice(i * step, min((i + 1) * step, self.d_dense))
+            self.cols.append((a, b, col_products, dense_rows))
 
     def loss_grad(self, w: np.ndarray, out: np.ndarray, weight: np.ndarray | None = None) -> float:
         """The loss at `w`; its gradient written into `out`. `weight`: per-row weights."""
@@ -340,17 +348,14 @@ class _Problem:
         wd, ws, bias = w[:a].reshape(-1, k), w[a:b].reshape(-1, k), w[b:]
         pool = _pool()
         self._inner(self.inner, ws)  # middle = right @ W
-        np.matmul(self.dense, wd, out=self.z)
-        loss = sum(pool.map(lambda part: self._softmax(part, ws, bias, weight), self.rows))
+        loss = sum(pool.map(lambda part: self._softmax(part, wd, ws, bias, weight), self.rows))
         loss /= self.n
         e = self.z  # now (p - onehot) / n per row, times `weight`
         self._inner(self.inner_t, e)  # middle = left^T @ E
         gd, gs = out[:a].reshape(-1, k), out[a:b].reshape(-1, k)
-        np.matmul(self.dense.T, e, out=gd)
-        gd += self.reg * wd
-        squares = sum(pool.map(lambda part: self._gradient(part, e, ws, gs), self.cols))
+        squares = sum(pool.map(lambda part: self._gradient(part, e, wd, ws, gd, gs), self.cols))
         np.sum(e, axis=0, out=out[b:])
-        return loss + 0.5 * float(self.reg) * (_sq(wd) + squares)
+        return loss + 0.5 * float(self.reg) * squares
 
     def _inner(self, blocks: list[tuple[int, int, csr_matrix]], x: np.ndarray) -> None:
         def part(block: tuple[int, int, csr_matrix]) -> None:
@@ -362,10 +367,16 @@ class _Problem:
             pass
 
     def _softmax(
-        self, part: tuple, ws: np.ndarray, bias: np.ndarray, weight: np.ndarray | None
-    ) -> float:  # type: ignore[type-arg]
+        self,
+        part: tuple,  # type: ignore[type-arg]
+        wd: np.ndarray,
+        ws: np.ndarray,
+        bias: np.ndarray,
+        weight: np.ndarray | None,
+    ) -> float:
         lo, hi, products, own, own_rows, y_own = part
         z = self.z[lo:hi]
+        np.matmul(self.dense[lo:hi], wd, out=z)
         for m, x in products:
             _add_product(m, ws if x is None else x, z)
         z += bias
@@ -393,13 +404,25 @@ class _Problem:
             z *= weight[lo:hi, None]
         return float(per_row.sum())
 
-    def _gradient(self, part: tuple, e: np.ndarray, ws: np.ndarray, gs: np.ndarray) -> float:  # type: ignore[type-arg]
-        lo, hi, products = part
+    def _gradient(
+        self,
+        part: tuple,  # type: ignore[type-arg]
+        e: np.ndarray,
+        wd: np.ndarray,
+        ws: np.ndarray,
+        gd: np.ndarray,
+        gs: np.ndarray,
+    ) -> float:
+        """The gradient of the part's sparse rows of W and of a share of its dense rows;
+        their penalty's squares."""
+        lo, hi, products, d = part
         g = gs[lo:hi]
         np.multiply(ws[lo:hi], self.reg, out=g)
         for m, x in products:
             _add_product(m, e if x is None else x, g)
-        return _sq(ws[lo:hi])
+        np.matmul(self.dense[:, d].T, e, out=gd[d])
+        gd[d] += self.reg * wd[d]
+        return _sq(ws[lo:hi]) + _sq(wd[d])
 
 
 def _sq(a: np.ndarray) -> float:
@@ -442,6 +465,15 @@ class _Vectors:
             np.add(w[p], tmp, out=out[p])
 
         self._each(part)
+
+    def rows_times(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """rows @ x (float64), each thread its share of the columns."""
+        parts = _pool().map(lambda p: rows[:, p] @ x[p], self.parts)
+        return np.sum([part.astype(np.float64) for part in parts], axis=0)
+
+    def combine(self, coef: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+        """out = coef @ rows, each thread its share of the columns."""
+        self._each(lambda p: np.matmul(coef, rows[:, p], out=out[p]))
 
     def absmax(self, x: np.ndarray) -> float:
         return max(max(float(x[p].max()), -float(x[p].min())) for p in self.parts)
@@ -510,7 +542,7 @@ class _History:
         self.v.diff(s, w_new, w)
         self.v.diff(y, g_new, g)
         used = 2 * (max([slot, *self.pairs]) + 1)
-        dots = (self.rows[:used] @ y).astype(np.float64)  # every row · the new y
+        dots = self.v.rows_times(self.rows[:used], y)  # every row · the new y
         sy, yy = dots[2 * slot], dots[2 * slot + 1]
         # Keep the pair only where the curvature is clearly positive (relative to |y|², so
         # an update's tiny gradients still build a history).
@@ -530,7 +562,7 @@ class _History:
         order = np.asarray(self.pairs)
         used = 2 * (int(order.max()) + 1)
         rows = self.rows[:used]
-        dots = (rows @ g).astype(np.float64)
+        dots = self.v.rows_times(rows, g)
         a, b = dots[2 * order], dots[2 * order + 1]  # S^T g, Y^T g
         r = np.triu(self.sy[np.ix_(order, order)])
         yy = self.yy[np.ix_(order, order)]
@@ -541,5 +573,5 @@ class _History:
         coef = np.zeros(used, dtype=np.float32)
         coef[2 * order] = p
         coef[2 * order + 1] = -gamma * u
-        np.matmul(coef, rows, out=out)
+        self.v.combine(coef, rows, out)
         self.v.axpy(gamma, g, out)
