@@ -276,7 +276,13 @@ def create_app(
         metrics.HTTP_ERRORS.labels("validation").inc()
         log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+                # The limits the kind names (max_length, ge…), for pages that word it themselves.
+                **({"params": {k: str(v) for k, v in e["ctx"].items()}} if e.get("ctx") else {}),
+            }
             for e in exc.errors()[:10]
         ]
         return JsonResponse(status_code=422, content={"detail": errors})
@@ -291,10 +297,11 @@ def create_app(
     @app.exception_handler(Throttled)
     async def throttled(request: Request, exc: Throttled) -> JsonResponse:
         metrics.HTTP_ERRORS.labels("throttled").inc()
+        content: dict[str, Any] = {"detail": exc.message}
+        if exc.code:
+            content.update(code=exc.code, params=exc.params)
         return JsonResponse(
-            status_code=429,
-            content={"detail": exc.message},
-            headers={"Retry-After": str(exc.retry_after)},
+            status_code=429, content=content, headers={"Retry-After": str(exc.retry_after)}
         )
 
     @app.exception_handler(UnicodeEncodeError)

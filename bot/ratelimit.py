@@ -20,6 +20,8 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from bot.domain.refusals import Refusal
+
 log = logging.getLogger(__name__)
 
 
@@ -40,13 +42,14 @@ def messages_budget(per_minute: int) -> Budget:
     return Budget("messages", per_minute, 60)
 
 
-class Throttled(Exception):
-    """A budget is spent; `retry_after` seconds until it allows one more hit."""
+class Throttled(Refusal):
+    """A budget is spent; `retry_after` seconds until it allows one more hit (a refusal with
+    a `code` names the wait as the param `seconds`, for pages that word it themselves)."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
         self.retry_after = max(1, retry_after)
+        super().__init__(message, code, seconds=str(self.retry_after))
+        self.message = message
 
 
 class MemoryWindows:
@@ -138,17 +141,17 @@ class Limiter:
         stats = await self._limiter.get_window_stats(budget.item(), *key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def spend(self, budget: Budget, *key: str, message: str) -> None:
+    async def spend(self, budget: Budget, *key: str, message: str, code: str | None = None) -> None:
         """Spend one hit or raise `Throttled` (a 429 with Retry-After at the HTTP edge)."""
         if not await self.hit(budget, *key):
             log.warning("budget %s spent for %s", budget.name, ":".join(key))
-            raise Throttled(message, await self.retry_after(budget, *key))
+            raise Throttled(message, await self.retry_after(budget, *key), code)
 
-    async def check(self, budget: Budget, *key: str, message: str) -> None:
+    async def check(self, budget: Budget, *key: str, message: str, code: str | None = None) -> None:
         """Raise `Throttled` when the budget is spent, without spending anything."""
         if not await self.allows(budget, *key):
             log.warning("budget %s spent for %s", budget.name, ":".join(key))
-            raise Throttled(message, await self.retry_after(budget, *key))
+            raise Throttled(message, await self.retry_after(budget, *key), code)
 
     async def clear(self, budget: Budget, *key: str) -> None:
         if self.memory is not None:

@@ -208,7 +208,8 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     await websocket.accept()
     user = await _staff_from_token(core, token)
     if user is None:
-        await send_frame(websocket, {"type": "error", "error": "login required"})
+        refusal = {"type": "error", "error": "login required", "code": "login_required"}
+        await send_frame(websocket, refusal)
         await websocket.close(code=4401)
         return
     # An open console is an agent at work: customers are told a person is online.
@@ -260,7 +261,8 @@ async def _serve_console(core: Core, websocket: WebSocket) -> None:
             async with core.sessions() as session:
                 conv = await session.get(Conversation, conversation_id)
             if conv is None:
-                await out.put({"type": "error", "error": "no such conversation"})
+                missing = {"type": "error", "error": "no such conversation"}
+                await out.put({**missing, "code": "no_conversation"})
                 continue
             for topic in [t for t in watchers if t != AGENT_TOPIC]:
                 watchers.pop(topic).cancel()

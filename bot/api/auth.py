@@ -61,16 +61,16 @@ async def token(
     email = form.username.strip().lower()
     address = client_address(request)
     device = read_device_token(request.cookies.get(device_cookie_name(email)), email, secret)
-    message = "too many login attempts; try again later"
+    message, code = "too many login attempts; try again later", "too_many_logins"
     if device is not None:
         # A device this account logged in from: its own budget, whatever strangers do.
         own: tuple[Budget, tuple[str, ...]] = (per_device, (email, device))
-        await limiter.spend(own[0], *own[1], message=message)
+        await limiter.spend(own[0], *own[1], message=message, code=code)
     else:
-        await limiter.spend(per_address, address, message=message)
-        await limiter.check(account_failures, email, message=message)
+        await limiter.spend(per_address, address, message=message, code=code)
+        await limiter.check(account_failures, email, message=message, code=code)
         own = (per_account_address, (email, address))
-        await limiter.spend(own[0], *own[1], message=message)
+        await limiter.spend(own[0], *own[1], message=message, code=code)
     async with core.sessions() as session:
         try:
             user = await authenticate(session, email, form.password)

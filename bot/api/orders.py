@@ -141,7 +141,8 @@ async def feed(websocket: WebSocket, token: str = "", after: int | None = None) 
     core: Core = websocket.app.state.core
     await websocket.accept()
     if await _staff(core, token) is None:
-        await websocket.send_json({"type": "error", "error": "login required"})
+        refusal = {"type": "error", "error": "login required", "code": "login_required"}
+        await websocket.send_json(refusal)
         await websocket.close(code=4401)
         return
     reader = asyncio.create_task(_drain(websocket))

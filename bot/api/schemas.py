@@ -39,6 +39,7 @@ class FieldError(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
+    params: dict[str, str] | None = None
 
 
 class Error(BaseModel):

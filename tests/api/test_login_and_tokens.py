@@ -226,7 +226,11 @@ def test_the_agent_socket_refuses_a_revoked_token(tmp_path: Path) -> None:
 
         client.portal.call(change)  # type: ignore[union-attr]
         with client.websocket_connect(f"/ws/agent?token={token}") as ws:
-            assert ws.receive_json() == {"type": "error", "error": "login required"}
+            assert ws.receive_json() == {
+                "type": "error",
+                "error": "login required",
+                "code": "login_required",
+            }
 
 
 def test_tokens_issued_for_the_past_are_refused() -> None:

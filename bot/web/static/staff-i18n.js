@@ -4,6 +4,8 @@
 // sends as Accept-Language), else English. Served as /staff-i18n.js; no build step.
 (() => {
   "use strict";
+  // A wait the server named in seconds, as staff read it: "45 s", "15 min".
+  const wait = (seconds) => (seconds < 60 ? seconds + " s" : Math.ceil(seconds / 60) + " min");
   const ago = {
     pl: (m) => m < 1 ? "przed chwilą" : m < 60 ? m + " min temu" : Math.floor(m / 60) + " h " + (m % 60) + " min temu",
     en: (m) => m < 1 ? "just now" : m < 60 ? m + " min ago" : Math.floor(m / 60) + " h " + (m % 60) + " min ago",
@@ -32,9 +34,22 @@
         faq: "pytanie z FAQ", oos: "poza tematem", nlu_fallback: "niezrozumiane",
       },
       tooManyLogins: "Za dużo prób logowania — spróbuj ponownie za kilka minut.",
+      // An invalid field of a request (the server's list of them: where, and the kind as named by
+      // pydantic, with its limits as params).
+      fields: { text: "Tekst", reason: "Powód", eta_minutes: "Czas przyjęcia", status: "Status", title: "Tytuł", payload: "Przycisk", buttons: "Przyciski", lang: "Język", intent: "Intencja" },
+      fieldProblems: {
+        missing: () => "brak wartości", string_too_short: (p) => p.min_length === "1" ? "nie może być puste" : "co najmniej " + p.min_length + " znaków",
+        string_too_long: (p) => "najwyżej " + p.max_length + " znaków", too_long: (p) => "najwyżej " + p.max_length + " pozycji",
+        greater_than_equal: (p) => "co najmniej " + p.ge, less_than_equal: (p) => "najwyżej " + p.le,
+        int_parsing: () => "to nie liczba całkowita", int_type: () => "to nie liczba całkowita", string_type: () => "to nie tekst",
+        string_pattern_mismatch: () => "niedozwolona wartość", json_invalid: () => "to nie poprawny JSON",
+      },
+      badField: "niepoprawna wartość",
       // What the server refused, by its code (the English `detail` is for other API clients).
       errors: {
         wrong_credentials: () => "Nieprawidłowy e-mail lub hasło.",
+        too_many_logins: (p) => "Za dużo prób logowania — spróbuj ponownie za " + wait(p.seconds) + ".",
+        login_required: () => "Sesja wygasła albo konto wyłączono — zaloguj się ponownie.",
         role_needed: (p, w) => "Do tego potrzebna jest rola: " + (w.roles[p.role] || p.role) + ".",
         no_order: (p) => "Nie ma zamówienia " + p.number + ".",
         order_already: (p, w) => "Zamówienie " + p.number + " jest już " + (w.status[p.status] || p.status) + ".",
@@ -86,8 +101,19 @@
         faq: "FAQ question", oos: "off topic", nlu_fallback: "not understood",
       },
       tooManyLogins: "Too many login attempts — try again in a few minutes.",
+      fields: { text: "Text", reason: "Reason", eta_minutes: "Accept time", status: "Status", title: "Title", payload: "Button", buttons: "Buttons", lang: "Language", intent: "Intent" },
+      fieldProblems: {
+        missing: () => "missing", string_too_short: (p) => p.min_length === "1" ? "must not be empty" : "at least " + p.min_length + " characters",
+        string_too_long: (p) => "at most " + p.max_length + " characters", too_long: (p) => "at most " + p.max_length + " items",
+        greater_than_equal: (p) => "at least " + p.ge, less_than_equal: (p) => "at most " + p.le,
+        int_parsing: () => "not a whole number", int_type: () => "not a whole number", string_type: () => "not text",
+        string_pattern_mismatch: () => "not an allowed value", json_invalid: () => "not valid JSON",
+      },
+      badField: "not a valid value",
       errors: {
         wrong_credentials: () => "Wrong e-mail or password.",
+        too_many_logins: (p) => "Too many login attempts — try again in " + wait(p.seconds) + ".",
+        login_required: () => "The session ended or the account was disabled — log in again.",
         role_needed: (p, w) => "This needs the " + (w.roles[p.role] || p.role) + " role.",
         no_order: (p) => "There is no order " + p.number + ".",
         order_already: (p, w) => "Order " + p.number + " is already " + (w.status[p.status] || p.status) + ".",
@@ -328,14 +354,25 @@
     refusal(body, words, status) {
       const say = body && body.code && words.errors[body.code];
       if (say) return say(body.params || {}, words);
+      if (body && Array.isArray(body.detail) && body.detail.length) return body.detail.map((e) => this.fieldRefusal(e, words)).join(" ");
       return body && typeof body.detail === "string" ? body.detail : words.failed(status);
+    },
+    // One invalid field ("Tekst: najwyżej 4000 znaków."): the field by its name, the problem by
+    // its kind; one this page has no words for reads "not a valid value".
+    fieldRefusal(error, words) {
+      const path = (error.loc || []).filter((k) => k !== "body" && k !== "query");
+      const name = path.filter((k) => typeof k === "string").pop();
+      const field = (name && words.fields[name]) || path.join(".");
+      const problem = words.fieldProblems[error.type];
+      const text = problem ? problem(error.params || {}) : words.badField;
+      return (field ? field + ": " : "") + text + ".";
     },
     // Log in: the staff token, or an Error saying why not in `words`' language.
     async login(email, password, words) {
       const r = await fetch("/api/auth/token", { method: "POST", body: new URLSearchParams({ username: email, password }) });
       const body = await r.json().catch(() => ({}));
       if (r.ok) return body.access_token;
-      throw new Error(r.status === 429 ? words.tooManyLogins : body.code ? this.refusal(body, words, r.status) : words.loginFailed);
+      throw new Error(body.code ? this.refusal(body, words, r.status) : r.status === 429 ? words.tooManyLogins : words.loginFailed);
     },
     // "ala@shop.pl (konsultant)": who is logged in, their role in the page's language.
     who(me, words) { return me.email + " (" + (words.roles[me.role] || me.role) + ")"; },
