@@ -524,9 +524,19 @@ def _read_payments(raw: Any) -> dict[str, tuple[str, ...]]:
         for method in methods:
             if method not in PAYMENT_METHODS:
                 known = ", ".join(PAYMENT_METHODS)
-                raise ShopError(f"payment_methods {way}: unknown {method!r}; one of {known}")
+                raise ShopError(
+                    f"payment_methods {way}: unknown {method!r}; one of {known}",
+                    "unknown_payment_method",
+                    way=way,
+                    method=method,
+                    known=known,
+                )
         if not methods:
-            raise ShopError(f"payment_methods: offer at least one method for {way}")
+            raise ShopError(
+                f"payment_methods: offer at least one method for {way}",
+                "needs_payment_method",
+                way=way,
+            )
         out[way] = methods
     return out
 
@@ -534,7 +544,11 @@ def _read_payments(raw: Any) -> dict[str, tuple[str, ...]]:
 def _read_postcode(raw: Any) -> str:
     prefix = str(raw).strip()
     if not re.fullmatch(r"\d{1,2}(-\d{0,3})?", prefix):
-        raise ShopError(f"delivery_area postcodes: {raw!r} is not a prefix like 30- or 31-5")
+        raise ShopError(
+            f"delivery_area postcodes: {raw!r} is not a prefix like 30- or 31-5",
+            "bad_postcode",
+            value=str(raw),
+        )
     return prefix
 
 

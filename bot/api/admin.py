@@ -24,6 +24,7 @@ from bot.content.insight import find_conflicts, try_message
 from bot.content.live import ContentService
 from bot.content.store import NotFound, Snapshot
 from bot.content.validation import RESPONSE_VARIABLES, ContentConflict, ContentError
+from bot.domain.refusals import Refusal
 from bot.store.models import MAX_ROW_ID
 from intents.language import detect_language
 from intents.text import fold
@@ -411,7 +412,11 @@ async def import_content(
     settings = core.settings
     data = await file.read(settings.import_max_bytes + 1)
     if len(data) > settings.import_max_bytes:
-        raise HTTPException(413, f"the file is larger than {settings.import_max_bytes:,} bytes")
+        most = settings.import_max_bytes
+        too_large = Refusal(
+            f"the file is larger than {most:,} bytes", "file_too_large", bytes=str(most)
+        )
+        raise schemas.Refused(413, too_large)
     with refusals():
         if data[:2] == b"PK":
             # Unpacking and YAML parsing are CPU work: off the event loop.
@@ -422,9 +427,11 @@ async def import_content(
             try:
                 files = {file.filename or "import.yaml": data.decode("utf-8")}
             except UnicodeDecodeError as exc:
-                raise ContentError("the file is not UTF-8 text or a zip") from exc
+                raise ContentError(
+                    "the file is not UTF-8 text or a zip", "import_not_text"
+                ) from exc
         if not files:
-            raise ContentError("no YAML files found in the upload")
+            raise ContentError("no YAML files found in the upload", "import_no_yaml")
         async with core.sessions() as session:
             snap = await store.snapshot(session)
             items = await asyncio.to_thread(

@@ -41,9 +41,15 @@ def validate_meta(body: dict[str, Any], default_language: str) -> dict[str, Any]
         raise ContentError("shop: expected the shop's facts")
     unknown = sorted(set(shop) - set(SHOP_KEYS))
     if unknown:
-        raise ContentError(f"shop: unknown fact {unknown[0]!r}; known: {', '.join(SHOP_KEYS)}")
+        known = ", ".join(SHOP_KEYS)
+        raise ContentError(
+            f"shop: unknown fact {unknown[0]!r}; known: {known}",
+            "unknown_shop_fact",
+            fact=unknown[0],
+            known=known,
+        )
     if not str(shop.get("name") or "").strip():
-        raise ContentError("shop: the shop needs a name")
+        raise ContentError("shop: the shop needs a name", "needs_shop_name")
     try:
         ShopFacts.from_dict(shop)
     except ShopError as exc:
@@ -51,30 +57,48 @@ def validate_meta(body: dict[str, Any], default_language: str) -> dict[str, Any]
     sizes: dict[str, dict[str, str]] = {}
     for key, names in (body.get("sizes") or {}).items():
         if not KEY.match(str(key)) or key == "default":
-            raise ContentError(f"size id {key!r} is not valid (lowercase letters, digits, - _)")
-        sizes[str(key)] = _names(names, f"size {key}", default_language)
+            raise ContentError(
+                f"size id {key!r} is not valid (lowercase letters, digits, - _)",
+                "bad_meta_id",
+                kind="size",
+                id=str(key),
+            )
+        sizes[str(key)] = _names(names, "size", str(key), default_language)
     categories: list[dict[str, Any]] = []
     for category in body.get("categories") or []:
         cid = str((category or {}).get("id") or "")
         if not KEY.match(cid):
-            raise ContentError(f"category id {cid!r} is not valid (lowercase letters, digits, - _)")
+            raise ContentError(
+                f"category id {cid!r} is not valid (lowercase letters, digits, - _)",
+                "bad_meta_id",
+                kind="category",
+                id=cid,
+            )
         if any(c["id"] == cid for c in categories):
-            raise ContentError(f"category {cid!r} is listed twice")
-        name = _names(category.get("name"), f"category {cid}", default_language)
+            raise ContentError(f"category {cid!r} is listed twice", "category_twice", id=cid)
+        name = _names(category.get("name"), "category", cid, default_language)
         categories.append({"id": cid, "name": name})
     if not categories:
-        raise ContentError("the catalog needs at least one category")
+        raise ContentError("the catalog needs at least one category", "needs_category")
     return {"shop": dict(shop), "sizes": sizes, "categories": categories}
 
 
-def _names(raw: Any, where: str, default_language: str) -> dict[str, str]:
+def _names(raw: Any, kind: str, key: str, default_language: str) -> dict[str, str]:
+    """A size's or category's (`kind`) names per language."""
+    where = f"{kind} {key}"
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: expected names per language")
     names = {str(k): str(v).strip() for k, v in raw.items() if str(v).strip()}
     if set(names) - set(LANGS):
         raise ContentError(f"{where}: unknown language (use {' or '.join(LANGS)})")
     if not names.get(default_language):
-        raise ContentError(f"{where} needs a name in {default_language} (the default language)")
+        raise ContentError(
+            f"{where} needs a name in {default_language} (the default language)",
+            "needs_meta_name",
+            kind=kind,
+            id=key,
+            lang=default_language,
+        )
     return names
 
 
@@ -97,11 +121,17 @@ async def put_meta(
     for key, product in snap.products.items():
         if product["category"] not in categories:
             raise ContentConflict(
-                f"category {product['category']!r} is used by product {key}; move it first"
+                f"category {product['category']!r} is used by product {key}; move it first",
+                "category_in_use",
+                id=product["category"],
+                product=key,
             )
         missing = set(product["prices"]) - sizes
         if missing:
-            raise ContentConflict(f"size {sorted(missing)[0]!r} is used by product {key}")
+            size = sorted(missing)[0]
+            raise ContentConflict(
+                f"size {size!r} is used by product {key}", "size_in_use", id=size, product=key
+            )
     return await store.save(
         session, [("setting", CATALOG_META, meta)], user, "save", "saved shop details"
     )

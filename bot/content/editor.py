@@ -86,7 +86,11 @@ async def delete_intent(session: AsyncSession, name: str, user: User) -> Content
     if name not in snap.intents:
         raise NotFound(f"no intent {name!r}")
     if len(snap.intents) <= MIN_INTENTS:
-        raise ContentConflict(f"the bot needs at least {MIN_INTENTS} intents")
+        raise ContentConflict(
+            f"the bot needs at least {MIN_INTENTS} intents",
+            "too_few_intents",
+            most=str(MIN_INTENTS),
+        )
     return await store.save(session, _one("intent", name, None), user, "delete",
                             f"deleted intent {name}")  # fmt: skip
 
@@ -209,6 +213,10 @@ async def import_items(
                                            for c in changes)
     } | set(items.get("intent") or {})  # fmt: skip
     if len(intents_after) < MIN_INTENTS:
-        raise ContentError(f"the bot needs at least {MIN_INTENTS} intents")
+        raise ContentError(
+            f"the bot needs at least {MIN_INTENTS} intents",
+            "too_few_intents",
+            most=str(MIN_INTENTS),
+        )
     counts = ", ".join(f"{len(v)} {k}" for k, v in items.items() if v and k != "setting")
     return await store.save(session, changes, user, "import", f"imported {source}: {counts}")

@@ -49,7 +49,7 @@ def faq_items(raw: dict[str, Any]) -> Items:
         items["setting"][FAQ_META] = {"threshold": float(raw["threshold"])}
     for n, entry in enumerate(raw.get("faq") or [], 1):
         if not isinstance(entry, dict) or not entry.get("id"):
-            raise ContentError(f"FAQ entry {n} has no id")
+            raise ContentError(f"FAQ entry {n} has no id", "import_no_id", kind="faq", n=str(n))
         items["faq"][str(entry["id"])] = {
             "questions": {
                 str(lang): [str(q) for q in qs or []]
@@ -74,7 +74,7 @@ def catalog_items(raw: dict[str, Any]) -> Items:
     items: Items = {"product": {}, "setting": {CATALOG_META: meta}}
     for n, p in enumerate(raw.get("products") or [], 1):
         if not isinstance(p, dict) or not p.get("id"):
-            raise ContentError(f"product {n} has no id")
+            raise ContentError(f"product {n} has no id", "import_no_id", kind="product", n=str(n))
         items["product"][str(p["id"])] = {
             "category": str(p.get("category") or ""),
             "names": {str(k): str(v) for k, v in (p.get("name") or {}).items()},
@@ -252,7 +252,12 @@ def unzip(data: bytes, max_files: int = 50, max_unpacked: int = 5_000_000) -> di
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             entries = [info for info in zf.infolist() if not info.is_dir()]
             if len(entries) > max_files:
-                raise ContentError(f"the zip has {len(entries)} files; at most {max_files}")
+                raise ContentError(
+                    f"the zip has {len(entries)} files; at most {max_files}",
+                    "zip_too_many_files",
+                    count=str(len(entries)),
+                    most=str(max_files),
+                )
             for info in entries:
                 if not info.filename.endswith((".yaml", ".yml")):
                     continue
@@ -261,14 +266,16 @@ def unzip(data: bytes, max_files: int = 50, max_unpacked: int = 5_000_000) -> di
                 unpacked += len(body)
                 if unpacked > max_unpacked:
                     raise ContentError(
-                        f"the zip unpacks to more than {max_unpacked:,} bytes; split it up"
+                        f"the zip unpacks to more than {max_unpacked:,} bytes; split it up",
+                        "zip_too_large",
+                        bytes=str(max_unpacked),
                     )
                 files[info.filename] = body.decode("utf-8")
     except (zipfile.BadZipFile, UnicodeDecodeError, NotImplementedError, RuntimeError) as exc:
         # NotImplementedError: an unknown compression; RuntimeError: an encrypted entry.
-        raise ContentError(f"not a readable zip of YAML files: {exc}") from exc
+        raise ContentError(f"not a readable zip of YAML files: {exc}", "zip_unreadable") from exc
     except (EOFError, zlib.error) as exc:
-        raise ContentError(f"the zip is damaged: {exc}") from exc
+        raise ContentError(f"the zip is damaged: {exc}", "zip_unreadable") from exc
     return files
 
 
@@ -294,9 +301,13 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+            mark = getattr(exc, "problem_mark", None)
+            line = str(mark.line + 1) if mark is not None else ""
+            raise ContentError(
+                f"{path}: not valid YAML: {exc}", "yaml_invalid", path=path, line=line
+            ) from exc
         if not isinstance(raw, dict):
-            raise ContentError(f"{path}: expected a YAML mapping")
+            raise ContentError(f"{path}: expected a YAML mapping", "yaml_not_mapping", path=path)
         shape = _shape_of(raw)
         if shape is not None:
             check_shape(path, raw, shape)
@@ -305,13 +316,18 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
             try:
                 nlu = import_rasa_nlu(text, lang=lang)
             except IntentDataError as exc:
-                raise ContentError(f"{path}: {exc}") from exc
+                raise ContentError(f"{path}: {exc}", "rasa_nlu_invalid", path=path) from exc
             for name, by_lang in nlu.to_examples().items():
                 intent(name)["examples"][lang] = by_lang.get(lang, [])
         elif "intents" in raw:
             for name, examples in raw["intents"].items():
                 if not isinstance(examples, list):
-                    raise ContentError(f"{path}: intent {name!r} must list examples")
+                    raise ContentError(
+                        f"{path}: intent {name!r} must list examples",
+                        "file_shape",
+                        path=path,
+                        field=f"intents.{name}",
+                    )
                 texts = [str(e["text"]) if isinstance(e, dict) else str(e) for e in examples]
                 intent(str(name))["examples"][lang] = texts
         elif "responses" in raw:
@@ -327,7 +343,12 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
                     target = str(name)
                     by_lang = {str(k): [str(t) for t in v or []] for k, v in value.items()}
                 else:
-                    raise ContentError(f"{path}: responses of {name!r} must be a mapping")
+                    raise ContentError(
+                        f"{path}: responses of {name!r} must be a mapping",
+                        "file_shape",
+                        path=path,
+                        field=f"responses.{name}",
+                    )
                 if target in snap.intents or target in out["intent"]:
                     intent(target)["responses"].update(by_lang)
         elif "faq" in raw:
@@ -335,7 +356,11 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
         elif "products" in raw or "categories" in raw:
             _merge(out, catalog_items(raw))
         else:
-            raise ContentError(f"{path}: not an intent, responses, FAQ, catalog or Rasa file")
+            raise ContentError(
+                f"{path}: not an intent, responses, FAQ, catalog or Rasa file",
+                "file_kind_unknown",
+                path=path,
+            )
     return out
 
 

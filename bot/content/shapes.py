@@ -102,4 +102,7 @@ def check_shape(path: str, raw: dict[str, Any], shape: type[BaseModel]) -> None:
         shape.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors()[:3]]
-        raise ContentError(f"{path}: " + "; ".join(problems)) from None
+        field = _where(exc.errors()[0]["loc"])
+        raise ContentError(
+            f"{path}: " + "; ".join(problems), "file_shape", path=path, field=field
+        ) from None

@@ -260,7 +260,10 @@ def validate_product(
     category = str(data.get("category") or "")
     if category not in categories:
         raise ContentError(
-            f"product {key}: unknown category {category!r} (one of: {', '.join(categories)})"
+            f"product {key}: unknown category {category!r} (one of: {', '.join(categories)})",
+            "unknown_category",
+            product=key,
+            category=category,
         )
     names = {
         _lang(lang, f"product {key}"): str(n).strip()
@@ -281,22 +284,45 @@ def validate_product(
     for size, value in prices_in.items():
         if size not in sizes:
             raise ContentError(
-                f"product {key}: unknown size {size!r} (one of: {', '.join(sorted(sizes))})"
+                f"product {key}: unknown size {size!r} (one of: {', '.join(sorted(sizes))})",
+                "unknown_size",
+                product=key,
+                size=str(size),
             )
         if isinstance(value, bool) or not isinstance(value, int):
             raise ContentError(
                 f"product {key}: the price ({size}) must be a whole number of grosze "
-                f"(32,90 zł = 3290), not {value!r}"
+                f"(32,90 zł = 3290), not {value!r}",
+                "bad_grosze",
+                product=key,
+                size=str(size),
+                value=str(value),
             )
         if value < 0:
-            raise ContentError(f"product {key}: the price ({size}) must not be negative")
+            raise ContentError(
+                f"product {key}: the price ({size}) must not be negative",
+                "bad_grosze",
+                product=key,
+                size=str(size),
+                value=str(value),
+            )
         prices[str(size)] = value
     if "default" in prices and len(prices) > 1:
-        raise ContentError(f"product {key}: either one 'default' price or prices per size")
+        raise ContentError(
+            f"product {key}: either one 'default' price or prices per size",
+            "default_or_sizes",
+            product=key,
+        )
     tags = [str(t) for t in data.get("tags") or []]
     unknown = [t for t in tags if t not in TAGS]
     if unknown:
-        raise ContentError(f"product {key}: unknown tag {unknown[0]!r} (use {', '.join(TAGS)})")
+        raise ContentError(
+            f"product {key}: unknown tag {unknown[0]!r} (use {', '.join(TAGS)})",
+            "unknown_tag",
+            product=key,
+            tag=unknown[0],
+            known=", ".join(TAGS),
+        )
     return {
         "category": category,
         "names": names,

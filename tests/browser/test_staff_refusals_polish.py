@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,4 +92,33 @@ def test_the_board_says_in_polish_why_its_live_feed_logged_it_out(
     expect(page.locator("#login-error")).to_have_text(
         "Sesja wygasła albo konto wyłączono — zaloguj się ponownie."
     )
+    page.context.close()
+
+
+def test_a_size_still_priced_and_a_broken_import_are_refused_in_polish(
+    browser: Browser, shop: LiveServer
+) -> None:
+    page = polish_page(browser)
+    log_in(page, shop.url, "/admin", OPERATOR)
+    page.get_by_role("tab", name="Lokal").click()
+    sizes = page.locator("#shop-sizes")
+    expect(sizes).to_have_value(re.compile(r"^large \| duża \(42 cm\)", re.M))
+    kept = [line for line in sizes.input_value().splitlines() if not line.startswith("large")]
+    sizes.fill("\n".join(kept))
+    page.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(page.locator("#error")).to_have_text(
+        "Rozmiaru large używa produkt margherita — najpierw usuń jego cenę w tym rozmiarze."
+    )
+    sizes.fill("\n".join([*kept, "Duża XL | bardzo duża | XL"]))
+    page.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(page.locator("#error")).to_have_text(
+        "Identyfikator rozmiaru „Duża XL” jest niepoprawny: małe litery, cyfry, - i _."
+    )
+
+    page.get_by_role("tab", name="Import / eksport").click()
+    broken = {"name": "intents.yaml", "mimeType": "application/x-yaml",
+              "buffer": b"intents:\n  greet: [hi\n"}  # fmt: skip
+    page.set_input_files("#import-file", files=[broken])
+    page.get_by_role("button", name="Importuj").click()
+    expect(page.locator("#error")).to_have_text("intents.yaml: niepoprawny YAML (wiersz 3).")
     page.context.close()
