@@ -97,9 +97,10 @@ DELIVERY_WORDS = ("dostaw", "dowoz", "dowiez", "do domu", "przywiez", "deliver",
 # Kraków", "delivery: 12 Baker St"): then only what starts as a street and its number ("ul."
 # and the like, a word or three, a number) is an address — "z dostawą, 2 cole" orders.
 _ADDRESS_AFTER = re.compile(
-    r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver)\w*"
+    r"(?:dostaw|dow[oó]z|dowie[zź]|przywie[zź]|deliver|bring|send|drop)\w*"
     r"(?:[\s,?!]+(?:it|them|that|this|instead|then|please|me|us|rather|too|also|je|ja|go|"
-    r"nam|mi|to|tez|jednak|prosze|proszę|też)){0,3}"
+    r"nam|mi|to|tez|jednak|prosze|proszę|też|over|round|around|off|the order|my order|"
+    r"our order)){0,3}"
     r"(?:[\s,?!]+(?:na|pod|do|to|at)\s+(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?"
     r"|(?:\s*[,:;]\s*|\s+[-–]\s+)(?=(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?"
     r"(?:\s+[^\W\d_]+\.?){0,2}\s+\d+[^\W\d_]?(?:/\d+)?\b))"
@@ -107,10 +108,28 @@ _ADDRESS_AFTER = re.compile(
     re.I,
 )
 _POLITE_END = re.compile(
-    r"[\s,.;:!]*(?:(?:i\s+)?(?:prosz[eę]|please|thanks|thank you|dzi[eę]ki)[\s,.;:!]*)*$", re.I
+    r"[\s,.;:!]*(?:(?:i\s+)?(?:prosz[eę]|please|thanks|thank you|dzi[eę]ki|instead|then|rather|"
+    r"jednak|w takim razie)[\s,.;:!]*)*$",
+    re.I,
 )
 _AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
+# Asking for the order to be brought, in words that alone mean nothing of the kind ("bring
+# me a coke" orders): "can you bring it to Długa 12", "drop it off at Szewska 8".
+BRING_WORDS = (
+    "bring it",
+    "bring them",
+    "bring the order",
+    "bring my order",
+    "bring our order",
+    "bring the food",
+    "bring the pizza",
+    "drop it off",
+    "drop them off",
+    "send it to",
+    "send them to",
+    "send the order",
+)
 NOT_DELIVERY = (
     "bez dostaw",
     "bez dowozu",
@@ -130,6 +149,23 @@ PICKUP_WORDS = (
     "collect",
     "take away",
     "takeaway",
+    # Coming for it in person: "I'll come and get it", "przyjdę po nią".
+    "come and get",
+    "come get",
+    "come and pick",
+    "come pick",
+    "come and collect",
+    "come collect",
+    "get it myself",
+    "get it ourselves",
+    "przyjde po",
+    "przyjdziemy po",
+    "przyjade po",
+    "przyjedziemy po",
+    "podjade po",
+    "podjedziemy po",
+    "wpadne po",
+    "wpadniemy po",
 )
 CHANGE_FIELDS = {
     "address": ("adres", "address", "ulic", "street"),
@@ -238,7 +274,7 @@ def way_in_text(text: str) -> WaySaid | None:
     if has(*NOT_DELIVERY):
         return None
     pickup = has(*PICKUP_WORDS, "na wynos", "wynos", "for collection")
-    delivery = has(*(w for w in DELIVERY_WORDS if w != "bring"))
+    delivery = has(*(w for w in DELIVERY_WORDS if w != "bring"), *BRING_WORDS)
     if pickup == delivery:
         return None
     if pickup:
@@ -616,8 +652,8 @@ class CheckoutFlow:
         if "?" in turn.text and not said_way.address:
             return None  # "is delivery free?" asks; "deliver it instead? to Szewska 8" says
         folded = fold(turn.text)
-        if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded)):
-            return None
+        if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded) or said_way.address):
+            return None  # "can you bring it to Długa 12": a way with its address changes it
         return said_way
 
     async def use_as_before(self, turn: Turn) -> bool:

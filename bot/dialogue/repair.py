@@ -58,6 +58,15 @@ _ADDING = re.compile(
     r"\b(jeszcze|dodatkow\w*|dorzuc\w*|dodaj\w*|kolejn\w*|wiecej|more|another|also|extra|"
     r"add\w*|too|as well|plus)\b"
 )
+# Not wanting a product any more, said without a verb of removing ("wody jednak nie trzeba",
+# "no need for the garlic sauce", "don't want the coke after all"); folded.
+_NOT_WANTED = re.compile(
+    r"\b(nie (jest |sa )?(trzeba|potrzeb\w*)|niepotrzebn\w*|nie bedzie potrzebn\w*|"
+    r"nie bede potrzebowa\w*|juz nie chce\w*|nie chce\w* juz|"
+    r"no need (for|of)|(do not|don'?t|dont) (need|want) (the|that|this|any|my)|"
+    r"no longer (need|want)|(can|could) (skip|drop) the|skip the|forget (about )?the|"
+    r"leave out the)\b"
+)
 # How much it all comes to ("ile to wyjdzie w sumie?", "what's the total"): the cart's total.
 # Whether the shop has something ("czy macie sos czosnkowy?", "do you have garlic sauce?"):
 # a question about the product, not an order of it; folded.
@@ -75,9 +84,16 @@ _ASKS_TOTAL = re.compile(
 # word of the lexicon's `person` group (any inflection, read as the NLU reads it) or one of
 # `_PERSON_AFTER_TALK`.
 _TALK = re.compile(r"\b(speak|talk|chat|rozmawia\w*|porozmawia\w*|pogada\w*|polacz\w*|connect)\b")
-# Asking for someone, in a message that orders nothing ("daj mi colę" is an order).
-_ASK_FOR = re.compile(r"\b(daj|dajcie|dawaj|dawajcie|give me|get me)\b")
+# Asking for someone, in a message that orders nothing ("daj mi colę" is an order):
+# "dajcie kogoś żywego", "można prosić konsultanta?", "could I get a manager".
+_ASK_FOR = re.compile(
+    r"\b(daj|dajcie|dawaj|dawajcie|prosic|poprosic|prosze o|poprosze|prosimy o|"
+    r"give me|get me|can i (get|have)|could i (get|have)|may i have)\b"
+)
 _AFTER_TALK = re.compile(r".{0,40}\S*")
+# Who to talk to said before the verb, in the same clause: "chcę z kimś pogadać",
+# "z człowiekiem chcę rozmawiać".
+_BEFORE_TALK = re.compile(r"\bz\s+[^,.;!?]{0,25}$")
 # Words that name a person only after "talk to": alone they are a greeting ("jest tam ktoś?"),
 # a message ("for the team") or anything alive, so the `person` group does not hold them.
 _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))\b")
@@ -92,9 +108,10 @@ def _asks_for_person(text: str, products: bool = False) -> bool:
     asks = [*_TALK.finditer(text), *([] if products else _ASK_FOR.finditer(text))]
     for talk in asks:
         after = _AFTER_TALK.match(text, talk.end())
-        window = after.group(0) if after else ""
-        if "~person" in group_view(window).split() or _PERSON_AFTER_TALK.search(window):
-            return True
+        before = _BEFORE_TALK.search(text, 0, talk.start()) if talk.re is _TALK else None
+        for window in (after.group(0) if after else "", before.group(0) if before else ""):
+            if "~person" in group_view(window).split() or _PERSON_AFTER_TALK.search(window):
+                return True
     return False
 
 
@@ -174,7 +191,8 @@ def read_in_context(turn: Turn) -> None:
     intent = turn.intent
     if (
         intent in ("nlu_fallback", "change_item", "deny", "add_to_cart", "human_handoff")
-        and turn.confidence < REREAD_CONFIDENCE
+        # Out of scope however sure: a request for a person in a long, unhappy message.
+        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
         and _asks_for_person(text, products)
     ):
         # "could I speak with somebody from your staff? … a big order": a person, whatever
@@ -214,6 +232,13 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "change_item")  # "sorry, only 2 cokes": that many, not 2 more
     elif intent != "change_item" and len(turn.entities("product")) >= 2 and SWAP.search(text):
         _reread(turn, "change_item")  # "zamiast margherity daj wegetariańską": one for the other
+    elif (
+        intent in ("change_item", "deny", "nlu_fallback", "add_to_cart", "faq", "prices")
+        and len({str(e["value"]) for e in turn.entities("product")}) == 1
+        and not (turn.entities("size") or turn.entities("quantity"))
+        and _NOT_WANTED.search(text)
+    ):
+        _reread(turn, "remove_from_cart")  # "wody jednak nie trzeba": that product goes
     elif intent == "change_item" and products and not _CORRECTING.search(text):
         _reread(turn, "add_to_cart")  # "the hawaiian, large" after the menu: an order
     elif (

@@ -91,6 +91,13 @@ async def test_a_size_typed_with_a_typo_or_without_diacritics_lands_in_the_cart(
         "i need help from a staff member",
         "nie ogarniam tego, dajcie kogos zywego",
         "this is too hard, get me a real person",
+        # Asked for with a verb of asking, or who is named before the verb of talking.
+        "dobry wieczor, mozna prosic kogos z obslugi?",
+        "witam, czy moge prosic kierownika",
+        "hello, could i have someone from your staff",
+        "z czlowiekiem chce rozmawiac, nie z automatem",
+        # A long unhappy message the classifier finds out of scope still asks for one.
+        "juz prawie dwie godziny czekamy, to jakis zart jest, chce z kims porozmawiac",
     ],
 )
 async def test_a_person_asked_for_in_own_words_queues_the_conversation(
@@ -255,6 +262,11 @@ async def test_the_language_is_the_first_one_a_message_shows(
             ["duza margherita, cola i woda", "usuń napój"],
             ["1 cola", "1 margherita large", "1 water"],
         ),
+        # Not wanted any more, said without a verb of removing: that product goes.
+        (["srednia hawajska i sok", "soku jednak nie trzeba"], ["1 hawaii medium"]),
+        (["mala diavola i cola", "cola jednak niepotrzebna"], ["1 diavola small"]),
+        (["duza capricciosa i woda", "jednak nie trzeba wody"], ["1 capricciosa large"]),
+        (["two cokes and a small pepperoni", "we can skip the coke"], ["1 pepperoni small"]),
     ],
 )
 async def test_removing_a_kind_of_item_removes_the_one_line_of_that_kind(
