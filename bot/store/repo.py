@@ -9,12 +9,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, exists, func, insert, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Table,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import ColumnProperty, InstanceState, joinedload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.schema import CallableColumnDefault
 
 from bot.messages import Button, OutboundMessage
 from bot.store.db import commit_in_one_trip, commits_in_one_trip
@@ -535,6 +548,86 @@ def _sqlite_turn_statements(dialect: Dialect) -> tuple[_Prepared, _Prepared, _Pr
     return found
 
 
+@dataclass
+class _ColumnUpdate:
+    """One loaded object whose changes are plain column values: its UPDATE, to run in the
+    turn's trip instead of the flush's own statements and trip."""
+
+    state: InstanceState[Any]
+    statement: _Prepared
+    values: dict[str, Any]
+    # Attributes the UPDATE sets that the object did not (`onupdate` columns).
+    stamped: dict[str, Any]
+
+    def written(self, session: AsyncSession) -> None:
+        """The object's attributes are the stored ones now (what a flush ends with)."""
+        for key, value in self.stamped.items():
+            self.state.dict[key] = value
+        self.state._commit_all(self.state.dict, session.sync_session.identity_map)
+
+
+_COLUMN_UPDATES: dict[tuple[Any, ...], _Prepared] = {}
+
+
+def _column_updates(session: AsyncSession, dialect: Dialect) -> list[_ColumnUpdate] | None:
+    """The session's pending changes as prepared UPDATEs when every one of them is a loaded
+    object with changed column values (a customer's language, an address seen, a cart
+    line's quantity); None when the flush must write them (new or deleted objects, a
+    collection or a key changed, a SQL expression assigned)."""
+    if session.new or session.deleted:
+        return None
+    updates = []
+    for obj in session.dirty:
+        state = inspect(obj)
+        if not state.persistent or state.key is None:
+            return None
+        mapper = state.mapper
+        values: dict[str, Any] = {}
+        for key in state.committed_state:
+            prop = mapper.attrs.get(key)
+            if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
+                return None
+            column = prop.columns[0]
+            if column.primary_key or not isinstance(column, Column):
+                return None
+            history = state.attrs[key].history
+            if not history.added and not history.deleted:
+                continue  # set to what it was
+            value = state.dict.get(key)
+            if isinstance(value, ClauseElement):
+                return None
+            values[column.key] = value
+        if not values:
+            state._commit_all(state.dict, session.sync_session.identity_map)
+            continue
+        table = mapper.local_table
+        if not isinstance(table, Table) or len(mapper.primary_key) != 1:
+            return None
+        stamped = {}
+        for column in table.c:
+            onupdate = column.onupdate
+            if onupdate is None or column.key in values:
+                continue
+            if not isinstance(onupdate, CallableColumnDefault):
+                return None
+            # utcnow, as the flush calls it (wrapped to take the execution context)
+            stamped[column.key] = values[column.key] = onupdate.arg(None)  # type: ignore[arg-type]
+        pk = mapper.primary_key[0]
+        values["pk_"] = state.key[1][0]
+        columns = tuple(sorted(k for k in values if k != "pk_"))
+        cache_key = (table.name, columns, dialect.name, dialect.driver)
+        statement = _COLUMN_UPDATES.get(cache_key)
+        if statement is None:
+            built = (
+                update(table)
+                .where(pk == bindparam("pk_", type_=pk.type))
+                .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+            )
+            statement = _COLUMN_UPDATES[cache_key] = _prepare(built, dialect)
+        updates.append(_ColumnUpdate(state, statement, values, stamped))
+    return updates
+
+
 def _state_update(state: DialogueState) -> dict[str, Any] | None:
     """The prebuilt UPDATE's parameters when only the stored state's own fields changed;
     None when the flush writes it (a new state, other attributes changed, no change)."""
@@ -588,11 +681,12 @@ async def write_turn(
     if state_params is not None:
         # Marked written before the flush, so that the flush leaves it to the trip.
         _state_written(session, state, state_params)
-    if session.new or session.dirty or session.deleted:
+    dialect = session.get_bind().dialect
+    changed = _column_updates(session, dialect)
+    if changed is None:
         await session.flush()
-    update_state, insert_event_row, insert_message = _sqlite_turn_statements(
-        session.get_bind().dialect
-    )
+        changed = []
+    update_state, insert_event_row, insert_message = _sqlite_turn_statements(dialect)
     inbound_row = _message_values(inbound) if inbound is not None else None
     reply_rows = [_message_values(m) for m in replies]
     other_rows = [_message_values(m) for m in others]
@@ -600,6 +694,10 @@ async def write_turn(
     def work(db: sqlite3.Connection) -> tuple[int | None, list[int | None]]:
         cursor = db.cursor()
         try:
+            for change in changed:
+                cursor.execute(change.statement.sql, change.statement.row(change.values))
+                if cursor.rowcount != 1:
+                    raise StaleDataError(f"{change.state.class_.__name__} was deleted meanwhile")
             if state_params is not None:
                 cursor.execute(update_state.sql, update_state.row(state_params))
                 if cursor.rowcount != 1:
@@ -623,6 +721,8 @@ async def write_turn(
             cursor.close()
 
     inbound_id, ids = await commit_in_one_trip(session, work)
+    for change in changed:
+        change.written(session)
     if inbound is not None:
         assert inbound_id is not None  # sqlite3 gives an INSERT's rowid
         inbound.id = inbound_id

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.store import repo
 from bot.store.db import create_engine, session_factory, upgrade_database
@@ -118,3 +119,80 @@ async def test_a_joined_customer_resolves_to_the_survivor(sessions) -> None:  # 
     async with sessions() as s:
         found, created = await repo.resolve_customer(s, "telegram", "1")
         assert not created and found.id == b.id
+
+
+async def _turn_row(s, customer_id: int) -> repo.TurnRow:  # type: ignore[no-untyped-def]
+    row = await repo.turn_context(s, customer_id)
+    assert row is not None and row.conversation is not None
+    if row.state is None:
+        row.state = await repo.dialogue_state_of(s, customer_id)
+        await s.commit()
+    return row
+
+
+async def _write(s, row: repo.TurnRow, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert row.state is not None and row.conversation is not None
+    inbound = Message(
+        customer_id=row.customer.id,
+        conversation_id=row.conversation.id,
+        direction="in",
+        author="customer",
+        channel="webchat",
+        address="abc",
+        text=text,
+        delivery_status="processed",
+    )
+    event = repo.event_values("intent", row.customer.id, "webchat", {"intent": "greet"})
+    await repo.write_turn(s, state=row.state, event=event, inbound=inbound, replies=[], others=[])
+
+
+async def test_a_turns_changes_to_loaded_rows_commit_with_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    """What a turn changed on loaded rows (the customer's language, a cart line's quantity,
+    a cart's reminder) is stored with the turn's message, and `onupdate` times move."""
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "abc")
+        cart = await repo.cart_of(s, customer.id)
+        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        await s.commit()
+        cart_updated_before = cart.updated_at
+    async with sessions() as s:
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id)
+        row.customer.language = "en"
+        row.customer.name = row.customer.name  # set, unchanged: nothing to write
+        cart.items[0].quantity = 3
+        cart.reminded_at = datetime.now(UTC)
+        await _write(s, row, "three please")
+        assert not s.dirty  # written, and the objects say so
+    async with sessions() as s:
+        fresh = await s.get(Customer, customer.id)
+        cart = await repo.cart_of(s, customer.id)
+        stored = await s.scalar(select(Message).where(Message.text == "three please"))
+        assert fresh is not None and fresh.language == "en"
+        assert [i.quantity for i in cart.items] == [3] and cart.reminded_at is not None
+        assert cart.updated_at > cart_updated_before
+        assert stored is not None
+
+
+async def test_a_turn_whose_loaded_row_was_deleted_meanwhile_stores_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "abc")
+        cart = await repo.cart_of(s, customer.id)
+        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        await s.commit()
+    async with sessions() as s:
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id)
+        item = cart.items[0]
+        async with sessions() as other:  # the customer emptied the cart elsewhere
+            gone = await other.get(CartItem, item.id)
+            await other.delete(gone)
+            await other.commit()
+        item.quantity = 5
+        row.customer.language = "en"
+        with pytest.raises(StaleDataError):
+            await _write(s, row, "five please")
+    async with sessions() as s:
+        fresh = await s.get(Customer, customer.id)
+        assert fresh is not None and fresh.language is None
+        assert await s.scalar(select(Message).where(Message.text == "five please")) is None
