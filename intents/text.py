@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import combinations, product
 
 MAX_TEXT_CHARS = 1000
 
@@ -43,16 +44,48 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower())
 
 
+# Each plain letter and the Polish letters it stands for when typed without diacritics.
+_MARKED = {"a": "ą", "c": "ć", "e": "ę", "l": "ł", "n": "ń", "o": "ó", "s": "ś", "z": "źż"}
+# A Polish word carries few marked letters ("połączyć" has three): looking further would
+# mostly find unrelated rare forms, at a cost that grows with every extra letter.
+_MOST_MARKS = 3
+
+
 @lru_cache(maxsize=65536)
 def lemma(token: str) -> str:
-    """Polish-first lemma of a lower-case token, folded; English when Polish does not know it."""
+    """Polish-first lemma of a lower-case token, folded; English when Polish does not know it.
+    A word the dictionaries do not know, typed without Polish letters ("polacz", "zamowienie"),
+    gets the lemma of its spelling with them ("połącz", "zamówienie")."""
     import simplemma
 
     try:
+        if not simplemma.is_known(token, ("pl", "en")):
+            token = with_polish_letters(token) or token
         out = simplemma.lemmatize(token, lang=("pl", "en"))
     except Exception:
         out = token
     return fold(out.lower())
+
+
+def with_polish_letters(token: str) -> str | None:
+    """The Polish dictionary's word that `token` (lower-case, ASCII) is when typed without
+    diacritics: the one needing the fewest marked letters (of those, marked nearest the end,
+    where Polish endings put them: "prosze" is "proszę", not "prósze"), else None."""
+    import simplemma
+
+    if not token.isascii() or not token.isalpha() or len(token) < 3:
+        return None
+    spots = [i for i, ch in reversed(list(enumerate(token))) if ch in _MARKED]
+    for marks in range(1, min(_MOST_MARKS, len(spots)) + 1):
+        for chosen in combinations(spots, marks):
+            for letters in product(*(_MARKED[token[i]] for i in chosen)):
+                word = list(token)
+                for i, letter in zip(chosen, letters, strict=True):
+                    word[i] = letter
+                candidate = "".join(word)
+                if simplemma.is_known(candidate, "pl"):
+                    return candidate
+    return None
 
 
 def lemmatized(text: str) -> str:

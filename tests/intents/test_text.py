@@ -1,0 +1,42 @@
+"""Polish typed without its letters reads as the same words: 'polacz profil' and 'połącz
+profil' give the classifier, the entities and the FAQ the same lemmas."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.text import fold, lemma, lemmatized, with_polish_letters
+
+
+@pytest.mark.parametrize(
+    ("plain", "marked"),
+    [
+        ("polacz profil", "połącz profil"),
+        ("zamowienie nie dotarlo", "zamówienie nie dotarło"),
+        ("prosze o kontakt z czlowiekiem", "proszę o kontakt z człowiekiem"),
+        ("moge zaplacic karta", "mogę zapłacić kartą"),
+        ("ktora godzina", "która godzina"),
+        ("chcialabym duza pizze", "chciałabym dużą pizzę"),
+    ],
+)
+def test_polish_without_diacritics_gets_the_lemmas_of_the_marked_spelling(
+    plain: str, marked: str
+) -> None:
+    assert lemmatized(plain) == lemmatized(marked)
+
+
+def test_the_fewest_marks_nearest_the_end_win() -> None:
+    assert with_polish_letters("prosze") == "proszę"  # not "prósze" (prószyć)
+    assert with_polish_letters("polacz") == "połącz"
+
+
+@pytest.mark.parametrize("word", ["order", "pizza", "kiedy", "adres", "margherita", "helo"])
+def test_words_the_dictionaries_know_or_no_spelling_matches_keep_their_lemma(word: str) -> None:
+    import simplemma
+
+    assert lemma(word) == fold(simplemma.lemmatize(word, lang=("pl", "en")).lower())
+
+
+def test_short_or_unmatched_words_are_not_guessed() -> None:
+    assert with_polish_letters("zzzqqq") is None
+    assert with_polish_letters("ok") is None
