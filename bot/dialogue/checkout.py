@@ -24,7 +24,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_yes
+from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_in, said_yes
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone, normalise_phone, readable_phone
 from bot.domain.pricing import quote
@@ -263,18 +263,18 @@ class WaySaid:
     address_at: int | None = None
 
 
+_PICKUP_SAID = (*PICKUP_WORDS, "na wynos", "wynos", "for collection")
+_DELIVERY_SAID = (*(w for w in DELIVERY_WORDS if w != "bring"), *BRING_WORDS)
+
+
 def way_in_text(text: str) -> WaySaid | None:
     """Delivery or pickup said in a sentence ("duża margherita na wynos", "2 pepperoni z
     dostawą na Długą 5, Kraków"), with the address when one is said; None if neither."""
     folded = fold(text)
-
-    def has(*words: str) -> bool:
-        return any(re.search(rf"(?<!\w){re.escape(fold(w))}", folded) for w in words)
-
-    if has(*NOT_DELIVERY):
+    if said_in(folded, NOT_DELIVERY):
         return None
-    pickup = has(*PICKUP_WORDS, "na wynos", "wynos", "for collection")
-    delivery = has(*(w for w in DELIVERY_WORDS if w != "bring"), *BRING_WORDS)
+    pickup = said_in(folded, _PICKUP_SAID)
+    delivery = said_in(folded, _DELIVERY_SAID)
     if pickup == delivery:
         return None
     if pickup:

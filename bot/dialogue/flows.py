@@ -7,6 +7,7 @@ and continues in whichever channel the customer writes next.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,8 +52,21 @@ def said(turn: Turn, *words: str) -> bool:
     """Whether the typed text contains one of these words (diacritics-blind, word prefix)."""
     if turn.from_button:
         return False
-    text = fold(turn.text)
-    return any(re.search(rf"(?<!\w){re.escape(fold(w))}", text) for w in words)
+    return said_in(fold(turn.text), words)
+
+
+def said_in(folded: str, words: tuple[str, ...]) -> bool:
+    """Whether a folded text contains one of these words at a word's start (diacritics-blind)."""
+    return words_at_start(words).search(folded) is not None
+
+
+@functools.lru_cache(maxsize=512)
+def words_at_start(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for the words (folded), each at a word's start: built once per word list,
+    since every message asks about the same few lists."""
+    if not words:
+        return re.compile(r"(?!)")  # matches nothing, as any() of nothing
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(w)) for w in words) + ")")
 
 
 SKIP_WORDS = (
