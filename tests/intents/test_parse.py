@@ -50,6 +50,8 @@ def test_result_is_rasa_compatible(engine: NluEngine) -> None:
         ("I want to cancel my order", "cancel_order"),
         ("usuń colę z koszyka", "remove_from_cart"),
         ("switch to english please", "change_language"),
+        ("połącz profil", "link_channels"),  # a profile is an account (lexicon)
+        ("connect my profile", "link_channels"),
     ],
 )
 def test_typical_messages(engine: NluEngine, text: str, intent: str) -> None:
