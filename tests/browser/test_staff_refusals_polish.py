@@ -92,6 +92,7 @@ def test_the_board_says_in_polish_why_its_live_feed_logged_it_out(
     expect(page.locator("#login-error")).to_have_text(
         "Sesja wygasła albo konto wyłączono — zaloguj się ponownie."
     )
+    expect(page.locator("#link")).to_have_text("…")  # logged out, not "reconnecting"
     page.context.close()
 
 
