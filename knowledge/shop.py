@@ -8,6 +8,7 @@ reads it from here, so the bot never promises what the shop does not do.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -332,7 +333,7 @@ TEMPLATE_VARIABLES = {
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
 
 
-def fill(template: str, values: dict[str, str]) -> str:
+def fill(template: str, values: Mapping[str, str]) -> str:
     """Put the facts into `{variables}`; any other braces stay as written."""
     return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
