@@ -160,7 +160,8 @@ async def save(
     except IntegrityError as exc:
         await session.rollback()
         raise ContentConflict(
-            "someone else changed the same item at the same moment; reload and try again"
+            "someone else changed the same item at the same moment; reload and try again",
+            "changed_meanwhile",
         ) from exc
     if not recorded:
         await session.rollback()
@@ -179,7 +180,8 @@ async def save(
     except IntegrityError as exc:
         await session.rollback()
         raise ContentConflict(
-            "someone else changed the same item at the same moment; reload and try again"
+            "someone else changed the same item at the same moment; reload and try again",
+            "changed_meanwhile",
         ) from exc
     return version
 
@@ -208,7 +210,9 @@ async def rollback(session: AsyncSession, target: int, user: User | None) -> Con
         )
     )
     if not later:
-        raise ContentConflict(f"version {target} is the current version")
+        raise ContentConflict(
+            f"version {target} is the current version", "version_is_current", version=str(target)
+        )
     restore: dict[tuple[str, str], Data | None] = {}
     for version in later:  # the earliest later change of an item holds its state at `target`
         for change in version.changes:
@@ -216,7 +220,11 @@ async def rollback(session: AsyncSession, target: int, user: User | None) -> Con
     changes = [(kind, key, data) for (kind, key), data in restore.items()]
     saved = await save(session, changes, user, "rollback", f"rolled back to version {target}")
     if saved is None:
-        raise ContentConflict(f"the content is already as it was at version {target}")
+        raise ContentConflict(
+            f"the content is already as it was at version {target}",
+            "already_at_version",
+            version=str(target),
+        )
     return saved
 
 

@@ -123,3 +123,24 @@ def test_a_size_still_priced_and_a_broken_import_are_refused_in_polish(
     page.get_by_role("button", name="Importuj").click()
     expect(page.locator("#error")).to_have_text("intents.yaml: niepoprawny YAML (wiersz 3).")
     page.context.close()
+
+
+def test_rolling_back_to_what_the_content_already_is_is_refused_in_polish(
+    browser: Browser, shop: LiveServer
+) -> None:
+    page = polish_page(browser)
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, shop.url, "/admin", OPERATOR)
+    page.get_by_role("tab", name="Lokal").click()
+    fee = page.get_by_label("Opłata za dostawę (zł)")
+    expect(fee).to_have_value("9,90")
+    fee.fill("6,90")
+    page.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(page.locator("#saved")).to_contain_text("Zapisano dane lokalu")
+    page.get_by_role("tab", name="Historia").click()
+    first = page.locator('#history tr[data-version="1"] button')
+    first.click()
+    expect(page.locator("#saved")).to_contain_text("Przywrócono wersję 1")
+    first.click()  # once more: the content is already as it was
+    expect(page.locator("#error")).to_have_text("Treść jest już taka, jak zaraz po wersji 1.")
+    page.context.close()

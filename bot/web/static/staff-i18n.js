@@ -108,6 +108,9 @@
         file_kind_unknown: (p) => p.path + ": to nie plik intencji, odpowiedzi, FAQ, katalogu ani Rasy.",
         import_no_id: (p) => (p.kind === "faq" ? "Wpis FAQ nr " : "Produkt nr ") + p.n + " nie ma identyfikatora.",
         too_few_intents: (p) => "Bot potrzebuje co najmniej " + p.most + " intencji.",
+        changed_meanwhile: () => "Ktoś zmienił ten sam element w tej samej chwili — wczytaj go ponownie i spróbuj jeszcze raz.",
+        version_is_current: (p) => "Wersja " + p.version + " jest bieżąca.",
+        already_at_version: (p) => "Treść jest już taka, jak zaraz po wersji " + p.version + ".",
       },
     },
     en: {
@@ -201,6 +204,9 @@
         file_kind_unknown: (p) => p.path + ": not an intent, responses, FAQ, catalog or Rasa file.",
         import_no_id: (p) => (p.kind === "faq" ? "FAQ entry " : "Product ") + p.n + " has no id.",
         too_few_intents: (p) => "The bot needs at least " + p.most + " intents.",
+        changed_meanwhile: () => "Someone else changed the same item at the same moment — reload it and try again.",
+        version_is_current: (p) => "Version " + p.version + " is the current version.",
+        already_at_version: (p) => "The content is already as it was right after version " + p.version + ".",
       },
     },
   };
