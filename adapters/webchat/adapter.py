@@ -233,11 +233,12 @@ class WebchatAdapter(ChannelAdapter):
             after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
             limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         ) -> dict[str, Any]:
-            """The customer's whole cross-channel timeline, oldest first."""
+            """The customer's whole cross-channel timeline, oldest first; with `after`, a
+            returning chat's catch-up (`repo.catch_up`: a short window before it again)."""
             address = await self._address(token)
             customer_id = await self.customer_id_for(address)
             async with self.core.sessions() as session:
-                rows = await repo.timeline(session, customer_id, after=after, limit=limit)
+                rows = await repo.catch_up(session, customer_id, after=after, limit=limit)
             return {"messages": [repo.message_object(m) for m in rows]}
 
         @router.websocket("/ws/webchat")
@@ -280,7 +281,7 @@ class WebchatAdapter(ChannelAdapter):
             async with self.core.hub.subscribe(customer_topic(customer_id)) as queue:
                 # Subscribe first, then catch up: nothing falls between the two.
                 async with self.core.sessions() as session:
-                    backlog = await repo.timeline(session, customer_id, after=max(after, 0))
+                    backlog = await repo.catch_up(session, customer_id, after=max(after, 0))
                     talk = await talk_status_of(session, customer_id)
                 for message in backlog:
                     if message.id not in sent:

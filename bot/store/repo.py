@@ -6,7 +6,7 @@ import functools
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -409,6 +409,34 @@ async def timeline(
         query = query.where(Message.private.is_(False))
     rows = await session.scalars(query.order_by(Message.id).limit(limit))
     return list(rows)
+
+
+# How far a returning chat's catch-up reaches back before the newest message it has shown.
+RESUME_WINDOW = timedelta(minutes=2)
+RESUME_WINDOW_ROWS = 100
+
+
+async def catch_up(
+    session: AsyncSession, customer_id: int, *, after: int = 0, limit: int = 500
+) -> list[Message]:
+    """What a chat that has shown the messages up to id `after` is sent on coming back,
+    oldest first: the messages after it, and again those stored up to RESUME_WINDOW before
+    it (at most RESUME_WINDOW_ROWS). On PostgreSQL a message can commit after one with a
+    later id was shown (two writers for one customer): its id is below `after`, but not its
+    time. The chat shows each id once, so the ones sent again are dropped there."""
+    newer = await timeline(session, customer_id, after=after, limit=limit)
+    if after <= 0:
+        return newer
+    query = select(Message).where(
+        Message.customer_id == customer_id, Message.id <= after, Message.private.is_(False)
+    )
+    recent = list(
+        await session.scalars(query.order_by(Message.id.desc()).limit(RESUME_WINDOW_ROWS))
+    )
+    if not recent:
+        return newer
+    since = max(m.created_at for m in recent) - RESUME_WINDOW
+    return [m for m in reversed(recent) if m.created_at >= since] + newer
 
 
 async def recent_timeline(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select
@@ -196,3 +196,41 @@ async def test_a_turn_whose_loaded_row_was_deleted_meanwhile_stores_nothing(sess
         fresh = await s.get(Customer, customer.id)
         assert fresh is not None and fresh.language is None
         assert await s.scalar(select(Message).where(Message.text == "five please")) is None
+
+
+async def test_a_returning_chat_gets_again_what_was_stored_just_before_its_newest(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The catch-up rule of the web chat (history and socket alike): after `after`, and
+    again the messages stored in the window before it; not older ones, not private notes."""
+    now = datetime.now(UTC)
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "returning")
+        conv = await repo.conversation_of(s, customer.id)
+
+        def message(text: str, minutes_ago: float, private: bool = False) -> Message:
+            return Message(
+                customer_id=customer.id,
+                conversation_id=conv.id,
+                direction="out",
+                author="bot",
+                channel="webchat",
+                text=text,
+                private=private,
+                created_at=now - timedelta(minutes=minutes_ago),
+            )
+
+        rows = [
+            message("long ago", 10),
+            message("just before", 1.5),
+            message("a note", 1, private=True),
+            message("shown newest", 0.5),
+            message("not yet shown", 0),
+        ]
+        for row in rows:  # ids in this order
+            s.add(row)
+            await s.flush()
+        await s.commit()
+        shown = rows[3].id
+        texts = [m.text for m in await repo.catch_up(s, customer.id, after=shown)]
+        assert texts == ["just before", "shown newest", "not yet shown"]
+        everything = [m.text for m in await repo.catch_up(s, customer.id)]
+        assert everything == ["long ago", "just before", "shown newest", "not yet shown"]

@@ -56,7 +56,9 @@ async def test_conversation_with_buttons_and_history(client: httpx.AsyncClient) 
     assert "Pizze" in categories
     messages = await history(client, token)
     assert [m["author"] for m in messages] == ["customer", "bot", "customer", "bot"]
-    assert await history(client, token, after=messages[1]["id"]) == messages[2:]
+    # After a message: what came after it, with the few stored just before it again (a
+    # message that committed late has its place there; the widget shows each id once).
+    assert await history(client, token, after=messages[1]["id"]) == messages
 
 
 async def test_same_client_message_id_is_stored_and_answered_once(
