@@ -49,6 +49,9 @@ _MARKED = {"a": "ą", "c": "ć", "e": "ę", "l": "ł", "n": "ń", "o": "ó", "s"
 # A Polish word carries few marked letters ("połączyć" has three): looking further would
 # mostly find unrelated rare forms, at a cost that grows with every extra letter.
 _MOST_MARKS = 3
+# Spellings tried per word at most: a real word's are a few dozen to a few hundred, while a
+# long string of such letters ("zzzz…") would have tens of thousands — CPU a customer could spend.
+_MOST_TRIES = 400
 
 
 @lru_cache(maxsize=65536)
@@ -76,9 +79,13 @@ def with_polish_letters(token: str) -> str | None:
     if not token.isascii() or not token.isalpha() or len(token) < 3:
         return None
     spots = [i for i, ch in reversed(list(enumerate(token))) if ch in _MARKED]
+    tries = 0
     for marks in range(1, min(_MOST_MARKS, len(spots)) + 1):
         for chosen in combinations(spots, marks):
             for letters in product(*(_MARKED[token[i]] for i in chosen)):
+                tries += 1
+                if tries > _MOST_TRIES:
+                    return None
                 word = list(token)
                 for i, letter in zip(chosen, letters, strict=True):
                     word[i] = letter

@@ -40,3 +40,26 @@ def test_words_the_dictionaries_know_or_no_spelling_matches_keep_their_lemma(wor
 def test_short_or_unmatched_words_are_not_guessed() -> None:
     assert with_polish_letters("zzzqqq") is None
     assert with_polish_letters("ok") is None
+
+
+def test_a_long_string_of_such_letters_costs_a_bounded_number_of_lookups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'zzzz…' (30 letters) has tens of thousands of marked spellings: a customer could
+    spend seconds of the server's CPU per message on them; the search gives up early."""
+    import simplemma
+
+    from intents import text
+
+    looked_up: list[str] = []
+    known = simplemma.is_known
+
+    def counted(token: str, lang: object) -> bool:
+        looked_up.append(token)
+        return bool(known(token, lang))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(simplemma, "is_known", counted)
+    assert with_polish_letters("z" * 30) is None
+    assert len(looked_up) <= text._MOST_TRIES
+    looked_up.clear()
+    assert with_polish_letters("polaczyc") == "połączyć"  # a real word is within the budget
