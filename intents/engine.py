@@ -22,7 +22,7 @@ from intents.encoder import BATCH_SIZE, Encoder
 from intents.entities import EntityExtractor
 from intents.features import Featurizer
 from intents.language import detect_language
-from intents.text import clean, has_letters
+from intents.text import clean, has_letters, with_polish_words
 
 if TYPE_CHECKING:
     from knowledge.faq import FaqEntry, FaqIndex
@@ -329,7 +329,14 @@ class NluEngine:
         if wanted:
             model = self._model  # one read: a concurrent retrain cannot mix two models
             texts = [cleaned[i] for i in wanted]
-            dense = self.encoder.encode_recent(texts)
+            # The encoder reads Polish typed without its letters as unrelated strings: it
+            # gets the marked spelling, the one its training examples are written in.
+            dense = self.encoder.encode_recent(
+                [
+                    with_polish_words(t) if langs[i] == "pl" else t
+                    for i, t in zip(wanted, texts, strict=True)
+                ]
+            )
             sparse = model.classifier.featurizer.transform(texts)
             clf = model.classifier
             preds = clf.rank(clf.probabilities(dense, sparse), limit=RANKING_SIZE)

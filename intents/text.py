@@ -95,6 +95,28 @@ def with_polish_letters(token: str) -> str | None:
     return None
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def with_polish_words(text: str) -> str:
+    """The text with each word the dictionaries do not know, typed without Polish letters,
+    spelt with them ("polacz profil" -> "połącz profil"): what an encoder trained on other
+    languages should see, since it reads the two spellings as unrelated strings."""
+    import simplemma
+
+    def restored(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if simplemma.is_known(low, ("pl", "en")):
+            return word
+        marked = with_polish_letters(low)
+        if marked is None:
+            return word
+        return marked.capitalize() if word[0].isupper() else marked
+
+    return _ASCII_WORD.sub(restored, text)
+
+
 def lemmatized(text: str) -> str:
     """Space-joined folded lemmas, the classifier's word-level view of a message."""
     return " ".join(lemma(t) for t in tokens(text))

@@ -155,7 +155,9 @@ async def test_a_message_left_while_waiting_for_a_person_is_that_same_request(
     assert state["left"] == [left]
 
 
-@pytest.mark.parametrize("text", ["podlacz konto", "polacz konta prosze", "connect my account"])
+@pytest.mark.parametrize(
+    "text", ["podlacz konto", "polacz konta prosze", "polacz profil", "connect my account"]
+)
 async def test_linking_asked_for_without_diacritics_shows_a_code(
     dialogue_core: Core, text: str
 ) -> None:

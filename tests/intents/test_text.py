@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.text import fold, lemma, lemmatized, with_polish_letters
+from intents.text import fold, lemma, lemmatized, with_polish_letters, with_polish_words
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,9 @@ def test_a_long_string_of_such_letters_costs_a_bounded_number_of_lookups(
     assert len(looked_up) <= text._MOST_TRIES
     looked_up.clear()
     assert with_polish_letters("polaczyc") == "połączyć"  # a real word is within the budget
+
+
+def test_the_encoder_gets_polish_words_in_their_marked_spelling() -> None:
+    assert with_polish_words("polacz profil, Dluga 5") == "połącz profil, Długa 5"
+    # Words the dictionaries know, and what matches no Polish word, stay as typed.
+    assert with_polish_words("please deliver Margherita") == "please deliver Margherita"
