@@ -48,4 +48,5 @@ def assemble_dialogue(
         [*small_flows(kit), checkout, leave_message, *repair.flows()],
         identity=identity,
         max_message_chars=max_message_chars,
+        openers=[checkout],
     )

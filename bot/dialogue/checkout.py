@@ -60,6 +60,10 @@ _WAY_ALONE = re.compile(
 )
 
 
+# FAQ topics a way typed alone may be taken for ("dostawa", "delivery", "pickup").
+WAY_TOPICS = ("delivery_area", "delivery_time", "faq", "prices")
+
+
 def way_alone(text: str) -> bool:
     """Delivery or pickup typed alone ("z dostawą", "pickup then"), nothing else said."""
     return bool(_WAY_ALONE.match(fold(text)))
@@ -460,6 +464,29 @@ class CheckoutFlow:
                     return  # said why, with the pickup button; the address step waits
                 self.set(turn, address=str(address)[:300])
         await self.next(turn)
+
+    async def opens(self, turn: Turn) -> bool:
+        """Delivery with its address typed while the cart holds items ("z dowozem na Długą
+        5, Kraków", "deliver to Szewska 8"), at any point: where to deliver, so the checkout
+        starts with them — not the delivery-area question. Asked ("?"), said with an item
+        or with an empty cart, it stays what the NLU read."""
+        if (
+            turn.from_button
+            or turn.state.flow is not None
+            or turn.intent not in ("nlu_fallback", *WAY_TOPICS)
+            or "?" in turn.text
+            or turn.entities("product")
+            or turn.entities("phone")
+        ):
+            return False
+        said_way = way_in_text(turn.text)
+        if said_way is None or said_way.way != "delivery" or not said_way.address:
+            return False
+        if not (await repo.cart_of(turn.session, turn.customer.id)).items:
+            return False
+        turn.parse = {**turn.parse, "intent": {"name": "checkout", "confidence": turn.confidence}}
+        await self.start(turn)
+        return True
 
     @property
     def facts(self) -> ShopFacts:

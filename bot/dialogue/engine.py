@@ -14,7 +14,9 @@ by `bot.dialogue.assembly`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from bot.actions.context import Shop
 from bot.actions.runner import ActionRunner
@@ -41,6 +43,13 @@ HANDOFF_AFTER_MISSES = 3
 GLOBAL = frozenset({"human_handoff", "leave_message", "complaint", "change_language"})
 
 
+class Opener(Protocol):
+    """A flow that starts itself on what a message says in the customer's context."""
+
+    async def opens(self, turn: Turn) -> bool:
+        """Start the flow if the turn calls for it (True), else leave the turn alone."""
+
+
 class DialogueEngine:
     """The policy over one registry and the flows; `take_turn` is all the core calls."""
 
@@ -51,8 +60,10 @@ class DialogueEngine:
         flows: list[Flow],
         identity: IdentityLinker | None = None,
         max_message_chars: int = 2000,
+        openers: Sequence[Opener] = (),
     ) -> None:
         self.shop = shop
+        self.openers = tuple(openers)
         self.registry = registry
         self.flows = {flow.name: flow for flow in flows}
         self.identity = identity
@@ -147,7 +158,12 @@ class DialogueEngine:
         remember_options(turn.state, turn.replies[-1].buttons if turn.replies else [])
 
     async def dispatch(self, turn: Turn) -> None:
-        """Run what the registry says the turn's intent does (no flow involved)."""
+        """Run what the registry says the turn's intent does (no flow involved), unless a
+        flow opens on it."""
+        for opener in self.openers:
+            if await opener.opens(turn):
+                turn.state.fallback_count = 0
+                return
         handler = self.registry.resolve(turn)
         if handler is None:
             await self.fallback(turn)

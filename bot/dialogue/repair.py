@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.actions.cart import SWAP
 from bot.dialogue.cart import typed_numbers
-from bot.dialogue.checkout import remember_way, way_alone, way_in_text
+from bot.dialogue.checkout import WAY_TOPICS, remember_way, way_alone, way_in_text
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
@@ -290,8 +290,6 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "change_item")  # "jednak duża"
     elif _way_alone_after_order(turn, intent, products):
         _reread(turn, "checkout")  # "z dostawą", "for pickup" after filling the cart
-    elif _way_with_address_after_order(turn, intent, products):
-        _reread(turn, "checkout")  # "delivery to Szewska 8, Krakow" after filling the cart
     elif (
         turn.state.flow is None
         and intent in ("affirm", "nlu_fallback")
@@ -321,8 +319,6 @@ def read_in_context(turn: Turn) -> None:
         remember_way(turn, address=contact != "inside")
 
 
-# FAQ topics a way typed alone may be taken for ("dostawa", "delivery", "pickup").
-WAY_TOPICS = ("delivery_area", "delivery_time", "faq", "prices")
 # Words a way said alone may come with ("to z dostawą proszę", "ok for pickup then").
 _WAY_ALONE_MAX_WORDS = 5
 
@@ -342,24 +338,6 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
         and not turn.entities("phone")
         and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS
         and way_in_text(turn.text) is not None
-    )
-
-
-def _way_with_address_after_order(turn: Turn, intent: str, products: bool) -> bool:
-    """Delivery with its address typed right after ordering ("delivery to Szewska 8,
-    Krakow", "z dowozem na Długą 5"): where to deliver, so check out (the way and address
-    are kept by `remember_way`), not the delivery-area question."""
-    said = way_in_text(turn.text)
-    return (
-        turn.state.flow is None
-        and not products
-        and intent in ("nlu_fallback", *WAY_TOPICS)
-        and _just_added(turn)
-        and "?" not in turn.text
-        and not turn.entities("phone")
-        and said is not None
-        and said.way == "delivery"
-        and bool(said.address)
     )
 
 

@@ -326,3 +326,62 @@ async def test_a_vague_wish_gets_the_menu_not_a_fallback(dialogue_core: Core, te
         state = await repo.dialogue_state_of(s, chat.customer_id)
     assert state.fallback_count == 0  # understood: no step of the fallback ladder
     assert result.buttons  # the menu's categories to pick from
+
+
+async def checkout_state(chat: Chat) -> dict[str, Any]:
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+        slots = state.slots or {}
+        return {
+            "flow": state.flow,
+            "fulfilment": slots.get("fulfilment"),
+            "address": slots.get("address"),
+        }
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["duza margherita i cola", "usun cole", "z dowozem na Dluga 5, Krakow"],
+        ["duza margherita", "pokaz koszyk", "ile kosztuje dostawa?", "dowoz na Dluga 5, Krakow"],
+        [
+            "English please",
+            "large margherita and a coke",
+            "remove the coke",
+            "with delivery to Dluga 5, Krakow",
+        ],
+    ],
+)
+async def test_delivery_with_an_address_while_the_cart_holds_items_checks_out(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    """Not only right after an item was added: whenever the cart holds items, "z dowozem na
+    Długą 5" is where to deliver them, not the question where the shop delivers."""
+    chat = Chat(dialogue_core)
+    for text in texts:
+        await chat.say(text)
+    assert (await end_state(chat))["cart"] == ["1 margherita large"]
+    assert await checkout_state(chat) == {
+        "flow": "checkout",
+        "fulfilment": "delivery",
+        "address": "Dluga 5, Krakow",
+    }
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["z dowozem na Dluga 5, Krakow"],  # nothing to deliver yet
+        ["mala cola", "usun cole", "z dowozem na Dluga 5, Krakow"],
+        ["duza margherita", "pokaz koszyk", "a dowozicie na Dluga 5, Krakow?"],  # asked
+    ],
+)
+async def test_delivery_with_an_address_and_nothing_to_check_out_or_asked_is_the_area_question(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+    assert (await checkout_state(chat))["flow"] is None
+    assert "Dowozimy" in reply.text or "dowozimy" in reply.text, reply.text
