@@ -116,29 +116,36 @@ class OrderStatus(ShopAction):
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         order = await find_order(ctx, say, order_number_of(tracker))
-        if order is None:
-            return []
-        buttons: list[Button] = []
-        if order.status in CUSTOMER_CANCELLABLE:
-            buttons.append(
-                say.button("btn_cancel_order", "cancel_order", order_number=order.number)
-            )
-        if order.status == "completed" and order.rating is None:
-            buttons.append(say.button("btn_rate", "rate_order", order_number=order.number))
-        buttons.append(say.button("btn_menu", "browse_menu"))
-        items = CartMaths.inline(
-            f"{i.quantity} × {ctx.shop.catalog.item_label(i.name, i.size, ctx.lang)}"
-            for i in order.items
-        )
-        say(
-            "order_status",
-            buttons,
-            number=order.number,
-            status=status_name(ctx, order.status),
-            items=items,
-            total=format_price(order.total, ctx.lang),
-        )
+        if order is not None:
+            say_status(ctx, say, order)
         return []
+
+
+def say_status(ctx: ActionContext, say: Say, order: Order) -> None:
+    """The order's status, its items and total, and the time the kitchen gave while it is
+    still to come ("potwierdzone, dostawa około 19:40"), with what can be done next."""
+    buttons: list[Button] = []
+    if order.status in CUSTOMER_CANCELLABLE:
+        buttons.append(say.button("btn_cancel_order", "cancel_order", order_number=order.number))
+    if order.status == "completed" and order.rating is None:
+        buttons.append(say.button("btn_rate", "rate_order", order_number=order.number))
+    buttons.append(say.button("btn_menu", "browse_menu"))
+    items = CartMaths.inline(
+        f"{i.quantity} × {ctx.shop.catalog.item_label(i.name, i.size, ctx.lang)}"
+        for i in order.items
+    )
+    status = status_name(ctx, order.status)
+    if order.ready_at is not None and order.status in ("confirmed", "preparing"):
+        time = f"{ctx.shop.catalog.facts.local(order.ready_at):%H:%M}"
+        status += ", " + ctx.text(f"status_time_{order.fulfilment}", time=time)
+    say(
+        "order_status",
+        buttons,
+        number=order.number,
+        status=status,
+        items=items,
+        total=format_price(order.total, ctx.lang),
+    )
 
 
 class CancelOrder(ShopAction):

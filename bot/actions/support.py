@@ -9,8 +9,11 @@ from rasa_sdk import Tracker
 
 from bot.actions.cart import entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
+from bot.actions.orders import say_status
 from bot.dialogue.turn import payload_for
+from bot.domain.order_status import OPEN
 from bot.messages import Button
+from bot.orders import latest_order
 from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
 from knowledge.shop import day_name, days_in_text, fill
@@ -39,6 +42,14 @@ class AnswerFaq(ShopAction):
         else:
             entry = next((e for e in faq.entries if e.intent == intent), None)
             answer = dict(entry.answer) if entry else {}
+        if intent == "delivery_time" and not (await ctx.cart()).items:
+            # "Kiedy mogę odebrać?" with an order on its way (and no new one being put
+            # together): that order's status and the time the kitchen gave, not how long
+            # orders usually take.
+            waiting = await latest_order(ctx.session, ctx.customer.id, OPEN)
+            if waiting is not None:
+                say_status(ctx, say, waiting)
+                return []
         text = answer.get(ctx.lang) or next(iter(answer.values()), None)
         asked = str(tracker.latest_message.get("text") or "")
         if text and _about_hours(intent, text) and answer_days(ctx, say, asked):

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
+from bot.order_board import StatusChange, advance_order
 from bot.store import repo
-from bot.store.models import Event
+from bot.store.models import Event, Order
 from tests.dialogue.chat import Chat
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -385,3 +386,45 @@ async def test_delivery_with_an_address_and_nothing_to_check_out_or_asked_is_the
         reply = await chat.say(text)
     assert (await checkout_state(chat))["flow"] is None
     assert "Dowozimy" in reply.text or "dowozimy" in reply.text, reply.text
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["kiedy odbior?"],
+        ["kiedy moge odebrac?"],
+        ["a za ile moge przyjsc po pizze?"],
+        ["English please", "when can I pick up?"],
+    ],
+)
+async def test_when_to_pick_up_with_no_order_gets_the_shops_pickup_time(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+    pickup = dialogue_core.dialogue.catalog.facts.pickup_minutes.text()
+    assert pickup in reply.text, reply.text
+    assert reply.intent not in ("opening_hours", "nlu_fallback"), reply.intent
+
+
+async def test_when_to_pick_up_with_an_order_accepted_gets_its_status_and_time(
+    dialogue_core: Core,
+) -> None:
+    chat = Chat(dialogue_core)
+    await chat.say("duza margherita na wynos")
+    await chat.say("zamawiam")
+    await chat.say("Jan, 600 111 222")
+    await chat.say("gotowka")
+    (order,) = await chat.orders()
+    accepted = await advance_order(
+        dialogue_core, order.number, "confirmed", StatusChange(eta_minutes=25)
+    )
+    async with dialogue_core.sessions() as s:
+        placed = await s.get(Order, order.id)
+        assert placed is not None and placed.ready_at is not None
+        time = f"{dialogue_core.dialogue.catalog.facts.local(placed.ready_at):%H:%M}"
+    assert accepted["status"] == "confirmed"
+    for text in ("kiedy moge odebrac?", "a za ile moge przyjsc po pizze?"):
+        reply = await chat.say(text)
+        assert order.number in reply.text and f"do odbioru około {time}" in reply.text, reply.text
