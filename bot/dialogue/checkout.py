@@ -628,6 +628,9 @@ class CheckoutFlow:
             if way not in ("delivery", "pickup") and not turn.from_button:
                 # "na wynos", "odbiorę sam", "z dowozem na Długą 5" (the address kept too).
                 said_way = way_in_text(turn.text)
+                if "?" in turn.text and not way_alone(turn.text):
+                    if said_way is None or not said_way.address:
+                        return False  # "a ile trwa dostawa?" asks: answered, then asked again
                 way = said_way.way if said_way else None
                 if way is None:
                     way = (

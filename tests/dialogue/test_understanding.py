@@ -428,3 +428,22 @@ async def test_when_to_pick_up_with_an_order_accepted_gets_its_status_and_time(
     for text in ("kiedy moge odebrac?", "a za ile moge przyjsc po pizze?"):
         reply = await chat.say(text)
         assert order.number in reply.text and f"do odbioru około {time}" in reply.text, reply.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "fact"),
+    [
+        (["duza margherita", "zamawiam", "a ile trwa dostawa?"], "45–60"),
+        (["English please", "a large margherita", "checkout", "how much is delivery?"], "9.90"),
+    ],
+)
+async def test_a_question_about_a_way_asked_at_delivery_or_pickup_is_answered_not_chosen(
+    dialogue_core: Core, texts: list[str], fact: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+    assert fact in reply.text, reply.text
+    assert await checkout_state(chat) == {"flow": "checkout", "fulfilment": None, "address": None}
+    async with chat.core.sessions() as s:
+        assert (await repo.dialogue_state_of(s, chat.customer_id or 0)).step == "fulfilment"
