@@ -53,6 +53,12 @@ class ShowMenu(ShopAction):
                 Button(c.name(ctx.lang), payload_for("browse_menu", category=c.id))
                 for c in catalog.categories
             ]
+            text = ctx.faq_text((tracker.latest_message.get("faq") or {}).get("answer") or {})
+            if text:
+                # "Macie coś wegetariańskiego?": the menu asked about in a way the FAQ answers
+                # (the meat-free pizzas), with the categories to go on from.
+                say.dispatcher.utter_message(text=text, buttons=[b.as_dict() for b in buttons])
+                return []
             say("choose_category", buttons)
             return []
         products = catalog.in_category(category.id)

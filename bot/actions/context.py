@@ -27,6 +27,7 @@ from bot.store import repo
 from bot.store.models import Cart, Customer
 from knowledge.catalog import Catalog
 from knowledge.faq import FaqIndex
+from knowledge.shop import fill
 
 _current: ContextVar[ActionContext | None] = ContextVar("omnibot_action_context", default=None)
 
@@ -81,6 +82,12 @@ class ActionContext:
 
     def main_buttons(self) -> list[Button]:
         return self.shop.speaker.main_buttons(self.lang)
+
+    def faq_text(self, answer: dict[str, str]) -> str | None:
+        """An FAQ entry's answer in the customer's language (else any), the shop's facts
+        filled in as they are now."""
+        text = answer.get(self.lang) or next(iter(answer.values()), None)
+        return fill(text, self.shop.responses.fact_values(self.lang)) if text else None
 
 
 @contextmanager

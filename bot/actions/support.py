@@ -16,7 +16,7 @@ from bot.messages import Button
 from bot.orders import latest_order
 from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
-from knowledge.shop import day_name, days_in_text, fill
+from knowledge.shop import day_name, days_in_text
 
 Events = list[dict[str, Any]]
 
@@ -50,18 +50,17 @@ class AnswerFaq(ShopAction):
             if waiting is not None:
                 say_status(ctx, say, waiting)
                 return []
-        text = answer.get(ctx.lang) or next(iter(answer.values()), None)
         asked = str(tracker.latest_message.get("text") or "")
-        if text and _about_hours(intent, text) and answer_days(ctx, say, asked):
+        if answer and _about_hours(intent, answer) and answer_days(ctx, say, asked):
             return []
+        # Answers state the shop's facts through {variables}: filled as they are now.
+        text = ctx.faq_text(answer)
         if not text:
             say(
                 "faq_unknown",
                 [say.button("btn_human", "human_handoff"), *ctx.main_buttons()],
             )
             return []
-        # Answers state the shop's facts through {variables}: filled as they are now.
-        text = fill(text, ctx.shop.responses.fact_values(ctx.lang))
         if intent == "delivery_area":
             place = ctx.shop.catalog.facts.delivers_to_place(asked)
             if place is not None and place[1]:
@@ -74,9 +73,11 @@ class AnswerFaq(ShopAction):
         return []
 
 
-def _about_hours(intent: str | None, answer: str) -> bool:
+def _about_hours(intent: str | None, answer: dict[str, str]) -> bool:
     """An answer about opening hours (the hours entry, or one stating them, e.g. holidays)."""
-    return intent == "opening_hours" or "{opening_hours}" in answer or "{hours_" in answer
+    return intent == "opening_hours" or any(
+        "{opening_hours}" in text or "{hours_" in text for text in answer.values()
+    )
 
 
 def answer_days(ctx: ActionContext, say: Say, asked: str) -> bool:

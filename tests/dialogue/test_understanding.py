@@ -447,3 +447,20 @@ async def test_a_question_about_a_way_asked_at_delivery_or_pickup_is_answered_no
     assert await checkout_state(chat) == {"flow": "checkout", "fulfilment": None, "address": None}
     async with chat.core.sessions() as s:
         assert (await repo.dialogue_state_of(s, chat.customer_id or 0)).step == "fulfilment"
+
+
+@pytest.mark.parametrize(
+    ("texts", "answer"),
+    [
+        (["macie cos wegetarianskiego?"], "Bez mięsa są: Margherita, Quattro Formaggi"),
+        (["pokaz menu"], "Wybierz kategorię"),
+    ],
+)
+async def test_the_menu_asked_for_in_a_way_the_faq_answers_gets_that_answer_and_the_categories(
+    dialogue_core: Core, texts: list[str], answer: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+    assert answer in reply.text, reply.text
+    assert "Pizze" in {b["title"] for b in reply.buttons}, reply.buttons
