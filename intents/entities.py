@@ -169,7 +169,15 @@ class EntityExtractor:
         the keyword NLU starts at once and still reads inflection by shared stems)."""
         self._lemmas = lemmas
         self._products = self._forms(products or {})
-        self._categories = self._forms(categories if categories is not None else DEFAULT_CATEGORIES)
+        if categories is None:
+            categories = DEFAULT_CATEGORIES
+        else:
+            # The catalog names a category ("Napoje", "Drinks"); a customer also says "do
+            # picia", "beverages": the everyday words of a common category id come along.
+            categories = {
+                cid: [*words, *DEFAULT_CATEGORIES.get(cid, [])] for cid, words in categories.items()
+            }
+        self._categories = self._forms(categories)
 
     @staticmethod
     def _forms(mapping: Mapping[str, Iterable[str]]) -> dict[str, list[_Form]]:

@@ -185,3 +185,20 @@ def test_sizes_and_quantities_stay_with_their_own_item_in_either_word_order(
     sized = {p.id for p in Catalog.load().products.values() if p.sized}
     paired = pair_items(extract(text), sized)
     assert [(r.product, r.quantity, r.size) for r in paired] == items
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("co macie do picia?", "drinks"), ("any beverages?", "drinks"), ("jakie sosy?", "sauces")],
+)
+def test_everyday_words_find_a_category_named_by_the_catalog(text: str, category: str) -> None:
+    """The server passes the catalog's category names ("Napoje", "Drinks"); the words
+    customers use for them ("do picia") still find the category."""
+    catalog = Catalog.load()
+    found = EntityExtractor(catalog.entity_synonyms(), catalog.category_synonyms()).extract(text)
+    assert [e["value"] for e in found if e["entity"] == "category"] == [category]
+
+
+def test_a_pizza_called_by_its_short_name_is_that_pizza(extract) -> None:  # type: ignore[no-untyped-def]
+    found = extract("a ile kosztuje duza capri?")
+    assert [e["value"] for e in found if e["entity"] == "product"] == ["capricciosa"]
