@@ -70,6 +70,7 @@ def lemma(token: str) -> str:
     return fold(out.lower())
 
 
+@lru_cache(maxsize=65536)
 def with_polish_letters(token: str) -> str | None:
     """The Polish dictionary's word that `token` (lower-case, ASCII) is when typed without
     diacritics: the one needing the fewest marked letters (of those, marked nearest the end,
