@@ -141,6 +141,8 @@ async def list_intents(core: CoreDep, user: AgentUser, q: str | None = None) -> 
             "examples": {lang: len(t) for lang, t in data["examples"].items()},
             "responses": {lang: len(t) for lang, t in (data.get("responses") or {}).items()},
             "sample": next(iter(_flat(data["examples"])), ""),
+            # One per language: the console previews the intent in the language it is shown in.
+            "samples": {lang: texts[0] for lang, texts in data["examples"].items() if texts},
         }
         for name, data in sorted(snap.intents.items())
         if _matches(q, name, *_flat(data["examples"]), *_flat(data.get("responses")))

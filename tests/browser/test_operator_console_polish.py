@@ -141,3 +141,14 @@ def test_wrong_opening_hours_are_explained_in_polish(
         "Godziny (pon): „25:00-26:00” to nie przedział GG:MM-GG:MM (ani „closed”)."
     )
     console.close()
+
+
+def test_the_intent_list_previews_each_intent_in_the_consoles_language(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, operator_server.url)
+    add = console.locator("#intent-list button", has_text="add_to_cart")
+    expect(add).to_contain_text("— poproszę margheritę")
+    console.select_option("#lang", "en")
+    expect(add).to_contain_text("— I'd like a margherita")
