@@ -112,16 +112,16 @@ async def board_snapshot(
 
 
 async def changes_after(
-    session: AsyncSession, catalog: Catalog, seq: int
+    session: AsyncSession, catalog: Catalog, seq: int, limit: int = FEED_BATCH
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Orders changed after change `seq` (each once, in the order of their last change)
-    and the seq to ask from next time."""
+    """Orders changed after change `seq` (each once, in the order of their last change;
+    at most `limit` changes read) and the seq to ask from next time."""
     steps = list(
         await session.execute(
             select(OrderStatusChange.seq, OrderStatusChange.order_id)
             .where(OrderStatusChange.seq > seq)
             .order_by(OrderStatusChange.seq)
-            .limit(FEED_BATCH)
+            .limit(limit)
         )
     )
     if not steps:

@@ -81,14 +81,29 @@ async def list_orders(
     since: Annotated[
         str | None, Query(max_length=40, description="placed or changed since")
     ] = None,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_ROW_ID, description="the `seq` of the last answer: changes after it"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Orders, newest first, with items, customer details, payment and history."""
+    """Orders, newest first, with items, customer details, payment and history; with
+    `after`, the orders changed after that position, in the order they changed (commit
+    order), each once. `seq` is the position to ask `after` next time."""
+    if after is not None and since:
+        raise HTTPException(422, "ask either since (a time) or after (a seq), not both")
+    statuses = _statuses(status)
     async with core.sessions() as session:
-        orders = await board.query_orders(
-            session, core.dialogue.catalog, _statuses(status), _moment(since), limit
-        )
-    return {"orders": orders, **board.board_settings(core.dialogue.catalog)}
+        if after is None:
+            # Read first: a change committed while the list is read comes again after it.
+            seq = await board.latest_seq(session)
+            orders = await board.query_orders(
+                session, core.dialogue.catalog, statuses, _moment(since), limit
+            )
+        else:
+            seq, orders = await board.changes_after(session, core.dialogue.catalog, after, limit)
+            orders = [o for o in orders if not statuses or o["status"] in statuses]
+    return {"orders": orders, "seq": seq, **board.board_settings(core.dialogue.catalog)}
 
 
 @router.get("/api/orders/{number}", response_model=schemas.Order, responses=errors(404))

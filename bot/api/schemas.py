@@ -289,6 +289,9 @@ class Order(Out):
 
 class Orders(Out):
     orders: list[Order]
+    seq: int = Field(
+        description="the feed position this answer reaches: ask `after` it for later changes"
+    )
     timezone: str
     sizes: dict[str, Any]
 

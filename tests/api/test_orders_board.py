@@ -139,6 +139,35 @@ async def test_an_order_shows_items_customer_and_history_with_who_and_when(env: 
     assert (await http.get("/api/orders/PZ-00000", headers=kitchen)).status_code == 404
 
 
+async def test_the_orders_api_can_be_followed_by_position_page_by_page(env: Any) -> None:
+    _core, http = env
+    kitchen = await login(http, "kuchnia@shop.pl")
+    start = (await http.get("/api/orders", headers=kitchen)).json()
+    assert start["orders"] == []
+    a, b, c = [(await webchat_order(http))[1] for _ in range(3)]
+    r = await http.post(f"/api/orders/{a}/status", json={"eta_minutes": 20}, headers=kitchen)
+    assert r.status_code == 200, r.text
+    # Pages of two changes: A and B placed, then C placed and A accepted. Each order comes
+    # as it is now, in the order of its last change, and again when it changes again.
+    pages, seq = [], start["seq"]
+    while True:
+        page = (await http.get(f"/api/orders?after={seq}&limit=2", headers=kitchen)).json()
+        if not page["orders"]:
+            assert page["seq"] == seq
+            break
+        pages.append([(o["number"], o["status"]) for o in page["orders"]])
+        seq = page["seq"]
+    assert pages == [[(b, "new"), (a, "confirmed")], [(c, "new"), (a, "confirmed")]]
+    confirmed = await http.get(
+        f"/api/orders?after={start['seq']}&status=confirmed", headers=kitchen
+    )
+    assert [o["number"] for o in confirmed.json()["orders"]] == [a]
+    assert confirmed.json()["seq"] == seq
+    r = await http.get("/api/orders?after=0&since=2026-01-01T00:00", headers=kitchen)
+    assert r.status_code == 422 and "either" in r.json()["detail"]
+    assert (await http.get("/api/orders?after=-1", headers=kitchen)).status_code == 422
+
+
 async def test_a_note_typed_at_the_summary_reaches_the_kitchen_and_corrections_still_correct(
     env: Any,
 ) -> None:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import websockets
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Order, OrderStatusChange, utcnow
@@ -39,6 +40,24 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
             await asyncio.to_thread(live.stop)
 
 
+async def start_confirming(held: AsyncSession, number: str) -> None:
+    """Another instance confirms the order in `held`, written (its change has an id) but
+    not committed."""
+    order = await held.scalar(select(Order).where(Order.number == number))
+    assert order is not None
+    await held.execute(update(Order).where(Order.id == order.id).values(status="confirmed"))
+    held.add(
+        OrderStatusChange(
+            order_id=order.id,
+            status="confirmed",
+            previous="new",
+            actor="system",
+            created_at=utcnow(),
+        )
+    )
+    await held.flush()
+
+
 async def test_a_change_that_commits_after_a_later_one_still_reaches_the_board(
     server: LiveServer,
 ) -> None:
@@ -55,21 +74,7 @@ async def test_a_change_that_commits_after_a_later_one_still_reaches_the_board(
                 assert sorted(numbers_in([hello])) == sorted([a, b, c])
                 async with other_instance() as held:
                     # Another instance starts accepting A: its change has an id, not yet a commit.
-                    order_a = await held.scalar(select(Order).where(Order.number == a))
-                    assert order_a is not None
-                    await held.execute(
-                        update(Order).where(Order.id == order_a.id).values(status="confirmed")
-                    )
-                    held.add(
-                        OrderStatusChange(
-                            order_id=order_a.id,
-                            status="confirmed",
-                            previous="new",
-                            actor="system",
-                            created_at=utcnow(),
-                        )
-                    )
-                    await held.flush()
+                    await start_confirming(held, a)
                     # Meanwhile the kitchen accepts B, committed first; the board shows it.
                     r = await http.post(
                         f"/api/orders/{b}/status", json={"eta_minutes": 15}, headers=headers
@@ -84,5 +89,33 @@ async def test_a_change_that_commits_after_a_later_one_still_reaches_the_board(
                 frames = await recv_until(ws, lambda f, fs: c in numbers_in([f]))
                 shown = {o["number"]: o["status"] for f in frames for o in f.get("orders", [])}
                 assert shown.get(a) == "confirmed", shown
+    finally:
+        await engine.dispose()
+
+
+async def test_following_the_orders_api_by_position_misses_no_change(server: LiveServer) -> None:
+    """The same race read through `GET /api/orders?after=`: the answer after B's holds B and
+    gives a position; A, committed later with an earlier id, comes in the next answer."""
+    engine = create_engine(server.settings.database_url)
+    other_instance = session_factory(engine)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            a, b = [(await webchat_order(http))[1] for _ in range(2)]
+            headers = await login(http, "kuchnia@shop.pl")
+            first = (await http.get("/api/orders", headers=headers)).json()
+            assert sorted(o["number"] for o in first["orders"]) == sorted([a, b])
+            async with other_instance() as held:
+                await start_confirming(held, a)
+                r = await http.post(
+                    f"/api/orders/{b}/status", json={"eta_minutes": 15}, headers=headers
+                )
+                assert r.status_code == 200, r.text
+                seen = (await http.get(f"/api/orders?after={first['seq']}", headers=headers)).json()
+                assert [(o["number"], o["status"]) for o in seen["orders"]] == [(b, "confirmed")]
+                await held.commit()
+            later = (await http.get(f"/api/orders?after={seen['seq']}", headers=headers)).json()
+            assert [(o["number"], o["status"]) for o in later["orders"]] == [(a, "confirmed")]
+            last = (await http.get(f"/api/orders?after={later['seq']}", headers=headers)).json()
+            assert last["orders"] == [] and last["seq"] == later["seq"]
     finally:
         await engine.dispose()
