@@ -188,6 +188,18 @@ async def live_instances(
             await asyncio.to_thread(server.stop)
 
 
+@asynccontextmanager
+async def live_on_postgres(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """One instance of the real app on a fresh PostgreSQL database, stopped afterwards."""
+    async with postgres_database() as database_url:
+        server = LiveServer(make_settings(tmp_path, database_url=database_url))
+        await asyncio.to_thread(server.start)
+        try:
+            yield server
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     server = LiveServer(settings)

@@ -5,7 +5,8 @@ and applies what differs: the catalog object the dialogue uses is updated in pla
 the NLU gets the new product names; the FAQ index is refitted; the classifier retrains in
 a worker thread and swaps in atomically (a message arriving meanwhile is parsed by the
 old model). Bursts of saves coalesce into one retrain. Every `POLL_SECONDS` the task
-also looks for versions saved by other instances (scale-out).
+also looks for versions saved by other instances (scale-out): by the highest version number
+and the count of versions, so a save that commits after a higher-numbered one is not missed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ContentService:
         self.catalogs = list({id(c): c for c in catalogs}.values())
         self.saved_version = 0
         self.live_version = 0
+        self.live_mark = (0, 0)  # store.content_mark() of the content applied
         self.applying = False
         self.last_error: str | None = None
         self.last_apply_seconds = 0.0
@@ -106,17 +108,25 @@ class ContentService:
             "nlu": type(self.core.interpreter).__name__,
         }
 
+    async def catch_up(self) -> bool:
+        """Look at the store once; apply the content if anything was saved since the content
+        applied (here or on another instance). True if it applied."""
+        async with self.sessions() as session:
+            mark = await store.content_mark(session)
+        if mark == self.live_mark:
+            return False
+        self.saved_version = max(self.saved_version, mark[0])
+        await self.apply_now()
+        return True
+
     async def _follow(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), timeout=POLL_SECONDS)
             try:
                 if not self._dirty.is_set():
-                    async with self.sessions() as session:
-                        latest = await store.latest_version(session)
-                    if latest <= self.live_version:
-                        continue
-                    self.saved_version = max(self.saved_version, latest)
+                    await self.catch_up()
+                    continue
                 self._dirty.clear()
                 await self.apply_now()
             except asyncio.CancelledError:
@@ -141,7 +151,7 @@ class ContentService:
             finally:
                 self.applying = False
             self.last_apply_seconds = time.perf_counter() - started
-            self.live_version = snap.version
+            self.live_version, self.live_mark = snap.version, snap.mark
             self.last_error = None
 
     def _apply(self, snap: Snapshot) -> None:

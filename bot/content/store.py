@@ -62,6 +62,7 @@ class Snapshot:
 
     items: dict[str, dict[str, Data]] = field(default_factory=lambda: {k: {} for k in KINDS})
     version: int = 0
+    mark: tuple[int, int] = (0, 0)  # content_mark() as read before the content
 
     @property
     def intents(self) -> dict[str, Data]:
@@ -127,9 +128,22 @@ async def latest_version(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(ContentVersion.id))) or 0)
 
 
+async def content_mark(session: AsyncSession) -> tuple[int, int]:
+    """(highest version number, how many versions): changes with every committed save.
+
+    Versions take their numbers when written but are seen when committed: a save can
+    commit after a higher-numbered one was read, which leaves the highest number as it was
+    but not the count (versions are never deleted).
+    """
+    row = (await session.execute(select(func.max(ContentVersion.id), func.count()))).one()
+    return int(row[0] or 0), int(row[1])
+
+
 async def snapshot(session: AsyncSession) -> Snapshot:
-    """Everything, with the version it is at."""
-    snap = Snapshot(version=await latest_version(session))
+    """Everything, with the version it is at; its mark is read before the content, so a
+    save that commits meanwhile changes the mark again."""
+    mark = await content_mark(session)
+    snap = Snapshot(version=mark[0], mark=mark)
     for kind, (model, column) in _MODELS.items():
         for row in await session.scalars(select(model)):
             snap.items[kind][getattr(row, column)] = _data(kind, row)

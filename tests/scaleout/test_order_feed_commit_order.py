@@ -24,20 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Order, OrderStatusChange, utcnow
 from tests.api.test_orders_board import add_staff, login, numbers_in, recv_until, webchat_order
-from tests.conftest import LiveServer, make_settings, postgres_database
+from tests.conftest import LiveServer, live_on_postgres
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with postgres_database() as database_url:
-        live = LiveServer(make_settings(tmp_path, database_url=database_url))
-        await asyncio.to_thread(live.start)
-        try:
-            core: Any = live.app.state.core
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(add_staff(core), core.loop))
-            yield live
-        finally:
-            await asyncio.to_thread(live.stop)
+    async with live_on_postgres(tmp_path) as live:
+        core: Any = live.app.state.core
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(add_staff(core), core.loop))
+        yield live
 
 
 async def start_confirming(held: AsyncSession, number: str) -> None:
