@@ -9,9 +9,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -21,6 +22,8 @@ import yaml
 from bot.app import create_app
 from bot.server import server_config
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -165,6 +168,12 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        """Run `coroutine` on the server's event loop (from a thread of a synchronous test,
+        e.g. Playwright's) and return its result."""
+        loop = self.app.state.core.loop  # type: ignore[attr-defined]
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout)
 
 
 @asynccontextmanager

@@ -231,15 +231,25 @@ class WebchatAdapter(ChannelAdapter):
         async def history(
             token: str,
             after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
+            before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         ) -> dict[str, Any]:
-            """The customer's whole cross-channel timeline, oldest first; with `after`, a
-            returning chat's catch-up (`repo.catch_up`: a short window before it again)."""
+            """The customer's cross-channel timeline, oldest first: the newest `limit`
+            messages, or the page before `before` (reading back); with `after`, a returning
+            chat's catch-up (`repo.catch_up`: a short window before it again)."""
+            if after and before is not None:
+                raise HTTPException(422, "ask either after (catching up) or before (reading back)")
             address = await self._address(token)
             customer_id = await self.customer_id_for(address)
             async with self.core.sessions() as session:
-                rows = await repo.catch_up(session, customer_id, after=after, limit=limit)
-            return {"messages": [repo.message_object(m) for m in rows]}
+                if after:
+                    rows = await repo.catch_up(session, customer_id, after=after, limit=limit)
+                    older = False
+                else:
+                    rows, older = await repo.recent_timeline(
+                        session, customer_id, before=before, limit=limit
+                    )
+            return {"messages": [repo.message_object(m) for m in rows], "older": older}
 
         @router.websocket("/ws/webchat")
         async def live(websocket: WebSocket, token: str = "", after: int = 0) -> None:

@@ -173,6 +173,9 @@ class WebchatReceipt(Out):
 
 class History(Out):
     messages: list[MessageOut]
+    older: bool = Field(
+        description="without `after`: earlier messages remain (ask `before` the first one)"
+    )
 
 
 class Ended(Out):

@@ -423,10 +423,13 @@ async def catch_up(
     oldest first: the messages after it, and again those stored up to RESUME_WINDOW before
     it (at most RESUME_WINDOW_ROWS). On PostgreSQL a message can commit after one with a
     later id was shown (two writers for one customer): its id is below `after`, but not its
-    time. The chat shows each id once, so the ones sent again are dropped there."""
-    newer = await timeline(session, customer_id, after=after, limit=limit)
+    time. The chat shows each id once, so the ones sent again are dropped there. A chat that
+    has shown nothing (`after` 0) gets the newest `limit` messages; older ones it reads back
+    a page at a time (`recent_timeline` with `before`)."""
     if after <= 0:
-        return newer
+        newest, _older = await recent_timeline(session, customer_id, limit=limit)
+        return newest
+    newer = await timeline(session, customer_id, after=after, limit=limit)
     query = select(Message).where(
         Message.customer_id == customer_id, Message.id <= after, Message.private.is_(False)
     )

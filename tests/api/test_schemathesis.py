@@ -136,7 +136,7 @@ def test_the_public_interface_keeps_its_field_names(tmp_path: Path) -> None:
     assert fields("MessageOut") >= {"id", "author", "text", "buttons", "created_at", "channel"}
     assert fields("WebchatSession") == {"session_token", "customer_id"}
     assert fields("WebchatReceipt") == {"message", "replies"}
-    assert fields("History") == {"messages"}
+    assert fields("History") == {"messages", "older"}
     assert fields("Availability") == {"agents_online", "support_hours", "timezone", "open_now"}
     assert fields("Token") >= {"access_token", "token_type"}
     assert fields("Parse") >= {"text", "intent", "entities"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, WebSocketRoute, expect
@@ -22,8 +22,6 @@ from bot.store.models import Message, utcnow
 from tests.conftest import LiveServer, make_settings, postgres_database
 
 from .chat_widget import ChatWidget
-
-T = TypeVar("T")
 
 
 @pytest.fixture
@@ -55,9 +53,6 @@ def test_a_message_that_commits_after_a_later_one_was_shown_arrives_after_a_reco
     browser: Browser, pg_shop: LiveServer
 ) -> None:
     core: Any = pg_shop.app.state.core
-
-    def on_server(coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, core.loop).result(30)
 
     sockets: list[WebSocketRoute] = []
 
@@ -104,7 +99,7 @@ def test_a_message_that_commits_after_a_later_one_was_shown_arrives_after_a_reco
             await held["session"].commit()
             await held["session"].close()
 
-        notice_id = on_server(begin_notice())
+        notice_id = pg_shop.run(begin_notice())
         # Meanwhile the customer writes and is answered: later ids, committed first, shown live.
         later = chat.send_over_rest("menu")
         newest = later["replies"][-1]["id"]
@@ -115,7 +110,7 @@ def test_a_message_that_commits_after_a_later_one_was_shown_arrives_after_a_reco
         chat.page.context.set_offline(True)
         sockets[-1].close()
         expect(chat.root).to_have_attribute("data-state", "offline")
-        on_server(commit_notice())
+        pg_shop.run(commit_notice())
 
         chat.page.context.set_offline(False)
         chat.wait_online()
@@ -133,5 +128,5 @@ def test_a_message_that_commits_after_a_later_one_was_shown_arrives_after_a_reco
         assert chat.page_errors == []
     finally:
         if "session" in held:
-            on_server(held["session"].close())
+            pg_shop.run(held["session"].close())
         context.close()

@@ -30,7 +30,7 @@
       typing: "Bot pisze…", agent: "Konsultant", via: "przez", sending: "Wysyłanie…",
       failed: "Nie udało się wysłać.", retry: "Spróbuj ponownie", tooLong: "Wiadomość jest za długa.",
       rejected: "Tej wiadomości nie da się wysłać.",
-      jump: "Przewiń do najnowszej wiadomości",
+      jump: "Przewiń do najnowszej wiadomości", earlier: "Pokaż wcześniejsze wiadomości",
       end: "Zakończ czat", endAsk: "Zakończyć czat i zapomnieć go na tym urządzeniu? To, co napisano, zostaje w sklepie.",
       endYes: "Zakończ", endNo: "Wróć",
       unread: (n) => n + (n === 1 ? " nowa wiadomość" : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? " nowe wiadomości" : " nowych wiadomości"),
@@ -45,7 +45,7 @@
       typing: "The bot is typing…", agent: "Agent", via: "via", sending: "Sending…",
       failed: "Couldn't send.", retry: "Try again", tooLong: "This message is too long.",
       rejected: "This message can't be sent.",
-      jump: "Scroll to the newest message",
+      jump: "Scroll to the newest message", earlier: "Show earlier messages",
       end: "End chat", endAsk: "End this chat and forget it on this device? The shop keeps what was written.",
       endYes: "End chat", endNo: "Back",
       unread: (n) => n + (n === 1 ? " new message" : " new messages"),
@@ -92,6 +92,8 @@
   cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); white-space: nowrap; }
 .omnibot-scroll { flex: 1; overflow-y: auto; overscroll-behavior: contain; padding: 14px 12px 6px; background: #f6f7f9; }
 .omnibot-empty { margin: 24px 18px; color: var(--muted); text-align: center; }
+.omnibot-earlier { display: block; margin: 0 auto 12px; padding: 6px 14px; border: 1px solid var(--line); border-radius: 999px;
+  background: #fff; color: var(--ink); font: inherit; font-size: 13.5px; cursor: pointer; }
 .omnibot-msg { display: flex; flex-direction: column; align-items: flex-start; margin: 0 0 10px; }
 .omnibot-from-customer { align-items: flex-end; }
 .omnibot-from-system { align-items: center; }
@@ -141,6 +143,7 @@
     token: typeof saved.token === "string" ? saved.token : null,
     seen: Number(saved.seen) || 0,  // last message id read with the panel open (unread badge)
     lastId: 0,                      // newest message id rendered (resume point for history/socket)
+    older: false,                   // the server has messages before the oldest one rendered
     customerId: null, open: false, unread: 0, started: false,
     ws: null, retries: 0, retryTimer: 0, syncing: false, typingTimer: 0,
     pinned: true,  // the view follows the newest message until the visitor scrolls up to read
@@ -198,10 +201,12 @@
   confirmBar.append(h("p", "", { text: T.endAsk }), endYes, endNo);
   const scroller = h("div", "omnibot-scroll");
   const empty = h("p", "omnibot-empty", { text: T.empty });
+  // A long history comes newest first: the visitor reads back a page at a time.
+  const earlier = h("button", "omnibot-earlier", { type: "button", text: T.earlier, hidden: "" });
   const log = h("div", "omnibot-log", { role: "log", "aria-live": "polite", "aria-label": T.messages });
   const typing = h("div", "omnibot-typing", { role: "status", "aria-label": T.typing, hidden: "" });
   typing.append(h("span"), h("span"), h("span"));
-  scroller.append(empty, log, typing);
+  scroller.append(earlier, empty, log, typing);
   const jump = h("button", "omnibot-jump", { type: "button", "aria-label": T.jump, hidden: "" });
   const body = h("div", "omnibot-body");
   body.append(scroller, jump);
@@ -297,6 +302,43 @@
     if (node.parentNode !== log || node.nextElementSibling !== before) log.insertBefore(node, before);
   }
 
+  /** Older messages read back: above all that is shown, the view kept on what the visitor was reading. */
+  function renderEarlier(messages) {
+    const fragment = document.createDocumentFragment();
+    for (const message of messages) {
+      if (!message || typeof message.id !== "number" || rendered.has(message.id)) continue;
+      const node = buildMessage(message);
+      node.dataset.id = String(message.id);
+      node.dataset.author = String(message.author);
+      rendered.set(message.id, node);
+      fragment.append(node);
+    }
+    // Whether or not the browser anchors the scroll itself, the message that was first stays put.
+    const anchor = log.firstElementChild;
+    const top = anchor ? anchor.getBoundingClientRect().top : 0;
+    log.insertBefore(fragment, anchor);
+    refreshView(false);
+    if (anchor && !state.pinned) scroller.scrollTop += anchor.getBoundingClientRect().top - top;
+  }
+  function showEarlier(older) {
+    state.older = older;
+    earlier.hidden = !older;
+    earlier.disabled = false;
+  }
+  earlier.addEventListener("click", async () => {
+    const first = log.querySelector(".omnibot-msg[data-id]");
+    if (!first || !state.token) return;
+    earlier.disabled = true;
+    try {
+      const query = new URLSearchParams({ token: state.token, before: first.dataset.id });
+      const data = await api("api/webchat/history?" + query);
+      renderEarlier(data.messages || []);
+      showEarlier(Boolean(data.older));
+    } catch (error) {
+      earlier.disabled = false; // offline: the visitor may try again
+    }
+  });
+
   /** Update what is shown, then (after the DOM has the new content) follow the newest message. */
   function refreshView(follow) {
     // Only the newest message's quick replies stay: older choices are history, not options.
@@ -337,6 +379,7 @@
     pending.forEach((draft) => clearTimeout(draft.timer));
     pending.clear();
     state.lastId = 0;
+    showEarlier(false);
     state.unread = 0;
     state.below = 0;
     updateBadge();
@@ -450,10 +493,13 @@
     try {
       await ensureSession();
       const query = new URLSearchParams({ token: state.token });
-      if (state.lastId) query.set("after", String(state.lastId));
+      const returning = state.lastId > 0;
+      if (returning) query.set("after", String(state.lastId));
       log.setAttribute("aria-busy", "true");
+      // First the newest page (older pages on request), then what came after the last shown.
       const data = await api("api/webchat/history?" + query);
       (data.messages || []).forEach(render);
+      if (!returning) showEarlier(Boolean(data.older));
       openSocket();
     } catch (error) {
       if (error.status === 401) dropSession();

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import websockets
 
+from bot.store import repo
+from bot.store.models import Message, utcnow
 from tests.conftest import LiveServer
 
 
@@ -152,3 +154,61 @@ async def test_socket_follows_the_customer_through_a_join(live_server: LiveServe
             await recv_until(
                 ws, lambda f: f.get("type") == "message" and f["message"]["text"] == "koszyk"
             )
+
+
+async def test_a_long_history_comes_newest_page_first_and_reads_back_to_the_first(
+    live_server: LiveServer,
+) -> None:
+    """History without `after` and a socket that has shown nothing give the same newest
+    page; `before` reads back from it page by page to the first message, each once."""
+    core: Any = live_server.app.state.core
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        session = (await http.post("/api/webchat/sessions")).json()
+        token, customer_id = session["session_token"], session["customer_id"]
+        await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(store_messages(core, customer_id, 1_200), core.loop)
+        )
+        first = (await http.get("/api/webchat/history", params={"token": token})).json()
+        newest = [m["id"] for m in first["messages"]]
+        assert len(newest) == 500 and first["older"] is True
+        assert first["messages"][-1]["text"] == "wiadomość 1200"
+        pages, older, before = [newest], first["older"], newest[0]
+        while older:
+            params = {"token": token, "before": before, "limit": 300}
+            page = (await http.get("/api/webchat/history", params=params)).json()
+            pages.insert(0, [m["id"] for m in page["messages"]])
+            older, before = page["older"], pages[0][0]
+        read = [i for page in pages for i in page]
+        assert [len(p) for p in pages] == [100, 300, 300, 500]
+        assert read == sorted(set(read)) and len(read) == 1_200
+
+        ws_url = live_server.url.replace("http", "ws") + f"/ws/webchat?token={token}"
+        async with websockets.connect(ws_url) as ws:
+            frames = await recv_until(ws, lambda f: f.get("message", {}).get("id") == newest[-1])
+        assert [f["message"]["id"] for f in frames if f["type"] == "message"] == newest
+
+        both = {"token": token, "after": newest[-1], "before": newest[0]}
+        r = await http.get("/api/webchat/history", params=both)
+        assert r.status_code == 422 and "either" in r.json()["detail"]
+
+
+async def store_messages(core: Any, customer_id: int, count: int) -> None:
+    """A long conversation already stored (and answered), oldest first, all in the last
+    moments (so a socket's catch-up sends its last 100 again)."""
+    async with core.sessions() as session:
+        conversation = await repo.conversation_of(session, customer_id)
+        for n in range(1, count + 1):
+            customer = n % 2 == 1
+            session.add(
+                Message(
+                    customer_id=customer_id,
+                    conversation_id=conversation.id,
+                    direction="in" if customer else "out",
+                    author="customer" if customer else "bot",
+                    channel="webchat",
+                    text=f"wiadomość {n}",
+                    delivery_status="processed" if customer else "sent",
+                    created_at=utcnow(),
+                )
+            )
+        await session.commit()
