@@ -49,7 +49,7 @@ def order_card(order: Order, catalog: Catalog, customer: Customer | None = None)
     with its `labels` as the board shows it, per language."""
     card = order_object(order)
     for item, line in zip(card["items"], order.items, strict=True):
-        item["labels"] = catalog.item_labels(line.name, line.size)
+        item["labels"] = catalog.item_labels(line.name, line.size, line.product_id)
     card["history"] = [history_object(h) for h in order.history]
     card["seq"] = max((h.seq for h in order.history if h.seq is not None), default=0)
     if customer is not None:

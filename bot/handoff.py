@@ -247,7 +247,7 @@ async def customer_profile(
                     "name": name,
                     "size": item.size,
                     "label": catalog.item_label(name, item.size, lang),
-                    "labels": catalog.item_labels(name, item.size),
+                    "labels": catalog.item_labels(name, item.size, item.product_id),
                     "quantity": item.quantity,
                     "line_total": unit * item.quantity,
                 }
@@ -327,7 +327,7 @@ async def customer_profile(
                         "size": i.size,
                         "size_name": catalog.size_name(i.size, lang),
                         "label": catalog.item_label(i.name, i.size, lang),
-                        "labels": catalog.item_labels(i.name, i.size),
+                        "labels": catalog.item_labels(i.name, i.size, i.product_id),
                         "quantity": i.quantity,
                     }
                     for i in o.items

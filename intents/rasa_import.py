@@ -22,6 +22,22 @@ _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>
 _ITEM = re.compile(r"^\s*-\s?(.*)$")
 
 
+class RasaNluError(IntentDataError):
+    """A Rasa NLU file that cannot be read, and where: `problem` names the kind
+    (nlu_not_list, bad_annotation, annotation_without_entity, no_examples), `line` the line
+    of the file (1-based; 0 when not known), `intent` and `annotation` what is there."""
+
+    def __init__(
+        self, message: str, problem: str, *, line: int = 0, intent: str = "", annotation: str = ""
+    ) -> None:
+        where = f"line {line}: " if line else ""
+        super().__init__(where + (f"intent {intent}: " if intent else "") + message)
+        self.problem = problem
+        self.line = line
+        self.intent = intent
+        self.annotation = annotation
+
+
 @dataclass
 class RasaNlu:
     examples: list[Example] = field(default_factory=list)
@@ -60,9 +76,17 @@ def parse_example(line: str) -> tuple[str, list[dict[str, Any]]]:
             try:
                 meta = json.loads(m.group("json"))
             except ValueError as exc:
-                raise IntentDataError(f"bad entity annotation {m.group(0)!r}: {exc}") from exc
+                raise RasaNluError(
+                    f"bad entity annotation {m.group(0)!r}: {exc}",
+                    "bad_annotation",
+                    annotation=m.group(0),
+                ) from exc
             if not isinstance(meta, dict) or "entity" not in meta:
-                raise IntentDataError(f"entity annotation without 'entity': {m.group(0)!r}")
+                raise RasaNluError(
+                    f"entity annotation without 'entity': {m.group(0)!r}",
+                    "annotation_without_entity",
+                    annotation=m.group(0),
+                )
             entity = {"entity": str(meta["entity"]), "value": meta.get("value", surface)}
             entity.update({k: meta[k] for k in ("role", "group") if k in meta})
         else:
@@ -97,15 +121,31 @@ def import_rasa_nlu(source: Path | str, *, lang: str = "en") -> RasaNlu:
     except yaml.YAMLError as exc:
         raise IntentDataError(f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("nlu"), list):
-        raise IntentDataError("not a Rasa NLU file: expected a top-level 'nlu' list")
+        raise RasaNluError(
+            "not a Rasa NLU file: expected a top-level 'nlu' list",
+            "nlu_not_list",
+            line=_line_of(text.splitlines(), "nlu:", 0),
+        )
     out = RasaNlu()
+    lines = text.splitlines()
     for block in raw["nlu"]:
         if not isinstance(block, dict):
             continue
         if "intent" in block:
             intent = str(block["intent"])
             for line in _items(block.get("examples")):
-                plain, ents = parse_example(line)
+                try:
+                    plain, ents = parse_example(line)
+                except RasaNluError as exc:
+                    # Where: the first line of the file with this annotation in this intent.
+                    start = _line_of(lines, f"intent: {intent}", 0)
+                    raise RasaNluError(
+                        str(exc),
+                        exc.problem,
+                        line=_line_of(lines, exc.annotation, start),
+                        intent=intent,
+                        annotation=exc.annotation,
+                    ) from exc
                 if plain:
                     out.examples.append(Example(plain, intent, lang, ents))
         elif "synonym" in block:
@@ -114,8 +154,17 @@ def import_rasa_nlu(source: Path | str, *, lang: str = "en") -> RasaNlu:
         elif "lookup" in block:
             out.lookups.setdefault(str(block["lookup"]), []).extend(_items(block.get("examples")))
     if not out.examples:
-        raise IntentDataError("the Rasa file has no intent examples")
+        raise RasaNluError("the Rasa file has no intent examples", "no_examples")
     return out
+
+
+def _line_of(lines: list[str], text: str, start: int) -> int:
+    """The 1-based number of the first line from line `start` (1-based) holding `text`; 0
+    when none does (text YAML wrote another way, e.g. with escapes in quotes)."""
+    for n in range(max(start - 1, 0), len(lines)):
+        if text in lines[n]:
+            return n + 1
+    return 0
 
 
 def write_intent_file(nlu: RasaNlu, target: Path, *, lang: str = "en") -> Path:

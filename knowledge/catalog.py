@@ -139,11 +139,17 @@ class Catalog:
         size_name = self.size_name(size, lang)
         return f"{name}, {size_name}" if size_name else name
 
-    def item_labels(self, name: str, size: str | None) -> dict[str, str]:
-        """`item_label` in every language the sizes are named in (a page that switches
-        language picks one)."""
-        langs = dict.fromkeys(lang for names in self.sizes.values() for lang in names)
-        return {lang: self.item_label(name, size, lang) for lang in langs}
+    def item_labels(
+        self, name: str, size: str | None, product_id: str | None = None
+    ) -> dict[str, str]:
+        """`item_label` in every language the sizes or the product are named in (a page
+        that switches language picks one). A product still on the menu is named as the
+        catalog names it in each language; `name` (as the customer's language named it
+        when ordering) stands for a language it has no name in, or a product since removed."""
+        product = self.products.get(product_id) if product_id else None
+        names = product.names if product else {}
+        langs = dict.fromkeys([*(lang for n in self.sizes.values() for lang in n), *names])
+        return {lang: self.item_label(names.get(lang) or name, size, lang) for lang in langs}
 
     @property
     def delivery_fee(self) -> int:

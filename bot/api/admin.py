@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query, Request, UploadFile
+from fastapi import Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -49,7 +49,7 @@ def refusals() -> Iterator[None]:
     except ContentConflict as exc:
         raise schemas.Refused(409, exc) from exc
     except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise schemas.Refused(404, exc) from exc
 
 
 class IntentBody(BaseModel):

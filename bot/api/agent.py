@@ -76,7 +76,7 @@ async def conversation(core: CoreDep, user: AgentUser, conversation_id: RowId) -
     async with core.sessions() as session:
         conv = await session.get(Conversation, conversation_id)
         if conv is None:
-            raise HTTPException(404, "no such conversation")
+            raise schemas.not_found("no such conversation", "no_conversation")
         profile = await handoff.customer_profile(session, conv.customer_id, core.dialogue.catalog)
     return {"conversation_id": conversation_id, "customer": profile}
 
@@ -132,7 +132,7 @@ async def reply(
         customer_id, body.text.strip(), buttons, author="agent", agent_id=user.id
     )
     if message is None:
-        raise HTTPException(404, "customer not found")
+        raise schemas.not_found("customer not found", "no_customer")
     return {"message": message}
 
 
@@ -148,7 +148,7 @@ async def note(
     async with core.sessions() as session:
         conv = await session.get(Conversation, conversation_id)
         if conv is None:
-            raise HTTPException(404, "no such conversation")
+            raise schemas.not_found("no such conversation", "no_conversation")
         row = await handoff.add_note(session, conv, user, body.text.strip())
         obj = {**handoff.repo.message_object(row), "private": True}
     await core.hub.publish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query
+from fastapi import Query
 
 from bot.api import schemas
 from bot.api.deps import AgentUser, CoreDep, RowId
@@ -21,7 +21,7 @@ async def customer(core: CoreDep, user: AgentUser, customer_id: RowId) -> dict[s
     async with core.sessions() as session:
         profile = await customer_profile(session, customer_id, core.dialogue.catalog)
     if profile is None:
-        raise HTTPException(404, "no such customer")
+        raise schemas.not_found("no such customer", "no_customer")
     return profile
 
 
@@ -38,7 +38,7 @@ async def timeline(
     async with core.sessions() as session:
         customer = await repo.live_customer(session, customer_id)
         if customer is None:
-            raise HTTPException(404, "no such customer")
+            raise schemas.not_found("no such customer", "no_customer")
         rows, older = await repo.recent_timeline(
             session, customer.id, before=before, limit=limit, include_private=True
         )

@@ -112,7 +112,7 @@ async def get_order(core: CoreDep, user: StaffUser, number: str) -> dict[str, An
     async with core.sessions() as session:
         card = await board.find_order(session, core.dialogue.catalog, number[:32])
     if card is None:
-        raise HTTPException(404, f"no order {number[:32]}")
+        raise schemas.not_found(f"no order {number[:32]}", "no_order", number=number[:32])
     return card
 
 

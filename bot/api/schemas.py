@@ -62,6 +62,11 @@ class Refused(HTTPException):
         self.params = refusal.params
 
 
+def not_found(message: str, code: str, **params: str) -> Refused:
+    """A 404 the staff pages word in their own language by `code`."""
+    return Refused(404, Refusal(message, code, **params))
+
+
 ERRORS: dict[int, str] = {
     400: "The body could not be read at all (e.g. bytes that are not UTF-8 text)",
     401: "Not logged in, a forged or expired token (staff or web chat), or wrong credentials",

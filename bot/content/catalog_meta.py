@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import store
+from bot.content.descriptions import describe
 from bot.content.formats import CATALOG_META
 from bot.content.models import ContentVersion
-from bot.content.validation import KEY, LANGS, ContentConflict, ContentError
+from bot.content.validation import KEY, ContentConflict, ContentError, check_language
 from bot.store.models import User
 from knowledge.shop import ShopError, ShopFacts
 
@@ -38,7 +39,7 @@ def validate_meta(body: dict[str, Any], default_language: str) -> dict[str, Any]
     """The cleaned shop section, sizes and categories; ContentError says what is wrong."""
     shop = body.get("shop")
     if not isinstance(shop, dict):
-        raise ContentError("shop: expected the shop's facts")
+        raise ContentError("shop: expected the shop's facts", "shop_not_mapping")
     unknown = sorted(set(shop) - set(SHOP_KEYS))
     if unknown:
         known = ", ".join(SHOP_KEYS)
@@ -87,10 +88,10 @@ def _names(raw: Any, kind: str, key: str, default_language: str) -> dict[str, st
     """A size's or category's (`kind`) names per language."""
     where = f"{kind} {key}"
     if not isinstance(raw, dict):
-        raise ContentError(f"{where}: expected names per language")
+        raise ContentError(f"{where}: expected names per language", "not_names", kind=kind, id=key)
     names = {str(k): str(v).strip() for k, v in raw.items() if str(v).strip()}
-    if set(names) - set(LANGS):
-        raise ContentError(f"{where}: unknown language (use {' or '.join(LANGS)})")
+    for lang in names:
+        check_language(lang, where, kind=kind, key=key, field="names", lang="")
     if not names.get(default_language):
         raise ContentError(
             f"{where} needs a name in {default_language} (the default language)",
@@ -133,5 +134,5 @@ async def put_meta(
                 f"size {size!r} is used by product {key}", "size_in_use", id=size, product=key
             )
     return await store.save(
-        session, [("setting", CATALOG_META, meta)], user, "save", "saved shop details"
+        session, [("setting", CATALOG_META, meta)], user, "save", describe("shop_saved")
     )

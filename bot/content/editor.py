@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import store
+from bot.content.descriptions import describe
 from bot.content.formats import CATALOG_META, Items
 from bot.content.models import ContentVersion
 from bot.content.store import Change, Data, NotFound, Snapshot
@@ -54,15 +55,15 @@ async def put_intent(
     if new_name != name:
         snap = await store.snapshot(session)
         if name not in snap.intents:
-            raise NotFound(f"no intent {name!r}")
+            raise NotFound("intent", name)
         if new_name in snap.intents:
             raise ContentConflict(
                 f"an intent named {new_name!r} already exists", "intent_exists", name=new_name
             )
         changes.append(("intent", name, None))
-        summary = f"renamed intent {name} to {new_name}"
+        summary = describe("intent_renamed", name=name, new_name=new_name)
     else:
-        summary = f"saved intent {name}"
+        summary = describe("intent_saved", name=name)
     changes.append(("intent", new_name, data))
     return await store.save(session, changes, user, "save", summary)
 
@@ -77,22 +78,22 @@ async def create_intent(
         raise ContentConflict(
             f"an intent named {name!r} already exists", "intent_exists", name=name
         )
-    return await store.save(session, _one("intent", name, data), user, "save",
-                            f"added intent {name}")  # fmt: skip
+    summary = describe("intent_added", name=name)
+    return await store.save(session, _one("intent", name, data), user, "save", summary)
 
 
 async def delete_intent(session: AsyncSession, name: str, user: User) -> ContentVersion | None:
     snap = await store.snapshot(session)
     if name not in snap.intents:
-        raise NotFound(f"no intent {name!r}")
+        raise NotFound("intent", name)
     if len(snap.intents) <= MIN_INTENTS:
         raise ContentConflict(
             f"the bot needs at least {MIN_INTENTS} intents",
             "too_few_intents",
             most=str(MIN_INTENTS),
         )
-    return await store.save(session, _one("intent", name, None), user, "delete",
-                            f"deleted intent {name}")  # fmt: skip
+    summary = describe("intent_deleted", name=name)
+    return await store.save(session, _one("intent", name, None), user, "delete", summary)
 
 
 def new_key(text: str, taken: set[str]) -> str:
@@ -124,8 +125,8 @@ async def create_faq(
             first = next((q for qs in questions.values() for q in qs or []), "")
         key = new_key(str(first), set(snap.faq))
     data = validate_faq(key, body, default_language, await _facts(session))
-    version = await store.save(session, _one("faq", key, data), user, "save",
-                               f"added FAQ {key}")  # fmt: skip
+    summary = describe("faq_added", id=key)
+    version = await store.save(session, _one("faq", key, data), user, "save", summary)
     return key, version
 
 
@@ -134,12 +135,14 @@ async def put_faq(
 ) -> ContentVersion | None:
     await store.get(session, "faq", key)
     data = validate_faq(key, body, default_language, await _facts(session))
-    return await store.save(session, _one("faq", key, data), user, "save", f"saved FAQ {key}")
+    summary = describe("faq_saved", id=key)
+    return await store.save(session, _one("faq", key, data), user, "save", summary)
 
 
 async def delete_faq(session: AsyncSession, key: str, user: User) -> ContentVersion | None:
     await store.get(session, "faq", key)
-    return await store.save(session, _one("faq", key, None), user, "delete", f"deleted FAQ {key}")
+    summary = describe("faq_deleted", id=key)
+    return await store.save(session, _one("faq", key, None), user, "delete", summary)
 
 
 async def put_product(
@@ -156,17 +159,16 @@ async def put_product(
     if create and key in snap.products:
         raise ContentConflict(f"a product with id {key!r} already exists", "product_exists", id=key)
     if not create and key not in snap.products:
-        raise NotFound(f"no product {key!r}")
+        raise NotFound("product", key)
     data = validate_product(key, body, _catalog_meta(snap), default_language)
-    what = "added" if create else "saved"
-    return await store.save(session, _one("product", key, data), user, "save",
-                            f"{what} product {key}")  # fmt: skip
+    summary = describe("product_added" if create else "product_saved", id=key)
+    return await store.save(session, _one("product", key, data), user, "save", summary)
 
 
 async def delete_product(session: AsyncSession, key: str, user: User) -> ContentVersion | None:
     await store.get(session, "product", key)
-    return await store.save(session, _one("product", key, None), user, "delete",
-                            f"deleted product {key}")  # fmt: skip
+    summary = describe("product_deleted", id=key)
+    return await store.save(session, _one("product", key, None), user, "delete", summary)
 
 
 async def add_example(
@@ -177,8 +179,8 @@ async def add_example(
     examples = {k: list(v) for k, v in current["examples"].items()}
     examples.setdefault(lang, []).append(text)
     data = validate_intent(intent, {**current, "examples": examples}, await _facts(session))
-    return await store.save(session, _one("intent", intent, data), user, "save",
-                            f"added an example to intent {intent}")  # fmt: skip
+    summary = describe("example_added", name=intent)
+    return await store.save(session, _one("intent", intent, data), user, "save", summary)
 
 
 async def import_items(
@@ -219,4 +221,5 @@ async def import_items(
             most=str(MIN_INTENTS),
         )
     counts = ", ".join(f"{len(v)} {k}" for k, v in items.items() if v and k != "setting")
-    return await store.save(session, changes, user, "import", f"imported {source}: {counts}")
+    summary = describe("imported", source=source, counts=counts)
+    return await store.save(session, changes, user, "import", summary)

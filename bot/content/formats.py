@@ -27,7 +27,7 @@ from bot.content.shapes import (
 from bot.content.store import Data, Snapshot
 from bot.content.validation import LANGS, ContentError
 from intents.data import IntentDataError, load_intents_dir
-from intents.rasa_import import import_rasa_nlu
+from intents.rasa_import import RasaNluError, import_rasa_nlu
 from knowledge.catalog import DEFAULT_CATALOG
 from knowledge.faq import DEFAULT_FAQ
 
@@ -315,6 +315,16 @@ def parse_bundle(files: dict[str, str], snap: Snapshot, default_language: str) -
         if "nlu" in raw:
             try:
                 nlu = import_rasa_nlu(text, lang=lang)
+            except RasaNluError as exc:
+                raise ContentError(
+                    f"{path}: {exc}",
+                    "rasa_nlu_invalid",
+                    path=path,
+                    problem=exc.problem,
+                    line=str(exc.line or ""),
+                    intent=exc.intent,
+                    annotation=exc.annotation,
+                ) from exc
             except IntentDataError as exc:
                 raise ContentError(f"{path}: {exc}", "rasa_nlu_invalid", path=path) from exc
             for name, by_lang in nlu.to_examples().items():

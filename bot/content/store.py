@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.content.descriptions import describe, described
 from bot.content.models import (
     ContentFaqEntry,
     ContentIntent,
@@ -23,6 +24,7 @@ from bot.content.models import (
     ContentVersion,
 )
 from bot.content.validation import ContentConflict
+from bot.domain.refusals import Refusal
 from bot.store.models import User, utcnow
 
 Data = dict[str, Any]
@@ -52,8 +54,12 @@ _FIELDS = {
 KINDS = tuple(_MODELS)
 
 
-class NotFound(LookupError):
-    """No such intent, FAQ entry, product or version (HTTP 404)."""
+class NotFound(Refusal, LookupError):
+    """No such intent, FAQ entry, product or version (HTTP 404); `kind` and `key` say which."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        shown = key if kind == "version" else repr(key)
+        super().__init__(f"no {kind} {shown}", "not_found", kind=kind, key=key)
 
 
 @dataclass
@@ -120,7 +126,7 @@ def _write(session: AsyncSession, kind: str, key: str, row: Any, data: Data | No
 async def get(session: AsyncSession, kind: str, key: str) -> Data:
     row = await _row(session, kind, key)
     if row is None:
-        raise NotFound(f"no {kind} {key!r}")
+        raise NotFound(kind, key)
     return _data(kind, row)
 
 
@@ -208,7 +214,7 @@ async def seed_if_empty(session: AsyncSession, items: dict[str, dict[str, Data]]
         (kind, key, data) for kind in KINDS for key, data in items.get(kind, {}).items()
     ]
     try:
-        await save(session, changes, None, "seed", "default content from the YAML files")
+        await save(session, changes, None, "seed", describe("seeded"))
     except ContentConflict:
         return False  # another instance seeded at the same time
     return True
@@ -217,7 +223,7 @@ async def seed_if_empty(session: AsyncSession, items: dict[str, dict[str, Data]]
 async def rollback(session: AsyncSession, target: int, user: User | None) -> ContentVersion:
     """Restore the content as it was right after version `target` (a new version)."""
     if await session.get(ContentVersion, target) is None:
-        raise NotFound(f"no version {target}")
+        raise NotFound("version", str(target))
     later = list(
         await session.scalars(
             select(ContentVersion).where(ContentVersion.id > target).order_by(ContentVersion.id)
@@ -232,7 +238,8 @@ async def rollback(session: AsyncSession, target: int, user: User | None) -> Con
         for change in version.changes:
             restore.setdefault((change["kind"], change["key"]), change["before"])
     changes = [(kind, key, data) for (kind, key), data in restore.items()]
-    saved = await save(session, changes, user, "rollback", f"rolled back to version {target}")
+    summary = describe("rolled_back", version=str(target))
+    saved = await save(session, changes, user, "rollback", summary)
     if saved is None:
         raise ContentConflict(
             f"the content is already as it was at version {target}",
@@ -256,12 +263,16 @@ def change_list(version: ContentVersion, *, full: bool = False) -> list[dict[str
 
 def version_object(version: ContentVersion, *, full: bool = False) -> dict[str, Any]:
     changes = change_list(version, full=full)
+    code, params = described(version.summary) or (None, {})
     return {
         "version": version.id,
         "at": version.created_at.isoformat(),
         "user": version.user_email,
         "action": version.action,
         "summary": version.summary,
+        # The same in a code and its values, for pages that say it in their own language.
+        "summary_code": code,
+        "summary_params": params,
         "changes": changes if full or len(changes) <= 20 else changes[:20],
         "change_count": len(changes),
     }
@@ -279,5 +290,5 @@ async def history(
 async def version_detail(session: AsyncSession, version_id: int) -> dict[str, Any]:
     version = await session.get(ContentVersion, version_id)
     if version is None:
-        raise NotFound(f"no version {version_id}")
+        raise NotFound("version", str(version_id))
     return version_object(version, full=True)

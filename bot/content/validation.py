@@ -50,24 +50,41 @@ class ContentConflict(Refusal, ValueError):
     """The change clashes with what is stored (HTTP 409), e.g. a name already taken."""
 
 
-def _reject_broken_text(value: Any, where: str) -> None:
+def _item(kind: str, key: str, field: str = "", lang: str = "") -> dict[str, str]:
+    """Where in an item a refusal is, as params for the staff pages (`field`: examples,
+    responses, questions, answer, aliases, allergens, names, descriptions)."""
+    return {"kind": kind, "key": key, "field": field, "lang": lang}
+
+
+def _where(item: dict[str, str]) -> str:
+    """The same in English: "intent greet, examples (pl)"."""
+    where = f"{'FAQ' if item['kind'] == 'faq' else item['kind']} {item['key']}"
+    if item["field"]:
+        where += f", {item['field']}" + (f" ({item['lang']})" if item["lang"] else "")
+    return where
+
+
+def _reject_broken_text(value: Any, kind: str, key: str) -> None:
     """Lone surrogates (broken UTF-16 from a client) cannot be stored or shown."""
     if isinstance(value, str):
         if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise ContentError(f"{where}: the text contains invalid characters")
+            item = _item(kind, key)
+            raise ContentError(
+                f"{_where(item)}: the text contains invalid characters", "broken_text", **item
+            )
     elif isinstance(value, dict):
         for k, v in value.items():
-            _reject_broken_text(k, where)
-            _reject_broken_text(v, where)
+            _reject_broken_text(k, kind, key)
+            _reject_broken_text(v, kind, key)
     elif isinstance(value, list):
         for v in value:
-            _reject_broken_text(v, where)
+            _reject_broken_text(v, kind, key)
 
 
 def check_intent_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ContentError("the intent name must not be empty")
+        raise ContentError("the intent name must not be empty", "needs_intent_name")
     if not INTENT_NAME.match(name):
         raise ContentError(
             f"intent name {name!r} is not valid: use lowercase letters, digits and _ "
@@ -81,7 +98,7 @@ def check_intent_name(name: str) -> str:
 def check_key(key: str, what: str) -> str:
     key = (key or "").strip()
     if not key:
-        raise ContentError(f"the {what} id must not be empty")
+        raise ContentError(f"the {what} id must not be empty", "needs_id", what=what)
     if not KEY.match(key):
         raise ContentError(
             f"{what} id {key!r} is not valid: use lowercase letters, digits, - and _ "
@@ -92,35 +109,57 @@ def check_key(key: str, what: str) -> str:
     return key
 
 
-def _lang(lang: Any, where: str) -> str:
-    if lang not in LANGS:
-        raise ContentError(f"{where}: unknown language {lang!r} (use {' or '.join(LANGS)})")
-    return str(lang)
+def check_language(value: Any, where: str, **item: str) -> str:
+    """A language key of content: one of LANGS; `item` says where for the staff pages."""
+    if value not in LANGS:
+        known = " or ".join(LANGS)
+        raise ContentError(
+            f"{where}: unknown language {value!r} (use {known})",
+            "unknown_language",
+            **item,
+            language=str(value)[:20],
+            known=", ".join(LANGS),
+        )
+    return str(value)
 
 
-def _texts(items: Any, where: str, limit: int = MAX_TEXT) -> list[str]:
+def _lang(lang: Any, kind: str, key: str) -> str:
+    return check_language(lang, f"{_where(_item(kind, key))}", **_item(kind, key))
+
+
+def _texts(items: Any, item: dict[str, str], limit: int = MAX_TEXT) -> list[str]:
+    where = _where(item)
     if not isinstance(items, list):
-        raise ContentError(f"{where}: expected a list of texts")
+        raise ContentError(f"{where}: expected a list of texts", "not_a_list", **item)
     out: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ContentError(f"{where}: {item!r} is not text")
-        text = " ".join(item.split())
+    for one in items:
+        if not isinstance(one, str):
+            raise ContentError(f"{where}: {one!r} is not text", "not_text", **item)
+        text = " ".join(one.split())
         if len(text) > limit:
-            raise ContentError(f"{where}: {text[:40]!r}… is longer than {limit} characters")
+            raise ContentError(
+                f"{where}: {text[:40]!r}… is longer than {limit} characters",
+                "text_too_long",
+                **item,
+                text=text[:40],
+                most=str(limit),
+            )
         if text and text not in out:
             out.append(text)
     return out
 
 
-def template_variables(template: str) -> list[str]:
+def template_variables(template: str, intent: str = "") -> list[str]:
     """The variables a template uses; ContentError if the braces are malformed."""
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
         raise ContentError(
             f"response {template!r} is not a valid template ({exc}); write {{{{ and }}}} "
-            "for literal braces"
+            "for literal braces",
+            "bad_braces",
+            key=intent,
+            text=template[:60],
         ) from exc
     return fields
 
@@ -154,7 +193,7 @@ def check_template(template: str, intent: str, facts: ShopFacts | None = None) -
     where = f"intent {intent}: response {template[:40]!r}…"
     check_facts(template, where, facts, kind="intent", key=intent, lang="")
     allowed = ", ".join("{" + v + "}" for v in RESPONSE_VARIABLES)
-    for field in template_variables(template):
+    for field in template_variables(template, intent):
         if field not in RESPONSE_VARIABLES:
             shown = "{" + field + "}" if field else "{}"
             raise ContentError(
@@ -172,23 +211,23 @@ def check_template(template: str, intent: str, facts: ShopFacts | None = None) -
 def validate_intent(
     name: str, data: dict[str, Any], facts: ShopFacts | None = None
 ) -> dict[str, Any]:
-    _reject_broken_text(data, f"intent {name}")
     """The cleaned intent (trimmed, deduplicated examples); ContentError if not valid."""
+    _reject_broken_text(data, "intent", name)
     name = check_intent_name(name)
     examples: dict[str, list[str]] = {}
     for lang, items in (data.get("examples") or {}).items():
-        texts = _texts(items, f"intent {name}, examples ({lang})")
+        texts = _texts(items, _item("intent", name, "examples", str(lang)))
         if texts:
-            examples[_lang(lang, f"intent {name}")] = texts
+            examples[_lang(lang, "intent", name)] = texts
     if not examples:
         raise ContentError(f"intent {name} needs at least one example", "needs_example")
     responses: dict[str, list[str]] = {}
     for lang, items in (data.get("responses") or {}).items():
-        texts = _texts(items, f"intent {name}, responses ({lang})", MAX_ANSWER)
+        texts = _texts(items, _item("intent", name, "responses", str(lang)), MAX_ANSWER)
         for t in texts:
             check_template(t, name, facts)
         if texts:
-            responses[_lang(lang, f"intent {name}")] = texts
+            responses[_lang(lang, "intent", name)] = texts
     if responses and name in DIALOGUE_OWNED_INTENTS:
         raise ContentError(
             f"intent {name} is answered by the ordering dialogue; its replies cannot be "
@@ -202,27 +241,34 @@ def validate_intent(
 def validate_faq(
     key: str, data: dict[str, Any], default_language: str, facts: ShopFacts | None = None
 ) -> dict[str, Any]:
-    _reject_broken_text(data, f"FAQ {key}")
+    _reject_broken_text(data, "faq", key)
     key = check_key(key, "FAQ entry")
     raw_q = data.get("questions") or {}
     if isinstance(raw_q, list):  # a flat list: the default language's
         raw_q = {default_language: raw_q}
     questions: dict[str, list[str]] = {}
     for lang, items in raw_q.items():
-        texts = _texts(items, f"FAQ {key}, questions ({lang})")
+        texts = _texts(items, _item("faq", key, "questions", str(lang)))
         if texts:
-            questions[_lang(lang, f"FAQ {key}")] = texts
+            questions[_lang(lang, "faq", key)] = texts
     if not questions:
         raise ContentError(f"FAQ {key} needs at least one question", "needs_question")
     answers: dict[str, str] = {}
     for lang, text in (data.get("answers") or {}).items():
+        item = _item("faq", key, "answer", str(lang))
         if not isinstance(text, str):
-            raise ContentError(f"FAQ {key}: the answer ({lang}) must be text")
+            raise ContentError(f"FAQ {key}: the answer ({lang}) must be text", "not_text", **item)
         text = text.strip()
         if len(text) > MAX_ANSWER:
-            raise ContentError(f"FAQ {key}: the answer ({lang}) is longer than {MAX_ANSWER}")
+            raise ContentError(
+                f"FAQ {key}: the answer ({lang}) is longer than {MAX_ANSWER}",
+                "text_too_long",
+                **item,
+                text=text[:40],
+                most=str(MAX_ANSWER),
+            )
         if text:
-            answers[_lang(lang, f"FAQ {key}")] = text
+            answers[_lang(lang, "faq", key)] = text
             where = f"FAQ {key}: the answer ({lang})"
             check_facts(text, where, facts, kind="faq", key=key, lang=lang)
             unknown = unknown_variables(text)
@@ -254,7 +300,7 @@ def validate_faq(
 def validate_product(
     key: str, data: dict[str, Any], catalog_meta: dict[str, Any], default_language: str
 ) -> dict[str, Any]:
-    _reject_broken_text(data, f"product {key}")
+    _reject_broken_text(data, "product", key)
     key = check_key(key, "product")
     categories = [c["id"] for c in catalog_meta.get("categories") or []]
     category = str(data.get("category") or "")
@@ -266,7 +312,7 @@ def validate_product(
             category=category,
         )
     names = {
-        _lang(lang, f"product {key}"): str(n).strip()
+        _lang(lang, "product", key): str(n).strip()
         for lang, n in (data.get("names") or {}).items()
         if str(n or "").strip()
     }
@@ -326,13 +372,15 @@ def validate_product(
     return {
         "category": category,
         "names": names,
-        "aliases": _texts(list(data.get("aliases") or []), f"product {key}, aliases", 100),
+        "aliases": _texts(list(data.get("aliases") or []), _item("product", key, "aliases"), 100),
         "descriptions": {
-            _lang(lang, f"product {key}"): str(t).strip()
+            _lang(lang, "product", key): str(t).strip()
             for lang, t in (data.get("descriptions") or {}).items()
             if str(t or "").strip()
         },
-        "allergens": _texts(list(data.get("allergens") or []), f"product {key}, allergens", 50),
+        "allergens": _texts(
+            list(data.get("allergens") or []), _item("product", key, "allergens"), 50
+        ),
         "prices": prices,
         "available": bool(data.get("available", True)),
         "tags": tags,

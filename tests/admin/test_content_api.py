@@ -93,7 +93,13 @@ async def test_intents_crud_search_rename_and_refusals(admin_env: Admin) -> None
 
     r = await http.put("/api/admin/intents/parking", json={**body, "name": "car_park"}, headers=op)
     assert r.status_code == 200
-    assert (await http.get("/api/admin/intents/parking", headers=op)).status_code == 404
+    gone = await http.get("/api/admin/intents/parking", headers=op)
+    assert gone.status_code == 404
+    assert gone.json() == {
+        "detail": "no intent 'parking'",
+        "code": "not_found",
+        "params": {"kind": "intent", "key": "parking"},
+    }
     r = await http.put("/api/admin/intents/car_park", json={**body, "name": "greet"}, headers=op)
     assert r.status_code == 409
     assert r.json()["detail"] == "an intent named 'greet' already exists"

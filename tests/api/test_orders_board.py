@@ -118,7 +118,7 @@ async def test_an_order_shows_items_customer_and_history_with_who_and_when(env: 
     assert order["contact_phone_text"] == "600 111 222"
     assert [i["labels"] for i in order["items"]] == [
         {"pl": "Margherita, duża (42 cm)", "en": "Margherita, large (42 cm)"},
-        {"pl": "Cola 0,5 l", "en": "Cola 0,5 l"},
+        {"pl": "Cola 0,5 l", "en": "Cola 0.5 l"},  # as the menu names it in each language
     ]
     assert order["note"] == "bez cebuli proszę" and order["channel"] == "webchat"
     assert order["customer"]["name"] == "Jan Kowalski"

@@ -67,11 +67,13 @@ def wait_until(check: Any, within: float = 10) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def order_over_rest(url: str) -> str:
-    """A web chat customer elsewhere orders a small pepperoni for pickup; the number."""
+POLISH_ORDER = ("poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
+                "potwierdzam, gotówka")  # fmt: skip
+
+
+def order_over_rest(url: str, texts: tuple[str, ...] = POLISH_ORDER) -> str:
+    """A web chat customer elsewhere orders (a small pepperoni for pickup); the number."""
     token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
-    texts = ["poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
-             "potwierdzam, gotówka"]  # fmt: skip
     reply = ""
     for text in texts:
         body = {"session_token": token, "text": text, "client_message_id": f"r{next(_ids)}"}

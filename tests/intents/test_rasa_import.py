@@ -5,7 +5,12 @@ from pathlib import Path
 import pytest
 
 from intents.data import IntentDataError, load_intents_dir
-from intents.rasa_import import import_rasa_nlu, parse_example, write_intent_file
+from intents.rasa_import import (
+    RasaNluError,
+    import_rasa_nlu,
+    parse_example,
+    write_intent_file,
+)
 
 NLU_YML = """
 version: "3.1"
@@ -69,3 +74,15 @@ def test_imported_data_trains_the_engine(engine, tmp_path: Path) -> None:  # typ
 def test_invalid_files_give_a_clear_error(bad: str) -> None:
     with pytest.raises(IntentDataError):
         import_rasa_nlu(bad)
+
+
+def test_a_broken_annotation_is_refused_with_its_line_and_intent() -> None:
+    broken = NLU_YML.replace("- hi there", '- hi [there]{"entity": oops}')
+    with pytest.raises(RasaNluError) as refused:
+        import_rasa_nlu(broken)
+    assert (refused.value.problem, refused.value.line, refused.value.intent) == (
+        "bad_annotation",
+        12,  # NLU_YML starts with an empty line
+        "greet",
+    )
+    assert str(refused.value).startswith("line 12: intent greet: bad entity annotation")

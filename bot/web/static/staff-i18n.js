@@ -10,6 +10,31 @@
     pl: (m) => m < 1 ? "przed chwilą" : m < 60 ? m + " min temu" : Math.floor(m / 60) + " h " + (m % 60) + " min temu",
     en: (m) => m < 1 ? "just now" : m < 60 ? m + " min ago" : Math.floor(m / 60) + " h " + (m % 60) + " min ago",
   };
+  // An intent as staff read it: its name in the page's language with the technical name
+  // beside it ("powitanie (greet)"); one the operator added and named shows that name alone.
+  const shownIntent = (name, w) => (w.intentNames[name] && w.intentNames[name] !== name ? w.intentNames[name] + " (" + name + ")" : name);
+  // "12 intent, 3 faq" (the server's counts of an import) as "intencje: 12, FAQ: 3".
+  const counted = (counts, kinds) => counts.split(", ").map((part) => {
+    const [n, kind] = part.split(" ");
+    return (kinds[kind] || kind) + ": " + n;
+  }).join(", ");
+  // The item a version changed: an intent by its shown name, the shop's facts by their words.
+  const changed = (c, w, kinds, shop) => c.kind === "intent" ? kinds.intent + shownIntent(c.key, w)
+    : c.kind === "setting" ? (c.key === "catalog" ? shop : c.key) : (kinds[c.kind] || c.kind + " ") + c.key;
+  // Where in an item a refusal is (the server's kind, key, field and lang): "Intencja powitanie
+  // (greet), przykłady (pl)" / "Intent greeting (greet), examples (pl)".
+  const itemWhere = (kinds, fields) => (p, w) => (kinds[p.kind] || p.kind) + " " + (p.kind === "intent" ? shownIntent(p.key, w) : p.key)
+    + (p.field ? ", " + (fields[p.field] || p.field) + (p.lang ? " (" + p.lang + ")" : "") : "");
+  const plWhere = itemWhere({ intent: "Intencja", faq: "FAQ", product: "Produkt", size: "Rozmiar", category: "Kategoria" },
+    { examples: "przykłady", responses: "odpowiedzi", questions: "pytania", answer: "odpowiedź", aliases: "inne nazwy", allergens: "alergeny", names: "nazwy" });
+  const enWhere = itemWhere({ intent: "Intent", faq: "FAQ", product: "Product", size: "Size", category: "Category" },
+    { examples: "examples", responses: "responses", questions: "questions", answer: "answer", aliases: "aliases", allergens: "allergens", names: "names" });
+  // What is wrong in a Rasa NLU file and where: ": line 7, intent greet: a broken entity annotation …".
+  const rasaWhere = (p, w, problems, line, intent) => {
+    if (!problems[p.problem]) return "";
+    const where = [p.line ? line + p.line : "", p.intent ? intent + shownIntent(p.intent, w) : ""].filter(Boolean).join(", ");
+    return ": " + (where ? where + ": " : "") + problems[p.problem](p);
+  };
   // Shared by both pages: an order's status, payment, channel, money.
   const common = {
     pl: {
@@ -103,7 +128,10 @@
         zip_unreadable: () => "Nie da się odczytać zipa (uszkodzony, zaszyfrowany albo nieznana kompresja).",
         yaml_invalid: (p) => p.path + ": niepoprawny YAML" + (p.line ? " (wiersz " + p.line + ")" : "") + ".",
         yaml_not_mapping: (p) => p.path + ": plik YAML powinien być słownikiem (klucz: wartość).",
-        rasa_nlu_invalid: (p) => p.path + ": niepoprawny plik NLU Rasy.",
+        rasa_nlu_invalid: (p, w) => p.path + ": niepoprawny plik NLU Rasy" + rasaWhere(p, w, {
+          nlu_not_list: () => "klucz „nlu” powinien być listą", bad_annotation: (p) => "niepoprawna adnotacja encji " + p.annotation,
+          annotation_without_entity: (p) => "adnotacja encji bez „entity”: " + p.annotation, no_examples: () => "nie ma w nim żadnego przykładu intencji",
+        }, "wiersz ", "intencja ") + ".",
         file_shape: (p) => p.path + ": „" + p.field + "” ma niepoprawny format.",
         file_kind_unknown: (p) => p.path + ": to nie plik intencji, odpowiedzi, FAQ, katalogu ani Rasy.",
         import_no_id: (p) => (p.kind === "faq" ? "Wpis FAQ nr " : "Produkt nr ") + p.n + " nie ma identyfikatora.",
@@ -111,6 +139,18 @@
         changed_meanwhile: () => "Ktoś zmienił ten sam element w tej samej chwili — wczytaj go ponownie i spróbuj jeszcze raz.",
         version_is_current: (p) => "Wersja " + p.version + " jest bieżąca.",
         already_at_version: (p) => "Treść jest już taka, jak zaraz po wersji " + p.version + ".",
+        not_found: (p, w) => ({ intent: "Nie ma intencji " + shownIntent(p.key, w), faq: "Nie ma wpisu FAQ " + p.key, product: "Nie ma produktu " + p.key, version: "Nie ma wersji " + p.key }[p.kind] || "Nie ma " + p.kind + " " + p.key) + " — odśwież listę.",
+        no_customer: () => "Nie ma takiego klienta.",
+        broken_text: (p, w) => plWhere(p, w) + ": tekst zawiera niedozwolone znaki.",
+        needs_intent_name: () => "Podaj nazwę intencji.",
+        needs_id: (p) => "Podaj identyfikator " + (p.what === "product" ? "produktu" : "wpisu FAQ") + ".",
+        unknown_language: (p, w) => plWhere(p, w) + ": nieznany język „" + p.language + "” (znane: " + p.known + ").",
+        not_a_list: (p, w) => plWhere(p, w) + ": to powinna być lista tekstów.",
+        not_text: (p, w) => plWhere(p, w) + ": to nie tekst.",
+        text_too_long: (p, w) => plWhere(p, w) + ": „" + p.text + "…” ma więcej niż " + p.most + " znaków.",
+        bad_braces: (p, w) => "Intencja " + shownIntent(p.key, w) + ": odpowiedź „" + p.text + "” ma niedomknięty nawias { } — zmienną pisz jak {name}, a nawias jako tekst: {{ albo }}.",
+        shop_not_mapping: () => "Lokal: brak danych lokalu.",
+        not_names: (p) => (p.kind === "size" ? "Rozmiar " : "Kategoria ") + p.id + ": nazwy powinny być podane w językach.",
       },
     },
     en: {
@@ -199,7 +239,10 @@
         zip_unreadable: () => "The zip cannot be read (damaged, encrypted or an unknown compression).",
         yaml_invalid: (p) => p.path + ": not valid YAML" + (p.line ? " (line " + p.line + ")" : "") + ".",
         yaml_not_mapping: (p) => p.path + ": a YAML file should be a mapping (key: value).",
-        rasa_nlu_invalid: (p) => p.path + ": not a valid Rasa NLU file.",
+        rasa_nlu_invalid: (p, w) => p.path + ": not a valid Rasa NLU file" + rasaWhere(p, w, {
+          nlu_not_list: () => "“nlu” should be a list", bad_annotation: (p) => "a broken entity annotation " + p.annotation,
+          annotation_without_entity: (p) => "an entity annotation without “entity”: " + p.annotation, no_examples: () => "it has no intent examples",
+        }, "line ", "intent ") + ".",
         file_shape: (p) => p.path + ": “" + p.field + "” is not in the expected format.",
         file_kind_unknown: (p) => p.path + ": not an intent, responses, FAQ, catalog or Rasa file.",
         import_no_id: (p) => (p.kind === "faq" ? "FAQ entry " : "Product ") + p.n + " has no id.",
@@ -207,6 +250,18 @@
         changed_meanwhile: () => "Someone else changed the same item at the same moment — reload it and try again.",
         version_is_current: (p) => "Version " + p.version + " is the current version.",
         already_at_version: (p) => "The content is already as it was right after version " + p.version + ".",
+        not_found: (p, w) => ({ intent: "There is no intent " + shownIntent(p.key, w), faq: "There is no FAQ entry " + p.key, product: "There is no product " + p.key, version: "There is no version " + p.key }[p.kind] || "There is no " + p.kind + " " + p.key) + " — reload the list.",
+        no_customer: () => "There is no such customer.",
+        broken_text: (p, w) => enWhere(p, w) + ": the text contains invalid characters.",
+        needs_intent_name: () => "Give the intent a name.",
+        needs_id: (p) => "Give the " + (p.what === "product" ? "product" : "FAQ entry") + " an id.",
+        unknown_language: (p, w) => enWhere(p, w) + ": unknown language “" + p.language + "” (known: " + p.known + ").",
+        not_a_list: (p, w) => enWhere(p, w) + ": expected a list of texts.",
+        not_text: (p, w) => enWhere(p, w) + ": not text.",
+        text_too_long: (p, w) => enWhere(p, w) + ": “" + p.text + "…” is longer than " + p.most + " characters.",
+        bad_braces: (p, w) => "Intent " + shownIntent(p.key, w) + ": the response “" + p.text + "” has an unmatched brace { } — write a variable as {name} and a literal brace as {{ or }}.",
+        shop_not_mapping: () => "Shop: the shop's facts are missing.",
+        not_names: (p) => (p.kind === "size" ? "Size " : "Category ") + p.id + ": expected names per language.",
       },
     },
   };
@@ -334,6 +389,22 @@
         unmatchedHint: (n) => "Wiadomości, których bot nie zrozumiał. Odpowiedzi na jego pytania (adresy, imiona, uwagi: " + n + " w tym okresie) nie są tu pokazane; numery telefonów i adresy e-mail są ukryte.",
         nothingUnmatched: "Nic niezrozumianego.", intentFor: (text) => "Intencja dla: " + text, chooseIntent: "wybierz intencję…", addExample: "Dodaj jako przykład",
         added: (text, intent) => "Dodano „" + text + "” do " + intent,
+        // What a version did (the server's summary_code and summary_params) and each change of it.
+        versions: {
+          seeded: () => "Treść domyślna z plików YAML",
+          intent_added: (p, w) => "Dodano intencję " + shownIntent(p.name, w),
+          intent_saved: (p, w) => "Zapisano intencję " + shownIntent(p.name, w),
+          intent_renamed: (p, w) => "Zmieniono nazwę intencji " + shownIntent(p.name, w) + " na " + shownIntent(p.new_name, w),
+          intent_deleted: (p, w) => "Usunięto intencję " + shownIntent(p.name, w),
+          example_added: (p, w) => "Dodano przykład do intencji " + shownIntent(p.name, w),
+          faq_added: (p) => "Dodano FAQ " + p.id, faq_saved: (p) => "Zapisano FAQ " + p.id, faq_deleted: (p) => "Usunięto FAQ " + p.id,
+          product_added: (p) => "Dodano produkt " + p.id, product_saved: (p) => "Zapisano produkt " + p.id, product_deleted: (p) => "Usunięto produkt " + p.id,
+          shop_saved: () => "Zapisano dane lokalu",
+          imported: (p, w) => "Zaimportowano " + p.source + (p.counts ? ": " + counted(p.counts, w.kindsCounted) : ""),
+          rolled_back: (p) => "Przywrócono wersję " + p.version,
+        },
+        kindsCounted: { intent: "intencje", faq: "FAQ", product: "produkty" },
+        change: (c, w) => ({ created: "dodano ", updated: "zmieniono ", deleted: "usunięto " }[c.op] || c.op + " ") + changed(c, w, { intent: "intencję ", faq: "FAQ ", product: "produkt " }, "dane lokalu"),
       },
       en: {
         title: "Omnibot · operator console", tab: "Operator console — Omnibot", liveTitle: "Saved content version / the version the bot answers with",
@@ -382,6 +453,21 @@
         unmatchedHint: (n) => "Free text the bot did not understand. Answers to its questions (addresses, names, notes: " + n + " in this period) are not listed; phone numbers and e-mail addresses are masked.",
         nothingUnmatched: "Nothing unmatched.", intentFor: (text) => "Intent for " + text, chooseIntent: "choose an intent…", addExample: "Add as example",
         added: (text, intent) => "Added “" + text + "” to " + intent,
+        versions: {
+          seeded: () => "Default content from the YAML files",
+          intent_added: (p, w) => "Added intent " + shownIntent(p.name, w),
+          intent_saved: (p, w) => "Saved intent " + shownIntent(p.name, w),
+          intent_renamed: (p, w) => "Renamed intent " + shownIntent(p.name, w) + " to " + shownIntent(p.new_name, w),
+          intent_deleted: (p, w) => "Deleted intent " + shownIntent(p.name, w),
+          example_added: (p, w) => "Added an example to intent " + shownIntent(p.name, w),
+          faq_added: (p) => "Added FAQ " + p.id, faq_saved: (p) => "Saved FAQ " + p.id, faq_deleted: (p) => "Deleted FAQ " + p.id,
+          product_added: (p) => "Added product " + p.id, product_saved: (p) => "Saved product " + p.id, product_deleted: (p) => "Deleted product " + p.id,
+          shop_saved: () => "Saved shop details",
+          imported: (p, w) => "Imported " + p.source + (p.counts ? ": " + counted(p.counts, w.kindsCounted) : ""),
+          rolled_back: (p) => "Rolled back to version " + p.version,
+        },
+        kindsCounted: { intent: "intents", faq: "FAQ", product: "products" },
+        change: (c, w) => c.op + " " + changed(c, w, { intent: "intent ", faq: "FAQ ", product: "product " }, "shop details"),
       },
     },
   };
@@ -407,6 +493,7 @@
       const saved = (email && localStorage.getItem(userKey(email))) || localStorage.getItem(LAST);
       return LANGUAGES[saved] ? saved : fromBrowser();
     },
+    intentLabel: shownIntent,
     // An order or cart line's item as the server wrote it per language ("Margherita, duża
     // (42 cm)"): the one rule lives on the server (Catalog.item_label).
     itemLabel(item, lang) {
