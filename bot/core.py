@@ -359,7 +359,7 @@ class Core:
         message = self._new_inbound(inbound, customer.id, conversation.id, "processed")
         drained = Drained()
         try:
-            context = await self._context_of(session, message, customer, conversation, row.state)
+            context = await self._context_of(session, message, row)
             turn_started = time.perf_counter()
             outcome = await self.dialogue.take_turn(message, context)
             # Changed after the dialogue, so that none of its reads flushes a write early.
@@ -646,20 +646,19 @@ class Core:
             assert customer is not None
             conversation = await repo.conversation_of(session, customer.id)
             state = await session.get(DialogueState, customer.id)
-        else:
-            customer, conversation, state = row.customer, row.conversation, row.state
-        return await self._context_of(session, message, customer, conversation, state)
+            row = repo.TurnRow(customer, conversation, state, unanswered=True)
+        return await self._context_of(session, message, row)
 
     async def _context_of(
         self,
         session: AsyncSession,
         message: Message,
-        customer: Customer,
-        conversation: Conversation,
-        state: DialogueState | None,
+        row: repo.TurnRow,
     ) -> TurnContext:
         """The customer's context and the message understood — before anything is written:
         SQLite has one writer, and the NLU must not hold it while other customers wait."""
+        customer, conversation, state = row.customer, row.conversation, row.state
+        assert conversation is not None
         with_agent = bot_stays_silent(conversation)
         if with_agent:
             parse: dict[str, Any] = {
@@ -676,7 +675,7 @@ class Core:
         requester = facts.get("client_address")
         return TurnContext(
             session, customer, conversation, state, parse, lang, with_agent,
-            requester=str(requester) if requester else None,
+            requester=str(requester) if requester else None, preloaded=row.preloaded,
         )  # fmt: skip
 
     async def _understand(

@@ -25,7 +25,7 @@ from bot.orders import latest_order
 from bot.ratelimit import Budget, Limiter
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
-from bot.store.models import ChannelIdentity, Event, LinkToken, Message, utcnow
+from bot.store.models import ChannelIdentity, Customer, Event, LinkToken, Message, utcnow
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_CODES = 5
@@ -123,7 +123,9 @@ class IdentityLinker:
             # The provider's own keyword handling (Twilio: a lone STOP, CANCEL, END …) has
             # stopped texts to this number already: mirror it, never argue with it.
             customer.sms_opt_out = True
-            order = await latest_order(turn.session, customer.id, CUSTOMER_CANCELLABLE)
+            order = await latest_order(
+                turn.session, customer.id, CUSTOMER_CANCELLABLE, turn.preloaded
+            )
             if order is None:
                 self.say(turn, "sms_opt_out")
             else:
@@ -321,9 +323,7 @@ class IdentityLinker:
         if owner.id == turn.customer.id:
             self.say(turn, "link_own_code")
             return
-        carried = await merge_customers(turn.session, turn.customer, owner)
-        turn.joins.append(Join(owner.id, turn.customer.id))
-        self._welcome(turn, carried)
+        await self._join(turn, owner)
 
     async def join_phone(self, turn: Turn, phone: str, proof: str) -> None:
         """A phone proven by a channel: the SMS identity of that number joins this customer."""
@@ -348,8 +348,13 @@ class IdentityLinker:
         if other is None or other.id == turn.customer.id:
             self.say(turn, "phone_linked", phone=readable_phone(phone))
             return
-        carried = await merge_customers(session, turn.customer, other)
+        await self._join(turn, other)
+
+    async def _join(self, turn: Turn, other: Customer) -> None:
+        """`other` joins this turn's customer, who is welcomed with what was carried over."""
+        carried = await merge_customers(turn.session, turn.customer, other)
         turn.joins.append(Join(other.id, turn.customer.id))
+        turn.preloaded = None  # the cart and orders read before the join are not all there is
         self._welcome(turn, carried)
 
     def _welcome(self, turn: Turn, carried: Carried) -> None:

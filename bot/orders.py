@@ -9,16 +9,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.order_status import OrderError
+from bot.domain.order_status import OPEN, OrderError
 from bot.domain.phones import readable_phone
 from bot.domain.pricing import quote, unit_price
 from bot.messages import Button
 from bot.store.models import Cart, Customer, Order, OrderItem, OrderStatusChange, utcnow
+from bot.store.preloaded import Preloaded
 from knowledge.catalog import Catalog
 
 NUMBER_PREFIX = "PZ-"
@@ -117,14 +118,48 @@ async def customer_order(session: AsyncSession, customer_id: int, number: str) -
 
 
 async def latest_order(
-    session: AsyncSession, customer_id: int, statuses: frozenset[str] | None = None
+    session: AsyncSession,
+    customer_id: int,
+    statuses: frozenset[str] | None = None,
+    preloaded: Preloaded | None = None,
 ) -> Order | None:
+    """The customer's latest order (of `statuses`), with its lines; from the turn's
+    `preloaded` orders when they tell it (then a trip only for the lines of one found)."""
+    if preloaded is not None and preloaded.customer_id == customer_id:
+        known, order = _known_latest(session, preloaded, statuses)
+        if known:
+            if order is not None and "items" not in inspect(order).dict:
+                await session.refresh(order, ["items"])
+            return order
     query = select(Order).where(Order.customer_id == customer_id)
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
     return await session.scalar(
         query.order_by(Order.created_at.desc(), Order.id.desc()).limit(1).options(with_items())
     )
+
+
+def _known_latest(
+    session: AsyncSession, preloaded: Preloaded, statuses: frozenset[str] | None
+) -> tuple[bool, Order | None]:
+    """(True, the order) when the turn's preloaded latest and latest open orders decide which
+    order is the latest of `statuses`; (False, None) when only the store can tell (an order
+    made in this turn, a status that neither has now)."""
+    latest, latest_open = preloaded.latest_order, preloaded.latest_open_order
+    if any(isinstance(o, Order) for o in session.new) or any(
+        isinstance(o, Order)
+        and o.customer_id == preloaded.customer_id
+        and (latest is None or o.id > latest.id)
+        for o in session.identity_map.values()
+    ):
+        return False, None  # an order placed in this turn
+    if latest is None or statuses is None or latest.status in statuses:
+        return True, latest
+    if statuses <= OPEN:
+        # Orders only leave the open statuses: none later than the latest open one is open.
+        if latest_open is None or latest_open.status in statuses:
+            return True, latest_open
+    return False, None
 
 
 async def last_delivery_address(session: AsyncSession, customer_id: int) -> str | None:

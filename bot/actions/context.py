@@ -72,7 +72,7 @@ class ActionContext:
         return self.turn.customer
 
     async def cart(self) -> Cart:
-        return await repo.cart_of(self.turn.session, self.turn.customer.id)
+        return await repo.cart_of(self.turn.session, self.turn.customer.id, self.turn.preloaded)
 
     def text(self, key: str, **values: Any) -> str:
         return self.shop.speaker.text(key, self.lang, **values)

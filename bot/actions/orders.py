@@ -57,7 +57,7 @@ async def find_order(
         if order is None:
             say("order_not_found", [say.button("btn_my_order", "order_status")], number=number)
         return order
-    order = await orders.latest_order(session, customer_id, statuses)
+    order = await orders.latest_order(session, customer_id, statuses, ctx.turn.preloaded)
     if order is None:
         say("no_orders", [say.button("btn_menu", "browse_menu")])
     return order

@@ -46,7 +46,7 @@ class AnswerFaq(ShopAction):
             # "Kiedy mogę odebrać?" with an order on its way (and no new one being put
             # together): that order's status and the time the kitchen gave, not how long
             # orders usually take.
-            waiting = await latest_order(ctx.session, ctx.customer.id, OPEN)
+            waiting = await latest_order(ctx.session, ctx.customer.id, OPEN, ctx.turn.preloaded)
             if waiting is not None:
                 say_status(ctx, say, waiting)
                 return []

@@ -412,7 +412,7 @@ class CheckoutFlow:
 
     async def saved(self, turn: Turn) -> dict[str, str | None]:
         """What we know from before: the customer's name and phone, the last address."""
-        last = await latest_order(turn.session, turn.customer.id)
+        last = await latest_order(turn.session, turn.customer.id, preloaded=turn.preloaded)
         given = self.slots(turn)  # typed earlier in this conversation ("Anna, 601 234 567")
         # The name and phone of the last order go together (an SMS customer's own number
         # may not be the one they gave); without an order, what the customer record knows.
@@ -432,7 +432,7 @@ class CheckoutFlow:
         if turn.state.flow == self.name:
             await self.ask(turn)
             return
-        cart = await repo.cart_of(turn.session, turn.customer.id)
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         if not cart.items:
             self.kit.speaker.say(
                 turn,
@@ -482,7 +482,7 @@ class CheckoutFlow:
         said_way = way_in_text(turn.text)
         if said_way is None or said_way.way != "delivery" or not said_way.address:
             return False
-        if not (await repo.cart_of(turn.session, turn.customer.id)).items:
+        if not (await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)).items:
             return False
         turn.parse = {**turn.parse, "intent": {"name": "checkout", "confidence": turn.confidence}}
         await self.start(turn)
@@ -1023,7 +1023,7 @@ class CheckoutFlow:
         if self.way(turn) == "delivery" and address and not self.facts.delivers_to(address):
             self.unset(turn, "address")
             return self.delivers_to(turn, str(address))
-        cart = await repo.cart_of(turn.session, turn.customer.id)
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         if not cart.items:
             end_flow(turn)
             e.speaker.say(
@@ -1072,7 +1072,7 @@ class CheckoutFlow:
             await self.next(turn)  # chosen before the cart fell short of the minimum
             return
         if step == "fulfilment":
-            cart = await repo.cart_of(turn.session, turn.customer.id)
+            cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
             q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), "delivery")
             fee = (
                 format_price(q.delivery_fee, turn.lang)
@@ -1155,7 +1155,7 @@ class CheckoutFlow:
 
     async def summary(self, turn: Turn) -> None:
         e, slots = self.kit, self.slots(turn)
-        cart = await repo.cart_of(turn.session, turn.customer.id)
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         q = quote(e.shop.catalog, e.shop.pricing.total(cart.items), slots.get("fulfilment"))
         delivery = slots.get("fulfilment") == "delivery"
         where = (

@@ -556,7 +556,7 @@ class RepairHandlers:
         registry.handle("cancel_order", self._cancel_what)
 
     async def _cart_total(self, turn: Turn) -> tuple[int, str]:
-        cart = await repo.cart_of(turn.session, turn.customer.id)
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         total = self.kit.shop.pricing.total(cart.items)
         return len(cart.items), format_price(total, turn.lang)
 
@@ -573,7 +573,10 @@ class RepairHandlers:
         (emptied after a yes); otherwise the order is cancelled as usual."""
         if not turn.entities("order_number"):
             lines, _ = await self._cart_total(turn)
-            if lines and await latest_order(turn.session, turn.customer.id, OPEN) is None:
+            if (
+                lines
+                and await latest_order(turn.session, turn.customer.id, OPEN, turn.preloaded) is None
+            ):
                 await self._ask_before_emptying(turn)
                 return
         await self.kit.steps.run(turn, "action_cancel_order")

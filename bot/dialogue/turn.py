@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Button
 from bot.store.models import Conversation, Customer, DialogueState
+from bot.store.preloaded import Preloaded
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?$", re.S)
 # A button payload's entity values are scalars; anything else was not made by us.
@@ -83,6 +84,8 @@ class TurnContext:
     # The network address the message came from, when its channel knows one (web chat):
     # abuse budgets (SMS codes, code guessing) count per requester before any global one.
     requester: str | None = None
+    # The cart and latest orders, read with the context (None: read when asked for).
+    preloaded: Preloaded | None = None
 
     def turn(self) -> Turn:
         return Turn(
@@ -93,6 +96,7 @@ class TurnContext:
             self.parse,
             self.lang,
             requester=self.requester,
+            preloaded=self.preloaded,
         )
 
 

@@ -24,11 +24,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ColumnProperty, InstanceState, joinedload
+from sqlalchemy.orm import ColumnProperty, InstanceState, aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.schema import CallableColumnDefault
 
+from bot.domain.order_status import OPEN
 from bot.messages import Button, OutboundMessage
 from bot.store.db import commit_in_one_trip, commits_in_one_trip
 from bot.store.models import (
@@ -39,8 +40,10 @@ from bot.store.models import (
     DialogueState,
     Event,
     Message,
+    Order,
     utcnow,
 )
+from bot.store.preloaded import Preloaded
 
 
 async def live_customer(session: AsyncSession, customer_id: int) -> Customer | None:
@@ -177,6 +180,8 @@ class TurnRow:
     duplicate: bool = False
     # The address written from (when asked for by `turn_context_of_address`).
     identity: ChannelIdentity | None = None
+    # The cart and latest orders, read in the same query.
+    preloaded: Preloaded | None = None
 
 
 _UNANSWERED = exists().where(
@@ -184,48 +189,65 @@ _UNANSWERED = exists().where(
     Message.customer_id == bindparam("customer_id"),
     Message.direction == "in",
 )
-_TURN_CONTEXT = (
-    select(Customer, Conversation, DialogueState, _UNANSWERED)
-    .outerjoin(Conversation, Conversation.customer_id == Customer.id)
-    .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
-    .where(Customer.id == bindparam("customer_id"))
-    .execution_options(populate_existing=True)
-)
+_LATEST = aliased(Order, name="latest_order")
+_LATEST_OPEN = aliased(Order, name="latest_open_order")
+
+
+def _latest_order_id(*criteria: ColumnElement[bool]) -> Any:
+    """The id of the customer's latest order (meeting `criteria`), correlated to Customer."""
+    return (
+        select(Order.id)
+        .where(Order.customer_id == Customer.id, *criteria)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
+def _turn_context(*entities: Any) -> Any:
+    """The customer, conversation, dialogue state, cart (with its lines) and latest orders,
+    with `entities` after the state; one statement, every part by index. Objects already in
+    the session are refreshed (read under the lock)."""
+    return (
+        select(Customer, Conversation, DialogueState, *entities, Cart, _LATEST, _LATEST_OPEN)
+        .outerjoin(Conversation, Conversation.customer_id == Customer.id)
+        .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
+        .outerjoin(Cart, Cart.customer_id == Customer.id)
+        .outerjoin(_LATEST, _LATEST.id == _latest_order_id())
+        .outerjoin(_LATEST_OPEN, _LATEST_OPEN.id == _latest_order_id(Order.status.in_(OPEN)))
+        .where(Customer.id == bindparam("customer_id"))
+        .options(joinedload(Cart.items))
+        .execution_options(populate_existing=True)
+    )
+
+
+_TURN_CONTEXT = _turn_context(_UNANSWERED)
 # The same, with the address's identity (whichever customer it points at) and whether the
 # message (channel, provider_id) is stored already; provider_id NULL matches nothing.
-_TURN_CONTEXT_OF_ADDRESS = (
-    select(
-        Customer,
-        Conversation,
-        DialogueState,
-        ChannelIdentity,
-        _UNANSWERED,
-        exists().where(
-            Message.channel == bindparam("channel"),
-            Message.provider_id == bindparam("provider_id"),
-        ),
-    )
-    .outerjoin(Conversation, Conversation.customer_id == Customer.id)
-    .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
-    .join(
-        ChannelIdentity,
-        (ChannelIdentity.channel == bindparam("channel"))
-        & (ChannelIdentity.address == bindparam("address")),
-    )
-    .where(Customer.id == bindparam("customer_id"))
-    .execution_options(populate_existing=True)
+_TURN_CONTEXT_OF_ADDRESS = _turn_context(
+    ChannelIdentity,
+    _UNANSWERED,
+    exists().where(
+        Message.channel == bindparam("channel"), Message.provider_id == bindparam("provider_id")
+    ),
+).join(
+    ChannelIdentity,
+    (ChannelIdentity.channel == bindparam("channel"))
+    & (ChannelIdentity.address == bindparam("address")),
 )
 
 
 async def turn_context(session: AsyncSession, customer_id: int) -> TurnRow | None:
-    """The customer, their conversation and dialogue state, and whether they have
-    unanswered messages: one round trip, every part by index. Objects already in the
-    session are refreshed (read under the lock)."""
-    row = (await session.execute(_TURN_CONTEXT, {"customer_id": customer_id})).first()
-    if row is None:
+    """The customer, their conversation, dialogue state, cart and latest orders, and whether
+    they have unanswered messages: one round trip."""
+    rows = (await session.execute(_TURN_CONTEXT, {"customer_id": customer_id})).unique().all()
+    if not rows:
         return None
-    customer, conversation, state, has_unanswered = row
-    return TurnRow(customer, conversation, state, bool(has_unanswered))
+    customer, conversation, state, has_unanswered, *rest = rows[0]
+    return TurnRow(
+        customer, conversation, state, bool(has_unanswered), preloaded=Preloaded(customer.id, *rest)
+    )
 
 
 async def turn_context_of_address(
@@ -240,12 +262,18 @@ async def turn_context_of_address(
         "address": address,
         "provider_id": provider_id,
     }
-    row = (await session.execute(_TURN_CONTEXT_OF_ADDRESS, params)).first()
-    if row is None:
+    rows = (await session.execute(_TURN_CONTEXT_OF_ADDRESS, params)).unique().all()
+    if not rows:
         return None
-    customer, conversation, state, identity, has_unanswered, is_duplicate = row
+    customer, conversation, state, identity, has_unanswered, is_duplicate, *rest = rows[0]
     return TurnRow(
-        customer, conversation, state, bool(has_unanswered), bool(is_duplicate), identity
+        customer,
+        conversation,
+        state,
+        bool(has_unanswered),
+        bool(is_duplicate),
+        identity,
+        Preloaded(customer.id, *rest),
     )
 
 
@@ -326,7 +354,17 @@ _CART_OF = select(Cart).where(Cart.customer_id == bindparam("customer_id"))
 _CART_OF = _CART_OF.options(joinedload(Cart.items))
 
 
-async def cart_of(session: AsyncSession, customer_id: int) -> Cart:
+async def cart_of(
+    session: AsyncSession, customer_id: int, preloaded: Preloaded | None = None
+) -> Cart:
+    """The customer's cart with its lines, made when they have none. From `preloaded` when
+    it is of this customer (no trip; a cart made then is added to the session, written with
+    the turn)."""
+    if preloaded is not None and preloaded.customer_id == customer_id:
+        if preloaded.cart is None:
+            preloaded.cart = Cart(customer_id=customer_id, items=[])
+            session.add(preloaded.cart)
+        return preloaded.cart
     found = await session.execute(_CART_OF, {"customer_id": customer_id})
     cart = found.unique().scalar_one_or_none()
     if cart is None:

@@ -14,9 +14,11 @@ from sqlalchemy.util import await_only
 from bot.app import build_runtime, start_runtime, stop_runtime
 from bot.core import Core
 from bot.messages import DeliveryError, InboundMessage
-from bot.store.models import ChannelIdentity, Message
+from bot.store import repo
+from bot.store.models import ChannelIdentity, Message, Order
 from tests.bot.channel import CollectingChannel
 from tests.conftest import make_settings, postgres_database
+from tests.store.test_turn_reads import order
 
 
 @pytest.fixture
@@ -312,3 +314,49 @@ async def lock_waits(core: Core) -> int:
             " WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return int(await s.scalar(query) or 0)
+
+
+async def test_a_web_chat_turn_works_on_the_cart_and_orders_read_with_its_context(
+    core: Core,
+) -> None:
+    """The cart and the latest orders come with the turn's context: asked about, the order
+    named is the store's latest (of the statuses asked for), the one cancelled is the open
+    one, and a cart made in the turn is stored with its line."""
+
+    def press(payload: str, cid: str) -> InboundMessage:
+        return InboundMessage(
+            channel="webchat",
+            address="w-anna",
+            payload=payload,
+            provider_id=f"w-anna:{cid}",
+            meta={"client_message_id": cid},
+        )
+
+    first = await core.receive(web("cześć", "c1", address="w-anna"))
+    customer_id = first.customer_id
+    async with core.sessions() as s:
+        s.add(order(customer_id, "PZ-10001", "new", 30, "margherita"))
+        s.add(order(customer_id, "PZ-10003", "completed", 10, "margherita"))
+        await s.commit()
+    status = await core.receive(press("/order_status", "c2"))
+    assert "PZ-10003" in status.replies[0]["text"]  # the latest, whatever its status
+    assert "Margherita" in status.replies[0]["text"]  # with its lines
+    ask = await core.receive(press("/cancel_order", "c3"))
+    assert "PZ-10001" in ask.replies[0]["text"]  # the latest open one
+    done = await core.receive(press("/affirm", "c4"))
+    assert "PZ-10001" in done.replies[0]["text"]
+    added = await core.receive(web("poproszę dużą margheritę", "c5", address="w-anna"))
+    assert "Margherita" in added.replies[0]["text"]
+    shown = await core.receive(press("/show_cart", "c6"))
+    assert "Margherita" in shown.replies[0]["text"]
+    async with core.sessions() as s:
+        statuses = dict((await s.execute(select(Order.number, Order.status))).tuples().all())
+        assert statuses == {"PZ-10001": "cancelled", "PZ-10003": "completed"}
+        cart = await repo.cart_of(s, customer_id)
+        assert [(i.product_id, i.size, i.quantity) for i in cart.items] == [
+            ("margherita", "large", 1)
+        ]
+        inbound = await s.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "in")
+        )
+        assert inbound == 6

@@ -11,16 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.store import repo
-from bot.store.db import create_engine, session_factory, upgrade_database
+from bot.store.db import create_engine, upgrade_database
 from bot.store.models import CartItem, ChannelIdentity, Conversation, Customer, Message
-
-
-@pytest.fixture
-async def sessions(database_url: str):  # type: ignore[no-untyped-def]
-    await upgrade_database(database_url)
-    engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
