@@ -24,7 +24,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ColumnProperty, InstanceState, aliased, joinedload
+from sqlalchemy.orm import (
+    MANYTOONE,
+    ONETOMANY,
+    ColumnProperty,
+    InstanceState,
+    RelationshipProperty,
+    aliased,
+    joinedload,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.schema import CallableColumnDefault
@@ -623,10 +631,18 @@ class _ColumnUpdate:
     turn's trip instead of the flush's own statements and trip."""
 
     state: InstanceState[Any]
-    statement: _Prepared
+    # None: nothing to write (only a collection gained rows, which carry the key).
+    statement: _Prepared | None
     values: dict[str, Any]
     # Attributes the UPDATE sets that the object did not (`onupdate` columns).
     stamped: dict[str, Any]
+
+    def run(self, cursor: sqlite3.Cursor) -> None:
+        if self.statement is None:
+            return
+        cursor.execute(self.statement.sql, self.statement.row(self.values))
+        if cursor.rowcount != 1:
+            raise StaleDataError(f"{self.state.class_.__name__} was deleted meanwhile")
 
     def written(self, session: AsyncSession) -> None:
         """The object's attributes are the stored ones now (what a flush ends with)."""
@@ -638,12 +654,15 @@ class _ColumnUpdate:
 _COLUMN_UPDATES: dict[tuple[Any, ...], _Prepared] = {}
 
 
-def _column_updates(session: AsyncSession, dialect: Dialect) -> list[_ColumnUpdate] | None:
-    """The session's pending changes as prepared UPDATEs when every one of them is a loaded
-    object with changed column values (a customer's language, an address seen, a cart
-    line's quantity); None when the flush must write them (new or deleted objects, a
-    collection or a key changed, a SQL expression assigned)."""
-    if session.new or session.deleted:
+def _column_updates(
+    session: AsyncSession, dialect: Dialect, inserted: set[InstanceState[Any]]
+) -> list[_ColumnUpdate] | None:
+    """The session's changes to loaded objects as prepared UPDATEs when every one of them
+    is a change of column values (a customer's language, an address seen, a cart line's
+    quantity) or a collection that only gained objects of `inserted` (a cart's new line);
+    None when the flush must write them (deleted objects, a line taken out of a collection,
+    a key changed, a SQL expression assigned)."""
+    if session.deleted:
         return None
     updates = []
     for obj in session.dirty:
@@ -652,8 +671,15 @@ def _column_updates(session: AsyncSession, dialect: Dialect) -> list[_ColumnUpda
             return None
         mapper = state.mapper
         values: dict[str, Any] = {}
+        grown = False
         for key in state.committed_state:
             prop = mapper.attrs.get(key)
+            if isinstance(prop, RelationshipProperty) and prop.direction is ONETOMANY:
+                history = state.attrs[key].history
+                if history.deleted or any(inspect(o) not in inserted for o in history.added):
+                    return None
+                grown = True  # the new objects' rows carry the key
+                continue
             if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
                 return None
             column = prop.columns[0]
@@ -666,6 +692,9 @@ def _column_updates(session: AsyncSession, dialect: Dialect) -> list[_ColumnUpda
             if isinstance(value, ClauseElement):
                 return None
             values[column.key] = value
+        if not values and grown:
+            updates.append(_ColumnUpdate(state, None, {}, {}))
+            continue
         if not values:
             state._commit_all(state.dict, session.sync_session.identity_map)
             continue
@@ -695,6 +724,121 @@ def _column_updates(session: AsyncSession, dialect: Dialect) -> list[_ColumnUpda
             statement = _COLUMN_UPDATES[cache_key] = _prepare(built, dialect)
         updates.append(_ColumnUpdate(state, statement, values, stamped))
     return updates
+
+
+@dataclass
+class _NewRow:
+    """One object added in the turn whose row is plain column values (a dialogue state, a
+    cart, a cart line): its INSERT, to run in the turn's trip instead of the flush's."""
+
+    state: InstanceState[Any]
+    statement: _Prepared
+    values: dict[str, Any]
+    # Columns that take a column of a row inserted before this one (a new cart's id).
+    links: list[tuple[str, _NewRow, str]]
+    # The key column the INSERT's rowid goes to (None: the key is given).
+    rowid_column: str | None
+
+    def insert(self, cursor: sqlite3.Cursor) -> None:
+        for column, parent, parent_column in self.links:
+            self.values[column] = parent.values[parent_column]
+        cursor.execute(self.statement.sql, self.statement.row(self.values))
+        if self.rowid_column is not None:
+            self.values[self.rowid_column] = cursor.lastrowid
+
+    def written(self) -> None:
+        """The object's attributes are the stored row's (keys and defaults included)."""
+        mapper = self.state.mapper
+        for column in mapper.local_table.c:
+            self.state.dict[mapper.get_property_by_column(column).key] = self.values[column.key]
+
+
+_INSERTS: dict[tuple[Any, ...], _Prepared] = {}
+_NO_VALUE = object()
+
+
+def _column_value(column: Column[Any], value: Any) -> Any:
+    """The value a flush would insert for a column the object left unset (its default);
+    `_NO_VALUE` when only the flush can tell (a server default, a SQL expression)."""
+    if value is not None:
+        return _NO_VALUE if isinstance(value, ClauseElement) else value
+    default = column.default
+    if default is None:
+        return _NO_VALUE if column.server_default is not None else None
+    if default.is_scalar:
+        return default.arg  # type: ignore[attr-defined]
+    if isinstance(default, CallableColumnDefault):
+        return default.arg(None)  # type: ignore[arg-type]
+    return _NO_VALUE
+
+
+def _new_rows(session: AsyncSession, dialect: Dialect) -> list[_NewRow] | None:
+    """The session's new objects as prepared INSERTs, each after the rows its keys refer
+    to, when every one is a row of column values whose keys to other rows are those of
+    loaded objects or of objects inserted with it; None when the flush must write them."""
+    # In the order they were added, as the flush inserts them (ids in that order).
+    added = sorted((inspect(obj) for obj in session.new), key=lambda state: state.insert_order)
+    states = dict.fromkeys(added)
+    rows: dict[InstanceState[Any], _NewRow] = {}
+    links: dict[InstanceState[Any], list[tuple[str, InstanceState[Any], str]]] = {}
+    for state in states:
+        mapper = state.mapper
+        table = mapper.local_table
+        if not isinstance(table, Table) or mapper.inherits is not None:
+            return None
+        if len(mapper.primary_key) != 1:
+            return None
+        values: dict[str, Any] = {}
+        rowid_column = None
+        for column in table.c:
+            value = state.dict.get(mapper.get_property_by_column(column).key)
+            if column.primary_key and value is None:
+                rowid_column = column.key
+                continue
+            value = _column_value(column, value)
+            if value is _NO_VALUE:
+                return None
+            values[column.key] = value
+        for prop in mapper.relationships:
+            if prop.key not in state.dict or prop.secondary is not None:
+                continue
+            related = state.dict[prop.key]
+            others = list(related) if prop.uselist else [related] if related is not None else []
+            for other in others:
+                other_state = inspect(other)
+                for local, remote in prop.local_remote_pairs:
+                    if prop.direction is MANYTOONE and other_state in states:
+                        links.setdefault(state, []).append((local.key, other_state, remote.key))
+                    elif prop.direction is MANYTOONE and other_state.persistent:
+                        remote_key = other_state.mapper.get_property_by_column(remote).key
+                        if other_state.dict.get(remote_key) is None:
+                            return None  # expired: the flush reads it
+                        values[local.key] = other_state.dict[remote_key]
+                    elif prop.direction is ONETOMANY and other_state in states:
+                        links.setdefault(other_state, []).append((remote.key, state, local.key))
+                    else:
+                        return None
+        cache_key = (table.name, tuple(values), dialect.name, dialect.driver)
+        statement = _INSERTS.get(cache_key)
+        if statement is None:
+            statement = _INSERTS[cache_key] = _prepare(insert(table), dialect, list(values))
+        rows[state] = _NewRow(state, statement, values, [], rowid_column)
+    ordered: dict[InstanceState[Any], _NewRow] = {}
+    while len(ordered) < len(rows):
+        ready = [
+            (state, row)
+            for state, row in rows.items()
+            if state not in ordered
+            and all(parent in ordered for _, parent, _ in links.get(state, []))
+        ]
+        if not ready:
+            return None  # rows that refer to each other: the flush orders them
+        for state, row in ready:
+            row.links = [(c, ordered[parent], pc) for c, parent, pc in links.get(state, [])]
+            if any(c == row.rowid_column for c, _, _ in row.links):
+                return None  # a key taken from another new row: left to the flush
+            ordered[state] = row
+    return list(ordered.values())
 
 
 def _state_update(state: DialogueState) -> dict[str, Any] | None:
@@ -751,10 +895,13 @@ async def write_turn(
         # Marked written before the flush, so that the flush leaves it to the trip.
         _state_written(session, state, state_params)
     dialect = session.get_bind().dialect
-    changed = _column_updates(session, dialect)
-    if changed is None:
+    # New rows (a dialogue state, a cart, its lines) and changes to loaded ones go in the
+    # trip as Core statements; anything else (a row deleted, keys moved) is flushed first.
+    new = _new_rows(session, dialect)
+    changed = None if new is None else _column_updates(session, dialect, {r.state for r in new})
+    if new is None or changed is None:
         await session.flush()
-        changed = []
+        new, changed = [], []
     update_state, insert_event_row, insert_message = _sqlite_turn_statements(dialect)
     inbound_row = _message_values(inbound) if inbound is not None else None
     reply_rows = [_message_values(m) for m in replies]
@@ -763,10 +910,10 @@ async def write_turn(
     def work(db: sqlite3.Connection) -> tuple[int | None, list[int | None]]:
         cursor = db.cursor()
         try:
+            for row in new:
+                row.insert(cursor)
             for change in changed:
-                cursor.execute(change.statement.sql, change.statement.row(change.values))
-                if cursor.rowcount != 1:
-                    raise StaleDataError(f"{change.state.class_.__name__} was deleted meanwhile")
+                change.run(cursor)
             if state_params is not None:
                 cursor.execute(update_state.sql, update_state.row(state_params))
                 if cursor.rowcount != 1:
@@ -777,19 +924,23 @@ async def write_turn(
                 cursor.execute(insert_message.sql, insert_message.row(inbound_row))
                 inbound_id = cursor.lastrowid
             ids = []
-            for row in reply_rows:
+            for values in reply_rows:
                 if inbound_id is not None:
-                    row["in_reply_to_id"] = inbound_id
-                cursor.execute(insert_message.sql, insert_message.row(row))
+                    values["in_reply_to_id"] = inbound_id
+                cursor.execute(insert_message.sql, insert_message.row(values))
                 ids.append(cursor.lastrowid)
-            for row in other_rows:
-                cursor.execute(insert_message.sql, insert_message.row(row))
+            for values in other_rows:
+                cursor.execute(insert_message.sql, insert_message.row(values))
                 ids.append(cursor.lastrowid)
             return inbound_id, ids
         finally:
             cursor.close()
 
     inbound_id, ids = await commit_in_one_trip(session, work)
+    for row in new:
+        row.written()
+    # Pending → persistent, as a flush ends (in the identity map, their history committed).
+    session.sync_session._register_persistent({row.state for row in new})
     for change in changed:
         change.written(session)
     if inbound is not None:

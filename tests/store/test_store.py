@@ -12,7 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.store import repo
 from bot.store.db import create_engine, upgrade_database
-from bot.store.models import CartItem, ChannelIdentity, Conversation, Customer, Message
+from bot.store.models import (
+    CartItem,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    DialogueState,
+    Message,
+)
+from tests.store.test_turn_reads import statements
 
 
 async def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
@@ -164,6 +172,65 @@ async def test_a_turns_changes_to_loaded_rows_commit_with_it(sessions) -> None: 
         assert [i.quantity for i in cart.items] == [3] and cart.reminded_at is not None
         assert cart.updated_at > cart_updated_before
         assert stored is not None
+
+
+async def test_a_turns_new_rows_commit_with_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    """A first dialogue state, a new cart and its lines are stored with the turn's message
+    (on SQLite in the turn's one trip: no statement of a flush before it) and are the
+    session's loaded rows after, for the next turn in the same session."""
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "abc")
+    async with sessions() as s:
+        row = await repo.turn_context(s, customer.id)
+        assert row is not None and row.state is None
+        row.state = DialogueState(customer_id=customer.id, slots={"given_name": "Anna"})
+        s.add(row.state)
+        cart = await repo.cart_of(s, customer.id, row.preloaded)
+        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        cart.items.append(CartItem(product_id="hawaii", size="small", quantity=1))
+        with statements() as sent:
+            await _write(s, row, "two please")
+        if s.get_bind().dialect.name == "sqlite":
+            assert sent == []
+        assert not s.new and not s.dirty
+        assert inspect(cart).persistent and inspect(row.state).persistent
+        assert cart.id is not None and all(i.cart_id == cart.id for i in cart.items)
+        # The next turn of the same session (a queue drained): a line more, one changed.
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id, row.preloaded)
+        cart.items[0].quantity = 3
+        cart.items.append(CartItem(product_id="diavola", size="medium", quantity=1))
+        await _write(s, row, "and a diavola")
+    async with sessions() as s:
+        state = await s.get(DialogueState, customer.id)
+        assert state is not None and state.slots == {"given_name": "Anna"}
+        cart = await repo.cart_of(s, customer.id)
+        assert [(i.product_id, i.quantity) for i in cart.items] == [
+            ("margherita", 3),
+            ("hawaii", 1),
+            ("diavola", 1),
+        ]
+        texts = list(await s.scalars(select(Message.text).order_by(Message.id)))
+        assert texts == ["two please", "and a diavola"]
+
+
+async def test_a_turn_whose_new_cart_clashes_stores_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "abc")
+    async with sessions() as s:
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id, row.preloaded)
+        cart.items.append(CartItem(product_id="margherita", size="large", quantity=2))
+        async with sessions() as other:  # the customer added something elsewhere meanwhile
+            theirs = await repo.cart_of(other, customer.id)
+            theirs.items.append(CartItem(product_id="hawaii", size="small", quantity=1))
+            await other.commit()
+        with pytest.raises(IntegrityError):
+            await _write(s, row, "two please")
+    async with sessions() as s:
+        cart = await repo.cart_of(s, customer.id)
+        assert [(i.product_id, i.quantity) for i in cart.items] == [("hawaii", 1)]
+        assert await s.scalar(select(Message).where(Message.text == "two please")) is None
 
 
 async def test_a_turn_whose_loaded_row_was_deleted_meanwhile_stores_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
