@@ -2,13 +2,15 @@
 
 Products and categories are matched on the folded text (no diacritics, lower case) so
 that offsets stay those of the original message, with three tolerances: Polish
-inflection (shared stem, e.g. "margherity" -> Margherita), lemmas, and typos (rapidfuzz).
+inflection (shared stem, e.g. "margherity" -> Margherita), lemmas, and typos (rapidfuzz);
+right after a size, also a one-word name cut short ("duża capri" -> Capricciosa).
 A size word is also found misspelt by one letter ("larg", "medum", "srednai"), unless the
 word is a real one listed in `lexicon/not_typos.yaml` ("miłego" is not "małego").
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -69,6 +71,8 @@ _SIZE_FOLDED = {fold(k): v for k, v in SIZE_WORDS.items()}
 # of 5+ letters, typed with 4+ letters and the same first letter. Shorter size words ("mała",
 # "duża") have too many real neighbours ("mama", "dużo") to guess at.
 _TYPO_MIN_TYPED, _TYPO_MIN_SIZE_WORD = 4, 5
+# A product's name cut short after a size ("duża capri"): at least this many letters typed.
+_CLIP_MIN = 4
 NOT_TYPOS = Path(__file__).resolve().parent / "lexicon" / "not_typos.yaml"
 SIZE_CM = {"25": "small", "32": "medium", "42": "large"}
 _SIZE_LETTERS = {"S": "small", "M": "medium", "L": "large", "XL": "large"}
@@ -227,6 +231,7 @@ class EntityExtractor:
 
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
         self._match_names(words, self._products, "product", free, add, self._lemmas)
+        self._match_clipped(words, free, add)
         self._match_names(words, self._categories, "category", free, add, self._lemmas)
         for start, end, word in words:
             if not free(start, end):
@@ -265,6 +270,25 @@ class EntityExtractor:
         for score, start, end, canonical in sorted(best, key=lambda b: (-b[0], b[1])):
             if free(start, end):
                 add(entity, canonical, start, end, min(score, 1.0))
+
+    def _match_clipped(self, words, free, add) -> None:  # type: ignore[no-untyped-def]
+        """A name cut short right after a size ("duża capri", "large quattro"): the one
+        product whose name starts with it (4+ letters; of a one-word name, 2+ letters short)."""
+        for (_, _, before), (start, end, word) in itertools.pairwise(words):
+            if not free(start, end) or len(word) < _CLIP_MIN or not word.isalpha():
+                continue
+            if word in _SIZE_FOLDED or word in _NUMBER_FOLDED:
+                continue
+            if before not in _SIZE_FOLDED and misspelt_size(before) is None:
+                continue
+            named = {
+                form.canonical
+                for form in self._products.get(word[0], ())
+                if form.words[0].startswith(word)
+                and (len(form.words) > 1 or len(form.words[0]) >= len(word) + 2)
+            }
+            if len(named) == 1:
+                add("product", named.pop(), start, end, 0.8)
 
     @staticmethod
     def _match_digits(text, free, add) -> None:  # type: ignore[no-untyped-def]

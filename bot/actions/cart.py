@@ -304,6 +304,10 @@ class ChangeItem(ShopAction):
             if line is not None and products and products[-1] != line.product_id:
                 new_product = products[-1]
         if line is None:
+            if not cart.items and products:
+                # "dobra, jednak jedna duża quattro formaggi" after emptying the cart: with
+                # nothing to correct, a product named is an order.
+                return [FollowupAction("action_add_to_cart")]
             if not cart.items:
                 say("cart_empty", [say.button("btn_menu", "browse_menu")])
             else:

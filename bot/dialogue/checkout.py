@@ -116,6 +116,17 @@ _POLITE_END = re.compile(
     r"jednak|w takim razie)[\s,.;:!]*)*$",
     re.I,
 )
+# An address said after "to" / "na" / "pod" with no word of delivering, whole: a street and
+# its number, a comma, then the place ("…to os. Teatralne 5, Nowa Huta", "na Długą 5,
+# Kraków"). Only so is it sure enough to mean delivery there.
+_BARE_ADDRESS = re.compile(
+    r"(?:^|[\s,])(?:to|na|pod)\s+"
+    r"(?!(?:order|zam[oó]wieni\w*|nr|numer|number|size|rozmiar)\b)"
+    r"(?P<address>(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,2}\s+"
+    r"\d+[^\W\d_]?(?:/\d+)?(?:\s*(?:m\.?|lok\.?)\s*\d+)?\s*,\s*"
+    r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}[^,;?!]*)$",
+    re.I,
+)
 _AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 # Asking for the order to be brought, in words that alone mean nothing of the kind ("bring
@@ -273,12 +284,19 @@ _DELIVERY_SAID = (*(w for w in DELIVERY_WORDS if w != "bring"), *BRING_WORDS)
 
 def way_in_text(text: str) -> WaySaid | None:
     """Delivery or pickup said in a sentence ("duża margherita na wynos", "2 pepperoni z
-    dostawą na Długą 5, Kraków"), with the address when one is said; None if neither."""
+    dostawą na Długą 5, Kraków"), with the address when one is said; None if neither. A
+    whole address after "to" / "na" alone ("… to Dietla 5, Kraków") is delivery there."""
     folded = fold(text)
     if said_in(folded, NOT_DELIVERY):
         return None
     pickup = said_in(folded, _PICKUP_SAID)
     delivery = said_in(folded, _DELIVERY_SAID)
+    if not pickup and not delivery:
+        bare = _BARE_ADDRESS.search(text)
+        address = _POLITE_END.sub("", bare.group("address")).strip(" ,.;:?!") if bare else ""
+        if bare and "," in address and _LETTERS.search(address.rsplit(",", 1)[1]):
+            return WaySaid("delivery", address, bare.start("address"))
+        return None
     if pickup == delivery:
         return None
     if pickup:

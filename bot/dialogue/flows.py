@@ -110,6 +110,10 @@ def end_flow(turn: Turn) -> None:
     turn.state.flow, turn.state.step = None, None
 
 
+# How sure "to wszystko" must be to end the size question by checking out.
+DONE_SURE = 0.8
+
+
 class SizeFlow:
     name = "ask_size"
     takes_any_text = False
@@ -122,13 +126,30 @@ class SizeFlow:
             await self.kit.steps.run(turn, "action_add_to_cart")
             return True
         if turn.intent == "deny" or said(turn, "anuluj", "cancel", "jednak nie"):
-            end_flow(turn)
-            turn.state.slots = {
-                k: v for k, v in (turn.state.slots or {}).items() if k != "pending_items"
-            }
+            self._drop(turn)
             self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
             return True
+        if turn.intent == "checkout" and (turn.from_button or turn.confidence >= DONE_SURE):
+            # "to wszystko" with the size still asked: done ordering. The item with no size
+            # is left out (said so) and the message goes on to the checkout.
+            pending = (turn.state.slots or {}).get("pending_items") or []
+            catalog = self.kit.shop.catalog
+            names = [
+                catalog.products[p["product"]].name(turn.lang)
+                for p in pending
+                if p.get("product") in catalog.products
+            ]
+            self._drop(turn)
+            if names:
+                self.kit.speaker.say(turn, "size_skipped", product=", ".join(names))
         return False
+
+    @staticmethod
+    def _drop(turn: Turn) -> None:
+        end_flow(turn)
+        turn.state.slots = {
+            k: v for k, v in (turn.state.slots or {}).items() if k != "pending_items"
+        }
 
     async def free_answer(self, turn: Turn) -> bool:
         return False

@@ -51,7 +51,8 @@ _CORRECTING = re.compile(
     r"\b(jednak|nie|zmien\w*|zamien\w*|popraw\w*|zamiast|wole|niech|mialy|maja|ma byc|mial|"
     r"pomylil\w*|sorry|zwieksz\w*|zmniejsz\w*|wymien\w*|podmien\w*|zrob|"
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
-    r"switch|replace|exchange|increase|reduce|update|edit|should|tylko|sorki|sory|ups)\b"
+    r"switch|replace|exchange|increase|reduce|update|edit|should|tylko|sorki|sory|ups|"
+    r"wlasciwie|raczej|lepiej)\b"
 )
 # Words that add to what is there ("jeszcze 2 cole", "two more cokes"): never a correction.
 _ADDING = re.compile(
@@ -100,6 +101,56 @@ _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
+
+
+# Giving up on what was being ordered, in words that name nothing to cancel ("a nie,
+# rezygnuję z tego wszystkiego", "never mind, forget it"): folded. The cancel handler then
+# means the cart (asked first) or the open order.
+_GIVING_UP = re.compile(
+    r"\b(rezygnuj\w*|zrezygnow\w*|odpuszczam|odpuscmy|dam sobie spokoj|daj(my)? sobie spokoj|"
+    r"i give up|never ?mind|forget (it|that|this|everything|the whole thing)|"
+    r"scrap (it|that|this|everything|the whole thing)|call it off)\b"
+)
+# A complaint told as what happened: an order or delivery in the past tense ("zamawiałem
+# hawajską a przywieźli pepperoni", "the pizza we got was cold") with a word of it going wrong
+# or of anger; folded. Said this way, products named are what went wrong, not an order. (A
+# mistake of one's own, "zamówiłem przez pomyłkę", "I ordered the wrong size", is no complaint.)
+_HAPPENED = re.compile(
+    r"\b(zamawial\w*|zamowil\w*|przywiez\w*|przywiozl\w*|przyniesl\w*|przyszl\w*|przyszed\w*|"
+    r"przyjechal\w*|dostal\w*|dostarczyl\w*|dowiezl\w*|(i|we) (ordered|got|received)|"
+    r"you (sent|brought|delivered|gave)|arrived|came)\b"
+)
+_WENT_WRONG = re.compile(
+    r"\b(wsciek\w*|zdenerwowan\w*|skandal\w*|reklamac\w*|zwrot\w*|zimn\w*|spalon\w*|"
+    r"przypalon\w*|surow\w*|zepsut\w*|niezadowolon\w*|rozczarowan\w*|nie to co|angry|"
+    r"furious|cold|burnt|burned|refund|disappoint\w*|raw|unacceptable|not happy|terrible|"
+    r"awful|disgusting)\b"
+)
+# A product named as what an item goes with ("2 cole do tej wege", "a coke for that
+# pizza", "dip to go with the diavola"): folded text right before the product's name.
+_GOES_WITH = re.compile(
+    r"\b(do|dla|obok|for|with|to go with|to)\s+"
+    r"(tej|tego|tych|tamtej|tamtego|tamtych|mojej|mojego|moich|that|this|those|these|the|my)\s+$"
+)
+
+
+def _drop_referred_items(turn: Turn, text: str) -> None:
+    """ "ok, to jeszcze 2 cole do tej wege": the vegetarian pizza just added is what the colas
+    go with, not a second one ordered (another product in the message is)."""
+    products = turn.entities("product")
+    if turn.intent != "add_to_cart" or len(products) < 2 or SWAP.search(text):
+        return
+    slots = turn.state.slots or {}
+    lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
+    added = {str(x.get("product")) for x in lasts}
+    entities = turn.parse.get("entities", [])
+    referred = [
+        p
+        for p in products
+        if str(p["value"]) in added and _GOES_WITH.search(fold(turn.text[: int(p.get("start", 0))]))
+    ]
+    if referred and len(referred) < len(products):
+        turn.parse = {**turn.parse, "entities": [e for e in entities if e not in referred]}
 
 
 def _asks_for_person(text: str, products: bool = False) -> bool:
@@ -199,6 +250,25 @@ def read_in_context(turn: Turn) -> None:
         # size or product the sentence mentions — also while a size question waits.
         _reread(turn, "human_handoff")
         intent = turn.intent
+    if (
+        not products
+        and turn.state.flow is None
+        and (intent in ("nlu_fallback", "deny") or turn.confidence < REREAD_CONFIDENCE)
+        and _GIVING_UP.search(text)
+    ):
+        _reread(turn, "cancel_order")  # "a nie, rezygnuję z tego wszystkiego"
+        intent = turn.intent
+    if (
+        intent not in ("complaint", "human_handoff", "leave_message")
+        and turn.state.flow in (None, "ask_size")
+        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
+        and _HAPPENED.search(text)
+        and _WENT_WRONG.search(text)
+    ):
+        _reread(turn, "complaint")  # "zamawiałem hawajską a przywieźli pepperoni, jestem wściekły"
+        return
+    _drop_referred_items(turn, text)
+    products = bool(turn.entities("product"))
     modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
         _reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart

@@ -202,3 +202,21 @@ def test_everyday_words_find_a_category_named_by_the_catalog(text: str, category
 def test_a_pizza_called_by_its_short_name_is_that_pizza(extract) -> None:  # type: ignore[no-untyped-def]
     found = extract("a ile kosztuje duza capri?")
     assert [e["value"] for e in found if e["entity"] == "product"] == ["capricciosa"]
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "typed"),
+    [("wezme duza diav i 2 soki", "diavola", "diav"),
+     ("a large quattro please", "quattro-formaggi", "quattro"),
+     ("mala marg", "margherita", "marg")],
+)  # fmt: skip
+def test_a_name_cut_short_right_after_a_size_is_that_product(  # type: ignore[no-untyped-def]
+    extract, text: str, product: str, typed: str
+) -> None:
+    found = [e for e in extract(text) if e["entity"] == "product"]
+    assert (product, typed) in [(e["value"], text[e["start"] : e["end"]]) for e in found]
+
+
+def test_a_name_cut_short_needs_a_size_before_it(extract) -> None:  # type: ignore[no-untyped-def]
+    assert [e for e in extract("marg please") if e["entity"] == "product"] == []
+    assert [e for e in extract("duze zamowienie") if e["entity"] == "product"] == []

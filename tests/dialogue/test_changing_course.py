@@ -1,0 +1,117 @@
+"""Customers changing course in their own words: giving up on the cart, naming what an item
+goes with, finishing while a size is asked, ordering again after emptying the cart, telling
+what went wrong with an order, an address said with the order without a word of delivering.
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
+judged by the state it leaves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from bot.store import repo
+from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import end_state, talk
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["2 male pepperoni", "dobra, odpuszczam", "tak"], []),
+        (["2 male pepperoni", "dobra, odpuszczam", "nie"], ["2 pepperoni small"]),
+        (["a large diavola", "never mind, forget it", "yes"], []),
+    ],
+)
+async def test_giving_up_in_own_words_empties_the_cart_after_a_yes(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["srednia margherita", "i sos czosnkowy do tej margherity"],
+         ["1 garlic-sauce", "1 margherita medium"]),
+        (["a large pepperoni", "and a coke for that pepperoni"], ["1 cola", "1 pepperoni large"]),
+    ],
+)  # fmt: skip
+async def test_what_an_item_goes_with_is_not_ordered_again(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        await chat.say(text)
+    assert chat.customer_id is not None
+    async with dialogue_core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+    assert state.flow is None  # no size asked for a second pizza
+    assert (await end_state(chat))["cart"] == cart
+
+
+async def test_done_while_a_size_is_asked_leaves_that_item_out_and_checks_out(
+    dialogue_core: Core,
+) -> None:
+    chat = Chat(dialogue_core)
+    await chat.say("poprosze hawajska i cole")  # which size of the Hawaiian?
+    result = await chat.say("to wszystko")
+    assert "Hawajska" in result.text  # said that it is left out
+    assert chat.customer_id is not None
+    async with dialogue_core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+        assert state.flow == "checkout"
+    assert (await end_state(chat))["cart"] == ["1 cola"]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["3 cole", "wyczysc koszyk", "tak", "jednak duza diavola"],
+        ["two cokes", "empty my cart", "yes", "actually a small margherita instead"],
+    ],
+)
+async def test_a_correction_with_nothing_in_the_cart_orders_what_it_names(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    cart = (await talk(dialogue_core, *texts))["cart"]
+    assert cart in (["1 diavola large"], ["1 margherita small"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dostalam margherite zimna jak lod, skandal",
+        "we ordered a large pepperoni and it arrived cold, not happy at all",
+    ],
+)
+async def test_a_complaint_told_as_what_happened_goes_to_a_person(
+    dialogue_core: Core, text: str
+) -> None:
+    state = await talk(dialogue_core, text)
+    assert state["conversation"] == "waiting_agent"
+    assert state["cart"] == []
+
+
+@pytest.mark.parametrize(
+    ("order", "done", "address"),
+    [
+        ("2 small margheritas to Dietla 50, Krakow", "that's all", "Dietla 50, Krakow"),
+        ("mala pepperoni na Lubicz 4/2, Krakow", "to wszystko", "Lubicz 4/2, Krakow"),
+    ],
+)
+async def test_an_address_said_with_the_order_is_delivery_there(
+    dialogue_core: Core, order: str, done: str, address: str
+) -> None:
+    chat = Chat(dialogue_core)
+    await chat.say(order)
+    await chat.say(done)
+    assert chat.customer_id is not None
+    async with dialogue_core.sessions() as s:
+        state = await repo.dialogue_state_of(s, chat.customer_id)
+    slots = state.slots or {}
+    assert state.flow == "checkout"
+    assert (slots.get("fulfilment"), slots.get("address")) == ("delivery", address), slots
