@@ -127,6 +127,9 @@ _BARE_ADDRESS = re.compile(
     r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}[^,;?!]*)$",
     re.I,
 )
+# The place that ends such an address: a town or district, maybe after its postcode ("Nowa
+# Huta", "31-511 Kraków"); not "mieszkanie 12" of a door note ("na klatce 3, mieszkanie 12").
+_PLACE = re.compile(r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[\s-]+[^\W\d_]+){0,3}")
 _AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 # Asking for the order to be brought, in words that alone mean nothing of the kind ("bring
@@ -294,7 +297,7 @@ def way_in_text(text: str) -> WaySaid | None:
     if not pickup and not delivery:
         bare = _BARE_ADDRESS.search(text)
         address = _POLITE_END.sub("", bare.group("address")).strip(" ,.;:?!") if bare else ""
-        if bare and "," in address and _LETTERS.search(address.rsplit(",", 1)[1]):
+        if bare and "," in address and _PLACE.fullmatch(address.rsplit(",", 1)[1].strip()):
             return WaySaid("delivery", address, bare.start("address"))
         return None
     if pickup == delivery:

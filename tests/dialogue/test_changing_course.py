@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
+from bot.dialogue.checkout import way_in_text
 from bot.store import repo
 from tests.dialogue.chat import Chat
 from tests.dialogue.test_understanding import end_state, talk
@@ -115,3 +116,8 @@ async def test_an_address_said_with_the_order_is_delivery_there(
     slots = state.slots or {}
     assert state.flow == "checkout"
     assert (slots.get("fulfilment"), slots.get("address")) == ("delivery", address), slots
+
+
+async def test_a_door_note_with_numbers_is_no_address() -> None:
+    assert way_in_text("kod do domofonu na klatce 3, mieszkanie 12") is None
+    assert way_in_text("leave it to door 4, flat 2b") is None
