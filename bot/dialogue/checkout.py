@@ -1217,7 +1217,11 @@ class CheckoutFlow:
             phone=readable_phone(slots.get("contact_phone")),
             note=e.speaker.text("summary_note", turn.lang, note=note) if note else "",
             # The note is optional: the summary invites one, typed before confirming.
-            note_hint="" if note else e.speaker.text("summary_no_note", turn.lang),
+            note_hint=""
+            if note
+            else e.speaker.text(
+                "summary_no_note" if delivery else "summary_no_note_pickup", turn.lang
+            ),
             total=format_price(q.total, turn.lang),
             payment=e.speaker.text(
                 "summary_payment",
