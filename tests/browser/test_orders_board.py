@@ -73,6 +73,11 @@ POLISH_ORDER = ("poproszę małą pepperoni", "zamawiam", "odbiór osobisty", "E
 
 def order_over_rest(url: str, texts: tuple[str, ...] = POLISH_ORDER) -> str:
     """A web chat customer elsewhere orders (a small pepperoni for pickup); the number."""
+    return customer_orders(url, texts)[1]
+
+
+def customer_orders(url: str, texts: tuple[str, ...]) -> tuple[str, str]:
+    """A web chat customer elsewhere says `texts` and so orders; their session and the number."""
     token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
     reply = ""
     for text in texts:
@@ -81,7 +86,7 @@ def order_over_rest(url: str, texts: tuple[str, ...] = POLISH_ORDER) -> str:
         reply = " ".join(m["text"] for m in r.json()["replies"])
     found = re.search(r"PZ-\d{5}", reply)
     assert found, reply
-    return found.group(0)
+    return token, found.group(0)
 
 
 def test_a_web_chat_order_reaches_the_board_live_and_the_customer_hears_the_time(
@@ -278,4 +283,40 @@ def test_what_the_server_refuses_reads_in_the_boards_language(browser: Browser, 
     expect(board.locator("#board-error")).to_have_text(
         f"{number}: Zamówienie {number} jest już przyjęte."
     )
+    board.context.close()
+
+
+DELIVERY_ORDER = ("poproszę dużą pepperoni", "zamawiam", "dostawa", "ul. Długa 5/3, Kraków",
+                  "Ewa, 600 222 333", "potwierdzam, gotówka")  # fmt: skip
+
+
+def test_the_promised_time_reads_as_delivery_or_pickup_like_the_customer_was_told(
+    browser: Browser, shop: Shop
+) -> None:
+    server, _ = shop
+    board = open_board(browser, server.url)
+    customer, delivered = customer_orders(server.url, DELIVERY_ORDER)
+    collected = order_over_rest(server.url)
+    for number in (delivered, collected):
+        board.locator(f'.card[data-number="{number}"] [data-eta="30"]').click()
+    delivery = board.locator(f'[data-column=confirmed] .card[data-number="{delivered}"] .ready')
+    pickup = board.locator(f'[data-column=confirmed] .card[data-number="{collected}"] .ready')
+    expect(delivery).to_have_text(re.compile(r"^Dostawa ok\. \d\d:\d\d$"))
+    expect(pickup).to_have_text(re.compile(r"^Gotowe ok\. \d\d:\d\d$"))
+    time = delivery.inner_text().split()[-1]
+
+    def told() -> list[str]:
+        history = httpx.get(f"{server.url}/api/webchat/history", params={"token": customer})
+        return [m["text"] for m in history.json()["messages"] if "około" in m["text"]]
+
+    assert f"Dostawa około {time}" in wait_until(told)[0]
+    board.locator(f'.card[data-number="{delivered}"] [data-print]').click()
+    expect(board.locator("#ticket")).to_contain_text("Dostawa ok.")
+    expect(board.locator("#ticket")).not_to_contain_text("Gotowe")
+
+    board.select_option("#lang", "en")
+    expect(delivery).to_have_text(re.compile(r"^Delivery at about \d\d:\d\d$"))
+    expect(pickup).to_have_text(re.compile(r"^Ready at about \d\d:\d\d$"))
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        board.screenshot(path=str(Path(directory) / "orders-board-promised-times.png"))
     board.context.close()

@@ -275,7 +275,7 @@
         delivery: "Dostawa", pickup: "Odbiór osobisty", payment: "Płatność", total: "Razem", accept: "Przyjmij na:", min: "min", ok: "OK",
         reject: "Odrzuć", reasonPick: "Powód…", reasons: { ingredient: "brak składnika", too_far: "za daleko", closed: "zamknięte", busy: "za dużo zamówień", other: "inny…" },
         otherReason: "Powód odrzucenia (klient go zobaczy):", cancel: "Anuluj", cancelAsk: "Anulować zamówienie? Klient dostanie wiadomość.", print: "Drukuj",
-        readyAt: "Gotowe ok.", note: "Uwagi", badMinutes: "czas przyjęcia to od 1 do 480 minut",
+        readyAt: "Gotowe ok.", deliveryAt: "Dostawa ok.", note: "Uwagi", badMinutes: "czas przyjęcia to od 1 do 480 minut",
       },
       en: {
         title: "Omnibot · orders", tab: "Orders", soundOn: "Sound: on", soundOff: "Sound: off", live: "live", down: "reconnecting…",
@@ -285,7 +285,7 @@
         delivery: "Delivery", pickup: "Pickup", payment: "Payment", total: "Total", accept: "Accept for:", min: "min", ok: "OK",
         reject: "Reject", reasonPick: "Reason…", reasons: { ingredient: "out of an ingredient", too_far: "too far", closed: "closed", busy: "too busy", other: "other…" },
         otherReason: "Why is it rejected (the customer sees this):", cancel: "Cancel", cancelAsk: "Cancel this order? The customer will be told.", print: "Print",
-        readyAt: "Ready at about", note: "Note", badMinutes: "an accept time is 1 to 480 minutes",
+        readyAt: "Ready at about", deliveryAt: "Delivery at about", note: "Note", badMinutes: "an accept time is 1 to 480 minutes",
       },
     },
     agent: {
