@@ -315,6 +315,7 @@ def test_the_promised_time_reads_as_delivery_or_pickup_like_the_customer_was_tol
     expect(board.locator("#ticket")).not_to_contain_text("Gotowe")
 
     board.select_option("#lang", "en")
+    expect(board.locator("#link")).to_have_text("live")  # not "na żywo" left over
     expect(delivery).to_have_text(re.compile(r"^Delivery at about \d\d:\d\d$"))
     expect(pickup).to_have_text(re.compile(r"^Ready at about \d\d:\d\d$"))
     if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
