@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
 from websockets.sync.client import connect
 
 from bot.auth import create_user
@@ -17,6 +17,7 @@ from tests.conftest import LiveServer, make_settings
 from .chat_widget import ChatWidget
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+WIDE = {"viewport": {"width": 1920, "height": 1080}}
 MOBILE = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
 
 
@@ -36,8 +37,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server.stop()
 
 
-def chat_in(browser: Browser, server: LiveServer, device: dict[str, object]) -> ChatWidget:
-    context = browser.new_context(locale="pl-PL", **device)  # type: ignore[arg-type]
+def chat_in(
+    browser: Browser, server: LiveServer, device: dict[str, object], locale: str = "pl-PL"
+) -> ChatWidget:
+    context = browser.new_context(locale=locale, **device)  # type: ignore[arg-type]
     return ChatWidget(context.new_page(), server.url)
 
 
@@ -111,6 +114,65 @@ def test_a_reader_scrolled_up_is_told_of_new_messages_and_taken_down(
         expect(chat.new_messages_marker).to_be_visible()
         chat.scroller.evaluate("el => el.scrollTo(0, el.scrollHeight)")
         expect(chat.new_messages_marker).to_be_hidden()
+        assert chat.page_errors == []
+    finally:
+        chat.page.context.close()
+
+
+def lines_of(element: Locator) -> int:
+    """How many lines of text the element is laid out in."""
+    height = "e.getBoundingClientRect().height"
+    line = "parseFloat(getComputedStyle(e).lineHeight)"
+    return int(element.evaluate(f"e => Math.round({height} / {line})"))
+
+
+def lines_of_text(element: Locator, text: str) -> int:
+    """How many lines `text`, somewhere inside the element, is laid out in."""
+    script = """(e, text) => {
+      const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.data.indexOf(text);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + text.length);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      }
+      return 0;
+    }"""
+    return int(element.evaluate(script, text))
+
+
+@pytest.mark.parametrize(
+    ("device", "locale", "status"),
+    [
+        (DESKTOP, "pl-PL", "Odpowiada bot · konsultanci 08:00–20:00"),
+        (DESKTOP, "en-US", "The bot answers · agents 08:00–20:00"),
+        (WIDE, "pl-PL", "Odpowiada bot · konsultanci 08:00–20:00"),
+        (MOBILE, "pl-PL", "Odpowiada bot · konsultanci 08:00–20:00"),
+    ],
+    ids=["desktop-pl", "desktop-en", "wide-pl", "mobile-pl"],
+)
+def test_the_agents_hours_fit_the_header(
+    browser: Browser, server: LiveServer, device: dict[str, object], locale: str, status: str
+) -> None:
+    chat = chat_in(browser, server, device, locale)
+    try:
+        chat.visit()
+        chat.open()
+        chat.wait_online()
+        expect(chat.header_status).to_have_text(status)
+        # The hours are never split ("08:00–" / "20:00"), whatever the width.
+        assert lines_of_text(chat.header_status, "08:00–20:00") == 1
+        # Nothing runs out of the header: the line, the end and close buttons are all shown.
+        assert chat.header_status.evaluate("e => e.scrollWidth <= e.clientWidth")
+        for button in chat.page.locator(".omnibot-header button").all():
+            expect(button).to_be_in_viewport(ratio=1)
+        if device is MOBILE:  # 375 px: two lines at most, broken between the phrases
+            assert lines_of(chat.header_status) <= 2
+        else:
+            assert lines_of(chat.header_status) == 1
+        chat.screenshot(f"header-hours-{chat.page.viewport_size['width']}-{locale}")  # type: ignore[index]
         assert chat.page_errors == []
     finally:
         chat.page.context.close()

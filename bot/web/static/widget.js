@@ -24,7 +24,7 @@
       title: "Czat", open: "Otwórz czat", close: "Zamknij czat", messages: "Wiadomości",
       online: "Odpowiada bot", agentOnline: "Konsultant jest dostępny",
       withAgent: (name) => "Rozmawiasz z: " + name + " z obsługi", withSomeone: "Rozmawiasz z konsultantem",
-      botOnly: (hours) => "Odpowiada bot · konsultanci " + hours, connecting: "Łączenie…", offline: "Brak połączenia — ponawiam…",
+      botOnly: (hours) => ["Odpowiada bot ·", "konsultanci " + hours], connecting: "Łączenie…", offline: "Brak połączenia — ponawiam…",
       placeholder: "Napisz wiadomość…", input: "Treść wiadomości", send: "Wyślij",
       empty: "Dzień dobry! Napisz, w czym możemy pomóc — np. „pokaż menu”.",
       typing: "Bot pisze…", agent: "Konsultant", via: "przez", sending: "Wysyłanie…",
@@ -39,7 +39,7 @@
       title: "Chat", open: "Open chat", close: "Close chat", messages: "Messages",
       online: "The bot answers", agentOnline: "An agent is online",
       withAgent: (name) => name + " from the team is replying", withSomeone: "A person from the team is replying",
-      botOnly: (hours) => "The bot answers · agents " + hours, connecting: "Connecting…", offline: "Offline — retrying…",
+      botOnly: (hours) => ["The bot answers ·", "agents " + hours], connecting: "Connecting…", offline: "Offline — retrying…",
       placeholder: "Type a message…", input: "Message", send: "Send",
       empty: "Hello! Tell us how we can help — e.g. “show the menu”.",
       typing: "The bot is typing…", agent: "Agent", via: "via", sending: "Sending…",
@@ -68,14 +68,15 @@
   outline: 3px solid #2563eb; outline-offset: 2px; }
 .omnibot-badge { position: absolute; top: -4px; right: -4px; min-width: 22px; height: 22px; padding: 0 6px;
   border-radius: 11px; border: 2px solid #fff; background: #16a34a; color: #fff; font: 700 12px/18px system-ui, sans-serif; text-align: center; }
-.omnibot-panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 380px;
+.omnibot-panel { position: fixed; right: 20px; bottom: 92px; z-index: 2147483001; width: 400px;
   height: min(620px, calc(100vh - 112px)); display: flex; flex-direction: column; overflow: hidden;
   background: #fff; border-radius: 16px; box-shadow: 0 12px 48px rgba(0,0,0,.28); }
 .omnibot-left .omnibot-launcher, .omnibot-left .omnibot-panel { right: auto; left: 20px; }
-.omnibot-header { display: flex; align-items: center; gap: 12px; padding: 14px 12px 14px 18px; background: var(--accent); color: #fff; }
+.omnibot-header { display: flex; align-items: center; gap: 4px; padding: 14px 8px 14px 18px; background: var(--accent); color: #fff; }
 .omnibot-heading { flex: 1; min-width: 0; }
 .omnibot-title { margin: 0; font-size: 17px; font-weight: 650; }
 .omnibot-status { margin: 0; font-size: 12.5px; opacity: .9; }
+.omnibot-phrase { white-space: nowrap; }
 .omnibot-status::before { content: ""; display: inline-block; width: 8px; height: 8px; margin-right: 6px; border-radius: 50%; background: #86efac; }
 .omnibot-root[data-state="connecting"] .omnibot-status::before { background: #fde047; }
 .omnibot-root[data-state="offline"] .omnibot-status::before { background: #fca5a5; }
@@ -394,7 +395,11 @@
 
   function setStatus(value) {
     root.dataset.state = value;
-    statusLine.textContent = value === "online" ? availabilityText() : T[value] || T.connecting;
+    const text = value === "online" ? availabilityText() : T[value] || T.connecting;
+    // A line in phrases ("Odpowiada bot ·" "konsultanci 09:00–21:00"): where the header is too
+    // narrow for one line (a phone) it breaks between phrases, never inside the hours.
+    if (Array.isArray(text)) statusLine.replaceChildren(...text.flatMap((phrase, i) => [...(i ? [" "] : []), h("span", "omnibot-phrase", { text: phrase })]));
+    else statusLine.textContent = text;
   }
 
   // ---- who answers: a person who took this conversation, an agent online now, or the bot
