@@ -31,6 +31,7 @@ class BuiltinHandlers:
             "complaint": self.complaint,
             "human_handoff": self.human_handoff,
             "checkout": checkout.start,
+            "order_note": checkout.keep_note,
             "restart": self.restart,
         }
         if identity is not None:

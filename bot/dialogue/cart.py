@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from intents.doors import door_number_spans
+
 # A number standing on its own ("nie 3, tylko 2", "not 3, 2", "make it 4."): not a part of
 # a house/flat number, a postcode, a date or an order number ("Długa 12/3", "31-000",
 # "12.05", "PZ-12345").
@@ -14,8 +16,14 @@ _TYPED_NUMBER = re.compile(r"(?<![\w/.,-])\d{1,4}(?![\w/-]|[.,]\d)")
 
 
 def typed_numbers(text: str) -> list[int]:
-    """The numbers typed in `text` that may be quantities, in order."""
-    return [int(n) for n in _TYPED_NUMBER.findall(text)]
+    """The numbers typed in `text` that may be quantities, in order (not a door's, a flat's
+    or a floor's: "domofon 3")."""
+    doors = door_number_spans(text)
+    return [
+        int(m.group())
+        for m in _TYPED_NUMBER.finditer(text)
+        if not any(s <= m.start() and m.end() <= e for s, e in doors)
+    ]
 
 
 @dataclass

@@ -32,6 +32,7 @@ from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from bot.store.models import utcnow
+from intents.doors import door_note
 from intents.text import fold
 from knowledge.catalog import format_price
 from knowledge.shop import PAYMENT_METHODS, ShopFacts, payment_in_text, payment_name
@@ -455,11 +456,7 @@ class CheckoutFlow:
             return
         cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         if not cart.items:
-            self.kit.speaker.say(
-                turn,
-                "cart_empty_checkout",
-                [self.kit.speaker.button(turn.lang, "btn_menu", "browse_menu")],
-            )
+            self.say_with_menu(turn, "cart_empty_checkout")
             return
         if not self.open_now(turn):
             return
@@ -475,7 +472,11 @@ class CheckoutFlow:
         way, address = given.get("given_fulfilment"), given.get("given_address")
         if way == "delivery" and not address and given.get("given_address_as_before"):
             address = (await self.saved(turn))["address"]  # none saved: the step asks
-        self.unset(turn, "given_fulfilment", "given_address", "given_address_as_before")
+        if given.get("given_note"):
+            self.set(turn, note=str(given["given_note"]))  # "domofon 3" typed before
+        self.unset(
+            turn, "given_fulfilment", "given_address", "given_address_as_before", "given_note"
+        )
         turn.state.flow = self.name
         if way in ("delivery", "pickup"):
             # Said with the order ("na wynos", "z dostawą na Długą 5"): not asked again.
@@ -574,6 +575,13 @@ class CheckoutFlow:
         change = turn.entity("change")
         if change in STEP_OF_SLOT:
             return await self.change(turn, str(change))
+        if step not in ("note", "confirm") and self.door_note(turn):
+            # "domofon 3" asked for the address (or a name, or short of the minimum): a note
+            # for the driver, kept for the summary; the question again.
+            self.add_note(turn, turn.text.strip())
+            self.kit.speaker.say(turn, "note_kept", note=turn.text.strip()[:100])
+            await self.ask(turn)
+            return True
         use = turn.entity("use_saved")
         if use is None and step in USE_SAVED_AT and said_yes(turn):
             use = USE_SAVED_AT[str(step)]  # "tak" to "Użyj: Anna Kowalska"
@@ -763,6 +771,47 @@ class CheckoutFlow:
             await self.ask(turn)  # the minimum again, now with the address kept
         return True
 
+    @staticmethod
+    def door_note(turn: Turn) -> bool:
+        """The message only says how to find the door ("domofon 3", "flat 4, 2nd floor")."""
+        return (
+            not turn.from_button
+            and not turn.entities("product")
+            and not turn.entities("phone")
+            and door_note(turn.text)
+        )
+
+    def add_note(self, turn: Turn, text: str) -> None:
+        """Add to the order's note (after one typed before)."""
+        note = str(self.slots(turn).get("note") or "")
+        self.set(turn, note=(f"{note}; {text}" if note else text)[:500])
+
+    def say_with_menu(self, turn: Turn, key: str, **params: Any) -> None:
+        self.kit.speaker.say(
+            turn, key, [self.kit.speaker.button(turn.lang, "btn_menu", "browse_menu")], **params
+        )
+
+    async def keep_note(self, turn: Turn) -> None:
+        """A door note typed outside the checkout ("domofon 3" after ordering): kept for the
+        order's summary, never a quantity; with nothing in the cart there is no order yet."""
+        text = turn.text.strip()
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
+        if not cart.items:
+            self.say_with_menu(turn, "note_without_order", note=text[:100])
+            return
+        slots = self.slots(turn)
+        note = str(slots.get("given_note") or "")
+        self.set(turn, given_note=(f"{note}; {text}" if note else text)[:500])
+        self.kit.speaker.say(
+            turn,
+            "note_kept",
+            [
+                self.kit.speaker.button(turn.lang, "btn_checkout", "checkout"),
+                self.kit.speaker.button(turn.lang, "btn_cart", "show_cart"),
+            ],
+            note=text[:100],
+        )
+
     async def keep_payment(self, turn: Turn) -> bool:
         """How they pay, said alone before the summary ("cash" asked for a name, "card" asked
         delivery or pickup): kept for the summary, never a name or an address; the question
@@ -907,8 +956,7 @@ class CheckoutFlow:
             return
         extra = note_beside_confirming(turn.text)
         if extra:
-            note = str(self.slots(turn).get("note") or "")
-            self.set(turn, note=(f"{note}; {extra}" if note else extra)[:500])
+            self.add_note(turn, extra)
 
     def way(self, turn: Turn) -> str:
         return str(self.slots(turn).get("fulfilment") or "pickup")
@@ -1029,8 +1077,7 @@ class CheckoutFlow:
             if await self.take_contact(turn, text):
                 await self.ask(turn)
             return True
-        note = str(self.slots(turn).get("note") or "")
-        self.set(turn, note=(f"{note}; {text}" if note else text)[:500])
+        self.add_note(turn, text)
         await self.ask(turn)
         return True
 

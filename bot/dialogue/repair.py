@@ -31,6 +31,7 @@ from bot.domain.phones import find_phone, readable_phone
 from bot.messages import Button
 from bot.orders import latest_order
 from bot.store import repo
+from intents.doors import door_note
 from intents.features import group_view
 from intents.text import fold
 from knowledge.catalog import format_price
@@ -266,6 +267,15 @@ def read_in_context(turn: Turn) -> None:
         and _WENT_WRONG.search(text)
     ):
         _reread(turn, "complaint")  # "zamawiałem hawajską a przywieźli pepperoni, jestem wściekły"
+        return
+    if (
+        turn.state.flow is None
+        and not products
+        and not turn.entities("phone")
+        and intent not in ("complaint", "human_handoff", "leave_message")
+        and door_note(turn.text)
+    ):
+        _reread(turn, "order_note")  # "domofon 3" after ordering: a note, not 3 pizzas
         return
     _drop_referred_items(turn, text)
     products = bool(turn.entities("product"))
