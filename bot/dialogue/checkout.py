@@ -338,6 +338,24 @@ def misspelt_way(text: str) -> str | None:
 _STREET_AND_NUMBER = re.compile(
     r"(?<!\w)[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?(?:/\d+)?(?!\w)"
 )
+# A whole address typed alone: a street and its number (number first in English: "12 Baker
+# Street"), a comma, then the place, maybe after its postcode ("Krakowska 12/3, Krakow",
+# "ul. Długa 5 m. 3, 31-000 Kraków", "12 Baker Street, Krakow"). Nothing else reads so.
+_ADDRESS_ALONE = re.compile(
+    r"^\W*(?:(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?"
+    r"(?:\s*/\s*\d+)?(?:\s*(?:m\.?|lok\.?)\s*\d+)?"
+    r"|\d+[^\W\d_]?(?:/\d+)?\s+[^\W\d_]{3,}(?:\s+[^\W\d_]+){0,2}\s+"
+    r"(?:street|st|road|rd|avenue|ave|lane|ln|way|drive|dr|square|sq|place|close|court)\.?)"
+    r"\s*,\s*(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[\s-]+[^\W\d_]+){0,3}\W*$",
+    re.I,
+)
+
+
+def address_alone(text: str) -> bool:
+    """The message is a whole address and nothing else (see `_ADDRESS_ALONE`)."""
+    return bool(_ADDRESS_ALONE.match(text)) and not door_note(text)
+
+
 # "na ten sam adres co poprzednio", "to my previous address": delivery, where it went last.
 _ADDRESS_WORD = re.compile(r"\b(adres\w*|address\w*)\b")
 
@@ -458,7 +476,12 @@ class CheckoutFlow:
         if not cart.items:
             self.say_with_menu(turn, "cart_empty_checkout")
             return
-        if not self.open_now(turn):
+        if not self.facts.is_open(utcnow()):
+            kept = str(self.slots(turn).get("given_address") or "")
+            if kept and fold(kept) in fold(turn.text):
+                # Typed now, kept for when the shop opens: the checkout then starts from it.
+                self.kit.speaker.say(turn, "address_kept", address=kept)
+            self.open_now(turn)
             return
         self.unset(turn, *SLOTS, "pending_items")
         remember_way(turn)  # "zamawiam na wynos", "checkout, delivery to Długa 5"
@@ -488,6 +511,10 @@ class CheckoutFlow:
         await self.next(turn)
 
     async def opens(self, turn: Turn) -> bool:
+        """Start the checkout when a message says where to deliver (see below)."""
+        return await self.opens_at_address(turn) or await self.opens_with_way(turn)
+
+    async def opens_with_way(self, turn: Turn) -> bool:
         """Delivery with its address typed while the cart holds items ("z dowozem na Długą
         5, Kraków", "deliver to Szewska 8"), at any point: where to deliver, so the checkout
         starts with them — not the delivery-area question. Asked ("?"), said with an item
@@ -507,6 +534,28 @@ class CheckoutFlow:
         if not (await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)).items:
             return False
         turn.parse = {**turn.parse, "intent": {"name": "checkout", "confidence": turn.confidence}}
+        await self.start(turn)
+        return True
+
+    async def opens_at_address(self, turn: Turn) -> bool:
+        """A whole address typed alone while the cart holds items ("Krakowska 12/3,
+        Krakow"), whatever the NLU guessed of it (a rating, a quantity): where to deliver,
+        so the checkout starts with it — or, with the shop closed, keeps it for then."""
+        if (
+            turn.from_button
+            or turn.state.flow is not None
+            or turn.intent in ("human_handoff", "complaint", "leave_message", "change_language")
+            or turn.entities("product")
+            or turn.entities("phone")
+            or not address_alone(turn.text)
+        ):
+            return False
+        if not (await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)).items:
+            return False
+        address = turn.text.strip(" ,.;:!")[:300]
+        self.set(turn, given_fulfilment="delivery", given_address=address)
+        self.unset(turn, "given_address_as_before")
+        turn.parse = {**turn.parse, "intent": {"name": "checkout", "confidence": 1.0}}
         await self.start(turn)
         return True
 
@@ -761,7 +810,8 @@ class CheckoutFlow:
             or turn.entities("product")
             or find_phone(text) is not None
             or not 5 <= len(text) <= 300
-            or not _STREET_AND_NUMBER.search(text)
+            or not (_STREET_AND_NUMBER.search(text) or address_alone(text))
+            or door_note(text)
         ):
             return False
         self.set(turn, fulfilment="delivery")

@@ -12,10 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import func, select
 
 from bot.auth import create_user
+from bot.store.models import CartItem, Order
 from knowledge.catalog import DEFAULT_CATALOG
 from tests.conftest import make_settings, running_app
+from tests.dialogue.conftest import NLU_CACHE
 
 _ids = itertools.count(1)
 Say = Callable[..., Awaitable[list[dict[str, Any]]]]
@@ -136,10 +139,6 @@ async def test_at_three_in_the_night_the_bot_says_when_the_shop_opens(
         await say(payload='/inform{"fulfilment": "pickup"}')
         await say(payload='/inform{"confirm": "yes"}')
         async with core.sessions() as s:
-            from sqlalchemy import func, select
-
-            from bot.store.models import Order
-
             assert await s.scalar(select(func.count()).select_from(Order)) == 0
 
 
@@ -169,3 +168,58 @@ async def test_the_payment_method_is_one_the_shop_offers_typed_or_pressed(shop: 
     assert '/inform{"confirm": "yes", "payment_method": "blik"}' in payloads(summary)
     placed = await say(payload='/inform{"confirm": "yes", "payment_method": "blik"}')
     assert (await order(http, number_in(placed)))["payment_method"] == "blik"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("pl", ["duza margherita", "zamawiam", "dowoz", "Krakowska 12/3, Krakow", "zamawiam"]),
+        ("pl", ["duża margherita", "zamawiam", "dowóz", "ul. Długa 5, Kraków", "zamawiam"]),
+        ("en", ["large margherita", "checkout", "delivery", "12 Baker Street, Krakow", "checkout"]),
+    ],
+)
+async def test_an_address_typed_while_closed_is_kept_for_when_the_shop_opens(
+    tmp_path: Path, lang: str, words: list[str]
+) -> None:
+    hours = dict.fromkeys(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "11:00-22:00")
+    path = catalog_file(tmp_path, timezone=zone_where_it_is(3), hours=hours)
+    settings = make_settings(tmp_path, catalog_path=path, nlu_backend="auto", cache_dir=NLU_CACHE)
+    async with running_app(settings) as (app, http):
+        core: Any = app.state.core  # type: ignore[attr-defined]
+        async with core.sessions() as s:
+            await create_user(s, "ola@shop.pl", "correct horse", "operator")
+            await create_user(s, "kuchnia@shop.pl", "correct horse", "kitchen")
+        say = await chat(http)
+        if lang == "en":
+            await say("English please")
+        for text in words[:3]:
+            await say(text)
+        kept = await say(words[3])
+        # The address, not a rating or a quantity: the cart is as it was, no order yet.
+        assert words[3] in text_of(kept) and "11:00" in text_of(kept), text_of(kept)
+        async with core.sessions() as s:  # the only customer of this app
+            items = (await s.execute(select(CartItem.product_id, CartItem.quantity))).all()
+            assert [tuple(i) for i in items] == [("margherita", 1)]
+            assert await s.scalar(select(func.count()).select_from(Order)) == 0
+        # The shop opens: checking out asks who the order is for, not the way or the address.
+        await open_all_day(app, http)
+        asked = await say(words[4])
+        assert not [p for p in payloads(asked) if "fulfilment" in p], text_of(asked)
+        await say("Anna, 601 234 567")
+        placed = await say(payload='/inform{"confirm": "yes", "payment_method": "cash"}')
+        found = await order(http, number_in(placed))
+        assert found["fulfilment"] == "delivery" and found["address"] == words[3]
+
+
+async def open_all_day(app: Any, http: httpx.AsyncClient) -> None:
+    """The operator opens the shop around the clock (live, no restart)."""
+    r = await http.post(
+        "/api/auth/token", data={"username": "ola@shop.pl", "password": "correct horse"}
+    )
+    op = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    shop: dict[str, Any] = (await http.get("/api/admin/shop", headers=op)).json()
+    body = {k: shop[k] for k in ("shop", "sizes", "categories")}
+    body["shop"]["hours"] = dict.fromkeys(body["shop"]["hours"], "00:00-24:00")
+    r = await http.put("/api/admin/shop", json=body, headers=op)
+    assert r.status_code == 200, r.text
+    assert await app.state.content.settled(30)
