@@ -228,6 +228,25 @@ def _just_added(turn: Turn) -> bool:
     return bool(slots.get("last_items") or slots.get("last_item"))
 
 
+# Two readings of one question ("kiedy będzie?", "when will it be?"): to a customer waiting
+# for an order it asks for that order, to anyone else how long orders take. The delivery-time
+# answer tells which (`bot.actions.support`), so the two together are one understanding.
+_WHEN_IT_COMES = frozenset({"order_status", "delivery_time"})
+
+
+def _asks_when_it_comes(turn: Turn) -> bool:
+    """The NLU's two best guesses are the order's status and the delivery time, neither sure
+    enough alone (a fallback) but sure together."""
+    top = (turn.parse.get("intent_ranking") or [])[:2]
+    names = {str(r.get("name")) for r in top}
+    together = sum(float(r.get("confidence") or 0) for r in top)
+    return (
+        names == _WHEN_IT_COMES
+        and together >= MIN_CONFIDENCE
+        and float(top[0].get("confidence") or 0) < MIN_CONFIDENCE
+    )
+
+
 def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
@@ -235,6 +254,8 @@ def read_in_context(turn: Turn) -> None:
     _name_the_offered_product(turn)
     text = fold(turn.text)
     products = bool(turn.entities("product"))
+    if not products and _asks_when_it_comes(turn):
+        _reread(turn, "delivery_time")  # "kiedy bedzie?": the order on its way, if any
     if turn.confidence < MIN_CONFIDENCE and not products:
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
     contact = _keep_contact_said_with_order(turn) if products and turn.state.flow is None else None
