@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -170,7 +171,11 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         progress("loading the language model and training intents")
     from knowledge.faq import FaqIndex
 
-    return NluEngine.load(
+    # Logged as well as shown: a first start under a service manager or in a container has
+    # no terminal for the spinner, and may take minutes (intents.encoder logs those steps).
+    log.info("loading the language model and training the intents…")
+    started = time.perf_counter()
+    engine = NluEngine.load(
         model=settings.embedding_model,
         cache_dir=settings.cache_dir or settings.data_dir / "cache",
         products=runtime.catalog.entity_synonyms(),
@@ -182,6 +187,8 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         backend=settings.embedding_backend,
         batch_window_ms=settings.nlu_batch_window_ms,
     )
+    log.info("language model ready in %.0f s", time.perf_counter() - started)
+    return engine
 
 
 async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,10 @@ console = Console()
 def _setup() -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not sys.stderr.isatty():
+        # Hugging Face's progress bars ("Loading weights: 100%|███|") are redrawn with
+        # carriage returns: in a log file they are only noise; our log lines say each step.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     settings = Settings()
     setup_logging(settings)
     return settings

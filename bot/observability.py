@@ -127,7 +127,10 @@ def setup_logging(settings: Settings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     if settings.log_level.upper() != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # quiet unless debugging
+        # Libraries' routine chatter, quiet unless debugging (their warnings still show):
+        # alembic's every step, rasa_sdk's "Registered function for 'action_…'" per action.
+        for library in ("alembic", "rasa_sdk"):
+            logging.getLogger(library).setLevel(logging.WARNING)
 
 
 def setup_tracing(settings: Settings, app: Any) -> Any:

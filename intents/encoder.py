@@ -14,6 +14,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 1000  # longer texts are cut before encoding; the model sees ≤128 tokens anyway
 BATCH_SIZE = 64
+# Embedding this many texts at once is a first start's (or a new model's) work: worth a log
+# line, since it takes a while; an operator's few new examples are not.
+MANY_TEXTS = 200
 
 ProgressFn = Callable[[int], None]
 
@@ -151,6 +155,11 @@ class Encoder:
         missing = list(dict.fromkeys(t for t in texts if t not in cached))
         if progress:
             progress(len(texts) - len(missing))
+        many = len(missing) >= MANY_TEXTS
+        if many:
+            log.info("embedding %d example sentences (first start: kept for the next starts)…",
+                     len(missing))  # fmt: skip
+        started = time.perf_counter()
         # Sorting by length keeps padding low inside a batch.
         missing.sort(key=len)
         fresh: dict[str, np.ndarray] = {}
@@ -163,6 +172,8 @@ class Encoder:
                 progress(len(batch))
         if fresh and self._cache and use_cache:
             self._cache.put_many(fresh)
+        if many:
+            log.info("embedded %d examples in %.0f s", len(missing), time.perf_counter() - started)
         table = {**cached, **fresh}
         for i, t in enumerate(texts):
             out[i] = table[t]
@@ -248,8 +259,12 @@ def _load_onnx(
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in names]
     try:
         if not target.is_file():
+            log.info("preparing the language model (first start, may take a few minutes): "
+                     "exporting it to ONNX in %s…", target.parent)  # fmt: skip
+            started = time.perf_counter()
             target.parent.mkdir(parents=True, exist_ok=True)
             _export_onnx(st, names, target, torch)
+            log.info("language model exported in %.0f s", time.perf_counter() - started)
         if quantize:
             target = _quantized(target)
         opts = ort.SessionOptions()
@@ -304,6 +319,8 @@ def _quantized(source: Path) -> Path:
     if not target.is_file():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        log.info("quantising the language model to int8 (first start)…")
+        started = time.perf_counter()
         tmp = target.with_suffix(".tmp")
         logging.getLogger().disabled = True  # the quantiser logs advice to the root logger
         try:
@@ -311,4 +328,5 @@ def _quantized(source: Path) -> Path:
         finally:
             logging.getLogger().disabled = False
         tmp.replace(target)
+        log.info("language model quantised in %.0f s", time.perf_counter() - started)
     return target

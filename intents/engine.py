@@ -404,7 +404,8 @@ def _changes(
 def encode_with_progress(
     encoder: Encoder, texts: list[str], progress: bool, label: str
 ) -> np.ndarray:
-    """Encode with a rich progress bar when asked (first start, evaluation)."""
+    """Encode with a rich progress bar when asked (first start, evaluation) and shown on a
+    terminal; in a log file the encoder's own log lines say it."""
     if not progress:
         return encoder.encode(texts)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -413,6 +414,8 @@ def encode_with_progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), transient=True,
     )  # fmt: skip
+    if not bar.console.is_terminal:
+        return encoder.encode(texts)
     with bar as p:
         task = p.add_task(label, total=len(texts))
         return encoder.encode(texts, progress=lambda n: p.advance(task, n))

@@ -16,9 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
-async def running(env: dict[str, str], log: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the server with `env`, its output into `log`; a client once /readyz answers 200.
-    The server is stopped on leaving."""
+async def running(
+    env: dict[str, str], log: Path, start_tries: int = 600
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the server with `env`, its output into `log`; a client once /readyz answers 200
+    (asked up to `start_tries` times, 0.1 s apart). The server is stopped on leaving."""
     port = free_port()
     with open(log, "wb") as out:  # noqa: ASYNC230 - a local log file
         process = await asyncio.create_subprocess_exec(
@@ -27,7 +29,7 @@ async def running(env: dict[str, str], log: Path) -> AsyncIterator[httpx.AsyncCl
         )  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(600):  # bounded wait for the start
+            for _ in range(start_tries):  # bounded wait for the start
                 try:
                     if (await http.get("/readyz")).status_code == 200:
                         break
