@@ -207,9 +207,12 @@ def order_object(order: Order) -> dict[str, Any]:
 
 
 def rating_buttons(number: str) -> list[Button]:
-    """1–5 stars, in order, so that an SMS "4" (the fourth option) means four stars."""
+    """1–5 stars, in order, so that an SMS "4" (the fourth option) means four stars.
+
+    "★" (a text symbol every common font draws), not the emoji "⭐": without an emoji font
+    (many Linux desktops, kiosks) the emoji is a row of boxes, and the buttons say nothing."""
     return [
-        Button("⭐" * n, f'/rate_order{{"order_number": "{number}", "rating": {n}}}')
+        Button("★" * n, f'/rate_order{{"order_number": "{number}", "rating": {n}}}')
         for n in range(1, 6)
     ]
 

@@ -227,7 +227,7 @@ class RateFlow:
             return True
         if turn.state.step == "rating":
             stars = re.fullmatch(r"\s*([1-5])\s*(/\s*5)?\s*\S{0,12}\s*", turn.text)
-            count = turn.text.count("⭐")
+            count = turn.text.count("★") or turn.text.count("⭐")  # our buttons; typed emoji
             value = int(stars.group(1)) if stars else (count if 1 <= count <= 5 else None)
             if value is None:
                 return False

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.auth import create_user
 from tests.adapters.sms.fake_twilio import FakeTwilio
@@ -321,3 +321,60 @@ def test_the_promised_time_reads_as_delivery_or_pickup_like_the_customer_was_tol
     if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
         board.screenshot(path=str(Path(directory) / "orders-board-promised-times.png"))
     board.context.close()
+
+
+def drawn_as_a_box(element: Locator) -> list[str]:
+    """The characters of the element's text that its font cannot draw (shown as a box, the
+    missing-glyph shape, when no installed font has them: an emoji without an emoji font)."""
+    script = """(e) => {
+      const font = getComputedStyle(e).font;
+      const shape = (text) => {
+        const canvas = document.createElement("canvas");
+        canvas.width = 64; canvas.height = 64;
+        const g = canvas.getContext("2d");
+        g.font = font; g.textBaseline = "middle"; g.fillText(text, 4, 32);
+        return Array.from(g.getImageData(0, 0, 64, 64).data).join();
+      };
+      const box = shape("\\u{10FFFD}");  // a private-use code point: no font draws it
+      return [...new Set(e.textContent)].filter((c) => c.trim() && shape(c) === box);
+    }"""
+    return list(element.evaluate(script))
+
+
+def test_a_customer_rates_a_finished_order_with_stars_any_browser_draws(
+    browser: Browser, shop: Shop
+) -> None:
+    server, _ = shop
+    customer = browser.new_context(locale="pl-PL").new_page()
+    chat = ChatWidget(customer, server.url)
+    chat.visit()
+    chat.open()
+    chat.wait_online()
+    reply = ""
+    for text in POLISH_ORDER:
+        reply = " ".join(m["text"] for m in chat.send_over_rest(text)["replies"])
+    found = re.search(r"PZ-\d{5}", reply)
+    assert found, reply
+    path = f"{server.url}/api/orders/{found.group(0)}/status"
+    for step in ({"status": "confirmed", "eta_minutes": 20}, {"status": "preparing"},
+                 {"status": "ready_for_pickup"}, {"status": "completed"}):  # fmt: skip
+        assert httpx.post(path, json=step, headers=kitchen(server.url)).status_code == 200
+    expect(chat.texts("bot").last).to_contain_text("Jak oceniasz zamówienie")
+    stars = chat.quick_replies()
+    expect(stars).to_have_count(5)
+    chat.screenshot("rating-stars")
+    # The buttons say how many stars in any browser: no emoji font needed (the headless
+    # chromium here has none, and drew "⭐" as boxes).
+    assert [len(chip.inner_text()) for chip in stars.all()] == [1, 2, 3, 4, 5]
+    for chip in stars.all():
+        assert drawn_as_a_box(chip) == [], chip.inner_text()
+    four = stars.nth(3)
+    title = four.inner_text()
+    four.click()
+    expect(chat.texts("customer").last).to_have_text(title)
+    assert drawn_as_a_box(chat.texts("customer").last) == []
+    expect(chat.texts("bot").last).to_contain_text("4/5")
+    order = httpx.get(path.removesuffix("/status"), headers=kitchen(server.url)).json()
+    assert order["rating"] == 4
+    chat.screenshot("rated")
+    customer.context.close()

@@ -73,7 +73,7 @@ async def test_each_change_notifies_the_customer_once_in_their_language(app_env:
     assert "has confirmed your order" in texts[0] and "on its way" in texts[2]
     assert "How would you rate it?" in texts[3]
     stars = sent[3].buttons
-    assert [b.title for b in stars][-1] == "⭐⭐⭐⭐⭐"
+    assert [b.title for b in stars][-1] == "★★★★★"
     # The customer answers the rating in the chat: a button, or the option's number.
     rated = await chat.say("4")
     assert "4/5" in rated.text
