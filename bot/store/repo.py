@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -637,6 +638,9 @@ class _ColumnUpdate:
     # Attributes the UPDATE sets that the object did not (`onupdate` columns).
     stamped: dict[str, Any]
 
+    # True: the statement is the row's DELETE (an orphan of a collection).
+    deletes: bool = False
+
     def run(self, cursor: sqlite3.Cursor) -> None:
         if self.statement is None:
             return
@@ -645,10 +649,58 @@ class _ColumnUpdate:
             raise StaleDataError(f"{self.state.class_.__name__} was deleted meanwhile")
 
     def written(self, session: AsyncSession) -> None:
-        """The object's attributes are the stored ones now (what a flush ends with)."""
+        """The object's attributes are the stored ones now (what a flush ends with); a
+        deleted one is gone from the session, as after the flush's DELETE."""
+        if self.deletes:
+            session.sync_session._remove_newly_deleted([self.state])
+            return
         for key, value in self.stamped.items():
             self.state.dict[key] = value
         self.state._commit_all(self.state.dict, session.sync_session.identity_map)
+
+
+_ROW_DELETES: dict[tuple[Any, ...], _Prepared] = {}
+
+
+def _orphans(
+    session: AsyncSession, dialect: Dialect
+) -> dict[InstanceState[Any], _ColumnUpdate] | None:
+    """Loaded objects taken out of a delete-orphan collection (a cart's line) and left
+    without a parent, each with its row's DELETE; None when one of them is more than a row
+    of a table with one key (the flush then deletes it, cascades and all)."""
+    found: dict[InstanceState[Any], _ColumnUpdate] = {}
+    for obj in session.dirty:
+        parent = inspect(obj)
+        for key in parent.committed_state:
+            prop = parent.mapper.attrs.get(key)
+            if not isinstance(prop, RelationshipProperty) or prop.direction is not ONETOMANY:
+                continue
+            for lost in parent.attrs[key].history.deleted:
+                state = inspect(lost)
+                mapper = state.mapper
+                table = mapper.local_table
+                if (
+                    not prop.cascade.delete_orphan
+                    or not state.persistent
+                    or state.key is None
+                    or not isinstance(table, Table)
+                    or len(mapper.primary_key) != 1
+                    or any(r.direction is ONETOMANY for r in mapper.relationships)
+                    or any(
+                        state.dict.get(r.key) is not None
+                        for r in mapper.relationships
+                        if r.direction is MANYTOONE
+                    )
+                ):
+                    return None
+                pk = mapper.primary_key[0]
+                cache_key = (table.name, dialect.name, dialect.driver)
+                statement = _ROW_DELETES.get(cache_key)
+                if statement is None:
+                    built = delete(table).where(pk == bindparam("pk_", type_=pk.type))
+                    statement = _ROW_DELETES[cache_key] = _prepare(built, dialect)
+                found[state] = _ColumnUpdate(state, statement, {"pk_": state.key[1][0]}, {}, True)
+    return found
 
 
 _COLUMN_UPDATES: dict[tuple[Any, ...], _Prepared] = {}
@@ -659,14 +711,20 @@ def _column_updates(
 ) -> list[_ColumnUpdate] | None:
     """The session's changes to loaded objects as prepared UPDATEs when every one of them
     is a change of column values (a customer's language, an address seen, a cart line's
-    quantity) or a collection that only gained objects of `inserted` (a cart's new line);
-    None when the flush must write them (deleted objects, a line taken out of a collection,
-    a key changed, a SQL expression assigned)."""
+    quantity) or a collection that gained objects of `inserted` (a cart's new line) or lost
+    loaded ones it deletes as orphans (a line taken out of a cart: its DELETE); None when
+    the flush must write them (objects deleted otherwise, a key changed, a SQL expression
+    assigned)."""
     if session.deleted:
         return None
-    updates = []
+    orphans = _orphans(session, dialect)
+    if orphans is None:
+        return None
+    updates: list[_ColumnUpdate] = list(orphans.values())
     for obj in session.dirty:
         state = inspect(obj)
+        if state in orphans:
+            continue  # its row is deleted; what changed on it is moot
         if not state.persistent or state.key is None:
             return None
         mapper = state.mapper
@@ -676,9 +734,11 @@ def _column_updates(
             prop = mapper.attrs.get(key)
             if isinstance(prop, RelationshipProperty) and prop.direction is ONETOMANY:
                 history = state.attrs[key].history
-                if history.deleted or any(inspect(o) not in inserted for o in history.added):
+                if any(inspect(o) not in orphans for o in history.deleted):
                     return None
-                grown = True  # the new objects' rows carry the key
+                if any(inspect(o) not in inserted for o in history.added):
+                    return None
+                grown = True  # the new objects' rows carry the key, the lost ones go
                 continue
             if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
                 return None

@@ -214,6 +214,52 @@ async def test_a_turns_new_rows_commit_with_it(sessions) -> None:  # type: ignor
         assert texts == ["two please", "and a diavola"]
 
 
+async def test_a_turns_removed_lines_are_deleted_with_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Lines taken out of the cart (one swapped for another size, one changed and then
+    taken out) are deleted with the turn's message (on SQLite in its one trip, no flush
+    before it) and are gone from the session after, for the next turn in the same session."""
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "webchat", "abc")
+        cart = await repo.cart_of(s, customer.id)
+        cart.items.extend(
+            [
+                CartItem(product_id="margherita", size="large", quantity=2),
+                CartItem(product_id="hawaii", size="small", quantity=1),
+                CartItem(product_id="diavola", size="medium", quantity=1),
+            ]
+        )
+        await s.commit()
+    async with sessions() as s:
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id, row.preloaded)
+        margherita, hawaii, diavola = cart.items
+        cart.items.remove(margherita)  # "make it a small one instead"
+        cart.items.append(CartItem(product_id="margherita", size="small", quantity=2))
+        hawaii.quantity = 3
+        cart.items.remove(hawaii)  # "no, no hawaii at all"
+        with statements() as sent:
+            await _write(s, row, "small margherita, no hawaii")
+        if s.get_bind().dialect.name == "sqlite":
+            assert sent == []
+        assert not s.new and not s.dirty and not s.deleted
+        for gone in (margherita, hawaii):
+            assert inspect(gone).was_deleted and gone not in s
+        # The next turn of the same session: the last old line goes too.
+        row = await _turn_row(s, customer.id)
+        cart = await repo.cart_of(s, customer.id, row.preloaded)
+        cart.items.remove(diavola)
+        await _write(s, row, "and no diavola")
+    async with sessions() as s:
+        cart = await repo.cart_of(s, customer.id)
+        assert [(i.product_id, i.size, i.quantity) for i in cart.items] == [
+            ("margherita", "small", 2)
+        ]
+        left = list(await s.scalars(select(CartItem.product_id)))
+        assert left == ["margherita"]
+        texts = list(await s.scalars(select(Message.text).order_by(Message.id)))
+        assert texts == ["small margherita, no hawaii", "and no diavola"]
+
+
 async def test_a_turn_whose_new_cart_clashes_stores_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
     async with sessions() as s:
         customer, _ = await repo.resolve_customer(s, "webchat", "abc")
