@@ -7,9 +7,10 @@ of the order's history, and the customer's notification) in bot.order_board.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -160,6 +161,21 @@ def _known_latest(
         if latest_open is None or latest_open.status in statuses:
             return True, latest_open
     return False, None
+
+
+async def most_ordered(session: AsyncSession, since: datetime, limit: int = 10) -> list[str]:
+    """The products ordered most (by quantity) since then, most first; cancelled and
+    rejected orders do not count."""
+    total = func.sum(OrderItem.quantity)
+    rows = await session.execute(
+        select(OrderItem.product_id, total)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.created_at >= since, Order.status.not_in(("cancelled", "rejected")))
+        .group_by(OrderItem.product_id)
+        .order_by(total.desc(), OrderItem.product_id)
+        .limit(limit)
+    )
+    return [str(product) for product, _ in rows.all()]
 
 
 async def last_delivery_address(session: AsyncSession, customer_id: int) -> str | None:

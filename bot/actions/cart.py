@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -13,9 +14,10 @@ from bot.dialogue.cart import ItemRequest, pair_items, typed_numbers
 from bot.dialogue.turn import payload_for
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
-from bot.store.models import Cart, CartItem
+from bot.orders import most_ordered
+from bot.store.models import Cart, CartItem, utcnow
 from intents.text import fold
-from knowledge.catalog import format_price
+from knowledge.catalog import Product, format_price
 
 Events = list[dict[str, Any]]
 
@@ -40,6 +42,32 @@ def loop_is(tracker: Tracker, name: str) -> bool:
     return (tracker.active_loop or {}).get("name") == name
 
 
+# Asking what to choose ("co polecacie?", "what do you recommend?", "co dobrego macie?");
+# folded.
+_ASKS_RECOMMENDATION = re.compile(
+    r"\b(polec\w*|recommend\w*|suggest\w*|co dobrego|co najlepsz\w*|najpopularniejsz\w*|"
+    r"bestseller\w*|what'?s good|what is good|your best|most popular|specjalnosc\w*|"
+    r"speciality|specialty)\b"
+)
+# How many products a recommendation names, and the weeks of orders that make one popular.
+RECOMMENDED = 3
+POPULAR_DAYS = 30
+
+
+async def recommended(ctx: ActionContext) -> list[Product]:
+    """What the shop recommends: the products ordered most lately (available ones), then the
+    first category's in the catalog's order, up to `RECOMMENDED`."""
+    catalog = ctx.shop.catalog
+    since = utcnow() - timedelta(days=POPULAR_DAYS)
+    popular = [catalog.products.get(p) for p in await most_ordered(ctx.session, since)]
+    house = catalog.in_category(catalog.categories[0].id) if catalog.categories else []
+    chosen: list[Product] = []
+    for product in [*popular, *house]:
+        if product is not None and product.available and product not in chosen:
+            chosen.append(product)
+    return chosen[:RECOMMENDED]
+
+
 class ShowMenu(ShopAction):
     def name(self) -> str:
         return "action_show_menu"
@@ -48,6 +76,13 @@ class ShowMenu(ShopAction):
         catalog = ctx.shop.catalog
         category_id = next(iter(entities_of(tracker, "category")), None)
         category = catalog.category(str(category_id)) if category_id else None
+        asked = fold(str(tracker.latest_message.get("text") or ""))
+        if category is None and _ASKS_RECOMMENDATION.search(asked):
+            products = await recommended(ctx)
+            if products:
+                lines = "\n".join(self.line(ctx, p) for p in products)
+                say("recommend", self.add_buttons(ctx, products), items=lines)
+                return []
         if category is None:
             buttons = [
                 Button(c.name(ctx.lang), payload_for("browse_menu", category=c.id))
@@ -65,20 +100,26 @@ class ShowMenu(ShopAction):
         if not products:
             say("category_empty", ctx.main_buttons())
             return []
-        lines = []
-        for p in products:
-            prices = " / ".join(format_price(v, ctx.lang) for v in p.prices.values())
-            desc = p.description(ctx.lang)
-            lines.append(f"• {p.name(ctx.lang)} — {prices}" + (f" ({desc})" if desc else ""))
-        buttons = [
+        lines = "\n".join(self.line(ctx, p) for p in products)
+        buttons = self.add_buttons(ctx, products)
+        say("category_list", buttons, category=category.name(ctx.lang), items=lines)
+        return []
+
+    @staticmethod
+    def line(ctx: ActionContext, product: Product) -> str:
+        prices = " / ".join(format_price(v, ctx.lang) for v in product.prices.values())
+        desc = product.description(ctx.lang)
+        return f"• {product.name(ctx.lang)} — {prices}" + (f" ({desc})" if desc else "")
+
+    @staticmethod
+    def add_buttons(ctx: ActionContext, products: list[Product]) -> list[Button]:
+        return [
             Button(
                 ctx.text("btn_add", product=p.name(ctx.lang)),
                 payload_for("add_to_cart", product=p.id),
             )
             for p in products
         ]
-        say("category_list", buttons, category=category.name(ctx.lang), items="\n".join(lines))
-        return []
 
 
 class AddToCart(ShopAction):

@@ -101,6 +101,19 @@ _BEFORE_TALK = re.compile(r"\bz\s+[^,.;!?]{0,25}$")
 _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))\b")
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
+# Done ordering, in words the NLU may not know ("koniec zamówienia", "skończyłem", "done with
+# my order"): a word of ending and nothing else but small words; folded.
+_DONE_SMALL = (
+    r"ok|okay|dobra|no|to|i|juz|a|and|so|well|z|na|the|my|of|with|for|moje\w*|mojej|strony|"
+    r"zamowieni\w*|zamawiani\w*|order\w*|dzis|teraz|now|today|thanks|thank|you|dziekuje|"
+    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that"
+)
+_DONE_ORDERING = re.compile(
+    rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
+    r"(?:koniec|konczymy|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|done|"
+    r"finished|end|that'?s it|that'?s all)"
+    rf"(?:\W+(?:{_DONE_SMALL}))*\W*$"
+)
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
 
 
@@ -398,6 +411,14 @@ def read_in_context(turn: Turn) -> None:
         and _CONFIRMING.match(text)
     ):
         _reread(turn, "checkout")  # "potwierdzam" with items just ordered: check out
+    elif (
+        turn.state.flow in (None, "ask_size")
+        and not products
+        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
+        and _just_added(turn)
+        and _DONE_ORDERING.match(text)
+    ):
+        _reread(turn, "checkout")  # "koniec zamówienia", "done with my order": check out
     elif _address_after_delivery_said(turn, intent, products):
         # "…z dostawą", then "ul. Długa 5, Kraków" alone: where to deliver, so check out.
         slots = dict(turn.state.slots or {})

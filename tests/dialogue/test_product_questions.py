@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
+from bot.store.models import Customer, Order, OrderItem
 from tests.dialogue.chat import Chat
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -66,3 +67,49 @@ async def test_a_category_typed_alone_lists_it(
     _, payloads = await last_reply(dialogue_core, *texts)
     offered = {p.split('"product": "')[1].split('"')[0] for p in payloads if "add_to_cart" in p}
     assert offered == products
+
+
+ADD = '/add_to_cart{"product": '
+
+
+@pytest.mark.parametrize(
+    "question", ["co polecacie?", "Co polecacie", "co możecie polecić?", "what do you recommend?"]
+)
+async def test_asked_for_a_recommendation_the_bot_names_products_to_add(
+    dialogue_core: Core, question: str
+) -> None:
+    text, payloads = await last_reply(dialogue_core, question)
+    added = [p for p in payloads if p.startswith(ADD)]
+    assert len(added) == 3, (text, payloads)
+    assert not any(p.startswith("/browse_menu") for p in payloads), payloads  # no categories
+
+
+async def test_the_recommendation_starts_with_what_customers_order_most(
+    dialogue_core: Core,
+) -> None:
+    async with dialogue_core.sessions() as s:
+        someone = Customer(language="pl")
+        s.add(someone)
+        await s.flush()
+        s.add(
+            Order(
+                number=f"PZ-{80000 + someone.id % 10000:05d}",
+                customer_id=someone.id,
+                status="completed",
+                fulfilment="pickup",
+                subtotal=50 * 2990,
+                total=50 * 2990,
+                items=[
+                    OrderItem(
+                        product_id="quattro-formaggi",
+                        name="Quattro Formaggi",
+                        size="small",
+                        quantity=50,
+                        unit_price=2990,
+                    )
+                ],
+            )
+        )
+        await s.commit()
+    _, payloads = await last_reply(dialogue_core, "co polecacie?")
+    assert payloads[0] == ADD + '"quattro-formaggi"}', payloads
