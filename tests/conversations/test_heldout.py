@@ -4,7 +4,8 @@ benchmarks/journeys.py measures the held-out sets through the web chat of a runn
 (the demo catalog's real opening hours, which some journeys ask about). A set with a journey
 that moves to Telegram or SMS midway, or plays in more channels, needs the channel fakes:
 such a file is played here, whole. Each case is named after its file, so one round plays
-alone: `pytest tests/conversations -k round4`.
+alone: `pytest tests/conversations -k round4`. A journey marked `xfail:` (a first-run miss
+not fixed yet) is expected to fail, strictly: once it passes, the mark must go.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ JOURNEYS = [j for j in _ALL if j.source in _FILES]
 def cases() -> list[Any]:
     return [
         pytest.param(
-            journey, channel, id=f"{journey.source.removesuffix('.yaml')}:{journey.id}@{channel}"
+            journey,
+            channel,
+            id=f"{journey.source.removesuffix('.yaml')}:{journey.id}@{channel}",
+            marks=[pytest.mark.xfail(reason=journey.xfail, strict=True)] if journey.xfail else [],
         )
         for journey in JOURNEYS
         for channel in journey.channels
