@@ -25,7 +25,7 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_in, said_yes
-from bot.dialogue.turn import Turn
+from bot.dialogue.turn import Reply, Turn
 from bot.domain.phones import find_phone, normalise_phone, readable_phone
 from bot.domain.pricing import quote
 from bot.messages import Button
@@ -1029,14 +1029,12 @@ class CheckoutFlow:
         found = find_phone(turn.text)
         if raw is None and found is None:
             if _DIGITS.search(turn.text):
-                self.kit.speaker.say(turn, "phone_invalid")
-                await self.ask(turn)
+                await self.ask_again(turn, "phone_invalid")
                 return True
             return False
         phone = found.e164 if found else normalise_phone(str(raw))
         if phone is None:
-            self.kit.speaker.say(turn, "phone_invalid")
-            await self.ask(turn)
+            await self.ask_again(turn, "phone_invalid")
             return True
         self.set(turn, contact_phone=phone)
         await self.next(turn)
@@ -1051,8 +1049,7 @@ class CheckoutFlow:
             text = (text[: found.start] + text[found.end :]).strip()
         name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
         if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
-            self.kit.speaker.say(turn, "name_invalid")
-            await self.ask(turn)
+            await self.ask_again(turn, "name_invalid")
             return False
         self.set(turn, contact_name=name)
         return True
@@ -1062,6 +1059,9 @@ class CheckoutFlow:
         if turn.from_button:
             return False
         if step == "address":
+            if way_alone(text):
+                await self.ask(turn)  # "z dowozem" asked where: delivery it is, but where?
+                return True
             if await self.keep_payment(turn):
                 return True
             found = find_phone(text)
@@ -1072,8 +1072,7 @@ class CheckoutFlow:
                 await self.ask(turn)
                 return True
             if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
-                self.kit.speaker.say(turn, "address_invalid")
-                await self.ask(turn)
+                await self.ask_again(turn, "address_invalid")
                 return True
             if not self.delivers_to(turn, text):
                 return True
@@ -1089,8 +1088,7 @@ class CheckoutFlow:
                 await self.next(turn)
             return True
         if step == "phone":
-            self.kit.speaker.say(turn, "phone_invalid")
-            await self.ask(turn)
+            await self.ask_again(turn, "phone_invalid")
             return True
         if step == "note" and text:
             self.set(turn, note=text[:500])
@@ -1258,6 +1256,18 @@ class CheckoutFlow:
             )
         else:
             await self.summary(turn)
+
+    async def ask_again(self, turn: Turn, hint: str) -> None:
+        """The question again after an answer that does not do, as one reply: the hint (what
+        is missing: "I need the street and house number…") in place of the question's words,
+        with the question's buttons."""
+        before, step = len(turn.replies), turn.state.step
+        await self.ask(turn)
+        asked = turn.replies[before:]
+        if len(asked) == 1 and turn.state.step == step:
+            asked[0].text = self.kit.speaker.text(hint, turn.lang)
+        else:  # something else came first (the shop closed, the cart fell short): say both
+            turn.replies.insert(before, Reply(self.kit.speaker.text(hint, turn.lang)))
 
     def offers_contact(self, turn: Turn, saved: dict[str, str | None]) -> bool:
         """Whether the name question offers the saved name and phone as one answer."""

@@ -13,6 +13,7 @@ import pytest
 from bot.core import Core
 from bot.dialogue.checkout import way_in_text
 from bot.store import repo
+from bot.store.models import DialogueState
 from tests.dialogue.chat import Chat
 from tests.dialogue.test_understanding import end_state, talk
 
@@ -121,3 +122,32 @@ async def test_an_address_said_with_the_order_is_delivery_there(
 async def test_a_door_note_with_numbers_is_no_address() -> None:
     assert way_in_text("kod do domofonu na klatce 3, mieszkanie 12") is None
     assert way_in_text("leave it to door 4, flat 2b") is None
+
+
+async def step_of(chat: Chat) -> str | None:
+    async with chat.core.sessions() as s:
+        state = await s.get(DialogueState, chat.customer_id)
+        return state.step if state else None
+
+
+@pytest.mark.parametrize(
+    ("texts", "again"),
+    [
+        (["duza margherita", "zamawiam", "dowoz"], ["z dowozem", "Dluga"]),
+        (["duża margherita", "zamawiam", "dostawa"], ["z dostawą", "Długa"]),
+        (["a large margherita", "checkout", "delivery"], ["with delivery", "Main street"]),
+    ],
+)
+async def test_at_the_address_question_the_way_again_or_half_an_address_gets_one_reply(
+    dialogue_core: Core, texts: list[str], again: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for n, text in enumerate([*texts, *again]):
+        result = await chat.say(text)
+        if n >= len(texts):
+            # One reply: the address asked again (or what it lacks), not a hint and the question.
+            assert len(result.replies) == 1, result.text
+        if n >= len(texts) - 1:
+            assert await step_of(chat) == "address"
+    await chat.say("ul. Długa 5, Kraków")
+    assert await step_of(chat) == "name"
