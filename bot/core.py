@@ -458,6 +458,21 @@ class Core:
         ]
         await self.deliver(replies + drained.deliver_after)
 
+    async def answer_left_unanswered(self, customer_id: int, message_id: int) -> None:
+        """A message the bot stayed silent on while a person had the conversation, answered
+        now that the bot has it back: taken again as if just received."""
+        async with self.sessions() as session:
+            message = await session.get(Message, message_id)
+            if (
+                message is None
+                or message.customer_id != customer_id
+                or message.delivery_status != "processed"
+            ):
+                return
+            message.delivery_status = "received"
+            await session.commit()
+        await self.answer_pending(customer_id)
+
     async def _answer_duplicate(self, inbound: InboundMessage) -> Receipt:
         assert inbound.provider_id
         async with self.sessions() as session:

@@ -206,8 +206,11 @@ async def release_when_gone(
     return conversation
 
 
-async def resolve(session: AsyncSession, conversation: Conversation) -> None:
-    """Back to the bot, which carries on where it was (its dialogue state is untouched)."""
+async def resolve(session: AsyncSession, conversation: Conversation) -> int | None:
+    """Back to the bot, which carries on where it was (its dialogue state is untouched).
+    Returns the customer's message left unanswered, if the person handed back without
+    answering it: the bot answers it then (`Core.answer_left_unanswered`)."""
+    unanswered = await left_unanswered(session, conversation)
     conversation.status = "bot"
     conversation.assigned_agent_id = None
     conversation.waiting_since = None
@@ -215,6 +218,25 @@ async def resolve(session: AsyncSession, conversation: Conversation) -> None:
     state.fallback_count = 0
     repo.record_event(session, "resolved", conversation.customer_id, None)
     await session.commit()
+    return unanswered
+
+
+async def left_unanswered(session: AsyncSession, conversation: Conversation) -> int | None:
+    """The customer's last message, if nobody said anything after it and the bot stayed
+    silent on it because a person had the conversation."""
+    last = await session.scalar(
+        select(Message)
+        .where(
+            Message.customer_id == conversation.customer_id,
+            Message.private.is_(False),
+            Message.author != "system",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if last is None or last.author != "customer" or last.delivery_status != "processed":
+        return None
+    return last.id
 
 
 async def customer_profile(

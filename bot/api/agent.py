@@ -172,13 +172,16 @@ async def resolve(
             conv = await handoff.owned_conversation(session, conversation_id, user)
         except handoff.HandoffError as exc:
             raise _http(exc) from exc
-        await handoff.resolve(session, conv)
+        unanswered = await handoff.resolve(session, conv)
         customer = await handoff.repo.live_customer(session, conv.customer_id)
         lang = (customer.language if customer else None) or core.settings.default_language
         customer_id = conv.customer_id
     await core.send_proactive(
         customer_id, core.dialogue.responses.render("handoff_resolved", lang), author="bot"
     )
+    if unanswered is not None:
+        # Written while the person had it and left unanswered: the bot answers it now.
+        await core.answer_left_unanswered(customer_id, unanswered)
     await core.hub.publish(
         AGENT_TOPIC, {"type": "queue", "conversation_id": conversation_id, "status": "bot"}
     )

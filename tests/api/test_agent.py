@@ -66,6 +66,18 @@ async def webchat(client: httpx.AsyncClient) -> tuple[str, Any]:
     return token, say
 
 
+async def taken_by(
+    client: httpx.AsyncClient, agent: dict[str, str], say: Any, *texts: str
+) -> dict[str, Any]:
+    """The customer says `texts` (the last asks for a person); the agent takes it."""
+    for text in texts:
+        await say(text)
+    waiting = await client.get("/api/agent/conversations?status=waiting_agent", headers=agent)
+    conv: dict[str, Any] = waiting.json()["conversations"][0]
+    await client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=agent)
+    return conv
+
+
 async def test_the_whole_handoff_round_trip(env: Any) -> None:
     _app, client = env
     ala = await login(client, "ala@shop.pl", "correct horse")
@@ -236,12 +248,7 @@ async def test_an_agents_buttons_are_what_the_customers_number_picks(env: Any) -
     app, client = env
     ala = await login(client, "ala@shop.pl", "correct horse")
     _, say = await webchat(client)
-    await say("poproszę dużą pepperoni")
-    await say("konsultant")
-    conv = (await client.get("/api/agent/conversations?status=waiting_agent", headers=ala)).json()[
-        "conversations"
-    ][0]
-    await client.post(f"/api/agent/conversations/{conv['id']}/assign", headers=ala)
+    conv = await taken_by(client, ala, say, "poproszę dużą pepperoni", "konsultant")
     bad = await client.post(
         f"/api/agent/conversations/{conv['id']}/messages",
         headers=ala,
@@ -266,3 +273,44 @@ async def test_an_agents_buttons_are_what_the_customers_number_picks(env: Any) -
     async with app.state.core.sessions() as s:
         state = await s.get(DialogueState, conv["customer_id"])
         assert state is not None and state.flow == "checkout"
+
+
+@pytest.mark.parametrize(
+    ("first", "handoff", "while_agent", "cart"),
+    [
+        ("poproszę dużą pepperoni", "konsultant", "i jeszcze cola", ["cola", "pepperoni"]),
+        ("a large pepperoni please", "talk to a human", "and a cola please", ["cola", "pepperoni"]),
+    ],
+)
+async def test_a_message_left_unanswered_by_the_agent_is_answered_when_handed_back(
+    env: Any, first: str, handoff: str, while_agent: str, cart: list[str]
+) -> None:
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    token, say = await webchat(client)
+    conv = await taken_by(client, ala, say, first, handoff)
+    base = f"/api/agent/conversations/{conv['id']}"
+    await client.post(f"{base}/messages", headers=ala, json={"text": "Hello, Ala here"})
+    assert (await say(while_agent))["replies"] == []  # silent while a person has it
+    assert (await client.post(f"{base}/resolve", headers=ala)).status_code == 200
+    # Handed back without an answer: the bot acts on it (the cola is in the cart) and says so.
+    profile = (await client.get(f"/api/customers/{conv['customer_id']}", headers=ala)).json()
+    assert sorted(i["product_id"] for i in profile["cart"]["items"]) == cart
+    history = (await client.get("/api/webchat/history", params={"token": token})).json()
+    authors = [m["author"] for m in history["messages"]]
+    assert authors[-1] == "bot" and authors[-3:-1] == ["customer", "bot"]
+
+
+async def test_a_message_the_agent_answered_is_not_answered_again_when_handed_back(
+    env: Any,
+) -> None:
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    _, say = await webchat(client)
+    conv = await taken_by(client, ala, say, "poproszę dużą pepperoni", "konsultant")
+    base = f"/api/agent/conversations/{conv['id']}"
+    await say("i jeszcze cola")
+    await client.post(f"{base}/messages", headers=ala, json={"text": "Colę doda bot, chwila"})
+    assert (await client.post(f"{base}/resolve", headers=ala)).status_code == 200
+    profile = (await client.get(f"/api/customers/{conv['customer_id']}", headers=ala)).json()
+    assert [i["product_id"] for i in profile["cart"]["items"]] == ["pepperoni"]
