@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -292,6 +293,10 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     try:
         asyncio.run(run(url, 2, 3, "rest", REPEATED))  # warm-up
+        # The client's own full collections (100-400 ms, its imports' objects walked each
+        # time) would stop every customer at once and count as the server's latency.
+        gc.collect()
+        gc.freeze()
         transports = ["rest", "ws"] if args.transport == "both" else [args.transport]
         for transport in transports:
             cpu_before = cpu_seconds(pid)

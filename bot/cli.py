@@ -52,7 +52,7 @@ def run(
     import uvicorn
 
     from bot.app import create_app
-    from bot.server import hand_over_the_gil_sooner, server_config
+    from bot.server import hand_over_the_gil_sooner, server_config, settle_the_heap
 
     settings = _setup()
     if host:
@@ -66,6 +66,7 @@ def run(
         status.update(f"Preparing Omnibot: {step}…")
 
     def ready() -> None:
+        settle_the_heap()
         status.stop()
         console.print(
             f"[bold green]Omnibot is up[/] — web chat at http://{settings.host}:{settings.port}"
