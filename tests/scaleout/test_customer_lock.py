@@ -24,16 +24,18 @@ async def test_a_slow_holder_keeps_its_lock_and_a_waiter_gives_up_with_a_log(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Two instances: their own clients and lock objects, one Redis.
-    ra, a = make_locks(redis_url, ttl_seconds=0.3, wait_seconds=0.5)
-    rb, b = make_locks(redis_url, ttl_seconds=0.3, wait_seconds=0.5)
+    # A lifetime of 1 s, renewed every third of it: a loop stalled up to ~0.6 s (a loaded CI
+    # machine) still renews in time; with 0.3 s a 0.2 s stall lost the lock.
+    ra, a = make_locks(redis_url, ttl_seconds=1.0, wait_seconds=1.0)
+    rb, b = make_locks(redis_url, ttl_seconds=1.0, wait_seconds=1.0)
     try:
         async with a.hold(7) as first:
-            # Held for four lifetimes of the lock: renewal keeps it.
+            # Held for three lifetimes of the lock: renewal keeps it.
             with caplog.at_level(logging.WARNING, logger="bot.locks"):
                 with pytest.raises(LockTimeout):
                     async with b.hold(7):
                         pytest.fail("entered a lock another instance holds")
-            await asyncio.sleep(0.7)
+            await asyncio.sleep(2.0)
             assert not first.lost
         assert "customer 7: gave up waiting for the lock" in caplog.text
         async with b.hold(7) as second:  # released: the next holder gets a larger fence
