@@ -1084,6 +1084,8 @@ class CheckoutFlow:
                 return True  # "cash" asked for a name: how they pay, not who
             if turn.intent in NOT_A_NAME and turn.confidence >= SURE and find_phone(text) is None:
                 return False  # "thanks", "ok", "bye" asked for a name: not understood as one
+            if address_alone(text):
+                return await self.address_for_name(turn, text)
             if await self.take_contact(turn, text):
                 await self.next(turn)
             return True
@@ -1097,6 +1099,18 @@ class CheckoutFlow:
         if step == "confirm" and text:
             return await self.take_note(turn, text)
         return False
+
+    async def address_for_name(self, turn: Turn, text: str) -> bool:
+        """A whole address typed where a name is asked ("Krakowska 12/3, Krakow") is never
+        the name: with delivery it is where to deliver now; the name is asked again."""
+        if self.way(turn) != "delivery":
+            await self.ask_again(turn, "name_invalid")
+            return True
+        if self.delivers_to(turn, text):
+            self.set(turn, address=text[:300])
+            self.kit.speaker.say(turn, "address_kept", address=text[:300])
+            await self.ask(turn)
+        return True
 
     def note_shaped(self, turn: Turn) -> bool:
         """Not an item or a size (a correction), not a question to us."""
