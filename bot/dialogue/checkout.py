@@ -26,6 +26,8 @@ from rapidfuzz.distance import OSA
 
 from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_in, said_yes
 from bot.dialogue.turn import Reply, Turn
+from bot.domain.handoff import LEFT_MESSAGE
+from bot.domain.order_status import OPEN
 from bot.domain.phones import find_phone, normalise_phone, readable_phone
 from bot.domain.pricing import quote
 from bot.messages import Button
@@ -843,11 +845,17 @@ class CheckoutFlow:
 
     async def keep_note(self, turn: Turn) -> None:
         """A door note typed outside the checkout ("domofon 3" after ordering): kept for the
-        order's summary, never a quantity; with nothing in the cart there is no order yet."""
+        order's summary, never a quantity. With the cart empty, for the order on its way (passed
+        to the team, who can add it there), or with none, there is no order yet."""
         text = turn.text.strip()
         cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
         if not cart.items:
-            self.say_with_menu(turn, "note_without_order", note=text[:100])
+            placed = await latest_order(turn.session, turn.customer.id, OPEN, turn.preloaded)
+            if placed is None:
+                self.say_with_menu(turn, "note_without_order", note=text[:100])
+                return
+            self.kit.speaker.say(turn, "note_to_team", note=text[:100], number=placed.number)
+            turn.handoff_reason = LEFT_MESSAGE  # kept in the agents' inbox, with the order
             return
         slots = self.slots(turn)
         note = str(slots.get("given_note") or "")
