@@ -266,6 +266,8 @@ NO_NOTE_WORDS = (
     "delete note",
     "clear the note",
 )
+# Words that confirm inside a question ("tak, kartą, a ile to potrwa?"): the order goes ahead.
+_YES_WORDS = ("tak", "potwierdz", "zamawiam", "dobrze", "okej", "yes", "confirm", "sure", "okay")
 # Questions to the bot, not notes for the kitchen ("ile to potrwa", "when will it come").
 _QUESTION = re.compile(
     r"^\s*(ile|kiedy|jak|jaki|jaka|jakie|gdzie|co|dlaczego|o ktorej|"
@@ -911,7 +913,8 @@ class CheckoutFlow:
             or turn.intent == "affirm"
             or (turn.intent == "checkout" and turn.confidence >= SURE)  # "finish my order"
             or said(turn, "potwierdzam", "confirm", "zamawiam")
-            or (method and not turn.entities("product"))  # "kartą": pay so, and confirm
+            # "kartą": pay so, and confirm; "can I pay by card?" asks (answered, then the summary).
+            or (method and not turn.entities("product") and not self.asks_only(turn))
         ):
             if said(turn, *NO_NOTE_WORDS):
                 self.set(turn, note="")  # "bez uwag, potwierdzam"
@@ -961,6 +964,12 @@ class CheckoutFlow:
             # "zostawić pod drzwiami", "please call when you're outside": said, not asked.
             return await self.take_note(turn, turn.text.strip())
         return False
+
+    @staticmethod
+    def asks_only(turn: Turn) -> bool:
+        """A question that says no yes ("czy mogę zapłacić kartą?", "can I pay by card?")."""
+        asked = "?" in turn.text or bool(_QUESTION.match(fold(turn.text)))
+        return asked and not said(turn, *_YES_WORDS)
 
     async def change(self, turn: Turn, field: str) -> bool:
         self.unset(turn, field)
