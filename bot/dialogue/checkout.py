@@ -109,7 +109,7 @@ _ADDRESS_AFTER = re.compile(
     r"nam|mi|to|tez|jednak|prosze|proszę|też|over|round|around|off|the order|my order|"
     r"our order)){0,3}"
     r"(?:[\s,?!]+(?:na|pod|do|to|at)\s+(?:(?:ten\s+)?adres\w*\s+|(?:the\s+)?address\s+)?"
-    r"|(?:\s*[,:;]\s*|\s+[-–]\s+)(?=(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?"
+    r"|(?:\s*[,:;]\s*|\s+[-–]\s+)(?=(?:(?:ul|al|os|pl|sw|św|gen|ks|kard|prof|marsz|bp)\.?\s+){0,2}[^\W\d_]{3,}\.?"
     r"(?:\s+[^\W\d_]+\.?){0,2}\s+\d+[^\W\d_]?(?:/\d+)?\b))"
     r"(?P<address>.+)$",
     re.I,
@@ -125,7 +125,7 @@ _POLITE_END = re.compile(
 _BARE_ADDRESS = re.compile(
     r"(?:^|[\s,])(?:to|na|pod)\s+"
     r"(?!(?:order|zam[oó]wieni\w*|nr|numer|number|size|rozmiar)\b)"
-    r"(?P<address>(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,2}\s+"
+    r"(?P<address>(?:(?:ul|al|os|pl|sw|św|gen|ks|kard|prof|marsz|bp)\.?\s+){0,2}[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,2}\s+"
     r"\d+[^\W\d_]?(?:/\d+)?(?:\s*(?:m\.?|lok\.?)\s*\d+)?\s*,\s*"
     r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}[^,;?!]*)$",
     re.I,
@@ -187,6 +187,27 @@ PICKUP_WORDS = (
     "podjedziemy po",
     "wpadne po",
     "wpadniemy po",
+    "come grab",
+    "come and grab",
+    "come by",
+    "come over and get",
+    "swing by",
+    "pop by",
+    "pop in",
+    "pop over",
+    "pop round",
+    "stop by",
+    "drop by",
+    "grab it myself",
+    "grab them myself",
+)
+# Coming for it in person with the words in another order ("sam po nią podjadę", "po pizzę
+# wpadnę"): what is fetched, then a verb of coming, or the verb said with "sam"; folded.
+_COMING_FOR_IT = re.compile(
+    r"\bpo\s+(?:nia|nie|niego|to|pizz\w*|zamowieni\w*|jedzeni\w*)\s+(?:sam\w*\s+)?"
+    r"(?:przyjd|przyjad|przyjed|podjad|podjed|wpadn|podejd|podskocz|skocz|zajd|zajad)\w*"
+    r"|\b(?:sam|sama|sami|osobiscie)\s+(?:przyjd|przyjad|przyjed|podjad|podjed|wpadn|podejd|"
+    r"podskocz|skocz|zajd|zajad|odbior|odbierz)\w*"
 )
 CHANGE_FIELDS = {
     "address": ("adres", "address", "ulic", "street"),
@@ -297,7 +318,7 @@ def way_in_text(text: str) -> WaySaid | None:
     folded = fold(text)
     if said_in(folded, NOT_DELIVERY):
         return None
-    pickup = said_in(folded, _PICKUP_SAID)
+    pickup = said_in(folded, _PICKUP_SAID) or bool(_COMING_FOR_IT.search(folded))
     delivery = said_in(folded, _DELIVERY_SAID)
     if not pickup and not delivery:
         bare = _BARE_ADDRESS.search(text)
@@ -346,7 +367,7 @@ _STREET_AND_NUMBER = re.compile(
 # Street"), a comma, then the place, maybe after its postcode ("Krakowska 12/3, Krakow",
 # "ul. Długa 5 m. 3, 31-000 Kraków", "12 Baker Street, Krakow"). Nothing else reads so.
 _ADDRESS_ALONE = re.compile(
-    r"^\W*(?:(?:(?:ul|al|os|pl)\.?\s+)?[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?"
+    r"^\W*(?:(?:(?:ul|al|os|pl|sw|św|gen|ks|kard|prof|marsz|bp)\.?\s+){0,2}[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?"
     r"(?:\s*/\s*\d+)?(?:\s*(?:m\.?|lok\.?)\s*\d+)?"
     r"|\d+[^\W\d_]?(?:/\d+)?\s+[^\W\d_]{3,}(?:\s+[^\W\d_]+){0,2}\s+"
     r"(?:street|st|road|rd|avenue|ave|lane|ln|way|drive|dr|square|sq|place|close|court)\.?)"
@@ -361,7 +382,10 @@ def address_alone(text: str) -> bool:
 
 
 # "na ten sam adres co poprzednio", "to my previous address": delivery, where it went last.
-_ADDRESS_WORD = re.compile(r"\b(adres\w*|address\w*)\b")
+_ADDRESS_WORD = re.compile(
+    r"\b(adres\w*|address\w*|miejsc\w*|tam gdzie|(same|previous|usual|last|old)\s+(place|spot|"
+    r"location|flat|house)|(place|spot|location) (as|like)\b)\b"
+)
 
 
 def address_as_before(text: str) -> bool:
