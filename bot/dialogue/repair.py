@@ -53,7 +53,7 @@ _CORRECTING = re.compile(
     r"pomylil\w*|sorry|zwieksz\w*|zmniejsz\w*|wymien\w*|podmien\w*|zrob|"
     r"przepraszam|not|no|actually|make|change|meant|instead|rather|oops|wrong|only|just|swap|"
     r"switch|replace|exchange|increase|reduce|update|edit|should|tylko|sorki|sory|ups|"
-    r"wlasciwie|raczej|lepiej)\b"
+    r"wlasciwie|raczej|lepiej|wystarcz\w*|starcz\w*|enough|will do)\b"
 )
 # Words that add to what is there ("jeszcze 2 cole", "two more cokes"): never a correction.
 _ADDING = re.compile(
@@ -102,16 +102,17 @@ _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 # Done ordering, in words the NLU may not know ("koniec zamówienia", "skończyłem", "done with
-# my order"): a word of ending and nothing else but small words; folded.
+# my order", "to na razie tyle", "all set"): a word of ending and nothing else but small
+# words; folded.
 _DONE_SMALL = (
     r"ok|okay|dobra|no|to|i|juz|a|and|so|well|z|na|the|my|of|with|for|moje\w*|mojej|strony|"
     r"zamowieni\w*|zamawiani\w*|order\w*|dzis|teraz|now|today|thanks|thank|you|dziekuje|"
-    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that"
+    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that|razie|for|we'?re|i'?m"
 )
 _DONE_ORDERING = re.compile(
     rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
-    r"(?:koniec|konczymy|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|done|"
-    r"finished|end|that'?s it|that'?s all)"
+    r"(?:koniec|konczymy|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|tyle|wszystko|"
+    r"done|finished|end|that'?s it|that'?s all|everything|all good|all set|good to go)"
     rf"(?:\W+(?:{_DONE_SMALL}))*\W*$"
 )
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
@@ -138,7 +139,20 @@ _WENT_WRONG = re.compile(
     r"\b(wsciek\w*|zdenerwowan\w*|skandal\w*|reklamac\w*|zwrot\w*|zimn\w*|spalon\w*|"
     r"przypalon\w*|surow\w*|zepsut\w*|niezadowolon\w*|rozczarowan\w*|nie to co|angry|"
     r"furious|cold|burnt|burned|refund|disappoint\w*|raw|unacceptable|not happy|terrible|"
-    r"awful|disgusting)\b"
+    r"awful|disgusting|kpin\w*|zenad\w*|porazk\w*|zart\w*|ridiculous|joke|joking)\b"
+)
+# Waiting long for an order, told as it is ("czekam już półtorej godziny na pizzę", "we've been
+# waiting over an hour"): a complaint too; folded. Asking how long one waits ("ile się czeka,
+# godzinę?", "how long will we be waiting, an hour?") is the delivery-time question.
+_WAITING_LONG = re.compile(
+    r"^(?!\W*(?:ile|jak dlugo|czy|how|do (?:i|we)|will (?:i|we))\b).*?"
+    r"\b(czekam\w*|czekamy|czekalem|czekalam|waiting|waited)\b.{0,40}"
+    r"\b(godzin\w*|hour\w*|ages|forever|wiek\w*|wiecznosc\w*)\b"
+)
+# A product declined while others are ordered ("no bbq for me then. a medium margherita",
+# "bez coli, ale poproszę wodę"): folded text right before the declined product's name.
+_DECLINED_BEFORE = re.compile(
+    r"\b(no|not|without|bez|zadn\w*|nie chce|don'?t want)\s+(the\s+|any\s+)?$"
 )
 # A product named as what an item goes with ("2 cole do tej wege", "a coke for that
 # pizza", "dip to go with the diavola"): folded text right before the product's name.
@@ -165,6 +179,20 @@ def _drop_referred_items(turn: Turn, text: str) -> None:
     ]
     if referred and len(referred) < len(products):
         turn.parse = {**turn.parse, "entities": [e for e in entities if e not in referred]}
+
+
+def _drop_declined_items(turn: Turn) -> None:
+    """ "ok no bbq for me then. medium margherita and garlic sauce": the BBQ sauce is what
+    they do not want, the rest is the order (a product declined alone stays as it was read)."""
+    products = turn.entities("product")
+    if turn.intent != "add_to_cart" or len(products) < 2:
+        return
+    declined = [
+        p for p in products if _DECLINED_BEFORE.search(fold(turn.text[: int(p.get("start", 0))]))
+    ]
+    if declined and len(declined) < len(products):
+        entities = turn.parse.get("entities", [])
+        turn.parse = {**turn.parse, "entities": [e for e in entities if e not in declined]}
 
 
 def _asks_for_person(text: str, products: bool = False) -> bool:
@@ -241,6 +269,15 @@ def _just_added(turn: Turn) -> bool:
     return bool(slots.get("last_items") or slots.get("last_item"))
 
 
+def _holds_items(turn: Turn) -> bool:
+    """Items were just added, or the cart read with the turn's context holds some (after a
+    removal or a question nothing was "just added", yet the customer may be done)."""
+    if _just_added(turn):
+        return True
+    cart = turn.preloaded.cart if turn.preloaded is not None else None
+    return bool(cart is not None and cart.__dict__.get("items"))
+
+
 # Two readings of one question ("kiedy będzie?", "when will it be?"): to a customer waiting
 # for an order it asks for that order, to anyone else how long orders take. The delivery-time
 # answer tells which (`bot.actions.support`), so the two together are one understanding.
@@ -297,8 +334,10 @@ def read_in_context(turn: Turn) -> None:
         intent not in ("complaint", "human_handoff", "leave_message")
         and turn.state.flow in (None, "ask_size")
         and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
-        and _HAPPENED.search(text)
-        and _WENT_WRONG.search(text)
+        and (
+            (_HAPPENED.search(text) and _WENT_WRONG.search(text))
+            or (not products and _WAITING_LONG.search(text))
+        )
     ):
         _reread(turn, "complaint")  # "zamawiałem hawajską a przywieźli pepperoni, jestem wściekły"
         return
@@ -312,6 +351,7 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "order_note")  # "domofon 3" after ordering: a note, not 3 pizzas
         return
     _drop_referred_items(turn, text)
+    _drop_declined_items(turn)
     products = bool(turn.entities("product"))
     modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
@@ -414,8 +454,9 @@ def read_in_context(turn: Turn) -> None:
     elif (
         turn.state.flow in (None, "ask_size")
         and not products
-        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
-        and _just_added(turn)
+        # "na razie tyle" reads as goodbye; with items in the cart it is done ordering.
+        and (intent in ("nlu_fallback", "goodbye") or turn.confidence < REREAD_CONFIDENCE)
+        and _holds_items(turn)
         and _DONE_ORDERING.match(text)
     ):
         _reread(turn, "checkout")  # "koniec zamówienia", "done with my order": check out
@@ -455,7 +496,7 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
         # "delivery" alone may read as the delivery-area question: with items just ordered
         # and no question asked, it is the way they want them.
         and (intent in ("nlu_fallback", "deny") or (intent in WAY_TOPICS and way_alone(turn.text)))
-        and _just_added(turn)
+        and _holds_items(turn)
         and "?" not in turn.text
         and not turn.entities("phone")
         and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS

@@ -1,6 +1,8 @@
 """What round 7's held-out journeys taught, said in other words than theirs: coming for it
 in person in another word order, the last address asked for as a place, a street with an
-abbreviated title.
+abbreviated title, "that many is enough" setting the number, a product declined beside an
+order, done ordering after a removal or in words that read as parting, waiting too long as a
+complaint.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the state it leaves.
@@ -15,6 +17,7 @@ from bot.orders import latest_order
 from bot.store import repo
 from bot.store.models import Order
 from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import end_state, talk
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -86,3 +89,60 @@ async def test_a_street_with_an_abbreviated_title_typed_alone_is_where_to_delive
     assert await _flow(chat) == "checkout"
     summary = await chat.say("Ola 600 100 200")
     assert address.split(",")[0] in summary.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["5 wod i mala margherita", "starcza 3 wody"], ["1 margherita small", "3 water"]),
+        (["three cokes and a small hawaiian", "two cokes is enough"],
+         ["1 hawaii small", "2 cola"]),
+    ],
+)  # fmt: skip
+async def test_that_many_is_enough_sets_the_number(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    ("text", "cart"),
+    [
+        ("bez coli, ale poprosze srednia pepperoni i wode", ["1 pepperoni medium", "1 water"]),
+        ("no garlic sauce please, just a large diavola and a lemonade",
+         ["1 diavola large", "1 lemonade"]),
+    ],
+)  # fmt: skip
+async def test_a_product_declined_beside_an_order_is_not_ordered(
+    dialogue_core: Core, text: str, cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, text))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["srednia diavola i cola", "usun cole", "to na razie wszystko"],
+        ["a large hawaiian and a coke", "remove the coke", "all set"],
+        ["2 male margherity i woda", "usun wode", "dostawa"],
+    ],
+)
+async def test_done_after_a_removal_or_in_words_of_parting_checks_out(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat = await _chat(dialogue_core, *texts)
+    assert await _flow(chat) == "checkout"
+    assert (await end_state(chat))["cart"]  # the cart kept for the checkout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "czekamy juz dwie godziny na dostawe, zenada",
+        "we've been waiting over an hour for our food, this is ridiculous",
+    ],
+)
+async def test_waiting_too_long_is_a_complaint_for_a_person(dialogue_core: Core, text: str) -> None:
+    state = await talk(dialogue_core, text)
+    assert state["conversation"] == "waiting_agent"
+    assert state["cart"] == []
