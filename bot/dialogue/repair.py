@@ -111,7 +111,7 @@ _DONE_SMALL = (
 )
 _DONE_ORDERING = re.compile(
     rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
-    r"(?:koniec|konczymy|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|tyle|wszystko|"
+    r"(?:koniec|koncze|konczy\w*|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|tyle|wszystko|"
     r"done|finished|end|that'?s it|that'?s all|everything|all good|all set|good to go)"
     rf"(?:\W+(?:{_DONE_SMALL}))*\W*$"
 )

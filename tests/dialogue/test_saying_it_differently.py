@@ -125,6 +125,8 @@ async def test_a_product_declined_beside_an_order_is_not_ordered(
         ["srednia diavola i cola", "usun cole", "to na razie wszystko"],
         ["a large hawaiian and a coke", "remove the coke", "all set"],
         ["2 male margherity i woda", "usun wode", "dostawa"],
+        ["srednia wege", "koncze juz"],
+        ["mala diavola i sok", "no to koncze"],
     ],
 )
 async def test_done_after_a_removal_or_in_words_of_parting_checks_out(
