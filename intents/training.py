@@ -450,7 +450,7 @@ class _Vectors:
             pass
 
     def dot(self, a: np.ndarray, b: np.ndarray) -> float:
-        return sum(float(np.dot(a[p], b[p])) for p in self.parts)  # one BLAS call each
+        return sum(_pool().map(lambda p: float(np.dot(a[p], b[p])), self.parts))
 
     def axpy(self, alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         """y += alpha · x"""
@@ -483,7 +483,7 @@ class _Vectors:
         self._each(lambda p: np.matmul(coef, rows[:, p], out=out[p]))
 
     def absmax(self, x: np.ndarray) -> float:
-        return max(max(float(x[p].max()), -float(x[p].min())) for p in self.parts)
+        return max(_pool().map(lambda p: max(float(x[p].max()), -float(x[p].min())), self.parts))
 
 
 def _lbfgs(
