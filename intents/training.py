@@ -331,8 +331,10 @@ class _Problem:
             if left is not None:
                 row_products.append((left[a:b], self.middle))
             self.rows.append((a, b, row_products, own, own.nonzero()[0], yb[own]))
-        # By sparse features, each part also a share of the embedding's rows of W.
-        col_blocks = _blocks(col_nnz, THREADS) or [(0, 0)]
+        # By sparse features, each part also a share of the embedding's rows of W. A column
+        # costs about as much as 10 non-zeros of its own (its penalty and its squares).
+        col_cost = col_nnz + np.arange(self.d_sparse + 1) * 10
+        col_blocks = _blocks(col_cost, THREADS) or [(0, 0)]
         step = -(-self.d_dense // len(col_blocks))
         self.cols = []
         for i, (a, b) in enumerate(col_blocks):
