@@ -451,6 +451,9 @@ class _Vectors:
         for _ in _pool().map(fn, self.parts):
             pass
 
+    def _each_block(self, fn: Callable[[int, slice], object]) -> list[object]:
+        return list(_pool().map(fn, range(len(self.parts)), self.parts))
+
     def dot(self, a: np.ndarray, b: np.ndarray) -> float:
         return sum(_pool().map(lambda p: float(np.dot(a[p], b[p])), self.parts))
 
@@ -461,9 +464,16 @@ class _Vectors:
     def scale(self, x: np.ndarray, alpha: float) -> None:
         self._each(lambda p: np.multiply(x[p], np.float32(alpha), out=x[p]))
 
-    def diff(self, out: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-        """out = a - b"""
-        self._each(lambda p: np.subtract(a[p], b[p], out=out[p]))
+    def blocks(self, rows: int) -> list[np.ndarray]:
+        """A matrix of `rows` such vectors as one C-contiguous block per thread (its share of
+        the columns): numpy's `dot` of a block and a vector runs BLAS without the GIL, while
+        `matmul` of a matrix and a vector keeps it (the threads took turns: 7 ms a product),
+        and `dot` of a strided slice of one big matrix copies it first."""
+        return [np.zeros((rows, p.stop - p.start), dtype=np.float32) for p in self.parts]
+
+    def diffs(self, blocks: list[np.ndarray], row: int, a: np.ndarray, b: np.ndarray) -> None:
+        """Row `row` of `blocks` = a - b"""
+        self._each_block(lambda i, p: np.subtract(a[p], b[p], out=blocks[i][row]))
 
     def step(self, out: np.ndarray, w: np.ndarray, alpha: float, d: np.ndarray) -> None:
         """out = w + alpha · d"""
@@ -475,14 +485,20 @@ class _Vectors:
 
         self._each(part)
 
-    def rows_times(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """rows @ x (float64), each thread its share of the columns."""
-        parts = _pool().map(lambda p: rows[:, p] @ x[p], self.parts)
-        return np.sum([part.astype(np.float64) for part in parts], axis=0)
+    def rows_times(self, blocks: list[np.ndarray], used: int, x: np.ndarray | int) -> np.ndarray:
+        """The first `used` rows of `blocks` times x (float64): x a vector, or a row of
+        `blocks`; each thread its block."""
 
-    def combine(self, coef: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-        """out = coef @ rows, each thread its share of the columns."""
-        self._each(lambda p: np.matmul(coef, rows[:, p], out=out[p]))
+        def part(i: int, p: slice) -> np.ndarray:
+            block = blocks[i]
+            return np.dot(block[:used], x[p] if isinstance(x, np.ndarray) else block[x])
+
+        parts = self._each_block(part)
+        return np.sum([np.asarray(part, dtype=np.float64) for part in parts], axis=0)
+
+    def combine(self, coef: np.ndarray, blocks: list[np.ndarray], out: np.ndarray) -> None:
+        """out = coef @ (the first len(coef) rows of `blocks`), each thread its block."""
+        self._each_block(lambda i, p: np.matmul(coef, blocks[i][: len(coef)], out=out[p]))
 
     def absmax(self, x: np.ndarray) -> float:
         return max(_pool().map(lambda p: max(float(x[p].max()), -float(x[p].min())), self.parts))
@@ -524,17 +540,18 @@ def _lbfgs(
 
 
 class _History:
-    """L-BFGS's last pairs (s: step, y: change of gradient) as the rows of one matrix, s and y
-    of a pair side by side. The inverse-Hessian estimate times a vector is then the compact
-    form of Byrd, Nocedal and Schnabel (1994) — one matrix-vector product for all the pairs'
-    dot products, a few small solves, one product back — instead of the two loops' dot and
-    update per pair (the same vector in exact arithmetic, half the passes over memory). A new
-    pair takes the oldest one's slot once there are `m`; one refused for its curvature (never
-    seen on this convex objective, whose line search keeps s·y > 0) leaves its slot empty."""
+    """L-BFGS's last pairs (s: step, y: change of gradient) as the rows of one matrix (kept as
+    one block per thread, `_Vectors.blocks`), s and y of a pair side by side. The
+    inverse-Hessian estimate times a vector is then the compact form of Byrd, Nocedal and
+    Schnabel (1994) — one matrix-vector product for all the pairs' dot products, a few small
+    solves, one product back — instead of the two loops' dot and update per pair (the same
+    vector in exact arithmetic, half the passes over memory). A new pair takes the oldest
+    one's slot once there are `m`; one refused for its curvature (never seen on this convex
+    objective, whose line search keeps s·y > 0) leaves its slot empty."""
 
     def __init__(self, size: int, m: int, v: _Vectors) -> None:
         self.m, self.v = m, v
-        self.rows = np.zeros((2 * m, size), dtype=np.float32)
+        self.rows = v.blocks(2 * m)
         self.pairs: list[int] = []  # slots in use, oldest first
         self.sy = np.zeros((m, m))  # s of slot i · y of slot j (i not newer than j)
         self.yy = np.zeros((m, m))
@@ -547,11 +564,10 @@ class _History:
             slot = self.pairs.pop(0)
         else:
             slot = min(set(range(self.m)) - set(self.pairs))
-        s, y = self.rows[2 * slot], self.rows[2 * slot + 1]
-        self.v.diff(s, w_new, w)
-        self.v.diff(y, g_new, g)
+        self.v.diffs(self.rows, 2 * slot, w_new, w)  # s
+        self.v.diffs(self.rows, 2 * slot + 1, g_new, g)  # y
         used = 2 * (max([slot, *self.pairs]) + 1)
-        dots = self.v.rows_times(self.rows[:used], y)  # every row · the new y
+        dots = self.v.rows_times(self.rows, used, 2 * slot + 1)  # every row · the new y
         sy, yy = dots[2 * slot], dots[2 * slot + 1]
         # Keep the pair only where the curvature is clearly positive (relative to |y|², so
         # an update's tiny gradients still build a history).
@@ -570,8 +586,7 @@ class _History:
             return
         order = np.asarray(self.pairs)
         used = 2 * (int(order.max()) + 1)
-        rows = self.rows[:used]
-        dots = self.v.rows_times(rows, g)
+        dots = self.v.rows_times(self.rows, used, g)
         a, b = dots[2 * order], dots[2 * order + 1]  # S^T g, Y^T g
         r = np.triu(self.sy[np.ix_(order, order)])
         yy = self.yy[np.ix_(order, order)]
@@ -582,5 +597,5 @@ class _History:
         coef = np.zeros(used, dtype=np.float32)
         coef[2 * order] = p
         coef[2 * order + 1] = -gamma * u
-        self.v.combine(coef, rows, out)
+        self.v.combine(coef, self.rows, out)
         self.v.axpy(gamma, g, out)
