@@ -366,7 +366,9 @@ class ChangeItem(ShopAction):
         if product is None or not product.available:
             say("unknown_product_short", product=new_product or line.product_id)
             return []
-        size = sizes[-1] if sizes else line.size
+        # "średnia zamiast dużej", "from large to medium": of two sizes named, the one the
+        # line is not in now.
+        size = next((s for s in reversed(sizes) if s != line.size), line.size)
         if product.sized and size not in product.prices:
             size = "medium" if "medium" in product.prices else next(iter(product.prices))
         if not product.sized:
