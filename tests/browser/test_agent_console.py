@@ -109,6 +109,12 @@ def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
     sms_says(server, "Piszę teraz SMS-em, czy zdążycie do 19?")
     expect(page.locator("#messages")).to_contain_text("Piszę teraz SMS-em")
     expect(page.locator("#messages .msg.customer").last).to_contain_text("SMS")
+    # Opened again, the summary names what the customer wrote to the person in words.
+    page.locator("#queue-agent .conv").first.click()
+    expect(page.locator("#summary")).to_contain_text("Recent topics: talking to an agent")
+    page.select_option("#lang", "pl")
+    expect(page.locator("#summary")).to_contain_text("Ostatnie tematy: rozmowa z konsultantem")
+    page.select_option("#lang", "en")
 
     page.fill("#reply", "Tak, zdążymy!")
     page.click("#send")

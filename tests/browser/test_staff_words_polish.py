@@ -129,6 +129,26 @@ def test_intents_are_listed_by_their_names_in_the_pages_language_and_found_by_ei
     page.context.close()
 
 
+def test_what_the_response_variables_hold_reads_in_the_pages_language(
+    browser: Browser, shop: LiveServer
+) -> None:
+    page = intent_in_polish(browser, shop, "opening_hours")
+    hint = page.locator("#intent-vars")
+    expect(hint).to_contain_text("{delivery_fee} = opłata za dostawę")
+    expect(hint).to_contain_text("{name} = imię klienta albo nic, gdy go nie znamy")
+    expect(hint).not_to_contain_text("the delivery fee")
+    switch_to(page, "en")
+    expect(hint).to_contain_text("{delivery_fee} = the delivery fee")
+    page.context.close()
+
+
+def intent_in_polish(browser: Browser, shop: LiveServer, intent: str) -> Page:
+    """The operator console in Polish with one intent open."""
+    page = staff_page(browser, "pl-PL", shop.url, "/admin", OPERATOR)
+    page.locator(f'#intent-list button[data-intent="{intent}"]').click()
+    return page
+
+
 def save_intent(page: Page) -> None:
     page.get_by_role("button", name=re.compile("^(Zapisz intencję|Save intent)$")).click()
 
@@ -136,8 +156,7 @@ def save_intent(page: Page) -> None:
 def test_rare_content_refusals_and_a_vanished_intent_read_in_the_pages_language(
     browser: Browser, shop: LiveServer
 ) -> None:
-    page = staff_page(browser, "pl-PL", shop.url, "/admin", OPERATOR)
-    page.locator('#intent-list button[data-intent="greet"]').click()
+    page = intent_in_polish(browser, shop, "greet")
     examples = page.locator("#intent-ex-pl")
     expect(examples).not_to_have_value("")
     kept = examples.input_value()
