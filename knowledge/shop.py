@@ -54,6 +54,13 @@ _HOLIDAY = re.compile(
 _PLACE_ASKED = re.compile(
     r"\b(?P<prep>na|do|to)\s+(?=(?P<place>[^\W\d_][^?!.,;:()]{1,40}))", re.IGNORECASE
 )
+# The delivery word with a preposition after it, inside what follows an earlier "do/to":
+# "do u guys deliver to Wieliczka", "to know if you deliver to Ruczaj" — the place is the
+# one after the delivery word, not those words.
+_DELIVER_THEN_PLACE = re.compile(
+    r"\b(deliver\w*|dowo[zż]\w*|dowie[zź]\w*|dostarcz\w*)\s+(?:\w+\s+)?(na|do|to)\s",
+    re.IGNORECASE,
+)
 # A street and its number after "na/do/to" ("Szewska 8", "Długą 5/2"): no place asked about.
 _STREET_NUMBER = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\s+\d")
 _POSTCODE_ASKED = re.compile(r"(?:\b(?:na|do|to|pod)\s+)?\d{2}\s?-\s?\d{3}(?!\d)", re.IGNORECASE)
@@ -237,6 +244,8 @@ class ShopFacts:
         for match in _PLACE_ASKED.finditer(text):
             if _STREET_NUMBER.match(match.group("place")):
                 continue  # "to Szewska 8": a street, judged with the whole address
+            if _DELIVER_THEN_PLACE.search(match.group("place")):
+                continue  # "do u guys deliver to X": the place is X
             typed = _WORD.findall(match.group("place"))
             typed = " ".join(typed).split()
             kept: list[str] = []

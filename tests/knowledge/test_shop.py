@@ -131,3 +131,20 @@ def test_a_street_with_its_number_is_no_place_asked_about() -> None:
     assert shop.delivers_to_place("delivery to Szewska 8, Krakow") is None
     assert shop.delivers_to_place("czy dowozicie na Długą 5/2?") is None
     assert shop.delivers_to_place("a dowozicie na Mokotow?") == ("na Mokotow", False)
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("hey do u guys deliver to wieliczka", ("to wieliczka", False)),
+        ("I want to know if you deliver to Ruczaj", ("to Ruczaj", True)),
+        ("do ya deliver to Kazimierz?", ("to Kazimierz", True)),
+        ("do Nowej Huty dowozicie?", ("do Nowej Huty", True)),
+        ("chciałem zapytać, czy dowozicie do Skawiny", ("do Skawiny", False)),
+    ],
+)
+def test_the_place_asked_about_is_the_one_after_the_delivery_word(
+    question: str, place: tuple[str, bool]
+) -> None:
+    """An English "do" before the delivery word is no Polish "do" naming a place."""
+    assert facts().delivers_to_place(question) == place
