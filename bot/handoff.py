@@ -65,6 +65,18 @@ async def list_conversations(
             .order_by(Message.id.desc())
             .limit(1)
         )
+        # What the customer said last: the inbox shows it for a conversation waiting for a
+        # person (the bot's "the team has your message" says nothing to the agent).
+        said = await session.scalar(
+            select(Message)
+            .where(
+                Message.customer_id == customer.id,
+                Message.private.is_(False),
+                Message.author == "customer",
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
         waiting = (
             int((now - conversation.waiting_since).total_seconds())
             if conversation.waiting_since and conversation.status == "waiting_agent"
@@ -85,6 +97,7 @@ async def list_conversations(
                 "waiting_seconds": waiting,
                 "handoff_reason": conversation.handoff_reason,
                 "last_message": repo.message_object(last) if last else None,
+                "last_customer_message": repo.message_object(said) if said else None,
             }
         )
     return result

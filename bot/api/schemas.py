@@ -201,6 +201,7 @@ class ConversationRow(Out):
     handoff_reason: str | None
     assigned_agent_id: int | None
     last_message: dict[str, Any] | None
+    last_customer_message: dict[str, Any] | None
 
 
 class Conversations(Out):

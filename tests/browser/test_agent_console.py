@@ -90,6 +90,7 @@ def test_agent_takes_over_from_telegram_and_follows_the_customer_to_sms(
     waiting = page.locator("#queue-waiting .conv")
     expect(waiting).to_have_count(1)
     expect(waiting.first).to_contain_text("Telegram")
+    expect(waiting.first).to_contain_text("chcę rozmawiać z człowiekiem")  # not the bot's reply
     waiting.first.click()
     expect(page.locator("#summary")).to_contain_text("Pepperoni")
     expect(page.locator("#messages")).to_contain_text("poproszę dużą pepperoni")
