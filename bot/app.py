@@ -46,7 +46,13 @@ from bot.presence import AgentPresence, RedisAgentPresence
 from bot.ratelimit import Limiter, Throttled
 from bot.reminders import CartReminders
 from bot.settings import Settings
-from bot.store.db import create_engine, session_factory, upgrade_database
+from bot.store.db import (
+    WalCheckpoints,
+    create_engine,
+    session_factory,
+    sqlite_file,
+    upgrade_database,
+)
 from bot.web import docs, pages
 from bot.web.edge import Edge
 from knowledge.catalog import Catalog
@@ -72,12 +78,15 @@ class Runtime:
     started: bool = False
     presence: AgentPresence = field(default_factory=AgentPresence)
     limiter: Limiter = field(default_factory=Limiter)
+    # SQLite: the write-ahead log copied back in the background (see WalCheckpoints).
+    checkpoints: WalCheckpoints | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Wire the core without touching the network or the disk (that is `start_runtime`)."""
     url = settings.resolved_database_url()
-    engine = create_engine(url)
+    sqlite_path = sqlite_file(url)
+    engine = create_engine(url, background_checkpoints=sqlite_path is not None)
     sessions = session_factory(engine)
     redis = None
     locks: CustomerLocks
@@ -142,6 +151,7 @@ def build_runtime(settings: Settings) -> Runtime:
         reminders=CartReminders(core),
         limiter=limiter,
         presence=presence,
+        checkpoints=WalCheckpoints(sqlite_path) if sqlite_path is not None else None,
     )
     runtime.adapters.append(WebchatAdapter(core, runtime.limiter))
     if settings.telegram_bot_token:
@@ -196,6 +206,8 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     if progress:
         progress("applying database migrations")
     await upgrade_database(settings.resolved_database_url())
+    if runtime.checkpoints is not None:
+        runtime.checkpoints.start()
     hub = runtime.core.hub
     if isinstance(hub, RedisHub):
         await hub.start()
@@ -229,6 +241,8 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.limiter.close()
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
+    if runtime.checkpoints is not None:
+        await runtime.checkpoints.stop()
 
 
 def create_app(
