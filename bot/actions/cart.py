@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.cart import ItemRequest, pair_items, typed_numbers
+from bot.dialogue.cart import ItemRequest, pair_items, typed_numbers, unlisted_items
 from bot.dialogue.turn import payload_for
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
@@ -182,6 +182,12 @@ class AddToCart(ShopAction):
                 item=maths.inline(added),
                 total=format_price(maths.total(cart.items), ctx.lang),
             )
+        text = str(tracker.latest_message.get("text") or "")
+        for name in unlisted_items(
+            text, tracker.latest_message.get("entities", []), menu_words(ctx)
+        ):
+            # "duża margherita i pepsi": the pizza is added; the pepsi is not sold here.
+            say("unknown_product_short", product=name)
         if pending:
             ask_size(ctx, say, pending[0])
             events.append(SlotSet("pending_items", pending))
@@ -192,6 +198,20 @@ class AddToCart(ShopAction):
             if loop_is(tracker, "ask_size"):
                 events.append(ActiveLoop(None))
         return events
+
+
+def menu_words(ctx: ActionContext) -> set[str]:
+    """Every word of the menu, folded: names, aliases, ingredients, allergens, categories and
+    sizes (a word of these said beside an item is no item missing from the menu)."""
+    catalog = ctx.shop.catalog
+    texts: list[str] = []
+    for p in catalog.products.values():
+        texts += [p.id, *p.names.values(), *p.aliases, *p.descriptions.values(), *p.allergens]
+    for c in catalog.categories:
+        texts += [c.id, *c.names.values()]
+    for size, names in catalog.sizes.items():
+        texts += [size, *names.values()]
+    return {w for t in texts for w in re.findall(r"[^\W\d_]+", fold(t))}
 
 
 def with_typed_numbers(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -317,13 +337,23 @@ class ChangeItem(ShopAction):
                 return [SlotSet("last_items", lasts), SlotSet("last_item", lasts[-1])]
         requests = pair_items(tracker.latest_message.get("entities", []), maths.sized)
         if len(requests) > 1:
+            unsized: list[dict[str, Any]] = []
             done = recount(ctx, cart, requests) or respecify(
-                ctx, cart, requests, str(tracker.latest_message.get("text") or "")
+                ctx, cart, requests, str(tracker.latest_message.get("text") or ""), unsized
             )
+            changes: Events = []
             if done:
                 say_cart(ctx, say, cart, "changed", item=maths.inline(d[0] for d in done))
                 lines = [d[1] for d in done]
-                return [SlotSet("last_items", lines), SlotSet("last_item", lines[-1])]
+                changes += [SlotSet("last_items", lines), SlotSet("last_item", lines[-1])]
+            if unsized:
+                # "nie chcę jednak coli, daj margheritę": the cola went; which size of it?
+                ask_size(ctx, say, unsized[0])
+                changes.append(SlotSet("pending_items", unsized))
+                if not tracker.active_loop or loop_is(tracker, "ask_size"):
+                    changes.append(ActiveLoop("ask_size"))
+            if changes:
+                return changes
         # A number alone corrects the first item just added ("dwie duże margherity i colę"
         # → "nie, trzy" means three margheritas).
         last = (lasts[0] if lasts and not products else tracker.get_slot("last_item")) or {}
@@ -438,13 +468,19 @@ def recount(
 
 
 def respecify(
-    ctx: ActionContext, cart: Cart, requests: list[ItemRequest], typed: str
+    ctx: ActionContext,
+    cart: Cart,
+    requests: list[ItemRequest],
+    typed: str,
+    unsized: list[dict[str, Any]],
 ) -> list[tuple[str, dict[str, Any]]]:
     """A correction naming one product in the cart and others not in it: "zamiast pepperoni
     daj capricciosę" swaps them (the new one keeps the old one's size and quantity unless it
     says its own); "make that one pepperoni and one hawaiian" keeps the pepperoni, with the
     quantity now said, and adds the hawaiian in the same size. Returns what changed (the
-    lines' descriptions and what they are now); nothing when the message is not that."""
+    lines' descriptions and what they are now); nothing when the message is not that. A new
+    product that does not come in the old one's size and says none is put in `unsized`
+    (product, quantity) for its size to be asked."""
     catalog, maths = ctx.shop.catalog, ctx.shop.pricing
     in_cart = [r for r in requests if any(i.product_id == r.product for i in cart.items)]
     new = [r for r in requests if r not in in_cart]
@@ -475,13 +511,16 @@ def respecify(
     for request, product in zip(new, products, strict=True):
         assert product is not None
         size: str | None = request.size or line.size
-        if product.sized and size not in product.prices:
-            size = "medium" if "medium" in product.prices else next(iter(product.prices))
-        if not product.sized:
-            size = None
         quantity = request.quantity
         if quantity is None:
             quantity = line.quantity if swap else 1
+        if product.sized and size not in product.prices:
+            if request.size is None:
+                unsized.append({"product": product.id, "quantity": quantity})
+                continue
+            size = "medium" if "medium" in product.prices else next(iter(product.prices))
+        if not product.sized:
+            size = None
         added = add_line(cart, product.id, size, quantity)
         done.append(
             (

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intents.doors import door_number_spans
+from intents.text import fold
 
 # A number standing on its own ("nie 3, tylko 2", "not 3, 2", "make it 4."): not a part of
 # a house/flat number, a postcode, a date or an order number ("Długa 12/3", "31-000",
@@ -84,3 +85,65 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
                     continue
             setattr(items[chosen], attr, value)
     return items
+
+
+# Between the things of a list: "X i Y", "X, Y", "X and Y", "X plus Y".
+_LIST_SEPARATOR = re.compile(r",|;|&|\+|\b(?:i|oraz|and|plus|a)\b", re.IGNORECASE)
+# Words around items that name nothing ("poproszę … i jeszcze …, please"), the ways an order
+# is fulfilled, times and thanks; folded. A part of a list left with other words reads as
+# an item the customer asked for.
+_NOT_AN_ITEM = frozenset(
+    """
+    poprosze prosze prosimy chce chcialbym chcialabym chcemy dodaj dodac dorzuc daj dajcie
+    wezme zamawiam zamowie bede mi nam dla do na z ze w we o od po za bez jeszcze tez takze
+    rowniez to ta ten te tej tego jak jakis jakas jakies jeden jedna jedno jednak tylko juz
+    teraz szybko zaraz dzis dzisiaj jutro wieczorem pozniej potem wynos dostawa dostawe
+    dostawy dowozem dowoz dostarczyc odbior odbiore osobiscie miejscu lokalu gotowke karta
+    karte blik dziekuje dzieki dziekuwa pozdrawiam hej czesc siema witam ok okej dobra super
+    wszystko tyle koniec razem sumie duzo malo bardzo ciepla cieple goraca gorace zimna zimne
+    please pls plz thanks thank you cheers hi hello hey the a an some one my me us for to go
+    with without also too as well too more another extra and then now soon today tonight
+    later quickly asap delivery deliver delivered pickup pick up collect collection takeaway
+    takeout away here cash card all that this it that's it's i i'd id want would like get
+    have can could may will just only yes no ok okay great good nice hot cold large big
+    small medium regular
+    """.split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# A thing not on the menu is a word or two ("pepsi", "ice tea"); more is a sentence.
+_MAX_ITEM_WORDS = 2
+
+
+def unlisted_items(text: str, entities: list[dict[str, Any]], known: set[str]) -> list[str]:
+    """The parts of a list of items that name nothing on the menu: "duża margherita i pepsi"
+    → ["pepsi"]. A part holding an entity, a number, a question or a word of the menu
+    (`known`, folded: names, ingredients, sizes, categories) is no such thing, nor words that
+    only surround an order ("i poproszę", "na wynos", "please")."""
+    if text.startswith("/") or "?" in text:
+        return []
+    spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
+    folded = text.lower() if text.isascii() else fold(text)
+    cuts = [0]
+    for m in _LIST_SEPARATOR.finditer(folded):
+        cuts += [m.start(), m.end()]
+    cuts.append(len(text))
+    found = []
+    for start, end in zip(cuts[::2], cuts[1::2], strict=True):
+        if any(s < end and start < e for s, e in spans) or re.search(r"\d", text[start:end]):
+            continue
+        words = [(m.start(), m.end()) for m in _WORD.finditer(folded, start, end)]
+        kept = [(s, e) for s, e in words if folded[s:e] not in _NOT_AN_ITEM]
+        if not kept or len(kept) > _MAX_ITEM_WORDS:
+            continue
+        if any(len(folded[s:e]) < 3 or _known(folded[s:e], known) for s, e in kept):
+            continue
+        found.append(text[kept[0][0] : kept[-1][1]])
+    return found
+
+
+def _known(word: str, known: set[str]) -> bool:
+    """A word of the menu, inflected or not ("pieczarkami" for "pieczarki")."""
+    stem = word[:5]
+    return any(k.startswith(stem) or word.startswith(k[:5]) for k in known if len(k) >= 3) or (
+        word in known
+    )

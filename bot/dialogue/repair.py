@@ -152,7 +152,8 @@ _WAITING_LONG = re.compile(
 # A product declined while others are ordered ("no bbq for me then. a medium margherita",
 # "bez coli, ale poproszę wodę"): folded text right before the declined product's name.
 _DECLINED_BEFORE = re.compile(
-    r"\b(no|not|without|bez|zadn\w*|nie chce|don'?t want)\s+(the\s+|any\s+)?$"
+    r"\b(no|not|without|bez|zadn\w*|nie chce\w*|nie bede|don'?t want|do not want)"
+    r"(\s+(jednak|juz|tej|tego|tych|actually|after all|the|any|that|more))*\s+$"
 )
 # A product named as what an item goes with ("2 cole do tej wege", "a coke for that
 # pizza", "dip to go with the diavola"): folded text right before the product's name.
@@ -181,15 +182,45 @@ def _drop_referred_items(turn: Turn, text: str) -> None:
         turn.parse = {**turn.parse, "entities": [e for e in entities if e not in referred]}
 
 
+def _declined(turn: Turn) -> list[dict[str, Any]]:
+    """The products the message says no to ("no bbq", "nie chcę jednak pepperoni")."""
+    return [
+        p
+        for p in turn.entities("product")
+        if _DECLINED_BEFORE.search(fold(turn.text[: int(p.get("start", 0))]))
+    ]
+
+
+def _in_cart(turn: Turn) -> set[str]:
+    """The products just added or (when read with the turn) in the cart."""
+    slots = turn.state.slots or {}
+    lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
+    cart = turn.preloaded.cart if turn.preloaded is not None else None
+    items = (cart.__dict__.get("items") or []) if cart is not None else []
+    return {str(x.get("product")) for x in lasts} | {str(i.product_id) for i in items}
+
+
+def _swaps_declined(turn: Turn) -> bool:
+    """ "nie chcę jednak pepperoni, daj hawajską", "actually no diavola, give me a
+    capricciosa": a product in the cart declined and another named, without "instead": one
+    for the other (`bot.actions.cart.respecify`)."""
+    products = turn.entities("product")
+    declined = _declined(turn)
+    if not declined or len(declined) == len(products):
+        return False
+    held = _in_cart(turn)
+    named = {str(p["value"]) for p in products}
+    return {str(p["value"]) for p in declined} <= held and not named <= held
+
+
 def _drop_declined_items(turn: Turn) -> None:
     """ "ok no bbq for me then. medium margherita and garlic sauce": the BBQ sauce is what
-    they do not want, the rest is the order (a product declined alone stays as it was read)."""
+    they do not want, the rest is the order (a product declined alone stays as it was read;
+    one declined from the cart for another is a swap)."""
     products = turn.entities("product")
-    if turn.intent != "add_to_cart" or len(products) < 2:
+    if turn.intent != "add_to_cart" or len(products) < 2 or _swaps_declined(turn):
         return
-    declined = [
-        p for p in products if _DECLINED_BEFORE.search(fold(turn.text[: int(p.get("start", 0))]))
-    ]
+    declined = _declined(turn)
     if declined and len(declined) < len(products):
         entities = turn.parse.get("entities", [])
         turn.parse = {**turn.parse, "entities": [e for e in entities if e not in declined]}
@@ -384,8 +415,10 @@ def read_in_context(turn: Turn) -> None:
         and _names_just_added_only(turn)
     ):
         _reread(turn, "change_item")  # "sorry, only 2 cokes": that many, not 2 more
-    elif intent != "change_item" and len(turn.entities("product")) >= 2 and SWAP.search(text):
-        _reread(turn, "change_item")  # "zamiast margherity daj wegetariańską": one for the other
+    elif len(turn.entities("product")) >= 2 and (SWAP.search(text) or _swaps_declined(turn)):
+        # "zamiast margherity daj wegetariańską", "nie chcę jednak pepperoni, daj hawajską":
+        # one for the other.
+        _reread(turn, "change_item")
     elif (
         intent in ("change_item", "deny", "nlu_fallback", "add_to_cart", "faq", "prices")
         and len({str(e["value"]) for e in turn.entities("product")}) == 1
