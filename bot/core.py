@@ -760,7 +760,10 @@ class Core:
                 "text": message.text[:200] if unmatched else None,
             },
         )
-        rows = self._reply_rows(message, context.conversation, replies, outcome.reply_extra)
+        # The language the replies are written in: the web chat's own words follow it.
+        lang = context.customer.language or context.lang
+        extra = {**outcome.reply_extra, "language": lang}
+        rows = self._reply_rows(message, context.conversation, replies, extra)
         others = [
             Message(
                 customer_id=context.customer.id,

@@ -144,6 +144,10 @@ class WebchatAdapter(ChannelAdapter):
         return len(ended)
 
     async def customer_id_for(self, address: str, language: str | None = None) -> int:
+        return (await self._customer_of(address, language))[0]
+
+    async def _customer_of(self, address: str, language: str | None) -> tuple[int, str | None]:
+        """The customer's id and conversation language (the browser's if none yet)."""
         async with self.core.sessions() as session:
             customer, created = await repo.resolve_customer(
                 session, CHANNEL, address, language=language
@@ -151,7 +155,7 @@ class WebchatAdapter(ChannelAdapter):
             if language and not created and customer.language is None:
                 customer.language = language
                 await session.commit()
-            return customer.id
+            return customer.id, customer.language
 
     def _check_text(self, text: str | None, payload: str | None) -> None:
         limit = self.core.settings.max_message_chars
@@ -195,8 +199,10 @@ class WebchatAdapter(ChannelAdapter):
             else:
                 await self._count_new_session(self.limiter, client_address(request))
                 address = self.signer.new_address()
-            customer_id = await self.customer_id_for(address, body.language)
-            return {"session_token": self.signer.sign(address), "customer_id": customer_id}
+            customer_id, language = await self._customer_of(address, body.language)
+            token = self.signer.sign(address)
+            known = {"language": language} if language else {}  # unknown: left out
+            return {"session_token": token, "customer_id": customer_id, **known}
 
         @router.post(
             "/api/webchat/messages",

@@ -105,6 +105,9 @@ class MessageOut(Out):
     created_at: str
     channel: str
     client_message_id: str | None = Field(default=None, description="web chat, customer's")
+    language: str | None = Field(
+        default=None, description="a bot reply: the language it is written in (pl or en)"
+    )
     throttled: bool | None = Field(
         default=None, description="kept but not answered: sent over MESSAGES_PER_MINUTE"
     )
@@ -169,6 +172,9 @@ class Parse(Out):
 class WebchatSession(Out):
     session_token: str
     customer_id: int
+    language: str | None = Field(
+        default=None, description="the conversation's language (pl or en), once known"
+    )
 
 
 class WebchatReceipt(Out):

@@ -1027,6 +1027,8 @@ def message_object(message: Message) -> dict[str, Any]:
     }
     if "client_message_id" in payload:
         obj["client_message_id"] = payload["client_message_id"]
+    if message.author == "bot" and payload.get("language") in ("pl", "en"):
+        obj["language"] = payload["language"]  # the language the bot wrote it in
     if message.delivery_status == "throttled":
         obj["throttled"] = True  # kept, not answered: sent over the conversation's rate
     elif message.delivery_status == "suppressed":

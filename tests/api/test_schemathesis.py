@@ -134,7 +134,7 @@ def test_the_public_interface_keeps_its_field_names(tmp_path: Path) -> None:
         return set(schemas[name]["properties"])
 
     assert fields("MessageOut") >= {"id", "author", "text", "buttons", "created_at", "channel"}
-    assert fields("WebchatSession") == {"session_token", "customer_id"}
+    assert fields("WebchatSession") == {"session_token", "customer_id", "language"}
     assert fields("WebchatReceipt") == {"message", "replies"}
     assert fields("History") == {"messages", "older"}
     assert fields("Availability") == {"agents_online", "support_hours", "timezone", "open_now"}
@@ -155,4 +155,5 @@ async def test_typed_answers_carry_exactly_the_fields_the_route_gave(tmp_path: P
         receipt = (await client.post("/api/webchat/messages", json=body)).json()
     message = {"id", "author", "text", "buttons", "created_at", "channel"}
     assert set(receipt["message"]) == message | {"client_message_id"}
-    assert receipt["replies"] and all(set(r) == message for r in receipt["replies"])
+    # A bot reply says the language it is written in (the widget's own words follow it).
+    assert receipt["replies"] and all(set(r) == message | {"language"} for r in receipt["replies"])

@@ -14,7 +14,7 @@
   const BASE = option("omnibot-url")
     ? new URL(option("omnibot-url").replace(/\/*$/, "/"), location.href).href
     : new URL(".", (script && script.src) || location.href).href;
-  const LANG = /^en\b/i.test(option("lang") || navigator.language || "") ? "en" : "pl";
+  const PAGE_LANG = /^en\b/i.test(option("lang") || navigator.language || "") ? "en" : "pl";
   const STORAGE_KEY = "omnibot:" + BASE;
   const MAX_LENGTH = 4000;
   const SOCKET_ANSWER_TIMEOUT_MS = 8000; // no echo over the socket by then: send again over REST
@@ -51,7 +51,6 @@
       unread: (n) => n + (n === 1 ? " new message" : " new messages"),
     },
   };
-  const T = STRINGS[LANG];
   const CHANNELS = { telegram: "Telegram", sms: "SMS", cli: "CLI", webchat: "Web" };
 
   const CSS = `
@@ -140,6 +139,10 @@
     save(value) { try { localStorage.setItem(STORAGE_KEY, JSON.stringify(value)); } catch (e) { /* private mode */ } },
   };
   const saved = storage.load();
+  // The widget speaks the conversation's language: the page's at first, then whatever the
+  // conversation switched to ("switch to english please"), remembered for this session.
+  let LANG = saved.lang === "pl" || saved.lang === "en" ? saved.lang : PAGE_LANG;
+  let T = STRINGS[LANG];
   const state = {
     token: typeof saved.token === "string" ? saved.token : null,
     seen: Number(saved.seen) || 0,  // last message id read with the panel open (unread badge)
@@ -151,7 +154,7 @@
     below: 0,      // messages that arrived below the fold while the visitor was reading above
     availabilityTimer: 0,
   };
-  const persist = () => storage.save({ token: state.token, seen: state.seen });
+  const persist = () => storage.save({ token: state.token, seen: state.seen, lang: state.token ? LANG : undefined });
   const pending = new Map();  // client_message_id -> {cmid, text, payload, node, via, timer}
   const rendered = new Map(); // message id -> node
 
@@ -186,39 +189,77 @@
   const launcher = h("button", "omnibot-launcher", { type: "button", "aria-expanded": "false", "aria-controls": "omnibot-panel", svg: ICON_CHAT });
   const badge = h("span", "omnibot-badge", { "aria-hidden": "true", hidden: "" });
   launcher.append(badge);
-  const title = option("title") || T.title;
-  const panel = h("section", "omnibot-panel", { id: "omnibot-panel", role: "dialog", "aria-label": title, hidden: "" });
+  const panel = h("section", "omnibot-panel", { id: "omnibot-panel", role: "dialog", hidden: "" });
   const header = h("header", "omnibot-header");
   const heading = h("div", "omnibot-heading");
   const statusLine = h("p", "omnibot-status", { text: T.connecting });
-  heading.append(h("h2", "omnibot-title", { text: title }), statusLine);
-  const closeButton = h("button", "omnibot-close", { type: "button", "aria-label": T.close, title: T.close, svg: ICON_CLOSE });
+  const titleLine = h("h2", "omnibot-title");
+  heading.append(titleLine, statusLine);
+  const closeButton = h("button", "omnibot-close", { type: "button", svg: ICON_CLOSE });
   // "Forget me": ends the session for good and clears this device (a shared computer).
-  const endButton = h("button", "omnibot-close omnibot-end", { type: "button", "aria-label": T.end, title: T.end, svg: ICON_END });
+  const endButton = h("button", "omnibot-close omnibot-end", { type: "button", svg: ICON_END });
   header.append(heading, endButton, closeButton);
-  const confirmBar = h("div", "omnibot-confirm", { role: "group", "aria-label": T.end, hidden: "" });
-  const endYes = h("button", "omnibot-end-yes", { type: "button", text: T.endYes });
-  const endNo = h("button", "omnibot-end-no", { type: "button", text: T.endNo });
-  confirmBar.append(h("p", "", { text: T.endAsk }), endYes, endNo);
+  const confirmBar = h("div", "omnibot-confirm", { role: "group", hidden: "" });
+  const endYes = h("button", "omnibot-end-yes", { type: "button" });
+  const endNo = h("button", "omnibot-end-no", { type: "button" });
+  const endAsk = h("p");
+  confirmBar.append(endAsk, endYes, endNo);
   const scroller = h("div", "omnibot-scroll");
-  const empty = h("p", "omnibot-empty", { text: T.empty });
+  const empty = h("p", "omnibot-empty");
   // A long history comes newest first: the visitor reads back a page at a time.
-  const earlier = h("button", "omnibot-earlier", { type: "button", text: T.earlier, hidden: "" });
-  const log = h("div", "omnibot-log", { role: "log", "aria-live": "polite", "aria-label": T.messages });
-  const typing = h("div", "omnibot-typing", { role: "status", "aria-label": T.typing, hidden: "" });
+  const earlier = h("button", "omnibot-earlier", { type: "button", hidden: "" });
+  const log = h("div", "omnibot-log", { role: "log", "aria-live": "polite" });
+  const typing = h("div", "omnibot-typing", { role: "status", hidden: "" });
   typing.append(h("span"), h("span"), h("span"));
   scroller.append(earlier, empty, log, typing);
-  const jump = h("button", "omnibot-jump", { type: "button", "aria-label": T.jump, hidden: "" });
+  const jump = h("button", "omnibot-jump", { type: "button", hidden: "" });
   const body = h("div", "omnibot-body");
   body.append(scroller, jump);
   const form = h("form", "omnibot-form");
-  const input = h("textarea", "omnibot-input", { rows: "1", maxlength: String(MAX_LENGTH), placeholder: T.placeholder, "aria-label": T.input, enterkeyhint: "send" });
-  const sendButton = h("button", "omnibot-send", { type: "submit", "aria-label": T.send, title: T.send, svg: ICON_SEND });
+  const input = h("textarea", "omnibot-input", { rows: "1", maxlength: String(MAX_LENGTH), enterkeyhint: "send" });
+  const sendButton = h("button", "omnibot-send", { type: "submit", svg: ICON_SEND });
   form.append(input, sendButton);
   panel.append(header, confirmBar, body, form);
   root.append(launcher, panel);
   if (style) shadow.append(style);
   shadow.append(root);
+
+  /** The widget's own words in the current language (at load, and when the conversation's changes). */
+  function paintTexts() {
+    root.setAttribute("lang", LANG);
+    const title = option("title") || T.title;
+    titleLine.textContent = title;
+    panel.setAttribute("aria-label", title);
+    for (const [node, label] of [[closeButton, T.close], [endButton, T.end], [sendButton, T.send]]) {
+      node.setAttribute("aria-label", label);
+      node.title = label;
+    }
+    confirmBar.setAttribute("aria-label", T.end);
+    endAsk.textContent = T.endAsk;
+    endYes.textContent = T.endYes;
+    endNo.textContent = T.endNo;
+    empty.textContent = T.empty;
+    earlier.textContent = T.earlier;
+    log.setAttribute("aria-label", T.messages);
+    typing.setAttribute("aria-label", T.typing);
+    jump.setAttribute("aria-label", T.jump);
+    input.placeholder = T.placeholder;
+    input.setAttribute("aria-label", T.input);
+    log.querySelectorAll(".omnibot-author").forEach((label) => { label.textContent = T.agent; });
+  }
+  paintTexts();
+  /** The conversation now speaks `lang` (the server says so): the widget follows, and remembers. */
+  function setLanguage(lang) {
+    if ((lang !== "pl" && lang !== "en") || lang === LANG) return;
+    LANG = lang;
+    T = STRINGS[lang];
+    paintTexts();
+    if (root.dataset.state === "idle") statusLine.textContent = T.connecting;
+    else setStatus(root.dataset.state);
+    updateBadge();
+    updateJump();
+    persist();
+  }
 
   // ---- rendering (message text only ever through textContent)
   function buildMessage(message) {
@@ -254,6 +295,7 @@
   /** Show a stored message once, in id order; a customer message settles its optimistic bubble. */
   function render(message) {
     if (!message || typeof message.id !== "number") return;
+    if (message.author === "bot" && message.id >= state.lastId) setLanguage(message.language);
     state.lastId = Math.max(state.lastId, message.id);
     const draft = message.client_message_id && pending.get(message.client_message_id);
     if (draft) {
@@ -477,6 +519,7 @@
     state.token = data.session_token;
     state.customerId = data.customer_id;
     persist();
+    setLanguage(data.language);
   }
   function dropSession() {
     const ws = state.ws;

@@ -61,6 +61,26 @@ async def test_conversation_with_buttons_and_history(client: httpx.AsyncClient) 
     assert await history(client, token, after=messages[1]["id"]) == messages
 
 
+async def test_the_session_and_the_replies_say_the_conversations_language(
+    client: httpx.AsyncClient,
+) -> None:
+    """What the widget's own words follow: the session's language, each bot reply's."""
+    r = await client.post("/api/webchat/sessions", json={"language": "pl"})
+    token = r.json()["session_token"]
+    assert r.json()["language"] == "pl"
+    reply = (await send(client, token, "switch to english please")).json()["replies"][0]
+    assert reply["language"] == "en" and "English" in reply["text"]
+    # A reload resumes the session in English whatever the browser's language says.
+    resumed = {"session_token": token, "language": "pl"}
+    assert (await client.post("/api/webchat/sessions", json=resumed)).json()["language"] == "en"
+    assert (await history(client, token))[-1]["language"] == "en"
+    reply = (await send(client, token, "mów po polsku", cid="c2")).json()["replies"][0]
+    assert reply["language"] == "pl"
+    # A customer's own message says no language; a new session without one shows none yet.
+    assert "language" not in (await history(client, token))[0]
+    assert "language" not in (await client.post("/api/webchat/sessions")).json()
+
+
 async def test_same_client_message_id_is_stored_and_answered_once(
     client: httpx.AsyncClient,
 ) -> None:

@@ -1,0 +1,73 @@
+"""The widget's own words follow the conversation's language, live and after a reload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from .chat_widget import ChatWidget
+
+
+@pytest.fixture
+def chat_for(browser: Browser, base_url: str) -> Iterator[object]:
+    contexts = []
+
+    def open_in(locale: str) -> ChatWidget:
+        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        return ChatWidget(context.new_page(), base_url)
+
+    yield open_in
+    for context in contexts:
+        context.close()
+
+
+def speaks(chat: ChatWidget, lang: str, status: str, placeholder: str, send: str) -> None:
+    """The header, the input and its button are in `lang`."""
+    expect(chat.root).to_have_attribute("lang", lang)
+    expect(chat.header_status).to_contain_text(status)
+    expect(chat.input).to_have_attribute("placeholder", placeholder)
+    expect(chat.page.locator(".omnibot-send")).to_have_attribute("aria-label", send)
+
+
+POLISH = ("pl", "Odpowiada bot", "Napisz wiadomość…", "Wyślij")
+ENGLISH = ("en", "The bot answers", "Type a message…", "Send")
+
+
+@pytest.mark.parametrize(
+    ("locale", "before", "ask", "reply", "after"),
+    [
+        ("pl-PL", POLISH, "switch to english please", "in English", ENGLISH),
+        ("en-US", ENGLISH, "mów po polsku", "po polsku", POLISH),
+    ],
+    ids=["pl-to-en", "en-to-pl"],
+)
+def test_the_widget_speaks_the_language_the_conversation_switched_to(
+    chat_for: object,
+    locale: str,
+    before: tuple[str, str, str, str],
+    ask: str,
+    reply: str,
+    after: tuple[str, str, str, str],
+) -> None:
+    chat: ChatWidget = chat_for(locale)  # type: ignore[operator]
+    chat.visit()
+    chat.open()
+    chat.wait_online()
+    speaks(chat, *before)
+
+    chat.say(ask)
+    expect(chat.texts("bot").last).to_contain_text(reply)
+    speaks(chat, *after)
+    chat.screenshot(f"language-{after[0]}-live")
+
+    # The page's own language stays what the browser says; the chat keeps the conversation's.
+    chat.page.reload()
+    chat.open()
+    chat.wait_online()
+    expect(chat.texts("bot").last).to_contain_text(reply)
+    speaks(chat, *after)
+    chat.screenshot(f"language-{after[0]}-reloaded")
+    assert chat.page_errors == []
