@@ -328,38 +328,50 @@ class WalCheckpoints:
         self.path = path
         self.every_s = every_s
         self._db: sqlite3.Connection | None = None
+        # One checkpoint at a time on the connection, and never while it is being closed.
+        self._using = threading.Lock()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint (blocking): (busy, frames in the log, frames copied)."""
-        if self._db is None:
-            self._db = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
-        busy, frames, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        with self._using:
+            if self._db is None:
+                self._db = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+            row = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        busy, frames, copied = row
         return int(busy), int(frames), int(copied)
 
+    def _close(self) -> None:
+        with self._using:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="sqlite-checkpoints")
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.every_s)
+                return
             try:
+                # Awaited to its end: a checkpoint is never left running on its own.
                 await asyncio.to_thread(self.checkpoint)
             except sqlite3.Error:
                 log.warning("SQLite checkpoint failed; trying again", exc_info=True)
 
     async def stop(self) -> None:
         """Stop, after a last checkpoint (the next start finds a short log)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._stopping.set()
+        if self._task is not None:  # never started: nothing to copy back
+            await self._task
             self._task = None
-        with contextlib.suppress(sqlite3.Error):
-            await asyncio.to_thread(self.checkpoint)
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.to_thread(self.checkpoint)
+        await asyncio.to_thread(self._close)
 
 
 class NotSqlite(Exception):

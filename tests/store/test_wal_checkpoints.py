@@ -65,3 +65,22 @@ async def test_other_engines_checkpoint_as_sqlite_does(tmp_path: Path) -> None:
         assert log_bytes(db) < 1.5 * AUTOCHECKPOINT_PAGES * PAGE
     finally:
         await engine.dispose()
+
+
+async def test_stopping_while_a_checkpoint_runs_waits_for_it(tmp_path: Path) -> None:
+    """A server stopping while its checkpoint runs in a worker thread: the checkpoint ends
+    before the connection is closed (closing under it crashed the process)."""
+    db = tmp_path / "server.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{db}", background_checkpoints=True)
+    try:
+        await write_pages(engine, AUTOCHECKPOINT_PAGES)
+        for _ in range(30):
+            checkpoints = WalCheckpoints(str(db), every_s=0)
+            checkpoints.start()
+            await write_pages(engine, 40)  # checkpoints run meanwhile
+            await checkpoints.stop()
+        async with engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        assert stored == AUTOCHECKPOINT_PAGES + 30 * 40
+    finally:
+        await engine.dispose()
