@@ -308,3 +308,36 @@ def test_a_message_that_arrives_while_the_console_is_disconnected_is_shown_on_re
     expect(agent.locator("#messages .msg", has_text="Halo, jest tam ktoś?")).to_have_count(1)
     assert len(sockets) == 2
     agent.close()
+
+
+def test_the_request_being_answered_is_not_listed_among_earlier_handoffs(
+    browser: Browser, shop: LiveServer
+) -> None:
+    token = httpx.post(f"{shop.url}/api/webchat/sessions").json()["session_token"]
+    web_chat_says(shop, token, "m1", "chcę rozmawiać z człowiekiem")
+    agent = browser.new_context(locale="pl-PL").new_page()
+    log_in(agent, shop)
+    agent.locator("#queue-waiting .conv").first.click()
+    summary, earlier = agent.locator("#summary"), agent.locator("#past-handoffs li")
+    expect(summary).to_contain_text("Przekazanie: prośba klienta.")
+    expect(earlier).to_have_text(["brak"])  # this request is the current one, not an earlier
+
+    agent.click("#assign")
+    reply = "Dzień dobry, tu Ala — sprawdzam Pana zamówienie i zaraz wracam z odpowiedzią."
+    agent.fill("#reply", reply)
+    agent.click("#send")
+    expect(agent.locator("#messages")).to_contain_text(reply)
+    # The list shows the reply's beginning, and says it goes on.
+    preview = agent.locator("#queue-agent .conv small")
+    expect(preview).to_have_text(re.compile(r"^Dzień dobry, tu Ala — sprawdzam .*…$"))
+    assert len(preview.inner_text()) <= 60
+
+    agent.click("#resolve")
+    expect(earlier).to_have_count(1)
+    expect(earlier.first).to_contain_text("prośba klienta")
+    # Asked again: the new request is in the summary, the first one stays the only earlier one.
+    web_chat_says(shop, token, "m2", "jednak chcę rozmawiać z człowiekiem")
+    expect(agent.locator("#queue-waiting .conv")).to_have_count(1)
+    expect(summary).to_contain_text("Przekazanie: prośba klienta.")
+    expect(earlier).to_have_count(1)
+    agent.context.close()
