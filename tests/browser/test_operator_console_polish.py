@@ -4,6 +4,7 @@ the change on the shop's page at once; and every tab fits a phone."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -152,3 +153,25 @@ def test_the_intent_list_previews_each_intent_in_the_consoles_language(
     expect(add).to_contain_text("— poproszę margheritę")
     console.select_option("#lang", "en")
     expect(add).to_contain_text("— I'd like a margherita")
+
+
+def test_a_saved_intent_is_named_by_its_label_in_the_consoles_language(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, operator_server.url)
+    console.locator("#intent-list button[data-intent=opening_hours]").click()
+    expect(console.locator("#intent-name")).to_have_value("opening_hours")
+    examples = console.locator("#intent-ex-pl")
+    examples.fill(examples.input_value() + "\no której otwieracie dzisiaj")
+    console.get_by_role("button", name="Zapisz intencję").click()
+    expect(console.locator("#saved")).to_have_text(
+        re.compile(r"^Zapisano intencję godziny otwarcia \(opening_hours\) — wersja \d+")
+    )
+    console.select_option("#lang", "en")
+    examples.fill(examples.input_value() + "\nare you open today")
+    console.get_by_role("button", name="Save intent").click()
+    expect(console.locator("#saved")).to_have_text(
+        re.compile(r"^Saved intent opening hours \(opening_hours\) — version \d+")
+    )
+    console.close()
