@@ -41,3 +41,27 @@ def test_the_login_pages_show_no_status_badge_until_someone_is_logged_in(
     page.click("#logout")
     expect(page.locator("#link")).to_be_hidden()
     page.context.close()
+
+
+def test_a_logout_leaves_an_empty_form_that_keeps_what_is_typed_into_it(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    page = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": 800}).new_page()
+    page.clock.install()  # the console's clock, moved on below instead of waited for
+    for path in ("/admin", "/agent", "/orders"):
+        log_in(page, operator_server.url, path)
+        page.click("#logout")
+        expect(page.locator("#login")).to_be_visible()
+        # The next person at this computer does not find the password typed in for them.
+        expect(page.locator("#password")).to_have_value("")
+    # The operator console no longer asks for its status once logged out: someone typing a
+    # password a while later keeps the cursor, and what they typed.
+    log_in(page, operator_server.url, "/admin")
+    page.click("#logout")
+    page.fill("#email", "ktos@shop.pl")
+    page.click("#password")
+    page.keyboard.type("tajne")
+    page.clock.run_for(10_000)
+    expect(page.locator("#password")).to_be_focused()
+    expect(page.locator("#password")).to_have_value("tajne")
+    page.context.close()
