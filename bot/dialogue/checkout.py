@@ -311,6 +311,29 @@ _PICKUP_SAID = (*PICKUP_WORDS, "na wynos", "wynos", "for collection")
 _DELIVERY_SAID = (*(w for w in DELIVERY_WORDS if w != "bring"), *BRING_WORDS)
 
 
+_WAY_WORD = (
+    r"(?:(?P<delivery>dostaw\w*|dowoz\w*|dowiez\w*|deliver\w*)|"
+    r"(?P<pickup>odbior\w*|odbi\w*|osobisc\w*|pick\s?up|wynos|take\s?away|collect\w*))"
+)
+# The way changed to ("…to pickup", "…na odbiór") and the way changed from ("instead of
+# delivery", "zamiast dostawy"); folded.
+_TO_WAY = re.compile(rf"\b(?:na|to|for|into)\s+(?:(?:the|a|an)\s+)?{_WAY_WORD}")
+_FROM_WAY = re.compile(rf"\b(?:zamiast|instead of|not|nie)\s+(?:(?:the|a|an)\s+)?{_WAY_WORD}")
+
+
+def _changed_to(folded: str) -> str | None:
+    """Of both ways named in a change of mind, the one changed to; None when unclear."""
+    if not _CHANGING_MIND.search(folded):
+        return None
+    to = {m.lastgroup for m in _TO_WAY.finditer(folded)}
+    away = {m.lastgroup for m in _FROM_WAY.finditer(folded)}
+    if len(to) == 1 and not to & away:
+        return to.pop()
+    if not to and len(away) == 1:
+        return "pickup" if away == {"delivery"} else "delivery"
+    return None
+
+
 def way_in_text(text: str) -> WaySaid | None:
     """Delivery or pickup said in a sentence ("duża margherita na wynos", "2 pepperoni z
     dostawą na Długą 5, Kraków"), with the address when one is said; None if neither. A
@@ -326,8 +349,12 @@ def way_in_text(text: str) -> WaySaid | None:
         if bare and "," in address and _PLACE.fullmatch(address.rsplit(",", 1)[1].strip()):
             return WaySaid("delivery", address, bare.start("address"))
         return None
-    if pickup == delivery:
-        return None
+    if pickup and delivery:
+        # "change the delivery to pickup", "zmień dostawę na odbiór": the way changed to.
+        target = _changed_to(folded)
+        if target is None:
+            return None
+        pickup = target == "pickup"
     if pickup:
         return WaySaid("pickup")
     m = _ADDRESS_AFTER.search(text)
@@ -335,6 +362,21 @@ def way_in_text(text: str) -> WaySaid | None:
     if m and 5 <= len(address) <= 300 and re.search(r"\d", address) and _LETTERS.search(address):
         return WaySaid("delivery", address, m.start("address"))
     return WaySaid("delivery")
+
+
+def way_chosen(text: str) -> WaySaid | None:
+    """A way chosen in words: alone ("actually pickup"), with a word of changing one's mind
+    ("jednak wolę z dostawą", "change the delivery to pickup") or with its address; None
+    for a question ("is delivery free?") or a note that merely mentions one."""
+    said_way = way_in_text(text)
+    if said_way is None:
+        return None
+    if "?" in text and not said_way.address:
+        return None  # "is delivery free?" asks; "deliver it instead? to Szewska 8" says
+    folded = fold(text)
+    if _WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded) or said_way.address:
+        return said_way  # "can you bring it to Długa 12": a way with its address changes it
+    return None
 
 
 # Words for a way whose one-letter typo still answers delivery-or-pickup ("pikup", "dostwa",
@@ -782,14 +824,9 @@ class CheckoutFlow:
         current = self.slots(turn).get("fulfilment")
         if turn.from_button or step not in ("name", "phone", "confirm") or current is None:
             return None
-        said_way = way_in_text(turn.text)
+        said_way = way_chosen(turn.text)
         if said_way is None or said_way.way == current:
             return None
-        if "?" in turn.text and not said_way.address:
-            return None  # "is delivery free?" asks; "deliver it instead? to Szewska 8" says
-        folded = fold(turn.text)
-        if not (_WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded) or said_way.address):
-            return None  # "can you bring it to Długa 12": a way with its address changes it
         return said_way
 
     async def use_as_before(self, turn: Turn) -> bool:

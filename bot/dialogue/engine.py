@@ -36,7 +36,7 @@ INTERRUPT_CONFIDENCE = 0.8
 INTERRUPTIONS = frozenset(
     "greet help thanks browse_menu product_info allergens add_to_cart remove_from_cart "
     "change_item show_cart clear_cart order_status opening_hours delivery_area delivery_time "
-    "payment_methods prices faq reorder link_channels".split()
+    "payment_methods prices faq reorder link_channels choose_fulfilment".split()
 )
 # Misses in a row: 1 rephrase with suggestions, 2+ options with a person, then hand off.
 HANDOFF_AFTER_MISSES = 3

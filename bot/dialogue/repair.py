@@ -21,7 +21,13 @@ from typing import Any
 
 from bot.actions.cart import SWAP
 from bot.dialogue.cart import typed_numbers
-from bot.dialogue.checkout import WAY_TOPICS, remember_way, way_alone, way_in_text
+from bot.dialogue.checkout import (
+    WAY_TOPICS,
+    remember_way,
+    way_alone,
+    way_chosen,
+    way_in_text,
+)
 from bot.dialogue.flows import Flow, FlowKit, said_no, said_yes
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.speaker import Speaker
@@ -477,6 +483,10 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "change_item")  # "jednak duża"
     elif _way_alone_after_order(turn, intent, products):
         _reread(turn, "checkout")  # "z dostawą", "for pickup" after filling the cart
+    elif _way_chosen_aside(turn, intent, products):
+        # "i zmień na odbiór osobisty" while the size is asked: kept for the checkout, and
+        # the question asked again.
+        _reread(turn, "choose_fulfilment")
     elif (
         turn.state.flow is None
         and intent in ("affirm", "nlu_fallback")
@@ -535,6 +545,31 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
         and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS
         and way_in_text(turn.text) is not None
     )
+
+
+def _way_chosen_aside(turn: Turn, intent: str, products: bool) -> bool:
+    """Delivery or pickup chosen in words ("and change the delivery to pickup") while the
+    size is asked, or with items in the cart: no order, no question, no item. (With the
+    cart's items, an address said with it checks out: `CheckoutFlow.opens_with_way`.)"""
+    if (
+        products
+        or "?" in turn.text
+        or turn.entities("size")
+        or turn.entities("quantity")
+        or turn.entities("phone")
+        # "zmień na odbiór" reads as changing an item: with no item, size or number it is not.
+        or not (
+            intent in ("nlu_fallback", "deny", "change_item", *WAY_TOPICS)
+            or turn.confidence < REREAD_CONFIDENCE
+        )
+    ):
+        return False
+    chosen = way_chosen(turn.text)
+    if chosen is None:
+        return False
+    if turn.state.flow == "ask_size":
+        return True
+    return turn.state.flow is None and chosen.address is None and _holds_items(turn)
 
 
 def _address_after_delivery_said(turn: Turn, intent: str, products: bool) -> bool:
@@ -750,6 +785,7 @@ class RepairHandlers:
         registry.handle("contact_details", self._keep_contact)
         registry.handle("facilities", self._offer_a_person)
         registry.handle("cancel_order", self._cancel_what)
+        registry.handle("choose_fulfilment", self._keep_way)
 
     async def _cart_total(self, turn: Turn) -> tuple[int, str]:
         cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
@@ -810,6 +846,19 @@ class RepairHandlers:
         lines, _ = await self._cart_total(turn)
         buttons = self._cart_buttons(turn) if lines else self.kit.speaker.main_buttons(turn.lang)
         self.kit.speaker.say(turn, "contact_kept", buttons, contact=", ".join(contact))
+
+    async def _keep_way(self, turn: Turn) -> None:
+        """The way chosen before the checkout: kept for it (which then does not ask), and
+        said back; a question left open is asked again by the engine."""
+        remember_way(turn)
+        slots = turn.state.slots or {}
+        way, address = slots.get("given_fulfilment"), slots.get("given_address")
+        if way not in ("delivery", "pickup"):
+            self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
+            return
+        key = "way_kept_delivery_to" if way == "delivery" and address else f"way_kept_{way}"
+        buttons = self._cart_buttons(turn) if turn.state.flow is None else []
+        self.kit.speaker.say(turn, key, buttons, address=address or "")
 
     async def _offer_a_person(self, turn: Turn) -> None:
         await self.ask_person.start(turn)

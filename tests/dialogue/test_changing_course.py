@@ -151,3 +151,53 @@ async def test_at_the_address_question_the_way_again_or_half_an_address_gets_one
             assert await step_of(chat) == "address"
     await chat.say("ul. Długa 5, Kraków")
     assert await step_of(chat) == "name"
+
+
+@pytest.mark.parametrize(
+    ("texts", "asked_again"),
+    [
+        (["poproszę pepperoni", "i zmien na odbior osobisty"], "Jaki rozmiar Pepperoni"),
+        (["English please", "I'd like a pepperoni", "and change the delivery to pickup"],
+         "Which size of Pepperoni"),
+    ],
+)  # fmt: skip
+async def test_the_way_chosen_while_the_size_is_asked_is_kept_and_the_size_asked_again(
+    dialogue_core: Core, texts: list[str], asked_again: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        result = await chat.say(text)
+    assert result.intent != "nlu_fallback", result.text
+    assert "Józefa 12" in result.text  # the pickup said back, with where
+    assert asked_again in result.replies[-1]["text"]  # and the size still asked
+    await chat.press("32 cm")
+    checkout = await chat.say("zamawiam" if texts[0].startswith("p") else "checkout")
+    assert not any("delivery" in b["payload"] for b in checkout.buttons), checkout.text
+    await chat.say("Anna, 601 234 567")
+    await chat.say("potwierdzam, gotówką" if texts[0].startswith("p") else "confirm, cash")
+    orders = await chat.orders()
+    assert [(o.fulfilment, o.total) for o in orders] == [("pickup", 3690)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "way"),
+    [
+        (["duża margherita", "a jednak chcialbym zmienic na odbior osobisty", "zamawiam",
+          "Anna, 601 234 567"], "pickup"),
+        (["English please", "a large margherita", "checkout", "delivery",
+          "12 Baker Street, Krakow", "Tom, 601 234 567", "change the delivery to pickup"],
+         "pickup"),
+        (["2 duże pepperoni", "zamawiam", "odbiór", "Anna, 601 234 567",
+          "zmień odbiór na dostawę na Dietla 50, Kraków"], "delivery"),
+    ],
+)  # fmt: skip
+async def test_changing_the_way_in_words_changes_the_orders_way(
+    dialogue_core: Core, texts: list[str], way: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        result = await chat.say(text)
+        assert result.intent != "nlu_fallback" or "?" in result.text, (text, result.text)
+    await chat.press("gotów" if texts[0] != "English please" else "cash")
+    orders = await chat.orders()
+    assert [o.fulfilment for o in orders] == [way], result.text
