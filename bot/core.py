@@ -26,6 +26,7 @@ from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload, pa
 from bot.domain.handoff import (
     AGENT_STATES,
     LEFT_MESSAGE,
+    RECORDED_AS_SAID,
     SupportHours,
     bot_stays_silent,
     keep_message_for_team,
@@ -840,12 +841,16 @@ class Core:
         if await self.presence.agents_online():
             key = "handoff_waiting" if queued else "handoff_already"
             return queued, Reply(responses.render(key, lang), menu)
-        leave = button("btn_leave_message", "leave_message")
+        # A complaint is already what the team needs: it is said to be kept for them (not a
+        # message to leave besides), and when they will answer.
+        recorded = reason in RECORDED_AS_SAID
+        buttons = menu if recorded else [button("btn_leave_message", "leave_message"), *menu]
+        prefix = f"handoff_{reason}_" if recorded else "handoff_"
         if self.support_hours.open_at(utcnow()):
-            return queued, Reply(responses.render("handoff_nobody_online", lang), [leave, *menu])
+            return queued, Reply(responses.render(f"{prefix}nobody_online", lang), buttons)
         hours = self.support_hours.describe()
-        after_hours = responses.render("handoff_after_hours", lang, hours=hours)
-        return queued, Reply(after_hours, [leave, *menu])
+        after_hours = responses.render(f"{prefix}after_hours", lang, hours=hours)
+        return queued, Reply(after_hours, buttons)
 
     async def _announce(
         self,

@@ -17,6 +17,9 @@ from bot.store.models import Conversation, utcnow
 AGENT_STATES = ("waiting_agent", "agent")
 # Why a conversation waits when the customer left a message for the team.
 LEFT_MESSAGE = "message_for_team"
+# Reasons whose message is itself what the team must answer (a complaint): with nobody at
+# work it is kept for them as it is, and no other message is asked for.
+RECORDED_AS_SAID = frozenset({"complaint"})
 
 
 def bot_stays_silent(conversation: Conversation) -> bool:

@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.auth import create_user, issue_token
-from bot.store.models import DialogueState
+from bot.store.models import Conversation, DialogueState
 from tests.conftest import make_settings, running_app
 
 PROTECTED = [
@@ -242,6 +243,37 @@ async def test_outside_support_hours_the_customer_is_told_what_to_expect(tmp_pat
         text = " ".join(r["text"] for r in reply["replies"])
         assert f"{start}–{end}" in text  # the hours, and a message may be left meanwhile
         assert "/leave_message" in {b["payload"] for b in reply["replies"][-1]["buttons"]}
+
+
+@pytest.mark.parametrize(
+    ("complaint", "recorded", "promise"),
+    [
+        ("pizza przyszła zimna, to skandal", "Zapisałem Twoje zgłoszenie", "Przekaż"),
+        ("my pizza arrived cold, this is outrageous", "I've recorded your complaint", "pass"),
+    ],
+)
+async def test_a_complaint_outside_support_hours_is_recorded_for_when_support_opens(
+    tmp_path: Path, complaint: str, recorded: str, promise: str
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Europe/Warsaw"))
+    start = (now + timedelta(hours=1)).strftime("%H:%M")
+    end = (now + timedelta(hours=1, minutes=1)).strftime("%H:%M")
+    settings = make_settings(tmp_path, support_hours=f"{start}-{end}")
+    async with running_app(settings) as (app, client):
+        _, say = await webchat(client)
+        replies = (await say(complaint))["replies"]
+        text = " ".join(r["text"] for r in replies)
+        # One story: recorded, and answered when support opens (with the hours) — no promise
+        # of passing it on now, no other message asked for.
+        assert recorded in text and f"{start}–{end}" in text, text
+        assert promise not in text, text
+        assert "/leave_message" not in {b["payload"] for r in replies for b in r["buttons"]}
+        async with app.state.core.sessions() as s:  # type: ignore[attr-defined]
+            conversation = (await s.scalars(select(Conversation))).one()
+        assert (conversation.status, conversation.handoff_reason) == ("waiting_agent", "complaint")
 
 
 async def test_an_agents_buttons_are_what_the_customers_number_picks(env: Any) -> None:
