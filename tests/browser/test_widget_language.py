@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -24,16 +25,21 @@ def chat_for(browser: Browser, base_url: str) -> Iterator[object]:
         context.close()
 
 
-def speaks(chat: ChatWidget, lang: str, status: str, placeholder: str, send: str) -> None:
-    """The header, the input and its button are in `lang`."""
+def speaks(
+    chat: ChatWidget, lang: str, status: str, placeholder: str, send: str, clock: re.Pattern[str]
+) -> None:
+    """The header, the input and its button are in `lang`, and every message's time is
+    written as `lang` writes it (the ones drawn before a switch too)."""
     expect(chat.root).to_have_attribute("lang", lang)
     expect(chat.header_status).to_contain_text(status)
     expect(chat.input).to_have_attribute("placeholder", placeholder)
     expect(chat.page.locator(".omnibot-send")).to_have_attribute("aria-label", send)
+    times = chat.messages().locator(".omnibot-meta")
+    expect(times).to_have_text([clock] * times.count())
 
 
-POLISH = ("pl", "Odpowiada bot", "Napisz wiadomość…", "Wyślij")
-ENGLISH = ("en", "The bot answers", "Type a message…", "Send")
+POLISH = ("pl", "Odpowiada bot", "Napisz wiadomość…", "Wyślij", re.compile(r"^\d\d:\d\d$"))
+ENGLISH = ("en", "The bot answers", "Type a message…", "Send", re.compile(r"^\d\d:\d\d\s[AP]M$"))
 
 
 @pytest.mark.parametrize(
@@ -47,15 +53,19 @@ ENGLISH = ("en", "The bot answers", "Type a message…", "Send")
 def test_the_widget_speaks_the_language_the_conversation_switched_to(
     chat_for: object,
     locale: str,
-    before: tuple[str, str, str, str],
+    before: tuple[str, str, str, str, re.Pattern[str]],
     ask: str,
     reply: str,
-    after: tuple[str, str, str, str],
+    after: tuple[str, str, str, str, re.Pattern[str]],
 ) -> None:
     chat: ChatWidget = chat_for(locale)  # type: ignore[operator]
     chat.visit()
     chat.open()
     chat.wait_online()
+    speaks(chat, *before)
+
+    chat.say("menu")
+    expect(chat.texts("bot").last).to_be_visible()
     speaks(chat, *before)
 
     chat.say(ask)

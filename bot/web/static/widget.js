@@ -246,6 +246,9 @@
     input.placeholder = T.placeholder;
     input.setAttribute("aria-label", T.input);
     log.querySelectorAll(".omnibot-author").forEach((label) => { label.textContent = T.agent; });
+    // Times and channels of the messages shown, as this language writes them ("2:05 PM", "14:05").
+    log.querySelectorAll(".omnibot-msg[data-id] .omnibot-meta").forEach((meta) => fillMeta(meta, { created_at: meta.dataset.at, channel: meta.dataset.channel }));
+    log.querySelectorAll(".omnibot-pending .omnibot-meta").forEach((meta) => { meta.textContent = T.sending; });
   }
   paintTexts();
   /** The conversation now speaks `lang` (the server says so): the widget follows, and remembers. */
@@ -284,6 +287,9 @@
   }
 
   function fillMeta(meta, message) {
+    // Kept on the node: a change of language writes them again.
+    meta.dataset.at = message.created_at || "";
+    meta.dataset.channel = message.channel || "";
     const parts = [];
     const when = message.created_at ? new Date(message.created_at) : null;
     if (when && !isNaN(when)) parts.push(when.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" }));
