@@ -321,8 +321,13 @@ def test_the_request_being_answered_is_not_listed_among_earlier_handoffs(
     summary, earlier = agent.locator("#summary"), agent.locator("#past-handoffs li")
     expect(summary).to_contain_text("Przekazanie: prośba klienta.")
     expect(earlier).to_have_text(["brak"])  # this request is the current one, not an earlier
+    # Replying waits for taking the conversation, and the reply button looks it.
+    send = agent.locator("#send")
+    expect(send).to_be_disabled()
+    expect(send).to_have_css("opacity", "0.5")
 
     agent.click("#assign")
+    expect(send).to_have_css("opacity", "1")
     reply = "Dzień dobry, tu Ala — sprawdzam Pana zamówienie i zaraz wracam z odpowiedzią."
     agent.fill("#reply", reply)
     agent.click("#send")
