@@ -42,6 +42,18 @@ _WEEKDAY_WORDS = tuple(
     )
 )
 _WEEKEND = re.compile(r"\b(weekend\w*|week-end\w*)\b")
+# Days said from today ("do której dziś…", "are you open tomorrow?"), folded: days ahead.
+_DAYS_AHEAD = (
+    (re.compile(r"\b(dzis|dzisiaj|dzisiejsz\w*|today'?s?|tonight)\b"), 0),
+    (re.compile(r"\b(jutro|jutrzejsz\w*|tomorrow'?s?)\b"), 1),
+)
+_AHEAD_NAMES = {"pl": ("dziś", "jutro"), "en": ("today", "tomorrow")}
+# Asking what time or when ("o której zamykacie", "what time do you close"), not whether
+# ("czy jesteście otwarci…"): the answer is the hours, with no "yes" before them; folded.
+_ASKS_WHEN = re.compile(
+    r"\b(o ktorej|do ktorej|od ktorej|w jakich godzinach|jakie godziny|kiedy|do kiedy|"
+    r"what time|when|until when|till when|until what|how late|what hours|which hours)\b"
+)
 # A question about a holiday that falls on a weekday ("Easter Sunday", "Wielka Sobota") is
 # a question about holidays, not about that weekday.
 _HOLIDAY = re.compile(
@@ -117,6 +129,23 @@ class Window:
         return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
 
 
+def place_names(entry: str) -> tuple[str, ...]:
+    """The names of one place of the delivery area, its own first: "Kraków / Cracow" is
+    one place, said "Kraków", found under either name."""
+    return tuple(n.strip() for n in entry.split("/") if n.strip())
+
+
+@dataclass(frozen=True)
+class PlaceAsked:
+    """A place a delivery question names: as asked, with its preposition ("do Wieliczki"),
+    by its name (the area's own for a place in it: "Kraków" for "do krakowa"; else as
+    typed, capitalised) and whether the shop delivers there."""
+
+    asked: str
+    name: str
+    inside: bool
+
+
 @dataclass(frozen=True)
 class ShopFacts:
     name: str
@@ -149,7 +178,9 @@ class ShopFacts:
             address=str(raw.get("address") or ""),
             timezone=zone,
             hours=_read_hours(raw.get("hours")),
-            delivery_cities=tuple(str(c).strip() for c in area.get("cities") or () if str(c)),
+            delivery_cities=tuple(
+                str(c).strip() for c in area.get("cities") or () if place_names(str(c))
+            ),
             delivery_postcodes=tuple(_read_postcode(p) for p in area.get("postcodes") or ()),
             delivery_minutes=_read_window(raw.get("delivery_minutes", "45-60"), "delivery"),
             pickup_minutes=_read_window(raw.get("pickup_minutes", "20-30"), "pickup"),
@@ -226,21 +257,22 @@ class ShopFacts:
             postcode = f"{code.group(1)}-{code.group(2)}"
             return any(postcode.startswith(prefix) for prefix in self.delivery_postcodes)
         folded = f" {' '.join(_WORD.findall(fold(address)))} "
-        if any(f" {fold(c)} " in folded for c in self.delivery_cities):
+        names = (n for c in self.delivery_cities for n in place_names(c))
+        if any(f" {' '.join(_WORD.findall(fold(n)))} " in folded for n in names):
             return True
         return _named_place(address) is None and not code
 
-    def delivers_to_place(self, text: str) -> tuple[str, bool] | None:
-        """The place a delivery question names, with its preposition, and whether it is
-        inside the delivery area: ("na Mokotów", False) for "a dowozicie na Mokotów?",
-        ("to Kazimierz", True) for "do you deliver to Kazimierz?"; None when it names no
-        place ("gdzie dowozicie?") or only a street (the checkout judges whole addresses)."""
+    def delivers_to_place(self, text: str) -> PlaceAsked | None:
+        """The place a delivery question names, and whether it is inside the delivery area:
+        asked "a dowozicie do krakowa?", the place is "do Krakowa", named "Kraków" (the area's
+        own name for it), inside; None when it names no place ("gdzie dowozicie?") or only a
+        street (the checkout judges whole addresses)."""
         code = _POSTCODE.search(text)
         asked = _POSTCODE_ASKED.search(text)
         if code and asked and self.delivery_postcodes:
             postcode = f"{code.group(1)}-{code.group(2)}"
             inside = any(postcode.startswith(p) for p in self.delivery_postcodes)
-            return asked.group(0).strip(), inside
+            return PlaceAsked(asked.group(0).strip(), postcode, inside)
         for match in _PLACE_ASKED.finditer(text):
             if _STREET_NUMBER.match(match.group("place")):
                 continue  # "to Szewska 8": a street, judged with the whole address
@@ -252,21 +284,31 @@ class ShopFacts:
             for word in typed[:3]:
                 if fold(word) in _PLACE_ENDS:
                     break
-                kept.append(word)
+                kept.append(_capitalised(word))
             words = [fold(w) for w in kept]
             if not words or words[0] in _NOT_ASKED_PLACES or days_in_text(" ".join(kept)):
                 continue
-            place = f"{match.group('prep')} {' '.join(kept)}"
+            said = " ".join(kept)
+            place = f"{match.group('prep').lower()} {said}"
             if not self.delivery_cities and not self.delivery_postcodes:
-                return place, True
-            return place, any(_names_place(words, city) for city in self.delivery_cities)
+                return PlaceAsked(place, said, True)
+            listed = next(
+                (
+                    names[0]
+                    for names in map(place_names, self.delivery_cities)
+                    if any(_names_place(words, name) for name in names)
+                ),
+                None,
+            )
+            return PlaceAsked(place, listed or said, listed is not None)
         return None
 
     # -- what the bot says ----------------------------------------------------------------
-    def day_hours_text(self, day: int, lang: str) -> str | None:
-        """One weekday's hours, "w niedzielę 12:00–22:00"; None when closed that day."""
+    def day_hours_text(self, day: int, lang: str, said: str | None = None) -> str | None:
+        """One weekday's hours, "w niedzielę 12:00–22:00" (or as `said`: "dziś 12:00–22:00");
+        None when closed that day."""
         span = self.hours[day]
-        return f"{day_name(day, lang)} {_span_text(span)}" if span else None
+        return f"{said or day_name(day, lang)} {_span_text(span)}" if span else None
 
     def hours_text(self, lang: str) -> str:
         """ "pon–czw 11:00–22:00, pt–sob 11:00–23:00, nd 12:00–22:00"."""
@@ -291,7 +333,7 @@ class ShopFacts:
 
     def area_text(self, lang: str) -> str:
         """The delivery area as a customer reads it: the places, then the postcodes named."""
-        places = ", ".join(self.delivery_cities)
+        places = ", ".join(place_names(c)[0] for c in self.delivery_cities)
         if not self.delivery_postcodes:
             return places
         codes = ", ".join(f"{p}…" for p in self.delivery_postcodes)
@@ -431,6 +473,24 @@ def days_in_text(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(days)))
 
 
+def days_ahead_in_text(text: str) -> tuple[int, ...]:
+    """The days a message names from today ("dziś" 0, "jutro" 1); none for a holiday."""
+    folded = fold(text)
+    if _HOLIDAY.search(folded):
+        return ()
+    return tuple(ahead for words, ahead in _DAYS_AHEAD if words.search(folded))
+
+
+def day_ahead_name(ahead: int, lang: str) -> str:
+    """ "dziś", "tomorrow": a day named from today."""
+    return _AHEAD_NAMES.get(lang, _AHEAD_NAMES["en"])[ahead]
+
+
+def asks_when(text: str) -> bool:
+    """The message asks what time or when, not whether ("o której zamykacie w sobotę")."""
+    return bool(_ASKS_WHEN.search(fold(text)))
+
+
 def _names_place(words: list[str], place: str) -> bool:
     """Whether the words name `place` in any case ("do Podgórza", "na Nową Hutę"): each word
     of the place begins a word typed, give or take its last two letters."""
@@ -445,6 +505,11 @@ def _names_place(words: list[str], place: str) -> bool:
         return common >= max(3, len(word) - 2) and len(typed) - common <= 3
 
     return bool(wanted) and all(any(same(t, w) for t in words) for w in wanted)
+
+
+def _capitalised(word: str) -> str:
+    """A place typed in lower case, as it is written: "wieliczka" → "Wieliczka"."""
+    return word[:1].upper() + word[1:] if word.islower() else word
 
 
 def _named_place(address: str) -> str | None:

@@ -14,9 +14,10 @@ from bot.dialogue.turn import payload_for
 from bot.domain.order_status import OPEN
 from bot.messages import Button
 from bot.orders import latest_order
+from bot.store.models import utcnow
 from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
-from knowledge.shop import day_name, days_in_text
+from knowledge.shop import asks_when, day_ahead_name, day_name, days_ahead_in_text, days_in_text
 
 Events = list[dict[str, Any]]
 
@@ -63,12 +64,13 @@ class AnswerFaq(ShopAction):
             return []
         if intent == "delivery_area":
             place = ctx.shop.catalog.facts.delivers_to_place(asked)
-            if place is not None and place[1]:
-                say("area_yes", place=place[0])  # "yes, we deliver to Kazimierz" is whole
+            if place is not None and place.inside:
+                # "yes, Kraków is in our area" is whole; the place by the area's own name.
+                say("area_yes", place=place.name)
                 return []
             if place is not None:
                 # "A dowozicie na Mokotów?": the no first, then where the shop does deliver.
-                text = f"{ctx.text('area_no', place=place[0])} {text}"
+                text = f"{ctx.text('area_no', place=place.asked)} {text}"
         say.dispatcher.utter_message(text=text)
         return []
 
@@ -81,20 +83,25 @@ def _about_hours(intent: str | None, answer: dict[str, str]) -> bool:
 
 
 def answer_days(ctx: ActionContext, say: Say, asked: str) -> bool:
-    """ "Czy jesteście otwarci w niedzielę?": that day's hours, from the shop's facts. False
-    when the question names no weekday (or a holiday: "Easter Sunday")."""
-    days = days_in_text(asked)
+    """ "Czy jesteście otwarci w niedzielę?", "do której dziś robicie?": the hours of the days
+    asked about, from the shop's facts ("yes" first only when asked whether, not when).
+    False when the question names no day (or a holiday: "Easter Sunday")."""
+    facts = ctx.shop.catalog.facts
+    days = {d: day_name(d, ctx.lang) for d in days_in_text(asked)}
+    today = facts.local(utcnow()).weekday()
+    for ahead in days_ahead_in_text(asked):
+        days.setdefault((today + ahead) % 7, day_ahead_name(ahead, ctx.lang))
     if not days:
         return False
-    facts = ctx.shop.catalog.facts
-    open_days = [t for t in (facts.day_hours_text(d, ctx.lang) for d in days) if t]
-    closed = ", ".join(day_name(d, ctx.lang) for d in days if facts.hours[d] is None)
+    open_days = [t for t in (facts.day_hours_text(d, ctx.lang, n) for d, n in days.items()) if t]
+    closed = ", ".join(name for d, name in days.items() if facts.hours[d] is None)
+    when = asks_when(asked)
     if open_days and closed:
         say("open_and_closed_on_days", open=", ".join(open_days), closed=closed)
     elif open_days:
-        say("open_on_days", days=", ".join(open_days))
+        say("hours_on_days" if when else "open_on_days", days=", ".join(open_days))
     else:
-        say("closed_on_days", days=closed)
+        say("closed_on_days_asked_when" if when else "closed_on_days", days=closed)
     return True
 
 

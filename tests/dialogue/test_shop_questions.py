@@ -36,7 +36,8 @@ async def test_a_weekday_asked_about_gets_that_days_hours_and_holidays_stay_holi
         english = await chat(http)
         await english("English please")
         weekend = text_of(await english("when are you open at the weekend?"))
-        assert weekend == "Yes, we're open on Saturday 11:00–23:00, on Sunday 13:00–21:00."
+        # Asked when, not whether: the hours, no "yes" before them.
+        assert weekend == "We're open on Saturday 11:00–23:00, on Sunday 13:00–21:00."
 
 
 async def test_a_place_named_in_an_area_question_gets_no_or_yes_first(tmp_path: Path) -> None:
@@ -46,7 +47,7 @@ async def test_a_place_named_in_an_area_question_gets_no_or_yes_first(tmp_path: 
         no = text_of(await say("a dowozicie na Mokotow?"))
         assert no.startswith("Nie, na Mokotow nie dowozimy. Dowozimy"), no
         yes = text_of(await say("czy dowozicie na Kazimierz?"))
-        assert yes == "Tak, na Kazimierz dowozimy — zwykle w 45–60 min.", yes
+        assert yes == "Tak, Kazimierz jest w naszej strefie dostawy — dowozimy zwykle w 45–60 min."
         english = await chat(http)
         await english("English please")
         abroad = text_of(await english("do you deliver to Wieliczka?"))
@@ -61,6 +62,6 @@ async def test_the_area_answer_follows_the_shops_facts(tmp_path: Path) -> None:
     async with running_app(make_settings(tmp_path, catalog_path=path)) as (_app, http):
         say = await chat(http)
         yes = text_of(await say("a dowozicie na Mokotow?"))
-        assert yes == "Tak, na Mokotow dowozimy — zwykle w 30–40 min.", yes
+        assert yes == "Tak, Mokotów jest w naszej strefie dostawy — dowozimy zwykle w 30–40 min."
         no = text_of(await say("czy dowozicie na Kazimierz?"))
         assert no.startswith("Nie, na Kazimierz nie dowozimy."), no

@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from knowledge.catalog import Catalog, format_price
-from knowledge.shop import ShopError, ShopFacts, fill, hardcoded_facts, payment_in_text
+from knowledge.shop import (
+    PlaceAsked,
+    ShopError,
+    ShopFacts,
+    fill,
+    hardcoded_facts,
+    payment_in_text,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -130,21 +137,47 @@ def test_a_street_with_its_number_is_no_place_asked_about() -> None:
     shop = facts()
     assert shop.delivers_to_place("delivery to Szewska 8, Krakow") is None
     assert shop.delivers_to_place("czy dowozicie na Długą 5/2?") is None
-    assert shop.delivers_to_place("a dowozicie na Mokotow?") == ("na Mokotow", False)
+    assert shop.delivers_to_place("a dowozicie na Mokotow?") == PlaceAsked(
+        "na Mokotow", "Mokotow", False
+    )
 
 
 @pytest.mark.parametrize(
     ("question", "place"),
     [
-        ("hey do u guys deliver to wieliczka", ("to wieliczka", False)),
-        ("I want to know if you deliver to Ruczaj", ("to Ruczaj", True)),
-        ("do ya deliver to Kazimierz?", ("to Kazimierz", True)),
-        ("do Nowej Huty dowozicie?", ("do Nowej Huty", True)),
-        ("chciałem zapytać, czy dowozicie do Skawiny", ("do Skawiny", False)),
+        ("hey do u guys deliver to wieliczka", ("to Wieliczka", "Wieliczka", False)),
+        ("I want to know if you deliver to Ruczaj", ("to Ruczaj", "Ruczaj", True)),
+        ("do ya deliver to Kazimierz?", ("to Kazimierz", "Kazimierz", True)),
+        ("Do Nowej Huty dowozicie?", ("do Nowej Huty", "Nowa Huta", True)),
+        ("chciałem zapytać, czy dowozicie do Skawiny", ("do Skawiny", "Skawiny", False)),
     ],
 )
 def test_the_place_asked_about_is_the_one_after_the_delivery_word(
-    question: str, place: tuple[str, bool]
+    question: str, place: tuple[str, str, bool]
 ) -> None:
     """An English "do" before the delivery word is no Polish "do" naming a place."""
-    assert facts().delivers_to_place(question) == place
+    assert facts().delivers_to_place(question) == PlaceAsked(*place)
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("czy dowozicie do krakowa?", "Kraków"),
+        ("do u deliver to cracow", "Kraków"),
+        ("a na podgorze?", "Podgórze"),
+        ("dowozicie na nowa hute?", "Nowa Huta"),
+    ],
+)
+def test_a_place_in_the_area_is_named_by_the_areas_own_name(question: str, name: str) -> None:
+    """Not as typed ("krakowa", lower case, without Polish letters), nor by another of its
+    names ("Cracow")."""
+    place = facts().delivers_to_place(question)
+    assert place is not None and (place.name, place.inside) == (name, True), place
+
+
+def test_other_names_of_a_place_count_but_are_not_listed() -> None:
+    shop = facts(delivery_area={"cities": ["Kraków / Cracow", "Podgórze"], "postcodes": []})
+    assert shop.template_values("en", format_price)["delivery_area"] == "Kraków, Podgórze"
+    assert shop.delivers_to("12 Baker Street, Cracow")
+    assert shop.delivers_to("ul. Długa 5, Kraków")
+    assert not shop.delivers_to("Rynek 5, Wieliczka")
