@@ -14,14 +14,16 @@ In the same run, once the load is over, the default NLU encoder alone embeds the
 in batches of 32 (in this process, no caches): the server's messages/s is printed as a
 ratio of that throughput, the ceiling a server whose only cost was its model would reach.
 Load averages before and after are printed too: the figures mean little on a busy machine.
-The server's CPU time per message (all its threads; Linux, for a spawned server or one named
-by `--server-pid`) says what a message costs whatever else the machine is doing.
+The server's CPU time per message (all its threads and its parse worker's; Linux, for a
+spawned server or one named by `--server-pid`) says what a message costs whatever else the
+machine is doing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -101,15 +103,25 @@ def encoder_throughput(texts: list[str], cache_dir: Path | None, passes: int = 3
 
 
 def cpu_seconds(pid: int | None) -> float | None:
-    """CPU time (user + system, every thread) the process `pid` has used so far; None where
-    Linux's /proc is not there to tell."""
+    """CPU time (user + system, every thread) the process `pid` and the processes it started
+    (its parse worker) have used so far; None where Linux's /proc is not there to tell."""
     if pid is None:
         return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            if current == pid:
+                return None
+            continue  # a child that has just exited
+        total += int(fields[11]) + int(fields[12])
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError, ValueError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> str:

@@ -80,6 +80,8 @@ class Runtime:
     limiter: Limiter = field(default_factory=Limiter)
     # SQLite: the write-ahead log copied back in the background (see WalCheckpoints).
     checkpoints: WalCheckpoints | None = None
+    # The model NLU this runtime loaded (closed with it: its parse worker process stops).
+    owned_interpreter: Any = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -196,7 +198,9 @@ def load_interpreter(runtime: Runtime, progress: Progress | None = None) -> Any:
         default_language=settings.default_language,
         backend=settings.embedding_backend,
         batch_window_ms=settings.nlu_batch_window_ms,
+        process=settings.nlu_process,
     )
+    runtime.owned_interpreter = engine
     log.info("language model ready in %.0f s", time.perf_counter() - started)
     return engine
 
@@ -239,6 +243,9 @@ async def stop_runtime(runtime: Runtime) -> None:
     if runtime.redis is not None:
         await runtime.redis.aclose()
     await runtime.limiter.close()
+    if runtime.owned_interpreter is not None:  # its parse worker stops with it
+        await asyncio.to_thread(runtime.owned_interpreter.close)
+        runtime.owned_interpreter = None
     engine = runtime.core.sessions.kw["bind"]
     await engine.dispose()
     if runtime.checkpoints is not None:

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     embedding_backend: str = Field(default="onnx-int8", pattern="^(auto|onnx|onnx-int8|torch)$")
     nlu_oos_threshold: float = Field(default=0.35, ge=0, le=1)
     nlu_batch_window_ms: float = Field(default=2.0, ge=0, le=100)
+    nlu_process: bool = True  # parse in a worker process (false: on a thread of the server's)
     action_endpoint: str | None = None
     actions_domain: Path | None = None
 

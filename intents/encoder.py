@@ -114,6 +114,7 @@ class Encoder:
         self._lock = threading.Lock()
         self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lru_size = lru_size
+        self._cache_dir = cache_dir
         if backend not in ("auto", "onnx-int8", "onnx", "torch"):
             raise ValueError(f"unknown encoder backend {backend!r}")
         self._ort: Any = None
@@ -127,6 +128,14 @@ class Encoder:
         self._cache = (
             EmbeddingCache(cache_dir / "embeddings.sqlite3", self.model_key) if cache_dir else None
         )
+
+    def init_args(self) -> dict[str, Any]:
+        """Keyword arguments that build the same encoder in another process (the backend
+        this one resolved to, the ONNX export it made in `cache_dir`)."""
+        return {
+            "model": self.model_name, "cache_dir": self._cache_dir,
+            "lru_size": self._lru_size, "backend": self.backend,
+        }  # fmt: skip
 
     # -- encoding ---------------------------------------------------------------------------
 

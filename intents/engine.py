@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from intents.entities import EntityExtractor
 from intents.features import Featurizer
 from intents.language import detect_language
 from intents.text import clean, has_letters, with_polish_words
+from intents.worker import ParseWorker, WorkerGone
 
 if TYPE_CHECKING:
     from knowledge.faq import FaqEntry, FaqIndex
@@ -45,6 +47,9 @@ FAQ_YIELDING_INTENTS = frozenset({"facilities"})
 # previous model (its vocabulary; only the intents given examples re-solved) instead of refitting.
 SMALL_CHANGE_MIN = 50
 SMALL_CHANGE_SHARE = 0.05
+# After a parse worker is lost, how long before another is started (a child that dies at
+# once must not be restarted in a loop).
+WORKER_RESTART_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class NluEngine:
         default_language: str = "pl",
         progress: bool = False,
         batch_window_ms: float = DEFAULT_BATCH_WINDOW_MS,
+        process: bool = False,
     ) -> None:
         self.encoder = encoder
         self.oos_threshold = oos_threshold
@@ -104,11 +110,30 @@ class NluEngine:
         self.last_retrain: dict[str, Any] = {}
         self._retrain_lock = threading.Lock()
         self._entities = EntityExtractor(products, categories)
+        self._worker: ParseWorker | None = None
+        self._worker_lock = threading.Lock()  # one snapshot sent at a time, the latest last
+        self._worker_lost_at: float | None = None
+        self.restarting: threading.Thread | None = None  # a worker being started after a loss
+        self._closed = False
+        # The child loads its encoder while this process trains.
+        starting = self._spawn_worker() if process else None
         self._model = self._train(examples, faq, None, progress=progress)
         self._batcher: MicroBatcher[tuple[str, str | None], dict[str, Any]] = MicroBatcher(
-            self._parse_batch, window=batch_window_ms / 1000.0, max_batch=BATCH_SIZE,
+            self._run_batch, window=batch_window_ms / 1000.0, max_batch=BATCH_SIZE,
             name="nlu-parse",
         )  # fmt: skip
+        if starting is not None:
+            self._adopt_worker(starting)
+
+    @classmethod
+    def parser_only(cls, encoder: Encoder) -> NluEngine:
+        """An engine that only parses, with the models `load_snapshot` gives it (what a parse
+        worker runs): it never trains."""
+        engine = cls.__new__(cls)
+        engine.encoder = encoder
+        engine.default_language = "pl"
+        engine._entities = EntityExtractor(None, None)
+        return engine
 
     @classmethod
     def load(
@@ -125,8 +150,10 @@ class NluEngine:
         default_language: str = "pl",
         backend: str = "auto",
         batch_window_ms: float = DEFAULT_BATCH_WINDOW_MS,
+        process: bool = False,
     ) -> NluEngine:
-        """Load the encoder and train on the intent YAML folder (default: the demo pizzeria)."""
+        """Load the encoder and train on the intent YAML folder (default: the demo pizzeria).
+        `process`: parse in a child process (`intents.worker`), not on a thread of this one."""
         encoder = Encoder(model, cache_dir, backend=backend)
         return cls(
             encoder,
@@ -138,6 +165,7 @@ class NluEngine:
             default_language=default_language,
             progress=progress,
             batch_window_ms=batch_window_ms,
+            process=process,
         )
 
     # -- training ---------------------------------------------------------------------------
@@ -255,7 +283,8 @@ class NluEngine:
             chosen = current.faq if isinstance(faq, _Keep) else faq
             model = self._train(examples, chosen, current)
             self._model = model
-            return model.train_seconds
+        self._send_snapshot()
+        return model.train_seconds
 
     def set_faq(self, faq: FaqIndex | None) -> None:
         """Use a (new) FAQ, placed in the current classifier's feature space."""
@@ -264,6 +293,7 @@ class NluEngine:
             rows = _Rows(current.labels, current.dense, current.sparse)
             fitted = self._fit_faq(faq, current.classifier, rows) if faq else None
             self._model = replace(current, faq=fitted)
+        self._send_snapshot()
 
     def set_entities(
         self,
@@ -272,6 +302,7 @@ class NluEngine:
     ) -> None:
         """Use new product/category names (e.g. after the catalog was edited)."""
         self._entities = EntityExtractor(products, categories)
+        self._send_snapshot()
 
     @property
     def intents(self) -> list[str]:
@@ -294,8 +325,110 @@ class NluEngine:
         """(batches run, messages parsed) by `aparse` so far."""
         return self._batcher.batches, self._batcher.items
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The parse worker's process id, while one parses (None: parses run here)."""
+        worker = self._worker
+        return worker.pid if worker is not None and worker.alive else None
+
     def close(self) -> None:
+        self._closed = True
         self._batcher.close()
+        self.stop_worker()
+
+    def start_worker(self) -> bool:
+        """Parse in a worker process from now on (blocks until it is ready); False when it
+        could not start (parses stay in this process)."""
+        worker = self._spawn_worker()
+        return worker is not None and self._adopt_worker(worker)
+
+    def stop_worker(self) -> None:
+        """Parse in this process again; the worker process exits."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+            self._worker_lost_at = None
+        if worker is not None:
+            worker.close()
+
+    # -- the parse worker -------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """What a parse needs (the model without its training rows, the entity names, the
+        default language), pickled for a parse worker."""
+        model = replace(
+            self._model, examples={}, texts=[], labels=[],
+            dense=np.zeros((0, 0), dtype=np.float32), sparse=csr_matrix((0, 0)),
+        )  # fmt: skip
+        return pickle.dumps((model, self._entities, self.default_language), protocol=5)
+
+    def load_snapshot(self, snapshot: bytes) -> None:
+        self._model, self._entities, self.default_language = pickle.loads(snapshot)
+
+    def _spawn_worker(self) -> ParseWorker | None:
+        try:
+            return ParseWorker(self.encoder.init_args())
+        except OSError:
+            log.exception("could not start the parse worker; parsing in this process")
+            return None
+
+    def _adopt_worker(self, worker: ParseWorker) -> bool:
+        """Give a starting worker the current model and parse with it from then on."""
+        try:
+            with self._worker_lock:
+                worker.update(self.snapshot())
+                if self._closed:
+                    raise WorkerGone("engine closed")
+                previous, self._worker = self._worker, worker
+        except WorkerGone as exc:
+            log.warning("parse worker not started (%s); parsing in this process", exc)
+            worker.close()
+            return False
+        if previous is not None:
+            previous.close()
+        log.info("parsing in a worker process (pid %d)", worker.pid)
+        return True
+
+    def _send_snapshot(self) -> None:
+        """After a model or entity change: the worker gets it before the next batch."""
+        with self._worker_lock:
+            worker = self._worker
+            if worker is None:
+                return
+            try:
+                worker.update(self.snapshot())
+            except WorkerGone as exc:
+                self._lose_worker(worker, exc)
+
+    def _lose_worker(self, worker: ParseWorker, why: Exception) -> None:
+        log.warning("%s; parsing in this process until a new worker is ready", why)
+        if self._worker is worker:
+            self._worker = None
+            self._worker_lost_at = time.monotonic()
+        threading.Thread(target=worker.close, name="nlu-worker-close", daemon=True).start()
+
+    def _run_batch(self, items: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """A micro-batch: in the worker process when there is one, here otherwise."""
+        worker = self._worker
+        if worker is not None:
+            try:
+                return worker.parse(items)
+            except WorkerGone as exc:
+                with self._worker_lock:
+                    self._lose_worker(worker, exc)
+        elif (
+            self._worker_lost_at is not None
+            and not self._closed
+            and time.monotonic() - self._worker_lost_at > WORKER_RESTART_SECONDS
+        ):
+            self._worker_lost_at = None
+            self.restarting = threading.Thread(target=self.start_worker, name="nlu-worker-start",
+                                               daemon=True)  # fmt: skip
+            self.restarting.start()
+        return self._parse_batch(items)
+
+    def parse_batch(self, items: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """Parse (text, language) pairs here, in one batch (what a parse worker runs)."""
+        return self._parse_batch(items)
 
     # -- parsing ----------------------------------------------------------------------------
 

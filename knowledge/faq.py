@@ -95,6 +95,18 @@ class FaqIndex:
         self._state: dict[str, Any] | None = None
         self.featurize: Featurize | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for a parse worker) with what `best` and `exact` read; a copy has no
+        `featurize` (it lives in the process that fitted it), so `search` needs a refit."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["featurize"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # -- loading ----------------------------------------------------------------------------
 
     @classmethod

@@ -27,6 +27,9 @@ T = TypeVar("T")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# A server's model NLU parses on a thread of its own process in tests (each parse worker
+# process loads the encoder again); tests of the worker, and the journeys' shop, turn it on.
+os.environ.setdefault("NLU_PROCESS", "false")
 
 
 def _open_all_day_catalog() -> Path:

@@ -70,6 +70,7 @@ async def shop(tmp_path_factory: Any) -> AsyncIterator[Shop]:
             twilio,
             nlu_backend="auto",
             cache_dir=NLU_CACHE,
+            nlu_process=True,  # as a server parses by default: in its worker process
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):
