@@ -741,7 +741,7 @@ class Core:
         replies = list(outcome.replies)
         handed_off = False
         if outcome.handoff:
-            handed_off, said = await self._hand_off(context, outcome.handoff, message.text)
+            handed_off, said = await self.hand_off(context, outcome.handoff, message.text)
             replies.append(said)
             remember_options(context.state, said.buttons)
         context.state.slots = dict(context.state.slots or {})
@@ -822,7 +822,7 @@ class Core:
     def _delivers_from_store(self, channel: str) -> bool:
         return bool(getattr(self.channels.get(channel), "delivers_from_store", False))
 
-    async def _hand_off(self, context: TurnContext, reason: str, text: str) -> tuple[bool, Reply]:
+    async def hand_off(self, context: TurnContext, reason: str, text: str) -> tuple[bool, Reply]:
         """Queue the conversation for a human; tell the customer truthfully what happens.
 
         A person will join only if one is at work now; otherwise the customer hears so (and

@@ -22,8 +22,9 @@ async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]
     """Parse the text and run the dialogue on a throwaway customer, then roll it all back.
 
     The customer, conversation and dialogue state exist only inside a transaction that is
-    rolled back, so nothing is stored and no one is messaged; a hand-off is reported, not
-    started. (Remote Rasa actions, if configured, are still called.)
+    rolled back, so nothing is stored and no one is messaged; a hand-off is reported with
+    what the customer would be told, and never started. (Remote Rasa actions, if configured,
+    are still called.)
     """
     parse = await core.interpreter.aparse(text, lang)
     turn_lang = lang or parse.get("lang") or core.settings.default_language
@@ -49,7 +50,9 @@ async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]
                 text=text,
             )
             outcome = await core.dialogue.take_turn(message, context)
-            replies, handoff = outcome.replies, outcome.handoff
+            replies, handoff = list(outcome.replies), outcome.handoff
+            if handoff:
+                replies.append((await core.hand_off(context, handoff, text))[1])
         finally:
             await session.rollback()
     return {

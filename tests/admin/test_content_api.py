@@ -318,6 +318,13 @@ async def test_try_it_is_a_dry_run(sqlite_admin: Admin) -> None:
         "/api/admin/try", json={"text": "chcę rozmawiać z człowiekiem"}, headers=sqlite_admin.op
     )
     assert r.json()["handoff"] == "customer_request"
+    # What the customer would be told about the handoff, as the chat says it now.
+    responses, hours = core.dialogue.responses, core.support_hours.describe()
+    told = {
+        responses.render(key, "pl", hours=hours)
+        for key in ("handoff_waiting", "handoff_nobody_online", "handoff_after_hours")
+    }
+    assert r.json()["replies"][-1]["text"] in told
     async with core.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Customer)) == customers
 

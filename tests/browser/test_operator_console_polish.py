@@ -22,6 +22,15 @@ def log_in(page: Page, url: str) -> None:
     expect(page.locator("#who")).to_contain_text("operator")
 
 
+def polish_console(browser: Browser, url: str, tab: str | None = None) -> Page:
+    """The operator console in Polish on a desktop, logged in, on `tab` if one is named."""
+    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    log_in(console, url)
+    if tab:
+        console.get_by_role("tab", name=tab).click()
+    return console
+
+
 def settled(server: LiveServer) -> None:
     content = server.app.state.content
     loop = server.app.state.runtime.core.loop
@@ -89,9 +98,7 @@ def test_every_tab_of_the_operator_console_fits_a_phone(
 def test_a_refused_faq_answer_is_explained_in_polish_and_nothing_is_saved(
     browser: Browser, operator_server: LiveServer
 ) -> None:
-    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
-    log_in(console, operator_server.url)
-    console.get_by_role("tab", name="FAQ").click()
+    console = polish_console(browser, operator_server.url, "FAQ")
     console.locator("#faq-list button").first.wait_for()
     entries = console.locator("#faq-list button").count()
     console.get_by_role("button", name="Nowy wpis FAQ").click()
@@ -109,9 +116,7 @@ def test_a_refused_faq_answer_is_explained_in_polish_and_nothing_is_saved(
 def test_a_new_intent_named_like_an_existing_one_is_refused_and_the_old_one_kept(
     browser: Browser, operator_server: LiveServer
 ) -> None:
-    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
-    log_in(console, operator_server.url)
-    console.get_by_role("tab", name="Intencje").click()
+    console = polish_console(browser, operator_server.url, "Intencje")
     console.locator("#intent-list button", has_text="greet").first.click()
     expect(console.locator("#intent-name")).to_have_value("greet")
     examples = console.locator("#intent-ex-pl").input_value()
@@ -131,9 +136,7 @@ def test_a_new_intent_named_like_an_existing_one_is_refused_and_the_old_one_kept
 def test_wrong_opening_hours_are_explained_in_polish(
     browser: Browser, operator_server: LiveServer
 ) -> None:
-    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
-    log_in(console, operator_server.url)
-    console.get_by_role("tab", name="Lokal").click()
+    console = polish_console(browser, operator_server.url, "Lokal")
     monday = console.locator("#shop-hours input").first
     expect(monday).not_to_have_value("")
     monday.fill("25:00-26:00")
@@ -147,8 +150,7 @@ def test_wrong_opening_hours_are_explained_in_polish(
 def test_the_intent_list_previews_each_intent_in_the_consoles_language(
     browser: Browser, operator_server: LiveServer
 ) -> None:
-    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
-    log_in(console, operator_server.url)
+    console = polish_console(browser, operator_server.url)
     add = console.locator("#intent-list button", has_text="add_to_cart")
     expect(add).to_contain_text("— poproszę margheritę")
     console.select_option("#lang", "en")
@@ -158,8 +160,7 @@ def test_the_intent_list_previews_each_intent_in_the_consoles_language(
 def test_a_saved_intent_is_named_by_its_label_in_the_consoles_language(
     browser: Browser, operator_server: LiveServer
 ) -> None:
-    console = browser.new_page(locale="pl-PL", viewport={"width": 1280, "height": 800})
-    log_in(console, operator_server.url)
+    console = polish_console(browser, operator_server.url)
     console.locator("#intent-list button[data-intent=opening_hours]").click()
     expect(console.locator("#intent-name")).to_have_value("opening_hours")
     examples = console.locator("#intent-ex-pl")
@@ -173,5 +174,25 @@ def test_a_saved_intent_is_named_by_its_label_in_the_consoles_language(
     console.get_by_role("button", name="Save intent").click()
     expect(console.locator("#saved")).to_have_text(
         re.compile(r"^Saved intent opening hours \(opening_hours\) — version \d+")
+    )
+    console.close()
+
+
+def test_try_it_shows_what_a_customer_asking_for_a_person_is_told_and_why_in_words(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = polish_console(browser, operator_server.url, "Wypróbuj")
+    console.fill("#try-text", "chcę rozmawiać z człowiekiem")
+    console.get_by_role("button", name="Wypróbuj").click()
+    result = console.locator("#try-result")
+    expect(result).to_contain_text("Intencja: prośba o konsultanta (human_handoff)")
+    # The bot's answer is there to read, not an empty "Bot odpowie".
+    expect(result.locator(".try-reply")).to_have_count(1)
+    expect(result.locator(".try-reply")).to_contain_text("zesp")
+    expect(result.locator(".warn")).to_have_text("…i przekaże rozmowę człowiekowi (prośba klienta)")
+    console.select_option("#lang", "en")
+    console.get_by_role("button", name="Try").click()
+    expect(result.locator(".warn")).to_have_text(
+        "…and hand the conversation to a human (customer request)"
     )
     console.close()

@@ -46,6 +46,8 @@
       money: (grosze) => (grosze / 100).toFixed(2).replace(".", ",") + " zł",
       ago: ago.pl,
       roles: { kitchen: "kuchnia", agent: "konsultant", operator: "operator", admin: "administrator" },
+      // Why a conversation was handed to a person (the agent console, the operator's "try it").
+      handoffReasons: { customer_request: "prośba klienta", complaint: "reklamacja", fallback: "bot nie zrozumiał", message_for_team: "wiadomość dla zespołu", question: "pytanie, na które bot nie zna odpowiedzi" },
       // What a customer's message was about, by the intent the bot read (one the operator added
       // and named is shown by its name).
       intentNames: {
@@ -162,6 +164,7 @@
       money: (grosze) => "PLN " + (grosze / 100).toFixed(2),
       ago: ago.en,
       roles: { kitchen: "kitchen", agent: "agent", operator: "operator", admin: "admin" },
+      handoffReasons: { customer_request: "customer request", complaint: "complaint", fallback: "not understood", message_for_team: "message for team", question: "a question the bot cannot answer" },
       intentNames: {
         greet: "greeting", goodbye: "goodbye", thanks: "thanks", affirm: "yes", deny: "no", help: "help",
         browse_menu: "menu", product_info: "product question", prices: "prices", allergens: "allergens", add_to_cart: "add to cart",
@@ -304,7 +307,6 @@
         customer: "Klient", name: "Imię", phone: "Telefon", language: "Język", lastChannel: "Ostatni kanał", channels: "Kanały", unreachable: "nieosiągalny", lastSeen: (when) => "ostatnio " + when,
         fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
         pastHandoffs: "Wcześniejsze przekazania",
-        reasons: { customer_request: "prośba klienta", complaint: "reklamacja", fallback: "bot nie zrozumiał", message_for_team: "wiadomość dla zespołu", question: "pytanie, na które bot nie zna odpowiedzi" },
         summary: {
           handoff: (r) => "Przekazanie: " + r + ".", left: (m) => "Wiadomość klienta: „" + m + "”.", intents: (list) => "Ostatnie tematy: " + list + ".",
           cart: (lines, total) => "Koszyk: " + lines + " = " + total + ".", cartEmpty: "Koszyk pusty.",
@@ -329,7 +331,6 @@
         customer: "Customer", name: "Name", phone: "Phone", language: "Language", lastChannel: "Last channel", channels: "Channels", unreachable: "unreachable", lastSeen: (when) => "last seen " + when,
         fromCheckout: (v, order) => v + " (checkout " + order + ")", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
         pastHandoffs: "Past handoffs",
-        reasons: { customer_request: "customer request", complaint: "complaint", fallback: "not understood", message_for_team: "message for team", question: "a question the bot cannot answer" },
         summary: {
           handoff: (r) => "Handoff: " + r + ".", left: (m) => "Their message: “" + m + "”.", intents: (list) => "Recent topics: " + list + ".",
           cart: (lines, total) => "Cart: " + lines + " = " + total + ".", cartEmpty: "Cart empty.",
@@ -505,6 +506,8 @@
       return LANGUAGES[saved] ? saved : fromBrowser();
     },
     intentLabel: shownIntent,
+    // Why a person was asked for, in words ("prośba klienta"); one without words, readable.
+    handoffReason: (reason, words) => (reason ? words.handoffReasons[reason] || reason.replace(/_/g, " ") : ""),
     // An order or cart line's item as the server wrote it per language ("Margherita, duża
     // (42 cm)"): the one rule lives on the server (Catalog.item_label).
     itemLabel(item, lang) {
