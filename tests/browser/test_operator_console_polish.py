@@ -196,3 +196,20 @@ def test_try_it_shows_what_a_customer_asking_for_a_person_is_told_and_why_in_wor
         "…and hand the conversation to a human (customer request)"
     )
     console.close()
+
+
+def test_a_new_intent_can_be_deleted_right_after_it_is_saved(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = polish_console(browser, operator_server.url, "Intencje")
+    console.on("dialog", lambda dialog: dialog.accept())
+    console.get_by_role("button", name="Nowa intencja").click()
+    console.fill("#intent-name", "gift_cards")
+    console.fill("#intent-ex-pl", "czy macie karty podarunkowe\nbon prezentowy")
+    console.get_by_role("button", name="Zapisz intencję").click()
+    expect(console.locator("#saved")).to_contain_text("Zapisano intencję gift_cards")
+    expect(console.locator("#intent-list button[data-intent=gift_cards]")).to_have_class("active")
+    console.get_by_role("button", name="Usuń", exact=True).click()
+    expect(console.locator("#saved")).to_contain_text("Usunięto intencję gift_cards")
+    expect(console.locator("#intent-list button[data-intent=gift_cards]")).to_have_count(0)
+    console.close()
