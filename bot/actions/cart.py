@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.cart import ItemRequest, pair_items, typed_numbers, unlisted_items
+from bot.dialogue.cart import ItemRequest, meant_numbers, pair_items, unlisted_items
 from bot.dialogue.turn import payload_for
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
@@ -386,7 +386,7 @@ class ChangeItem(ShopAction):
             return []
         typed = str(tracker.latest_message.get("text") or "")
         # Numbers typed in words the NLU left out ("not 3, 2"); a button's payload has none.
-        numbers = [] if typed.startswith("/") else typed_numbers(typed)
+        numbers = [] if typed.startswith("/") else meant_numbers(typed)
         quantities = numbers or [
             int(q)
             for q in entities_of(tracker, "quantity")

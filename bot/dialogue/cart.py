@@ -16,15 +16,33 @@ from intents.text import fold
 _TYPED_NUMBER = re.compile(r"(?<![\w/.,-])\d{1,4}(?![\w/-]|[.,]\d)")
 
 
-def typed_numbers(text: str) -> list[int]:
-    """The numbers typed in `text` that may be quantities, in order (not a door's, a flat's
-    or a floor's: "domofon 3")."""
+def _typed_number_matches(text: str) -> list[re.Match[str]]:
     doors = door_number_spans(text)
     return [
-        int(m.group())
+        m
         for m in _TYPED_NUMBER.finditer(text)
         if not any(s <= m.start() and m.end() <= e for s, e in doors)
     ]
+
+
+def typed_numbers(text: str) -> list[int]:
+    """The numbers typed in `text` that may be quantities, in order (not a door's, a flat's
+    or a floor's: "domofon 3")."""
+    return [int(m.group()) for m in _typed_number_matches(text)]
+
+
+# What comes right before a number said not to be meant: "2 nie 3", "not 3, 2", "zamiast 4"
+# (folded).
+_NOT_MEANT_BEFORE = re.compile(r"\b(nie|not|no|zamiast|instead of|rather than)\s*$")
+
+
+def meant_numbers(text: str) -> list[int]:
+    """The typed numbers a correction means, in order: one said not to be meant ("miały być
+    2 nie 3", "not 3, 2") is left out while another number remains."""
+    matches = _typed_number_matches(text)
+    folded = fold(text)
+    meant = [m for m in matches if not _NOT_MEANT_BEFORE.search(folded[: m.start()])]
+    return [int(m.group()) for m in (meant or matches)]
 
 
 @dataclass

@@ -1,0 +1,50 @@
+"""What round 8's held-out journeys taught, said in other words than theirs: a number said not
+to be meant, a question about a product in the cart, giving up on all of it, coming for it
+oneself at the summary, a question about paying that says "take", and the same order again.
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
+judged by the state it leaves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import Core
+from bot.store.models import Order
+from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import talk
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def _chat(core: Core, *texts: str) -> Chat:
+    chat = Chat(core)
+    for text in texts:
+        assert (await chat.say(text)).replies, f"no reply to {text!r}"
+    return chat
+
+
+async def _orders(chat: Chat) -> list[Order]:
+    """The customer's orders, newest first."""
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        return list(
+            await s.scalars(
+                select(Order).where(Order.customer_id == chat.customer_id).order_by(Order.id.desc())
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["4 male cole", "mialy byc 3 a nie 4"], ["3 cola"]),
+        (["two medium hawaiians", "should be 3 not 2"], ["3 hawaii medium"]),
+    ],
+)
+async def test_the_number_said_not_to_be_meant_is_not_the_new_quantity(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
