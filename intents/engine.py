@@ -488,7 +488,7 @@ class NluEngine:
         pred: Prediction,
         hit: tuple[FaqEntry, float] | None,
     ) -> dict[str, Any]:
-        entities = self._entities.extract(cleaned)
+        entities = self._entities.extract(cleaned, detected)
         ranking = pred.ranking[: RANKING_SIZE - 1]
         name, confidence = ranking[0]
         if model.classifier.is_out_of_scope(pred):

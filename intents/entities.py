@@ -49,6 +49,9 @@ NUMBER_WORDS: dict[str, int] = {
     "eight": 8, "nine": 9, "ten": 10, "dozen": 12, "couple": 2, "pair": 2,
 }  # fmt: skip
 _NUMBER_FOLDED = {fold(k): v for k, v in NUMBER_WORDS.items()}
+# Number words of one language that are everyday words of another: in a Polish message
+# "ten" is "this" ("a ten sos?") and "one" is "they", never ten or one of something.
+_NOT_NUMBERS_IN: dict[str, frozenset[str]] = {"pl": frozenset({"ten", "one"})}
 
 SIZE_WORDS: dict[str, str] = {
     **dict.fromkeys(
@@ -198,9 +201,11 @@ class EntityExtractor:
             by_initial.setdefault(form.words[0][0], []).append(form)
         return by_initial
 
-    def extract(self, text: str) -> list[Entity]:
-        """All entities, sorted by position; never raises on odd input."""
+    def extract(self, text: str, lang: str | None = None) -> list[Entity]:
+        """All entities, sorted by position; never raises on odd input. `lang`, the
+        message's language when known, keeps its own words from reading as another's numbers."""
         folded = fold(text)
+        not_numbers = _NOT_NUMBERS_IN.get(lang or "", frozenset())
         taken: list[tuple[int, int]] = []
         found: list[Entity] = []
 
@@ -243,7 +248,7 @@ class EntityExtractor:
                 add("size", _SIZE_FOLDED[word], start, end)
             elif text[start:end] in _SIZE_LETTERS:
                 add("size", _SIZE_LETTERS[text[start:end]], start, end, 0.8)
-            elif word in _NUMBER_FOLDED:
+            elif word in _NUMBER_FOLDED and word not in not_numbers:
                 add("quantity", _NUMBER_FOLDED[word], start, end)
             elif (typo := misspelt_size(word)) is not None:
                 add("size", typo, start, end, 0.85)
@@ -275,8 +280,9 @@ class EntityExtractor:
                 add(entity, canonical, start, end, min(score, 1.0))
 
     def _match_clipped(self, words, free, add) -> None:  # type: ignore[no-untyped-def]
-        """A name cut short right after a size ("duża capri", "large quattro"): the one
-        product whose name starts with it (4+ letters; of a one-word name, 2+ letters short)."""
+        """A name cut short right after a size ("duża capri", "large quattro"), also in the
+        plural ("2 large margs"): the one product whose name starts with it (4+ letters; of a
+        one-word name, 2+ letters short)."""
         for (_, _, before), (start, end, word) in itertools.pairwise(words):
             if not free(start, end) or len(word) < _CLIP_MIN or not word.isalpha():
                 continue
@@ -284,11 +290,15 @@ class EntityExtractor:
                 continue
             if before not in _SIZE_FOLDED and misspelt_size(before) is None:
                 continue
+            clips = {word}
+            if word.endswith("s") and len(word) > _CLIP_MIN:
+                clips.add(word[:-1])
             named = {
                 form.canonical
                 for form in self._products.get(word[0], ())
-                if form.words[0].startswith(word)
-                and (len(form.words) > 1 or len(form.words[0]) >= len(word) + 2)
+                for clip in clips
+                if form.words[0].startswith(clip)
+                and (len(form.words) > 1 or len(form.words[0]) >= len(clip) + 2)
             }
             if len(named) == 1:
                 add("product", named.pop(), start, end, 0.8)

@@ -197,7 +197,8 @@ class KeywordInterpreter:
 
     def parse(self, text: str, lang: str | None = None) -> dict[str, Any]:
         folded = fold(text)
-        entities = self._entities.extract(text)
+        lang = lang or detect_language(text)
+        entities = self._entities.extract(text, lang)
         intent, confidence = "nlu_fallback", 0.0
         for name, words in _KEYWORDS.items():
             if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", folded) for w in words):
@@ -212,7 +213,7 @@ class KeywordInterpreter:
             "intent": {"name": intent, "confidence": confidence},
             "intent_ranking": [{"name": intent, "confidence": confidence}],
             "entities": entities,
-            "lang": lang or detect_language(text),
+            "lang": lang,
             "faq": None,
         }
 

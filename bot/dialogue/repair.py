@@ -334,6 +334,26 @@ def _asks_when_it_comes(turn: Turn) -> bool:
     )
 
 
+# What a question naming a product may ask about it rather than order it.
+_ABOUT_A_PRODUCT = frozenset({"allergens", "product_info", "prices"})
+
+
+def _asked_about_product(turn: Turn) -> str | None:
+    """ "a ten bbq ma gorczycę?": a question naming a product that the NLU does not read
+    surely as an order, and whose next reading, before or after the order's, asks about the
+    product (its allergens, what is in it, its price)."""
+    if (
+        turn.intent not in ("add_to_cart", "nlu_fallback")
+        or turn.confidence >= REREAD_CONFIDENCE
+        or not turn.text.rstrip().endswith("?")
+    ):
+        return None
+    ranking = [str(r.get("name")) for r in turn.parse.get("intent_ranking") or []]
+    readings = [name for name in ranking if name != "nlu_fallback"][:2]
+    about = next((name for name in readings if name != "add_to_cart"), None)
+    return about if about in _ABOUT_A_PRODUCT else None
+
+
 def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
@@ -470,6 +490,8 @@ def read_in_context(turn: Turn) -> None:
         and _ASKS_TOTAL.search(text)
     ):
         _reread(turn, "show_cart")  # "ile to wyjdzie razem?": the cart shows its total
+    elif products and (about := _asked_about_product(turn)) is not None:
+        _reread(turn, about)  # "a ten bbq ma gorczyce?": asked about, not ordered
     elif products and intent in ("nlu_fallback", "facilities") and _ASKS_IF_SOLD.match(text):
         # "czy macie sos czosnkowy?": shown, not added; a product is no facility (parking,
         # Wi-Fi) the bot would have to ask a person about.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.store.models import Order
 from tests.dialogue.chat import Chat
-from tests.dialogue.test_understanding import talk
+from tests.dialogue.test_understanding import end_state, talk
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -48,3 +48,10 @@ async def test_the_number_said_not_to_be_meant_is_not_the_new_quantity(
     dialogue_core: Core, texts: list[str], cart: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+async def test_this_in_polish_is_no_ten_of_the_product_asked_about(dialogue_core: Core) -> None:
+    chat = await _chat(dialogue_core, "srednia margherita i sos czosnkowy")
+    reply = await chat.say("a ten czosnkowy ma jajka?")
+    assert (await end_state(chat))["cart"] == ["1 garlic-sauce", "1 margherita medium"]
+    assert "jaja" in reply.text.lower()  # its allergens shown

@@ -208,7 +208,10 @@ def test_a_pizza_called_by_its_short_name_is_that_pizza(extract) -> None:  # typ
     ("text", "product", "typed"),
     [("wezme duza diav i 2 soki", "diavola", "diav"),
      ("a large quattro please", "quattro-formaggi", "quattro"),
-     ("mala marg", "margherita", "marg")],
+     ("mala marg", "margherita", "marg"),
+     # In the plural too (round 8: "2 large margs" was not on the menu).
+     ("two small quattros and a large diavs", "quattro-formaggi", "quattros"),
+     ("two small quattros and a large diavs", "diavola", "diavs")],
 )  # fmt: skip
 def test_a_name_cut_short_right_after_a_size_is_that_product(  # type: ignore[no-untyped-def]
     extract, text: str, product: str, typed: str
@@ -220,3 +223,19 @@ def test_a_name_cut_short_right_after_a_size_is_that_product(  # type: ignore[no
 def test_a_name_cut_short_needs_a_size_before_it(extract) -> None:  # type: ignore[no-untyped-def]
     assert [e for e in extract("marg please") if e["entity"] == "product"] == []
     assert [e for e in extract("duze zamowienie") if e["entity"] == "product"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "quantities"),
+    [("a ten sos czosnkowy jest z jajkiem?", "pl", []),
+     ("one są ostre?", "pl", []),
+     ("ten cokes please", "en", [10]),
+     ("one large margherita", "en", [1]),
+     ("dziesięć wód", "pl", [10])],
+)  # fmt: skip
+def test_a_word_of_the_message_language_is_not_another_language_number(  # type: ignore[no-untyped-def]
+    extract, text: str, lang: str, quantities: list[int]
+) -> None:
+    """Polish "ten" (this) and "one" (they) are no quantities in a Polish message (round 8:
+    "a ten bbq ma gorczyce?" added ten BBQ sauces)."""
+    assert [e["value"] for e in extract(text, lang) if e["entity"] == "quantity"] == quantities
