@@ -125,12 +125,13 @@ _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|w
 
 
 # Giving up on what was being ordered, in words that name nothing to cancel ("a nie,
-# rezygnuję z tego wszystkiego", "never mind, forget it"): folded. The cancel handler then
-# means the cart (asked first) or the open order.
+# rezygnuję z tego wszystkiego", "never mind, forget it", "forget all of that"): folded. The
+# cancel handler then means the cart (asked first) or the open order.
 _GIVING_UP = re.compile(
     r"\b(rezygnuj\w*|zrezygnow\w*|odpuszczam|odpuscmy|dam sobie spokoj|daj(my)? sobie spokoj|"
-    r"i give up|never ?mind|forget (it|that|this|everything|the whole thing)|"
-    r"scrap (it|that|this|everything|the whole thing)|call it off)\b"
+    r"zapomnij\w* o (tym|wszystkim)|i give up|never ?mind|"
+    r"(forget|scrap) (about )?(all( of)? )?(it|that|this|those|everything|the whole thing)|"
+    r"call it off)\b"
 )
 # A complaint told as what happened: an order or delivery in the past tense ("zamawiałem
 # hawajską a przywieźli pepperoni", "the pizza we got was cold") with a word of it going wrong

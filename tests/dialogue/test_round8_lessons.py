@@ -55,3 +55,16 @@ async def test_this_in_polish_is_no_ten_of_the_product_asked_about(dialogue_core
     reply = await chat.say("a ten czosnkowy ma jajka?")
     assert (await end_state(chat))["cart"] == ["1 garlic-sauce", "1 margherita medium"]
     assert "jaja" in reply.text.lower()  # its allergens shown
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["dwie duze diavole i sok", "zapomnij o tym wszystkim", "tak"],
+        ["a large pepperoni and two waters", "scrap all of that", "yes"],
+    ],
+)
+async def test_giving_up_on_all_of_it_empties_the_cart_after_a_yes(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == []
