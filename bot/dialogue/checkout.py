@@ -288,7 +288,10 @@ NO_NOTE_WORDS = (
     "clear the note",
 )
 # Words that confirm inside a question ("tak, kartą, a ile to potrwa?"): the order goes ahead.
-_YES_WORDS = ("tak", "potwierdz", "zamawiam", "dobrze", "okej", "yes", "confirm", "sure", "okay")
+# Whole words: "take" in "do your drivers take cards?" is no "tak".
+_YES_WORDS = re.compile(
+    r"(?<!\w)(tak|potwierdz\w*|zamawiam|dobrze|okej|yes|confirm\w*|sure|okay)(?!\w)"
+)
 # Questions to the bot, not notes for the kitchen ("ile to potrwa", "when will it come").
 _QUESTION = re.compile(
     r"^\s*(ile|kiedy|jak|jaki|jaka|jakie|gdzie|co|dlaczego|o ktorej|"
@@ -1030,7 +1033,7 @@ class CheckoutFlow:
     def asks_only(turn: Turn) -> bool:
         """A question that says no yes ("czy mogę zapłacić kartą?", "can I pay by card?")."""
         asked = "?" in turn.text or bool(_QUESTION.match(fold(turn.text)))
-        return asked and not said(turn, *_YES_WORDS)
+        return asked and (turn.from_button or not _YES_WORDS.search(fold(turn.text)))
 
     async def change(self, turn: Turn, field: str) -> bool:
         self.unset(turn, field)

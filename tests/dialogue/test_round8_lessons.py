@@ -68,3 +68,18 @@ async def test_giving_up_on_all_of_it_empties_the_cart_after_a_yes(
     dialogue_core: Core, texts: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == []
+
+
+async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_core: Core) -> None:
+    chat = await _chat(
+        dialogue_core,
+        "a large diavola delivered please",
+        "that's all",
+        "Dluga 5, Krakow",
+        "Ken 600 111 226",
+        "will the courier take a card?",
+    )
+    assert await _orders(chat) == []
+    await chat.say("card")
+    orders = await _orders(chat)
+    assert orders and orders[0].payment_method == "card"
