@@ -76,6 +76,9 @@ _CHANGING_MIND = re.compile(
     r"\b(jednak|wole|zmien\w*|zamiast|lepiej|raczej|actually|instead|rather|prefer\w*|"
     r"change|switch|make it|on second thought)\b"
 )
+# The customer's own doing, said with a way ("you know what, I'll just pick it up myself",
+# "sama odbiorę"): a change of the way chosen, not a note about it; folded.
+_OWN_DOING = re.compile(r"\b(myself|ourselves|sam|sama|sami|you know what|wiesz co|wiecie co)\b")
 # What we know from before, asked for in words ("the same address as last time", "te same
 # dane co poprzednio"); folded.
 _AS_BEFORE = re.compile(
@@ -369,15 +372,21 @@ def way_in_text(text: str) -> WaySaid | None:
 
 def way_chosen(text: str) -> WaySaid | None:
     """A way chosen in words: alone ("actually pickup"), with a word of changing one's mind
-    ("jednak wolę z dostawą", "change the delivery to pickup") or with its address; None
-    for a question ("is delivery free?") or a note that merely mentions one."""
+    ("jednak wolę z dostawą", "change the delivery to pickup"), as one's own doing ("odbiorę
+    to sam") or with its address; None for a question ("is delivery free?") or a note that
+    merely mentions one."""
     said_way = way_in_text(text)
     if said_way is None:
         return None
     if "?" in text and not said_way.address:
         return None  # "is delivery free?" asks; "deliver it instead? to Szewska 8" says
     folded = fold(text)
-    if _WAY_ALONE.match(folded) or _CHANGING_MIND.search(folded) or said_way.address:
+    if (
+        _WAY_ALONE.match(folded)
+        or _CHANGING_MIND.search(folded)
+        or _OWN_DOING.search(folded)  # "you know what, I'll just pick it up myself"
+        or said_way.address
+    ):
         return said_way  # "can you bring it to Długa 12": a way with its address changes it
     return None
 

@@ -70,6 +70,22 @@ async def test_giving_up_on_all_of_it_empties_the_cart_after_a_yes(
     assert (await talk(dialogue_core, *texts))["cart"] == []
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["dwie male diavole i sok", "to wszystko", "dostawa", "Dluga 5, Krakow",
+         "Ala 600 111 224", "dobra, odbiore to sam", "gotowka"],
+        ["2 small diavolas and a juice", "done", "delivery", "Dluga 5, Krakow",
+         "Ann 600 111 225", "fine, i'll pick it up myself then", "cash"],
+    ],
+)  # fmt: skip
+async def test_coming_for_it_oneself_at_the_summary_is_pickup(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    orders = await _orders(await _chat(dialogue_core, *texts))
+    assert orders and orders[0].fulfilment == "pickup"
+
+
 async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_core: Core) -> None:
     chat = await _chat(
         dialogue_core,
