@@ -250,7 +250,19 @@ class Reorder(ShopAction):
             items=maths.describe_cart(cart.items, ctx.lang),
             total=format_price(maths.total(cart.items), ctx.lang),
         )
-        return [SlotSet("last_item", None), SlotSet("last_items", None)]
+        # The same order again: its way and contact too, so the checkout asks nothing twice
+        # (the summary shows them and "Change" changes them).
+        given = {
+            "given_fulfilment": order.fulfilment,
+            "given_address": order.address if order.fulfilment == "delivery" else None,
+            "given_name": order.contact_name,
+            "given_phone": order.contact_phone,
+        }
+        return [
+            SlotSet("last_item", None),
+            SlotSet("last_items", None),
+            *(SlotSet(name, value) for name, value in given.items() if value),
+        ]
 
 
 class RateOrder(ShopAction):

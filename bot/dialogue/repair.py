@@ -271,6 +271,15 @@ def _offered_product(turn: Turn) -> str | None:
     return offered.pop() if len(offered) == 1 else None
 
 
+def _offers_checkout(turn: Turn) -> bool:
+    """The last reply offered to check out (a cart shown with its "Order" button)."""
+    return any(
+        (parsed := parse_payload(str(option.get("payload") or ""))) is not None
+        and parsed["intent"]["name"] == "checkout"
+        for option in (turn.state.pending_options or {}).get("buttons") or []
+    )
+
+
 def _name_the_offered_product(turn: Turn) -> None:
     """ "to poproszę małą", "yes, 2 please" right after a product's card ("Add Capricciosa"):
     that product, in the size and number said."""
@@ -517,6 +526,16 @@ def read_in_context(turn: Turn) -> None:
         and _CONFIRMING.match(text)
     ):
         _reread(turn, "checkout")  # "potwierdzam" with items just ordered: check out
+    elif (
+        turn.state.flow is None
+        and intent == "affirm"
+        and not products
+        and _holds_items(turn)
+        and _offers_checkout(turn)
+    ):
+        # "tak" to the cart shown with its checkout button (a reorder put it there): the
+        # offer is taken.
+        _reread(turn, "checkout")
     elif (
         turn.state.flow in (None, "ask_size")
         and not products

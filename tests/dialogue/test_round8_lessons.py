@@ -99,3 +99,22 @@ async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_co
     await chat.say("card")
     orders = await _orders(chat)
     assert orders and orders[0].payment_method == "card"
+
+
+@pytest.mark.parametrize(
+    ("texts", "fulfilment"),
+    [
+        (["mala pepperoni z odbiorem", "to wszystko", "Ola 600 100 300", "karta",
+          "poprosze jeszcze raz to samo", "tak", "karta"], "pickup"),
+        (["a medium diavola and a juice delivered to Dluga 7, Krakow", "that's all",
+          "Olaf 600 100 301", "cash", "same order again please", "yes", "cash"], "delivery"),
+    ],
+)  # fmt: skip
+async def test_the_same_order_again_goes_the_same_way_to_the_same_person(
+    dialogue_core: Core, texts: list[str], fulfilment: str
+) -> None:
+    orders = await _orders(await _chat(dialogue_core, *texts))
+    assert len(orders) == 2
+    first_phone = texts[2].split(" ", 1)[1].replace(" ", "")
+    assert orders[0].fulfilment == fulfilment
+    assert orders[0].contact_phone == "+48" + first_phone
