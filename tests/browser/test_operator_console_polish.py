@@ -213,3 +213,23 @@ def test_a_new_intent_can_be_deleted_right_after_it_is_saved(
     expect(console.locator("#saved")).to_contain_text("Usunięto intencję gift_cards")
     expect(console.locator("#intent-list button[data-intent=gift_cards]")).to_have_count(0)
     console.close()
+
+
+def test_on_a_phone_what_is_picked_from_a_list_opens_in_view(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    context = browser.new_context(locale="pl-PL", viewport=PHONE)
+    console = context.new_page()
+    log_in(console, operator_server.url)
+    # The editor is under the list on a phone: a tap on the list brings it into view.
+    console.locator("#intent-list button[data-intent=greet]").click()
+    expect(console.locator("#intent-name")).to_have_value("greet")
+    expect(console.locator("#intent-name")).to_be_in_viewport()
+    console.get_by_role("tab", name="FAQ").click()
+    console.locator("#faq-list button").first.click()
+    expect(console.locator("#faq-q-pl")).not_to_have_value("")
+    expect(console.locator("#faq-id")).to_be_in_viewport()
+    console.get_by_role("tab", name="Produkty").click()
+    console.get_by_role("button", name="Nowy produkt").click()
+    expect(console.locator("#product-id")).to_be_in_viewport()
+    context.close()
