@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import pickle
 import threading
@@ -83,6 +84,35 @@ class _Model:
     sparse: csr_matrix
 
 
+@dataclass(frozen=True)
+class Held:
+    """The parts of a model a parse worker holds (compared by identity)."""
+
+    classifier: IntentClassifier
+    faq: FaqIndex | None
+    entities: EntityExtractor
+
+
+def _weights_patch(held: IntentClassifier, new: IntentClassifier) -> tuple[Any, ...] | None:
+    """The weight columns `new` changed from `held` (same features, same intents), with
+    `new` stripped of its weights and features; None when it must go whole."""
+    old_w, new_w = held._weights, new._weights
+    if (
+        old_w is None or new_w is None or held.featurizer is not new.featurizer
+        or held.classes != new.classes or old_w.dense.shape != new_w.dense.shape
+        or old_w.sparse.shape != new_w.sparse.shape
+    ):  # fmt: skip
+        return None
+    changed = (old_w.dense != new_w.dense).any(axis=0)
+    changed |= (old_w.sparse != new_w.sparse).any(axis=0)
+    changed |= old_w.bias != new_w.bias
+    cols = np.flatnonzero(changed)
+    shell = copy.copy(new)
+    shell._weights = None
+    shell.featurizer = None  # type: ignore[assignment]
+    return ("patch", shell, cols, new_w.dense[:, cols], new_w.sparse[:, cols], new_w.bias[cols])
+
+
 class NluEngine:
     """Load once (about 5 s), then `parse` is thread-safe and `retrain` swaps models atomically.
 
@@ -111,6 +141,7 @@ class NluEngine:
         self._retrain_lock = threading.Lock()
         self._entities = EntityExtractor(products, categories)
         self._worker: ParseWorker | None = None
+        self._held: Held | None = None  # what the worker holds
         self._worker_lock = threading.Lock()  # one snapshot sent at a time, the latest last
         self._worker_lost_at: float | None = None
         self.restarting: threading.Thread | None = None  # a worker being started after a loss
@@ -352,17 +383,48 @@ class NluEngine:
 
     # -- the parse worker -------------------------------------------------------------------
 
-    def snapshot(self) -> bytes:
-        """What a parse needs (the model without its training rows, the entity names, the
-        default language), pickled for a parse worker."""
-        model = replace(
-            self._model, examples={}, texts=[], labels=[],
-            dense=np.zeros((0, 0), dtype=np.float32), sparse=csr_matrix((0, 0)),
-        )  # fmt: skip
-        return pickle.dumps((model, self._entities, self.default_language), protocol=5)
+    def snapshot(self, held: Held | None = None) -> tuple[bytes, Held]:
+        """What a parse needs, pickled for a parse worker that holds `held` (None: nothing
+        yet), and what it holds once it has loaded it. Only the parts that changed go: a
+        catalog edit sends the entity names; a retrain that re-solved a few intents, those
+        intents' weight columns (a 150-intent model is ~55 MB whole)."""
+        model, entities = self._model, self._entities
+        parts: dict[str, Any] = {"language": self.default_language,
+                                 "train_seconds": model.train_seconds}  # fmt: skip
+        classifier = model.classifier
+        if held is None or held.classifier is not classifier:
+            patch = _weights_patch(held.classifier, classifier) if held is not None else None
+            parts["classifier"] = patch if patch is not None else ("whole", classifier)
+        if held is None or held.faq is not model.faq:
+            parts["faq"] = model.faq
+        if held is None or held.entities is not entities:
+            parts["entities"] = entities
+        return pickle.dumps(parts, protocol=5), Held(classifier, model.faq, entities)
 
     def load_snapshot(self, snapshot: bytes) -> None:
-        self._model, self._entities, self.default_language = pickle.loads(snapshot)
+        """Take what `snapshot` sent (in a parse worker, between parses)."""
+        parts = pickle.loads(snapshot)
+        self.default_language = parts["language"]
+        self._entities = parts.get("entities", self._entities)
+        current: _Model | None = getattr(self, "_model", None)
+        classifier = current.classifier if current is not None else None
+        sent = parts.get("classifier")
+        if sent is not None and sent[0] == "whole":
+            classifier = sent[1]
+        elif sent is not None:
+            _, shell, cols, dense, sparse, bias = sent
+            assert classifier is not None and classifier._weights is not None
+            weights = classifier._weights  # this process's own copy: patched in place
+            weights.dense[:, cols] = dense
+            weights.sparse[:, cols] = sparse
+            weights.bias[cols] = bias
+            shell.featurizer, shell._weights = classifier.featurizer, weights
+            classifier = shell
+        assert classifier is not None, "a first snapshot sends the whole classifier"
+        faq = parts["faq"] if "faq" in parts else current.faq if current is not None else None
+        empty = np.zeros((0, 0), dtype=np.float32)
+        self._model = _Model(classifier, {}, parts["train_seconds"], faq, [], [], empty,
+                             csr_matrix((0, 0)))  # fmt: skip
 
     def _spawn_worker(self) -> ParseWorker | None:
         try:
@@ -375,10 +437,11 @@ class NluEngine:
         """Give a starting worker the current model and parse with it from then on."""
         try:
             with self._worker_lock:
-                worker.update(self.snapshot())
+                blob, held = self.snapshot()
+                worker.update(blob)
                 if self._closed:
                     raise WorkerGone("engine closed")
-                previous, self._worker = self._worker, worker
+                previous, self._worker, self._held = self._worker, worker, held
         except WorkerGone as exc:
             log.warning("parse worker not started (%s); parsing in this process", exc)
             worker.close()
@@ -395,7 +458,9 @@ class NluEngine:
             if worker is None:
                 return
             try:
-                worker.update(self.snapshot())
+                blob, held = self.snapshot(self._held)
+                worker.update(blob)
+                self._held = held
             except WorkerGone as exc:
                 self._lose_worker(worker, exc)
 

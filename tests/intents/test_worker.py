@@ -57,11 +57,49 @@ async def test_a_retrain_reaches_the_worker_before_the_next_parse(
     assert (await worker_engine.aparse("klops"))["intent"]["name"] != "greet"
     try:
         worker_engine.retrain(edited)
+        assert worker_engine.last_retrain["mode"] == "update"
         assert (await worker_engine.aparse("klops"))["intent"]["name"] == "greet"
+        # Only the re-solved intent's weight columns went: the worker parses as this does.
+        assert await parse_all(worker_engine, TEXTS) == [worker_engine.parse(t) for t in TEXTS]
     finally:
         worker_engine.retrain(original)
     assert (await worker_engine.aparse("klops"))["intent"]["name"] != "greet"
     assert worker_engine._worker is not None and worker_engine._worker.parsed >= 3
+
+
+def test_an_edit_sends_only_what_changed(engine: NluEngine) -> None:
+    whole, held = engine.snapshot()
+    original = engine.examples
+    edited = {i: {lang: list(t) for lang, t in by.items()} for i, by in original.items()}
+    edited["greet"]["en"].append("ahoy there matey")
+    try:
+        engine.retrain(edited)
+        patch, _ = engine.snapshot(held)
+        assert len(patch) < len(whole) / 5  # one intent's columns, not the whole model
+        copy = NluEngine.parser_only(engine.encoder)
+        copy.load_snapshot(whole)
+        copy.load_snapshot(patch)
+        assert [copy.parse(t) for t in [*TEXTS, "ahoy there matey"]] == [
+            engine.parse(t) for t in [*TEXTS, "ahoy there matey"]
+        ]
+    finally:
+        engine.retrain(original)
+
+
+async def test_a_catalog_edit_reaches_the_worker(worker_engine: NluEngine) -> None:
+    assert not any(
+        e["entity"] == "product" for e in (await worker_engine.aparse("dwie kalzony"))["entities"]
+    )
+    try:
+        worker_engine.set_entities({"calzone": ["calzone", "kalzona", "kalzony"]})
+        found = (await worker_engine.aparse("dwie kalzony"))["entities"]
+        assert {"entity": "product", "value": "calzone"}.items() <= next(
+            e for e in found if e["entity"] == "product"
+        ).items()
+    finally:
+        from knowledge.catalog import Catalog
+
+        worker_engine.set_entities(Catalog.load().entity_synonyms())
 
 
 async def test_a_killed_worker_costs_no_message_and_is_replaced(
