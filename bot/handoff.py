@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -396,7 +397,7 @@ async def customer_profile(
             }
             for e in handoffs
         ],
-        "last_intents": [(e.data or {}).get("intent") for e in intents],
+        "last_intents": recent_topics(e.data or {} for e in intents),
     }
     profile["summary"] = handoff_summary(profile)
     if with_timeline:
@@ -407,6 +408,19 @@ async def customer_profile(
         profile["timeline"] = [timeline_entry(m) for m in rows]
         profile["timeline_older"] = older
     return profile
+
+
+def recent_topics(turns: Iterable[dict[str, Any]]) -> list[str]:
+    """What the customer's last messages were about, newest first, each once: the intent read,
+    or for an answer to the bot's question the conversation it answered ("checkout" for
+    "kartą", "leave_message" for the message left), not what its words alone resemble."""
+    topics: list[str] = []
+    for data in turns:
+        step = data.get("flow_step")
+        topic = step.partition(".")[0] if step else data.get("intent")
+        if topic and topic not in topics:
+            topics.append(topic)
+    return topics
 
 
 def timeline_entry(message: Message) -> dict[str, Any]:

@@ -346,3 +346,17 @@ async def test_a_message_the_agent_answered_is_not_answered_again_when_handed_ba
     assert (await client.post(f"{base}/resolve", headers=ala)).status_code == 200
     profile = (await client.get(f"/api/customers/{conv['customer_id']}", headers=ala)).json()
     assert [i["product_id"] for i in profile["cart"]["items"]] == ["pepperoni"]
+
+
+async def test_recent_topics_name_what_an_answer_to_the_bots_question_answered(env: Any) -> None:
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    _, say = await webchat(client)
+    # The name and phone answer checkout's question: they are about the order, whatever
+    # their words alone resemble (contact details); each topic once, the newest first.
+    conv = await taken_by(
+        client, ala, say, "poproszę dużą pepperoni", "zamawiam", "odbiór osobisty",
+        "Ewa, 600 222 333", "chcę rozmawiać z człowiekiem",
+    )  # fmt: skip
+    detail = (await client.get(f"/api/agent/conversations/{conv['id']}", headers=ala)).json()
+    assert detail["customer"]["last_intents"] == ["human_handoff", "checkout", "add_to_cart"]

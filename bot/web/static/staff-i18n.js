@@ -59,6 +59,8 @@
         link_channels: "połączenie kanałów", change_language: "zmiana języka", opening_hours: "godziny otwarcia", delivery_area: "strefa dostawy",
         delivery_time: "czas dostawy", payment_methods: "metody płatności", contact_details: "dane kontaktowe", facilities: "udogodnienia",
         faq: "pytanie z FAQ", oos: "poza tematem", nlu_fallback: "niezrozumiane", with_agent: "rozmowa z konsultantem",
+        // Answers to the bot's questions are about the conversation they answer (its name).
+        ask_size: "wybór rozmiaru", rate: "ocena zamówienia",
       },
       tooManyLogins: "Za dużo prób logowania — spróbuj ponownie za kilka minut.",
       // An invalid field of a request (the server's list of them: where, and the kind as named by
@@ -174,6 +176,7 @@
         link_channels: "link channels", change_language: "change language", opening_hours: "opening hours", delivery_area: "delivery area",
         delivery_time: "delivery time", payment_methods: "payment methods", contact_details: "contact details", facilities: "facilities",
         faq: "FAQ question", oos: "off topic", nlu_fallback: "not understood", with_agent: "talking to an agent",
+        ask_size: "choosing a size", rate: "rating an order",
       },
       tooManyLogins: "Too many login attempts — try again in a few minutes.",
       fields: { text: "Text", reason: "Reason", eta_minutes: "Accept time", status: "Status", title: "Title", payload: "Button", buttons: "Buttons", lang: "Language", intent: "Intent" },
