@@ -144,7 +144,7 @@ class NluEngine:
         self._held: Held | None = None  # what the worker holds
         self._worker_lock = threading.Lock()  # one snapshot sent at a time, the latest last
         self._worker_lost_at: float | None = None
-        self.restarting: threading.Thread | None = None  # a worker being started after a loss
+        self.worker_starting: threading.Thread | None = None  # a worker being started
         self._closed = False
         # The child loads its encoder while this process trains.
         starting = self._spawn_worker() if process else None
@@ -154,7 +154,12 @@ class NluEngine:
             name="nlu-parse",
         )  # fmt: skip
         if starting is not None:
-            self._adopt_worker(starting)
+            # Parses run here until the worker has loaded its encoder: a slow start of the
+            # worker never holds the server's.
+            self.worker_starting = threading.Thread(
+                target=self._adopt_worker, args=(starting,), name="nlu-worker-start", daemon=True
+            )
+            self.worker_starting.start()
 
     @classmethod
     def parser_only(cls, encoder: Encoder) -> NluEngine:
@@ -486,9 +491,10 @@ class NluEngine:
             and time.monotonic() - self._worker_lost_at > WORKER_RESTART_SECONDS
         ):
             self._worker_lost_at = None
-            self.restarting = threading.Thread(target=self.start_worker, name="nlu-worker-start",
-                                               daemon=True)  # fmt: skip
-            self.restarting.start()
+            self.worker_starting = threading.Thread(
+                target=self.start_worker, name="nlu-worker-start", daemon=True
+            )
+            self.worker_starting.start()
         return self._parse_batch(items)
 
     def parse_batch(self, items: list[tuple[str, str | None]]) -> list[dict[str, Any]]:

@@ -113,9 +113,9 @@ async def test_a_killed_worker_costs_no_message_and_is_replaced(
     assert worker_engine.worker_pid is None
     monkeypatch.setattr(intents.engine, "WORKER_RESTART_SECONDS", 0.0)
     await worker_engine.aparse("pokaż koszyk")  # a parse after the pause starts a new one
-    restarting = worker_engine.restarting
-    assert restarting is not None
-    await asyncio.to_thread(restarting.join)
+    starting = worker_engine.worker_starting
+    assert starting is not None
+    await asyncio.to_thread(starting.join)
     new_pid = worker_engine.worker_pid
     assert new_pid is not None and new_pid != pid
     worker = worker_engine._worker
