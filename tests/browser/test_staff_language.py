@@ -209,3 +209,19 @@ def test_a_long_conversation_opens_on_a_phone_at_its_newest_message(
     assert newest.evaluate(shown)
     expect(page.locator("#reply")).to_be_in_viewport()
     context.close()
+
+
+def test_the_reply_box_fits_the_smallest_phone(browser: Browser, shop: LiveServer) -> None:
+    customer_asks_for_a_person(shop.url)
+    small = {"width": 320, "height": 568}
+    context = browser.new_context(locale="pl-PL", viewport=small, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, shop.url)
+    page.locator("#queue-waiting .conv").tap()
+    page.get_by_role("button", name="Przejmij rozmowę").tap()
+    # The reply box, the canned answers and the buttons all end inside the screen.
+    for element in (page.locator("#reply"), page.locator("#canned"), page.locator("#send")):
+        expect(element).to_be_in_viewport()
+        box = element.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= small["width"], box
+    context.close()
