@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from intents.text import TOKEN, fold, tokens
 
 # What a word with Polish letters weighs (function words weigh 1): a capitalised one after
@@ -34,6 +36,14 @@ _EN_WORDS = frozenset(
 ) - {"pizza"}
 # Letter pairs that are frequent in Polish and rare in English.
 _PL_BIGRAMS = ("sz", "cz", "rz", "dz", "ie", "ow", "ych", "ego", "cie", "sie", "wy", "ku")
+# What a word on neither list weighs when its letters look Polish ("czosnkowy", "srednie"
+# typed without Polish letters) or English ("cheese"): less than a word on a list. The
+# menu's Italian names ("pepperoni", "margherita") look like neither.
+SHAPE_WEIGHT = 0.5
+_PL_SHAPE = re.compile(
+    r"sz|cz|rz|dz|ych|wy|(owy|owa|owe|owej|ego|emu|ami|ach|ich|nie|cie|sie|ski|ska|skie|ej|aj)$"
+)
+_EN_SHAPE = re.compile(r"th|wh|ee|oo|ing|ou|sh|ck|ea|tion")
 
 
 def detect_language(text: str) -> str | None:
@@ -45,8 +55,22 @@ def detect_language(text: str) -> str | None:
     if not words:
         return None
     pl = sum(1.0 for w in words if w in _PL_WORDS or fold(w) in _PL_WORDS)
-    en = sum(1.0 for w in words if w in _EN_WORDS)
-    for n, word in enumerate(TOKEN.findall(text)):
+    en = sum(1.0 for w in words if w in _EN_WORDS and w != "i")
+    typed = TOKEN.findall(text)
+    for n, word in enumerate(typed):
+        if word == "i":
+            # Lower-case "i" is the Polish "and" as often as the English "I": the next word
+            # tells ("i 1 sos", "i want").
+            after = typed[n + 1].lower() if n + 1 < len(typed) else ""
+            pl += 1.0 if after.isdigit() or _looks(after) == "pl" else 0.0
+            en += 1.0 if _looks(after) == "en" else 0.0
+        elif word == "I":
+            en += 1.0
+        elif (n == 0 or not word[0].isupper()) and not any(c in _PL_LETTERS for c in word.lower()):
+            # Not a name within the sentence; Polish letters are weighed below.
+            shape = _looks(word.lower(), listed=False)
+            pl += SHAPE_WEIGHT if shape == "pl" else 0.0
+            en += SHAPE_WEIGHT if shape == "en" else 0.0
         if any(ch in _PL_LETTERS for ch in word.lower()):
             # Polish letters in a word are strong evidence — unless it is a capitalised name
             # within the sentence (a street, a town: "to Długa 5, Kraków"), which English
@@ -60,3 +84,20 @@ def detect_language(text: str) -> str | None:
     if pl == en:
         return None
     return "pl" if pl > en else "en"
+
+
+def _looks(word: str, listed: bool = True) -> str | None:
+    """ "pl" or "en": the language a lower-case word is listed in (`listed`) or, on
+    neither list, looks like by its letters; None when it does not tell."""
+    on_lists = word in _PL_WORDS or fold(word) in _PL_WORDS or word in _EN_WORDS
+    if on_lists:
+        if not listed:
+            return None  # counted already
+        return "pl" if word in _PL_WORDS or fold(word) in _PL_WORDS else "en"
+    if len(word) < 3 or not word.isalpha():
+        return None
+    polish = bool(_PL_SHAPE.search(fold(word))) or any(ch in _PL_LETTERS for ch in word)
+    english = bool(_EN_SHAPE.search(word))
+    if polish == english:
+        return None
+    return "pl" if polish else "en"

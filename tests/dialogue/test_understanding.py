@@ -256,6 +256,27 @@ async def test_the_language_is_the_first_one_a_message_shows(
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "cart"),
+    [
+        ("2 pepperoni srednie i 1 sos czosnkowy", "pl", ["1 garlic-sauce", "2 pepperoni medium"]),
+        ("duza margherita i cola", "pl", ["1 cola", "1 margherita large"]),
+        ("2 medium pepperoni and 1 garlic sauce", "en", ["1 garlic-sauce", "2 pepperoni medium"]),
+    ],
+)
+async def test_an_order_of_menu_names_is_answered_in_the_language_of_the_other_words(
+    dialogue_core: Core, text: str, lang: str, cart: list[str]
+) -> None:
+    """The menu's names are Italian or English ("pepperoni", "sos czosnkowy" beside them):
+    Polish words typed without Polish letters, and "i" before a number, make it Polish."""
+    chat = Chat(dialogue_core)
+    result = await chat.say(text)
+    added = {"pl": "Dodałem do koszyka", "en": "Added to your cart"}[lang]
+    assert result.text.startswith(added), result.text
+    assert (await chat.customer()).language == lang
+    assert (await end_state(chat))["cart"] == cart
+
+
+@pytest.mark.parametrize(
     ("texts", "cart"),
     [
         (["dwie male pepperoni", "i jeszcze sos czosnkowy", "usun sos"], ["2 pepperoni small"]),

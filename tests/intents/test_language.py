@@ -15,7 +15,12 @@ from intents import detect_language
      ("one large pepperoni to Świętokrzyska 12 in Łódź please", "en"),
      ("dowozicie na Długą 5 w Krakowie?", "pl"), ("Dowóz na Długą 5", "pl"),
      ("Dziękuję", "pl"), ("Kraków", "pl"), ("two pizzas dla mnie, dziękuję", "pl"),
-     ("hi, ok, pizzę", "pl")],
+     ("hi, ok, pizzę", "pl"),
+     # Menu names are Italian or English: the Polish words around them, typed without Polish
+     # letters, and "i" before a number (Polish "and") tell.
+     ("2 pepperoni srednie i 1 sos czosnkowy", "pl"), ("duza margherita i cola", "pl"),
+     ("1 margherita i sos czosnkowy", "pl"), ("i want a small margherita", "en"),
+     ("2 pepperoni and 1 garlic sauce", "en"), ("capricciosa i cola", None)],
 )  # fmt: skip
 def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang
