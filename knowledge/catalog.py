@@ -133,6 +133,14 @@ class Catalog:
         names = self.sizes.get(size, {})
         return names.get(lang) or size
 
+    def price_list(self, product: Product, lang: str) -> str:
+        """A product's prices, each with its size's name ("mała (25 cm) 24,90 zł / średnia
+        (32 cm) 32,90 zł / …"): a reader sees which is which. One price alone, unsized."""
+        return " / ".join(
+            (f"{self.size_name(s, lang)} " if product.sized else "") + format_price(v, lang)
+            for s, v in product.prices.items()
+        )
+
     def item_label(self, name: str, size: str | None, lang: str) -> str:
         """One item as every list shows it: "Margherita, duża (42 cm)" — size names carry
         their own brackets, so a size is never put in brackets again."""

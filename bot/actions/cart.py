@@ -107,7 +107,7 @@ class ShowMenu(ShopAction):
 
     @staticmethod
     def line(ctx: ActionContext, product: Product) -> str:
-        prices = " / ".join(format_price(v, ctx.lang) for v in product.prices.values())
+        prices = ctx.shop.catalog.price_list(product, ctx.lang)
         desc = product.description(ctx.lang)
         return f"• {product.name(ctx.lang)} — {prices}" + (f" ({desc})" if desc else "")
 

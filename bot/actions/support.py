@@ -133,11 +133,7 @@ class ProductInfo(ShopAction):
             ctx.text(f"allergen_{a}") if templates.has(f"allergen_{a}") else a
             for a in product.allergens
         )
-        prices = " / ".join(
-            (f"{catalog.size_name(s, ctx.lang)} " if product.sized else "")
-            + format_price(v, ctx.lang)
-            for s, v in product.prices.items()
-        )
+        prices = catalog.price_list(product, ctx.lang)
         description = described(ctx, product)
         say(
             # A product nobody described is named alone, not followed by a placeholder.
