@@ -22,6 +22,7 @@ import yaml
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from intents.addresses import street_spans
 from intents.doors import door_number_spans
 from intents.phones import find_phones
 from intents.text import fold, lemma
@@ -234,8 +235,10 @@ class EntityExtractor:
         for m in _CM.finditer(text):
             if free(m.start(), m.end()):
                 add("size", SIZE_CM[m.group(1)], m.start(), m.end())
-        # "domofon 3", "flat 4": where at the door, never how many.
+        # "domofon 3", "flat 4": where at the door, never how many; "ul. Tomasza 20": a
+        # street, no tomato sauce and no twenty of anything.
         taken += door_number_spans(text)
+        taken += street_spans(text)
 
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
         self._match_names(words, self._products, "product", free, add, self._lemmas)

@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.cart import ItemRequest, meant_numbers, pair_items, unlisted_items
+from bot.dialogue.cart import ItemRequest, meant_numbers, no_quantities, pair_items, unlisted_items
 from bot.dialogue.turn import payload_for
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
@@ -218,10 +218,12 @@ def with_typed_numbers(entities: list[dict[str, Any]], text: str) -> list[dict[s
     """Numbers the NLU left out ("0 margherit", "1000 coli") as quantities, to refuse them."""
     if text.startswith("/"):
         return entities
+    taken = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
+    taken += no_quantities(text)  # "domofon 3", "ul. Tomasza 20"
     extra = [
         {"entity": "quantity", "value": int(m.group()), "start": m.start(), "end": m.end()}
         for m in re.finditer(r"(?<![\w.,+-])\d{1,6}(?![\w.,])", text)
-        if not any(e.get("start", 0) < m.end() and m.start() < e.get("end", 0) for e in entities)
+        if not any(s < m.end() and m.start() < e for s, e in taken)
     ]
     return [*entities, *extra]
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from intents.addresses import address_spans, street_spans
 from intents.doors import door_number_spans
 from intents.text import fold
 
@@ -17,17 +18,17 @@ _TYPED_NUMBER = re.compile(r"(?<![\w/.,-])\d{1,4}(?![\w/-]|[.,]\d)")
 
 
 def _typed_number_matches(text: str) -> list[re.Match[str]]:
-    doors = door_number_spans(text)
+    places = no_quantities(text)
     return [
         m
         for m in _TYPED_NUMBER.finditer(text)
-        if not any(s <= m.start() and m.end() <= e for s, e in doors)
+        if not any(s <= m.start() and m.end() <= e for s, e in places)
     ]
 
 
 def typed_numbers(text: str) -> list[int]:
     """The numbers typed in `text` that may be quantities, in order (not a door's, a flat's
-    or a floor's: "domofon 3")."""
+    or a floor's: "domofon 3", nor a street's: "ul. Tomasza 20")."""
     return [int(m.group()) for m in _typed_number_matches(text)]
 
 
@@ -43,6 +44,12 @@ def meant_numbers(text: str) -> list[int]:
     folded = fold(text)
     meant = [m for m in matches if not _NOT_MEANT_BEFORE.search(folded[: m.start()])]
     return [int(m.group()) for m in (meant or matches)]
+
+
+def no_quantities(text: str) -> list[tuple[int, int]]:
+    """Where numbers are never quantities: a door's, a flat's or a floor's ("domofon 3"),
+    a street's ("ul. Tomasza 20")."""
+    return door_number_spans(text) + street_spans(text)
 
 
 @dataclass
@@ -139,7 +146,9 @@ def unlisted_items(text: str, entities: list[dict[str, Any]], known: set[str]) -
     only surround an order ("i poproszę", "na wynos", "please")."""
     if text.startswith("/") or "?" in text:
         return []
+    # An address ("ul. Tomasza 20, Kraków") is no item either.
     spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
+    spans += address_spans(text)
     folded = text.lower() if text.isascii() else fold(text)
     cuts = [0]
     for m in _LIST_SEPARATOR.finditer(folded):

@@ -430,6 +430,23 @@ _ADDRESS_ALONE = re.compile(
 )
 
 
+def streets_named_like_products(turn: Turn) -> list[dict[str, Any]]:
+    """The products (and numbers) the NLU found in a street and its number ("Tomasza 20"
+    read as 20 tomato sauces): the entities inside each street-and-number of the text."""
+    streets = [m.span() for m in _STREET_AND_NUMBER.finditer(turn.text)]
+    named = [
+        (s, e)
+        for s, e in streets
+        if any(s <= int(p.get("start", 0)) < e for p in turn.entities("product"))
+    ]
+    return [
+        e
+        for e in turn.parse.get("entities", [])
+        if e.get("entity") in ("product", "quantity", "size")
+        and any(s <= int(e.get("start", 0)) < end for s, end in named)
+    ]
+
+
 def address_alone(text: str) -> bool:
     """The message is a whole address and nothing else (see `_ADDRESS_ALONE`)."""
     return bool(_ADDRESS_ALONE.match(text)) and not door_note(text)
@@ -477,11 +494,14 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     if said_way.address and said_way.address_at is not None:
         cut, text = said_way.address_at, turn.text
         entities = turn.parse.get("entities", [])
-        # Items named after the address are still the order ("…na Długą 5 i dwie cole").
+        # Items named after the address are still the order ("…na Długą 5 i dwie cole"); a
+        # street named like one ("na Tomasza 20": no tomato sauce) is the address's own.
+        street = _STREET_AND_NUMBER.match(text, cut)
         after = [
             e
             for e in entities
-            if int(e.get("start", 0)) >= cut and e.get("entity") in ("product", "size")
+            if int(e.get("start", 0)) >= (street.end() if street else cut)
+            and e.get("entity") in ("product", "size")
         ]
         end = min((int(e["start"]) for e in after), default=len(text))
         quantity = [

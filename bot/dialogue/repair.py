@@ -24,6 +24,7 @@ from bot.dialogue.cart import typed_numbers
 from bot.dialogue.checkout import (
     WAY_TOPICS,
     remember_way,
+    streets_named_like_products,
     way_alone,
     way_chosen,
     way_in_text,
@@ -368,6 +369,8 @@ def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
         return
+    if turn.state.flow == "checkout" and turn.state.step == "address":
+        _street_not_products(turn)
     _name_the_offered_product(turn)
     text = fold(turn.text)
     products = bool(turn.entities("product"))
@@ -587,6 +590,19 @@ def _way_alone_after_order(turn: Turn, intent: str, products: bool) -> bool:
         and len(turn.text.split()) <= _WAY_ALONE_MAX_WORDS
         and way_in_text(turn.text) is not None
     )
+
+
+def _street_not_products(turn: Turn) -> None:
+    """Asked for the address, "Tomasza 20, Kraków" is a street, not 20 tomato sauces: the
+    products found in a street and its number are none, and with nothing else ordered the
+    message is the address."""
+    street = streets_named_like_products(turn)
+    if not street:
+        return
+    entities = [e for e in turn.parse.get("entities", []) if e not in street]
+    turn.parse = {**turn.parse, "entities": entities}
+    if not any(e.get("entity") == "product" for e in entities):
+        turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
 
 
 def _way_chosen_aside(turn: Turn, intent: str, products: bool) -> bool:

@@ -392,6 +392,36 @@ async def test_delivery_with_an_address_while_the_cart_holds_items_checks_out(
 
 
 @pytest.mark.parametrize(
+    ("texts", "cart", "address"),
+    [
+        (["poproszę margheritę dużą, adres ul. Tomasza 20"], ["1 margherita large"], None),
+        (["duża margherita z dostawą na Tomasza 20, Kraków", "to wszystko"],
+         ["1 margherita large"], "Tomasza 20, Kraków"),
+        (["poprosze srednia margherite", "zamawiam", "dostawa", "Tomasza 20, Krakow"],
+         ["1 margherita medium"], "Tomasza 20, Krakow"),
+        (["poprosze srednia margherite", "zamawiam", "dostawa", "na Tomasza 20"],
+         ["1 margherita medium"], "na Tomasza 20"),
+        (["a large margherita, my address is 12 Baker Street, Krakow"], ["1 margherita large"],
+         None),
+        (["English please", "a medium margherita", "checkout", "delivery", "Tomasza 20, Krakow"],
+         ["1 margherita medium"], "Tomasza 20, Krakow"),
+    ],
+)  # fmt: skip
+async def test_a_street_named_like_a_product_orders_nothing(
+    dialogue_core: Core, texts: list[str], cart: list[str], address: str | None
+) -> None:
+    """ "Tomasza 20" is no 20 tomato sauces: an address said with an order, or asked for at
+    the checkout, adds nothing to the cart (and its place is no item "not on the menu")."""
+    chat = Chat(dialogue_core)
+    for text in texts:
+        result = await chat.say(text)
+        assert "w menu" not in result.text and "on our menu" not in result.text, result.text
+    assert (await end_state(chat))["cart"] == cart
+    if address is not None:
+        assert (await checkout_state(chat))["address"] == address
+
+
+@pytest.mark.parametrize(
     "texts",
     [
         ["z dowozem na Dluga 5, Krakow"],  # nothing to deliver yet
