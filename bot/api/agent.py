@@ -195,7 +195,7 @@ async def _staff_from_token(core: Core, token: str) -> User | None:
             user = await staff_from_token(session, token, core.settings.resolved_secret_key())
         except AuthError:
             return None
-    return user if role_allows(user.role, "agent") else None
+    return user
 
 
 @router.websocket("/ws/agent")
@@ -210,8 +210,18 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     presence: AgentPresence = websocket.app.state.presence
     await websocket.accept()
     user = await _staff_from_token(core, token)
-    if user is None:
-        refusal = {"type": "error", "error": "login required", "code": "login_required"}
+    if user is None or not role_allows(user.role, "agent"):
+        # Logged in without the role (the kitchen) is said so, not "log in again".
+        refusal = (
+            {"type": "error", "error": "login required", "code": "login_required"}
+            if user is None
+            else {
+                "type": "error",
+                "error": "this needs the agent role",
+                "code": "role_needed",
+                "params": {"role": "agent"},
+            }
+        )
         await send_frame(websocket, refusal)
         await websocket.close(code=4401)
         return

@@ -144,3 +144,16 @@ def test_rolling_back_to_what_the_content_already_is_is_refused_in_polish(
     first.click()  # once more: the content is already as it was
     expect(page.locator("#error")).to_have_text("Treść jest już taka, jak zaraz po wersji 1.")
     page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/admin", "/agent"])
+def test_a_kitchen_login_on_a_console_it_may_not_use_is_told_which_role_it_needs(
+    browser: Browser, shop: LiveServer, path: str
+) -> None:
+    page = polish_page(browser)
+    log_in(page, shop.url, path, KITCHEN)
+    # Back at the login form, told why: not a broken page, not "log in again".
+    expect(page.locator("#login-error")).to_have_text("Do tego potrzebna jest rola: konsultant.")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#logout")).to_be_hidden()
+    page.context.close()
