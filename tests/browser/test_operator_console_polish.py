@@ -186,6 +186,7 @@ def test_try_it_shows_what_a_customer_asking_for_a_person_is_told_and_why_in_wor
     console.get_by_role("button", name="Wypróbuj").click()
     result = console.locator("#try-result")
     expect(result).to_contain_text("Intencja: prośba o konsultanta (human_handoff)")
+    expect(result).to_contain_text(re.compile(r"\(\d+,\d%\) · język pl"))  # a decimal comma
     # The bot's answer is there to read, not an empty "Bot odpowie".
     expect(result.locator(".try-reply")).to_have_count(1)
     expect(result.locator(".try-reply")).to_contain_text("zesp")
