@@ -76,6 +76,27 @@ _CHANGING_MIND = re.compile(
     r"\b(jednak|wole|zmien\w*|zamiast|lepiej|raczej|actually|instead|rather|prefer\w*|"
     r"change|switch|make it|on second thought)\b"
 )
+# Done ordering, in words the NLU may not know ("koniec zamówienia", "skończyłem", "done with
+# my order", "to na razie tyle", "all set"): a word of ending and nothing else but small
+# words; folded.
+_DONE_SMALL = (
+    r"ok|okay|dobra|no|to|i|juz|a|and|so|well|z|na|the|my|of|with|for|moje\w*|mojej|strony|"
+    r"zamowieni\w*|zamawiani\w*|order\w*|dzis|teraz|now|today|thanks|thank|you|dziekuje|"
+    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that|razie|for|we'?re|i'?m"
+)
+_DONE_ORDERING = re.compile(
+    rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
+    r"(?:koniec|koncze|konczy\w*|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|tyle|wszystko|"
+    r"done|finished|end|that'?s it|that'?s all|everything|all good|all set|good to go)"
+    rf"(?:\W+(?:{_DONE_SMALL}))*\W*$"
+)
+
+
+def done_ordering(folded: str) -> bool:
+    """A word of being done ordering with nothing else but small words (folded text)."""
+    return _DONE_ORDERING.match(folded) is not None
+
+
 # The customer's own doing, said with a way ("you know what, I'll just pick it up myself",
 # "sama odbiorę"): a change of the way chosen, not a note about it; folded.
 _OWN_DOING = re.compile(r"\b(myself|ourselves|sam|sama|sami|you know what|wiesz co|wiecie co)\b")
@@ -784,8 +805,11 @@ class CheckoutFlow:
         if (
             step != "confirm"
             and not turn.from_button
-            and turn.intent == "checkout"
-            and turn.confidence >= SURE
+            # "done" typed where the name is asked is no name, however unsure the NLU.
+            and (
+                (turn.intent == "checkout" and turn.confidence >= SURE)
+                or done_ordering(fold(turn.text))
+            )
             and way_in_text(turn.text) is None
             and find_phone(turn.text) is None
         ):

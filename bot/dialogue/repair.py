@@ -23,6 +23,7 @@ from bot.actions.cart import SWAP
 from bot.dialogue.cart import typed_numbers
 from bot.dialogue.checkout import (
     WAY_TOPICS,
+    done_ordering,
     remember_way,
     streets_named_like_products,
     way_alone,
@@ -108,20 +109,6 @@ _BEFORE_TALK = re.compile(r"\bz\s+[^,.;!?]{0,25}$")
 _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))\b")
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
-# Done ordering, in words the NLU may not know ("koniec zamówienia", "skończyłem", "done with
-# my order", "to na razie tyle", "all set"): a word of ending and nothing else but small
-# words; folded.
-_DONE_SMALL = (
-    r"ok|okay|dobra|no|to|i|juz|a|and|so|well|z|na|the|my|of|with|for|moje\w*|mojej|strony|"
-    r"zamowieni\w*|zamawiani\w*|order\w*|dzis|teraz|now|today|thanks|thank|you|dziekuje|"
-    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that|razie|for|we'?re|i'?m"
-)
-_DONE_ORDERING = re.compile(
-    rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
-    r"(?:koniec|koncze|konczy\w*|konczmy|skonczyl\w*|skonczone|gotowe|wystarczy|starczy|tyle|wszystko|"
-    r"done|finished|end|that'?s it|that'?s all|everything|all good|all set|good to go)"
-    rf"(?:\W+(?:{_DONE_SMALL}))*\W*$"
-)
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
 
 
@@ -545,7 +532,7 @@ def read_in_context(turn: Turn) -> None:
         # "na razie tyle" reads as goodbye; with items in the cart it is done ordering.
         and (intent in ("nlu_fallback", "goodbye") or turn.confidence < REREAD_CONFIDENCE)
         and _holds_items(turn)
-        and _DONE_ORDERING.match(text)
+        and done_ordering(text)
     ):
         _reread(turn, "checkout")  # "koniec zamówienia", "done with my order": check out
     elif _address_after_delivery_said(turn, intent, products):

@@ -118,3 +118,19 @@ async def test_the_same_order_again_goes_the_same_way_to_the_same_person(
     first_phone = texts[2].split(" ", 1)[1].replace(" ", "")
     assert orders[0].fulfilment == fulfilment
     assert orders[0].contact_phone == "+48" + first_phone
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["mala diavola", "to wszystko", "odbior", "gotowe", "Ola 600 100 227"],
+        ["a small diavola", "that's all", "pickup", "done", "Ola 600 100 227"],
+    ],
+)
+async def test_done_where_the_name_is_asked_is_no_name(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    """Round 8's first run: "done" typed where the name was asked became "Contact: done"."""
+    chat = await _chat(dialogue_core, *texts[:-1])
+    summary = await chat.say(texts[-1])
+    assert "Ola, 600 100 227" in summary.text
