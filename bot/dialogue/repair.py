@@ -352,6 +352,26 @@ def _asked_about_product(turn: Turn) -> str | None:
     return about if about in _ABOUT_A_PRODUCT else None
 
 
+# Questions about the shop that the summary answers before asking again.
+_SHOP_QUESTIONS = frozenset(
+    {"payment_methods", "delivery_time", "delivery_area", "opening_hours", "prices"}
+)
+
+
+def _asked_at_summary(turn: Turn) -> bool:
+    """ "do your drivers take cards at the door?" at the order's summary: a question about
+    the shop, asked with its question mark, that the NLU reads so without being sure
+    enough to interrupt — answered, not a misunderstanding."""
+    return (
+        turn.state.flow == "checkout"
+        and turn.state.step == "confirm"
+        and turn.intent in _SHOP_QUESTIONS
+        and MIN_CONFIDENCE <= turn.confidence < REREAD_CONFIDENCE
+        and turn.text.rstrip().endswith("?")
+        and not turn.entities("product")
+    )
+
+
 def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
@@ -365,6 +385,9 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "delivery_time")  # "kiedy bedzie?": the order on its way, if any
     if turn.confidence < MIN_CONFIDENCE and not products:
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+    if _asked_at_summary(turn):
+        _reread(turn, turn.intent)  # answered, then the summary again
+        return
     contact = _keep_contact_said_with_order(turn) if products and turn.state.flow is None else None
     if contact is not None:
         text = fold(turn.text)  # the order alone ("duża margherita na wynos")

@@ -134,3 +134,22 @@ async def test_done_where_the_name_is_asked_is_no_name(
     chat = await _chat(dialogue_core, *texts[:-1])
     summary = await chat.say(texts[-1])
     assert "Ola, 600 100 227" in summary.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "answer"),
+    [
+        (["a large diavola delivered please", "that's all", "Dluga 5, Krakow",
+          "Ken 600 111 228", "do your drivers take cards at the door?"], "cash or card"),
+        (["mala diavola na wynos", "to wszystko", "Ola 600 111 229",
+          "czy moge zaplacic blikiem przy odbiorze?"], "BLIK"),
+    ],
+)  # fmt: skip
+async def test_a_question_about_the_shop_at_the_summary_is_answered(
+    dialogue_core: Core, texts: list[str], answer: str
+) -> None:
+    chat = await _chat(dialogue_core, *texts[:-1])
+    reply = await chat.say(texts[-1])
+    assert answer in reply.text
+    assert "rephrase" not in reply.text and "inaczej" not in reply.text
+    assert await _orders(chat) == []
