@@ -110,6 +110,19 @@ def test_a_refused_faq_answer_is_explained_in_polish_and_nothing_is_saved(
         " tego {delivery_time}, żeby tekst zmieniał się razem z danymi lokalu."
     )
     expect(console.locator("#faq-list button")).to_have_count(entries)  # nothing saved
+    # An answer in English only: the default language is named in words.
+    console.fill("#faq-a-pl", "")
+    console.fill("#faq-a-en", "No, but we have pizza.")
+    console.get_by_role("button", name="Zapisz wpis FAQ").click()
+    expect(console.locator("#error")).to_have_text(
+        "Wpis FAQ potrzebuje odpowiedzi w języku polskim (domyślnym)."
+    )
+    console.select_option("#lang", "en")
+    console.get_by_role("button", name="Save FAQ entry").click()
+    expect(console.locator("#error")).to_have_text(
+        "An FAQ entry needs an answer in Polish (the default language)."
+    )
+    expect(console.locator("#faq-list button")).to_have_count(entries)
     console.close()
 
 

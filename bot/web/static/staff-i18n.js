@@ -35,6 +35,12 @@
     const where = [p.line ? line + p.line : "", p.intent ? intent + shownIntent(p.intent, w) : ""].filter(Boolean).join(", ");
     return ": " + (where ? where + ": " : "") + problems[p.problem](p);
   };
+  // A content language by its name, as each page's sentence needs it ("w języku polskim",
+  // "in Polish"); the server names it by its code.
+  const languageIn = {
+    pl: (code) => ({ pl: "polskim", en: "angielskim" })[code] || code,
+    en: (code) => ({ pl: "Polish", en: "English" })[code] || code,
+  };
   // Shared by both pages: an order's status, payment, channel, money.
   const common = {
     pl: {
@@ -97,8 +103,8 @@
         needs_example: () => "Intencja potrzebuje co najmniej jednego przykładu.",
         dialogue_owned_intent: (p) => "Na intencję " + p.intent + " odpowiada dialog zamówień; jej odpowiedzi nie da się zastąpić (edytuj tylko przykłady).",
         needs_question: () => "Wpis FAQ potrzebuje co najmniej jednego pytania.",
-        needs_answer: (p) => "Wpis FAQ potrzebuje odpowiedzi w języku " + p.lang + " (domyślnym).",
-        needs_name: (p) => "Produkt potrzebuje nazwy w języku " + p.lang + " (domyślnym).",
+        needs_answer: (p) => "Wpis FAQ potrzebuje odpowiedzi w języku " + languageIn.pl(p.lang) + " (domyślnym).",
+        needs_name: (p) => "Produkt potrzebuje nazwy w języku " + languageIn.pl(p.lang) + " (domyślnym).",
         needs_price: () => "Produkt potrzebuje ceny.",
         intent_exists: (p) => "Intencja " + p.name + " już istnieje — otwórz ją z listy, żeby ją zmienić.",
         bad_intent_name: (p) => "Nazwa intencji „" + p.name + "” jest niepoprawna: małe litery, cyfry i _ (na początku litera, najwyżej 64 znaki).",
@@ -113,7 +119,7 @@
         bad_meta_id: (p) => (p.kind === "size" ? "Identyfikator rozmiaru" : "Identyfikator kategorii") + " „" + p.id + "” jest niepoprawny: małe litery, cyfry, - i _.",
         category_twice: (p) => "Kategoria " + p.id + " jest na liście dwa razy.",
         needs_category: () => "Katalog potrzebuje co najmniej jednej kategorii.",
-        needs_meta_name: (p) => (p.kind === "size" ? "Rozmiar " : "Kategoria ") + p.id + " potrzebuje nazwy w języku " + p.lang + " (domyślnym).",
+        needs_meta_name: (p) => (p.kind === "size" ? "Rozmiar " : "Kategoria ") + p.id + " potrzebuje nazwy w języku " + languageIn.pl(p.lang) + " (domyślnym).",
         category_in_use: (p) => "Kategorii " + p.id + " używa produkt " + p.product + " — najpierw przenieś go do innej.",
         size_in_use: (p) => "Rozmiaru " + p.id + " używa produkt " + p.product + " — najpierw usuń jego cenę w tym rozmiarze.",
         unknown_category: (p) => "Produkt " + p.product + ": nieznana kategoria „" + p.category + "”.",
@@ -210,8 +216,8 @@
         needs_example: () => "An intent needs at least one example.",
         dialogue_owned_intent: (p) => "Intent " + p.intent + " is answered by the ordering dialogue; its replies cannot be replaced by responses (edit its examples only).",
         needs_question: () => "An FAQ entry needs at least one question.",
-        needs_answer: (p) => "An FAQ entry needs an answer in " + p.lang + " (the default language).",
-        needs_name: (p) => "A product needs a name in " + p.lang + " (the default language).",
+        needs_answer: (p) => "An FAQ entry needs an answer in " + languageIn.en(p.lang) + " (the default language).",
+        needs_name: (p) => "A product needs a name in " + languageIn.en(p.lang) + " (the default language).",
         needs_price: () => "A product needs a price.",
         intent_exists: (p) => "An intent named " + p.name + " already exists — open it from the list to change it.",
         bad_intent_name: (p) => "The intent name “" + p.name + "” is not valid: lowercase letters, digits and _ (starting with a letter, at most 64 characters).",
@@ -226,7 +232,7 @@
         bad_meta_id: (p) => "The " + (p.kind === "size" ? "size" : "category") + " id “" + p.id + "” is not valid: lowercase letters, digits, - and _.",
         category_twice: (p) => "Category " + p.id + " is listed twice.",
         needs_category: () => "The catalog needs at least one category.",
-        needs_meta_name: (p) => (p.kind === "size" ? "Size " : "Category ") + p.id + " needs a name in " + p.lang + " (the default language).",
+        needs_meta_name: (p) => (p.kind === "size" ? "Size " : "Category ") + p.id + " needs a name in " + languageIn.en(p.lang) + " (the default language).",
         category_in_use: (p) => "Product " + p.product + " is in category " + p.id + " — move it first.",
         size_in_use: (p) => "Product " + p.product + " has a price in size " + p.id + " — remove that price first.",
         unknown_category: (p) => "Product " + p.product + ": unknown category “" + p.category + "”.",
