@@ -86,6 +86,9 @@ def test_a_polish_browser_gets_the_console_in_polish_and_a_switch_is_remembered(
     expect(summary).to_contain_text("Handoff: customer request.")
     expect(summary).to_contain_text("asks for a person")
     expect(page.locator("#profile")).to_contain_text("web chat: last seen ")  # not its session id
+    # The thread already shown says who wrote each message in the new language too.
+    expect(page.locator("#messages .msg.agent")).to_contain_text("agent · web chat")
+    expect(page.locator("#messages .msg.customer").first).to_contain_text("customer · web chat")
     page.get_by_role("button", name="Resolve (back to bot)").click()
     expect(summary).not_to_contain_text("Handoff:")  # back with the bot: no longer why it waits
     expect(page.locator("#profile")).to_contain_text("customer request")  # under Past handoffs
