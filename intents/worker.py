@@ -35,6 +35,12 @@ START_TIMEOUT = 180.0
 UPDATE_TIMEOUT = 60.0
 
 
+# Parsed once by a new worker, before it takes over: Polish with and without its letters, and
+# English.
+WARM_UP: list[tuple[str, str | None]] = [
+    ("poproszę dużą pizzę z dostawą", None), ("prosze duza pizze", None),
+    ("a large pizza please", None),
+]  # fmt: skip
 # The child's program (not `-m intents.worker`: the package imports this module first).
 _CHILD = "import sys; from intents.worker import main; main(int(sys.argv[1]))"
 
@@ -148,6 +154,7 @@ def _serve(conn: Connection) -> None:
     kind, encoder_args = conn.recv()
     assert kind == "init"
     parser = NluEngine.parser_only(Encoder(**encoder_args))
+    warm = False
     conn.send(("ready", None))
     while True:
         try:
@@ -161,6 +168,11 @@ def _serve(conn: Connection) -> None:
                 answer: Any = parser.parse_batch(payload)
             elif kind == "model":
                 parser.load_snapshot(payload)
+                if not warm:
+                    # What loads on first use (the Polish lemma dictionary: seconds) loads
+                    # now, before the server hands this process its first customers.
+                    parser.parse_batch(WARM_UP)
+                    warm = True
                 answer = None
             else:
                 raise ValueError(f"unknown request {kind!r}")
