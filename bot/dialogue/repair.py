@@ -385,6 +385,14 @@ def read_in_context(turn: Turn) -> None:
         _reread(turn, "delivery_time")  # "kiedy bedzie?": the order on its way, if any
     if turn.confidence < MIN_CONFIDENCE and not products:
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+    if turn.intent not in ("complaint", "human_handoff", "leave_message") and _asks_for_person(
+        text, products=True
+    ):
+        # "I want to talk to a person about gluten free options": a person, whatever the
+        # topic the rest is about and wherever the conversation stands (at the summary the
+        # words would become the kitchen's note).
+        _reread(turn, "human_handoff")
+        return
     if _asked_at_summary(turn):
         _reread(turn, turn.intent)  # answered, then the summary again
         return
