@@ -118,6 +118,8 @@ def cpu_seconds(pid: int | None) -> float | None:
                 return None
             continue  # a child that has just exited
         total += int(fields[11]) + int(fields[12])
+        if current == pid:  # and its children that exited and were waited for (a worker lost)
+            total += int(fields[13]) + int(fields[14])
         for task in Path(f"/proc/{current}/task").glob("*/children"):
             with contextlib.suppress(OSError, ValueError):
                 todo.extend(int(c) for c in task.read_text().split())
