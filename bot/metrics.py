@@ -62,6 +62,10 @@ WEBSOCKETS_OPEN = Gauge(
 OUTBOX_BACKLOG = Gauge(
     "omnibot_outbox_backlog", "Replies and notifications stored but not yet delivered"
 )
+NLU_WORKER_UP = Gauge(
+    "omnibot_nlu_worker_up",
+    "1 while a parse worker process parses this instance's messages, 0 while it parses itself",
+)
 HANDOFFS_WAITING = Gauge("omnibot_handoffs_waiting", "Conversations waiting for a human agent")
 OLDEST_HANDOFF_SECONDS = Gauge(
     "omnibot_handoff_oldest_wait_seconds", "How long the longest-waiting customer has waited"

@@ -87,6 +87,7 @@ async def readyz(request: Request) -> JsonResponse:
 )
 async def metrics(request: Request) -> Response:
     core = request.app.state.core
+    bot_metrics.NLU_WORKER_UP.set(1 if getattr(core.interpreter, "worker_pid", None) else 0)
     try:
         async with asyncio.timeout(CHECK_SECONDS), core.sessions() as session:
             await _store_gauges(session)

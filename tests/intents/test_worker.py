@@ -7,11 +7,15 @@ import asyncio
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 import intents.engine
+from bot.app import create_app
 from intents import NluEngine
+from tests.conftest import make_settings
 
 TEXTS = [
     "poproszę dwie duże pepperoni",  # entities: quantity, size, product
@@ -133,3 +137,19 @@ async def test_stopping_the_worker_ends_its_process(engine: NluEngine) -> None:
     with pytest.raises(ProcessLookupError):  # exited and reaped
         os.kill(pid, 0)
     assert (await engine.aparse("pokaż koszyk"))["intent"]["name"] == "show_cart"
+
+
+async def test_the_metrics_say_whether_the_worker_parses(
+    engine: NluEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.load_interpreter", lambda runtime, progress=None: engine)
+    app = create_app(make_settings(tmp_path, nlu_backend="auto"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            assert engine.start_worker()
+            try:
+                assert "omnibot_nlu_worker_up 1.0" in (await http.get("/metrics")).text
+            finally:
+                engine.stop_worker()
+            assert "omnibot_nlu_worker_up 0.0" in (await http.get("/metrics")).text
