@@ -434,7 +434,7 @@ class NluEngine:
     def _spawn_worker(self) -> ParseWorker | None:
         try:
             return ParseWorker(self.encoder.init_args())
-        except OSError:
+        except Exception:  # no process of its own here (a platform without socket pairs…)
             log.exception("could not start the parse worker; parsing in this process")
             return None
 
