@@ -184,7 +184,7 @@ class AddToCart(ShopAction):
             )
         text = str(tracker.latest_message.get("text") or "")
         for name in unlisted_items(
-            text, tracker.latest_message.get("entities", []), menu_words(ctx)
+            text, tracker.latest_message.get("entities", []), menu_words(ctx), ctx.lang
         ):
             # "duża margherita i pepsi": the pizza is added; the pepsi is not sold here.
             say("unknown_product_short", product=name)
@@ -500,10 +500,16 @@ def respecify(
     if any(not 1 <= q <= MAX_QUANTITY for q in quantities):
         return []  # refused by the usual path
     swap = old.quantity is None or bool(SWAP.search(fold(typed)))
+    # "swap one margherita for a diavola" with two in the cart swaps one: the rest stay.
+    swapped = line.quantity
+    kept_quantity = None if swap else old.quantity
+    if swap and old.quantity is not None and old.quantity < line.quantity:
+        swapped, kept_quantity = old.quantity, line.quantity - old.quantity
     done: list[tuple[str, dict[str, Any]]] = []
     cart.items.remove(line)
-    if not swap and old.quantity is not None:
-        kept = add_line(cart, line.product_id, old.size or line.size, old.quantity)
+    if kept_quantity is not None:
+        kept_size = line.size if swap else old.size or line.size
+        kept = add_line(cart, line.product_id, kept_size, kept_quantity)
         done.append(
             (
                 maths.describe_line(kept.product_id, kept.size, kept.quantity, ctx.lang),
@@ -515,7 +521,7 @@ def respecify(
         size: str | None = request.size or line.size
         quantity = request.quantity
         if quantity is None:
-            quantity = line.quantity if swap else 1
+            quantity = swapped if swap else 1
         if product.sized and size not in product.prices:
             if request.size is None:
                 unsized.append({"product": product.id, "quantity": quantity})

@@ -112,8 +112,12 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
     return items
 
 
-# Between the things of a list: "X i Y", "X, Y", "X and Y", "X plus Y".
-_LIST_SEPARATOR = re.compile(r",|;|&|\+|\b(?:i|oraz|and|plus|a)\b", re.IGNORECASE)
+# Between the things of a list: "X i Y", "X, Y", "X and Y", "X plus Y"; in Polish also
+# "X a do tego Y" — in English "a" is the article ("add a coke"), never between two things.
+_LIST_SEPARATOR = {
+    "pl": re.compile(r",|;|&|\+|\b(?:i|oraz|and|plus|a)\b", re.IGNORECASE),
+    "en": re.compile(r",|;|&|\+|\b(?:and|plus)\b", re.IGNORECASE),
+}
 # Words around items that name nothing ("poproszę … i jeszcze …, please"), the ways an order
 # is fulfilled, times and thanks; folded. A part of a list left with other words reads as
 # an item the customer asked for.
@@ -131,6 +135,7 @@ _NOT_AN_ITEM = frozenset(
     later quickly asap delivery deliver delivered pickup pick up collect collection takeaway
     takeout away here cash card all that this it that's it's i i'd id want would like get
     have can could may will just only yes no ok okay great good nice hot cold large big
+    add put throw toss grab give gimme need love order bring include
     small medium regular
     """.split()
 )
@@ -139,11 +144,14 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _MAX_ITEM_WORDS = 2
 
 
-def unlisted_items(text: str, entities: list[dict[str, Any]], known: set[str]) -> list[str]:
+def unlisted_items(
+    text: str, entities: list[dict[str, Any]], known: set[str], lang: str
+) -> list[str]:
     """The parts of a list of items that name nothing on the menu: "duża margherita i pepsi"
     → ["pepsi"]. A part holding an entity, a number, a question or a word of the menu
     (`known`, folded: names, ingredients, sizes, categories) is no such thing, nor words that
-    only surround an order ("i poproszę", "na wynos", "please")."""
+    only surround an order ("i poproszę", "na wynos", "please"); `lang` is the language the
+    list is written in."""
     if text.startswith("/") or "?" in text:
         return []
     # An address ("ul. Tomasza 20, Kraków") is no item either.
@@ -151,7 +159,7 @@ def unlisted_items(text: str, entities: list[dict[str, Any]], known: set[str]) -
     spans += address_spans(text)
     folded = text.lower() if text.isascii() else fold(text)
     cuts = [0]
-    for m in _LIST_SEPARATOR.finditer(folded):
+    for m in _LIST_SEPARATOR.get(lang, _LIST_SEPARATOR["pl"]).finditer(folded):
         cuts += [m.start(), m.end()]
     cuts.append(len(text))
     found = []

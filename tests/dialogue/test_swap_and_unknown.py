@@ -26,6 +26,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
         (["a medium margherita and a large diavola pls",
           "actually no diavola, give me a small capricciosa"],
          ["1 capricciosa small", "1 margherita medium"], "Capricciosa"),
+        # One of two swapped: the other stays.
+        (["2 large margheritas", "swap one margherita for a small diavola"],
+         ["1 diavola small", "1 margherita large"], "Diavola"),
+        (["2 duże margherity", "zamień jedną margheritę na diavolę"],
+         ["1 diavola large", "1 margherita large"], "Diavola"),
+        (["3 średnie pepperoni", "zamiast 2 pepperoni daj 2 hawajskie"],
+         ["1 pepperoni medium", "2 hawaii medium"], "Hawa"),
     ],
 )  # fmt: skip
 async def test_a_declined_product_is_swapped_for_the_one_asked(
@@ -67,6 +74,11 @@ async def test_an_item_not_on_the_menu_beside_a_known_one_is_told(
         ("mala margherita i dodatkowy ser", ["1 margherita small"]),
         ("a large margherita and a coke please, thanks", ["1 cola", "1 margherita large"]),
         ("a large margherita and that's all", ["1 margherita large"]),
+        # In English "a" is the article: the verb before it is no item.
+        ("add a coke", ["1 cola"]),
+        ("can you add a garlic sauce", ["1 garlic-sauce"]),
+        ("I'd love a large margherita", ["1 margherita large"]),
+        ("could you throw in a lemonade", ["1 lemonade"]),
     ],
 )  # fmt: skip
 async def test_ordinary_words_beside_items_are_not_called_unknown(
