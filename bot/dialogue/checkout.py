@@ -100,6 +100,12 @@ def done_ordering(folded: str) -> bool:
 # The customer's own doing, said with a way ("you know what, I'll just pick it up myself",
 # "sama odbiorę"): a change of the way chosen, not a note about it; folded.
 _OWN_DOING = re.compile(r"\b(myself|ourselves|sam|sama|sami|you know what|wiesz co|wiecie co)\b")
+# Wanting a way, said as a wish ("chcę odebrać osobiście", "i'd like it delivered"): a choice,
+# not a note that merely mentions one; folded.
+_WANTING = re.compile(
+    r"\b(chce|chcial\w*|chcemy|wolal\w*|wolimy|i want|we want|i'?d like|we'?d like|"
+    r"i would like|we would like|i'?ll|we'?ll)\b"
+)
 # What we know from before, asked for in words ("the same address as last time", "te same
 # dane co poprzednio"); folded.
 _AS_BEFORE = re.compile(
@@ -406,6 +412,7 @@ def way_chosen(text: str) -> WaySaid | None:
         _WAY_ALONE.match(folded)
         or _CHANGING_MIND.search(folded)
         or _OWN_DOING.search(folded)  # "you know what, I'll just pick it up myself"
+        or _WANTING.search(folded)  # "chcę odebrać osobiście"
         or said_way.address
     ):
         return said_way  # "can you bring it to Długa 12": a way with its address changes it

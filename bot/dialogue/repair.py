@@ -353,6 +353,26 @@ def _asked_about_product(turn: Turn) -> str | None:
 
 
 # Questions about the shop that the summary answers before asking again.
+# What a message naming a product may do that the FAQ's words can hide when a product's name
+# is also an FAQ's word ("Wegetariańska"): a change, a removal, a price asked.
+_CART_STEPS = ("change_item", "remove_from_cart", "prices")
+_RUNNER_UP_MIN = 0.3
+
+
+def _cart_step_under_a_name(turn: Turn) -> str | None:
+    """The best reading other than the FAQ when it is one of `_CART_STEPS`, sure enough."""
+    readings = [
+        r
+        for r in turn.parse.get("intent_ranking") or []
+        if r.get("name") not in ("faq", "nlu_fallback")
+    ]
+    if not readings or readings[0].get("name") not in _CART_STEPS:
+        return None
+    if float(readings[0].get("confidence") or 0.0) < _RUNNER_UP_MIN:
+        return None
+    return str(readings[0]["name"])
+
+
 _SHOP_QUESTIONS = frozenset(
     {"payment_methods", "delivery_time", "delivery_area", "opening_hours", "prices"}
 )
@@ -491,6 +511,10 @@ def read_in_context(turn: Turn) -> None:
         and not _LINKING.search(text)
     ):
         _reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
+    elif products and intent == "faq" and (runner_up := _cart_step_under_a_name(turn)):
+        # "zmień wegetariańską na małą", "ile kosztuje duża wegetariańska": the FAQ about
+        # meat-free pizzas won on the pizza's name; what the message does is the runner-up.
+        _reread(turn, runner_up)
     elif (
         products
         and intent == "faq"
