@@ -291,6 +291,46 @@ def _name_the_offered_product(turn: Turn) -> None:
     }
 
 
+# "i jeszcze jedną taką samą", "2 more", "another one please": nothing but words of adding,
+# numbers and "the same"; folded.
+_SAME_AGAIN_WORDS = frozenset(
+    """
+    i a and to ok okej dobra poprosze prosze please pls daj dodaj dorzuc jeszcze more another
+    one two three jeden jedna jedno jednej dwie dwa trzy taka takie taki sama same
+    sam samo tego samego the of that again too also plus x raz razy
+    """.split()
+)
+
+
+def _name_the_same_again(turn: Turn) -> None:
+    """ "i jeszcze jedną taką samą", "2 more please" right after one item was added: more of
+    that item, in its size, rather than a correction of its number."""
+    if turn.state.flow is not None or turn.entities("product") or turn.entities("phone"):
+        return
+    if turn.intent not in ("add_to_cart", "change_item", "nlu_fallback", "affirm"):
+        return
+    text = fold(turn.text)
+    words = re.findall(r"[^\W\d_]+|\d+", text)
+    if not _ADDING.search(text) or not all(w.isdecimal() or w in _SAME_AGAIN_WORDS for w in words):
+        return
+    slots = turn.state.slots or {}
+    lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
+    if len(lasts) != 1 or not lasts[0].get("product"):
+        return
+    end = len(turn.text)
+    said = [{"entity": "product", "value": str(lasts[0]["product"])}]
+    if lasts[0].get("size") and not turn.entities("size"):
+        said.append({"entity": "size", "value": str(lasts[0]["size"])})
+    turn.parse = {
+        **turn.parse,
+        "intent": {"name": "add_to_cart", "confidence": REREAD_CONFIDENCE},
+        "entities": [
+            *turn.parse.get("entities", []),
+            *({**e, "start": end, "end": end, "confidence": 0.9, "group": 0} for e in said),
+        ],
+    }
+
+
 def _names_just_added_only(turn: Turn) -> bool:
     """Every product the message names is among those just added."""
     slots = turn.state.slots or {}
@@ -399,6 +439,7 @@ def read_in_context(turn: Turn) -> None:
     if turn.state.flow == "checkout" and turn.state.step == "address":
         _street_not_products(turn)
     _name_the_offered_product(turn)
+    _name_the_same_again(turn)
     text = fold(turn.text)
     products = bool(turn.entities("product"))
     if not products and _asks_when_it_comes(turn):

@@ -72,3 +72,21 @@ async def test_a_way_wished_for_at_the_summary_is_the_way(
     assert len(orders) == 1
     assert orders[0].fulfilment == "pickup" and not orders[0].address
     assert not orders[0].note
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["mała capricciosa", "i jeszcze jedną taką samą"], ["2 capricciosa small"]),
+        (["duza margherita", "jeszcze 2"], ["3 margherita large"]),
+        (["a large pepperoni", "2 more please"], ["3 pepperoni large"]),
+        (["a coke", "another one"], ["2 cola"]),
+        # A correction is still a correction, and "one more" of two things names nothing.
+        (["duża margherita", "jednak 2"], ["2 margherita large"]),
+        (["duża margherita i cola", "jeszcze jedną"], ["1 cola", "1 margherita large"]),
+    ],
+)  # fmt: skip
+async def test_more_of_the_same_adds_the_item_just_added(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
