@@ -141,15 +141,22 @@ class AddToCart(ShopAction):
             requests = [ItemRequest(first["product"], first.get("quantity"), str(sizes[0]))]
         elif requests:
             pending = []
+        text = str(tracker.latest_message.get("text") or "")
         if not requests:
             # Show the named category (or all categories) to pick from. "I'd like to order
-            # a pizza" names what it wants: nothing is missing from the menu.
+            # a pizza" names what it wants: nothing is missing from the menu; "do tego fanta"
+            # names what is: it is told by its name.
             named = next(iter(entities_of(tracker, "category")), None)
-            say(
-                "pick_in_category"
-                if named and catalog.category(str(named))
-                else "product_not_found"
+            missing = unlisted_items(
+                text, tracker.latest_message.get("entities", []), menu_words(ctx), ctx.lang
             )
+            if named and catalog.category(str(named)):
+                say("pick_in_category")
+            elif missing:
+                for name in missing:
+                    say("unknown_product_short", product=name)
+            else:
+                say("product_not_found")
             return [SlotSet("pending_items", None), FollowupAction("action_show_menu")]
         cart = await ctx.cart()
         added: list[str] = []
@@ -182,7 +189,6 @@ class AddToCart(ShopAction):
                 item=maths.inline(added),
                 total=format_price(maths.total(cart.items), ctx.lang),
             )
-        text = str(tracker.latest_message.get("text") or "")
         for name in unlisted_items(
             text, tracker.latest_message.get("entities", []), menu_words(ctx), ctx.lang
         ):

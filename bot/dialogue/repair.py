@@ -52,7 +52,7 @@ MIN_CONFIDENCE = 0.45
 _ORDERING = re.compile(
     r"^\s*((hej|hejka|czesc|siema|witam|dzien dobry|dobry wieczor|hi|hey|hello|helo|"
     r"good (morning|evening))\W+)?"
-    r"(poprosze|prosze o|chce|chcialbym|chcialabym|zamawiam|dodaj|i'?d like|i want|"
+    r"(poprosze|prosze o|chce|chcialbym|chcialabym|zamawiam|dodaj|do tego|i'?d like|i want|"
     r"give me|can i (get|have)|add)\b"
 )
 # Words that make a size or a number a correction of what was just added.

@@ -108,3 +108,21 @@ async def test_a_swap_for_a_product_without_that_size_asks_its_size(
     assert asked in result.text, result.text
     await chat.say(answer)
     assert (await end_state(chat))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    ("texts", "said"),
+    [
+        (["duża margherita", "do tego fanta"], "Nie mamy „fanta” w menu"),
+        (["poproszę pepsi"], "Nie mamy „pepsi” w menu"),
+        (["a large margherita", "can I get a sprite"], "“sprite” is not on our menu"),
+    ],
+)
+async def test_an_item_not_on_the_menu_alone_is_told_by_its_name(
+    dialogue_core: Core, texts: list[str], said: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        result = await chat.say(text)
+    assert said in result.text, result.text
+    assert "Nie znalazłem" not in result.text and "couldn't find" not in result.text
