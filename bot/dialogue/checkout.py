@@ -192,6 +192,9 @@ NOT_DELIVERY = (
 PICKUP_WORDS = (
     "odbi",
     "odbior",
+    # "odebrać", "odbierze": the verb's other stems.
+    "odebra",
+    "odbier",
     "osobiscie",
     "na miejscu",
     "pickup",

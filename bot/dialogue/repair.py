@@ -269,14 +269,16 @@ def _offers_checkout(turn: Turn) -> bool:
 
 
 def _name_the_offered_product(turn: Turn) -> None:
-    """ "to poproszę małą", "yes, 2 please" right after a product's card ("Add Capricciosa"):
-    that product, in the size and number said."""
+    """ "to poproszę małą", "yes, 2 please", "to poproszę ją" right after a product's card
+    ("Add Capricciosa"): that product, in the size and number said."""
     if turn.state.flow is not None or turn.entities("product") or turn.entities("phone"):
         return
     sized = bool(turn.entities("size") or turn.entities("quantity"))
     if not (
         (sized and turn.intent in ("add_to_cart", "change_item", "nlu_fallback", "affirm"))
         or (turn.intent == "affirm" and turn.confidence >= MIN_CONFIDENCE)
+        # An order naming nothing: "pizza" or "napoje" name their category instead.
+        or (turn.intent == "add_to_cart" and not turn.entities("category"))
     ):
         return
     product = _offered_product(turn)

@@ -1,6 +1,7 @@
 """A product named like an FAQ's word ("Wegetariańska", the meat-free pizzas' FAQ) changed,
-removed or priced rather than ordered again, and a way wished for at the summary ("chcę
-odebrać osobiście") taken as the way, not as a note. The real pipeline and NLU, judged by the
+removed or priced rather than ordered again; a way wished for at the summary ("chcę odebrać
+osobiście") taken as the way, not as a note; more of the same and a card's product asked for
+without its name ordered. The real pipeline and NLU, judged by the
 cart, the order and the reply."""
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ async def test_a_question_about_it_adds_nothing(dialogue_core: Core, text: str, 
          "chcę jednak odebrać osobiście", "gotówka"],
         ["a large margherita", "that's all", "delivery", "Dluga 5, Krakow", "Jim 600 111 224",
          "i'd like to pick it up", "cash"],
+        # The verb's other stems.
+        ["duża margherita", "to wszystko", "dostawa", "Długa 5, Kraków", "Ola 600 111 225",
+         "chce jednak odebrac sama", "gotowka"],
+        ["duża margherita", "to wszystko", "dostawa", "Długa 5, Kraków", "Ola 600 111 226",
+         "wolę odebrać ją sama", "gotówka"],
     ],
 )  # fmt: skip
 async def test_a_way_wished_for_at_the_summary_is_the_way(
@@ -65,7 +71,8 @@ async def test_a_way_wished_for_at_the_summary_is_the_way(
 ) -> None:
     chat = Chat(dialogue_core)
     for text in texts:
-        assert (await chat.say(text)).replies, f"no reply to {text!r}"
+        reply = await chat.say(text)
+        assert "menu" not in reply.text, (text, reply.text)
     assert chat.customer_id is not None
     async with chat.core.sessions() as s:
         orders = list(await s.scalars(select(Order).where(Order.customer_id == chat.customer_id)))
@@ -87,6 +94,20 @@ async def test_a_way_wished_for_at_the_summary_is_the_way(
     ],
 )  # fmt: skip
 async def test_more_of_the_same_adds_the_item_just_added(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["ile kosztuje srednia capricciosa", "to poprosze ja", "srednia"],
+         ["1 capricciosa medium"]),
+        (["co jest w diavoli?", "to poproszę ją", "dużą"], ["1 diavola large"]),
+    ],
+)  # fmt: skip
+async def test_the_product_of_a_card_asked_for_without_its_name_is_ordered(
     dialogue_core: Core, texts: list[str], cart: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
