@@ -123,7 +123,8 @@ class OrderStatus(ShopAction):
 
 def say_status(ctx: ActionContext, say: Say, order: Order) -> None:
     """The order's status, its items and total, and the time the kitchen gave while it is
-    still to come ("potwierdzone, dostawa około 19:40"), with what can be done next."""
+    still to come ("potwierdzone, dostawa około 19:40") — before it gave one, the usual time —
+    with what can be done next."""
     buttons: list[Button] = []
     if order.status in CUSTOMER_CANCELLABLE:
         buttons.append(say.button("btn_cancel_order", "cancel_order", order_number=order.number))
@@ -138,6 +139,9 @@ def say_status(ctx: ActionContext, say: Say, order: Order) -> None:
     if order.ready_at is not None and order.status in ("confirmed", "preparing"):
         time = f"{ctx.shop.catalog.facts.local(order.ready_at):%H:%M}"
         status += ", " + ctx.text(f"status_time_{order.fulfilment}", time=time)
+    elif order.status == "new":
+        # "kiedy będzie?" before the kitchen gave a time: how long it usually takes.
+        status += "; " + ctx.text(f"status_usual_{order.fulfilment}")
     say(
         "order_status",
         buttons,

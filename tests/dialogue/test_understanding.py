@@ -459,6 +459,28 @@ async def test_when_to_pick_up_with_no_order_gets_the_shops_pickup_time(
     assert reply.intent not in ("opening_hours", "nlu_fallback"), reply.intent
 
 
+@pytest.mark.parametrize(
+    ("texts", "minutes"),
+    [
+        (["duza margherita na wynos", "zamawiam", "Jan, 600 111 227", "gotowka",
+          "kiedy moge odebrac?"], "pickup_minutes"),
+        (["duza margherita", "zamawiam", "dostawa", "Długa 5, Kraków", "Jan, 600 111 228",
+          "gotowka", "kiedy będzie?"], "delivery_minutes"),
+        (["a large margherita for pickup", "checkout", "Jim, 600 111 229", "cash",
+          "where's my order?"], "pickup_minutes"),
+    ],
+)  # fmt: skip
+async def test_when_it_comes_before_the_kitchen_gave_a_time_gets_the_usual_time(
+    dialogue_core: Core, texts: list[str], minutes: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+    (order,) = await chat.orders()
+    usual = getattr(dialogue_core.dialogue.catalog.facts, minutes).text()
+    assert order.number in reply.text and usual in reply.text, reply.text
+
+
 async def test_when_to_pick_up_with_an_order_accepted_gets_its_status_and_time(
     dialogue_core: Core,
 ) -> None:
