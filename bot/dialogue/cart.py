@@ -140,6 +140,9 @@ _NOT_AN_ITEM = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# Asking for something unnamed ("coś do picia", "something sweet"): no item missing from the
+# menu; folded.
+_SOMETHING = frozenset("cos czegos cokolwiek something anything whatever".split())
 # A thing not on the menu is a word or two ("pepsi", "ice tea"); more is a sentence.
 _MAX_ITEM_WORDS = 2
 
@@ -168,6 +171,8 @@ def unlisted_items(
             continue
         words = [(m.start(), m.end()) for m in _WORD.finditer(folded, start, end)]
         kept = [(s, e) for s, e in words if folded[s:e] not in _NOT_AN_ITEM]
+        if any(folded[s:e] in _SOMETHING for s, e in kept):
+            continue
         if not kept or len(kept) > _MAX_ITEM_WORDS:
             continue
         if any(len(folded[s:e]) < 3 or _known(folded[s:e], known) for s, e in kept):

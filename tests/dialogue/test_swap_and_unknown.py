@@ -79,6 +79,9 @@ async def test_an_item_not_on_the_menu_beside_a_known_one_is_told(
         ("can you add a garlic sauce", ["1 garlic-sauce"]),
         ("I'd love a large margherita", ["1 margherita large"]),
         ("could you throw in a lemonade", ["1 lemonade"]),
+        # Something unnamed asked for is no item missing from the menu.
+        ("duża margherita i coś do picia", ["1 margherita large"]),
+        ("chcę coś dobrego", []),
     ],
 )  # fmt: skip
 async def test_ordinary_words_beside_items_are_not_called_unknown(
