@@ -108,6 +108,12 @@ _NOT_PLACES = frozenset(
 )
 
 
+# The last word of an English street named after its number ("12 Baker Street").
+_STREET_KINDS = frozenset(
+    "street st road rd avenue ave lane ln drive dr square sq close court way place".split()
+)
+
+
 class ShopError(ValueError):
     """The shop section is not valid; the message says which fact and why (`code` and
     `params` name the kind for pages that word it in their own language)."""
@@ -519,6 +525,8 @@ def _named_place(address: str) -> str | None:
     if not tail:
         found = re.search(r"\d+[a-zA-Z]?(?:/\d+)?\s+(.+)$", address)
         tail = [found.group(1)] if found else []
+        if re.findall(r"[^\W\d_]+", fold(" ".join(tail)))[-1:] in ([k] for k in _STREET_KINDS):
+            return None  # "12 Baker Street": the street's own name after its number
     for part in tail:
         words = [w for w in _WORD.findall(_POSTCODE.sub(" ", part)) if fold(w) not in
                  _NOT_PLACES and len(w) > 1]  # fmt: skip

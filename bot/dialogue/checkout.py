@@ -34,6 +34,7 @@ from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from bot.store.models import utcnow
+from intents.addresses import address_spans
 from intents.doors import door_note
 from intents.text import fold
 from knowledge.catalog import format_price
@@ -383,7 +384,7 @@ def way_in_text(text: str) -> WaySaid | None:
         bare = _BARE_ADDRESS.search(text)
         address = _POLITE_END.sub("", bare.group("address")).strip(" ,.;:?!") if bare else ""
         if bare and "," in address and _PLACE.fullmatch(address.rsplit(",", 1)[1].strip()):
-            return WaySaid("delivery", address, bare.start("address"))
+            return WaySaid("delivery", bare_address(address), bare.start("address"))
         return None
     if pickup and delivery:
         # "change the delivery to pickup", "zmień dostawę na odbiór": the way changed to.
@@ -396,7 +397,7 @@ def way_in_text(text: str) -> WaySaid | None:
     m = _ADDRESS_AFTER.search(text)
     address = _POLITE_END.sub("", m.group("address")).strip(" ,.;:?!") if m else ""
     if m and 5 <= len(address) <= 300 and re.search(r"\d", address) and _LETTERS.search(address):
-        return WaySaid("delivery", address, m.start("address"))
+        return WaySaid("delivery", bare_address(address), m.start("address"))
     return WaySaid("delivery")
 
 
@@ -461,6 +462,29 @@ _ADDRESS_ALONE = re.compile(
 )
 
 
+# What is said before an address and is no part of it: the word itself ("adres: Długa 5",
+# "my address is 12 Baker St", "address 12 Baker St") and a preposition of where ("na Tomasza
+# 20", "do Długiej 5", "pod Szewską 8", "to 12 Baker St", "at", "on"). A street whose own
+# name starts so is written with its title ("ul. Na Zjeździe 11") and kept whole.
+_ADDRESS_LEAD = re.compile(
+    r"^\W*(?:(?:(?:my|our|the|moj|mój|nasz)\s+)?(?:adres\w*|address(?:es)?)\b\s*"
+    r"(?:(?::|is\b|to\b|jest\b|-)\s*)?|(?:na|do|pod|to|at|on|onto)\s+)+",
+    re.I,
+)
+
+
+def bare_address(text: str) -> str:
+    """The address without what leads up to it ("na Tomasza 20" → "Tomasza 20", "adres ul.
+    Tomasza 20, Kraków" → "ul. Tomasza 20, Kraków"); unchanged when nothing of an address
+    (letters and a number) would be left."""
+    text = text.strip()
+    lead = _ADDRESS_LEAD.match(text)
+    rest = text[lead.end() :].strip() if lead else text
+    if rest != text and re.search(r"\d", rest) and _LETTERS.search(rest):
+        return rest
+    return text
+
+
 def streets_named_like_products(turn: Turn) -> list[dict[str, Any]]:
     """The products (and numbers) the NLU found in a street and its number ("Tomasza 20"
     read as 20 tomato sauces): the entities inside each street-and-number of the text."""
@@ -496,6 +520,26 @@ def address_as_before(text: str) -> bool:
     return bool(_ADDRESS_WORD.search(folded) and _AS_BEFORE.search(folded))
 
 
+_ADDRESS_WORD_BEFORE = re.compile(
+    r"(?:(?:my|our|the|moj|mój|nasz)\s+)?(?:adres\w*|address)\s*(?:(?::|is|to|jest|-)\s*)?$",
+    re.I,
+)
+
+
+def address_with_order(text: str) -> WaySaid | None:
+    """An address said with an order and no word of the way ("duża margherita, adres ul.
+    Tomasza 20, Kraków", "a large margherita, my address is 12 Baker Street"): delivery
+    there — an address is given to be brought something. None without one clear address."""
+    spans = address_spans(text)
+    if len(spans) != 1 or "?" in text or door_note(text):
+        return None
+    start, end = spans[0]
+    # The order's part ends before the word that leads to it ("…, adres ul. Tomasza 20").
+    lead = _ADDRESS_WORD_BEFORE.search(text[:start])
+    at = lead.start() if lead else start
+    return WaySaid("delivery", bare_address(text[start:end].strip(" ,.;:")), at)
+
+
 def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
@@ -511,6 +555,8 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     if as_before:
         # "…i 2 cole, na ten sam adres co poprzednio": delivered where the last order went.
         said_way = WaySaid("delivery")
+    elif said_way is None and turn.entities("product"):
+        said_way = address_with_order(turn.text)
     if said_way is None or ("?" in turn.text and not said_way.address):
         return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
     slots = dict(turn.state.slots or {})
@@ -544,7 +590,7 @@ def remember_way(turn: Turn, address: bool = True) -> None:
         ]
         end = min([end, *(int(e["start"]) for e in quantity)])
         place = _AND_AT_END.sub("", text[cut:end])
-        place = _POLITE_END.sub("", place).strip(" ,.;:")
+        place = bare_address(_POLITE_END.sub("", place).strip(" ,.;:"))
         if address and 5 <= len(place) and re.search(r"\d", place) and _LETTERS.search(place):
             slots["given_address"] = place
         kept = [e for e in entities if not cut <= int(e.get("start", 0)) < end]
@@ -946,6 +992,7 @@ class CheckoutFlow:
         ):
             return False
         self.set(turn, fulfilment="delivery")
+        text = bare_address(text)
         if self.delivers_to(turn, text):
             self.set(turn, address=text)
             self.kit.speaker.say(turn, "address_kept", address=text)
@@ -1215,6 +1262,7 @@ class CheckoutFlow:
                     return True
                 await self.ask(turn)
                 return True
+            text = bare_address(text)  # "na Tomasza 20": the street is "Tomasza 20"
             if len(text) < 5 or not re.search(r"\d", text) or not re.search(r"[^\W\d_]{2}", text):
                 await self.ask_again(turn, "address_invalid")
                 return True
@@ -1250,6 +1298,7 @@ class CheckoutFlow:
         if self.way(turn) != "delivery":
             await self.ask_again(turn, "name_invalid")
             return True
+        text = bare_address(text)
         if self.delivers_to(turn, text):
             self.set(turn, address=text[:300])
             self.kit.speaker.say(turn, "address_kept", address=text[:300])

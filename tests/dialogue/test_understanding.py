@@ -400,7 +400,7 @@ async def test_delivery_with_an_address_while_the_cart_holds_items_checks_out(
         (["poprosze srednia margherite", "zamawiam", "dostawa", "Tomasza 20, Krakow"],
          ["1 margherita medium"], "Tomasza 20, Krakow"),
         (["poprosze srednia margherite", "zamawiam", "dostawa", "na Tomasza 20"],
-         ["1 margherita medium"], "na Tomasza 20"),
+         ["1 margherita medium"], "Tomasza 20"),
         (["a large margherita, my address is 12 Baker Street, Krakow"], ["1 margherita large"],
          None),
         (["English please", "a medium margherita", "checkout", "delivery", "Tomasza 20, Krakow"],
