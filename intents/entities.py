@@ -137,6 +137,12 @@ def _surface_words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_PACK.sub(" ", fold(text))))
 
 
+# How an inflected word ends, folded: a vowel, or the consonant of an ending ("sosem", "pizzach",
+# "napojow", "wodnej", "colas"). Another consonant is another word sharing the first letters:
+# "cold" is no "cola", "pickup" no "picia" (both with 3 letters in common).
+_INFLECTED_LAST = frozenset("aeiouy" + "mhwjs")
+
+
 @lru_cache(maxsize=65536)
 def _word_score(token: str, form: str, lemmas: bool = True) -> float:
     """How well one folded message word matches one folded surface word (0 = not at all)."""
@@ -150,7 +156,12 @@ def _word_score(token: str, form: str, lemmas: bool = True) -> float:
         if a != b:
             break
         common += 1
-    if common >= max(3, len(form) - 2) and len(token) - common <= 3 and common >= len(token) - 3:
+    if (
+        common >= max(3, len(form) - 2)
+        and len(token) - common <= 3
+        and common >= len(token) - 3
+        and token[-1] in _INFLECTED_LAST
+    ):
         return 0.95
     if lemmas and len(form) >= 4 and lemma(token) == lemma(form):
         return 0.95

@@ -1,0 +1,60 @@
+"""A word that shares its first letters with a product or a category but ends as no Polish
+or English ending would is another word: "pickup" is no "picia" (drinks), "cold" no "cola" —
+while "colę", "sokiem", "wodzie", "veggie" and "vegetarians" are still what they name.
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
+judged by the cart it leaves and the order it places.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import end_state
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["a large margherita and something cold"], ["1 margherita large"]),
+        (["a large margherita", "cold"], ["1 margherita large"]),
+        (["a large margherita for pickup"], ["1 margherita large"]),
+        (["duża margherita na pickup"], ["1 margherita large"]),
+        # Inflected and shortened names still order what they name.
+        (["duża margherita i colę"], ["1 cola", "1 margherita large"]),
+        (["mała pepperoni z sokiem"], ["1 orange-juice", "1 pepperoni small"]),
+        (["two large vegetarians"], ["2 vegetariana large"]),
+        (["2 veggie", "large"], ["2 vegetariana large"]),
+    ],
+)
+async def test_a_word_sharing_a_names_first_letters_orders_nothing(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        reply = await chat.say(text)
+        # No word of the message is an item "not on the menu" either.
+        assert "not on our menu" not in reply.text and "w menu" not in reply.text, reply.text
+    assert (await end_state(chat))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["duża margherita na pickup", "to wszystko", "Ala 600 111 224"],
+        ["a large margherita for pickup", "done", "Ann 600 111 225"],
+        ["duża margherita", "to wszystko", "pickup", "Ala 600 111 224"],
+    ],
+)
+async def test_pickup_typed_is_the_way_not_the_drinks(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        await chat.say(text)
+    await chat.press("·")  # "Potwierdzam · gotówka" / "Confirm · cash"
+    assert [(o.fulfilment, o.address) for o in await chat.orders()] == [("pickup", None)]
