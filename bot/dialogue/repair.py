@@ -857,6 +857,8 @@ class Confirmation:
     no_button: str
     on_yes: Handler
     on_no: Handler
+    # Said when an order comes instead of an answer (then handled as any order); None: nothing.
+    on_order: Handler | None = None
 
     async def start(self, turn: Turn, **values: object) -> None:
         turn.state.flow, turn.state.step = self.name, "confirm"
@@ -880,6 +882,13 @@ class Confirmation:
             return True
         # Not an answer: the question is dropped and the message handled as any other.
         self._end(turn)
+        if (
+            self.on_order is not None
+            and turn.entities("product")
+            and "?" not in turn.text
+            and not said_yes(turn)
+        ):
+            await self.on_order(turn)  # "add a small pepperoni" asked to empty the cart
         return False
 
     async def free_answer(self, turn: Turn) -> bool:
@@ -909,6 +918,9 @@ class RepairHandlers:
             "btn_no_keep_cart",
             self._empty_cart,
             self._keep_cart,
+            # An order typed instead of the answer: the customer changed their mind, the
+            # cart stays (as after "no") and the order is added to it — said, not silent.
+            self._keep_cart_for_order,
         )
         self.ask_person = Confirmation(
             "offer_person",
@@ -962,6 +974,10 @@ class RepairHandlers:
     async def _keep_cart(self, turn: Turn) -> None:
         _, total = await self._cart_total(turn)
         self.kit.speaker.say(turn, "cart_kept", self._cart_buttons(turn), total=total)
+
+    async def _keep_cart_for_order(self, turn: Turn) -> None:
+        _, total = await self._cart_total(turn)
+        self.kit.speaker.say(turn, "cart_kept_for_order", total=total)
 
     def _cart_buttons(self, turn: Turn) -> list[Button]:
         voice = self.kit.speaker
