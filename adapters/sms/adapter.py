@@ -138,7 +138,9 @@ class SmsAdapter(ChannelAdapter):
             signature = request.headers.get("X-Twilio-Signature")
             if not signature:
                 raise _refuse("missing X-Twilio-Signature")
-            form = await request.form()
+            # Twilio posts form fields, never files: a file part is refused (400) before
+            # anything is spooled, and the signature is checked over text fields only.
+            form = await request.form(max_files=0)
             if not self.validator.validate(url, form, signature):
                 log.warning("SMS webhook refused: invalid Twilio signature for %s", url)
                 raise _refuse("invalid X-Twilio-Signature")

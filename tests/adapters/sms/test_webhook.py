@@ -178,6 +178,22 @@ async def test_missing_fields_are_a_client_error(sms: App) -> None:
     assert await stored_messages(app) == []
 
 
+async def test_a_file_upload_is_a_client_error_not_a_crash(sms: App) -> None:
+    app, client = sms
+    form = inbound_form("cześć", from_=PHONE)
+    signature = twilio_signature(PUBLIC_URL + WEBHOOK_PATH, form)
+    for headers in ({}, {"X-Twilio-Signature": signature}, {"X-Twilio-Signature": "bm90"}):
+        response = await client.post(
+            WEBHOOK_PATH,
+            data=form,
+            files={"MediaUrl0": ("photo.jpg", b"\xff\xd8 not really a photo")},
+            headers=headers,
+        )
+        assert response.status_code in (400, 403), response.text
+        assert response.json()["detail"]
+    assert await stored_messages(app) == []
+
+
 async def test_a_retried_webhook_is_processed_once(sms: App, fake_twilio: FakeTwilio) -> None:
     app, client = sms
     first = await post_sms(client, "cześć", from_=PHONE, sid="SM" + "a" * 32)
