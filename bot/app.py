@@ -295,7 +295,11 @@ def create_app(
     app.state.limiter = runtime.limiter
     # Request ids, metrics, access log, security headers, CORS and the body deadline: one
     # pure ASGI middleware (each layer of middleware costs every request its own wrappers).
-    app.add_middleware(Edge, body_timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(
+        Edge,
+        body_timeout=settings.http_body_timeout_seconds,
+        sockets_per_address=settings.ws_connections_per_ip,
+    )
     tracing = setup_tracing(settings, app)
     setup_sentry(settings)
 

@@ -14,7 +14,11 @@ HTTP requests:
 - a request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` at most between chunks,
   else 408 (uvicorn would wait for a stalled body forever).
 
-WebSockets: the request id, and the gauge of open sockets.
+WebSockets: the request id, the gauge of open sockets, and at most
+`WS_CONNECTIONS_PER_IP` open at once from one client address (beyond, an `error` frame and
+close 1013):
+a socket is held for as long as its client likes, so without a cap per address one client
+could hold every one of `MAX_CONNECTIONS` and lock everybody else out.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
+from bot import metrics
+from bot.jsonenc import send_frame
 from bot.observability import REQUEST_ID, new_request_id, open_sockets, record_request
 from bot.web.security import RESPONSE_HEADERS
 
@@ -37,6 +44,7 @@ CORS_EXPOSED = (
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", b"X-Request-ID"),
 )
+TOO_MANY_SOCKETS = "too many open connections from your address; close some and try again"
 _SECURITY_NAMES = frozenset(name for name, _ in RESPONSE_HEADERS)
 _CORS_NAMES = frozenset(name for name, _ in CORS_EXPOSED)
 
@@ -69,9 +77,11 @@ def response_headers(
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, *, body_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, *, body_timeout: float, sockets_per_address: int) -> None:
         self.app = app
         self.body_timeout = body_timeout
+        self.sockets_per_address = sockets_per_address
+        self._sockets: dict[str, int] = {}  # open (or opening) sockets per client address
         # Answers preflights only; other requests get CORS_EXPOSED from `response_headers`.
         self._preflight = CORSMiddleware(
             app,
@@ -152,6 +162,16 @@ class Edge:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
         token = REQUEST_ID.set(new_request_id(given))
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        held = self._sockets.get(address, 0)
+        if held >= self.sockets_per_address:
+            try:
+                await self._refuse_socket(scope, receive, send, address)
+            finally:
+                REQUEST_ID.reset(token)
+            return
+        self._sockets[address] = held + 1
         gauge = open_sockets(scope)
         accepted = False
 
@@ -167,4 +187,25 @@ class Edge:
         finally:
             if accepted:
                 gauge.dec()
+            left = self._sockets[address] - 1
+            if left:
+                self._sockets[address] = left
+            else:
+                del self._sockets[address]
             REQUEST_ID.reset(token)
+
+    async def _refuse_socket(
+        self, scope: Scope, receive: Receive, send: Send, address: str
+    ) -> None:
+        """An `error` frame saying why, then close 1013 (try again later), as the sockets'
+        own refusals go: a browser cannot read an HTTP refusal of a handshake."""
+        metrics.HTTP_ERRORS.labels("websockets_per_address").inc()
+        log.warning(
+            "refused a WebSocket from %s: %d open already (WS_CONNECTIONS_PER_IP)",
+            address,
+            self.sockets_per_address,
+        )
+        websocket = WebSocket(scope, receive, send)
+        await websocket.accept()
+        await send_frame(websocket, {"type": "error", "error": TOO_MANY_SOCKETS})
+        await websocket.close(1013)

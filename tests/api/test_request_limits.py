@@ -141,3 +141,62 @@ async def test_sockets_outlive_the_header_deadline_and_big_frames_close_them(
                 while True:
                     await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def open_sockets(http: httpx.AsyncClient) -> float:
+    """The server's gauge of open web chat sockets (the process's: other tests' count too)."""
+    for line in (await http.get("/metrics")).text.splitlines():
+        if line.startswith('omnibot_websockets_open{kind="webchat"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def server_sees_open_sockets(http: httpx.AsyncClient, count: float) -> None:
+    """Until the server has let go of the sockets closed (its gauge says `count` open)."""
+    async with asyncio.timeout(20):
+        while await open_sockets(http) != count:
+            await asyncio.sleep(0.05)
+
+
+async def test_one_address_cannot_hold_every_socket(tmp_path: Path) -> None:
+    server = LiveServer(make_settings(tmp_path, ws_connections_per_ip=3))
+    server.start()
+    try:
+        ws_url = server.url.replace("http", "ws") + "/ws/webchat"
+        http = httpx.AsyncClient(base_url=server.url)
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+        before = await open_sockets(http)
+        url = f"{ws_url}?token={token}"
+        held = [await websockets.connect(url) for _ in range(3)]
+        async with websockets.connect(url) as fourth:
+            frame = json.loads(await asyncio.wait_for(fourth.recv(), 20))
+            assert frame["type"] == "error" and "too many open connections" in frame["error"]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(fourth.recv(), 20)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        # Another customer (another address, as the trusted proxy reports it) still gets in.
+        other = {"X-Forwarded-For": "203.0.113.9"}
+        async with websockets.connect(url, additional_headers=other) as ws:
+            await ws.send(json.dumps({"type": "message", "text": "menu", "client_message_id": "o"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] in (
+                "message",
+                "typing",
+            )
+        # The sockets held are served as before, and closing one makes room again.
+        await held[0].send(
+            json.dumps({"type": "message", "text": "menu", "client_message_id": "a"})
+        )
+        assert json.loads(await asyncio.wait_for(held[0].recv(), 20))["type"] in (
+            "message",
+            "typing",
+        )
+        await held.pop().close()
+        await server_sees_open_sockets(http, before + 2)
+        held.append(await websockets.connect(url))
+        frame = json.loads(await asyncio.wait_for(held[-1].recv(), 20))
+        assert frame["type"] != "error"
+        for ws in held:
+            await ws.close()
+        await http.aclose()
+    finally:
+        server.stop()
