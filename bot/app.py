@@ -273,12 +273,10 @@ def create_app(
             if tracing is not None:
                 await asyncio.to_thread(tracing.shutdown)  # sends the last spans
 
-    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app = FastAPI(
         title="Omnibot",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         docs_url=None,  # bot.web.docs serves them with local assets under the page policy
         redoc_url=None,
         # Routes without a return type answer through orjson (with one, FastAPI's own
@@ -295,9 +293,12 @@ def create_app(
     app.state.limiter = runtime.limiter
     # Request ids, metrics, access log, security headers, CORS and the body deadline: one
     # pure ASGI middleware (each layer of middleware costs every request its own wrappers).
+    # Bodies over the limit are refused (413) while they arrive, before anything parses them.
     app.add_middleware(
         Edge,
         body_timeout=settings.http_body_timeout_seconds,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={admin.IMPORT_PATH: settings.import_max_bytes},
         sockets_per_address=settings.ws_connections_per_ip,
     )
     tracing = setup_tracing(settings, app)
@@ -357,7 +358,7 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(nlu.router)
     app.include_router(admin.router)
-    app.include_router(admin.import_router, max_body_size=settings.import_max_bytes)
+    app.include_router(admin.import_router)
     app.include_router(admin_shop.router)
     app.include_router(pages.router)
     if settings.api_docs:

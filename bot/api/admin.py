@@ -32,6 +32,7 @@ from intents.text import fold
 router = schemas.Router(tags=["admin"], responses=errors(*STAFF, 404, 409, 422))
 # Its own router so the app can give uploads a larger body limit (IMPORT_MAX_BYTES).
 import_router = schemas.Router(tags=["admin"], responses=errors(*STAFF, 409, *BODY))
+IMPORT_PATH = "/api/admin/import"  # its bodies may be IMPORT_MAX_BYTES long (bot.web.edge)
 
 
 def get_content(request: Request) -> ContentService:
@@ -399,7 +400,7 @@ async def export(
     )
 
 
-@import_router.post("/api/admin/import", response_model=schemas.Saved)
+@import_router.post(IMPORT_PATH, response_model=schemas.Saved)
 async def import_content(
     core: CoreDep,
     user: OperatorUser,

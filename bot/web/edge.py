@@ -12,7 +12,11 @@ HTTP requests:
   `Authorization` and `X-Request-ID` headers); no credentials (staff tokens are bearer
   tokens, never cookies sent cross-site);
 - a request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` at most between chunks,
-  else 408 (uvicorn would wait for a stalled body forever).
+  else 408 (uvicorn would wait for a stalled body forever);
+- a request body may be `MAX_BODY_BYTES` long (a few routes more, e.g. imports): a longer
+  declared length is refused before a byte is read, a longer body while it arrives — 413
+  with a `detail`, as every refusal (starlette's own limit answers in plain text, past our
+  headers).
 
 WebSockets: the request id, the gauge of open sockets, and at most
 `WS_CONNECTIONS_PER_IP` open at once from one client address (beyond, an `error` frame and
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -34,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from bot import metrics
-from bot.jsonenc import send_frame
+from bot.jsonenc import JsonResponse, send_frame
 from bot.observability import REQUEST_ID, new_request_id, open_sockets, record_request
 from bot.web.security import RESPONSE_HEADERS
 
@@ -76,10 +81,27 @@ def response_headers(
     return kept
 
 
+def too_large(scope: Scope, limit: int) -> HTTPException:
+    """The refusal of a body over `limit` bytes (logged and counted)."""
+    metrics.HTTP_ERRORS.labels("body_too_large").inc()
+    log.info("refused a request body over %d bytes: %s", limit, scope.get("path"))
+    return HTTPException(413, f"request body too large: at most {limit:,} bytes")
+
+
 class Edge:
-    def __init__(self, app: ASGIApp, *, body_timeout: float, sockets_per_address: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        body_timeout: float,
+        max_body_bytes: int,
+        larger_bodies: Mapping[str, int],
+        sockets_per_address: int,
+    ) -> None:
         self.app = app
         self.body_timeout = body_timeout
+        self.max_body_bytes = max_body_bytes
+        self.larger_bodies = dict(larger_bodies)  # path → its own limit
         self.sockets_per_address = sockets_per_address
         self._sockets: dict[str, int] = {}  # open (or opening) sockets per client address
         # Answers preflights only; other requests get CORS_EXPOSED from `response_headers`.
@@ -104,6 +126,7 @@ class Edge:
         started = time.perf_counter()
         given = origin = None
         preflight = False
+        declared = 0
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
@@ -111,6 +134,9 @@ class Edge:
                 origin = value
             elif name == b"access-control-request-method":
                 preflight = scope["method"] == "OPTIONS"
+            elif name == b"content-length" and value.isdigit():
+                declared = int(value)
+        limit = self.larger_bodies.get(scope["path"], self.max_body_bytes)
         request_id = new_request_id(given)
         token = REQUEST_ID.set(request_id)
         encoded_id = request_id.encode()
@@ -130,19 +156,26 @@ class Edge:
             if cross_origin and preflight:
                 response = self._preflight.preflight_response(request_headers=Headers(scope=scope))
                 await response(scope, receive, send_with_headers)
+            elif declared > limit:  # refused before a byte of it is read
+                refusal = too_large(scope, limit)
+                await JsonResponse({"detail": refusal.detail}, 413)(
+                    scope, receive, send_with_headers
+                )
             else:
-                await self.app(scope, self._body_deadline(scope, receive), send_with_headers)
+                await self.app(scope, self._body_guard(scope, receive, limit), send_with_headers)
         finally:
             record_request(scope, status, time.perf_counter() - started)  # with the id
             REQUEST_ID.reset(token)
 
-    def _body_deadline(self, scope: Scope, receive: Receive) -> Receive:
-        """`receive`, with 408 when the next chunk of the body takes over `body_timeout`."""
+    def _body_guard(self, scope: Scope, receive: Receive, limit: int) -> Receive:
+        """`receive`, with 408 when the next chunk of the body takes over `body_timeout`
+        and 413 once the body grows over `limit` bytes."""
         body_done = False
+        received = 0
         timeout = self.body_timeout
 
         async def receive_in_time() -> Message:
-            nonlocal body_done
+            nonlocal body_done, received
             if body_done:  # afterwards receive() only waits for a disconnect: no deadline
                 return await receive()
             try:
@@ -152,6 +185,9 @@ class Edge:
                 log.info("request body stalled for %ss: %s", timeout, scope.get("path"))
                 raise HTTPException(408, "request body too slow") from None
             body_done = message["type"] != "http.request" or not message.get("more_body")
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large(scope, limit)
             return message
 
         return receive_in_time

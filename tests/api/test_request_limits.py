@@ -43,6 +43,7 @@ async def test_a_big_body_is_refused_before_it_is_read_in_full(
         assert r.status_code in (413, 404), (path, r.status_code)  # 404: SMS not configured
         if r.status_code == 413:
             assert sent <= 3  # refused while arriving, never parsed
+            assert_refused_as_documented(r)
     # A declared length over the limit is refused without reading a byte.
     sent = 0
     r = await client.post(
@@ -54,11 +55,21 @@ async def test_a_big_body_is_refused_before_it_is_read_in_full(
         },
     )
     assert r.status_code == 413 and sent == 0
+    assert_refused_as_documented(r)
+
+
+def assert_refused_as_documented(r: httpx.Response) -> None:
+    """413 in the one error form every refusal has, with the headers every answer has."""
+    assert r.status_code == 413
+    assert r.json()["detail"] == "request body too large: at most 100,000 bytes"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-request-id"]
 
 
 async def test_a_form_over_the_limit_is_refused(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/auth/token", data={"username": "a" * 200_000, "password": "x"})
-    assert r.status_code == 413
+    assert_refused_as_documented(r)
+    emoji = {"session_token": "t", "text": "😀" * 100_000, "client_message_id": "a"}
+    assert_refused_as_documented(await client.post("/api/webchat/messages", json=emoji))
 
 
 async def test_a_stalled_body_gets_408(client: httpx.AsyncClient) -> None:
