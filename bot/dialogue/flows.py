@@ -19,6 +19,7 @@ from bot.dialogue.turn import Turn, payload_for
 from bot.domain.handoff import LEFT_MESSAGE
 from bot.messages import Button
 from bot.orders import rating_buttons
+from bot.store import repo
 from intents.text import fold
 from knowledge.catalog import format_price
 
@@ -125,9 +126,8 @@ class SizeFlow:
         if turn.entities("size") and not turn.entities("product"):
             await self.kit.steps.run(turn, "action_add_to_cart")
             return True
-        if turn.intent == "deny" or said(turn, "anuluj", "cancel", "jednak nie"):
-            self._drop(turn)
-            self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
+        if self._declined(turn):
+            await self._leave_out(turn)
             return True
         if turn.intent == "checkout" and (turn.from_button or turn.confidence >= DONE_SURE):
             # "to wszystko" with the size still asked: done ordering. The item with no size
@@ -143,6 +143,51 @@ class SizeFlow:
             if names:
                 self.kit.speaker.say(turn, "size_skipped", product=", ".join(names))
         return False
+
+    @staticmethod
+    def _declined(turn: Turn) -> bool:
+        """No to the item asked about: "nie", "anuluj", or a removal naming only what waits
+        for its size, or nothing (`bot.dialogue.repair` reads "jednak bez diavoli" so)."""
+        if turn.intent == "deny" or said(turn, "anuluj", "cancel", "jednak nie"):
+            return True
+        slots = turn.state.slots or {}
+        pending = {str(p.get("product")) for p in slots.get("pending_items") or []}
+        named = {str(p["value"]) for p in turn.entities("product")}
+        return (
+            turn.intent == "remove_from_cart"
+            and named <= pending
+            and (bool(named) or not turn.entities("category"))
+        )
+
+    async def _leave_out(self, turn: Turn) -> None:
+        """Leave out the items declined (those named, else the one asked about), say so with
+        the cart as it is, and ask the next size if another waits."""
+        slots = dict(turn.state.slots or {})
+        pending = list(slots.get("pending_items") or [])
+        named = {str(p["value"]) for p in turn.entities("product")}
+        dropped = [p for p in pending if str(p.get("product")) in named] or pending[:1]
+        left = [p for p in pending if p not in dropped]
+        slots["pending_items"] = left or None
+        turn.state.slots = slots
+        catalog, voice = self.kit.shop.catalog, self.kit.speaker
+        names = ", ".join(
+            catalog.products[p["product"]].name(turn.lang)
+            for p in dropped
+            if p.get("product") in catalog.products
+        )
+        if left:
+            voice.say(turn, "size_dropped", product=names)
+            await self.ask(turn)
+            return
+        self._drop(turn)
+        cart = await repo.cart_of(turn.session, turn.customer.id, turn.preloaded)
+        if not cart.items:
+            voice.say(turn, "size_dropped_cart_empty", voice.main_buttons(turn.lang), product=names)
+            return
+        total = format_price(self.kit.shop.pricing.total(cart.items), turn.lang)
+        voice.say(
+            turn, "size_dropped_cart", voice.cart_buttons(turn.lang), product=names, total=total
+        )
 
     @staticmethod
     def _drop(turn: Turn) -> None:

@@ -208,6 +208,40 @@ def _swaps_declined(turn: Turn) -> bool:
     return {str(p["value"]) for p in declined} <= held and not named <= held
 
 
+# Not wanting the item a question is about, without naming it ("nie, jednak nie chcę tej",
+# "no, I don't want that one", "forget it", "a jednak nie"): folded.
+_DECLINES_IT = re.compile(
+    r"\b(nie chce\w*|nie bede\w*|nie potrzebuj\w*|rezygnuj\w*|zrezygnuj\w*|bez|"
+    r"(do not|don'?t|dont) (want|need)|no longer (want|need)|not|skip|drop|forget( about)?)"
+    r"(\s+(jednak|juz|z|after all|actually))*\s+"
+    r"(tej|tego|jej|go|niej|niego|ich|tych|nich|it|that|this|them|those)\b"
+    r"|^\W*(a\s+|no\s+|oh\s+)?(jednak|actually)\W+(nie|no|not)\W*$"
+)
+
+
+def _pending_products(turn: Turn) -> set[str]:
+    """The products whose size is being asked."""
+    pending = (turn.state.slots or {}).get("pending_items") or []
+    return {str(p.get("product")) for p in pending if isinstance(p, dict)}
+
+
+def _declines_pending(turn: Turn, text: str) -> bool:
+    """While a size is asked, the item asked about is not wanted after all: named ("jednak
+    bez diavoli", "actually no diavola", "diavoli jednak nie trzeba") or not ("nie, jednak
+    nie chcę tej"). No size said: "nie, dużą" answers the question."""
+    if turn.state.flow != "ask_size" or turn.entities("size"):
+        return False
+    products = turn.entities("product")
+    if not products:
+        return not turn.entities("category") and bool(
+            _DECLINES_IT.search(text) or _NOT_WANTED.search(text)
+        )
+    named = {str(p["value"]) for p in products}
+    return named <= _pending_products(turn) and (
+        len(_declined(turn)) == len(products) or bool(_NOT_WANTED.search(text))
+    )
+
+
 def _drop_declined_items(turn: Turn) -> None:
     """ "ok no bbq for me then. medium margherita and garlic sauce": the BBQ sauce is what
     they do not want, the rest is the order (a product declined alone stays as it was read;
@@ -500,6 +534,9 @@ def read_in_context(turn: Turn) -> None:
         and door_note(turn.text)
     ):
         _reread(turn, "order_note")  # "domofon 3" after ordering: a note, not 3 pizzas
+        return
+    if _declines_pending(turn, text):
+        _reread(turn, "remove_from_cart")  # "jednak bez diavoli" asked its size: not that one
         return
     _drop_referred_items(turn, text)
     _drop_declined_items(turn)
@@ -980,12 +1017,7 @@ class RepairHandlers:
         self.kit.speaker.say(turn, "cart_kept_for_order", total=total)
 
     def _cart_buttons(self, turn: Turn) -> list[Button]:
-        voice = self.kit.speaker
-        return [
-            voice.button(turn.lang, "btn_checkout", "checkout"),
-            voice.button(turn.lang, "btn_cart", "show_cart"),
-            voice.button(turn.lang, "btn_menu", "browse_menu"),
-        ]
+        return self.kit.speaker.cart_buttons(turn.lang)
 
     async def _keep_contact(self, turn: Turn) -> None:
         """Kept in the dialogue state for the checkout; never a proven phone."""

@@ -30,3 +30,11 @@ class Speaker:
             self.button(lang, "btn_cart", "show_cart"),
             self.button(lang, "btn_help", "help"),
         ]
+
+    def cart_buttons(self, lang: str) -> list[Button]:
+        """What to do next with items in the cart: check out, see it, or order more."""
+        return [
+            self.button(lang, "btn_checkout", "checkout"),
+            self.button(lang, "btn_cart", "show_cart"),
+            self.button(lang, "btn_menu", "browse_menu"),
+        ]

@@ -1,0 +1,74 @@
+"""What a customer noticed walking through the web chat of the demo pizzeria: a pizza
+declined while its size is asked, a size named in a price question, something to drink
+asked for, a drink not on the menu, one of one item taken off, paying later, a street whose
+name starts with a preposition, a drink's or a sauce's pet name.
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); Polish and English, with and
+without diacritics. Each case is a new customer, judged by the cart and the order it leaves
+and whether it was offered a person.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Core
+from bot.store import repo
+from tests.dialogue.chat import Chat, TurnResult
+from tests.dialogue.test_understanding import end_state
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def offers_a_person(result: TurnResult) -> bool:
+    return any("human_handoff" in b["payload"] for b in result.buttons)
+
+
+async def saying(core: Core, texts: list[str]) -> tuple[Chat, TurnResult]:
+    """A new customer says `texts`; the chat and its last turn."""
+    chat = Chat(core)
+    for text in texts:
+        result = await chat.say(text)
+    return chat, result
+
+
+async def flow_of(chat: Chat) -> str | None:
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        return (await repo.dialogue_state_of(s, chat.customer_id)).flow
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["2 cole", "diavola", "jednak bez diavoli"], ["2 cola"]),
+        (["2 colę", "poproszę diavolę", "a jednak bez diavoli"], ["2 cola"]),
+        (["dwie cole", "diavola", "nie, jednak nie chcę tej"], ["2 cola"]),
+        (["dwie cole", "diavola", "nie, jednak nie chce tej"], ["2 cola"]),
+        (["a coke", "a diavola", "actually no diavola"], ["1 cola"]),
+        (["a coke", "a diavola", "no, I don't want that one"], ["1 cola"]),
+        (["mała margherita", "diavola", "diavoli jednak nie trzeba"], ["1 margherita small"]),
+        (["diavola", "jednak bez diavoli"], []),
+    ],
+)
+async def test_a_pizza_declined_while_its_size_is_asked_is_left_out(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat, result = await saying(dialogue_core, texts)
+    assert "Diavola" in result.text  # said which one is left out
+    assert not offers_a_person(result), result.text
+    assert await flow_of(chat) is None  # the size is no longer asked
+    assert (await end_state(chat))["cart"] == cart
+
+
+async def test_declining_one_of_two_pizzas_asks_the_size_of_the_other(
+    dialogue_core: Core,
+) -> None:
+    chat, result = await saying(
+        dialogue_core, ["a coke", "a diavola and a margherita", "no, I don't want that one"]
+    )
+    assert "Diavola" in result.text and "Margherita" in result.text
+    assert await flow_of(chat) == "ask_size"
+    await chat.say("large")
+    assert (await end_state(chat))["cart"] == ["1 cola", "1 margherita large"]
+
