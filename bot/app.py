@@ -307,7 +307,6 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JsonResponse:
         metrics.HTTP_ERRORS.labels("validation").inc()
-        log.info("refused %s %s: %s", request.method, request.url.path, exc.errors()[:3])
         errors = [
             {
                 "loc": list(e.get("loc", ())),
@@ -318,6 +317,9 @@ def create_app(
             }
             for e in exc.errors()[:10]
         ]
+        # What was wrong and where, never the input itself: that may be a whole body, with
+        # a customer's session token and words in it.
+        log.info("refused %s %s: %s", request.method, request.url.path, errors[:3])
         return JsonResponse(status_code=422, content={"detail": errors})
 
     @app.exception_handler(Refused)

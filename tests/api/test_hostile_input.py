@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import httpx
@@ -157,3 +158,19 @@ async def test_agent_socket_answers_bad_frames_with_errors(staff_server: LiveSer
             await ws.send(frame)
             reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert reply["type"] == "error", frame
+
+
+async def test_a_refused_body_is_not_written_to_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_app(make_settings(tmp_path)) as (_, client):
+        token = await session(client)
+        words = "my address is Długa 5 and my card 4111 1111 1111 1111"
+        body = {"session_token": token, "text": words, "client_message_id": "a"}
+        caplog.set_level(logging.INFO)
+        for kwargs in ({"data": body}, {"content": json.dumps(body)}, {"json": [body]}):
+            r = await client.post("/api/webchat/messages", **kwargs)  # type: ignore[arg-type]
+            assert r.status_code == 422
+        logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert "refused POST /api/webchat/messages" in logged  # refusals are still logged
+        assert token not in logged and "4111" not in logged
