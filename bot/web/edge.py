@@ -19,8 +19,8 @@ HTTP requests:
   headers).
 
 WebSockets: the request id, the gauge of open sockets, and at most
-`WS_CONNECTIONS_PER_IP` open at once from one client address (beyond, an `error` frame and
-close 1013):
+`WS_CONNECTIONS_PER_IP` open at once from one client address (beyond, the handshake is
+refused):
 a socket is held for as long as its client likes, so without a cap per address one client
 could hold every one of `MAX_CONNECTIONS` and lock everybody else out.
 """
@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from bot import metrics
-from bot.jsonenc import JsonResponse, send_frame
+from bot.jsonenc import JsonResponse
 from bot.observability import REQUEST_ID, new_request_id, open_sockets, record_request
 from bot.web.security import RESPONSE_HEADERS
 
@@ -49,7 +49,6 @@ CORS_EXPOSED = (
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", b"X-Request-ID"),
 )
-TOO_MANY_SOCKETS = "too many open connections from your address; close some and try again"
 _SECURITY_NAMES = frozenset(name for name, _ in RESPONSE_HEADERS)
 _CORS_NAMES = frozenset(name for name, _ in CORS_EXPOSED)
 
@@ -233,15 +232,13 @@ class Edge:
     async def _refuse_socket(
         self, scope: Scope, receive: Receive, send: Send, address: str
     ) -> None:
-        """An `error` frame saying why, then close 1013 (try again later), as the sockets'
-        own refusals go: a browser cannot read an HTTP refusal of a handshake."""
+        """Refuse the handshake (a close before accepting: HTTP 403 to the client), so that a
+        widget backs off as from a failed connection instead of retrying a socket that
+        opened."""
         metrics.HTTP_ERRORS.labels("websockets_per_address").inc()
         log.warning(
             "refused a WebSocket from %s: %d open already (WS_CONNECTIONS_PER_IP)",
             address,
             self.sockets_per_address,
         )
-        websocket = WebSocket(scope, receive, send)
-        await websocket.accept()
-        await send_frame(websocket, {"type": "error", "error": TOO_MANY_SOCKETS})
-        await websocket.close(1013)
+        await WebSocket(scope, receive, send).close(1013)  # 1013: try again later
