@@ -352,6 +352,7 @@ async def run(args: argparse.Namespace) -> None:
             "TWILIO_API_BASE": twilio.url,
             "WEBCHAT_NEW_SESSIONS_PER_IP": "1000000",
             "WS_CONNECTIONS_PER_IP": "1000000",
+            "WEBCHAT_READS_PER_MINUTE": "1000000",
             "MESSAGES_PER_MINUTE": "1000000",
             "OUTBOX_RETRY_BASE_SECONDS": "0.2",
             # A killed sender's claim runs out quickly, so the soak settles in seconds.

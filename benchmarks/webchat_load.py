@@ -259,6 +259,7 @@ def server_env(data: str, nlu: str) -> dict[str, str]:
         # Every simulated customer comes from 127.0.0.1: lift the per-address cap.
         "WEBCHAT_NEW_SESSIONS_PER_IP": "1000000",
         "WS_CONNECTIONS_PER_IP": "1000000",
+        "WEBCHAT_READS_PER_MINUTE": "1000000",
         # Simulated customers send as fast as they are answered: lift the per-session rate.
         "MESSAGES_PER_MINUTE": "1000000",
     }

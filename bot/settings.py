@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None  # default: $OMNIBOT_DATA_DIR/cache
     webchat_session_days: int = Field(default=14, ge=1)  # renewed on every visit
     webchat_new_sessions_per_ip: int = Field(default=120, ge=1)  # per 10 minutes
+    webchat_reads_per_minute: int = Field(default=60, ge=1)  # history pages + sockets
     sms_code_prefixes: str = "+48"  # comma-separated E.164 prefixes codes may be texted to
     sms_codes_per_ip: int = Field(default=5, ge=1)  # per client address per hour
     sms_codes_per_hour: int = Field(default=100, ge=1)  # the whole shop's, per hour

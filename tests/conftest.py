@@ -67,6 +67,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "secret_key": "test-secret-key",
         "webchat_new_sessions_per_ip": 100_000,  # tests open many sessions from one host
         "messages_per_minute": 100_000,  # and type faster than people (limits tested apart)
+        "webchat_reads_per_minute": 100_000,  # and reload faster than people
         "nlu_parse_per_minute": 100_000,
     }
     values.update(overrides)

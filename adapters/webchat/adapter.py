@@ -91,6 +91,15 @@ class WebchatAdapter(ChannelAdapter):
         budget = messages_budget(self.core.settings.messages_per_minute)
         await limiter.spend(budget, CHANNEL, address, message="too many messages; please slow down")
 
+    async def _count_read(self, limiter: Limiter, address: str) -> None:
+        """Each session's reads of its timeline, history pages and sockets opened together
+        (each reads up to a thousand messages): a client looping over them would cost the
+        server a core (429 / an `error` frame and close 1013)."""
+        budget = Budget("webchat-reads", self.core.settings.webchat_reads_per_minute, 60)
+        await limiter.spend(
+            budget, CHANNEL, address, message="too many history requests; please slow down"
+        )
+
     async def _address(self, token: str | None) -> str:
         """The session's address; 401 for a forged, expired or ended session."""
         try:
@@ -233,7 +242,7 @@ class WebchatAdapter(ChannelAdapter):
             tokens are refused and open chats close; the record and history stay."""
             return {"ended": await self.end_sessions(customer_id=customer_id)}
 
-        @router.get("/api/webchat/history", response_model=schemas.History)
+        @router.get("/api/webchat/history", response_model=schemas.History, responses=errors(429))
         async def history(
             token: str,
             after: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
@@ -246,6 +255,7 @@ class WebchatAdapter(ChannelAdapter):
             if after and before is not None:
                 raise HTTPException(422, "ask either after (catching up) or before (reading back)")
             address = await self._address(token)
+            await self._count_read(self.limiter, address)
             customer_id = await self.customer_id_for(address)
             async with self.core.sessions() as session:
                 if after:
@@ -270,6 +280,12 @@ class WebchatAdapter(ChannelAdapter):
         except HTTPException as exc:
             await send_frame(websocket, {"type": "error", "error": str(exc.detail)})
             await websocket.close(code=4401)
+            return
+        try:
+            await self._count_read(self.limiter, address)
+        except Throttled as exc:
+            await send_frame(websocket, {"type": "error", "error": exc.message})
+            await websocket.close(code=1013)  # try again later
             return
         customer_id = await self.customer_id_for(address)
         reader = asyncio.create_task(self._read_frames(websocket, address))

@@ -73,3 +73,28 @@ async def test_the_nlu_endpoint_is_rate_limited_per_address(tmp_path: Path) -> N
             for _ in range(4)
         ]
         assert codes == [200, 200, 200, 429]
+
+
+def test_one_session_cannot_loop_over_its_history_or_sockets(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, webchat_reads_per_minute=3)
+    with TestClient(create_app(settings)) as client:
+        token = client.post("/api/webchat/sessions").json()["session_token"]
+        other = client.post("/api/webchat/sessions").json()["session_token"]
+        said = {"session_token": token, "text": "menu", "client_message_id": "m"}
+        assert client.post("/api/webchat/messages", json=said).status_code == 200
+        for _ in range(2):
+            r = client.get(f"/api/webchat/history?token={token}&limit=1000")
+            assert r.status_code == 200 and r.json()["messages"]
+        with client.websocket_connect(f"/ws/webchat?token={token}") as ws:
+            assert ws.receive_json()["type"] == "message"  # the third read: its catch-up
+        r = client.get(f"/api/webchat/history?token={token}")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+        assert "too many" in r.json()["detail"]
+        with client.websocket_connect(f"/ws/webchat?token={token}") as ws:
+            frame = ws.receive_json()
+            assert frame["type"] == "error" and "too many" in frame["error"]
+            assert ws.receive()["code"] == 1013  # closed: try again later
+        # Writing is another budget, and another visitor reads as before.
+        said = {"session_token": token, "text": "koszyk", "client_message_id": "n"}
+        assert client.post("/api/webchat/messages", json=said).status_code == 200
+        assert client.get(f"/api/webchat/history?token={other}").status_code == 200
