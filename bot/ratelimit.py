@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,9 +112,12 @@ class MemoryWindows:
 class Limiter:
     """Counts hits against budgets; memory for one process, Redis across instances."""
 
+    LOGGED_REMEMBERED = 10_000  # (budget, key) pairs whose refusal was logged lately
+
     def __init__(self, redis_url: str | None = None, namespace: str = "omnibot") -> None:
         self.storage: RedisStorage | None = None
         self.memory: MemoryWindows | None = None
+        self._logged: OrderedDict[tuple[str, ...], float] = OrderedDict()
         if redis_url:
             self.storage = RedisStorage(
                 "async+" + redis_url, implementation="redispy", key_prefix=f"{namespace}:limits"
@@ -144,14 +147,33 @@ class Limiter:
     async def spend(self, budget: Budget, *key: str, message: str, code: str | None = None) -> None:
         """Spend one hit or raise `Throttled` (a 429 with Retry-After at the HTTP edge)."""
         if not await self.hit(budget, *key):
-            log.warning("budget %s spent for %s", budget.name, ":".join(key))
+            self._log_spent(budget, key)
             raise Throttled(message, await self.retry_after(budget, *key), code)
 
     async def check(self, budget: Budget, *key: str, message: str, code: str | None = None) -> None:
         """Raise `Throttled` when the budget is spent, without spending anything."""
         if not await self.allows(budget, *key):
-            log.warning("budget %s spent for %s", budget.name, ":".join(key))
+            self._log_spent(budget, key)
             raise Throttled(message, await self.retry_after(budget, *key), code)
+
+    def _log_spent(self, budget: Budget, key: tuple[str, ...]) -> None:
+        """Log a spent budget once a window per key (each refusal is still answered): a
+        client hammering one, thousands of socket frames a second, wrote a line for each."""
+        now = time.monotonic()
+        name = (budget.name, *key)
+        last = self._logged.get(name)
+        if last is not None and now - last < budget.seconds:
+            return
+        self._logged[name] = now
+        self._logged.move_to_end(name)
+        if len(self._logged) > self.LOGGED_REMEMBERED:
+            self._logged.popitem(last=False)
+        log.warning(
+            "budget %s spent for %s (logged once per %ss)",
+            budget.name,
+            ":".join(key),
+            budget.seconds,
+        )
 
     async def clear(self, budget: Budget, *key: str) -> None:
         if self.memory is not None:

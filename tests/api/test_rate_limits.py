@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -98,3 +100,24 @@ def test_one_session_cannot_loop_over_its_history_or_sockets(tmp_path: Path) -> 
         said = {"session_token": token, "text": "koszyk", "client_message_id": "n"}
         assert client.post("/api/webchat/messages", json=said).status_code == 200
         assert client.get(f"/api/webchat/history?token={other}").status_code == 200
+
+
+def test_a_flood_over_the_budget_is_logged_once_not_per_frame(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, messages_per_minute=1)
+    caplog.set_level(logging.WARNING, logger="bot.ratelimit")
+    with TestClient(create_app(settings)) as client:
+        tokens = [client.post("/api/webchat/sessions").json()["session_token"] for _ in range(2)]
+        for token in tokens:
+            with client.websocket_connect(f"/ws/webchat?token={token}") as ws:
+                for n in range(30):
+                    ws.send_text(
+                        json.dumps({"type": "message", "text": "hi", "client_message_id": str(n)})
+                    )
+                errors = 0
+                while errors < 29:  # every frame over the budget is still refused, with why
+                    frame = ws.receive_json()
+                    errors += frame["type"] == "error"
+    spent = [r for r in caplog.records if "budget messages spent" in r.getMessage()]
+    assert len(spent) == 2  # one line per session and window, not one per frame
