@@ -6,6 +6,9 @@ not install, on Windows, asyncio's loop serves).
 - Request headers must arrive within `HTTP_HEADER_TIMEOUT_SECONDS` of a connection opening
   (or of a kept-alive connection starting its next request), else the connection is closed:
   uvicorn itself waits for them forever, so 100 slow clients hold 100 connections.
+- Request headers may be `HTTP_MAX_HEADER_BYTES` long, else 431 and the connection closes:
+  httptools keeps every header line it is sent, so one client could fill the memory with
+  hundreds of megabytes of headers within the deadline.
 - A request body must keep arriving: `HTTP_BODY_TIMEOUT_SECONDS` between chunks, else 408
   (bot.web.edge, the app's middleware).
 - Idle kept-alive connections close after `HTTP_KEEP_ALIVE_SECONDS`; at most
@@ -24,6 +27,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from bot import metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,12 +54,22 @@ def _event_loop() -> str:
     return "uvloop"
 
 
-def header_deadline_protocol(timeout: float) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, closing connections whose request headers are too slow."""
+HEADERS_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
+)
+
+
+def header_deadline_protocol(timeout: float, max_header_bytes: int) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, closing connections whose request headers are too slow or
+    too long."""
     base: Any = _base_http_protocol()
+    detail = b'{"detail":"request headers too large: at most %d bytes"}' % max_header_bytes
+    refusal = HEADERS_TOO_LARGE % (len(detail), detail)
 
     class HeaderDeadlineProtocol(base):  # type: ignore[misc]
         _deadline: asyncio.TimerHandle | None = None
+        _header_bytes = 0  # received while waiting for the current request's headers
 
         def _waiting_for_headers(self) -> bool:
             cycle = getattr(self, "cycle", None)
@@ -82,11 +96,26 @@ def header_deadline_protocol(timeout: float) -> type[asyncio.Protocol]:
             self._arm()
 
         def data_received(self, data: bytes) -> None:
+            if self._waiting_for_headers():
+                # Counted before parsing: a chunk that completes the headers may carry a
+                # body too, and the count starts again once the headers are complete.
+                if self._header_bytes > max_header_bytes:
+                    self._refuse_headers()
+                    return
+                self._header_bytes += len(data)
             super().data_received(data)
             if self.transport.is_closing() or not self._waiting_for_headers():
                 self._disarm()
+                self._header_bytes = 0
             else:
                 self._arm()  # a kept-alive connection starting its next request
+
+        def _refuse_headers(self) -> None:
+            metrics.HTTP_ERRORS.labels("headers_too_large").inc()
+            log.info("refused request headers over %d bytes", max_header_bytes)
+            self._disarm()
+            self.transport.write(refusal)
+            self.transport.close()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -142,7 +171,9 @@ def server_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn
         "port": settings.port,
         "log_level": "warning",
         "loop": _event_loop(),
-        "http": header_deadline_protocol(settings.http_header_timeout_seconds),
+        "http": header_deadline_protocol(
+            settings.http_header_timeout_seconds, settings.http_max_header_bytes
+        ),
         "timeout_keep_alive": settings.http_keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
         "ws_max_size": settings.ws_max_frame_bytes,

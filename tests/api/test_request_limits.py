@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sys
@@ -86,7 +87,12 @@ async def test_a_stalled_body_gets_408(client: httpx.AsyncClient) -> None:
 
 @pytest.fixture
 def strict_server(tmp_path: Path) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path, http_header_timeout_seconds=1.0, ws_max_frame_bytes=4096)
+    settings = make_settings(
+        tmp_path,
+        http_header_timeout_seconds=1.0,
+        ws_max_frame_bytes=4096,
+        http_max_header_bytes=32_768,
+    )
     server = LiveServer(settings)
     server.start()
     yield server
@@ -118,6 +124,38 @@ def test_slow_request_headers_are_cut_off(strict_server: LiveServer) -> None:
         assert b"200 OK" in sock.recv(4096)
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
         assert closed_by_server(sock)
+
+
+def answer_to(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(20)
+    received = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65_536):
+            received += chunk
+    return received
+
+
+def test_endless_request_headers_are_refused(strict_server: LiveServer) -> None:
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            for _ in range(200):  # 1.6 MB of headers, if anyone kept them
+                sock.sendall(b"X-Pad: " + b"a" * 8_000 + b"\r\n")
+        answer = answer_to(sock)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
+        "detail": "request headers too large: at most 32768 bytes"
+    }
+    # Headers within the limit, and a body far over it (a body is no header), pass.
+    body = json.dumps({"language": "pl", "padding": "x" * 200_000}).encode()
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        sock.sendall(
+            b"POST /api/webchat/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Cookie: " + b"c" * 20_000 + b"\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+        assert answer_to(sock).startswith(b"HTTP/1.1 200 ")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build")
