@@ -123,13 +123,16 @@ _GIVING_UP = re.compile(
 )
 # A complaint told as what happened: an order or delivery in the past tense ("zamawiałem
 # hawajską a przywieźli pepperoni", "the pizza we got was cold") with a word of it going wrong
-# or of anger; folded. Said this way, products named are what went wrong, not an order. (A
-# mistake of one's own, "zamówiłem przez pomyłkę", "I ordered the wrong size", is no complaint.)
+# or of anger, or with something it came with ("it came with ham on it", "przyszła z
+# szynką"); folded. Said this way, products named are what went wrong, not an order, and an
+# FAQ topic it touches (meat-free pizzas, the driver) is no question asked. (A mistake of
+# one's own, "zamówiłem przez pomyłkę", "I ordered the wrong size", is no complaint.)
 _HAPPENED = re.compile(
     r"\b(zamawial\w*|zamowil\w*|przywiez\w*|przywiozl\w*|przyniesl\w*|przyszl\w*|przyszed\w*|"
-    r"przyjechal\w*|dostal\w*|dostarczyl\w*|dowiezl\w*|(i|we) (ordered|got|received)|"
-    r"you (sent|brought|delivered|gave)|arrived|came)\b"
+    r"przyjechal\w*|dotarl\w*|doszl\w*|dostal\w*|dostarczyl\w*|dowiezl\w*|"
+    r"(i|we) (ordered|got|received)|you (sent|brought|delivered|gave)|arrived|came)\b"
 )
+_CAME_WITH = re.compile(r"\b(came|arrived|przyszl\w*|przyjechal\w*|dotarl\w*) (with|ze?)\b")
 _WENT_WRONG = re.compile(
     r"\b(wsciek\w*|zdenerwowan\w*|skandal\w*|reklamac\w*|zwrot\w*|zimn\w*|spalon\w*|"
     r"przypalon\w*|surow\w*|zepsut\w*|niezadowolon\w*|rozczarowan\w*|nie to co|angry|"
@@ -518,9 +521,13 @@ def read_in_context(turn: Turn) -> None:
     if (
         intent not in ("complaint", "human_handoff", "leave_message")
         and turn.state.flow in (None, "ask_size")
-        and (intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
         and (
-            (_HAPPENED.search(text) and _WENT_WRONG.search(text))
+            intent == "nlu_fallback"
+            or turn.confidence < REREAD_CONFIDENCE
+            or (intent == "faq" and "?" not in turn.text)
+        )
+        and (
+            (_HAPPENED.search(text) and (_WENT_WRONG.search(text) or _CAME_WITH.search(text)))
             or (not products and _WAITING_LONG.search(text))
         )
     ):

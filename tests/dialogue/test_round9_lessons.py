@@ -1,0 +1,65 @@
+"""What round 9's held-out journeys taught, said in other words than theirs: a complaint told
+as what happened that touches an FAQ topic, …
+
+The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
+judged by the state it leaves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import Core
+from bot.store.models import Order
+from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import talk
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def _chat(core: Core, *texts: str) -> Chat:
+    chat = Chat(core)
+    for text in texts:
+        assert (await chat.say(text)).replies, f"no reply to {text!r}"
+    return chat
+
+
+async def _orders(chat: Chat) -> list[Order]:
+    """The customer's orders, newest first."""
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        return list(
+            await s.scalars(
+                select(Order).where(Order.customer_id == chat.customer_id).order_by(Order.id.desc())
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Read by the NLU as FAQ answers (payment, meat-free pizzas), surely.
+        "kurier pomylil bloki i jedzenie dotarlo do nas zupelnie zimne",
+        "zamowilam wegetarianska, a przyszla z szynka, a ja nie jem miesa",
+        # Read as an order of the margherita.
+        "i ordered a margherita and it came with pineapple on it",
+    ],
+)
+async def test_a_complaint_told_as_what_happened_is_no_faq_question_and_no_order(
+    dialogue_core: Core, text: str
+) -> None:
+    state = await talk(dialogue_core, text)
+    assert state["conversation"] == "waiting_agent"
+    assert state["reasons"] == ["complaint"]
+    assert state["cart"] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["ktore pizze sa u was bez miesa?", "is the vegetarian pizza meat-free?"]
+)
+async def test_a_question_about_the_same_topics_stays_a_question(
+    dialogue_core: Core, text: str
+) -> None:
+    assert (await talk(dialogue_core, text))["conversation"] == "bot"
+
