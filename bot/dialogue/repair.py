@@ -400,8 +400,10 @@ _WHEN_IT_COMES = frozenset({"order_status", "delivery_time"})
 
 def _asks_when_it_comes(turn: Turn) -> bool:
     """The NLU's two best guesses are the order's status and the delivery time, neither sure
-    enough alone (a fallback) but sure together."""
-    top = (turn.parse.get("intent_ranking") or [])[:2]
+    enough alone (a fallback) but sure together. (The out-of-scope reading, when ranked, is
+    no guess of what it asks.)"""
+    ranking = turn.parse.get("intent_ranking") or []
+    top = [r for r in ranking if r.get("name") != "nlu_fallback"][:2]
     names = {str(r.get("name")) for r in top}
     together = sum(float(r.get("confidence") or 0) for r in top)
     return (
