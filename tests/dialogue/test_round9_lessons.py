@@ -1,5 +1,5 @@
 """What round 9's held-out journeys taught, said in other words than theirs: a complaint told
-as what happened that touches an FAQ topic, …
+as what happened that touches an FAQ topic, "how is it going" asked of an order, …
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the state it leaves.
@@ -63,3 +63,11 @@ async def test_a_question_about_the_same_topics_stays_a_question(
 ) -> None:
     assert (await talk(dialogue_core, text))["conversation"] == "bot"
 
+
+async def test_how_is_it_going_after_ordering_tells_the_order(dialogue_core: Core) -> None:
+    chat = await _chat(
+        dialogue_core, "mala margherita na wynos", "to wszystko", "Ola 600 111 231", "gotowka"
+    )
+    orders = await _orders(chat)
+    reply = await chat.say("jak tam z zamowieniem?")
+    assert orders[0].number in reply.text
