@@ -589,9 +589,11 @@ def read_in_context(turn: Turn) -> None:
         intent in ("change_item", "deny", "nlu_fallback", "add_to_cart", "faq", "prices")
         and len({str(e["value"]) for e in turn.entities("product")}) == 1
         and not (turn.entities("size") or turn.entities("quantity"))
-        and _NOT_WANTED.search(text)
+        and (_NOT_WANTED.search(text) or _GIVING_UP.search(text))
     ):
-        _reread(turn, "remove_from_cart")  # "wody jednak nie trzeba": that product goes
+        # "wody jednak nie trzeba", "z coli rezygnuję", "the juice, never mind": that
+        # product goes.
+        _reread(turn, "remove_from_cart")
     elif intent == "change_item" and products and not _CORRECTING.search(text):
         _reread(turn, "add_to_cart")  # "the hawaiian, large" after the menu: an order
     elif (

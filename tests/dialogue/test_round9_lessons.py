@@ -1,5 +1,6 @@
 """What round 9's held-out journeys taught, said in other words than theirs: a complaint told
-as what happened that touches an FAQ topic, "how is it going" asked of an order, …
+as what happened that touches an FAQ topic, "how is it going" asked of an order, giving up
+on one product, …
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the state it leaves.
@@ -71,3 +72,17 @@ async def test_how_is_it_going_after_ordering_tells_the_order(dialogue_core: Cor
     orders = await _orders(chat)
     reply = await chat.say("jak tam z zamowieniem?")
     assert orders[0].number in reply.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["srednia diavola i cola", "diavole jednak odpuszczam"], ["1 cola"]),
+        (["a small pepperoni and an orange juice", "the juice, never mind"], ["1 pepperoni small"]),
+    ],
+)
+async def test_giving_up_on_one_product_takes_that_product_out(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
+
