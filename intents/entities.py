@@ -34,6 +34,23 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "drinks": ["napoje", "napój", "napojów", "picie", "picia", "drinks", "drink", "beverages"],
     "sauces": ["sosy", "sos", "sosów", "sauces", "sauce", "dips"],
 }
+# Category words that name every item of the kind ("usuń napoje", "forget the drinks"), as
+# against one of them ("usuń sos", "remove the drink"); folded. ("pizze" is left out: typed
+# without its diacritic it is one pizza, "pizzę", as often as many.)
+CATEGORY_PLURALS = frozenset(
+    {
+        "napoje",
+        "napojow",
+        "sosy",
+        "sosow",
+        "pizz",
+        "drinks",
+        "beverages",
+        "sauces",
+        "dips",
+        "pizzas",
+    }
+)
 
 NUMBER_WORDS: dict[str, int] = {
     **dict.fromkeys(["jeden", "jedna", "jedno", "jedną", "jednej", "jednego", "jednym"], 1),

@@ -16,6 +16,7 @@ from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
 from bot.orders import most_ordered
 from bot.store.models import Cart, CartItem, utcnow
+from intents.entities import CATEGORY_PLURALS
 from intents.text import fold
 from knowledge.catalog import Product, format_price
 
@@ -28,6 +29,16 @@ def entities_of(tracker: Tracker, name: str) -> list[Any]:
         for e in tracker.latest_message.get("entities", [])
         if e.get("entity") == name
     ]
+
+
+def _names_every_one(tracker: Tracker) -> bool:
+    """A category named in the plural ("napoje", "the drinks"): every item of it."""
+    text = str(tracker.latest_message.get("text") or "")
+    return any(
+        fold(text[int(e.get("start", 0)) : int(e.get("end", 0))]) in CATEGORY_PLURALS
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == "category"
+    )
 
 
 def cart_buttons(say: Say) -> list[Button]:
@@ -271,7 +282,8 @@ class RemoveFromCart(ShopAction):
             return []
         if not requests:
             # "usuń sos", "remove the drink": the one line of that kind goes; of several,
-            # only those are offered.
+            # only those are offered. Named in the plural ("usuń napoje", "forget the
+            # drinks"), every line of that kind goes.
             kinds = {str(c) for c in entities_of(tracker, "category")}
             products = ctx.shop.catalog.products
             lines = [
@@ -279,11 +291,13 @@ class RemoveFromCart(ShopAction):
                 for i in cart.items
                 if i.product_id in products and products[i.product_id].category in kinds
             ] or cart.items
-            if kinds and len(lines) == 1:
-                line = lines[0]
-                item = maths.describe_line(line.product_id, line.size, line.quantity, ctx.lang)
-                cart.items.remove(line)
-                say_cart(ctx, say, cart, "removed", item=item)
+            if kinds and (len(lines) == 1 or _names_every_one(tracker)):
+                items = [
+                    maths.describe_line(i.product_id, i.size, i.quantity, ctx.lang) for i in lines
+                ]
+                for line in lines:
+                    cart.items.remove(line)
+                say_cart(ctx, say, cart, "removed", item=maths.inline(items))
                 return [SlotSet("last_item", None), SlotSet("last_items", None)]
             buttons = [
                 Button(

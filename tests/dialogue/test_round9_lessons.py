@@ -1,6 +1,6 @@
 """What round 9's held-out journeys taught, said in other words than theirs: a complaint told
 as what happened that touches an FAQ topic, "how is it going" asked of an order, giving up
-on one product, …
+on one product, a kind of product named in the plural, …
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the state it leaves.
@@ -86,3 +86,19 @@ async def test_giving_up_on_one_product_takes_that_product_out(
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
 
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["duza margherita, woda i sok", "usun napoje"], ["1 margherita large"]),
+        (["a medium diavola, a garlic sauce and a bbq sauce", "drop the sauces please"],
+         ["1 diavola medium"]),
+        # One of the kind named, of several: which one is asked, nothing goes yet.
+        (["duza margherita, woda i sok", "usun napoj"],
+         ["1 margherita large", "1 orange-juice", "1 water"]),
+    ],
+)  # fmt: skip
+async def test_a_kind_named_in_the_plural_takes_out_every_item_of_it(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    assert (await talk(dialogue_core, *texts))["cart"] == cart
