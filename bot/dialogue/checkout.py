@@ -166,6 +166,7 @@ _BARE_ADDRESS = re.compile(
 _PLACE = re.compile(r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[\s-]+[^\W\d_]+){0,3}")
 _AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
+_SENTENCE_END = re.compile(r"[?!.]+\s*")
 # Asking for the order to be brought, in words that alone mean nothing of the kind ("bring
 # me a coke" orders): "can you bring it to Długa 12", "drop it off at Szewska 8".
 BRING_WORDS = (
@@ -398,6 +399,12 @@ def way_in_text(text: str) -> WaySaid | None:
     address = _POLITE_END.sub("", m.group("address")).strip(" ,.;:?!") if m else ""
     if m and 5 <= len(address) <= 300 and re.search(r"\d", address) and _LETTERS.search(address):
         return WaySaid("delivery", bare_address(address), m.start("address"))
+    # "could you deliver it instead? Lubicz 20/4, Kraków": the sentence ends, and what
+    # follows is a whole address and nothing else.
+    for end in _SENTENCE_END.finditer(text):
+        if _ADDRESS_ALONE.match(text[end.end() :]):
+            address = text[end.end() :].strip(" ,.;:?!")
+            return WaySaid("delivery", bare_address(address), text.index(address, end.end()))
     return WaySaid("delivery")
 
 

@@ -1,6 +1,7 @@
 """What round 9's held-out journeys taught, said in other words than theirs: a complaint told
 as what happened that touches an FAQ topic, "how is it going" asked of an order, giving up
-on one product, a kind of product named in the plural, …
+on one product, a kind of product named in the plural, delivery asked for at the summary
+with the address after the question.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the state it leaves.
@@ -102,3 +103,21 @@ async def test_a_kind_named_in_the_plural_takes_out_every_item_of_it(
     dialogue_core: Core, texts: list[str], cart: list[str]
 ) -> None:
     assert (await talk(dialogue_core, *texts))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["srednia diavola na wynos", "to wszystko", "Ola 600 111 232",
+         "a moglibyscie ja jednak dowiezc? ul. Szewska 8/2, Krakow", "gotowka"],
+        ["a medium diavola for pickup", "that's all", "Ola 600 111 233",
+         "hmm can you deliver it after all? Szewska 8/2, Krakow", "cash"],
+    ],
+)  # fmt: skip
+async def test_asking_for_delivery_at_the_summary_then_giving_the_address_delivers_there(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    orders = await _orders(await _chat(dialogue_core, *texts))
+    assert orders and orders[0].fulfilment == "delivery"
+    assert "Szewska 8/2" in str(orders[0].address)
+    assert not orders[0].note
