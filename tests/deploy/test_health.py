@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.conftest import PG_ADMIN_DSN, make_settings, postgres_database, running_app
 
@@ -45,3 +46,23 @@ async def test_not_ready_while_the_database_lags_behind_the_code(tmp_path: Path)
             await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
         lagging = await client.get("/readyz")
         assert lagging.status_code == 503 and lagging.json()["checks"]["database"] == "not yet"
+
+
+async def test_a_readiness_probe_reads_the_migration_scripts_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic.script import ScriptDirectory
+
+    read = 0
+    real = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[ScriptDirectory], *args: object, **kwargs: object) -> ScriptDirectory:
+        nonlocal read
+        read += 1
+        return real(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    async with running_app(make_settings(tmp_path)) as (_, client):
+        monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(counting))
+        for _ in range(20):  # a load balancer, or anyone, asking again and again
+            assert (await client.get("/readyz")).status_code == 200
+    assert read <= 1  # the code's newest migration is known once; the database's is asked
