@@ -55,6 +55,7 @@ from bot.store.db import (
 )
 from bot.web import docs, pages
 from bot.web.edge import Edge
+from intents.text import load_dictionaries
 from knowledge.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,9 @@ async def start_runtime(runtime: Runtime, progress: Progress | None = None) -> N
     if isinstance(hub, RedisHub):
         await hub.start()
     interpreter = await asyncio.to_thread(load_interpreter, runtime, progress)
+    # The dialogue reads words by their lemmas on the event loop: the word lists load here,
+    # not in the first customer's turn, with every other customer waiting (3-8 s).
+    await asyncio.to_thread(load_dictionaries)
     if interpreter is not None:
         runtime.core.interpreter = interpreter
     await runtime.content.start()

@@ -54,6 +54,14 @@ _MOST_MARKS = 3
 _MOST_TRIES = 400
 
 
+def load_dictionaries() -> None:
+    """Load the Polish and English word lists now (seconds; a first `lemma` otherwise does,
+    in whatever it runs in — the event loop of a server just started, for one)."""
+    import simplemma
+
+    simplemma.is_known("omnibotword", ("pl", "en"))
+
+
 @lru_cache(maxsize=65536)
 def lemma(token: str) -> str:
     """Polish-first lemma of a lower-case token, folded; English when Polish does not know it.
