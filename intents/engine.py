@@ -8,7 +8,7 @@ import logging
 import pickle
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,6 +51,9 @@ SMALL_CHANGE_SHARE = 0.05
 # After a parse worker is lost, how long before another is started (a child that dies at
 # once must not be restarted in a loop).
 WORKER_RESTART_SECONDS = 10.0
+# Recent parses kept by (text, language hint): "tak", "menu", "2" and a button's words come
+# back all day. Dropped whole at every model, FAQ or catalog change.
+PARSE_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,9 @@ class NluEngine:
         self._worker_lost_at: float | None = None
         self.worker_starting: threading.Thread | None = None  # a worker being started
         self._closed = False
+        self._generation = 0  # bumped once a change reaches every parser
+        self._parses: OrderedDict[tuple[str, str | None], bytes] = OrderedDict()
+        self.cache_hits = 0
         # The child loads its encoder while this process trains.
         starting = self._spawn_worker() if process else None
         self._model = self._train(examples, faq, None, progress=progress)
@@ -320,6 +326,7 @@ class NluEngine:
             model = self._train(examples, chosen, current)
             self._model = model
         self._send_snapshot()
+        self._changed()
         return model.train_seconds
 
     def set_faq(self, faq: FaqIndex | None) -> None:
@@ -330,6 +337,7 @@ class NluEngine:
             fitted = self._fit_faq(faq, current.classifier, rows) if faq else None
             self._model = replace(current, faq=fitted)
         self._send_snapshot()
+        self._changed()
 
     def set_entities(
         self,
@@ -339,6 +347,17 @@ class NluEngine:
         """Use new product/category names (e.g. after the catalog was edited)."""
         self._entities = EntityExtractor(products, categories)
         self._send_snapshot()
+        self._changed()
+
+    def _changed(self) -> None:
+        """After a change has reached this process's model and the worker's: parses
+        remembered before it are forgotten, and none begun before it is remembered."""
+        self.forget_parses()
+
+    def forget_parses(self) -> None:
+        """Parse every text afresh from now on (as after a change of model)."""
+        self._parses = OrderedDict()
+        self._generation += 1
 
     @property
     def intents(self) -> list[str]:
@@ -508,8 +527,21 @@ class NluEngine:
         return self._parse_batch([(text, lang)])[0]
 
     async def aparse(self, text: str, lang: str | None = None) -> dict[str, Any]:
-        """`parse` on the micro-batcher's thread, so the event loop never waits on the encoder."""
-        return await asyncio.wrap_future(self._batcher.submit((text, lang)))
+        """`parse` on the micro-batcher's thread, so the event loop never waits on the encoder;
+        a text parsed lately (same language hint, same model) is answered from memory."""
+        key = (text, lang)
+        parses, generation = self._parses, self._generation
+        kept = parses.get(key)
+        if kept is not None:
+            parses.move_to_end(key)
+            self.cache_hits += 1
+            return pickle.loads(kept)  # a copy of its own: a caller may change it
+        result = await asyncio.wrap_future(self._batcher.submit(key))
+        if generation == self._generation and parses is self._parses:
+            parses[key] = pickle.dumps(result, protocol=5)
+            if len(parses) > PARSE_CACHE_SIZE:
+                parses.popitem(last=False)
+        return result
 
     def parse_many(self, texts: list[str], lang: str | None = None) -> list[dict[str, Any]]:
         """Parse a batch with one encoder call per BATCH_SIZE texts (throughput under load)."""

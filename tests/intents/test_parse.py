@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from intents import NluEngine
-from knowledge.faq import DEFAULT_FAQ, FaqIndex
+from knowledge.faq import DEFAULT_FAQ, FaqEntry, FaqIndex
 
 INTENTS_THE_DIALOGUE_USES = set(
     "greet goodbye thanks help affirm deny browse_menu product_info allergens add_to_cart "
@@ -169,3 +169,41 @@ def test_retrain_adds_an_intent_and_swaps_atomically(engine: NluEngine) -> None:
     finally:
         engine.retrain(original)
     assert "book_table" not in engine.intents
+
+
+async def test_a_text_parsed_again_is_answered_from_memory(engine: NluEngine) -> None:
+    engine.forget_parses()
+    first = await engine.aparse("poproszę trzy duże hawajskie")
+    batches, hits = engine.batches, engine.cache_hits
+    again = await engine.aparse("poproszę trzy duże hawajskie")
+    assert engine.batches == batches and engine.cache_hits == hits + 1  # not parsed again
+    assert again == first == engine.parse("poproszę trzy duże hawajskie")
+    again["entities"].clear()  # a caller's copy is its own
+    assert (await engine.aparse("poproszę trzy duże hawajskie")) == first
+    # Another language hint is another parse.
+    await engine.aparse("poproszę trzy duże hawajskie", "en")
+    assert engine.batches[1] == batches[1] + 1
+    engine.forget_parses()  # then every text is parsed afresh
+    await engine.aparse("poproszę trzy duże hawajskie")
+    assert engine.batches[1] == batches[1] + 2
+
+
+async def test_an_faq_edit_is_read_by_the_next_parse_of_a_remembered_text(
+    engine: NluEngine,
+) -> None:
+    text = "czy można przyjść z psem do lokalu?"
+    before = await engine.aparse(text)
+    assert (before["faq"] or {}).get("id") != "dogs"
+    faq = engine.faq
+    assert faq is not None
+    entry = FaqEntry(
+        id="dogs",
+        questions={"pl": ["czy można przyjść z psem do lokalu?"], "en": ["are dogs allowed?"]},
+        answer={"pl": "Tak, psy są mile widziane.", "en": "Yes, dogs are welcome."},
+    )
+    try:
+        engine.set_faq(FaqIndex([*faq.entries, entry], threshold=faq.threshold))
+        assert ((await engine.aparse(text))["faq"] or {}).get("id") == "dogs"
+    finally:
+        engine.set_faq(faq)
+    assert ((await engine.aparse(text))["faq"] or {}).get("id") != "dogs"

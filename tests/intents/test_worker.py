@@ -32,6 +32,7 @@ TEXTS = [
 @pytest.fixture
 def worker_engine(engine: NluEngine) -> Iterator[NluEngine]:
     assert engine.start_worker()
+    engine.forget_parses()  # every text below goes to the worker, none answered from memory
     try:
         yield engine
     finally:
@@ -116,6 +117,7 @@ async def test_a_killed_worker_costs_no_message_and_is_replaced(
     assert await parse_all(worker_engine, TEXTS) == [worker_engine.parse(t) for t in TEXTS]
     assert worker_engine.worker_pid is None
     monkeypatch.setattr(intents.engine, "WORKER_RESTART_SECONDS", 0.0)
+    worker_engine.forget_parses()
     await worker_engine.aparse("pokaż koszyk")  # a parse after the pause starts a new one
     starting = worker_engine.worker_starting
     assert starting is not None
@@ -124,6 +126,7 @@ async def test_a_killed_worker_costs_no_message_and_is_replaced(
     assert new_pid is not None and new_pid != pid
     worker = worker_engine._worker
     assert worker is not None
+    worker_engine.forget_parses()
     assert await parse_all(worker_engine, TEXTS) == [worker_engine.parse(t) for t in TEXTS]
     assert worker.parsed == len(TEXTS)
 
