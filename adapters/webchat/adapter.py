@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "webchat"
 SESSION_ENDED = "this chat session has ended; start a new one"
+# The dots say the bot is typing only when its answer takes longer than this: a reply that
+# comes at once needs none (and costs two frames less).
+TYPING_AFTER_S = 0.25
+TYPING_ON = {"type": "typing", "typing": True}
+TYPING_OFF = {"type": "typing", "typing": False}
 LIVE_REMEMBERED = 10_000  # addresses known not to be ended (one process, no Redis)
 
 
@@ -406,8 +411,12 @@ class WebchatAdapter(ChannelAdapter):
     async def _handle_frame(
         self, websocket: WebSocket, address: str, frame: dict[str, Any]
     ) -> None:
-        with contextlib.suppress(Exception):
-            await send_frame(websocket, {"type": "typing", "typing": True})
+        typing: list[asyncio.Task[None]] = []
+
+        def say_typing() -> None:
+            typing.append(asyncio.ensure_future(send_frame(websocket, TYPING_ON)))
+
+        dots = asyncio.get_running_loop().call_later(TYPING_AFTER_S, say_typing)
         try:
             await self.receive(address, frame, client_address(websocket))
         except Exception:
@@ -417,5 +426,8 @@ class WebchatAdapter(ChannelAdapter):
                     websocket, {"type": "error", "error": "message could not be processed"}
                 )
         finally:
-            with contextlib.suppress(Exception):
-                await send_frame(websocket, {"type": "typing", "typing": False})
+            dots.cancel()
+            if typing:  # the dots were shown: hidden again once the turn is over
+                with contextlib.suppress(Exception):
+                    await typing[0]
+                    await send_frame(websocket, TYPING_OFF)

@@ -90,9 +90,8 @@ def test_typing_indicator_and_unread_badge(chat: ChatWidget) -> None:
     chat.wait_online()
     chat.say("cześć")
     expect(chat.messages("bot").first).to_be_visible()
-    assert {"type": "typing", "typing": True} in frames  # the server said the bot was typing
-
-    # The real bot answers too fast to watch the dots, so the test plays the server's part.
+    # The real bot answers too fast to show the dots (the server sends them only for a slow
+    # answer), so the test plays the server's part.
     test_plays_typing = True
     sockets[-1].send(json.dumps({"type": "typing", "typing": True}))
     expect(chat.typing).to_be_visible()

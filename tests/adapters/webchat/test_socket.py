@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 
+import adapters.webchat.adapter
 from bot.store import repo
 from bot.store.models import Message, utcnow
 from tests.conftest import LiveServer
@@ -37,8 +39,6 @@ async def test_socket_sends_replies_live_and_resumes_without_loss(live_server: L
                 json.dumps({"type": "message", "text": "cześć", "client_message_id": "m1"})
             )
             frames = await recv_until(ws, is_bot_message)
-            kinds = [f["type"] for f in frames]
-            assert "typing" in kinds
             echo = next(f for f in frames if f["type"] == "message")
             assert echo["message"]["author"] == "customer"
             assert echo["message"]["client_message_id"] == "m1"
@@ -66,6 +66,33 @@ async def test_socket_sends_replies_live_and_resumes_without_loss(live_server: L
             frames = await recv_until(ws, is_bot_message)
             ids += [f["message"]["id"] for f in frames if f["type"] == "message"]
             assert len(ids) == len(set(ids))
+
+
+async def test_the_dots_show_only_while_a_slow_answer_is_coming(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws_url = live_server.url.replace("http", "ws") + "/ws/webchat"
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        token = (await http.post("/api/webchat/sessions")).json()["session_token"]
+    async with websockets.connect(f"{ws_url}?token={token}") as ws:
+        # An answer quicker than the wait: no dots at all (a frame of the first turn would
+        # come before the second turn's reply: one socket's messages are handled in order).
+        monkeypatch.setattr(adapters.webchat.adapter, "TYPING_AFTER_S", 3600.0)
+        frames: list[dict[str, Any]] = []
+        for n, text in enumerate(["cześć", "menu"]):
+            await ws.send(
+                json.dumps({"type": "message", "text": text, "client_message_id": f"q{n}"})
+            )
+            frames += await recv_until(ws, is_bot_message)
+        assert [f for f in frames if f["type"] == "typing"] == []
+        assert sum(map(is_bot_message, frames)) >= 2
+        # An answer slower than the wait: the dots, then (the turn over) no dots.
+        monkeypatch.setattr(adapters.webchat.adapter, "TYPING_AFTER_S", 0.0)
+        await ws.send(json.dumps({"type": "message", "text": "koszyk", "client_message_id": "q2"}))
+        frames = await recv_until(ws, lambda f: f == {"type": "typing", "typing": False})
+        typing = [f["typing"] for f in frames if f["type"] == "typing"]
+        assert typing == [True, False]
+        assert any(is_bot_message(f) for f in frames)
 
 
 async def test_socket_refuses_forged_token_and_bad_frames(live_server: LiveServer) -> None:
