@@ -46,7 +46,11 @@ class HandoffError(Refusal):
 async def list_conversations(
     session: AsyncSession, status: str | None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    query = select(Conversation, Customer).join(Customer, Customer.id == Conversation.customer_id)
+    query = (
+        select(Conversation, Customer, User.email)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(User, User.id == Conversation.assigned_agent_id)
+    )
     query = query.where(Customer.merged_into_id.is_(None))
     if status:
         query = query.where(Conversation.status == status)
@@ -59,7 +63,7 @@ async def list_conversations(
     rows = (await session.execute(query.limit(limit))).all()
     result = []
     now = utcnow()
-    for conversation, customer in rows:
+    for conversation, customer, owner in rows:
         last = await session.scalar(
             select(Message)
             .where(Message.customer_id == customer.id, Message.private.is_(False))
@@ -92,6 +96,8 @@ async def list_conversations(
                 "channel": customer.last_channel,
                 "language": customer.language,
                 "assigned_agent_id": conversation.assigned_agent_id,
+                # Who has it (the console shows the others' conversations by their owner).
+                "assigned_agent": owner,
                 "waiting_since": conversation.waiting_since.isoformat()
                 if conversation.waiting_since
                 else None,
@@ -297,6 +303,11 @@ async def customer_profile(
         )
     ).all()
     conversation = await repo.conversation_of(session, customer.id)
+    owner = (
+        await session.get(User, conversation.assigned_agent_id)
+        if conversation.assigned_agent_id
+        else None
+    )
     handoffs = (
         await session.scalars(
             select(Event)
@@ -326,6 +337,7 @@ async def customer_profile(
             "id": conversation.id,
             "status": conversation.status,
             "assigned_agent_id": conversation.assigned_agent_id,
+            "assigned_agent": owner.email if owner else None,
             "handoff_reason": conversation.handoff_reason,
         },
         "identities": [

@@ -216,7 +216,14 @@ class WebchatAdapter(ChannelAdapter):
             customer_id, language = await self._customer_of(address, body.language)
             token = self.signer.sign(address)
             known = {"language": language} if language else {}  # unknown: left out
-            return {"session_token": token, "customer_id": customer_id, **known}
+            # Message times read in the shop's zone, like every time the bot gives.
+            timezone = self.core.dialogue.catalog.facts.timezone.key
+            return {
+                "session_token": token,
+                "customer_id": customer_id,
+                "timezone": timezone,
+                **known,
+            }
 
         @router.post(
             "/api/webchat/messages",

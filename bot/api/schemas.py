@@ -175,6 +175,7 @@ class WebchatSession(Out):
     language: str | None = Field(
         default=None, description="the conversation's language (pl or en), once known"
     )
+    timezone: str = Field(description="the shop's time zone (IANA), which times are given in")
 
 
 class WebchatReceipt(Out):
@@ -206,6 +207,7 @@ class ConversationRow(Out):
     waiting_seconds: int | float | None
     handoff_reason: str | None
     assigned_agent_id: int | None
+    assigned_agent: str | None = Field(default=None, description="the email of who has it")
     last_message: dict[str, Any] | None
     last_customer_message: dict[str, Any] | None
 

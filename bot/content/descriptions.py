@@ -10,6 +10,7 @@ made (an older wording) has no code, and the pages show it as it is.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # code -> the sentence; {values} are ids without spaces unless _VALUE says otherwise.
 SENTENCES: dict[str, str] = {
@@ -56,3 +57,17 @@ def described(summary: str) -> tuple[str, dict[str, str]] | None:
         if found := pattern.match(summary):
             return code, found.groupdict()
     return None
+
+
+def item_labels(kind: str, data: dict[str, Any] | None) -> dict[str, str]:
+    """What staff call a FAQ entry or a product, per language (its first question, its name),
+    from the item as a version stored it; {} for kinds named by their key (intents, settings)."""
+    if not data:
+        return {}
+    if kind == "product":
+        names = data.get("names") or {}
+        return {lang: str(name) for lang, name in names.items() if name}
+    if kind == "faq":
+        questions = data.get("questions") or {}
+        return {lang: str(asked[0]) for lang, asked in questions.items() if asked}
+    return {}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.content.descriptions import describe, described
+from bot.content.descriptions import describe, described, item_labels
 from bot.content.models import (
     ContentFaqEntry,
     ContentIntent,
@@ -250,11 +250,15 @@ async def rollback(session: AsyncSession, target: int, user: User | None) -> Con
 
 
 def change_list(version: ContentVersion, *, full: bool = False) -> list[dict[str, Any]]:
-    """What a version changed: created/updated/deleted per item (with before/after if full)."""
+    """What a version changed: created/updated/deleted per item, FAQ entries and products
+    with their labels per language (with before/after if full)."""
     out = []
     for c in version.changes or []:
         op = "created" if c["before"] is None else "deleted" if c["after"] is None else "updated"
         item = {"kind": c["kind"], "key": c["key"], "op": op}
+        # Named as the version left it (a deleted item: as it was before).
+        if labels := item_labels(c["kind"], c["after"] or c["before"]):
+            item["labels"] = labels
         if full:
             item.update(before=c["before"], after=c["after"])
         out.append(item)

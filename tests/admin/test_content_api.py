@@ -250,7 +250,19 @@ async def test_every_change_is_a_version_and_any_version_can_be_restored(
     versions = (await http.get("/api/admin/history", headers=op)).json()["versions"]
     assert [v["version"] for v in versions[:4]] == [v_delete, v_price, v_edit, 1]
     assert versions[0]["user"] == "ola@shop.pl" and versions[-1]["action"] == "seed"
-    assert versions[0]["changes"] == [{"kind": "faq", "key": "holidays", "op": "deleted"}]
+    # A FAQ entry is named by its first question, a deleted one as it was.
+    assert versions[0]["changes"] == [
+        {
+            "kind": "faq",
+            "key": "holidays",
+            "op": "deleted",
+            "labels": {
+                "pl": "Czy jesteście otwarci w święta?",
+                "en": "Are you open on public holidays?",
+            },
+        }
+    ]
+    assert versions[1]["changes"][0]["labels"] == {"pl": "Margherita"}
     detail = (await http.get(f"/api/admin/history/{v_edit}", headers=op)).json()
     assert detail["changes"][0]["before"]["examples"] == original["examples"]
     assert detail["changes"][0]["after"]["examples"] == {"pl": ["dzięki"]}

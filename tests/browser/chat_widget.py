@@ -47,6 +47,14 @@ class ChatWidget:
         self.launcher.click()
         expect(self.panel).to_be_visible()
 
+    def start_chatting(self, text: str = "cześć") -> None:
+        """Open the shop's page and the chat, say `text` and see the bot answer."""
+        self.visit()
+        self.open()
+        self.wait_online()
+        self.say(text)
+        expect(self.messages("bot").first).to_be_visible()
+
     def say(self, text: str) -> None:
         self.input.fill(text)
         self.input.press("Enter")

@@ -5,6 +5,7 @@ shared by the agent console and the orders board; and the console works on a pho
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,4 +228,55 @@ def test_the_reply_box_fits_the_smallest_phone(browser: Browser, shop: LiveServe
         expect(element).to_be_in_viewport()
         box = element.bounding_box()
         assert box is not None and box["x"] + box["width"] <= small["width"], box
+    context.close()
+
+
+def test_a_conversation_another_agent_took_is_listed_with_their_name_and_read_only(
+    browser: Browser, shop: LiveServer
+) -> None:
+    core: Any = shop.app.state.core
+
+    async def add_colleague() -> None:
+        async with core.sessions() as s:
+            await create_user(s, "piotr@shop.pl", AGENT[1], "agent")
+
+    asyncio.run_coroutine_threadsafe(add_colleague(), core.loop).result(10)
+    customer_asks_for_a_person(shop.url)
+    context = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in(page, shop.url)
+    expect(page.locator("#queue-waiting .conv")).to_have_count(1)
+
+    # A colleague takes the customer: the conversation moves to "taken by others", with whose.
+    token = httpx.post(
+        f"{shop.url}/api/auth/token", data={"username": "piotr@shop.pl", "password": AGENT[1]}
+    ).json()["access_token"]
+    conversation = page.locator("#queue-waiting .conv").first.get_attribute("data-conversation")
+    taken = httpx.post(
+        f"{shop.url}/api/agent/conversations/{conversation}/assign",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert taken.status_code == 200
+    expect(page.locator("#queue-waiting .conv")).to_have_count(0)
+    expect(page.locator("#queue-agent .conv")).to_have_count(0)
+    others = page.locator("#queue-others .conv")
+    expect(others).to_have_count(1)
+    expect(others).to_contain_text("prowadzi piotr@shop.pl")
+
+    others.click()
+    expect(page.locator("#messages .msg.customer").first).to_be_visible()
+    expect(page.locator("#owner")).to_contain_text("Tę rozmowę prowadzi piotr@shop.pl")
+    expect(page.get_by_role("button", name="Przejmij rozmowę")).to_be_hidden()
+    expect(page.get_by_role("button", name="Wyślij")).to_be_disabled()
+    expect(page.get_by_role("button", name="Oddaj botowi")).to_be_disabled()
+    page.fill("#reply", "Klient prosił o szybki kontakt")  # a note for the colleague
+    page.get_by_role("button", name="Dodaj notatkę prywatną").click()
+    expect(page.locator("#messages .msg.private")).to_contain_text("szybki kontakt")
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(directory) / "agent-taken-by-others.png"))
+
+    page.select_option("#lang", "en")
+    expect(page.locator("#list h2").nth(2)).to_have_text("Taken by others")
+    expect(others).to_contain_text("with piotr@shop.pl")
+    expect(page.locator("#owner")).to_contain_text("piotr@shop.pl has this conversation")
     context.close()

@@ -6,6 +6,7 @@ Polish page, in English on an English one."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,40 +64,98 @@ def operator_api(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
+# What the History says of the versions made below, newest first, per language.
+HISTORY = {
+    "pl": [
+        ("Zapisano intencję powitanie (greet)", "zmieniono intencję powitanie (greet)"),
+        ("Usunięto produkt Hawajska", "usunięto produkt Hawajska"),
+        ("Zapisano FAQ „W jakich godzinach jesteście otwarci?”",),
+        ("Zapisano produkt Sok pomarańczowy 0,3 l", "zmieniono produkt Sok pomarańczowy 0,3 l"),
+        ("Treść domyślna z plików YAML", "dodano intencję powitanie (greet)"),
+    ],
+    "en": [
+        ("Saved intent greeting (greet)", "updated intent greeting (greet)"),
+        ("Deleted product Hawaiian", "deleted product Hawaiian"),
+        ("Saved FAQ “What are your opening hours?”",),
+        ("Saved product Orange juice 0.3 l", "updated product Orange juice 0.3 l"),
+        ("Default content from the YAML files", "created intent greeting (greet)"),
+    ],
+}
+
+
 def test_history_says_what_each_version_did_in_the_pages_language(
     browser: Browser, shop: LiveServer
 ) -> None:
     with operator_api(shop.url) as api:
-        product = api.get("/api/admin/products/margherita").json()
-        product["prices"]["small"] = 2290
-        assert api.put("/api/admin/products/margherita", json=product).json()["changed"]
+        product = api.get("/api/admin/products/orange-juice").json()
+        product["prices"]["default"] = 990
+        assert api.put("/api/admin/products/orange-juice", json=product).json()["changed"]
+        faq = api.get("/api/admin/faq/opening-hours").json()
+        faq["answers"]["pl"] += " Zapraszamy!"
+        assert api.put("/api/admin/faq/opening-hours", json=faq).json()["changed"]
+        assert api.delete("/api/admin/products/hawaii").json()["changed"]
         examples = api.get("/api/admin/intents/greet").json()
         examples["examples"]["pl"].append("siemka wszystkim")
         assert api.put("/api/admin/intents/greet", json=examples).json()["changed"]
         versions = api.get("/api/admin/history").json()["versions"]
     # The API keeps its English sentence and names the same in a code and its values.
-    assert versions[1]["summary"] == "saved product margherita"
-    assert (versions[1]["summary_code"], versions[1]["summary_params"]) == (
+    assert versions[3]["summary"] == "saved product orange-juice"
+    assert (versions[3]["summary_code"], versions[3]["summary_params"]) == (
         "product_saved",
-        {"id": "margherita"},
+        {"id": "orange-juice"},
     )
 
     page = staff_page(browser, "pl-PL", shop.url, "/admin", OPERATOR)
     page.get_by_role("tab", name="Historia").click()
     rows = page.locator("#history tr")
-    expect(rows.nth(0)).to_contain_text("Zapisano intencję powitanie (greet)")
-    expect(rows.nth(0)).to_contain_text("zmieniono intencję powitanie (greet)")
-    expect(rows.nth(1)).to_contain_text("Zapisano produkt margherita")
-    expect(rows.nth(1)).to_contain_text("zmieniono produkt margherita")
-    expect(rows.nth(2)).to_contain_text("Treść domyślna z plików YAML")
-    expect(rows.nth(2)).to_contain_text("dodano intencję powitanie (greet)")
-    expect(page.locator("#history")).not_to_contain_text("saved product")
+    # Products and FAQ entries by their names and questions, a deleted one as it was called.
+    for lang, said in HISTORY.items():
+        switch_to(page, lang)
+        for row, texts in enumerate(said):
+            for text in texts:
+                expect(rows.nth(row)).to_contain_text(text)
+        for technical in ("saved product", "orange-juice", "opening-hours", "hawaii"):
+            expect(page.locator("#history")).not_to_contain_text(technical)
+        if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+            page.screenshot(path=str(Path(directory) / f"admin-history-{lang}.png"))
+    page.context.close()
 
+
+def test_what_the_console_last_said_and_tried_follows_a_switch_of_language(
+    browser: Browser, shop: LiveServer
+) -> None:
+    page = staff_page(browser, "pl-PL", shop.url, "/admin", OPERATOR)
+    page.get_by_role("tab", name="Lokal").click()
+    saved, error = page.locator("#saved"), page.locator("#error")
+    expect(page.locator("#shop-fee")).not_to_have_value("")
+    page.fill("#shop-fee", "tanio")  # not a price: refused before anything is sent
+    page.get_by_role("button", name="Zapisz dane lokalu").click()
+    expect(error).to_contain_text("to nie cena")
     switch_to(page, "en")
-    expect(rows.nth(0)).to_contain_text("Saved intent greeting (greet)")
-    expect(rows.nth(1)).to_contain_text("Saved product margherita")
-    expect(rows.nth(1)).to_contain_text("updated product margherita")
-    expect(rows.nth(2)).to_contain_text("Default content from the YAML files")
+    expect(error).to_contain_text("is not a price")
+    expect(error).not_to_contain_text("to nie cena")
+
+    expect(page.locator("#shop-fee")).not_to_have_value("tanio")  # the tab drawn again
+    page.get_by_role("button", name="Save shop details").click()
+    expect(saved).to_have_text(
+        re.compile(r"^(Saved shop details — version \d+|No changes to save)")
+    )
+    switch_to(page, "pl")
+    expect(saved).to_have_text(re.compile(r"^(Zapisano dane lokalu — wersja \d+|Nic do zapisania)"))
+
+    page.get_by_role("tab", name="Wypróbuj").click()
+    page.fill("#try-text", "chcę rozmawiać z człowiekiem")
+    page.get_by_role("button", name="Wypróbuj").click()
+    result = page.locator("#try-result")
+    expect(result).to_contain_text("Intencja: prośba o konsultanta (human_handoff)")
+    expect(result).to_contain_text("Bot odpowie")
+    switch_to(page, "en")
+    expect(result).to_contain_text("Intent: asks for a person (human_handoff)")
+    expect(result).to_contain_text("The bot would answer")
+    expect(result.locator(".warn")).to_have_text(
+        "…and hand the conversation to a human (customer request)"
+    )
+    expect(result).not_to_contain_text("Bot odpowie")
     page.context.close()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.sync_api import Browser, WebSocketRoute, expect
@@ -120,11 +122,7 @@ def test_offline_then_reconnect_loses_nothing_and_shows_nothing_twice(chat: Chat
         sockets.append(page_side)
 
     chat.page.route_web_socket(WEBCHAT_SOCKET, pass_through)
-    chat.visit()
-    chat.open()
-    chat.wait_online()
-    chat.say("cześć")
-    expect(chat.messages("bot").first).to_be_visible()
+    chat.start_chatting()
     chat.settled_ids()
 
     sockets[-1].close()  # the server or a proxy drops the connection: the widget dials again
@@ -303,3 +301,26 @@ def test_ending_the_chat_forgets_it_on_this_device_and_on_the_server(chat: ChatW
     assert chat.session_token() != token
     assert [m["text"] for m in chat.server_history() if m["author"] == "customer"] == ["menu"]
     assert chat.page_errors == []
+
+
+def test_message_times_read_on_the_shops_clock_wherever_the_visitor_is(
+    browser: Browser, base_url: str
+) -> None:
+    # A visitor whose device is set to New York, chatting with the shop in Warsaw: the bot
+    # gives times on the shop's clock, and so do the messages ("ordered 18:02, ready 18:30").
+    context = browser.new_context(
+        locale="pl-PL", timezone_id="America/New_York", viewport={"width": 1280, "height": 800}
+    )
+    chat = ChatWidget(context.new_page(), base_url)
+    chat.start_chatting()
+    chat.settled_ids()
+    shop_zone = httpx.post(f"{base_url}/api/webchat/sessions").json()["timezone"]
+    assert shop_zone == "Europe/Warsaw"
+    expected = [
+        datetime.fromisoformat(m["created_at"]).astimezone(ZoneInfo(shop_zone)).strftime("%H:%M")
+        for m in chat.server_history()
+    ]
+    expect(chat.messages().locator(".omnibot-meta")).to_have_text(expected)
+    chat.screenshot("times-on-the-shops-clock")
+    assert chat.page_errors == []
+    context.close()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from .chat_widget import ChatWidget
 
@@ -80,4 +80,41 @@ def test_the_widget_speaks_the_language_the_conversation_switched_to(
     expect(chat.texts("bot").last).to_contain_text(reply)
     speaks(chat, *after)
     chat.screenshot(f"language-{after[0]}-reloaded")
+    assert chat.page_errors == []
+
+
+def test_a_message_that_could_not_be_sent_says_so_in_the_language_switched_to(
+    chat_for: object,
+) -> None:
+    sockets: list[WebSocketRoute] = []
+
+    def pass_through(page_side: WebSocketRoute) -> None:
+        page_side.connect_to_server()
+        sockets.append(page_side)
+
+    chat: ChatWidget = chat_for("pl-PL")  # type: ignore[operator]
+    chat.page.route_web_socket(re.compile(r"/ws/webchat"), pass_through)
+    chat.start_chatting()
+
+    chat.page.context.set_offline(True)
+    sockets[-1].close()  # offline emulation leaves open sockets alone; drop it by hand
+    expect(chat.root).to_have_attribute("data-state", "offline")
+    chat.say("pomoc")
+    failed = chat.page.locator(".omnibot-failed .omnibot-error")
+    expect(failed).to_contain_text("Nie udało się wysłać.")
+    expect(failed.get_by_role("button")).to_have_text("Spróbuj ponownie")
+
+    # The same customer asks for English elsewhere; the widget follows, the failure too.
+    chat.page.context.set_offline(False)
+    chat.wait_online()
+    chat.send_over_rest("switch to english please")
+    expect(chat.root).to_have_attribute("lang", "en")
+    expect(failed).to_contain_text("Couldn't send.")
+    expect(failed).not_to_contain_text("Nie udało")
+    expect(failed.get_by_role("button")).to_have_text("Try again")
+    chat.screenshot("failed-send-after-switch")
+
+    failed.get_by_role("button").click()
+    expect(chat.page.locator(".omnibot-failed")).to_have_count(0)
+    expect(chat.texts("customer").last).to_have_text("pomoc")
     assert chat.page_errors == []

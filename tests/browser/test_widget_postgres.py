@@ -65,11 +65,7 @@ def test_a_message_that_commits_after_a_later_one_was_shown_arrives_after_a_reco
     try:
         chat = ChatWidget(context.new_page(), pg_shop.url)
         chat.page.route_web_socket(re.compile(r"/ws/webchat"), pass_through)
-        chat.visit()
-        chat.open()
-        chat.wait_online()
-        chat.say("cześć")
-        expect(chat.messages("bot").first).to_be_visible()
+        chat.start_chatting()
 
         # Another instance writes the customer a notice: it takes its id, not yet committed.
 

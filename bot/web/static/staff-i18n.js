@@ -18,9 +18,17 @@
     const [n, kind] = part.split(" ");
     return (kinds[kind] || kind) + ": " + n;
   }).join(", ");
-  // The item a version changed: an intent by its shown name, the shop's facts by their words.
-  const changed = (c, w, kinds, shop) => c.kind === "intent" ? kinds.intent + shownIntent(c.key, w)
-    : c.kind === "setting" ? (c.key === "catalog" ? shop : c.key) : (kinds[c.kind] || c.kind + " ") + c.key;
+  // A FAQ entry or a product as staff know it: by its label in `lang` as the version left it
+  // (a product's name; a FAQ entry's first question, quoted), by its key when it has none.
+  const quotes = { pl: (s) => "„" + s + "”", en: (s) => "“" + s + "”" };
+  const itemName = (kind, key, labels, lang) => {
+    const label = labels && (labels[lang] || Object.values(labels)[0]);
+    return !label ? key : kind === "faq" ? quotes[lang](label) : label;
+  };
+  // The item a version changed: an intent by its shown name, the shop's facts by their words,
+  // a FAQ entry or a product by its label.
+  const changed = (c, w, kinds, shop, lang) => c.kind === "intent" ? kinds.intent + shownIntent(c.key, w)
+    : c.kind === "setting" ? (c.key === "catalog" ? shop : c.key) : (kinds[c.kind] || c.kind + " ") + itemName(c.kind, c.key, c.labels, lang);
   // Where in an item a refusal is (the server's kind, key, field and lang): "Intencja powitanie
   // (greet), przykłady (pl)" / "Intent greeting (greet), examples (pl)".
   const itemWhere = (kinds, fields) => (p, w) => (kinds[p.kind] || p.kind) + " " + (p.kind === "intent" ? shownIntent(p.key, w) : p.key)
@@ -302,12 +310,15 @@
     },
     agent: {
       pl: {
-        title: "Omnibot · konsola konsultanta", tab: "Konsola konsultanta — Omnibot", conversations: "Rozmowy", waiting: "Czekają", mine: "Moje", withBot: "Z botem",
+        title: "Omnibot · konsola konsultanta", tab: "Konsola konsultanta — Omnibot", conversations: "Rozmowy", waiting: "Czekają", mine: "Moje", others: "Prowadzą inni", withBot: "Z botem",
         conversation: "Rozmowa", pick: "Wybierz rozmowę.", back: "← Rozmowy", customerShow: "Klient →", conversationShow: "← Rozmowa",
         replyLabel: "Odpowiedź dla klienta", replyPlaceholder: "Odpowiedź — pójdzie kanałem, którego klient używa teraz (Ctrl+Enter wysyła)",
         canned: "Gotowe odpowiedzi…", send: "Wyślij", note: "Dodaj notatkę prywatną", noteTitle: "Notatki widzą tylko konsultanci",
         assign: "Przejmij rozmowę", resolve: "Oddaj botowi",
-        customerNo: (id) => "Klient #" + id, waitingFor: (t) => "czeka " + t,
+        customerNo: (id) => "Klient #" + id, waitingFor: (t) => "czeka " + t, takenBy: (who) => "prowadzi " + who,
+        // Another agent's conversation: what this one may do in it (the server's rules).
+        othersOwn: (who) => "Tę rozmowę prowadzi " + who + ". Możesz ją czytać i dodać notatkę prywatną; odpowiada i oddaje botowi prowadzący.",
+        othersOwnAdmin: (who) => "Tę rozmowę prowadzi " + who + ". Jako administrator możesz też odpowiedzieć klientowi i oddać rozmowę botowi.",
         author: { customer: "klient", bot: "bot", agent: "konsultant", system: "system" }, privateNote: "notatka prywatna", throttled: "bez odpowiedzi: za szybko wysłane", undelivered: "niedostarczone: klient jest nieosiągalny", systemNotes: {
           webchat_ended: () => "Klient zakończył czat.",
           delivery_unknown: (p, w) => "Wysyłanie odpowiedzi przez " + (w.channel[p.channel] || p.channel) + " przerwano w połowie — mogła nie dojść do klienta (nie wysłano jej ponownie): „" + p.text + "”",
@@ -326,12 +337,14 @@
         ended: (n) => "Zakończone sesje czatu: " + n + ".",
       },
       en: {
-        title: "Omnibot · agent console", tab: "Agent console — Omnibot", conversations: "Conversations", waiting: "Waiting", mine: "Mine", withBot: "With the bot",
+        title: "Omnibot · agent console", tab: "Agent console — Omnibot", conversations: "Conversations", waiting: "Waiting", mine: "Mine", others: "Taken by others", withBot: "With the bot",
         conversation: "Conversation", pick: "Pick a conversation.", back: "← Conversations", customerShow: "Customer →", conversationShow: "← Conversation",
         replyLabel: "Reply to the customer", replyPlaceholder: "Reply — sent in the customer's current channel (Ctrl+Enter sends)",
         canned: "Canned responses…", send: "Send", note: "Add private note", noteTitle: "Only agents see notes",
         assign: "Assign to me", resolve: "Resolve (back to bot)",
-        customerNo: (id) => "Customer #" + id, waitingFor: (t) => "waiting " + t,
+        customerNo: (id) => "Customer #" + id, waitingFor: (t) => "waiting " + t, takenBy: (who) => "with " + who,
+        othersOwn: (who) => who + " has this conversation. You can read it and add a private note; they reply and hand it back to the bot.",
+        othersOwnAdmin: (who) => who + " has this conversation. As an admin you may also reply to the customer and hand it back to the bot.",
         author: { customer: "customer", bot: "bot", agent: "agent", system: "system" }, privateNote: "private note", throttled: "not answered: sent too fast", undelivered: "not delivered: the customer cannot be reached", systemNotes: {
           webchat_ended: () => "The customer ended the web chat.",
           delivery_unknown: (p, w) => "A reply by " + (w.channel[p.channel] || p.channel) + " was interrupted mid-send and may not have reached the customer (not resent automatically): “" + p.text + "”",
@@ -418,14 +431,16 @@
           intent_renamed: (p, w) => "Zmieniono nazwę intencji " + shownIntent(p.name, w) + " na " + shownIntent(p.new_name, w),
           intent_deleted: (p, w) => "Usunięto intencję " + shownIntent(p.name, w),
           example_added: (p, w) => "Dodano przykład do intencji " + shownIntent(p.name, w),
-          faq_added: (p) => "Dodano FAQ " + p.id, faq_saved: (p) => "Zapisano FAQ " + p.id, faq_deleted: (p) => "Usunięto FAQ " + p.id,
-          product_added: (p) => "Dodano produkt " + p.id, product_saved: (p) => "Zapisano produkt " + p.id, product_deleted: (p) => "Usunięto produkt " + p.id,
+          faq_added: (p) => "Dodano FAQ " + itemName("faq", p.id, p.labels, "pl"), faq_saved: (p) => "Zapisano FAQ " + itemName("faq", p.id, p.labels, "pl"),
+          faq_deleted: (p) => "Usunięto FAQ " + itemName("faq", p.id, p.labels, "pl"),
+          product_added: (p) => "Dodano produkt " + itemName("product", p.id, p.labels, "pl"), product_saved: (p) => "Zapisano produkt " + itemName("product", p.id, p.labels, "pl"),
+          product_deleted: (p) => "Usunięto produkt " + itemName("product", p.id, p.labels, "pl"),
           shop_saved: () => "Zapisano dane lokalu",
           imported: (p, w) => "Zaimportowano " + p.source + (p.counts ? ": " + counted(p.counts, w.kindsCounted) : ""),
           rolled_back: (p) => "Przywrócono wersję " + p.version,
         },
         kindsCounted: { intent: "intencje", faq: "FAQ", product: "produkty" },
-        change: (c, w) => ({ created: "dodano ", updated: "zmieniono ", deleted: "usunięto " }[c.op] || c.op + " ") + changed(c, w, { intent: "intencję ", faq: "FAQ ", product: "produkt " }, "dane lokalu"),
+        change: (c, w) => ({ created: "dodano ", updated: "zmieniono ", deleted: "usunięto " }[c.op] || c.op + " ") + changed(c, w, { intent: "intencję ", faq: "FAQ ", product: "produkt " }, "dane lokalu", "pl"),
       },
       en: {
         title: "Omnibot · operator console", tab: "Operator console — Omnibot", liveTitle: "Saved content version / the version the bot answers with",
@@ -481,14 +496,16 @@
           intent_renamed: (p, w) => "Renamed intent " + shownIntent(p.name, w) + " to " + shownIntent(p.new_name, w),
           intent_deleted: (p, w) => "Deleted intent " + shownIntent(p.name, w),
           example_added: (p, w) => "Added an example to intent " + shownIntent(p.name, w),
-          faq_added: (p) => "Added FAQ " + p.id, faq_saved: (p) => "Saved FAQ " + p.id, faq_deleted: (p) => "Deleted FAQ " + p.id,
-          product_added: (p) => "Added product " + p.id, product_saved: (p) => "Saved product " + p.id, product_deleted: (p) => "Deleted product " + p.id,
+          faq_added: (p) => "Added FAQ " + itemName("faq", p.id, p.labels, "en"), faq_saved: (p) => "Saved FAQ " + itemName("faq", p.id, p.labels, "en"),
+          faq_deleted: (p) => "Deleted FAQ " + itemName("faq", p.id, p.labels, "en"),
+          product_added: (p) => "Added product " + itemName("product", p.id, p.labels, "en"), product_saved: (p) => "Saved product " + itemName("product", p.id, p.labels, "en"),
+          product_deleted: (p) => "Deleted product " + itemName("product", p.id, p.labels, "en"),
           shop_saved: () => "Saved shop details",
           imported: (p, w) => "Imported " + p.source + (p.counts ? ": " + counted(p.counts, w.kindsCounted) : ""),
           rolled_back: (p) => "Rolled back to version " + p.version,
         },
         kindsCounted: { intent: "intents", faq: "FAQ", product: "products" },
-        change: (c, w) => c.op + " " + changed(c, w, { intent: "intent ", faq: "FAQ ", product: "product " }, "shop details"),
+        change: (c, w) => c.op + " " + changed(c, w, { intent: "intent ", faq: "FAQ ", product: "product " }, "shop details", "en"),
       },
     },
   };
@@ -541,12 +558,26 @@
       const text = problem ? problem(error.params || {}) : words.badField;
       return (field ? field + ": " : "") + text + ".";
     },
+    // An Error whose message is made from a page's words by `say(words)`: shown with `tell`,
+    // it is said again in the language the page switches to.
+    failure(say, words) { return Object.assign(new Error(say(words)), { say }); },
+    // What the server refused (status, body), as such an Error.
+    refused(body, status, words) { return this.failure((w) => this.refusal(body, w, status), words); },
+    // Put a sentence into `node` (an error, a status line): `what` is a function of the page's
+    // words, an Error (one from `failure` keeps being said in the page's language), text, or
+    // nothing to empty it. Kept on the node: `translate` says it again after a switch.
+    tell(node, what, words) {
+      const say = typeof what === "function" ? what : what instanceof Error ? what.say || (() => what.message) : () => what || "";
+      node.omnibotSay = say;
+      node.setAttribute("data-i18n-said", "");
+      node.textContent = say(words);
+    },
     // Log in: the staff token, or an Error saying why not in `words`' language.
     async login(email, password, words) {
       const r = await fetch("/api/auth/token", { method: "POST", body: new URLSearchParams({ username: email, password }) });
       const body = await r.json().catch(() => ({}));
       if (r.ok) return body.access_token;
-      throw new Error(body.code ? this.refusal(body, words, r.status) : r.status === 429 ? words.tooManyLogins : words.loginFailed);
+      throw this.failure((w) => (body.code ? this.refusal(body, w, r.status) : r.status === 429 ? w.tooManyLogins : w.loginFailed), words);
     },
     // "ala@shop.pl (konsultant)": who is logged in, their role in the page's language.
     who(me, words) { return me.email + " (" + (words.roles[me.role] || me.role) + ")"; },
@@ -556,7 +587,7 @@
     },
     // Put `words` into the page: the text of every [data-i18n] element and the
     // data-i18n-placeholder / -title / -aria-label attributes (dotted keys; a word that takes
-    // an argument gets data-i18n-arg).
+    // an argument gets data-i18n-arg), and every sentence put in with `tell`.
     translate(words) {
       const word = (node, key) => {
         const w = key.split(".").reduce((o, k) => (o ? o[k] : undefined), words);
@@ -566,6 +597,7 @@
       for (const attr of ["placeholder", "title", "aria-label"]) {
         for (const node of document.querySelectorAll("[data-i18n-" + attr + "]")) node.setAttribute(attr, word(node, node.getAttribute("data-i18n-" + attr)));
       }
+      for (const node of document.querySelectorAll("[data-i18n-said]")) if (node.omnibotSay) node.textContent = node.omnibotSay(words);
     },
     // A <select> offering the languages, showing `lang`.
     fillPicker(select, lang) {

@@ -153,6 +153,9 @@
     pinned: true,  // the view follows the newest message until the visitor scrolls up to read
     below: 0,      // messages that arrived below the fold while the visitor was reading above
     availabilityTimer: 0,
+    // The shop's time zone (the session says it): a message's time reads as the shop's clock,
+    // like every time the bot gives ("ready at 18:30", opening hours). Until then, the device's.
+    timezone: undefined,
   };
   const persist = () => storage.save({ token: state.token, seen: state.seen, lang: state.token ? LANG : undefined });
   const pending = new Map();  // client_message_id -> {cmid, text, payload, node, via, timer}
@@ -249,6 +252,10 @@
     // Times and channels of the messages shown, as this language writes them ("2:05 PM", "14:05").
     log.querySelectorAll(".omnibot-msg[data-id] .omnibot-meta").forEach((meta) => fillMeta(meta, { created_at: meta.dataset.at, channel: meta.dataset.channel }));
     log.querySelectorAll(".omnibot-pending .omnibot-meta").forEach((meta) => { meta.textContent = T.sending; });
+    log.querySelectorAll(".omnibot-error").forEach((line) => {
+      line.querySelector(".omnibot-error-text").textContent = T[line.dataset.words];
+      line.querySelectorAll(".omnibot-retry").forEach((retry) => { retry.textContent = T.retry; });
+    });
   }
   paintTexts();
   /** The conversation now speaks `lang` (the server says so): the widget follows, and remembers. */
@@ -286,13 +293,19 @@
     return node;
   }
 
+  function clock(when) {
+    const options = { hour: "2-digit", minute: "2-digit", timeZone: state.timezone };
+    try { return when.toLocaleTimeString(LANG, options); } catch (e) { /* a zone this browser lacks */ }
+    return when.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+  }
+
   function fillMeta(meta, message) {
     // Kept on the node: a change of language writes them again.
     meta.dataset.at = message.created_at || "";
     meta.dataset.channel = message.channel || "";
     const parts = [];
     const when = message.created_at ? new Date(message.created_at) : null;
-    if (when && !isNaN(when)) parts.push(when.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" }));
+    if (when && !isNaN(when)) parts.push(clock(when));
     if (message.channel && message.channel !== "webchat") parts.push(T.via + " " + (CHANNELS[message.channel] || message.channel));
     meta.textContent = parts.join(" · ");
     meta.hidden = !parts.length;
@@ -525,6 +538,10 @@
     state.token = data.session_token;
     state.customerId = data.customer_id;
     persist();
+    if (typeof data.timezone === "string" && data.timezone !== state.timezone) {
+      state.timezone = data.timezone;
+      paintTexts(); // times already shown, on the shop's clock
+    }
     setLanguage(data.language);
   }
   function dropSession() {
@@ -667,9 +684,11 @@
     draft.node.classList.add("omnibot-failed");
     draft.node.querySelector(".omnibot-meta").textContent = "";
     const line = h("div", "omnibot-error", { role: "status" });
-    line.append(document.createTextNode(retryable ? T.failed : error.status === 413 || error.status === 422 ? T.tooLong : T.rejected));
+    // Its words by name: a change of language writes them again (paintTexts).
+    line.dataset.words = retryable ? "failed" : error.status === 413 || error.status === 422 ? "tooLong" : "rejected";
+    line.append(h("span", "omnibot-error-text", { text: T[line.dataset.words] }));
     if (retryable) {
-      const retry = h("button", "", { type: "button", text: T.retry });
+      const retry = h("button", "omnibot-retry", { type: "button", text: T.retry });
       retry.addEventListener("click", () => { input.focus(); dispatch(draft); });
       line.append(retry);
     }
