@@ -119,8 +119,8 @@ _LIST_SEPARATOR = {
     "en": re.compile(r",|;|&|\+|\b(?:and|plus)\b", re.IGNORECASE),
 }
 # Words around items that name nothing ("poproszę … i jeszcze …, please"), the ways an order
-# is fulfilled, times and thanks; folded. A part of a list left with other words reads as
-# an item the customer asked for.
+# is fulfilled, times, greetings ("Dzień dobry, …", "Good evening, …") and thanks; folded. A
+# part of a list left with other words reads as an item the customer asked for.
 _NOT_AN_ITEM = frozenset(
     """
     poprosze prosze prosimy chce chcialbym chcialabym chcemy dodaj dodac dorzuc daj dajcie
@@ -129,6 +129,8 @@ _NOT_AN_ITEM = frozenset(
     teraz szybko zaraz dzis dzisiaj jutro wieczorem pozniej potem wynos dostawa dostawe
     dostawy dowozem dowoz dostarczyc odbior odbiore osobiscie miejscu lokalu gotowke karta
     karte blik dziekuje dzieki dziekuwa pozdrawiam hej czesc siema witam ok okej dobra super
+    dzien dobry wieczor witaj witajcie hejka hejo siemka siemano siemanko elo morning
+    evening afternoon there everyone
     wszystko tyle koniec razem sumie duzo malo bardzo ciepla cieple goraca gorace zimna zimne
     please pls plz thanks thank you cheers hi hello hey the a an some one my me us for to go
     with without also too as well too more another extra and then now soon today tonight

@@ -82,6 +82,14 @@ async def test_an_item_not_on_the_menu_beside_a_known_one_is_told(
         # Something unnamed asked for is no item missing from the menu.
         ("duża margherita i coś do picia", ["1 margherita large"]),
         ("chcę coś dobrego", []),
+        # A greeting before the order is no item either.
+        ("Dzień dobry, poproszę dużą margheritę i colę", ["1 cola", "1 margherita large"]),
+        ("dzien dobry, poprosze duza margherite i cole", ["1 cola", "1 margherita large"]),
+        ("Dobry wieczór, duża margherita", ["1 margherita large"]),
+        ("Witajcie, mała diavola", ["1 diavola small"]),
+        ("Good evening, a large margherita and a cola please",
+         ["1 cola", "1 margherita large"]),
+        ("Hello there, a large margherita", ["1 margherita large"]),
     ],
 )  # fmt: skip
 async def test_ordinary_words_beside_items_are_not_called_unknown(
