@@ -11,11 +11,14 @@ from bot.dialogue.turn import TurnContext
 from bot.store.models import Conversation, Customer, DialogueState, Message
 from intents.classifier import IntentClassifier
 from intents.data import FALLBACK, flatten
+from intents.text import fold, tokens
 
 NEAR_DUPLICATE = 0.9  # character n-gram cosine
 NEAR_DUPLICATE_EMBEDDING = 0.97
 FOLDS = 5
 MISFIT_CONFIDENCE = 0.5  # a misfit the model is unsure about is noise, not a conflict
+# Words that turn a sentence into its opposite (Polish and English, folded).
+NEGATIONS = frozenset({"nie", "not", "no", "dont", "don", "t", "never", "nigdy"})
 
 
 async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]:
@@ -67,16 +70,47 @@ async def try_message(core: Core, text: str, lang: str | None) -> dict[str, Any]
     }
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """An example's words, case, diacritics and punctuation aside ("Zgadza się!" = "zgadza sie")."""
+    return tuple(tokens(fold(text)))
+
+
+def _opposites(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One says the other with a "not" ("zgadza się" / "nie zgadza się", "definitely" /
+    "definitely not"): an affirm and a deny look alike and are no conflict."""
+    differ = set(a) ^ set(b)
+    return bool(differ) and differ <= NEGATIONS
+
+
+def find_duplicates(examples: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
+    """The same example (case, diacritics and punctuation aside) in two or more intents: the
+    bot cannot answer it both ways, so one of them must go."""
+    where: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+    for intent, by_lang in examples.items():
+        for lang, texts in by_lang.items():
+            for text in texts:
+                where.setdefault((lang, _words(text)), {}).setdefault(intent, text)
+    return [
+        {"lang": lang, "examples": [{"intent": i, "text": t} for i, t in sorted(found.items())]}
+        for (lang, _), found in sorted(where.items())
+        if len(found) > 1
+    ]
+
+
 def find_conflicts(examples: dict[str, dict[str, list[str]]], encode: Any = None) -> dict[str, Any]:
-    """Near-duplicate examples across intents, and examples that cross-validation assigns
-    to another intent (each example predicted by a model trained without its fold)."""
+    """What an operator can fix: the same example in two intents (`duplicates`) and examples
+    of different intents that are nearly the same (`near_duplicates`, a sentence and its
+    negation aside). Also, as hints, examples that cross-validation assigns to another intent
+    (`misclassified`: each predicted by a model trained without its fold; the bot answers the
+    example itself right, but wording like it may go to the other intent)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = flatten(examples)
     langs = [lang for by_lang in examples.values() for lang, ts in by_lang.items() for _ in ts]
+    duplicates = find_duplicates(examples)
     if len(set(labels)) < 2:
-        return {"near_duplicates": [], "misclassified": []}
+        return {"duplicates": duplicates, "near_duplicates": [], "misclassified": []}
     emb = (
         np.asarray(encode(texts), dtype=np.float32)
         if encode is not None
@@ -95,6 +129,9 @@ def find_conflicts(examples: dict[str, dict[str, list[str]]], encode: Any = None
         if emb_sim is not None:
             hits += np.where(other & (emb_sim[i] >= NEAR_DUPLICATE_EMBEDDING))[0].tolist()
         for j in sorted(set(hits)):
+            a, b = _words(texts[i]), _words(texts[j])
+            if a == b or _opposites(a, b):  # a duplicate (listed as such), or a negation
+                continue
             score = max(sim[i, j], emb_sim[i, j] if emb_sim is not None else 0.0)
             near.append(
                 {
@@ -131,4 +168,4 @@ def find_conflicts(examples: dict[str, dict[str, list[str]]], encode: Any = None
                     )
     wrong.sort(key=lambda w: -w["confidence"])
     near.sort(key=lambda n: -n["similarity"])
-    return {"near_duplicates": near[:200], "misclassified": wrong[:200]}
+    return {"duplicates": duplicates, "near_duplicates": near[:200], "misclassified": wrong[:200]}

@@ -4,7 +4,9 @@ the change on the shop's page at once; and every tab fits a phone."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -247,3 +249,45 @@ def test_on_a_phone_what_is_picked_from_a_list_opens_in_view(
     console.get_by_role("button", name="Nowy produkt").click()
     expect(console.locator("#product-id")).to_be_in_viewport()
     context.close()
+
+
+def test_conflicts_list_what_to_fix_by_intent_pair_and_fold_the_hints_away(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = polish_console(browser, operator_server.url, "Konflikty")
+    found = console.locator(".conflicts-found")
+    console.get_by_role("button", name="Sprawdź teraz").click()
+    # The demo content: nothing to fix; the cross-validation hints are folded, counted.
+    expect(found.locator("h3")).to_have_text("Konflikty do poprawienia: 0", timeout=120_000)
+    expect(found).to_contain_text("Brak konfliktów")
+    hints = console.locator(".conflict-hints")
+    expect(hints.locator("h3")).to_contain_text("Wskazówki: ")
+    expect(hints).not_to_have_attribute("open", "")  # one line until opened
+    expect(hints.locator("li").first).to_be_hidden()
+    hints.locator("summary").first.click()
+    expect(hints.locator("details").first).to_be_visible()  # a pair, counted, still folded
+    expect(hints.locator("li").first).to_be_hidden()
+
+    # The same goodbye, typed with a capital and a "!", put into the greeting by mistake.
+    console.get_by_role("tab", name="Intencje").click()
+    console.locator('#intent-list button[data-intent="greet"]').click()
+    examples = console.locator("#intent-ex-pl")
+    examples.fill(examples.input_value() + "\nDo widzenia!")
+    console.get_by_role("button", name="Zapisz intencję").click()
+    expect(console.locator("#saved")).to_contain_text("Zapisano intencję powitanie (greet)")
+    settled(operator_server)
+    console.get_by_role("tab", name="Konflikty").click()
+    console.get_by_role("button", name="Sprawdź teraz").click()
+    expect(found.locator("h3")).to_have_text("Konflikty do poprawienia: 1", timeout=120_000)
+    expect(found.locator("h4")).to_have_text(
+        "pożegnanie (goodbye) ↔ powitanie (greet) — 1 konflikt"
+    )
+    expect(found.locator("li")).to_have_text(
+        "„do widzenia” jest w każdej z nich: pożegnanie (goodbye), powitanie (greet)"
+    )
+    if directory := os.environ.get("OMNIBOT_SCREENSHOT_DIR"):
+        console.screenshot(path=str(Path(directory) / "admin-conflicts.png"), full_page=True)
+    console.select_option("#lang", "en")
+    expect(found.locator("h3")).to_have_text("Conflicts to fix: 1")
+    expect(found.locator("h4")).to_have_text("goodbye ↔ greeting (greet) — 1 conflict")
+    console.close()
