@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import OPERATOR
@@ -290,4 +291,30 @@ def test_conflicts_list_what_to_fix_by_intent_pair_and_fold_the_hints_away(
     console.select_option("#lang", "en")
     expect(found.locator("h3")).to_have_text("Conflicts to fix: 1")
     expect(found.locator("h4")).to_have_text("goodbye ↔ greeting (greet) — 1 conflict")
+    console.close()
+
+
+def test_saving_a_faq_entry_keeps_the_intent_it_answers(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    console = polish_console(browser, operator_server.url, "FAQ")
+    console.locator("#faq-list button", has_text="W jakich godzinach").click()
+    expect(console.locator("#faq-id")).to_have_value("opening-hours")
+    console.get_by_role("button", name="Zapisz wpis FAQ").click()
+    # Nothing typed, nothing changed: the link to the intent it answers is not dropped.
+    expect(console.locator("#saved")).to_have_text("Nic do zapisania")
+    answer = console.locator("#faq-a-pl")
+    answer.fill(answer.input_value() + " Zapraszamy!")
+    console.get_by_role("button", name="Zapisz wpis FAQ").click()
+    expect(console.locator("#saved")).to_contain_text("Zapisano FAQ opening-hours — wersja")
+    token = httpx.post(
+        f"{operator_server.url}/api/auth/token",
+        data={"username": OPERATOR[0], "password": OPERATOR[1]},
+    ).json()["access_token"]
+    entry = httpx.get(
+        f"{operator_server.url}/api/admin/faq/opening-hours",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert entry["intent"] == "opening_hours"
+    assert entry["answers"]["pl"].endswith("Zapraszamy!")
     console.close()
