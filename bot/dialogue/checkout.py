@@ -846,6 +846,7 @@ class CheckoutFlow:
             self.set(turn, fulfilment=pressed)
             if pressed == "pickup":
                 self.unset(turn, "address")
+            self.say_way_switched(turn, step)
             await self.next(turn)
             return True
         switched = self.way_switched(turn)
@@ -861,6 +862,7 @@ class CheckoutFlow:
                     if not self.delivers_to(turn, switched.address):
                         return True
                     self.set(turn, address=switched.address)
+            self.say_way_switched(turn, step)
             await self.next(turn)
             return True
         if await self.use_as_before(turn):
@@ -934,6 +936,16 @@ class CheckoutFlow:
         if step == "confirm":
             return await self.confirm(turn, confirm)
         return False
+
+    def say_way_switched(self, turn: Turn, step: str | None) -> None:
+        """The other way taken where the name or phone is asked is said back before that
+        question comes again (at the summary the new summary says it; an address still
+        to give is asked for)."""
+        slots = self.slots(turn)
+        way, address = slots.get("fulfilment"), slots.get("address")
+        if step in ("name", "phone") and (way == "pickup" or address):
+            key = "way_kept_delivery_to" if way == "delivery" else "way_kept_pickup"
+            self.kit.speaker.say(turn, key, address=address or "")
 
     def way_switched(self, turn: Turn) -> WaySaid | None:
         """The other way typed after one was chosen ("jednak wolę z dostawą", "actually,

@@ -15,6 +15,7 @@ from bot.dialogue.checkout import way_in_text
 from bot.store import repo
 from bot.store.models import DialogueState
 from tests.dialogue.chat import Chat
+from tests.dialogue.test_two_things_at_once import play_on
 from tests.dialogue.test_understanding import end_state, talk
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -201,3 +202,26 @@ async def test_changing_the_way_in_words_changes_the_orders_way(
     await chat.press("gotów" if texts[0] != "English please" else "cash")
     orders = await chat.orders()
     assert [o.fulfilment for o in orders] == [way], result.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "said_back"),
+    [
+        (["duża margherita", "z dostawą na ul. Długa 12/3, Kraków", "a jednak odbiorę osobiście"],
+         "Józefa 12"),
+        (["a large margherita", "delivery to Long Street 12, Krakow", "actually I'll pick it up"],
+         "Józefa 12"),
+        (["duża margherita", "zamawiam", "odbiór", "jednak z dostawą na Dietla 50, Kraków"],
+         "Dietla 50"),
+    ],
+)  # fmt: skip
+async def test_the_way_changed_where_the_contact_is_asked_is_said_back_before_it(
+    dialogue_core: Core, texts: list[str], said_back: str
+) -> None:
+    chat = Chat(dialogue_core)
+    result = await play_on(chat, *texts)
+    assert said_back in result.replies[0]["text"], result.text  # the new way, said back
+    assert await step_of(chat) == "name"  # and the contact still asked for
+    await play_on(chat, "Kasia, 600 123 456", "gotówka" if texts[0][0] == "d" else "cash")
+    way = "delivery" if "Dietla" in said_back else "pickup"
+    assert [o.fulfilment for o in await chat.orders()] == [way], result.text
