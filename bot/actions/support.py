@@ -135,13 +135,19 @@ class ProductInfo(ShopAction):
         )
         prices = catalog.price_list(product, ctx.lang)
         description = described(ctx, product)
+        # "ile kosztuje duża margherita?": the card offers that size ("to poproszę ją" takes it).
+        sizes = {str(s) for s in entities_of(tracker, "size")} & set(product.prices)
+        size = sizes.pop() if product.sized and len(sizes) == 1 else None
+        label = catalog.item_label(product.name(ctx.lang), size, ctx.lang)
         say(
             # A product nobody described is named alone, not followed by a placeholder.
             "product_info" if description else "product_info_undescribed",
             [
                 Button(
-                    ctx.text("btn_add", product=product.name(ctx.lang)),
-                    payload_for("add_to_cart", product=product.id),
+                    ctx.text("btn_add", product=label),
+                    payload_for(
+                        "add_to_cart", product=product.id, **({"size": size} if size else {})
+                    ),
                 )
             ],
             product=product.name(ctx.lang),

@@ -137,7 +137,7 @@ _NOT_AN_ITEM = frozenset(
     later quickly asap delivery deliver delivered pickup pick up collect collection takeaway
     takeout away here cash card all that this it that's it's i i'd id want would like get
     have can could may will just only yes no ok okay great good nice hot cold large big
-    add put throw toss grab give gimme need love order bring include
+    add put throw toss grab give gimme need love order bring include take i'll biore bierzemy
     small medium regular
     """.split()
 )

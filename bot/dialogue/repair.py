@@ -286,14 +286,22 @@ def _corrects_by_number(text: str) -> bool:
     return bool(typed_numbers(text)) and bool(_BARE_NUMBER.match(text) or _CORRECTING.search(text))
 
 
-def _offered_product(turn: Turn) -> str | None:
-    """The product the last reply offered to add, when it offered exactly one (its card)."""
-    offered = set()
+def _offered_product(turn: Turn) -> list[dict[str, Any]]:
+    """What the last reply offered to add, when it offered exactly one product (its card):
+    the product's entity, and its size's when the card offered one size ("ile kosztuje duża
+    margherita?"); nothing otherwise."""
+    offered: dict[str, list[dict[str, Any]]] = {}
     for option in (turn.state.pending_options or {}).get("buttons") or []:
         parsed = parse_payload(str(option.get("payload") or ""))
         if parsed and parsed["intent"]["name"] == "add_to_cart":
-            offered |= {str(e["value"]) for e in parsed["entities"] if e["entity"] == "product"}
-    return offered.pop() if len(offered) == 1 else None
+            entities = parsed["entities"]
+            for e in entities:
+                if e["entity"] == "product":
+                    offered[str(e["value"])] = [x for x in entities if x["entity"] == "size"]
+    if len(offered) != 1:
+        return []
+    product, sizes = offered.popitem()
+    return [{"entity": "product", "value": product}, *sizes[:1]]
 
 
 def _offers_checkout(turn: Turn) -> bool:
@@ -305,9 +313,19 @@ def _offers_checkout(turn: Turn) -> bool:
     )
 
 
+# Taking what was just shown, by a word that points at it ("I'll take it", "wezmę ją", "can
+# I have that one"): folded. Read as checking out ("I'll take it"), it still names the card's
+# product.
+_TAKES_IT = re.compile(
+    r"\b(take|have|get|want|order|add|wezm\w*|biore|bierzemy|poprosze|prosze|dodaj\w*|chce)\s+"
+    r"(it|that|this|that one|this one|one|ja|je|go|te|ta|tamta|ten|tamten|to)\b"
+)
+
+
 def _name_the_offered_product(turn: Turn) -> None:
-    """ "to poproszę małą", "yes, 2 please", "to poproszę ją" right after a product's card
-    ("Add Capricciosa"): that product, in the size and number said."""
+    """ "to poproszę małą", "yes, 2 please", "to poproszę ją", "I'll take it" right after a
+    product's card ("Add Capricciosa"): that product, in the size and number said, or else
+    in the size the card offered."""
     if turn.state.flow is not None or turn.entities("product") or turn.entities("phone"):
         return
     sized = bool(turn.entities("size") or turn.entities("quantity"))
@@ -316,17 +334,23 @@ def _name_the_offered_product(turn: Turn) -> None:
         or (turn.intent == "affirm" and turn.confidence >= MIN_CONFIDENCE)
         # An order naming nothing: "pizza" or "napoje" name their category instead.
         or (turn.intent == "add_to_cart" and not turn.entities("category"))
+        or (turn.intent in ("checkout", "nlu_fallback") and _TAKES_IT.search(fold(turn.text)))
     ):
         return
-    product = _offered_product(turn)
-    if product is None:
+    offered = _offered_product(turn)
+    if not offered:
         return
+    if turn.entities("size"):  # "to poproszę małą": the size said wins over the card's
+        offered = [e for e in offered if e["entity"] != "size"]
     end = len(turn.text)
-    named = {"entity": "product", "value": product, "start": end, "end": end, "confidence": 0.9}
+    named = [
+        {"entity": e["entity"], "value": e["value"], "start": end, "end": end, "confidence": 0.9}
+        for e in offered
+    ]
     turn.parse = {
         **turn.parse,
         "intent": {"name": "add_to_cart", "confidence": REREAD_CONFIDENCE},
-        "entities": [*turn.parse.get("entities", []), {**named, "group": 0}],
+        "entities": [*turn.parse.get("entities", []), *({**e, "group": 0} for e in named)],
     }
 
 

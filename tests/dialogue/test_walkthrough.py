@@ -72,3 +72,22 @@ async def test_declining_one_of_two_pizzas_asks_the_size_of_the_other(
     await chat.say("large")
     assert (await end_state(chat))["cart"] == ["1 cola", "1 margherita large"]
 
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["ile kosztuje duża margherita?", "to poproszę ją"], ["1 margherita large"]),
+        (["ile kosztuje duza margherita?", "wezme ja"], ["1 margherita large"]),
+        (["how much is a large margherita?", "I'll take it"], ["1 margherita large"]),
+        (["how much is a large margherita?", "ok, can I have that one"], ["1 margherita large"]),
+        # A size said with the answer wins over the question's.
+        (["how much is a large margherita?", "small please"], ["1 margherita small"]),
+    ],
+)
+async def test_a_size_named_in_a_price_question_is_the_size_taken(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat, result = await saying(dialogue_core, texts)
+    assert "menu" not in result.text.lower()  # nothing read as an item not on it
+    assert await flow_of(chat) is None  # no size asked again
+    assert (await end_state(chat))["cart"] == cart
