@@ -31,9 +31,13 @@ Entity = dict[str, Any]
 
 DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "pizza": ["pizza", "pizze", "pizzy", "pizz", "pizzas", "pizzę"],
-    "drinks": ["napoje", "napój", "napojów", "picie", "picia", "drinks", "drink", "beverages"],
+    "drinks": [
+        "napoje", "napój", "napojów", "picie", "picia", "drinks", "drink", "beverages",
+        # Something cold is something to drink (a cold pizza is a complaint's words, apart).
+        "coś zimnego", "coś chłodnego", "something cold", "anything cold",
+    ],
     "sauces": ["sosy", "sos", "sosów", "sauces", "sauce", "dips"],
-}
+}  # fmt: skip
 # Category words that name every item of the kind ("usuń napoje", "forget the drinks"), as
 # against one of them ("usuń sos", "remove the drink"); folded. ("pizze" is left out: typed
 # without its diacritic it is one pizza, "pizzę", as often as many.)

@@ -214,7 +214,19 @@ class AddToCart(ShopAction):
             events.append(SlotSet("pending_items", None))
             if loop_is(tracker, "ask_size"):
                 events.append(ActiveLoop(None))
+            if asked_category(ctx, tracker, requests):
+                # "a large margherita and something cold": the drinks, to pick from.
+                events.append(FollowupAction("action_show_menu"))
         return events
+
+
+def asked_category(ctx: ActionContext, tracker: Tracker, requests: list[ItemRequest]) -> bool:
+    """Beside the items ordered, a category asked for with none of its products named ("…and
+    something to drink", "…i jakiś sos"): the first category the message names."""
+    products = ctx.shop.catalog.products
+    named = {products[r.product].category for r in requests if r.product in products}
+    categories = [str(c) for c in entities_of(tracker, "category")]
+    return bool(categories) and categories[0] not in named
 
 
 def menu_words(ctx: ActionContext) -> set[str]:

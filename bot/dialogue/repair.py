@@ -886,8 +886,17 @@ _ORDER_FILLERS = frozenset(
 _ITEM_ENTITIES = ("product", "size", "quantity")
 
 
+# Words around a category asked for as a whole ("a do tego coś do picia", "and something to
+# drink", "any sauces?"): folded.
+_ASKING_FOR_SOME = _ORDER_FILLERS | frozenset(
+    "cos czegos jakis jakies jakas jakiegos do tego dla mnie mi nam something anything some any "
+    "for me us to then too as well with it can could would like we have you do got".split()
+)
+
+
 def _category_alone(turn: Turn) -> bool:
-    """The message is one of the menu's category names and nothing else ("napoje", "Sosy?")."""
+    """The message asks for one of the menu's categories and nothing else ("napoje", "Sosy?",
+    "do tego coś do picia", "and something to drink")."""
     spans = [
         (int(e["start"]), int(e["end"]))
         for e in turn.parse.get("entities", [])
@@ -896,7 +905,9 @@ def _category_alone(turn: Turn) -> bool:
     if len(spans) != 1:
         return False
     start, end = spans[0]
-    return not re.search(r"[^\W_]", turn.text[:start] + turn.text[end:])
+    rest = fold(turn.text[:start] + " " + turn.text[end:])
+    words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", rest)
+    return all(w in _ASKING_FOR_SOME for w in words)
 
 
 def _names_items_only(turn: Turn) -> bool:

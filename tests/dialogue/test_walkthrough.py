@@ -91,3 +91,40 @@ async def test_a_size_named_in_a_price_question_is_the_size_taken(
     assert "menu" not in result.text.lower()  # nothing read as an item not on it
     assert await flow_of(chat) is None  # no size asked again
     assert (await end_state(chat))["cart"] == cart
+
+
+DRINKS = ("cola", "lemonade", "water", "orange-juice")
+
+
+def offers_products(result: TurnResult) -> set[str]:
+    """The products the turn's buttons offer to add."""
+    return {
+        product
+        for b in result.buttons
+        if b["payload"].startswith("/add_to_cart")
+        for product in (*DRINKS, "margherita")
+        if f'"product": "{product}"' in b["payload"]
+    }
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["duża margherita", "do tego coś do picia"],
+        ["duza margherita", "a do tego cos do picia"],
+        ["a large margherita", "and something to drink"],
+        ["a large margherita", "something cold please"],
+        # Asked for with the order: the pizza is added, the drinks offered.
+        ["a large margherita and something cold"],
+        ["a large margherita and something to drink"],
+        ["duża margherita i coś zimnego"],
+        ["duza margherita i cos do picia"],
+    ],
+)
+async def test_something_to_drink_offers_the_drinks_and_adds_none(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat, result = await saying(dialogue_core, texts)
+    assert offers_products(result) == set(DRINKS)
+    assert not offers_a_person(result), result.text
+    assert (await end_state(chat))["cart"] == ["1 margherita large"]
