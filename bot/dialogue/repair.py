@@ -180,12 +180,27 @@ def _drop_referred_items(turn: Turn, text: str) -> None:
         turn.parse = {**turn.parse, "entities": [e for e in entities if e not in referred]}
 
 
+def _item_start(turn: Turn, product: dict[str, Any]) -> int:
+    """Where the item naming `product` starts: with its number or size said right before
+    it ("bez jednej capricciosy", "no large diavola")."""
+    start = int(product.get("start", 0))
+    before = sorted(
+        (e for e in turn.parse.get("entities", []) if e.get("entity") in ("quantity", "size")),
+        key=lambda e: -int(e.get("start", 0)),
+    )
+    for e in before:
+        if int(e.get("end", 0)) <= start and not turn.text[int(e.get("end", 0)) : start].strip():
+            start = int(e.get("start", 0))
+    return start
+
+
 def _declined(turn: Turn) -> list[dict[str, Any]]:
-    """The products the message says no to ("no bbq", "nie chcę jednak pepperoni")."""
+    """The products the message says no to ("no bbq", "nie chcę jednak pepperoni", "bez
+    jednej capricciosy")."""
     return [
         p
         for p in turn.entities("product")
-        if _DECLINED_BEFORE.search(fold(turn.text[: int(p.get("start", 0))]))
+        if _DECLINED_BEFORE.search(fold(turn.text[: _item_start(turn, p)]))
     ]
 
 
@@ -596,6 +611,15 @@ def read_in_context(turn: Turn) -> None:
         and not (turn.state.flow == "ask_size" and turn.entities("size"))
     ):
         _reread(turn, "change_item")  # "jednak średnie", "nie, trzy", "not 3, 2"
+    elif (
+        products
+        and intent in ("change_item", "add_to_cart", "nlu_fallback", "deny", "remove_from_cart")
+        and len(_declined(turn)) == len(turn.entities("product"))
+        and {str(p["value"]) for p in turn.entities("product")} <= _in_cart(turn)
+    ):
+        # "a jednak bez jednej capricciosy", "actually without the cola": out of the cart,
+        # however many it says (not "make it one").
+        _reread(turn, "remove_from_cart")
     elif (
         products
         and intent in ("add_to_cart", "nlu_fallback", "remove_from_cart", "prices")

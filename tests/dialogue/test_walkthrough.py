@@ -128,3 +128,20 @@ async def test_something_to_drink_offers_the_drinks_and_adds_none(
     assert offers_products(result) == set(DRINKS)
     assert not offers_a_person(result), result.text
     assert (await end_state(chat))["cart"] == ["1 margherita large"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart"),
+    [
+        (["mała capricciosa", "a jednak bez jednej capricciosy"], []),
+        (["mala capricciosa", "a jednak bez jednej capricciosy"], []),
+        (["mała capricciosa i cola", "jednak bez jednej capricciosy"], ["1 cola"]),
+        (["2 małe capricciosy", "a jednak bez jednej capricciosy"], ["1 capricciosa small"]),
+        (["a small capricciosa and a coke", "actually without one capricciosa"], ["1 cola"]),
+    ],
+)
+async def test_one_of_an_item_declined_takes_one_out(
+    dialogue_core: Core, texts: list[str], cart: list[str]
+) -> None:
+    chat, _ = await saying(dialogue_core, texts)
+    assert (await end_state(chat))["cart"] == cart
