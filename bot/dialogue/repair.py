@@ -107,6 +107,15 @@ _BEFORE_TALK = re.compile(r"\bz\s+[^,.;!?]{0,25}$")
 # Words that name a person only after "talk to": alone they are a greeting ("jest tam ktoś?"),
 # a message ("for the team") or anything alive, so the `person` group does not hold them.
 _PERSON_AFTER_TALK = re.compile(r"\b(kims|kogos|zyw\w*|team|real (person|human))\b")
+# Paying later ("chcę zapłacić później", "I'll pay later", "zapłacę przy odbiorze"): asks how
+# paying works, answered by the shop's payment facts; no wish to check out now. Folded.
+# ("płacę" folds to "place", an English word too: "I'll place the order later" orders.)
+_PAY = r"(zaplac\w*|placic|oplac\w*|platnosc\w*|pay|paying|paid)"
+_LATER = (
+    r"(pozniej|potem|na koncu|przy (odbiorze|dostawie|drzwiach)|na miejscu|"
+    r"later|afterwards|on delivery|on arrival|at the door|when (it|they|the \w+) (comes?|arrives?))"
+)
+_PAYS_LATER = re.compile(rf"\b{_PAY}\b.{{0,30}}\b{_LATER}\b|\b{_LATER}\b.{{0,15}}\b{_PAY}\b")
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
@@ -582,6 +591,17 @@ def read_in_context(turn: Turn) -> None:
         and door_note(turn.text)
     ):
         _reread(turn, "order_note")  # "domofon 3" after ordering: a note, not 3 pizzas
+        return
+    if (
+        not products
+        and turn.state.flow is None
+        and intent in ("checkout", "payment_methods", "nlu_fallback", "faq")
+        and _PAYS_LATER.search(text)
+        and not any(done_ordering(part) for part in re.split(r"[,.;!]", text))
+    ):
+        # "chcę zapłacić później": how paying works (the shop's own words), not a checkout.
+        turn.parse = {**turn.parse, "faq": None}
+        _reread(turn, "payment_methods")
         return
     if _declines_pending(turn, text):
         _reread(turn, "remove_from_cart")  # "jednak bez diavoli" asked its size: not that one

@@ -145,3 +145,24 @@ async def test_one_of_an_item_declined_takes_one_out(
 ) -> None:
     chat, _ = await saying(dialogue_core, texts)
     assert (await end_state(chat))["cart"] == cart
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2 cole", "chcę zapłacić później"],
+        ["2 cole", "chce zaplacic pozniej"],
+        ["2 cole", "zapłacę później"],
+        ["two cokes", "I'll pay later"],
+        ["two cokes", "can I pay later?"],
+    ],
+)
+async def test_paying_later_is_answered_with_how_one_pays_and_starts_no_checkout(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    chat, result = await saying(dialogue_core, texts)
+    # The shop's payment facts: cash or card to the driver (its words in either language).
+    assert "gotówka" in result.text or "cash" in result.text, result.text
+    assert await flow_of(chat) is None  # no checkout started
+    assert not offers_a_person(result)
+    assert (await end_state(chat))["cart"] == ["2 cola"]
