@@ -471,11 +471,12 @@ _ADDRESS_ALONE = re.compile(
 
 # What is said before an address and is no part of it: the word itself ("adres: Długa 5",
 # "my address is 12 Baker St", "address 12 Baker St") and a preposition of where ("na Tomasza
-# 20", "do Długiej 5", "pod Szewską 8", "to 12 Baker St", "at", "on"). A street whose own
-# name starts so is written with its title ("ul. Na Zjeździe 11") and kept whole.
+# 20", "do Długiej 5", "pod Szewską 8", "to 12 Baker St", "at", "on"). A Polish one typed
+# with its capital letter starts a street named so ("Na Zjeździe 11", "Pod Fortem 3"): kept
+# as typed.
 _ADDRESS_LEAD = re.compile(
     r"^\W*(?:(?:(?:my|our|the|moj|mój|nasz)\s+)?(?:adres\w*|address(?:es)?)\b\s*"
-    r"(?:(?::|is\b|to\b|jest\b|-)\s*)?|(?:na|do|pod|to|at|on|onto)\s+)+",
+    r"(?:(?::|is\b|to\b|jest\b|-)\s*)?|(?:(?-i:na|do|pod)|to|at|on|onto)\s+)+",
     re.I,
 )
 

@@ -166,3 +166,27 @@ async def test_paying_later_is_answered_with_how_one_pays_and_starts_no_checkout
     assert await flow_of(chat) is None  # no checkout started
     assert not offers_a_person(result)
     assert (await end_state(chat))["cart"] == ["2 cola"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "address"),
+    [
+        (["duża margherita", "to wszystko", "dostawa", "Na Zjeździe 11", "Ala 600 111 224"],
+         "Na Zjeździe 11"),
+        (["duza margherita", "to wszystko", "dostawa", "Na Zjezdzie 11, Krakow",
+          "Ala 600 111 224"], "Na Zjezdzie 11, Krakow"),
+        (["a large margherita", "done", "delivery", "Na Zjeździe 11", "Ann 600 111 225"],
+         "Na Zjeździe 11"),
+        (["duża margherita z dostawą, adres Na Zjeździe 11, Kraków", "to wszystko",
+          "Ala 600 111 224"], "Na Zjeździe 11, Kraków"),
+        # A preposition typed in lower case still leads up to the street.
+        (["duża margherita", "to wszystko", "dostawa", "na Tomasza 20", "Ala 600 111 224"],
+         "Tomasza 20"),
+    ],
+)  # fmt: skip
+async def test_a_street_named_with_a_preposition_is_kept_as_typed(
+    dialogue_core: Core, texts: list[str], address: str
+) -> None:
+    chat, _ = await saying(dialogue_core, texts)
+    await chat.press("·")  # "Potwierdzam · gotówka" / "Confirm · cash"
+    assert [(o.fulfilment, o.address) for o in await chat.orders()] == [("delivery", address)]
