@@ -159,9 +159,15 @@ def _surface_words(text: str) -> tuple[str, ...]:
 
 
 # How an inflected word ends, folded: a vowel, or the consonant of an ending ("sosem", "pizzach",
-# "napojow", "wodnej", "colas"). Another consonant is another word sharing the first letters:
-# "cold" is no "cola", "pickup" no "picia" (both with 3 letters in common).
+# "napojow", "wodnej", "colas"), or a pet name's k after its vowel ("sosik", "colek", "wodek":
+# Polish diminutives end in -ik, -ek, -yk). Another ending is another word sharing the first
+# letters: "cold" is no "cola", "pickup" no "picia", "pick" no "pizza".
 _INFLECTED_LAST = frozenset("aeiouy" + "mhwjs")
+_DIMINUTIVE = re.compile(r"[aeiouy]k$")
+
+
+def _ends_inflected(token: str) -> bool:
+    return token[-1] in _INFLECTED_LAST or _DIMINUTIVE.search(token) is not None
 
 
 @lru_cache(maxsize=65536)
@@ -181,7 +187,7 @@ def _word_score(token: str, form: str, lemmas: bool = True) -> float:
         common >= max(3, len(form) - 2)
         and len(token) - common <= 3
         and common >= len(token) - 3
-        and token[-1] in _INFLECTED_LAST
+        and _ends_inflected(token)
     ):
         return 0.95
     if lemmas and len(form) >= 4 and lemma(token) == lemma(form):

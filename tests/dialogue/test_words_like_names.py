@@ -1,6 +1,7 @@
 """A word that shares its first letters with a product or a category but ends as no Polish
 or English ending would is another word: "pickup" is no "picia" (drinks), "cold" no "cola" —
-while "colę", "sokiem", "wodzie", "veggie" and "vegetarians" are still what they name.
+while "colę", "sokiem", "wodzie", "veggie", "vegetarians" and the pet names "sosik" and
+"colek" are still what they name.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by the cart it leaves and the order it places.
@@ -29,6 +30,11 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
         (["mała pepperoni z sokiem"], ["1 orange-juice", "1 pepperoni small"]),
         (["two large vegetarians"], ["2 vegetariana large"]),
         (["2 veggie", "large"], ["2 vegetariana large"]),
+        # Pet names ending in -ik, -ek still name what they stand for.
+        (["duża margherita i sosik czosnkowy"], ["1 garlic-sauce", "1 margherita large"]),
+        (["poproszę pięć colek"], ["5 cola"]),
+        (["poprosze piec colek i sosik czosnkowy"], ["1 garlic-sauce", "5 cola"]),
+        (["poproszę colkę"], ["1 cola"]),
     ],
 )
 async def test_a_word_sharing_a_names_first_letters_orders_nothing(
