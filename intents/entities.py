@@ -1,4 +1,5 @@
-"""Entities, Rasa style: product, quantity, size, category, phone, order_number, code.
+"""Entities, Rasa style: product, quantity, size, category, phone, order_number, code, and
+off_menu (a thing of a menu's category often not sold: "sprite" is a drink).
 
 Products and categories are matched on the folded text (no diacritics, lower case) so
 that offsets stay those of the original message, with three tolerances: Polish
@@ -100,6 +101,7 @@ _TYPO_MIN_TYPED, _TYPO_MIN_SIZE_WORD = 4, 5
 # A product's name cut short after a size ("duża capri"): at least this many letters typed.
 _CLIP_MIN = 4
 NOT_TYPOS = Path(__file__).resolve().parent / "lexicon" / "not_typos.yaml"
+OFF_MENU = Path(__file__).resolve().parent / "lexicon" / "off_menu.yaml"
 SIZE_CM = {"25": "small", "32": "medium", "42": "large"}
 _SIZE_LETTERS = {"S": "small", "M": "medium", "L": "large", "XL": "large"}
 
@@ -145,6 +147,17 @@ def misspelt_size(word: str) -> str | None:
         and OSA.distance(word, form, score_cutoff=1) <= 1
     }
     return sizes.pop() if len(sizes) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _off_menu_words() -> dict[tuple[str, ...], str]:
+    """Folded words of each thing often not sold (`lexicon/off_menu.yaml`) → its category."""
+    raw = yaml.safe_load(OFF_MENU.read_text(encoding="utf-8")) or {}
+    return {
+        tuple(_WORD.findall(fold(str(name)))): str(category)
+        for category, names in raw.items()
+        for name in names or ()
+    }
 
 
 @dataclass(frozen=True)
@@ -225,6 +238,7 @@ class EntityExtractor:
                 cid: [*words, *DEFAULT_CATEGORIES.get(cid, [])] for cid, words in categories.items()
             }
         self._categories = self._forms(categories)
+        self._category_ids = frozenset(categories)
 
     @staticmethod
     def _forms(mapping: Mapping[str, Iterable[str]]) -> dict[str, list[_Form]]:
@@ -282,6 +296,7 @@ class EntityExtractor:
         self._match_names(words, self._products, "product", free, add, self._lemmas)
         self._match_clipped(words, free, add)
         self._match_names(words, self._categories, "category", free, add, self._lemmas)
+        self._match_off_menu(words, free, add)
         for start, end, word in words:
             if not free(start, end):
                 continue
@@ -343,6 +358,20 @@ class EntityExtractor:
             }
             if len(named) == 1:
                 add("product", named.pop(), start, end, 0.8)
+
+    def _match_off_menu(self, words, free, add) -> None:  # type: ignore[no-untyped-def]
+        """Things of a category the menu has that are often not sold ("sprite", "piwo"):
+        an `off_menu` entity whose value is the category (the text says which thing)."""
+        folded = [w for _, _, w in words]
+        # Longest names first: "iced tea" is one thing, not "tea".
+        for names, category in sorted(_off_menu_words().items(), key=lambda n: -len(n[0])):
+            if category not in self._category_ids:
+                continue
+            n = len(names)
+            for i in range(len(words) - n + 1):
+                start, end = words[i][0], words[i + n - 1][1]
+                if tuple(folded[i : i + n]) == names and free(start, end):
+                    add("off_menu", category, start, end, 0.9)
 
     @staticmethod
     def _match_digits(text, free, add) -> None:  # type: ignore[no-untyped-def]

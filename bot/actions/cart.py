@@ -163,6 +163,9 @@ class AddToCart(ShopAction):
             )
             if named and catalog.category(str(named)):
                 say("pick_in_category")
+            elif offer_instead(ctx, say, tracker):
+                # "poproszę sprite": not sold; the drinks that are, to pick from.
+                return [SlotSet("pending_items", None)]
             elif missing:
                 for name in missing:
                     say("unknown_product_short", product=name)
@@ -227,6 +230,27 @@ def asked_category(ctx: ActionContext, tracker: Tracker, requests: list[ItemRequ
     named = {products[r.product].category for r in requests if r.product in products}
     categories = [str(c) for c in entities_of(tracker, "category")]
     return bool(categories) and categories[0] not in named
+
+
+def offer_instead(ctx: ActionContext, say: Say, tracker: Tracker) -> bool:
+    """A thing the menu does not have, of a kind it does ("sprite", "piwo"): said so, with
+    what the shop has of that kind to pick from. False when the message names none."""
+    catalog = ctx.shop.catalog
+    text = str(tracker.latest_message.get("text") or "")
+    for e in tracker.latest_message.get("entities", []):
+        category = catalog.category(str(e.get("value"))) if e.get("entity") == "off_menu" else None
+        products = catalog.in_category(category.id) if category else []
+        if category is None or not products:
+            continue
+        say(
+            "off_menu_instead",
+            ShowMenu.add_buttons(ctx, products),
+            product=text[int(e.get("start", 0)) : int(e.get("end", 0))].strip(),
+            category=category.name(ctx.lang),
+            items="\n".join(ShowMenu.line(ctx, p) for p in products),
+        )
+        return True
+    return False
 
 
 def menu_words(ctx: ActionContext) -> set[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.actions.cart import entities_of
+from bot.actions.cart import entities_of, offer_instead
 from bot.actions.context import ActionContext, Say, ShopAction
 from bot.actions.orders import say_status
 from bot.dialogue.turn import payload_for
@@ -127,6 +127,8 @@ class ProductInfo(ShopAction):
             None,
         )
         if product is None:
+            if offer_instead(ctx, say, tracker):
+                return []  # "czy macie sprite?": not on the menu; the drinks that are
             return await AnswerFaq().act(ctx, say, tracker)
         templates = ctx.shop.responses
         allergens = ", ".join(

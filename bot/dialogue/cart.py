@@ -159,8 +159,13 @@ def unlisted_items(
     list is written in."""
     if text.startswith("/") or "?" in text:
         return []
-    # An address ("ul. Tomasza 20, Kraków") is no item either.
-    spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
+    # An address ("ul. Tomasza 20, Kraków") is no item either; a thing known to be off the
+    # menu ("pepsi") is one.
+    spans = [
+        (int(e.get("start", 0)), int(e.get("end", 0)))
+        for e in entities
+        if e.get("entity") != "off_menu"
+    ]
     spans += address_spans(text)
     folded = text.lower() if text.isascii() else fold(text)
     cuts = [0]

@@ -710,6 +710,14 @@ def read_in_context(turn: Turn) -> None:
         # "czy macie sos czosnkowy?": shown, not added; a product is no facility (parking,
         # Wi-Fi) the bot would have to ask a person about.
         _reread(turn, "product_info")
+    elif (
+        not products
+        and turn.entities("off_menu")
+        and intent in ("nlu_fallback", "facilities", "faq", "product_info", "browse_menu")
+        and _ASKS_IF_SOLD.match(text)
+    ):
+        # "czy macie sprite?": not on the menu, and what is of its kind (no person asked).
+        _reread(turn, "product_info")
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later

@@ -190,3 +190,26 @@ async def test_a_street_named_with_a_preposition_is_kept_as_typed(
     chat, _ = await saying(dialogue_core, texts)
     await chat.press("·")  # "Potwierdzam · gotówka" / "Confirm · cash"
     assert [(o.fulfilment, o.address) for o in await chat.orders()] == [("delivery", address)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "thing"),
+    [
+        (["czy macie sprite?"], "sprite"),
+        (["Czy macie Sprite?"], "Sprite"),
+        (["do you have sprite?"], "sprite"),
+        (["2 cole", "a macie piwo?"], "piwo"),
+        (["two cokes", "do you have iced tea?"], "iced tea"),
+        (["poproszę sprite"], "sprite"),
+    ],
+)
+async def test_a_drink_not_on_the_menu_is_said_so_with_the_drinks_there_are(
+    dialogue_core: Core, texts: list[str], thing: str
+) -> None:
+    chat, result = await saying(dialogue_core, texts)
+    assert thing in result.text  # named as what is not there
+    assert offers_products(result) == set(DRINKS)
+    assert not offers_a_person(result), result.text
+    assert await flow_of(chat) is None  # no "shall I ask the staff?" waiting
+    cart = (await end_state(chat))["cart"]
+    assert cart == (["2 cola"] if len(texts) > 1 else [])
