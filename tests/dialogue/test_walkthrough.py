@@ -1,7 +1,7 @@
 """What a customer noticed walking through the web chat of the demo pizzeria: a pizza
 declined while its size is asked, a size named in a price question, something to drink
 asked for, a drink not on the menu, one of one item taken off, paying later, a street whose
-name starts with a preposition, a drink's or a sauce's pet name.
+name starts with a preposition.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); Polish and English, with and
 without diacritics. Each case is a new customer, judged by the cart and the order it leaves
