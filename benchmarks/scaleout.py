@@ -117,7 +117,7 @@ async def measure(instances: int, args: argparse.Namespace, texts: list[str]) ->
             env.update(
                 DATABASE_URL=f"{base}/{name}",
                 REDIS_URL=args.redis,
-                SECRET_KEY="scaleout-benchmark-key",
+                SECRET_KEY="scaleout-benchmark-key-not-for-production",
                 LOG_LEVEL="WARNING",
             )
             procs.append(spawn(port, env))

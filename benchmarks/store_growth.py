@@ -441,7 +441,7 @@ async def open_store(label: str, args: argparse.Namespace) -> Store:
         omnibot_data_dir=data_dir,
         database_url=url,
         nlu_backend="keywords",
-        secret_key="store-growth-benchmark",
+        secret_key="store-growth-benchmark-key-not-for-production",
         messages_per_minute=10**9,
         nlu_parse_per_minute=10**9,
     )  # type: ignore[call-arg]

@@ -9,7 +9,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -43,6 +43,11 @@ def _setup() -> Settings:
     return settings
 
 
+def _refuse(exc: ValueError) -> NoReturn:
+    console.print(f"[bold red]Omnibot cannot start:[/] {exc}")
+    raise typer.Exit(2)
+
+
 @app.command()
 def run(
     host: Annotated[str | None, typer.Option(help="Bind address (default HOST)")] = None,
@@ -54,7 +59,10 @@ def run(
     from bot.app import create_app
     from bot.server import hand_over_the_gil_sooner, server_config, settle_the_heap
 
-    settings = _setup()
+    try:
+        settings = _setup()
+    except ValueError as exc:  # a setting that fails its check: said plainly, no traceback
+        _refuse(exc)
     if host:
         settings.host = host
     if port:
@@ -81,7 +89,11 @@ def run(
                 "then log in at /admin, /agent or /orders."
             )
 
-    application = create_app(settings, progress=progress, on_ready=ready)
+    try:
+        application = create_app(settings, progress=progress, on_ready=ready)
+    except ValueError as exc:
+        status.stop()
+        _refuse(exc)
 
     # Client addresses (rate limits, logs) come from X-Forwarded-For only when the
     # connection comes from FORWARDED_ALLOW_IPS, i.e. the reverse proxy (see bot.server);

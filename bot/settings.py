@@ -12,6 +12,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+MIN_SECRET_KEY_CHARS = 32
+
 
 class Settings(BaseSettings):
     """Every setting of Omnibot; names are the environment variables of README."""
@@ -138,6 +140,14 @@ class Settings(BaseSettings):
         share work (REDIS_URL) must share the key too, so there it has to be set.
         """
         if self.secret_key:
+            if len(self.secret_key) < MIN_SECRET_KEY_CHARS:
+                # "changeme", "secret", a shop's name: tried offline against one session
+                # token, it would let anyone sign any customer's web chat session.
+                raise ValueError(
+                    f"SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters (random); "
+                    "generate one with: python -c "
+                    '"import secrets; print(secrets.token_urlsafe(48))"'
+                )
             return self.secret_key
         if self.redis_url:
             raise ValueError(

@@ -64,7 +64,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "omnibot_data_dir": data_dir,
         "nlu_backend": "keywords",
-        "secret_key": "test-secret-key",
+        "secret_key": "test-secret-key-for-the-test-suite-only",
         "webchat_new_sessions_per_ip": 100_000,  # tests open many sessions from one host
         "messages_per_minute": 100_000,  # and type faster than people (limits tested apart)
         "webchat_reads_per_minute": 100_000,  # and reload faster than people

@@ -70,3 +70,26 @@ def test_instances_sharing_redis_must_be_given_the_key(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, secret_key=None, redis_url="redis://127.0.0.1:1/0")
     with pytest.raises(ValueError, match="SECRET_KEY must be set"):
         create_app(settings)
+
+
+def test_a_short_key_is_refused_at_start(tmp_path: Path) -> None:
+    """A guessable SECRET_KEY ("changeme"), tried offline against one session token, would let
+    anyone sign any customer's web chat session: the server does not start with one."""
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        create_app(make_settings(tmp_path, secret_key="changeme"))
+    assert create_app(make_settings(tmp_path, secret_key="x" * 32)) is not None
+
+
+def test_omnibot_run_says_why_it_refuses_a_short_key(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "SECRET_KEY": "changeme", "OMNIBOT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--port", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    said = done.stdout + done.stderr
+    assert "at least 32 characters" in said and "Traceback" not in said
+    assert not any(tmp_path.iterdir())  # refused before anything was made

@@ -44,7 +44,7 @@ async def test_three_instances_starting_together_on_an_empty_database_all_serve(
                     **os.environ,
                     "DATABASE_URL": database_url,
                     "REDIS_URL": redis_url,
-                    "SECRET_KEY": "three-instances-test-key",
+                    "SECRET_KEY": "three-instances-test-key-not-for-production",
                     "OMNIBOT_DATA_DIR": str(tmp_path / f"data{n}"),
                     "NLU_BACKEND": "keywords",
                 }

@@ -36,7 +36,7 @@ def sms_settings(data_dir: Path, api_base: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "omnibot_data_dir": data_dir,
         "nlu_backend": "keywords",
-        "secret_key": "test-secret-key",
+        "secret_key": "test-secret-key-for-the-test-suite-only",
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": AUTH_TOKEN,
         "twilio_from_number": FROM_NUMBER,

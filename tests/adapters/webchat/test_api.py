@@ -140,7 +140,9 @@ async def test_forged_tokens_are_refused(client: httpx.AsyncClient, token: str) 
 
 
 async def test_expired_token_is_refused(tmp_path: Path) -> None:
-    signer = itsdangerous.URLSafeTimedSerializer("test-secret-key", salt="omnibot.webchat.session")
+    signer = itsdangerous.URLSafeTimedSerializer(
+        "test-secret-key-for-the-test-suite-only", salt="omnibot.webchat.session"
+    )
     with patch.object(time, "time", return_value=time.time() - 2 * 86400):
         token = signer.dumps({"a": "signed-two-days-ago"})
     async with running_app(make_settings(tmp_path, webchat_session_days=1)) as (_, client):

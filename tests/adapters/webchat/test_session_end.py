@@ -96,14 +96,14 @@ async def test_sessions_slide_with_every_visit_and_expire_unused(
     settings = make_settings(tmp_path, webchat_session_days=1)
     async with running_app(settings) as (_app, client):
         first = (await client.post("/api/webchat/sessions")).json()
-        address = URLSafeTimedSerializer("test-secret-key", salt="omnibot.webchat.session").loads(
-            first["session_token"]
-        )
+        address = URLSafeTimedSerializer(
+            "test-secret-key-for-the-test-suite-only", salt="omnibot.webchat.session"
+        ).loads(first["session_token"])
         then = time.time() - days_ago * 86400
         with monkeypatch.context() as past:
             past.setattr(itsdangerous.timed.time, "time", lambda: then)
             old_token = URLSafeTimedSerializer(
-                "test-secret-key", salt="omnibot.webchat.session"
+                "test-secret-key-for-the-test-suite-only", salt="omnibot.webchat.session"
             ).dumps(address)
         r = await client.post("/api/webchat/sessions", json={"session_token": old_token})
         if not renewed:
