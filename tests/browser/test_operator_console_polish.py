@@ -59,7 +59,7 @@ def test_a_polish_operator_types_prices_in_zloty_and_the_shop_page_shows_them(
     expect(console.locator("#error")).to_have_text(refused)
     small.fill("22,50")
     console.get_by_role("button", name="Zapisz produkt").click()
-    expect(console.locator("#saved")).to_contain_text("Zapisano produkt margherita — wersja")
+    expect(console.locator("#saved")).to_contain_text("Zapisano produkt Margherita — wersja")
     expect(console.locator("#error")).to_have_text("")
 
     console.get_by_role("tab", name="Lokal").click()
@@ -306,7 +306,11 @@ def test_saving_a_faq_entry_keeps_the_intent_it_answers(
     answer = console.locator("#faq-a-pl")
     answer.fill(answer.input_value() + " Zapraszamy!")
     console.get_by_role("button", name="Zapisz wpis FAQ").click()
-    expect(console.locator("#saved")).to_contain_text("Zapisano FAQ opening-hours — wersja")
+    # Named as staff know it (its first question), in the language switched to as well.
+    saved = console.locator("#saved")
+    expect(saved).to_contain_text("Zapisano FAQ „W jakich godzinach jesteście otwarci?” — wersja")
+    console.select_option("#lang", "en")
+    expect(saved).to_contain_text("Saved FAQ “What are your opening hours?” — version")
     token = httpx.post(
         f"{operator_server.url}/api/auth/token",
         data={"username": OPERATOR[0], "password": OPERATOR[1]},

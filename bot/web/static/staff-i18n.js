@@ -390,12 +390,12 @@
         savedIntent: (n) => "Zapisano intencję " + n, deletedIntent: (n) => "Usunięto intencję " + n, deleteIntentAsk: (n) => "Usunąć intencję " + n + "? (Historia pozwala ją przywrócić.)",
         faqSearch: "Szukaj pytań i odpowiedzi", faqSearchLabel: "Szukaj w FAQ", newFaq: "Nowy wpis FAQ", faqList: "Wpisy FAQ", faqId: "Identyfikator", faqIdHint: "z pierwszego pytania, jeśli puste",
         questions: (l) => "Pytania (" + l + "), jedno w wierszu", answer: (l) => "Odpowiedź (" + l + ")", saveFaq: "Zapisz wpis FAQ",
-        savedFaq: (id) => "Zapisano FAQ " + id, deletedFaq: (id) => "Usunięto FAQ " + id, deleteFaqAsk: (id) => "Usunąć wpis FAQ " + id + "?",
+        deleteFaqAsk: (name) => "Usunąć wpis FAQ " + name + "?",
         productSearch: "Szukaj produktów", newProduct: "Nowy produkt", productList: "Produkty", productId: "Identyfikator", category: "Kategoria",
         productName: (l) => "Nazwa (" + l + ")", description: (l) => "Opis (" + l + ")", aliases: "Inne nazwy, po przecinku", allergens: "Alergeny, po przecinku",
         prices: "Ceny w zł (np. 24,90); puste pole — ten rozmiar nie jest sprzedawany", onePrice: "jedna cena", available: "dostępny", vegetarian: "wegetariański", spicy: "ostry",
-        unavailable: "niedostępny", saveProduct: "Zapisz produkt", savedProduct: (id) => "Zapisano produkt " + id, deletedProduct: (id) => "Usunięto produkt " + id,
-        deleteProductAsk: (id) => "Usunąć produkt " + id + "?", badPrice: (what, text) => what + ": „" + text + "” to nie cena — wpisz np. 24,90",
+        unavailable: "niedostępny", saveProduct: "Zapisz produkt",
+        deleteProductAsk: (name) => "Usunąć produkt " + name + "?", badPrice: (what, text) => what + ": „" + text + "” to nie cena — wpisz np. 24,90",
         shopHint: "Fakty o lokalu, w jednym miejscu: odpowiedzi FAQ i bota podają je przez zmienne, zamówienia ich pilnują, tablica zamówień pokazuje czas w strefie lokalu. Zapis działa po chwili.",
         shopName: "Nazwa lokalu", shopAddress: "Adres (odbiór osobisty)", timezone: "Strefa czasowa", currency: "Waluta",
         hours: "Godziny otwarcia (GG:MM-GG:MM albo „closed”, gdy zamknięte)", days: { mon: "pon", tue: "wt", wed: "śr", thu: "czw", fri: "pt", sat: "sob", sun: "nd" },
@@ -462,12 +462,12 @@
         savedIntent: (n) => "Saved intent " + n, deletedIntent: (n) => "Deleted intent " + n, deleteIntentAsk: (n) => "Delete intent " + n + "? (History can restore it.)",
         faqSearch: "Search questions and answers", faqSearchLabel: "Search FAQ", newFaq: "New FAQ entry", faqList: "FAQ entries", faqId: "Id", faqIdHint: "made from the first question if empty",
         questions: (l) => "Questions (" + l + "), one per line", answer: (l) => "Answer (" + l + ")", saveFaq: "Save FAQ entry",
-        savedFaq: (id) => "Saved FAQ " + id, deletedFaq: (id) => "Deleted FAQ " + id, deleteFaqAsk: (id) => "Delete FAQ entry " + id + "?",
+        deleteFaqAsk: (name) => "Delete FAQ entry " + name + "?",
         productSearch: "Search products", newProduct: "New product", productList: "Products", productId: "Id", category: "Category",
         productName: (l) => "Name (" + l + ")", description: (l) => "Description (" + l + ")", aliases: "Aliases, comma-separated", allergens: "Allergens, comma-separated",
         prices: "Prices in zł (e.g. 24,90); leave a size empty if not sold", onePrice: "one price", available: "available", vegetarian: "vegetarian", spicy: "spicy",
-        unavailable: "unavailable", saveProduct: "Save product", savedProduct: (id) => "Saved product " + id, deletedProduct: (id) => "Deleted product " + id,
-        deleteProductAsk: (id) => "Delete product " + id + "?", badPrice: (what, text) => what + ": “" + text + "” is not a price — write e.g. 24,90",
+        unavailable: "unavailable", saveProduct: "Save product",
+        deleteProductAsk: (name) => "Delete product " + name + "?", badPrice: (what, text) => what + ": “" + text + "” is not a price — write e.g. 24,90",
         shopHint: "The shop's facts, one truth: FAQ answers and the bot's replies state them through variables, checkout enforces them, the orders board shows times in the shop's time zone. A save is live in a moment.",
         shopName: "Shop name", shopAddress: "Address (pickup)", timezone: "Time zone", currency: "Currency",
         hours: "Opening hours (HH:MM-HH:MM, or \"closed\")", days: { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" },
@@ -546,6 +546,12 @@
       return LANGUAGES[saved] ? saved : fromBrowser();
     },
     intentLabel: shownIntent,
+    // A FAQ entry or a product by its label in `lang` ({lang: label}), else its key.
+    itemName,
+    // The labels staff know an item by, from the item: a product's names, a FAQ entry's first
+    // question per language (as the server's History gives them).
+    itemLabels: (kind, item) => kind === "product" ? Object.assign({}, item.names)
+      : Object.fromEntries(Object.entries(item.questions || {}).filter(([, asked]) => asked && asked.length).map(([lang, asked]) => [lang, asked[0]])),
     // Why a person was asked for, in words ("prośba klienta"); one without words, readable.
     handoffReason: (reason, words) => (reason ? words.handoffReasons[reason] || reason.replace(/_/g, " ") : ""),
     // An order or cart line's item as the server wrote it per language ("Margherita, duża
