@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from bot.auth import create_user
 from tests.conftest import LiveServer, make_settings
@@ -163,11 +164,23 @@ def test_the_servers_refusals_and_the_role_read_in_the_consoles_language(
 ) -> None:
     customer_asks_for_a_person(shop.url)
     page = browser.new_context(locale="pl-PL", viewport={"width": 1280, "height": 800}).new_page()
+
+    def news_of_the_queue_lost(page_side: WebSocketRoute) -> None:
+        # A console that has not heard yet that the conversation was taken (the news is late).
+        server_side = page_side.connect_to_server()
+
+        def relay(frame: str | bytes) -> None:
+            if '"queue"' not in str(frame):
+                page_side.send(frame)
+
+        server_side.on_message(relay)
+
+    page.route_web_socket(re.compile(r"/ws/agent"), news_of_the_queue_lost)
     log_in(page, shop.url)
     expect(page.locator("#who")).to_have_text(f"{AGENT[0]} (konsultant)")
     page.locator("#queue-waiting .conv").first.click()
     expect(page.locator("#assign")).to_be_visible()
-    # Another agent takes the conversation first (it is not this agent's: still "take it").
+    # Another agent takes the conversation first (this console still offers to take it).
     core: Any = shop.app.state.core
 
     async def add_other() -> None:
