@@ -721,6 +721,8 @@ def read_in_context(turn: Turn) -> None:
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
+    elif _delivery_wanted_there(turn, intent, products):
+        _reread(turn, "checkout")  # "I want delivery to Długa 5, Kraków": no order of nothing
     elif intent == "nlu_fallback" and _ORDERING.match(text):
         _reread(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
     elif intent == "nlu_fallback" and turn.entities("size"):
@@ -812,6 +814,35 @@ def _street_not_products(turn: Turn) -> None:
     turn.parse = {**turn.parse, "entities": entities}
     if not any(e.get("entity") == "product" for e in entities):
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
+
+
+# What a message may be that says where to deliver without checking out.
+_NOT_CHECKING_OUT = frozenset(
+    {"human_handoff", "complaint", "leave_message", "change_language", "cancel_order", "order_note"}
+)
+
+
+def _delivery_wanted_there(turn: Turn, intent: str, products: bool) -> bool:
+    """Delivery with its address wanted, with items in the cart, in words the NLU reads as
+    something else ("I want delivery to Długa 5, Kraków" as an order of nothing named, "chcę
+    z dostawą na Limanowskiego 10/4, Kraków" as a rating): the customer is checking out
+    there. A question, an item named or a flow waiting for its answer keeps the reading."""
+    if (
+        products
+        or intent in _NOT_CHECKING_OUT
+        or turn.state.flow is not None
+        or "?" in turn.text
+        or turn.entities("category")
+        or turn.entities("phone")
+    ):
+        return False
+    said_way = way_in_text(turn.text)
+    return (
+        said_way is not None
+        and said_way.way == "delivery"
+        and bool(said_way.address)
+        and _holds_items(turn)
+    )
 
 
 def _way_chosen_aside(turn: Turn, intent: str, products: bool) -> bool:

@@ -566,6 +566,17 @@ async def play_on(chat: Chat, *texts: str) -> TurnResult:
              "gotowka"],
             {"fulfilment": "delivery", "address": "Karmelicka 12/3", "name": "Ewa"},
         ),
+        # Wanting delivery (read as an order of nothing named) is no miss of the menu.
+        (
+            ["I'd like a large margherita", "I want delivery to Limanowskiego 10/4, Krakow",
+             "Mark, 602 333 444", "card"],
+            {"fulfilment": "delivery", "address": "Limanowskiego 10/4, Krakow", "name": "Mark"},
+        ),
+        (
+            ["poproszę dużą margheritę", "chcę z dostawą na Limanowskiego 10/4, Kraków",
+             "Marek, 602 333 444", "karta"],
+            {"fulfilment": "delivery", "address": "Limanowskiego 10/4, Kraków", "name": "Marek"},
+        ),
     ],
 )  # fmt: skip
 async def test_delivery_with_its_address_after_ordering_checks_out_there(
