@@ -468,12 +468,14 @@ _ABOUT_A_PRODUCT = frozenset({"allergens", "product_info", "prices"})
 def _asked_about_product(turn: Turn) -> str | None:
     """ "a ten bbq ma gorczycę?": a question naming a product that the NLU does not read
     surely as an order, and whose next reading, before or after the order's, asks about the
-    product (its allergens, what is in it, its price)."""
-    if (
-        turn.intent not in ("add_to_cart", "nlu_fallback")
-        or turn.confidence >= REREAD_CONFIDENCE
-        or not turn.text.rstrip().endswith("?")
-    ):
+    product (its allergens, what is in it, its price). Read so without being sure ("czy
+    hawajska ma laktozę?" while its size is asked), it is that question all the same: it
+    interrupts the question waiting, which is asked again."""
+    if turn.confidence >= REREAD_CONFIDENCE or not turn.text.rstrip().endswith("?"):
+        return None
+    if turn.intent in _ABOUT_A_PRODUCT and turn.confidence >= MIN_CONFIDENCE:
+        return turn.intent
+    if turn.intent not in ("add_to_cart", "nlu_fallback"):
         return None
     ranking = [str(r.get("name")) for r in turn.parse.get("intent_ranking") or []]
     readings = [name for name in ranking if name != "nlu_fallback"][:2]

@@ -12,6 +12,7 @@ import pytest
 from bot.core import Core
 from bot.store.models import Customer, Order, OrderItem
 from tests.dialogue.chat import Chat
+from tests.dialogue.test_understanding import end_state
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -113,3 +114,24 @@ async def test_the_recommendation_starts_with_what_customers_order_most(
         await s.commit()
     _, payloads = await last_reply(dialogue_core, "co polecacie?")
     assert payloads[0] == ADD + '"quattro-formaggi"}', payloads
+
+
+@pytest.mark.parametrize(
+    ("texts", "allergen", "size"),
+    [
+        (["poprosze hawajska i 2 cole", "czy hawajska ma laktoze?"], "mleko", "średnia"),
+        (["poproszę hawajską", "czy w hawajskiej jest laktoza?"], "mleko", "duża"),
+        (["a hawaiian and a coke please", "does the hawaiian have lactose?"], "milk", "medium"),
+    ],
+)  # fmt: skip
+async def test_a_product_asked_about_while_its_size_is_asked_is_answered_then_the_size(
+    dialogue_core: Core, texts: list[str], allergen: str, size: str
+) -> None:
+    chat = Chat(dialogue_core)
+    for text in texts:
+        result = await chat.say(text)
+    assert allergen in result.replies[0]["text"].lower(), result.text  # its card, allergens
+    assert "Hawa" in result.replies[-1]["text"]  # and its size asked again
+    await chat.say(size)
+    size = {"średnia": "medium", "duża": "large"}.get(size, size)
+    assert f"1 hawaii {size}" in (await end_state(chat))["cart"]
