@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
-from bot.dialogue.turn import Join, Outgoing, Turn
+from bot.dialogue.turn import Join, JoinOffer, Outgoing, Turn
 from bot.domain.order_status import CUSTOMER_CANCELLABLE
 from bot.domain.phones import find_phone, is_mobile, normalise_phone, readable_phone
 from bot.messages import Button
@@ -25,7 +25,15 @@ from bot.orders import latest_order
 from bot.ratelimit import Budget, Limiter
 from bot.store import repo
 from bot.store.merge import Carried, merge_customers
-from bot.store.models import ChannelIdentity, Customer, Event, LinkToken, Message, utcnow
+from bot.store.models import (
+    ChannelIdentity,
+    Customer,
+    Event,
+    LinkToken,
+    Message,
+    Order,
+    utcnow,
+)
 
 CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_CODES = 5
@@ -155,11 +163,12 @@ class IdentityLinker:
             if phone:
                 customer.phone = customer.phone or phone
         if facts.get("link_token"):
-            await self.redeem(turn, str(facts["link_token"]), kinds=("deeplink",))
+            await self.redeem(turn, message, str(facts["link_token"]), kinds=("deeplink",))
             return True
         match = _CODE.match(message.text or "") if typed_codes else None
         if match and not (message.payload or {}).get("button_payload"):
-            await self.redeem(turn, match.group(1) + match.group(2), kinds=("code", "sms_code"))
+            code = match.group(1) + match.group(2)
+            await self.redeem(turn, message, code, kinds=("code", "sms_code"))
             return True
         return False
 
@@ -275,7 +284,11 @@ class IdentityLinker:
         slots["link_failures"] = failures
         turn.state.slots = slots
 
-    async def redeem(self, turn: Turn, value: str, kinds: tuple[str, ...]) -> None:
+    async def redeem(
+        self, turn: Turn, message: Message, value: str, kinds: tuple[str, ...]
+    ) -> None:
+        """Join the customer who asked for this link or code into this turn's customer: at
+        once when this side is new, otherwise only after its yes (`turn.join_offer`)."""
         if self._locked_until(turn):
             self.say(turn, "link_locked", minutes=int(LOCK_TIME.total_seconds() // 60))
             return
@@ -323,7 +336,38 @@ class IdentityLinker:
         if owner.id == turn.customer.id:
             self.say(turn, "link_own_code")
             return
+        if await self._has_history(turn, message):
+            # Whoever sent this link or code would see this customer's history: spent now,
+            # joined only if the customer says yes here (the dialogue asks).
+            turn.join_offer = JoinOffer(owner.id, since=owner.created_at, until=now + CODE_TTL)
+            return
         await self._join(turn, owner)
+
+    async def _has_history(self, turn: Turn, message: Message) -> bool:
+        """Whether this customer existed before this message: other messages, an order, a
+        saved phone or email (not a side that this very /start or code just created)."""
+        customer = turn.customer
+        if customer.phone or customer.email:
+            return True
+        for query in (
+            select(Message.id).where(Message.customer_id == customer.id, Message.id != message.id),
+            select(Order.id).where(Order.customer_id == customer.id),
+        ):
+            if await turn.session.scalar(query.limit(1)) is not None:
+                return True
+        return False
+
+    async def accept_offer(self, turn: Turn, offer: JoinOffer) -> None:
+        """The customer said yes to the join they were asked about: joined as a link joins,
+        unless the question lapsed."""
+        other = await repo.live_customer(turn.session, offer.other_id)
+        if offer.until <= utcnow() or other is None:
+            self.say(turn, "link_offer_lapsed")
+            return
+        if other.id == turn.customer.id:
+            self.say(turn, "linked")
+            return
+        await self._join(turn, other)
 
     async def join_phone(self, turn: Turn, phone: str, proof: str) -> None:
         """A phone proven by a channel: the SMS identity of that number joins this customer."""

@@ -99,6 +99,7 @@ BOT_LAYERS: list[tuple[str, ...]] = [
         "bot.dialogue.engine",
         "bot.dialogue.builtins",
         "bot.dialogue.repair",
+        "bot.dialogue.joining",
         "bot.dialogue.registry",
     ),
     ("bot.dialogue.checkout", "bot.dialogue.flows", "bot.dialogue.steps"),  # 4. flows

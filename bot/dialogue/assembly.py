@@ -15,7 +15,8 @@ from bot.actions.runner import ActionDomain, ActionRunner
 from bot.dialogue.builtins import BuiltinHandlers
 from bot.dialogue.checkout import CheckoutFlow
 from bot.dialogue.engine import DialogueEngine
-from bot.dialogue.flows import FlowKit, LeaveMessageFlow, small_flows
+from bot.dialogue.flows import Flow, FlowKit, LeaveMessageFlow, small_flows
+from bot.dialogue.joining import JoinQuestion
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.repair import RepairHandlers
 from bot.dialogue.steps import ActionSteps
@@ -42,11 +43,14 @@ def assemble_dialogue(
     repair.register(registry)
     leave_message = LeaveMessageFlow(kit)
     registry.handle("leave_message", leave_message.start)
+    join_question = JoinQuestion(kit, identity) if identity is not None else None
+    flows: list[Flow] = [*small_flows(kit), checkout, leave_message, *repair.flows()]
     return DialogueEngine(
         shop,
         registry,
-        [*small_flows(kit), checkout, leave_message, *repair.flows()],
+        [*flows, *([join_question] if join_question else [])],
         identity=identity,
         max_message_chars=max_message_chars,
         openers=[checkout],
+        join_question=join_question,
     )

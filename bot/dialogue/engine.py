@@ -21,6 +21,7 @@ from typing import Protocol
 from bot.actions.context import Shop
 from bot.actions.runner import ActionRunner
 from bot.dialogue.flows import Flow
+from bot.dialogue.joining import JoinQuestion
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.repair import read_in_context
 from bot.dialogue.responses import Responses
@@ -61,8 +62,10 @@ class DialogueEngine:
         identity: IdentityLinker | None = None,
         max_message_chars: int = 2000,
         openers: Sequence[Opener] = (),
+        join_question: JoinQuestion | None = None,
     ) -> None:
         self.shop = shop
+        self.join_question = join_question
         self.openers = tuple(openers)
         self.registry = registry
         self.flows = {flow.name: flow for flow in flows}
@@ -105,6 +108,8 @@ class DialogueEngine:
                 turn.replies.clear()
             return turn.outcome()
         if self.identity is not None and await self.identity.before_dialogue(turn, message):
+            if turn.join_offer is not None and self.join_question is not None:
+                await self.join_question.offer(turn, turn.join_offer)
             remember_options(turn.state, turn.replies[-1].buttons if turn.replies else [])
             return turn.outcome()
         if (message.payload or {}).get("truncated"):

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,17 @@ class Join:
 
     merged_id: int
     survivor_id: int
+
+
+@dataclass(frozen=True)
+class JoinOffer:
+    """A join that waits for this turn's customer to say yes: they redeemed a link or code of
+    customer `other_id` (whose conversation began at `since`) while having a history of their
+    own, so the link may be a stranger's. Unanswered after `until`, it lapses."""
+
+    other_id: int
+    since: datetime
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class Turn(TurnContext):
     reply_extra: dict[str, Any] = field(default_factory=dict)
     outgoing: list[Outgoing] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)
+    # Set by the identity linker when a join needs the customer's yes (the dialogue asks).
+    join_offer: JoinOffer | None = None
     # Set by a handler to hand the conversation to a human (the core does the rest).
     handoff_reason: str | None = None
     flow_step: str | None = None

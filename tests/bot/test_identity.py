@@ -345,3 +345,69 @@ async def test_one_guesser_cannot_pause_linking_for_everyone(
             assert len(merged.all()) == 1  # the honest customer's accounts were joined
     finally:
         await stop_runtime(runtime)
+
+
+async def joined(core: Core, *receipts: Any) -> bool:
+    """Whether the customers of these receipts are one customer now."""
+    async with core.sessions() as s:
+        from bot.store import repo
+
+        live = {(await repo.live_customer(s, r.customer_id)).id for r in receipts}  # type: ignore[union-attr]
+    return len(live) == 1
+
+
+async def test_a_code_typed_by_a_customer_with_a_history_joins_only_after_yes(core: Core) -> None:
+    """A 6-digit code from someone else's web chat, typed by an SMS customer who has written
+    before: asked first, with yes/no; "tak" joins."""
+    sms = await say(core, "sms", "+48600444555", "poproszę dużą margheritę")
+    web = await say(core, "chat", "stranger", "połącz konto")
+    asked = await say(core, "sms", "+48600444555", code_in(web))
+    assert "Potwierdź tylko, jeśli to Ty" in asked.replies[0]["text"]
+    assert len(asked.replies[0]["buttons"]) == 2
+    assert not await joined(core, sms, web)
+    yes = await say(core, "sms", "+48600444555", "tak")
+    assert "Połączyłem" in yes.replies[0]["text"]
+    assert await joined(core, sms, web)
+
+
+async def test_a_code_answered_no_or_with_something_else_joins_nothing(core: Core) -> None:
+    tg = await say(core, "tg", "900", "I'd like a large pepperoni")
+    web = await say(core, "chat", "stranger-2", "połącz konto")
+    code = code_in(web)
+    asked = await say(core, "tg", "900", code)
+    assert "Only confirm if you" in asked.replies[0]["text"]  # in the customer's language
+    no = await say(core, "tg", "900", "no")
+    assert "haven't connected" in no.replies[0]["text"]
+    assert not await joined(core, tg, web)
+    again = await say(core, "tg", "900", code)  # spent
+    assert "invalid" in again.replies[0]["text"]
+
+    web = await say(core, "chat", "stranger-3", "połącz konto")
+    await say(core, "tg", "900", code_in(web))
+    other = await say(core, "tg", "900", "show my cart")  # not an answer: handled as usual
+    texts = " ".join(r["text"] for r in other.replies)
+    assert "haven't connected" in texts and "Pepperoni" in texts
+    assert not await joined(core, tg, web)
+    late = await say(core, "tg", "900", "yes")  # the question is gone
+    assert not await joined(core, tg, web)
+    assert "Only confirm" not in " ".join(r["text"] for r in late.replies)
+
+
+async def test_a_yes_after_the_question_lapsed_joins_nothing(core: Core) -> None:
+    from bot.store.models import DialogueState
+
+    sms = await say(core, "sms", "+48600444666", "cześć")
+    web = await say(core, "chat", "stranger-4", "połącz konto")
+    await say(core, "sms", "+48600444666", code_in(web))
+    async with core.sessions() as s:
+        state = await s.scalar(
+            select(DialogueState).where(DialogueState.customer_id == sms.customer_id)
+        )
+        assert state is not None
+        values = dict(state.slots["confirm_join_values"])
+        values["until"] = (utcnow() - timedelta(seconds=1)).isoformat()
+        state.slots = {**state.slots, "confirm_join_values": values}
+        await s.commit()
+    late = await say(core, "sms", "+48600444666", "tak")
+    assert "Minęło za dużo czasu" in late.replies[0]["text"]
+    assert not await joined(core, sms, web)

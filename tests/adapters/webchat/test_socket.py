@@ -148,7 +148,8 @@ async def test_socket_follows_the_customer_through_a_join(live_server: LiveServe
             link = frames[-1]["message"]["text"]
             start = link.index("start=") + len("start=")
             link_token = link[start:].split()[0]
-            # Telegram already has its own history; the deep link joins the two.
+            # Telegram already has its own history; the deep link joins the two once the
+            # Telegram customer says it was them.
             await asyncio.wrap_future(
                 on_server(
                     core.receive(InboundMessage(channel="tg", address="77", text="poproszę colę"))
@@ -165,6 +166,9 @@ async def test_socket_follows_the_customer_through_a_join(live_server: LiveServe
                         )
                     )
                 )
+            )
+            await asyncio.wrap_future(
+                on_server(core.receive(InboundMessage(channel="tg", address="77", text="tak")))
             )
             frames = await recv_until(
                 ws, lambda f: f.get("type") == "message" and "poproszę colę" in f["message"]["text"]
