@@ -345,9 +345,10 @@ class IdentityLinker:
 
     async def _has_history(self, turn: Turn, message: Message) -> bool:
         """Whether this customer existed before this message: other messages, an order, a
-        saved phone or email (not a side that this very /start or code just created)."""
+        saved e-mail (not a side that this very /start or code just created). A phone alone
+        is no history: an SMS side knows its own from its first message."""
         customer = turn.customer
-        if customer.phone or customer.email:
+        if customer.email:
             return True
         for query in (
             select(Message.id).where(Message.customer_id == customer.id, Message.id != message.id),
