@@ -134,7 +134,7 @@ def test_the_public_interface_keeps_its_field_names(tmp_path: Path) -> None:
         return set(schemas[name]["properties"])
 
     assert fields("MessageOut") >= {"id", "author", "text", "buttons", "created_at", "channel"}
-    assert fields("WebchatSession") == {"session_token", "customer_id", "language"}
+    assert fields("WebchatSession") == {"session_token", "customer_id", "language", "timezone"}
     assert fields("WebchatReceipt") == {"message", "replies"}
     assert fields("History") == {"messages", "older"}
     assert fields("Availability") == {"agents_online", "support_hours", "timezone", "open_now"}
