@@ -326,7 +326,7 @@ class NluEngine:
             model = self._train(examples, chosen, current)
             self._model = model
         self._send_snapshot()
-        self._changed()
+        self.forget_parses()
         return model.train_seconds
 
     def set_faq(self, faq: FaqIndex | None) -> None:
@@ -337,7 +337,7 @@ class NluEngine:
             fitted = self._fit_faq(faq, current.classifier, rows) if faq else None
             self._model = replace(current, faq=fitted)
         self._send_snapshot()
-        self._changed()
+        self.forget_parses()
 
     def set_entities(
         self,
@@ -347,15 +347,12 @@ class NluEngine:
         """Use new product/category names (e.g. after the catalog was edited)."""
         self._entities = EntityExtractor(products, categories)
         self._send_snapshot()
-        self._changed()
-
-    def _changed(self) -> None:
-        """After a change has reached this process's model and the worker's: parses
-        remembered before it are forgotten, and none begun before it is remembered."""
         self.forget_parses()
 
     def forget_parses(self) -> None:
-        """Parse every text afresh from now on (as after a change of model)."""
+        """Parse every text afresh from now on: called once a change has reached this
+        process's model and the worker's (parses remembered before it are forgotten, and
+        none begun before it is remembered)."""
         self._parses = OrderedDict()
         self._generation += 1
 

@@ -89,3 +89,22 @@ class Chat:
                 select(Order).where(Order.customer_id == self.customer_id).order_by(Order.id)
             )
             return list(rows)
+
+
+async def chat_saying(core: Core, *texts: str) -> Chat:
+    """A new customer who has said `texts`, each answered."""
+    chat = Chat(core)
+    for text in texts:
+        assert (await chat.say(text)).replies, f"no reply to {text!r}"
+    return chat
+
+
+async def orders_of(chat: Chat) -> list[Order]:
+    """The customer's orders, newest first."""
+    assert chat.customer_id is not None
+    async with chat.core.sessions() as s:
+        return list(
+            await s.scalars(
+                select(Order).where(Order.customer_id == chat.customer_id).order_by(Order.id.desc())
+            )
+        )

@@ -9,32 +9,12 @@ judged by the state it leaves.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.core import Core
-from bot.store.models import Order
-from tests.dialogue.chat import Chat
+from tests.dialogue.chat import chat_saying, orders_of
 from tests.dialogue.test_understanding import end_state, talk
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-async def _chat(core: Core, *texts: str) -> Chat:
-    chat = Chat(core)
-    for text in texts:
-        assert (await chat.say(text)).replies, f"no reply to {text!r}"
-    return chat
-
-
-async def _orders(chat: Chat) -> list[Order]:
-    """The customer's orders, newest first."""
-    assert chat.customer_id is not None
-    async with chat.core.sessions() as s:
-        return list(
-            await s.scalars(
-                select(Order).where(Order.customer_id == chat.customer_id).order_by(Order.id.desc())
-            )
-        )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +31,7 @@ async def test_the_number_said_not_to_be_meant_is_not_the_new_quantity(
 
 
 async def test_this_in_polish_is_no_ten_of_the_product_asked_about(dialogue_core: Core) -> None:
-    chat = await _chat(dialogue_core, "srednia margherita i sos czosnkowy")
+    chat = await chat_saying(dialogue_core, "srednia margherita i sos czosnkowy")
     reply = await chat.say("a ten czosnkowy ma jajka?")
     assert (await end_state(chat))["cart"] == ["1 garlic-sauce", "1 margherita medium"]
     assert "jaja" in reply.text.lower()  # its allergens shown
@@ -82,12 +62,12 @@ async def test_giving_up_on_all_of_it_empties_the_cart_after_a_yes(
 async def test_coming_for_it_oneself_at_the_summary_is_pickup(
     dialogue_core: Core, texts: list[str]
 ) -> None:
-    orders = await _orders(await _chat(dialogue_core, *texts))
+    orders = await orders_of(await chat_saying(dialogue_core, *texts))
     assert orders and orders[0].fulfilment == "pickup"
 
 
 async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_core: Core) -> None:
-    chat = await _chat(
+    chat = await chat_saying(
         dialogue_core,
         "a large diavola delivered please",
         "that's all",
@@ -95,9 +75,9 @@ async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_co
         "Ken 600 111 226",
         "will the courier take a card?",
     )
-    assert await _orders(chat) == []
+    assert await orders_of(chat) == []
     await chat.say("card")
-    orders = await _orders(chat)
+    orders = await orders_of(chat)
     assert orders and orders[0].payment_method == "card"
 
 
@@ -113,7 +93,7 @@ async def test_a_question_about_paying_that_says_take_places_nothing(dialogue_co
 async def test_the_same_order_again_goes_the_same_way_to_the_same_person(
     dialogue_core: Core, texts: list[str], fulfilment: str
 ) -> None:
-    orders = await _orders(await _chat(dialogue_core, *texts))
+    orders = await orders_of(await chat_saying(dialogue_core, *texts))
     assert len(orders) == 2
     first_phone = texts[2].split(" ", 1)[1].replace(" ", "")
     assert orders[0].fulfilment == fulfilment
@@ -131,7 +111,7 @@ async def test_done_where_the_name_is_asked_is_no_name(
     dialogue_core: Core, texts: list[str]
 ) -> None:
     """Round 8's first run: "done" typed where the name was asked became "Contact: done"."""
-    chat = await _chat(dialogue_core, *texts[:-1])
+    chat = await chat_saying(dialogue_core, *texts[:-1])
     summary = await chat.say(texts[-1])
     assert "Ola, 600 100 227" in summary.text
 
@@ -148,8 +128,8 @@ async def test_done_where_the_name_is_asked_is_no_name(
 async def test_a_question_about_the_shop_at_the_summary_is_answered(
     dialogue_core: Core, texts: list[str], answer: str
 ) -> None:
-    chat = await _chat(dialogue_core, *texts[:-1])
+    chat = await chat_saying(dialogue_core, *texts[:-1])
     reply = await chat.say(texts[-1])
     assert answer in reply.text
     assert "rephrase" not in reply.text and "inaczej" not in reply.text
-    assert await _orders(chat) == []
+    assert await orders_of(chat) == []

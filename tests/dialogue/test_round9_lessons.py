@@ -10,32 +10,12 @@ judged by the state it leaves.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.core import Core
-from bot.store.models import Order
-from tests.dialogue.chat import Chat
+from tests.dialogue.chat import chat_saying, orders_of
 from tests.dialogue.test_understanding import talk
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-async def _chat(core: Core, *texts: str) -> Chat:
-    chat = Chat(core)
-    for text in texts:
-        assert (await chat.say(text)).replies, f"no reply to {text!r}"
-    return chat
-
-
-async def _orders(chat: Chat) -> list[Order]:
-    """The customer's orders, newest first."""
-    assert chat.customer_id is not None
-    async with chat.core.sessions() as s:
-        return list(
-            await s.scalars(
-                select(Order).where(Order.customer_id == chat.customer_id).order_by(Order.id.desc())
-            )
-        )
 
 
 @pytest.mark.parametrize(
@@ -67,10 +47,10 @@ async def test_a_question_about_the_same_topics_stays_a_question(
 
 
 async def test_how_is_it_going_after_ordering_tells_the_order(dialogue_core: Core) -> None:
-    chat = await _chat(
+    chat = await chat_saying(
         dialogue_core, "mala margherita na wynos", "to wszystko", "Ola 600 111 231", "gotowka"
     )
-    orders = await _orders(chat)
+    orders = await orders_of(chat)
     reply = await chat.say("jak tam z zamowieniem?")
     assert orders[0].number in reply.text
 
@@ -117,7 +97,7 @@ async def test_a_kind_named_in_the_plural_takes_out_every_item_of_it(
 async def test_asking_for_delivery_at_the_summary_then_giving_the_address_delivers_there(
     dialogue_core: Core, texts: list[str]
 ) -> None:
-    orders = await _orders(await _chat(dialogue_core, *texts))
+    orders = await orders_of(await chat_saying(dialogue_core, *texts))
     assert orders and orders[0].fulfilment == "delivery"
     assert "Szewska 8/2" in str(orders[0].address)
     assert not orders[0].note

@@ -14,7 +14,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-import bot
 from bot.messages import InboundMessage
 from bot.store.models import ChannelIdentity, Message
 from tests.adapters.sms.conftest import answered, sms_app, sms_settings, stored_messages
@@ -35,17 +34,6 @@ OPTION = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
 
 def options_in(body: str) -> list[str]:
     return [title for _, title in OPTION.findall(body)]
-
-
-def core_honours_opt_out() -> bool:
-    """Whether bot/ sets Customer.sms_opt_out yet (the column alone is not enough)."""
-    root = Path(bot.__file__).parent
-    sets_flag = re.compile(r"\.sms_opt_out\s*=")
-    return any(
-        sets_flag.search(path.read_text(encoding="utf-8"))
-        for path in root.rglob("*.py")
-        if "migrations" not in path.parts
-    )
 
 
 async def wait_for_status(app: FastAPI, status: str, within: float = 15.0) -> Message:
@@ -276,7 +264,6 @@ async def test_opt_out_and_opt_in_reach_the_core(sms: App, monkeypatch: pytest.M
     assert all(m.meta["proven_phone"] == PHONE for m in seen)
 
 
-@pytest.mark.skipif(not core_honours_opt_out(), reason="bot/ does not act on sms_opt_out yet")
 async def test_after_stop_no_sms_is_sent_until_start(sms: App, fake_twilio: FakeTwilio) -> None:
     app, client = sms
     await post_sms(client, "cześć", from_=PHONE)
