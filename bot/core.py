@@ -51,6 +51,7 @@ from bot.store.models import (
     utcnow,
 )
 from bot.tasks import cancel_and_wait
+from bot.uncertain_sends import note_event
 from intents.language import detect_language
 from knowledge.catalog import Catalog
 
@@ -365,7 +366,7 @@ class Core:
             outcome = await self.dialogue.take_turn(message, context)
             # Changed after the dialogue, so that none of its reads flushes a write early.
             self._touch(identity, customer, inbound.channel, message.created_at)
-            replies, outgoing, handed_off = await self._write_outcome(
+            replies, outgoing, handed_off, notes = await self._write_outcome(
                 message, context, outcome, hold
             )
         except Exception as exc:
@@ -386,7 +387,7 @@ class Core:
         metrics.MESSAGES_IN.labels(inbound.channel).inc()
         event = {"type": "message", "message": repo.message_object(message)}
         await self.hub.publish(customer_topic(customer.id), event)
-        await self._announce(message, context, outcome, replies, handed_off)
+        await self._announce(message, context, outcome, replies, handed_off, notes)
         drained.replies[message.id] = replies
         drained.deliver_after.extend(m.id for m in outgoing)
         if outcome.joins:
@@ -646,9 +647,11 @@ class Core:
         context = await self._load_context(session, message, known)
         message.delivery_status = "processed"
         outcome = await self.dialogue.take_turn(message, context)
-        replies, outgoing, handed_off = await self._write_outcome(message, context, outcome, hold)
+        replies, outgoing, handed_off, notes = await self._write_outcome(
+            message, context, outcome, hold
+        )
         metrics.TURN_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
-        await self._announce(message, context, outcome, replies, handed_off)
+        await self._announce(message, context, outcome, replies, handed_off, notes)
         return Processed(replies, [m.id for m in outgoing], joined=bool(outcome.joins))
 
     async def _load_context(
@@ -732,10 +735,12 @@ class Core:
 
     async def _write_outcome(
         self, message: Message, context: TurnContext, outcome: TurnOutcome, hold: Hold | None
-    ) -> tuple[list[Message], list[Message], bool]:
-        """The turn's context changes, replies and messages for others, in one commit.
+    ) -> tuple[list[Message], list[Message], bool, list[Message]]:
+        """The turn's context changes, replies, messages for others and notes for the agents,
+        in one commit.
 
-        Returns the reply rows, the rows for other addresses and whether a handoff began.
+        Returns the reply rows, the rows for other addresses, whether a handoff began and
+        the note rows.
         """
         session = context.session
         replies = list(outcome.replies)
@@ -780,6 +785,21 @@ class Core:
             )
             for out in outcome.outgoing
         ]
+        notes = [
+            Message(
+                customer_id=context.customer.id,
+                conversation_id=context.conversation.id,
+                direction="out",
+                author="system",
+                channel="note",
+                text=note.text,
+                payload={"buttons": [], "system_note": note.code, "note_params": note.params},
+                private=True,
+                delivery_status="internal",
+                created_at=utcnow(),
+            )
+            for note in outcome.notes
+        ]
         # The state, the event, the message (if not stored yet), its replies and the
         # messages for others commit together (the outbox) — on SQLite in one trip.
         await repo.write_turn(
@@ -788,9 +808,9 @@ class Core:
             event=event,
             inbound=message if message.id is None else None,
             replies=rows,
-            others=others,
+            others=[*others, *notes],  # the notes after the replies they explain
         )
-        return rows, others, handed_off
+        return rows, others, handed_off, notes
 
     def _reply_rows(
         self,
@@ -859,6 +879,7 @@ class Core:
         outcome: TurnOutcome,
         replies: list[Message],
         handed_off: bool,
+        notes: list[Message],
     ) -> None:
         """After the commit: live listeners (agent console, web chat) hear what changed."""
         for join in outcome.joins:
@@ -881,6 +902,8 @@ class Core:
                     "message": {**repo.message_object(message), "customer_id": context.customer.id},
                 },
             )
+        for note in notes:
+            await self.hub.publish(AGENT_TOPIC, note_event(note))
         await self._publish_sent(replies)
 
     async def _publish_sent(self, rows: list[Message]) -> None:

@@ -6,6 +6,7 @@ processing transaction of one message, so a join is atomic with the reply about 
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
-from bot.dialogue.turn import Join, JoinOffer, Outgoing, Turn
+from bot.dialogue.turn import Join, JoinOffer, Note, Outgoing, Turn
 from bot.domain.order_status import CUSTOMER_CANCELLABLE
 from bot.domain.phones import find_phone, is_mobile, normalise_phone, readable_phone
 from bot.messages import Button
@@ -71,30 +72,17 @@ OPT_OUT_NOTE = (
     "be cancelled: texts to this number are off now. If they meant the order, reach them "
     "another way (their reply START turns texts back on)."
 )
+LINK_WITH_AGENT_NOTE = (
+    "A link to join another conversation into this one was opened here while a person has "
+    "it: nothing was joined, and the customer was told so. The link works for {minutes} more "
+    "min; opened again once the conversation is back with the bot, it joins them."
+)
 
 
-def stage_opt_out_note(turn: Turn, message: Message, number: str) -> None:
-    """A private note for the agents on the customer's thread (committed with the turn)."""
+def opt_out_note(message: Message, number: str) -> Note:
     keyword = (message.text or "").strip()[:40]
-    turn.session.add(
-        Message(
-            customer_id=turn.customer.id,
-            conversation_id=turn.conversation.id,
-            direction="out",
-            author="system",
-            channel="note",
-            text=OPT_OUT_NOTE.format(keyword=keyword, number=number),
-            payload={
-                "buttons": [],
-                "opt_out_message_id": message.id,
-                "system_note": "sms_opt_out",
-                "note_params": {"keyword": keyword, "number": number},
-            },
-            private=True,
-            delivery_status="internal",
-            created_at=utcnow(),
-        )
-    )
+    params = {"keyword": keyword, "number": number}
+    return Note("sms_opt_out", params, OPT_OUT_NOTE.format(**params))
 
 
 class IdentityLinker:
@@ -120,9 +108,11 @@ class IdentityLinker:
 
     # -- before the dialogue -------------------------------------------------------
     async def before_dialogue(
-        self, turn: Turn, message: Message, *, typed_codes: bool = True
+        self, turn: Turn, message: Message, *, with_agent: bool = False
     ) -> bool:
-        """Act on channel facts and typed codes; True when the message is fully handled."""
+        """Act on channel facts and typed codes; True when the message is fully handled.
+
+        While a person has the conversation, six digits are words for them, not a code."""
         facts: dict[str, Any] = (message.payload or {}).get("facts") or {}
         customer = turn.customer
         if facts.get("display_name") and not customer.name:
@@ -139,8 +129,9 @@ class IdentityLinker:
             else:
                 # "CANCEL" may have meant the order: say how to cancel it, tell the team.
                 self.say(turn, "sms_opt_out_open_order", number=order.number)
-                stage_opt_out_note(turn, message, order.number)
+                turn.notes.append(opt_out_note(message, order.number))
             turn.reply_extra = {"consent_confirmation": True}
+            turn.heard_with_agent = True
             return True
         if facts.get("sms_opt_in") and customer.sms_opt_out:
             # START/YES only bring back a number that opted out; otherwise "yes" is an
@@ -162,10 +153,13 @@ class IdentityLinker:
                 return not turn.state.flow
             if phone:
                 customer.phone = customer.phone or phone
+        if facts.get("link_token") and with_agent:
+            await self.leave_link_for_later(turn, str(facts["link_token"]))
+            return True
         if facts.get("link_token"):
             await self.redeem(turn, message, str(facts["link_token"]), kinds=("deeplink",))
             return True
-        match = _CODE.match(message.text or "") if typed_codes else None
+        match = None if with_agent else _CODE.match(message.text or "")
         if match and not (message.payload or {}).get("button_payload"):
             code = match.group(1) + match.group(2)
             await self.redeem(turn, message, code, kinds=("code", "sms_code"))
@@ -342,6 +336,32 @@ class IdentityLinker:
             turn.join_offer = JoinOffer(owner.id, since=owner.created_at, until=now + CODE_TTL)
             return
         await self._join(turn, owner)
+
+    async def leave_link_for_later(self, turn: Turn, value: str) -> None:
+        """A link opened while a person has this conversation: its join would need the
+        customer's yes, which the silent bot cannot ask for, so it is left unspent. The
+        customer hears why nothing happened, the agents read it in a note."""
+        turn.heard_with_agent = True
+        now = utcnow()
+        token = await turn.session.scalar(
+            select(LinkToken).where(
+                LinkToken.token == value,
+                LinkToken.kind == "deeplink",
+                LinkToken.used_at.is_(None),
+                LinkToken.expires_at > now,
+            )
+        )
+        owner = await repo.live_customer(turn.session, token.customer_id) if token else None
+        if token is None or owner is None:
+            self.say(turn, "link_bad_code")
+            return
+        if owner.id == turn.customer.id:
+            self.say(turn, "link_own_code")
+            return
+        minutes = max(1, math.ceil((token.expires_at - now).total_seconds() / 60))
+        self.say(turn, "link_with_agent", minutes=minutes)
+        params = {"minutes": minutes}
+        turn.notes.append(Note("link_with_agent", params, LINK_WITH_AGENT_NOTE.format(**params)))
 
     async def _has_history(self, turn: Turn, message: Message) -> bool:
         """Whether this customer existed before this message: other messages, an order, a

@@ -103,8 +103,8 @@ class DialogueEngine:
             # A human has the conversation: the bot says nothing, but what the channel
             # proved (a shared phone, STOP) still counts.
             if self.identity is not None:
-                await self.identity.before_dialogue(turn, message, typed_codes=False)
-            if not turn.reply_extra.get("consent_confirmation"):
+                await self.identity.before_dialogue(turn, message, with_agent=True)
+            if not turn.heard_with_agent:
                 turn.replies.clear()
             return turn.outcome()
         if self.identity is not None and await self.identity.before_dialogue(turn, message):

@@ -65,6 +65,16 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A private note for the agents on the customer's thread: the console says `code` with
+    `params` in its staff's language; `text` is the English for any other reader."""
+
+    code: str
+    params: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True)
 class TurnOutcome:
     """What one turn comes to; the core writes it in one transaction and delivers it."""
 
@@ -80,6 +90,7 @@ class TurnOutcome:
     # name): an answer, never an unmatched message in analytics.
     flow_step: str | None = None
     understood: bool = True  # False when the fallback ladder answered
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +138,10 @@ class Turn(TurnContext):
     handoff_reason: str | None = None
     flow_step: str | None = None
     understood: bool = True
+    notes: list[Note] = field(default_factory=list)
+    # What the customer must hear even while a person has the conversation and the bot is
+    # otherwise silent (a consent confirmation, why a link did nothing).
+    heard_with_agent: bool = False
 
     def entity(self, name: str) -> Any:
         return next(
@@ -163,6 +178,7 @@ class Turn(TurnContext):
             outgoing=list(self.outgoing),
             flow_step=self.flow_step,
             understood=self.understood,
+            notes=list(self.notes),
         )
 
 

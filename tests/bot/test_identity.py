@@ -411,3 +411,43 @@ async def test_a_yes_after_the_question_lapsed_joins_nothing(core: Core) -> None
     late = await say(core, "sms", "+48600444666", "tak")
     assert "Minęło za dużo czasu" in late.replies[0]["text"]
     assert not await joined(core, sms, web)
+
+
+async def test_a_link_opened_while_a_person_has_the_conversation_is_explained_and_kept(
+    core: Core,
+) -> None:
+    """The silent bot cannot ask whether to join, so the link stays unspent: the customer
+    hears why nothing happened, the agent reads it live, and after the handback it joins."""
+    from bot.auth import create_user
+    from bot.handoff import assign, resolve
+    from bot.hub import AGENT_TOPIC
+    from bot.store import repo
+
+    tg = await say(core, "tg", "910", "poproszę dużą pepperoni")
+    web = await say(core, "web", "w910", "połącz konto")
+    link = re.search(r"start=([\w-]+)", web.replies[0]["text"])
+    assert link
+    async with core.sessions() as s:
+        agent = await create_user(s, "ala@shop.pl", "correct horse", "agent")
+        conversation = await repo.conversation_of(s, tg.customer_id)
+        await assign(s, conversation.id, agent)
+    async with core.hub.subscribe(AGENT_TOPIC) as console:
+        opened = await say(core, "tg", "910", "/start", link_token=link.group(1))
+        events = [console.get_nowait() for _ in range(console.qsize())]
+    assert [r["text"] for r in opened.replies] == [
+        "Rozmawiasz teraz z osobą z naszego zespołu, więc nie połączyłem tego czatu z tamtą "
+        "rozmową. Link działa jeszcze 10 min — otwórz go ponownie, gdy skończycie rozmowę."
+    ]
+    notes = [e["message"] for e in events if e["type"] == "note"]
+    assert [n["system_note"] for n in notes] == ["link_with_agent"]
+    assert notes[0]["private"] and notes[0]["note_params"] == {"minutes": 10}
+    assert not await joined(core, tg, web)
+
+    async with core.sessions() as s:
+        conversation = await repo.conversation_of(s, tg.customer_id)
+        await resolve(s, conversation)
+    again = await say(core, "tg", "910", "/start", link_token=link.group(1))
+    assert "Potwierdź tylko, jeśli to Ty" in again.replies[0]["text"]  # unspent: asked now
+    yes = await say(core, "tg", "910", "tak")
+    assert "Połączyłem" in yes.replies[0]["text"]
+    assert await joined(core, tg, web)
