@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.browser.conftest import OPERATOR
 from tests.conftest import LiveServer
@@ -321,4 +321,29 @@ def test_saving_a_faq_entry_keeps_the_intent_it_answers(
     ).json()
     assert entry["intent"] == "opening_hours"
     assert entry["answers"]["pl"].endswith("Zapraszamy!")
+    console.close()
+
+
+def test_deleting_a_faq_entry_asks_with_its_question_marked_once(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    """The entry is named by its first question, which ends with a question mark of its own."""
+    console = polish_console(browser, operator_server.url, "FAQ")
+    asked: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()  # nothing deleted
+
+    console.on("dialog", answer)
+    console.locator("#faq-list button", has_text="W jakich godzinach").click()
+    expect(console.locator("#faq-id")).to_have_value("opening-hours")
+    console.get_by_role("button", name="Usuń", exact=True).click()
+    console.select_option("#lang", "en")
+    console.get_by_role("button", name="Delete", exact=True).click()
+    assert asked == [
+        "Usunąć wpis FAQ „W jakich godzinach jesteście otwarci?”",
+        "Delete FAQ entry “What are your opening hours?”",
+    ]
+    expect(console.locator("#faq-list button", has_text="opening-hours")).to_have_count(1)
     console.close()

@@ -18,6 +18,9 @@
     const [n, kind] = part.split(" ");
     return (kinds[kind] || kind) + ": " + n;
   }).join(", ");
+  // A sentence that ends with words it quotes or names gets its own mark only when those do
+  // not end one already: "Usunąć wpis FAQ „Czy dowozicie?”", never „Czy dowozicie?”?.
+  const ended = (text, mark) => (/[.?!…]["”“»)]*$/.test(text) ? text : text + mark);
   // A FAQ entry or a product as staff know it: by its label in `lang` as the version left it
   // (a product's name; a FAQ entry's first question, quoted), by its key when it has none.
   const quotes = { pl: (s) => "„" + s + "”", en: (s) => "“" + s + "”" };
@@ -331,7 +334,7 @@
         fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
         pastHandoffs: "Wcześniejsze przekazania",
         summary: {
-          handoff: (r) => "Przekazanie: " + r + ".", left: (m) => "Wiadomość klienta: „" + m + "”.", intents: (list) => "Ostatnie tematy: " + list + ".",
+          handoff: (r) => "Przekazanie: " + r + ".", left: (m) => ended("Wiadomość klienta: „" + m + "”", "."), intents: (list) => "Ostatnie tematy: " + list + ".",
           cart: (lines, total) => "Koszyk: " + lines + " = " + total + ".", cartEmpty: "Koszyk pusty.",
           order: (n, s, total) => "Otwarte zamówienie " + n + ": " + s + ", " + total + ".", channels: (list) => "Kanały: " + list + ".",
         },
@@ -358,7 +361,7 @@
         fromCheckout: (v, order) => v + " (checkout " + order + ")", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
         pastHandoffs: "Past handoffs",
         summary: {
-          handoff: (r) => "Handoff: " + r + ".", left: (m) => "Their message: “" + m + "”.", intents: (list) => "Recent topics: " + list + ".",
+          handoff: (r) => "Handoff: " + r + ".", left: (m) => ended("Their message: “" + m + "”", "."), intents: (list) => "Recent topics: " + list + ".",
           cart: (lines, total) => "Cart: " + lines + " = " + total + ".", cartEmpty: "Cart empty.",
           order: (n, s, total) => "Open order " + n + ": " + s + ", " + total + ".", channels: (list) => "Channels: " + list + ".",
         },
@@ -389,15 +392,15 @@
           hours_wed: "godziny otwarcia w środę", hours_thu: "godziny otwarcia w czwartek", hours_fri: "godziny otwarcia w piątek",
           hours_sat: "godziny otwarcia w sobotę", hours_sun: "godziny otwarcia w niedzielę",
         },
-        savedIntent: (n) => "Zapisano intencję " + n, deletedIntent: (n) => "Usunięto intencję " + n, deleteIntentAsk: (n) => "Usunąć intencję " + n + "? (Historia pozwala ją przywrócić.)",
+        savedIntent: (n) => "Zapisano intencję " + n, deletedIntent: (n) => "Usunięto intencję " + n, deleteIntentAsk: (n) => ended("Usunąć intencję " + n, "?") + " (Historia pozwala ją przywrócić.)",
         faqSearch: "Szukaj pytań i odpowiedzi", faqSearchLabel: "Szukaj w FAQ", newFaq: "Nowy wpis FAQ", faqList: "Wpisy FAQ", faqId: "Identyfikator", faqIdHint: "z pierwszego pytania, jeśli puste",
         questions: (l) => "Pytania (" + l + "), jedno w wierszu", answer: (l) => "Odpowiedź (" + l + ")", saveFaq: "Zapisz wpis FAQ",
-        deleteFaqAsk: (name) => "Usunąć wpis FAQ " + name + "?",
+        deleteFaqAsk: (name) => ended("Usunąć wpis FAQ " + name, "?"),
         productSearch: "Szukaj produktów", newProduct: "Nowy produkt", productList: "Produkty", productId: "Identyfikator", category: "Kategoria",
         productName: (l) => "Nazwa (" + l + ")", description: (l) => "Opis (" + l + ")", aliases: "Inne nazwy, po przecinku", allergens: "Alergeny, po przecinku",
         prices: "Ceny w zł (np. 24,90); puste pole — ten rozmiar nie jest sprzedawany", onePrice: "jedna cena", available: "dostępny", vegetarian: "wegetariański", spicy: "ostry",
         unavailable: "niedostępny", saveProduct: "Zapisz produkt",
-        deleteProductAsk: (name) => "Usunąć produkt " + name + "?", badPrice: (what, text) => what + ": „" + text + "” to nie cena — wpisz np. 24,90",
+        deleteProductAsk: (name) => ended("Usunąć produkt " + name, "?"), badPrice: (what, text) => what + ": „" + text + "” to nie cena — wpisz np. 24,90",
         shopHint: "Fakty o lokalu, w jednym miejscu: odpowiedzi FAQ i bota podają je przez zmienne, zamówienia ich pilnują, tablica zamówień pokazuje czas w strefie lokalu. Zapis działa po chwili.",
         shopName: "Nazwa lokalu", shopAddress: "Adres (odbiór osobisty)", timezone: "Strefa czasowa", currency: "Waluta",
         hours: "Godziny otwarcia (GG:MM-GG:MM albo „closed”, gdy zamknięte)", days: { mon: "pon", tue: "wt", wed: "śr", thu: "czw", fri: "pt", sat: "sob", sun: "nd" },
@@ -461,15 +464,15 @@
         intentSearch: "Search intents and examples", intentSearchLabel: "Search intents", newIntent: "New intent", intentList: "Intents", intentName: "Name",
         examples: (l) => "Examples (" + l + "), one per line", responses: (l) => "Responses (" + l + "), one per line — optional",
         saveIntent: "Save intent", ownAnswer: "own answer", responseVars: "Variables in responses: ",
-        savedIntent: (n) => "Saved intent " + n, deletedIntent: (n) => "Deleted intent " + n, deleteIntentAsk: (n) => "Delete intent " + n + "? (History can restore it.)",
+        savedIntent: (n) => "Saved intent " + n, deletedIntent: (n) => "Deleted intent " + n, deleteIntentAsk: (n) => ended("Delete intent " + n, "?") + " (History can restore it.)",
         faqSearch: "Search questions and answers", faqSearchLabel: "Search FAQ", newFaq: "New FAQ entry", faqList: "FAQ entries", faqId: "Id", faqIdHint: "made from the first question if empty",
         questions: (l) => "Questions (" + l + "), one per line", answer: (l) => "Answer (" + l + ")", saveFaq: "Save FAQ entry",
-        deleteFaqAsk: (name) => "Delete FAQ entry " + name + "?",
+        deleteFaqAsk: (name) => ended("Delete FAQ entry " + name, "?"),
         productSearch: "Search products", newProduct: "New product", productList: "Products", productId: "Id", category: "Category",
         productName: (l) => "Name (" + l + ")", description: (l) => "Description (" + l + ")", aliases: "Aliases, comma-separated", allergens: "Allergens, comma-separated",
         prices: "Prices in zł (e.g. 24,90); leave a size empty if not sold", onePrice: "one price", available: "available", vegetarian: "vegetarian", spicy: "spicy",
         unavailable: "unavailable", saveProduct: "Save product",
-        deleteProductAsk: (name) => "Delete product " + name + "?", badPrice: (what, text) => what + ": “" + text + "” is not a price — write e.g. 24,90",
+        deleteProductAsk: (name) => ended("Delete product " + name, "?"), badPrice: (what, text) => what + ": “" + text + "” is not a price — write e.g. 24,90",
         shopHint: "The shop's facts, one truth: FAQ answers and the bot's replies state them through variables, checkout enforces them, the orders board shows times in the shop's time zone. A save is live in a moment.",
         shopName: "Shop name", shopAddress: "Address (pickup)", timezone: "Time zone", currency: "Currency",
         hours: "Opening hours (HH:MM-HH:MM, or \"closed\")", days: { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" },
