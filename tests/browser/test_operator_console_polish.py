@@ -347,3 +347,44 @@ def test_deleting_a_faq_entry_asks_with_its_question_marked_once(
     ]
     expect(console.locator("#faq-list button", has_text="opening-hours")).to_have_count(1)
     console.close()
+
+
+def test_switching_the_language_keeps_what_was_typed_and_not_saved(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    """The forms are drawn again in the new language (day names, payment methods, sizes),
+    with the unsaved edits still in them; saving then saves those edits."""
+    console = polish_console(browser, operator_server.url, "Lokal")
+    fee = console.get_by_label("Opłata za dostawę (zł)")
+    expect(fee).to_have_value("9,90")
+    fee.fill("6,90")
+    console.get_by_label("pon").fill("11:00-21:00")
+    cash_on_delivery = console.locator("#shop-pay-delivery-cash")
+    expect(cash_on_delivery).to_be_checked()
+    cash_on_delivery.uncheck()
+    console.select_option("#lang", "en")
+    expect(console.get_by_label("Mon")).to_have_value("11:00-21:00")
+    expect(console.get_by_label("Delivery fee (zł)")).to_have_value("6,90")
+    expect(cash_on_delivery).not_to_be_checked()
+    expect(console.locator("#shop-pay-delivery")).to_contain_text("cash")
+    console.get_by_role("button", name="Save shop details").click()
+    expect(console.locator("#saved")).to_contain_text("Saved shop details")
+
+    console.get_by_role("tab", name="Products").click()
+    console.locator("#product-list button", has_text="Margherita").first.click()
+    small = console.get_by_label("small (25 cm)")
+    expect(small).to_have_value("24,90")
+    small.fill("21,90")
+    console.select_option("#lang", "pl")
+    expect(console.get_by_label("mała (25 cm)")).to_have_value("21,90")
+
+    token = httpx.post(
+        f"{operator_server.url}/api/auth/token",
+        data={"username": OPERATOR[0], "password": OPERATOR[1]},
+    ).json()["access_token"]
+    shop = httpx.get(
+        f"{operator_server.url}/api/admin/shop", headers={"Authorization": f"Bearer {token}"}
+    ).json()["shop"]
+    assert shop["delivery_fee"] == 690 and shop["hours"]["mon"] == "11:00-21:00"
+    assert "cash" not in shop["payment_methods"]["delivery"]
+    console.close()

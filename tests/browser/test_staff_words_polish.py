@@ -135,7 +135,8 @@ def test_what_the_console_last_said_and_tried_follows_a_switch_of_language(
     expect(error).to_contain_text("is not a price")
     expect(error).not_to_contain_text("to nie cena")
 
-    expect(page.locator("#shop-fee")).not_to_have_value("tanio")  # the tab drawn again
+    expect(page.locator("#shop-fee")).to_have_value("tanio")  # typed, not saved: kept
+    page.fill("#shop-fee", "6,90")
     page.get_by_role("button", name="Save shop details").click()
     expect(saved).to_have_text(
         re.compile(r"^(Saved shop details — version \d+|No changes to save)")
