@@ -33,6 +33,7 @@ from bot.domain.handoff import (
     start_handoff,
 )
 from bot.domain.options import picked_option, remember_options
+from bot.domain.text import replace_lone_surrogates
 from bot.hub import AGENT_TOPIC, InProcessHub, customer_topic
 from bot.locks import CustomerLocks, Hold, LockTimeout
 from bot.messages import Button, InboundMessage
@@ -128,11 +129,13 @@ class Drained:
 
 
 def clean_text(text: str) -> str:
-    """Drop control characters (keep newlines and tabs) and lone surrogates; NFC; trim."""
-    text = unicodedata.normalize("NFC", text.encode("utf-8", "replace").decode("utf-8"))
-    return "".join(
-        c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs")
-    ).strip()
+    """Drop control characters (keep newlines and tabs); lone surrogates become U+FFFD
+    (logged: a client sends broken UTF-16); NFC; trim."""
+    text, replaced = replace_lone_surrogates(text)
+    if replaced:
+        log.warning("a message had %d lone UTF-16 surrogate(s), replaced by U+FFFD", replaced)
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
 
 
 # Channel facts an adapter may pass in InboundMessage.meta that the core acts on.

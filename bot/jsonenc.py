@@ -8,6 +8,7 @@ encoded by FastAPI itself (pydantic's encoder), which is as fast.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -38,4 +39,11 @@ async def send_frame(websocket: WebSocket, value: Any) -> None:
 async def receive_frame(websocket: WebSocket) -> Any:
     """`websocket.receive_json()`: ValueError for a frame that is not JSON, KeyError for a
     binary frame, WebSocketDisconnect when the socket closed."""
-    return loads(await websocket.receive_text())
+    text = await websocket.receive_text()
+    try:
+        return loads(text)
+    except ValueError:
+        # orjson refuses a lone surrogate escape ("\ud83d" of an emoji cut in half), which
+        # the standard library reads, as the REST routes do: the frame is then taken like
+        # the same request body, its text cleaned like any other.
+        return json.loads(text)

@@ -18,6 +18,7 @@ from bot.api.deps import OperatorUser, RowId, client_address
 from bot.api.schemas import BODY, errors
 from bot.core import Core
 from bot.domain.handoff import AGENT_STATES
+from bot.domain.text import replace_lone_surrogates
 from bot.handoff import add_system_note, release_when_gone, talk_status_of, timeline_entry
 from bot.hub import AGENT_TOPIC, customer_topic
 from bot.jsonenc import receive_frame, send_frame
@@ -409,6 +410,10 @@ class WebchatAdapter(ChannelAdapter):
             return "text must be a string"
         if payload is not None and (not isinstance(payload, str) or len(payload) > 1000):
             return "payload must be a string of at most 1000 characters"
+        for name, value in (("client_message_id", cid), ("payload", payload)):
+            if value is not None and replace_lone_surrogates(value)[1]:
+                # Refused as the REST route refuses them; a text's are replaced instead.
+                return f"{name} contains invalid characters (a lone UTF-16 surrogate)"
         try:
             self._check_text(text, payload)
         except HTTPException as exc:

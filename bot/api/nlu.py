@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from bot.api import schemas
 from bot.api.deps import LimiterDep, client_address
 from bot.api.schemas import BODY, errors
+from bot.domain.text import replace_lone_surrogates
 from bot.ratelimit import Budget
 
 router = schemas.Router(tags=["nlu"])
@@ -29,7 +30,7 @@ async def parse(body: ParseRequest, request: Request, limiter: LimiterDep) -> di
     limit = core.settings.max_message_chars
     if len(body.text) > limit:
         raise HTTPException(413, f"text too long: at most {limit} characters")
-    text = body.text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
+    text, _ = replace_lone_surrogates(body.text)
     result: dict[str, Any] = await core.interpreter.aparse(text, body.lang)
     result = dict(result)
     result.setdefault("lang", body.lang)

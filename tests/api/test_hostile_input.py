@@ -174,3 +174,47 @@ async def test_a_refused_body_is_not_written_to_the_log(
         logged = "\n".join(record.getMessage() for record in caplog.records)
         assert "refused POST /api/webchat/messages" in logged  # refusals are still logged
         assert token not in logged and "4111" not in logged
+
+
+async def test_a_lone_surrogate_is_taken_alike_by_the_socket_and_rest(
+    staff_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Broken UTF-16 (an emoji cut in half): the text is kept with U+FFFD in the bad code
+    point's place, and logged; an id or payload with one is refused, saying why."""
+    import asyncio
+
+    caplog.set_level(logging.WARNING, logger="bot.core")
+    cut = "duża pepperoni \\ud83d proszę"  # a JSON escape of a lone high surrogate
+    async with httpx.AsyncClient(base_url=staff_server.url) as http:
+        token = await session(http)
+        body = f'{{"session_token": "{token}", "text": "{cut}", "client_message_id": "r1"}}'
+        r = await http.post(
+            "/api/webchat/messages", content=body, headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 200 and r.json()["replies"]
+        by_rest = r.json()["message"]["text"]
+
+        url = staff_server.url.replace("http", "ws") + f"/ws/webchat?token={token}"
+        async with websockets.connect(url) as ws:
+            await ws.send(f'{{"type": "message", "text": "{cut}", "client_message_id": "w1"}}')
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert frame["type"] != "error", frame
+                said = frame.get("message") or {}
+                if said.get("client_message_id") == "w1":
+                    break
+            by_socket = said["text"]
+            await ws.send(f'{{"type": "message", "text": "hej", "client_message_id": "{cut}"}}')
+            refused = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            while refused["type"] != "error":  # the replies to the message before it first
+                refused = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        history = (await http.get("/api/webchat/history", params={"token": token})).json()
+    assert by_rest == by_socket == "duża pepperoni \ufffd proszę"
+    assert refused == {
+        "type": "error",
+        "error": "client_message_id contains invalid characters (a lone UTF-16 surrogate)",
+    }
+    said = [m["text"] for m in history["messages"] if m["author"] == "customer"]
+    assert said == [by_rest, by_socket]
+    logged = [r.getMessage() for r in caplog.records if "surrogate" in r.getMessage()]
+    assert len(logged) == 2
