@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -199,6 +200,9 @@ _UNANSWERED = exists().where(
     Message.direction == "in",
 )
 _LATEST = aliased(Order, name="latest_order")
+# OPEN as equalities, not IN: an IN list is rendered into the SQL at every execution
+# (SQLAlchemy's "expanding" parameters), the statement of every turn.
+_IS_OPEN = or_(*(Order.status == status for status in sorted(OPEN)))
 _LATEST_OPEN = aliased(Order, name="latest_open_order")
 
 
@@ -224,7 +228,7 @@ def _turn_context(*entities: Any) -> Any:
         .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
         .outerjoin(Cart, Cart.customer_id == Customer.id)
         .outerjoin(_LATEST, _LATEST.id == _latest_order_id())
-        .outerjoin(_LATEST_OPEN, _LATEST_OPEN.id == _latest_order_id(Order.status.in_(OPEN)))
+        .outerjoin(_LATEST_OPEN, _LATEST_OPEN.id == _latest_order_id(_IS_OPEN))
         .where(Customer.id == bindparam("customer_id"))
         .options(joinedload(Cart.items))
         .execution_options(populate_existing=True)
