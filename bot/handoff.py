@@ -21,6 +21,7 @@ from bot.store.models import (
     ChannelIdentity,
     Conversation,
     Customer,
+    DialogueState,
     Event,
     Message,
     Order,
@@ -323,6 +324,11 @@ async def customer_profile(
             .limit(5)
         )
     ).all()
+    state = await session.get(DialogueState, customer.id)
+    slots = (state.slots if state is not None else None) or {}
+    # Typed in this conversation: at the checkout now, or kept from one left unfinished.
+    told_name = slots.get("contact_name") or slots.get("given_name")
+    told_phone = slots.get("contact_phone") or slots.get("given_phone")
     profile: dict[str, Any] = {
         "id": customer.id,
         "name": customer.name,
@@ -401,6 +407,11 @@ async def customer_profile(
             ),
             None,
         ),
+        # The name and phone the customer gave in this conversation before any order saved
+        # them (no proof of the phone either), so that nobody has to ask for them again.
+        "told": {"name": told_name, "phone": told_phone, "phone_text": readable_phone(told_phone)}
+        if told_name or told_phone
+        else None,
         "handoffs": [
             {
                 "reason": (e.data or {}).get("reason"),

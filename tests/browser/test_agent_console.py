@@ -245,12 +245,12 @@ def web_chat_says(server: LiveServer, token: str, cmid: str, text: str) -> None:
     assert r.status_code == 200
 
 
-def log_in(page: Any, server: LiveServer) -> None:
+def log_in(page: Any, server: LiveServer, waiting: int = 1) -> None:
     page.goto(f"{server.url}/agent")
     page.fill("#email", "ala@shop.pl")
     page.fill("#password", "correct horse")
     page.click("button[type=submit]")
-    expect(page.locator("#queue-waiting .conv")).to_have_count(1)
+    expect(page.locator("#queue-waiting .conv")).to_have_count(waiting)
 
 
 def test_a_message_that_arrives_while_the_console_opens_a_conversation_is_shown(
@@ -345,4 +345,37 @@ def test_the_request_being_answered_is_not_listed_among_earlier_handoffs(
     expect(agent.locator("#queue-waiting .conv")).to_have_count(1)
     expect(summary).to_contain_text("Przekazanie: prośba klienta.")
     expect(earlier).to_have_count(1)
+    agent.context.close()
+
+
+def test_the_customer_panel_shows_the_name_and_phone_known_before_any_order(
+    browser: Browser, omni: tuple[LiveServer, FakeTelegramAPI, FakeTwilio]
+) -> None:
+    """Typed at a checkout not finished yet, or known to the channel (Telegram's first name,
+    an SMS sender's number): shown, never "—" until an order saves them."""
+    server, _, _ = omni
+    token = httpx.post(f"{server.url}/api/webchat/sessions").json()["session_token"]
+    checkout = ["poproszę dużą margheritę", "zamawiam", "odbiór osobisty", "Anna Kowalska"]
+    for n, text in enumerate([*checkout, "601 234 567", "chcę rozmawiać z człowiekiem"]):
+        web_chat_says(server, token, f"m{n}", text)
+    telegram_says(server, updates.text(CHAT, "chcę rozmawiać z człowiekiem"))
+    sms_says(server, "chcę rozmawiać z człowiekiem")
+
+    agent = browser.new_context(locale="pl-PL").new_page()
+    log_in(agent, server, waiting=3)
+    waiting = agent.locator("#queue-waiting .conv")
+    name, phone = agent.locator("#profile dd").nth(0), agent.locator("#profile dd").nth(1)
+    expected = {
+        "czat": ("Anna Kowalska (podane w rozmowie)", "601 234 567 (podane w rozmowie)"),
+        "Telegram": ("Ala", "—"),
+        "SMS": ("—", "600 111 222"),
+    }
+    for channel, (shown_name, shown_phone) in expected.items():
+        waiting.filter(has=agent.locator(".badge", has_text=channel)).click()
+        expect(agent.locator("#profile dt").nth(0)).to_have_text("Imię")
+        expect(name).to_have_text(shown_name)
+        expect(phone).to_have_text(shown_phone)
+    agent.select_option("#lang", "en")
+    waiting.filter(has=agent.locator(".badge", has_text="web chat")).click()
+    expect(name).to_have_text("Anna Kowalska (given in this conversation)")
     agent.context.close()

@@ -331,7 +331,7 @@
           link_with_agent: (p) => "Tu otwarto link do połączenia innej rozmowy z tą, gdy prowadzi ją konsultant: niczego nie połączono, a klient dostał o tym wiadomość. Link działa jeszcze " + p.minutes + " min; otwarty ponownie, gdy rozmowa wróci do bota, połączy je.",
         },
         customer: "Klient", name: "Imię", phone: "Telefon", language: "Język", lastChannel: "Ostatni kanał", channels: "Kanały", unreachable: "nieosiągalny", lastSeen: (when) => "ostatnio " + when,
-        fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
+        fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", toldHere: (v) => v + " (podane w rozmowie)", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
         pastHandoffs: "Wcześniejsze przekazania",
         summary: {
           handoff: (r) => "Przekazanie: " + r + ".", left: (m) => ended("Wiadomość klienta: „" + m + "”", "."), intents: (list) => "Ostatnie tematy: " + list + ".",
@@ -358,7 +358,7 @@
           link_with_agent: (p) => "A link to join another conversation into this one was opened here while a person has it: nothing was joined, and the customer was told so. The link works for " + p.minutes + " more min; opened again once the conversation is back with the bot, it joins them.",
         },
         customer: "Customer", name: "Name", phone: "Phone", language: "Language", lastChannel: "Last channel", channels: "Channels", unreachable: "unreachable", lastSeen: (when) => "last seen " + when,
-        fromCheckout: (v, order) => v + " (checkout " + order + ")", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
+        fromCheckout: (v, order) => v + " (checkout " + order + ")", toldHere: (v) => v + " (given in this conversation)", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
         pastHandoffs: "Past handoffs",
         summary: {
           handoff: (r) => "Handoff: " + r + ".", left: (m) => ended("Their message: “" + m + "”", "."), intents: (list) => "Recent topics: " + list + ".",
