@@ -44,13 +44,23 @@ class HandoffError(Refusal):
         self.status = status
 
 
+def told_contact(slots: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The name and phone the customer typed in this conversation (dialogue slots): at the
+    checkout under way, or kept from one left unfinished; not proof of the phone."""
+    slots = slots or {}
+    name = slots.get("contact_name") or slots.get("given_name")
+    phone = slots.get("contact_phone") or slots.get("given_phone")
+    return (str(name) if name else None), (str(phone) if phone else None)
+
+
 async def list_conversations(
     session: AsyncSession, status: str | None, limit: int = 200
 ) -> list[dict[str, Any]]:
     query = (
-        select(Conversation, Customer, User.email)
+        select(Conversation, Customer, User.email, DialogueState.slots)
         .join(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(User, User.id == Conversation.assigned_agent_id)
+        .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
     )
     query = query.where(Customer.merged_into_id.is_(None))
     if status:
@@ -64,7 +74,7 @@ async def list_conversations(
     rows = (await session.execute(query.limit(limit))).all()
     result = []
     now = utcnow()
-    for conversation, customer, owner in rows:
+    for conversation, customer, owner, slots in rows:
         last = await session.scalar(
             select(Message)
             .where(Message.customer_id == customer.id, Message.private.is_(False))
@@ -92,7 +102,7 @@ async def list_conversations(
             {
                 "id": conversation.id,
                 "customer_id": customer.id,
-                "customer_name": customer.name,
+                "customer_name": customer.name or told_contact(slots)[0],
                 "status": conversation.status,
                 "channel": customer.last_channel,
                 "language": customer.language,
@@ -325,10 +335,7 @@ async def customer_profile(
         )
     ).all()
     state = await session.get(DialogueState, customer.id)
-    slots = (state.slots if state is not None else None) or {}
-    # Typed in this conversation: at the checkout now, or kept from one left unfinished.
-    told_name = slots.get("contact_name") or slots.get("given_name")
-    told_phone = slots.get("contact_phone") or slots.get("given_phone")
+    told_name, told_phone = told_contact(state.slots if state is not None else None)
     profile: dict[str, Any] = {
         "id": customer.id,
         "name": customer.name,
