@@ -638,7 +638,10 @@ class ShowCart(ShopAction):
         total = maths.total(cart.items)
         free_from = catalog.free_delivery_from
         hint = ""
-        if free_from and total < free_from:
+        # Collected in the shop ("na wynos", pickup chosen): what delivery costs is no news.
+        if _way_so_far(tracker) == "pickup":
+            hint = ""
+        elif free_from and total < free_from:
             hint = ctx.text("free_delivery_hint", missing=format_price(free_from - total, ctx.lang))
         elif quote(catalog, total, "delivery").delivery_fee == 0:
             hint = ctx.text("free_delivery_yes")
@@ -654,6 +657,12 @@ class ShowCart(ShopAction):
             hint=hint,
         )
         return []
+
+
+def _way_so_far(tracker: Tracker) -> str | None:
+    """Delivery or pickup, as chosen at the checkout or said with the order ("na wynos")."""
+    way = tracker.get_slot("fulfilment") or tracker.get_slot("given_fulfilment")
+    return str(way) if way else None
 
 
 class ClearCart(ShopAction):
