@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.channels import Channels, ChannelSender
 from bot.dialogue.opening import read_past_opening
+from bot.dialogue.questions import read_each_question
 from bot.dialogue.responses import Responses
 from bot.dialogue.turn import Reply, TurnContext, TurnOutcome, parse_payload, payload_for
 from bot.domain.handoff import (
@@ -725,6 +726,8 @@ class Core:
 
         # "cześć, duża margherita", "nope, that's all": what follows the opening counts.
         parse = await read_past_opening(parse, read, in_flow=bool(state and state.flow))
+        # "do której otwarte i ile kosztuje dostawa?": each question read on its own.
+        parse = await read_each_question(parse, read)
         metrics.NLU_SECONDS.observe(time.perf_counter() - started)
         return parse
 

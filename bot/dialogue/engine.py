@@ -22,11 +22,12 @@ from bot.actions.context import Shop
 from bot.actions.runner import ActionRunner
 from bot.dialogue.flows import Flow
 from bot.dialogue.joining import JoinQuestion
+from bot.dialogue.questions import QUESTIONS
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.repair import read_in_context
 from bot.dialogue.responses import Responses
 from bot.dialogue.speaker import Speaker
-from bot.dialogue.turn import Turn, TurnContext, TurnOutcome
+from bot.dialogue.turn import Reply, Turn, TurnContext, TurnOutcome
 from bot.domain.options import remember_options
 from bot.identity import IdentityLinker
 from bot.store.models import Message
@@ -174,7 +175,31 @@ class DialogueEngine:
             await self.fallback(turn)
             return
         turn.state.fallback_count = 0
+        answered_from = len(turn.replies)
         await handler(turn)
+        await self.answer_the_other_questions(turn, answered_from)
+
+    async def answer_the_other_questions(self, turn: Turn, answered_from: int) -> None:
+        """The other questions of a message of several (`bot.dialogue.questions`), each
+        answered after the first, in order, in the one reply that answered the first."""
+        others = turn.parse.get("also") or []
+        if not others or turn.intent not in QUESTIONS or turn.handoff_reason:
+            return
+        first = turn.parse
+        try:
+            for other in others:
+                turn.parse = other
+                handler = self.registry.resolve(turn)
+                if handler is not None:
+                    await handler(turn)
+        finally:
+            turn.parse = first
+        answers = turn.replies[answered_from:]
+        if len(answers) > 1:
+            buttons = list({b.payload: b for a in answers for b in a.buttons}.values())
+            extra = {k: v for a in answers for k, v in a.extra.items()}
+            text = "\n\n".join(a.text for a in answers if a.text)
+            turn.replies[answered_from:] = [Reply(text, buttons, extra)]
 
     async def fallback(self, turn: Turn) -> None:
         """The ladder: rephrase with suggestions → options and a human → hand off."""

@@ -1,5 +1,5 @@
-"""What a customer notices when the bot reads a message too narrowly: a cart collected in the
-shop told what delivery would cost.
+"""What a customer notices when the bot reads a message too narrowly: two questions asked at
+once and one left unanswered, a cart collected in the shop told what delivery would cost.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by what the replies say and the state they leave.
@@ -48,3 +48,35 @@ async def test_a_cart_for_delivery_or_not_yet_decided_still_hears_it(
     assert chat.last is not None
     assert free_delivery in chat.last.text.lower()
 
+
+@pytest.mark.parametrize(
+    ("text", "answers"),
+    [
+        ("do której jesteście otwarci i ile kosztuje dostawa?", ["otwarci", "dostawa kosztuje"]),
+        ("what are your hours and do you take cards?", ["we are open", "card"]),
+        ("czy dowozicie na Kazimierz? a ile to kosztuje?", ["strefie dostawy", "kosztuje 9,90"]),
+        ("how long does delivery take, and can I pay with blik?", ["minutes", "blik"]),
+    ],
+)
+async def test_two_questions_in_one_message_get_both_answers_in_order(
+    dialogue_core: Core, text: str, answers: list[str]
+) -> None:
+    chat = await chat_saying(dialogue_core, text)
+    assert chat.last is not None
+    assert len(chat.last.replies) == 1
+    said = chat.last.text.lower()
+    where = [said.find(answer) for answer in answers]
+    assert -1 not in where, said
+    assert where == sorted(where), said
+
+
+async def test_a_second_question_at_the_checkout_is_answered_before_its_question_again(
+    dialogue_core: Core,
+) -> None:
+    chat = await chat_saying(dialogue_core, "a small margherita", "checkout")
+    said = (await chat.say("when do you close and how much is delivery?")).text.lower()
+    where = [
+        said.find(answer) for answer in ("we are open", "delivery costs", "delivery or pickup")
+    ]
+    assert -1 not in where, said
+    assert where == sorted(where), said
