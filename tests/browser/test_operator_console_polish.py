@@ -388,3 +388,36 @@ def test_switching_the_language_keeps_what_was_typed_and_not_saved(
     assert shop["delivery_fee"] == 690 and shop["hours"]["mon"] == "11:00-21:00"
     assert "cash" not in shop["payment_methods"]["delivery"]
     console.close()
+
+
+def test_the_intent_chart_draws_its_bars_after_the_longest_label(
+    browser: Browser, operator_server: LiveServer
+) -> None:
+    """'rozmowa z konsultantem' (a message to a person) ran under a bar that began at 130 px."""
+    url = operator_server.url
+    token = httpx.post(f"{url}/api/webchat/sessions").json()["session_token"]
+    staff_token = httpx.post(
+        f"{url}/api/auth/token", data={"username": OPERATOR[0], "password": OPERATOR[1]}
+    ).json()["access_token"]
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    for n, text in enumerate(["poproszę margheritę", "chcę rozmawiać z człowiekiem"]):
+        body = {"session_token": token, "text": text, "client_message_id": f"m{n}"}
+        assert httpx.post(f"{url}/api/webchat/messages", json=body).status_code == 200
+    waiting = httpx.get(f"{url}/api/agent/conversations?status=waiting_agent", headers=staff)
+    conversation = waiting.json()["conversations"][0]["id"]
+    taken = httpx.post(f"{url}/api/agent/conversations/{conversation}/assign", headers=staff)
+    assert taken.status_code == 200
+    body = {"session_token": token, "text": "dziękuję za pomoc", "client_message_id": "m9"}
+    assert httpx.post(f"{url}/api/webchat/messages", json=body).status_code == 200
+
+    console = polish_console(browser, url, "Analityka")
+    chart = console.locator("#chart-intents svg")
+    expect(chart).to_contain_text("rozmowa z konsultantem")
+    overlaps = chart.evaluate(
+        """svg => [...svg.querySelectorAll('rect')].filter((bar) => {
+          const label = bar.previousElementSibling.getBBox();
+          return label.x + label.width > bar.x.baseVal.value;
+        }).map((bar) => bar.previousElementSibling.textContent)"""
+    )
+    assert overlaps == []
+    console.close()
