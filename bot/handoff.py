@@ -428,6 +428,8 @@ async def customer_profile(
             for e in handoffs
         ],
         "last_intents": recent_topics(e.data or {} for e in intents),
+        # The shop's time zone (IANA): the console gives every time in it, as the board does.
+        "timezone": catalog.facts.timezone.key,
     }
     profile["summary"] = handoff_summary(profile)
     if with_timeline:

@@ -381,3 +381,25 @@ def test_the_customer_panel_shows_the_name_and_phone_known_before_any_order(
     waiting.filter(has=agent.locator(".badge", has_text="web chat")).click()
     expect(name).to_have_text("Anna Kowalska (given in this conversation)")
     agent.context.close()
+
+
+def test_times_in_the_console_are_the_shops_whatever_the_agents_computer_says(
+    browser: Browser, shop: LiveServer
+) -> None:
+    """The customer's chat and the orders board give the shop's time; an agent whose computer
+    is set to another zone sees the same times, not its own."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    token = httpx.post(f"{shop.url}/api/webchat/sessions").json()["session_token"]
+    web_chat_says(shop, token, "m1", "chcę rozmawiać z człowiekiem")
+    said = httpx.get(f"{shop.url}/api/webchat/history", params={"token": token}).json()
+    first = said["messages"][0]
+    at = datetime.fromisoformat(first["created_at"]).astimezone(ZoneInfo("Europe/Warsaw"))
+    agent = browser.new_context(locale="pl-PL", timezone_id="America/New_York").new_page()
+    log_in(agent, shop)
+    agent.locator("#queue-waiting .conv").first.click()
+    meta = agent.locator(f'#messages .msg[data-id="{first["id"]}"] .meta')
+    expect(meta).to_have_text(f"klient · czat · {at:%H:%M:%S}")
+    expect(agent.locator("#profile")).to_contain_text(f"czat: ostatnio {at:%-d.%m.%Y}, ")
+    agent.context.close()
