@@ -48,6 +48,14 @@ def _open_all_day_catalog() -> Path:
 # Servers started by tests (in-process or as subprocesses) read it from the environment.
 os.environ.setdefault("CATALOG_PATH", str(_open_all_day_catalog()))
 
+# One on-disk cache (the model's ONNX export, its int8 copy, the examples' embeddings) for
+# every test that loads the real NLU, kept across sessions: each new directory costs a first
+# start (15-20 s of CPU), the tests of that first start (tests/deploy) make their own.
+NLU_CACHE = Path(
+    os.environ.get("OMNIBOT_TEST_NLU_CACHE")
+    or Path(tempfile.gettempdir()) / "omnibot-tests" / "nlu-cache"
+)
+
 REQUIRE_SERVICES = os.environ.get("OMNIBOT_REQUIRE_SERVICES") == "1"
 PG_ADMIN_DSN = os.environ.get("OMNIBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("OMNIBOT_TEST_REDIS", "redis://127.0.0.1:6379/15")

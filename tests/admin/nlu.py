@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.settings import Settings
+from tests.conftest import NLU_CACHE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-@functools.cache
-def _cache_dir() -> Path:
-    return Path(os.environ.get("OMNIBOT_TEST_NLU_CACHE") or tempfile.mkdtemp(prefix="nlu-"))
 
 
 @functools.cache
@@ -36,9 +30,8 @@ def own_engine() -> Any:
     from knowledge.faq import FaqIndex
 
     catalog = Catalog.load()
-    cache = _cache_dir()
     return NluEngine.load(
-        cache_dir=cache,
+        cache_dir=NLU_CACHE,
         products=catalog.entity_synonyms(),
         categories=catalog.category_synonyms(),
         faq=FaqIndex.load(),

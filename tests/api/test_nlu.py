@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import make_settings, running_app
+from tests.conftest import NLU_CACHE, make_settings, running_app
 
 
-@pytest.fixture(scope="module")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu-cache")
-
-
-async def test_parse_endpoint(tmp_path: Path, nlu_cache: Path) -> None:
-    settings = make_settings(tmp_path, nlu_backend="auto", cache_dir=nlu_cache)
+async def test_parse_endpoint(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, nlu_backend="auto", cache_dir=NLU_CACHE)
     async with running_app(settings) as (_, client):
         r = await client.post("/api/nlu/parse", json={"text": "poproszę dwie duże margherity"})
         assert r.status_code == 200

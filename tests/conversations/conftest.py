@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,11 +22,10 @@ from bot.store.models import ChannelIdentity
 from tests.adapters.sms.fake_twilio import FakeTwilio, inbound_form, twilio_signature
 from tests.adapters.telegram import updates
 from tests.adapters.telegram.fake_api import Call, FakeTelegramAPI
+from tests.conftest import NLU_CACHE
 from tests.conversations.player import StateReader, button, staff_state_reader, staff_token
 from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings
 
-# Embeddings of the training examples are cached across test sessions.
-NLU_CACHE = Path(tempfile.gettempdir()) / "omnibot-tests" / "nlu-cache"
 STAFF = ("journeys@shop.pl", "journeys password")
 _chat_ids = itertools.count(710_000)
 _phones = itertools.count(600_700_000)

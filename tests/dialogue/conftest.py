@@ -6,9 +6,7 @@ Until `intents.NluEngine` exists the keyword interpreter stands in.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +17,9 @@ from bot.core import Core
 from bot.dialogue.keywords import KeywordInterpreter
 from knowledge.catalog import Catalog
 from tests.bot.channel import CollectingChannel
-from tests.conftest import make_settings
+from tests.conftest import NLU_CACHE, make_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# Embeddings of the training examples are cached across test sessions (about 10 s saved).
-NLU_CACHE = Path(tempfile.gettempdir()) / "omnibot-tests" / "nlu-cache"
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from bot.auth import create_user
 from bot.store.models import CartItem, Order
 from knowledge.catalog import DEFAULT_CATALOG
-from tests.conftest import make_settings, running_app
-from tests.dialogue.conftest import NLU_CACHE
+from tests.conftest import NLU_CACHE, make_settings, running_app
 
 _ids = itertools.count(1)
 Say = Callable[..., Awaitable[list[dict[str, Any]]]]

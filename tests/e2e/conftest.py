@@ -23,16 +23,16 @@ from tests.adapters.sms.fake_twilio import (
     twilio_signature,
 )
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
-from tests.conftest import make_settings
+from tests.conftest import NLU_CACHE, make_settings
 
 PUBLIC_URL = "https://bot.example"
 TG_SECRET = "journey-secret"
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One embedding/ONNX cache for every journey: the model is prepared once."""
-    return tmp_path_factory.mktemp("nlu-cache")
+def nlu_cache() -> Path:
+    """The suite's one embedding/ONNX cache: the model is prepared once."""
+    return NLU_CACHE
 
 
 @pytest.fixture

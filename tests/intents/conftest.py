@@ -10,6 +10,7 @@ import pytest
 from intents import NluEngine
 from knowledge.catalog import Catalog
 from knowledge.faq import FaqIndex
+from tests.conftest import NLU_CACHE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -17,10 +18,9 @@ DATA = Path(__file__).resolve().parents[2] / "intents" / "data"
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> NluEngine:
-    cache = tmp_path_factory.mktemp("nlu-cache")
+def engine() -> NluEngine:
     return NluEngine.load(
-        cache_dir=cache,
+        cache_dir=NLU_CACHE,
         products=Catalog.load().entity_synonyms(),
         faq=FaqIndex.load(),
     )

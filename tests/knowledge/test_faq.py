@@ -10,16 +10,17 @@ import pytest
 from knowledge.catalog import Catalog, format_price
 from knowledge.faq import FaqError, FaqIndex
 from knowledge.shop import fill
+from tests.conftest import NLU_CACHE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")
-def faq(tmp_path_factory: pytest.TempPathFactory) -> FaqIndex:
+def faq() -> FaqIndex:
     """The demo FAQ placed in a real NLU engine's feature space (as the bot uses it)."""
     from intents import NluEngine
 
-    engine = NluEngine.load(cache_dir=tmp_path_factory.mktemp("faq-cache"), faq=FaqIndex.load())
+    engine = NluEngine.load(cache_dir=NLU_CACHE, faq=FaqIndex.load())
     assert engine.faq is not None
     return engine.faq
 

@@ -14,13 +14,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from faq_paraphrases import hit_rate, operator_faq, paraphrases
 
+from tests.conftest import NLU_CACHE
+
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def engine() -> Any:
     from intents import NluEngine
     from knowledge.faq import FaqIndex
 
-    nlu = NluEngine.load(cache_dir=tmp_path_factory.mktemp("faq-para"), faq=FaqIndex.load())
+    nlu = NluEngine.load(cache_dir=NLU_CACHE, faq=FaqIndex.load())
     nlu.set_faq(operator_faq())  # an operator's save: no retrain
     return nlu
 
