@@ -179,6 +179,11 @@ _INFLECTED_LAST = frozenset("aeiouy" + "mhwjs")
 _DIMINUTIVE = re.compile(r"[aeiouy]k$")
 
 
+# The three-letter endings of Polish inflection ("margherit|ami", "hawajsk|iej",
+# "czosnkow|ego", "wo|dzie", "sok|iem"): another tail that long is another word ("kol|egi" is no "kol|a").
+_LONG_ENDINGS = frozenset("ami ach owi ego emu ymi imi ich ych iej iem ech zie cie".split())
+
+
 def _ends_inflected(token: str) -> bool:
     return token[-1] in _INFLECTED_LAST or _DIMINUTIVE.search(token) is not None
 
@@ -200,6 +205,7 @@ def _word_score(token: str, form: str, lemmas: bool = True) -> float:
         common >= max(3, len(form) - 2)
         and len(token) - common <= 3
         and common >= len(token) - 3
+        and (len(token) - common < 3 or token[common:] in _LONG_ENDINGS)
         and _ends_inflected(token)
     ):
         return 0.95

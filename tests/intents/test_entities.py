@@ -41,6 +41,9 @@ def test_several_items_in_one_polish_sentence_keep_their_order(extract) -> None:
         ("sos czosnkowy", "garlic-sauce"),
         ("a coke", "cola"),
         ("wegetarianska", "vegetariana"),
+        # Inflected with a three-letter ending ("wo|dzie", "sok|iem").
+        ("w lemoniadzie", "lemonade"),
+        ("z sokiem", "orange-juice"),
     ],
 )
 def test_product_forms(extract, text: str, product: str) -> None:  # type: ignore[no-untyped-def]
@@ -137,6 +140,9 @@ def test_numbers_that_are_not_quantities(extract) -> None:  # type: ignore[no-un
 def test_words_that_only_look_like_products(extract) -> None:  # type: ignore[no-untyped-def]
     assert extract("what's the meaning of life") == []
     assert extract("I'm fine, thanks") == []
+    # A shared stem with a tail that is no ending: "kol|ega" is no "kol|a".
+    assert extract("kolega") == []
+    assert extract("dla kolegi") == []
 
 
 def test_categories(extract) -> None:  # type: ignore[no-untyped-def]
@@ -172,6 +178,11 @@ def test_odd_input_never_raises(extract) -> None:  # type: ignore[no-untyped-def
         (
             "one vegetarian medium and a quattro formaggi large",
             [("vegetariana", 1, "medium"), ("quattro-formaggi", None, "large")],
+        ),
+        # Two sizes before one pizza: that pizza twice, each with its own number.
+        (
+            "one small and one large margherita",
+            [("margherita", 1, "small"), ("margherita", 1, "large")],
         ),
     ],
 )
