@@ -31,6 +31,34 @@ def entities_of(tracker: Tracker, name: str) -> list[Any]:
     ]
 
 
+# The thing added last, pointed at ("take that last one off", "usuń ostatnie", "wywal to
+# co dodałem na końcu"): folded.
+_THE_LAST_ADDED = re.compile(r"\b(last|latest|ostatni\w*|na koncu)\b")
+
+
+def _last_added_lines(tracker: Tracker, cart: Cart) -> list[tuple[CartItem, int]]:
+    """The cart lines of the items just added, each with the number added, when the message
+    points at the last thing added without naming it."""
+    if entities_of(tracker, "category") or not _THE_LAST_ADDED.search(
+        fold(str(tracker.latest_message.get("text") or ""))
+    ):
+        return []
+    lasts = [x for x in tracker.get_slot("last_items") or [] if isinstance(x, dict)]
+    found = []
+    for last in lasts:
+        line = next(
+            (
+                i
+                for i in cart.items
+                if i.product_id == last.get("product") and i.size == last.get("size")
+            ),
+            None,
+        )
+        if line is not None:
+            found.append((line, int(last.get("quantity") or line.quantity)))
+    return found
+
+
 def _names_every_one(tracker: Tracker) -> bool:
     """A category named in the plural ("napoje", "the drinks"): every item of it."""
     text = str(tracker.latest_message.get("text") or "")
@@ -316,6 +344,16 @@ class RemoveFromCart(ShopAction):
         if not cart.items:
             say("cart_empty", [say.button("btn_menu", "browse_menu")])
             return []
+        if not requests and (last_added := _last_added_lines(tracker, cart)):
+            gone = []
+            for line, added in last_added:
+                take = min(added, line.quantity)
+                gone.append(maths.describe_line(line.product_id, line.size, take, ctx.lang))
+                line.quantity -= take
+                if line.quantity <= 0:
+                    cart.items.remove(line)
+            say_cart(ctx, say, cart, "removed", item=maths.inline(gone))
+            return [SlotSet("last_item", None), SlotSet("last_items", None)]
         if not requests:
             # "usuń sos", "remove the drink": the one line of that kind goes; of several,
             # only those are offered. Named in the plural ("usuń napoje", "forget the

@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from sqlalchemy import update
 
 from bot import orders
-from bot.actions.cart import add_line, cart_buttons, entities_of
+from bot.actions.cart import AddToCart, add_line, cart_buttons, entities_of
 from bot.actions.context import ActionContext, Say, ShopAction
 from bot.dialogue.turn import payload_for
 from bot.domain.order_status import CUSTOMER_CANCELLABLE, OPEN, OrderError
@@ -262,11 +262,15 @@ class Reorder(ShopAction):
             "given_name": order.contact_name,
             "given_phone": order.contact_phone,
         }
-        return [
+        events: Events = [
             SlotSet("last_item", None),
             SlotSet("last_items", None),
             *(SlotSet(name, value) for name, value in given.items() if value),
         ]
+        if entities_of(tracker, "product"):
+            # "zamów to co poprzednio i dorzuć colę": the last order, and the cola too.
+            events += await AddToCart().act(ctx, say, tracker)
+        return events
 
 
 class RateOrder(ShopAction):

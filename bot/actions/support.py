@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.domain.order_status import OPEN
 from bot.messages import Button
 from bot.orders import latest_order
 from bot.store.models import utcnow
+from intents.text import fold
 from knowledge.catalog import Product, format_price
 from knowledge.faq import FaqIndex
 from knowledge.shop import asks_when, day_ahead_name, day_name, days_ahead_in_text, days_in_text
@@ -160,6 +162,50 @@ class ProductInfo(ShopAction):
         return []
 
 
+# The lowest or the highest price asked for ("jaka jest najtańsza pizza?", "what's your
+# cheapest pizza?", "most expensive drink?"); folded.
+_CHEAPEST = re.compile(r"\b(najtansz\w*|cheapest|least expensive|lowest price\w*)\b")
+_DEAREST = re.compile(r"\b(najdrozsz\w*|(most|the) expensive|priciest|dearest|highest price\w*)\b")
+
+
+def asks_price_extreme(folded: str) -> bool:
+    """The folded text asks for the lowest or the highest price, one of them."""
+    return bool(_CHEAPEST.search(folded)) != bool(_DEAREST.search(folded))
+
+
+def _priced_extreme(ctx: ActionContext, say: Say, tracker: Tracker) -> bool:
+    """The cheapest (or dearest) products of the category named, or of the menu's first
+    category, with their prices and Add buttons; False when no such price is asked."""
+    asked = fold(str(tracker.latest_message.get("text") or ""))
+    cheapest, dearest = bool(_CHEAPEST.search(asked)), bool(_DEAREST.search(asked))
+    if cheapest == dearest:
+        return False
+    catalog = ctx.shop.catalog
+    named = next(iter(entities_of(tracker, "category")), None)
+    category = catalog.category(str(named)) if named else None
+    if category is None and catalog.categories:
+        category = catalog.categories[0]
+    products = catalog.in_category(category.id) if category else []
+    if not products:
+        return False
+    pick = min if cheapest else max
+    price = pick(pick(p.prices.values()) for p in products)
+    chosen = [p for p in products if pick(p.prices.values()) == price]
+    say(
+        "prices_cheapest" if cheapest else "prices_dearest",
+        [
+            Button(
+                ctx.text("btn_add", product=p.name(ctx.lang)),
+                payload_for("add_to_cart", product=p.id),
+            )
+            for p in chosen
+        ],
+        category=category.name(ctx.lang) if category else "",
+        items="; ".join(f"{p.name(ctx.lang)}: {catalog.price_list(p, ctx.lang)}" for p in chosen),
+    )
+    return True
+
+
 class Prices(ShopAction):
     def name(self) -> str:
         return "action_prices"
@@ -167,6 +213,8 @@ class Prices(ShopAction):
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         if entities_of(tracker, "product"):
             return await ProductInfo().act(ctx, say, tracker)
+        if _priced_extreme(ctx, say, tracker):
+            return []
         if tracker.latest_message.get("faq"):
             return await AnswerFaq().act(ctx, say, tracker)
         catalog = ctx.shop.catalog

@@ -30,6 +30,7 @@ class BuiltinHandlers:
             "change_language": self.change_language,
             "complaint": self.complaint,
             "human_handoff": self.human_handoff,
+            "change_order": self.change_order,
             "checkout": checkout.start,
             "order_note": checkout.keep_note,
             "restart": self.restart,
@@ -68,6 +69,13 @@ class BuiltinHandlers:
     async def complaint(self, turn: Turn) -> None:
         self.speaker.say(turn, "complaint_sorry")
         turn.handoff_reason = "complaint"
+
+    async def change_order(self, turn: Turn) -> None:
+        """A change asked of the order just placed ("can I still change it to a large?"):
+        the team changes placed orders, so they get the conversation."""
+        order = turn.preloaded.latest_open_order if turn.preloaded is not None else None
+        self.speaker.say(turn, "order_change_to_staff", number=order.number if order else "")
+        turn.handoff_reason = "order_change"
 
     async def human_handoff(self, turn: Turn) -> None:
         turn.handoff_reason = "customer_request"

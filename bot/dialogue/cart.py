@@ -67,6 +67,8 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
 
     "2 duże pepperoni i 1 małą margheritę" → (pepperoni, 2, large), (margherita, 1, small).
     A size only goes to a product that comes in sizes; nothing crosses another product.
+    Two sizes said before one product name it twice ("one small and one large margherita",
+    "jedna mała i jedna duża margherita"): an item for each, each with its own number.
     """
     products = sorted(
         (e for e in entities if e.get("entity") == "product"), key=lambda e: e.get("start", 0)
@@ -79,6 +81,7 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
         (e for e in entities if e.get("entity") in ("quantity", "size")),
         key=lambda e: e.get("start", 0),
     )
+    unplaced: dict[str, Any] | None = None  # a number that found no item (yet)
     for mod in modifiers:
         attr = str(mod["entity"])
         start, end = int(mod.get("start", 0)), int(mod.get("end", 0))
@@ -101,6 +104,8 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
         chosen = next((i for i in candidates if fits(i)), None)
         if chosen is None and len(items) == 1 and all(s == 0 for s, _ in spans):
             chosen = 0  # button payloads carry no offsets
+        if chosen is None and attr == "size" and following:
+            chosen = _named_again(items, following[0], mod, unplaced)
         if chosen is not None:
             value = mod["value"]
             if attr == "quantity":
@@ -109,7 +114,27 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
                 except (TypeError, ValueError):
                     continue
             setattr(items[chosen], attr, value)
+        unplaced = mod if chosen is None and attr == "quantity" else None
     return items
+
+
+def _named_again(
+    items: list[ItemRequest], index: int, size: dict[str, Any], unplaced: dict[str, Any] | None
+) -> int | None:
+    """A second size for the product that follows it ("one small and one large margherita"):
+    a new item of that product in this size, with the number said right before the size
+    that no item took. Only for a product already given another size (a size after the
+    product, "change the small margherita to large", corrects it instead)."""
+    item = items[index]
+    if item.size is None or item.size == size["value"]:
+        return None
+    items.append(ItemRequest(item.product, start=int(size.get("start", 0))))
+    if unplaced is not None:
+        try:
+            items[-1].quantity = int(unplaced["value"])
+        except (TypeError, ValueError):
+            pass
+    return len(items) - 1
 
 
 # Between the things of a list: "X i Y", "X, Y", "X and Y", "X plus Y"; in Polish also
@@ -138,7 +163,8 @@ _NOT_AN_ITEM = frozenset(
     takeout away here cash card all that this it that's it's i i'd id want would like get
     have can could may will just only yes no ok okay great good nice hot cold large big
     add put throw toss grab give gimme need love order bring include take i'll biore bierzemy
-    small medium regular
+    small medium regular cool awesome perfect lovely fine alright sounds spoko git fajnie
+    swietnie idealnie
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")

@@ -83,7 +83,8 @@ _CHANGING_MIND = re.compile(
 _DONE_SMALL = (
     r"ok|okay|dobra|no|to|i|juz|a|and|so|well|z|na|the|my|of|with|for|moje\w*|mojej|strony|"
     r"zamowieni\w*|zamawiani\w*|order\w*|dzis|teraz|now|today|thanks|thank|you|dziekuje|"
-    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that|razie|for|we'?re|i'?m"
+    r"dzieki|please|prosze|bylo|by|that'?s|it'?s|this|is|that|razie|for|we'?re|i'?m|tym|tego|"
+    r"here|there|from|me|us"
 )
 _DONE_ORDERING = re.compile(
     rf"^\W*(?:(?:{_DONE_SMALL})\W+)*"
@@ -452,6 +453,88 @@ def misspelt_way(text: str) -> str | None:
     return ways.pop() if len(ways) == 1 else None
 
 
+# How one pays, and its forms, whose one-letter typo still names it ("csah", "krata",
+# "gotowak"); folded. Real words one letter from them are never read so ("cart", "case").
+_PAYMENT_SPELLINGS = {
+    **dict.fromkeys(("cash", "gotowka", "gotowke", "gotowki"), "cash"),
+    **dict.fromkeys(("card", "karta", "karte", "karty"), "card"),
+    **dict.fromkeys(("blik", "blikiem"), "blik"),
+}
+_NOT_PAYMENT_TYPOS = frozenset(
+    "cart care cars case cast cask casa kasa bank blok kara gotowa".split()
+)
+
+
+def misspelt_payment(text: str) -> str | None:
+    """The payment method a message names by one misspelt word and nothing else but words
+    that come with paying ("csah", "płacę krata"), or None."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", fold(text))
+    others = [w for w in words if w not in _PAY_FILLERS]
+    if len(others) != 1 or len(others[0]) < 4 or others[0] in _NOT_PAYMENT_TYPOS:
+        return None
+    word = others[0]
+    methods = {
+        method
+        for form, method in _PAYMENT_SPELLINGS.items()
+        if form[0] == word[0]
+        and abs(len(form) - len(word)) <= 1
+        and OSA.distance(word, form, score_cutoff=1) <= 1
+    }
+    return methods.pop() if len(methods) == 1 else None
+
+
+# A note for the kitchen or the driver said as one ("uwagi: pół na pół z hawajską", "w
+# uwagach: bez cebuli", "note: half diavola half margherita"): what follows the label is the
+# note, whatever it names.
+_NOTE_LABEL = re.compile(
+    r"^\W*(?:(?:a|i|and|also|plus|oraz)\s+)?"
+    r"(?:(?:prosze\s+|please\s+)?(?:w\s+uwagach|do\s+uwag|in\s+the\s+notes?|for\s+the\s+notes?|"
+    r"as\s+a\s+note)\s*[:\-–]?|(?:uwag[ai]|notes?|a\s+note|komentarz|comment)"
+    r"(?:\s+(?:dla|do|for(?:\s+the)?)\s+\w+)?\s*[:\-–])\s*(?P<note>\S.*)$",
+    re.I | re.S,
+)
+
+
+def labelled_note(text: str) -> str | None:
+    """The note of a message that starts with a note's label, or None."""
+    m = _NOTE_LABEL.match(fold(text))
+    return text[m.start("note") :].strip()[:500] if m else None
+
+
+# Correcting what was given ("pomyliłam się, ma być Kapucyńska 8/5 a nie 8/3", "oops, wrong
+# number, it's 600 676 899"); folded.
+_CORRECTS = re.compile(
+    r"\b(pomylil\w*|pomylk\w*|ma byc|mial byc|miala byc|powinno byc|powinien byc|zly|zle|"
+    r"bledn\w*|blad|literowk\w*|wrong|mistake|typo|should be|meant|oops|sorry|sorki|"
+    r"przepraszam|correct\w*|popraw\w*)\b"
+)
+# The place after a street and its number ("…, Kraków").
+_PLACE_AFTER_STREET = re.compile(r"\s*,\s*(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[ -][^\W\d_]{3,}){0,2}")
+# Words a street and its number found in a sentence may start with that are no part of it
+# ("ma być Kapucyńska 8/5", "it's Dietla 5"); folded.
+_BEFORE_STREET = frozenset(
+    "byc jest to ma na pod adres adresem prawidlowy poprawny powinno powinien is its it's be "
+    "the address correct right should meant".split()
+)
+
+
+def _street_itself(found: str, old: str) -> str:
+    """The street and number of `found` without the words before it: from the old address's
+    street name when it is there again, else without the small words of `_BEFORE_STREET`."""
+    words = found.split()
+    named = fold(old.split()[0]) if old.split() else ""
+    for i, word in enumerate(words[:-1]):
+        if named and fold(word) == named:
+            return " ".join(words[i:])
+    while len(words) > 2 and fold(words[0]).strip(".,") in _BEFORE_STREET:
+        words = words[1:]
+    return " ".join(words)
+
+
+# What right before a street and number says it is not meant ("…a nie 8/3").
+_NOT_MEANT = re.compile(r"\b(nie|not|no|zamiast|instead of|rather than)\s*$")
+
+
 # A street and its number ("Długa 5", "ul. Lubicz 12/4", "os. Centrum A 5"): an address.
 _STREET_AND_NUMBER = re.compile(
     r"(?<!\w)[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,3}\s+\d+[^\W\d_]?(?:/\d+)?(?!\w)"
@@ -548,6 +631,28 @@ def address_with_order(text: str) -> WaySaid | None:
     return WaySaid("delivery", bare_address(text[start:end].strip(" ,.;:")), at)
 
 
+def _item_at(turn: Turn, at: int) -> bool:
+    """What follows `at` starts with an item, not a street: a size or a number right before
+    a product ("medium capricciosa and 2 juices"), or a product not followed by its house
+    number ("capricciosa and a coke"; "Tomasza 20" is a street named like a product)."""
+    following = sorted(
+        (e for e in turn.parse.get("entities", []) if int(e.get("start", 0)) >= at),
+        key=lambda e: int(e.get("start", 0)),
+    )
+    if not following or turn.text[at : int(following[0].get("start", 0))].strip(" ,.;:-"):
+        return False
+    first = following[0]
+    if first.get("entity") in ("size", "quantity"):
+        nxt = following[1] if len(following) > 1 else None
+        return (
+            nxt is not None
+            and nxt.get("entity") == "product"
+            and not turn.text[int(first.get("end", 0)) : int(nxt.get("start", 0))].strip()
+        )
+    rest = turn.text[int(first.get("end", 0)) :]
+    return first.get("entity") == "product" and not re.match(r"\s*\d", rest)
+
+
 def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
@@ -567,6 +672,8 @@ def remember_way(turn: Turn, address: bool = True) -> None:
         said_way = address_with_order(turn.text)
     if said_way is None or ("?" in turn.text and not said_way.address):
         return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
+    if said_way.address_at is not None and _item_at(turn, said_way.address_at):
+        said_way = WaySaid(said_way.way)  # "for delivery: medium capricciosa and 2 juices"
     slots = dict(turn.state.slots or {})
     if said_way.address or said_way.way != slots.get("given_fulfilment") or as_before:
         # A new address, or another way: the address said before no longer holds. The same
@@ -811,6 +918,16 @@ class CheckoutFlow:
         change = turn.entity("change")
         if change in STEP_OF_SLOT:
             return await self.change(turn, str(change))
+        note = None if turn.from_button or step == "note" else labelled_note(turn.text)
+        if note:
+            # "uwagi: pół na pół z hawajską": the note, though it names a pizza.
+            self.add_note(turn, note)
+            if step != "confirm":
+                self.kit.speaker.say(turn, "note_kept", note=note[:100])
+            await self.ask(turn)
+            return True
+        if step == "confirm" and await self.correct_said(turn):
+            return True
         if step not in ("note", "confirm") and self.door_note(turn):
             # "domofon 3" asked for the address (or a name, or short of the minimum): a note
             # for the driver, kept for the summary; the question again.
@@ -1099,6 +1216,44 @@ class CheckoutFlow:
         await self.ask(turn)
         return True
 
+    async def correct_said(self, turn: Turn) -> bool:
+        """A phone number or a street given again at the summary with a word of correcting
+        ("oops, wrong number, it's 600 676 899", "pomyliłam się, ma być Kapucyńska 8/5 a nie
+        8/3"): the new one replaces the old, and the summary is shown again."""
+        text = turn.text
+        if turn.from_button or turn.entities("product") or not _CORRECTS.search(fold(text)):
+            return False
+        found = find_phone(text)
+        if found is not None:
+            self.set(turn, contact_phone=found.e164)
+            await self.ask(turn)
+            return True
+        if self.way(turn) != "delivery":
+            return False
+        folded = fold(text)
+        streets = [
+            m
+            for m in _STREET_AND_NUMBER.finditer(text)
+            if not _NOT_MEANT.search(folded[: m.start()])
+            and not _NOT_MEANT.search(folded[: m.start()] + folded[m.start() : m.end()].split()[0])
+        ]
+        if not streets:
+            return False
+        old = str(self.slots(turn).get("address") or "")
+        street = _street_itself(streets[0].group().strip(), old)
+        place = _PLACE_AFTER_STREET.match(text, streets[0].end())
+        if place:
+            address = street + place.group()
+        elif "," in old:
+            address = f"{street},{old.split(',', 1)[1]}"  # the same place as before
+        else:
+            address = street
+        if not self.delivers_to(turn, address.strip()):
+            return True
+        self.set(turn, address=address.strip()[:300])
+        await self.ask(turn)
+        return True
+
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
         e = self.kit
         method = self.method_named(turn)
@@ -1183,8 +1338,10 @@ class CheckoutFlow:
         """The payment method pressed or typed ("kartą", "cash"), offered or not."""
         method = turn.entity("payment_method")
         if method is None and not turn.from_button:
-            method = payment_in_text(turn.text, self.offered(turn)) or payment_in_text(
-                turn.text, tuple(PAYMENT_METHODS)
+            method = (
+                payment_in_text(turn.text, self.offered(turn))
+                or payment_in_text(turn.text, tuple(PAYMENT_METHODS))
+                or misspelt_payment(turn.text)
             )
         return str(method) if method in PAYMENT_METHODS else None
 

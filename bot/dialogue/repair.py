@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.actions.cart import SWAP
+from bot.actions.support import asks_price_extreme
 from bot.dialogue.cart import typed_numbers
 from bot.dialogue.checkout import (
     WAY_TOPICS,
+    address_as_before,
     done_ordering,
     remember_way,
     streets_named_like_products,
@@ -43,6 +45,7 @@ from intents.doors import door_note
 from intents.features import group_view
 from intents.text import fold
 from knowledge.catalog import format_price
+from knowledge.shop import days_in_text
 
 # Confident enough to interrupt a flow: the message itself says what it is about.
 REREAD_CONFIDENCE = 0.8
@@ -66,7 +69,7 @@ _CORRECTING = re.compile(
 # Words that add to what is there ("jeszcze 2 cole", "two more cokes"): never a correction.
 _ADDING = re.compile(
     r"\b(jeszcze|dodatkow\w*|dorzuc\w*|dodaj\w*|kolejn\w*|wiecej|more|another|also|extra|"
-    r"add\w*|too|as well|plus)\b"
+    r"add\w*|too|as well|plus|tez|takze|rowniez)\b"
 )
 # Not wanting a product any more, said without a verb of removing ("wody jednak nie trzeba",
 # "no need for the garlic sauce", "don't want the coke after all"); folded.
@@ -119,6 +122,56 @@ _PAYS_LATER = re.compile(rf"\b{_PAY}\b.{{0,30}}\b{_LATER}\b|\b{_LATER}\b.{{0,15}
 # Confirming with nothing asked: the customer means the order ("potwierdzam", "confirm").
 _CONFIRMING = re.compile(r"^\W*(potwierdz\w*|zatwierdz\w*|confirm\w*)\b")
 _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|weryfik\w*|sms)\b")
+
+# Going on in another of the shop's channels, in the customer's words ("dajcie mi kod,
+# dokończę na waszej stronie", "przejdę na telegrama", "can we carry on by text message?"):
+# a verb of moving on and a channel named; folded. Asking for the code that links them.
+_MOVE_ON = re.compile(
+    r"\b(przejd\w*|przejs\w*|przenie\w*|przenies\w*|kontynu\w*|dokoncz\w*|dokonczy\w*|"
+    r"pisac dalej|pisze dalej|przelacz\w*|carry on|continue|move|switch|finish|go on|keep going|"
+    r"pick (it|this) up)\b"
+)
+_OTHER_CHANNEL = re.compile(
+    r"\b(telegram\w*|sms\w*|esem\w*|text messages?|texts?|by text|over text|"
+    r"(na|do|przez) (wasz\w* |tej )?stron\w*|stronie|website|web ?chat|the site|your site|"
+    r"czat\w* na stronie)\b"
+)
+
+
+def _moves_channel(text: str) -> bool:
+    """The folded text asks to go on in another channel (see `_MOVE_ON`)."""
+    return bool(_MOVE_ON.search(text) and _OTHER_CHANNEL.search(text))
+
+
+# When the order comes, asked of the one bringing it or of what is brought ("za ile będzie
+# kurier?", "kiedy przyjedzie kierowca?", "when will the driver get here?"): the order on its
+# way (or how long orders take), not the FAQ about the driver's change; folded.
+_ASKS_WHEN = re.compile(
+    r"^\W*(a |i |and |so )?(za ile|kiedy|o ktorej|jak dlugo|how long|when|what time)\b"
+)
+_WHO_BRINGS = (
+    r"(kurier\w*|kierowc\w*|dostawc\w*|driver|courier|pizz\w*|jedzeni\w*|food|zamowieni\w*|order)"
+)
+_COMES = re.compile(
+    r"\b(przyjedzie|dojedzie|przyjdzie|dotrze|dowioza|przywioza|podjedzie|arriv\w*|"
+    r"get here|gets here|be here|show up|turn up)\b"
+    rf"|\b(bedzie|comes?|coming)\b.*\b{_WHO_BRINGS}\b|\b{_WHO_BRINGS}\b.*\b(bedzie|comes?|coming)\b"
+)
+
+
+def _asks_when_it_arrives(text: str) -> bool:
+    """The folded text asks when the order (or its driver) comes (see `_ASKS_WHEN`)."""
+    return bool(_ASKS_WHEN.search(text) and _COMES.search(text))
+
+
+# The last order again, said beside something more ("zamów to co poprzednio i dorzuć colę",
+# "same as last time plus a garlic sauce"): folded.
+_AGAIN = re.compile(
+    r"\b(to samo|to co|tak jak|tego co|jak)\s+(ostatnio|poprzednio|wczesniej|ostatnim razem|"
+    r"zawsze|zwykle|w zeszlym tygodniu)\b|\bpowtorz\w*\b|\bponow\w*\b|"
+    r"\b(same|the usual|my usual)\b.*\b(again|last time|before|as usual|order)\b|"
+    r"\b(my|our|the) (last|previous) order\b|\bthe usual\b"
+)
 
 
 # Giving up on what was being ordered, in words that name nothing to cancel ("a nie,
@@ -390,15 +443,26 @@ _SAME_AGAIN_WORDS = frozenset(
 
 
 def _name_the_same_again(turn: Turn) -> None:
-    """ "i jeszcze jedną taką samą", "2 more please" right after one item was added: more of
-    that item, in its size, rather than a correction of its number."""
+    """ "i jeszcze jedną taką samą", "2 more please", "my friend wants one too" right after
+    one item was added: more of that item, in its size, rather than a correction of its
+    number."""
     if turn.state.flow is not None or turn.entities("product") or turn.entities("phone"):
         return
     if turn.intent not in ("add_to_cart", "change_item", "nlu_fallback", "affirm"):
         return
     text = fold(turn.text)
     words = re.findall(r"[^\W\d_]+|\d+", text)
-    if not _ADDING.search(text) or not all(w.isdecimal() or w in _SAME_AGAIN_WORDS for w in words):
+    # "actually my friend wants one too": a number and a word of adding, in other words
+    # around them, is more of the same too (a size or a kind said is something else).
+    told = bool(
+        turn.entities("quantity")
+        and not turn.entities("size")
+        and not turn.entities("category")
+        and "?" not in turn.text
+    )
+    if not _ADDING.search(text) or not (
+        told or all(w.isdecimal() or w in _SAME_AGAIN_WORDS for w in words)
+    ):
         return
     slots = turn.state.slots or {}
     lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
@@ -523,6 +587,46 @@ def _asked_at_summary(turn: Turn) -> bool:
     )
 
 
+# Changes a placed order can still take (the FAQ: until the pizza is in the oven).
+_CHANGEABLE = frozenset({"new", "confirmed"})
+
+
+def _changes_placed_order(turn: Turn) -> bool:
+    """A correction with nothing in the cart and nothing just added, while an order placed
+    is new or confirmed: it is that order the customer wants changed ("oh no, can I still
+    change it to a large?", "a mozna jeszcze zmienic na duza?")."""
+    preloaded = turn.preloaded
+    if (
+        turn.state.flow is not None
+        or preloaded is None
+        or turn.intent != "change_item"
+        or turn.confidence < MIN_CONFIDENCE
+        or _holds_items(turn)
+    ):
+        return False
+    placed = preloaded.latest_open_order
+    return placed is not None and placed.status in _CHANGEABLE
+
+
+# Being open or taking orders, asked of a day ("a w sobotę też można u was coś zamówić?");
+# folded.
+_OPEN_ON = re.compile(
+    r"\b(otwar\w*|czynn\w*|pracuj\w*|dziala\w*|jestescie|zamawia\w*|zamowi\w*|mozna|"
+    r"open|order\w*|working|work)\b"
+)
+
+
+def _top_guess(turn: Turn) -> str | None:
+    """The NLU's best reading other than out of scope, however unsure."""
+    ranking = [r for r in turn.parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    return str(ranking[0]["name"]) if ranking else None
+
+
+# Small talk that may open or close an order ("ok, to na razie mała pepperoni" reads as
+# goodbye): with an item said in its size or number, the item is ordered.
+_SMALL_TALK = frozenset({"goodbye", "thanks", "greet", "affirm"})
+
+
 def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
@@ -535,6 +639,29 @@ def read_in_context(turn: Turn) -> None:
     products = bool(turn.entities("product"))
     if not products and _asks_when_it_comes(turn):
         _reread(turn, "delivery_time")  # "kiedy bedzie?": the order on its way, if any
+    elif (
+        not products
+        and turn.intent in ("faq", "nlu_fallback", "order_status", "payment_methods")
+        and _asks_when_it_arrives(text)
+        and not turn.entities("order_number")
+    ):
+        turn.parse = {**turn.parse, "faq": None}
+        _reread(turn, "delivery_time")  # "za ile bedzie kurier?": not the driver's change
+    if (
+        not products
+        and (turn.intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
+        and (_top_guess(turn) == "opening_hours" or ("?" in turn.text and _OPEN_ON.search(text)))
+        and days_in_text(turn.text)
+    ):
+        # "czy w niedzielę też można u was zamawiać?": that day's hours, however unsure.
+        _reread(turn, "opening_hours")
+    if (
+        not products
+        and (turn.intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
+        and turn.intent not in ("prices", "complaint", "human_handoff")
+        and asks_price_extreme(text)
+    ):
+        _reread(turn, "prices")  # "a najdroższy napój?": the dearest drink, with its price
     if turn.confidence < MIN_CONFIDENCE and not products:
         turn.parse = {**turn.parse, "intent": {"name": "nlu_fallback", "confidence": 0.0}}
     if turn.intent not in ("complaint", "human_handoff", "leave_message") and _asks_for_person(
@@ -547,6 +674,19 @@ def read_in_context(turn: Turn) -> None:
         return
     if _asked_at_summary(turn):
         _reread(turn, turn.intent)  # answered, then the summary again
+        return
+    if _changes_placed_order(turn):
+        _reread(turn, "change_order")  # "oh no, can I still change it to a large?"
+        return
+    if (
+        not products
+        and turn.intent not in ("complaint", "human_handoff")
+        and not (turn.intent == "link_channels" and turn.confidence >= REREAD_CONFIDENCE)
+        and _moves_channel(text)
+    ):
+        # "przejdę na telegrama, jak to zrobić?" where the name is asked: the code (and the
+        # link) to go on there, then the question again.
+        _reread(turn, "link_channels")
         return
     contact = _keep_contact_said_with_order(turn) if products and turn.state.flow is None else None
     if contact is not None:
@@ -723,6 +863,23 @@ def read_in_context(turn: Turn) -> None:
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later
+    elif (
+        products
+        and intent in _SMALL_TALK
+        and turn.state.flow is None
+        and "?" not in turn.text
+        and (turn.entities("size") or turn.entities("quantity") or _ORDERING.match(text))
+    ):
+        _reread(turn, "add_to_cart")  # "ok, to na razie mała pepperoni": an order, no goodbye
+    elif (
+        products
+        and turn.state.flow is None
+        and intent in ("add_to_cart", "reorder", "nlu_fallback")
+        and "?" not in turn.text
+        and _AGAIN.search(text)
+        and not address_as_before(turn.text)
+    ):
+        _reread(turn, "reorder")  # "zamów to co poprzednio i dorzuć colę": both
     elif _delivery_wanted_there(turn, intent, products):
         _reread(turn, "checkout")  # "I want delivery to Długa 5, Kraków": no order of nothing
     elif intent == "nlu_fallback" and _ORDERING.match(text):
