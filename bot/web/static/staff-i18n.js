@@ -66,7 +66,7 @@
       ago: ago.pl,
       roles: { kitchen: "kuchnia", agent: "konsultant", operator: "operator", admin: "administrator" },
       // Why a conversation was handed to a person (the agent console, the operator's "try it").
-      handoffReasons: { customer_request: "prośba klienta", complaint: "reklamacja", fallback: "bot nie zrozumiał", message_for_team: "wiadomość dla zespołu", question: "pytanie, na które bot nie zna odpowiedzi" },
+      handoffReasons: { customer_request: "prośba klienta", complaint: "reklamacja", fallback: "bot nie zrozumiał", message_for_team: "wiadomość dla zespołu", question: "pytanie, na które bot nie zna odpowiedzi", order_change: "zmiana złożonego zamówienia" },
       // What a customer's message was about, by the intent the bot read (one the operator added
       // and named is shown by its name).
       intentNames: {
@@ -185,7 +185,7 @@
       money: (grosze) => "PLN " + (grosze / 100).toFixed(2),
       ago: ago.en,
       roles: { kitchen: "kitchen", agent: "agent", operator: "operator", admin: "admin" },
-      handoffReasons: { customer_request: "customer request", complaint: "complaint", fallback: "not understood", message_for_team: "message for team", question: "a question the bot cannot answer" },
+      handoffReasons: { customer_request: "customer request", complaint: "complaint", fallback: "not understood", message_for_team: "message for team", question: "a question the bot cannot answer", order_change: "a change to a placed order" },
       intentNames: {
         greet: "greeting", goodbye: "goodbye", thanks: "thanks", affirm: "yes", deny: "no", help: "help",
         browse_menu: "menu", product_info: "product question", prices: "prices", allergens: "allergens", add_to_cart: "add to cart",
