@@ -180,7 +180,8 @@ _DIMINUTIVE = re.compile(r"[aeiouy]k$")
 
 
 # The three-letter endings of Polish inflection ("margherit|ami", "hawajsk|iej",
-# "czosnkow|ego", "wo|dzie", "sok|iem"): another tail that long is another word ("kol|egi" is no "kol|a").
+# "czosnkow|ego", "wo|dzie", "sok|iem"): another tail that long is another word ("kol|egi"
+# is no "kol|a").
 _LONG_ENDINGS = frozenset("ami ach owi ego emu ymi imi ich ych iej iem ech zie cie".split())
 
 
