@@ -15,7 +15,8 @@ from bot.api.deps import AgentUser, CoreDep, PresenceDep, RowId
 from bot.api.schemas import BODY, STAFF, errors
 from bot.auth import AuthError, role_allows, staff_from_token
 from bot.core import Core
-from bot.dialogue.turn import parse_payload
+from bot.dialogue.turn import parse_payload, payload_for
+from bot.domain.options import remember_options
 from bot.hub import AGENT_TOPIC, customer_topic
 from bot.jsonenc import receive_frame, send_frame
 from bot.messages import Button
@@ -176,8 +177,19 @@ async def resolve(
         customer = await handoff.repo.live_customer(session, conv.customer_id)
         lang = (customer.language if customer else None) or core.settings.default_language
         customer_id = conv.customer_id
+        said, buttons = "handoff_resolved", []
+        state = await handoff.repo.dialogue_state_of(session, customer_id)
+        if state.flow == "checkout":
+            # Handed to a person mid-checkout, the order is not placed yet: the bot says so
+            # and offers to go on from where the checkout stopped, not "anything else?". Its
+            # button is the option a typed "1" picks (not one of the handoff reply's).
+            said = "handoff_resolved_checkout"
+            finish = core.dialogue.responses.render("btn_finish_checkout", lang)
+            buttons = [Button(finish, payload_for("checkout"))]
+            remember_options(state, buttons)
+            await session.commit()
     await core.send_proactive(
-        customer_id, core.dialogue.responses.render("handoff_resolved", lang), author="bot"
+        customer_id, core.dialogue.responses.render(said, lang), buttons, author="bot"
     )
     if unanswered is not None:
         # Written while the person had it and left unanswered: the bot answers it now.

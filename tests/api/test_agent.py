@@ -67,6 +67,13 @@ async def webchat(client: httpx.AsyncClient) -> tuple[str, Any]:
     return token, say
 
 
+# A pickup checkout up to its summary, then a person asked for.
+TO_A_PERSON_AT_THE_SUMMARY = (
+    "poproszę dużą pepperoni", "zamawiam", "odbiór osobisty", "Ewa, 600 222 333",
+    "chcę rozmawiać z człowiekiem",
+)  # fmt: skip
+
+
 async def taken_by(
     client: httpx.AsyncClient, agent: dict[str, str], say: Any, *texts: str
 ) -> dict[str, Any]:
@@ -354,9 +361,34 @@ async def test_recent_topics_name_what_an_answer_to_the_bots_question_answered(e
     _, say = await webchat(client)
     # The name and phone answer checkout's question: they are about the order, whatever
     # their words alone resemble (contact details); each topic once, the newest first.
-    conv = await taken_by(
-        client, ala, say, "poproszę dużą pepperoni", "zamawiam", "odbiór osobisty",
-        "Ewa, 600 222 333", "chcę rozmawiać z człowiekiem",
-    )  # fmt: skip
+    conv = await taken_by(client, ala, say, *TO_A_PERSON_AT_THE_SUMMARY)
     detail = (await client.get(f"/api/agent/conversations/{conv['id']}", headers=ala)).json()
     assert detail["customer"]["last_intents"] == ["human_handoff", "checkout", "add_to_cart"]
+
+
+async def test_handed_back_mid_checkout_the_bot_offers_to_finish_the_order(env: Any) -> None:
+    """Not "anything else?" while the order the customer was placing is not placed yet: the
+    bot says so, and its button goes on from where the checkout stopped."""
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    token, say = await webchat(client)
+    conv = await taken_by(client, ala, say, *TO_A_PERSON_AT_THE_SUMMARY)
+    await client.post(f"/api/agent/conversations/{conv['id']}/resolve", headers=ala)
+    history = (await client.get("/api/webchat/history", params={"token": token})).json()
+    back = history["messages"][-1]
+    assert back["text"] == (
+        "Dziękujemy! Wracam ja, bot 🤖 Twoje zamówienie nie jest jeszcze złożone — dokończymy je?"
+    )
+    assert back["buttons"] == [{"title": "Dokończ zamówienie", "payload": "/checkout"}]
+    asked = await say("1")  # the button, typed
+    assert "Jak płacisz?" in asked["replies"][0]["text"]
+    placed = await say("gotówka")
+    assert "złożone" in placed["replies"][0]["text"]
+
+    # Handed back with no order under way: the usual words, no button.
+    conv = await taken_by(client, ala, say, "chcę rozmawiać z człowiekiem")
+    await client.post(f"/api/agent/conversations/{conv['id']}/resolve", headers=ala)
+    history = (await client.get("/api/webchat/history", params={"token": token})).json()
+    back = history["messages"][-1]
+    assert back["text"] == "Dziękujemy! Wracam ja, bot 🤖 W czym jeszcze mogę pomóc?"
+    assert back["buttons"] == []
