@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from intents.yamlfile import read_yaml
+
 DEFAULT_INTENTS_DIR = Path(__file__).resolve().parent / "data"
 OOS_LABELS = frozenset({"oos", "nlu_fallback", "out_of_scope"})
 FALLBACK = "nlu_fallback"
@@ -45,7 +47,7 @@ def load_intents_dir(path: Path | None = None) -> Examples:
 
 def load_intent_file(path: Path) -> list[Example]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise IntentDataError(f"cannot read {path}: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("intents"), dict):

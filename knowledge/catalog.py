@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from intents.yamlfile import read_yaml
 from knowledge.shop import ShopError, ShopFacts
 
 DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "catalog.yaml"
@@ -78,7 +79,7 @@ class Catalog:
         """Read a catalog YAML file (the demo pizzeria by default)."""
         path = path or DEFAULT_CATALOG
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = read_yaml(path)
         except (OSError, yaml.YAMLError) as exc:
             raise CatalogError(f"cannot read catalog {path}: {exc}") from exc
         return cls.from_dict(raw)

@@ -27,6 +27,7 @@ import yaml
 from scipy.sparse import csr_matrix, vstack
 
 from intents.text import fold
+from intents.yamlfile import read_yaml
 
 DEFAULT_FAQ = Path(__file__).resolve().parent / "data" / "faq.yaml"
 LANGS = ("pl", "en")
@@ -114,7 +115,7 @@ class FaqIndex:
         """Read the FAQ YAML (the demo pizzeria's by default)."""
         path = path or DEFAULT_FAQ
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = read_yaml(path) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise FaqError(f"cannot read FAQ {path}: {exc}") from exc
         return cls.from_dict(raw)

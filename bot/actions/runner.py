@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import rasa_sdk
-import yaml
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
@@ -25,6 +24,7 @@ from bot.actions.context import ActionContext, Shop, bound
 from bot.dialogue.turn import Reply, Turn
 from bot.messages import Button
 from bot.store import repo
+from intents.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ActionDomain:
         for path in (DEFAULT_DOMAIN, *paths):
             if path is None:
                 continue
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = read_yaml(path) or {}
             mapping.update({str(k): str(v) for k, v in (raw.get("intents") or {}).items()})
         return cls(mapping)
 

@@ -28,6 +28,7 @@ from bot.content.store import Data, Snapshot
 from bot.content.validation import LANGS, ContentError
 from intents.data import IntentDataError, load_intents_dir
 from intents.rasa_import import RasaNluError, import_rasa_nlu
+from intents.yamlfile import read_yaml
 from knowledge.catalog import DEFAULT_CATALOG
 from knowledge.faq import DEFAULT_FAQ
 
@@ -95,9 +96,9 @@ def default_items(catalog_path: Path | None = None) -> Items:
     for name, by_lang in examples.items():
         items["intent"][name] = {"examples": {k: list(v) for k, v in by_lang.items()},
                                  "responses": {}}  # fmt: skip
-    _merge(items, faq_items(yaml.safe_load(DEFAULT_FAQ.read_text(encoding="utf-8")) or {}))
+    _merge(items, faq_items(read_yaml(DEFAULT_FAQ) or {}))
     path = catalog_path or DEFAULT_CATALOG
-    _merge(items, catalog_items(yaml.safe_load(path.read_text(encoding="utf-8")) or {}))
+    _merge(items, catalog_items(read_yaml(path) or {}))
     return items
 
 

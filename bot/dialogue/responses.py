@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
+from intents.yamlfile import read_yaml
 from knowledge.catalog import Catalog, format_price
 from knowledge.shop import ShopFacts
 
@@ -41,7 +40,7 @@ class Responses:
 
     @classmethod
     def load(cls, path: Path | None = None, default_language: str = "pl") -> Responses:
-        raw = yaml.safe_load((path or DEFAULT_RESPONSES).read_text(encoding="utf-8"))
+        raw = read_yaml(path or DEFAULT_RESPONSES)
         return cls({k: dict(v) for k, v in raw.items()}, default_language)
 
     def has(self, key: str) -> bool:
