@@ -17,10 +17,11 @@ _TITLED = re.compile(
     r"(?:[^\W\d_]+\.?\s+){1,4}?\d+[^\W\d_]?(?:\s*/\s*\d+)?(?:\s*(?:m|lok)\.?\s*\d+)?(?!\w)"
 )
 # The address said after its word ("adres: Tomasza 20", "my address is Szewska 8"): the
-# street from there to its number.
+# street from there to its number. Its first word may be short: "Na Zjeździe 11", "Pod
+# Fortem 3", "ul. Długa 5" are streets.
 _AFTER_ADDRESS_WORD = re.compile(
     r"\b(?:adres\w*|address)\s*(?:(?::|to\b|is\b|jest\b)\s*)?(?!(?:is|to|jest)\b)"
-    r"(?P<street>[^\W\d_]{3,}\.?(?:\s+[^\W\d_]+\.?){0,2}\s+\d+[^\W\d_]?(?:\s*/\s*\d+)?)"
+    r"(?P<street>[^\W\d_]{2,}\.?(?:\s+[^\W\d_]+\.?){0,2}\s+\d+[^\W\d_]?(?:\s*/\s*\d+)?)"
     # The address ends there ("…, Kraków", "… m. 4"): "adres jak ostatnio 2 pizze" orders.
     r"(?=\s*(?:$|[,;/.!]|m\.|lok))"
 )
@@ -37,7 +38,13 @@ def street_spans(text: str) -> list[tuple[int, int]]:
     spans = [m.span() for m in _TITLED.finditer(folded)]
     spans += [m.span("street") for m in _AFTER_ADDRESS_WORD.finditer(folded)]
     spans += [m.span() for m in _NUMBER_FIRST.finditer(folded)]
-    return sorted(set(spans))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):  # "adres: ul. Długa 5" is found twice: one street
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 # The place after a street and its number ("…, Kraków", "…, 31-000 Kraków", "…, Nowa Huta").

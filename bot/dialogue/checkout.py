@@ -34,7 +34,7 @@ from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from bot.store.models import utcnow
-from intents.addresses import address_spans
+from intents.addresses import address_spans, street_spans
 from intents.doors import door_note
 from intents.text import fold
 from knowledge.catalog import format_price
@@ -653,6 +653,16 @@ def _item_at(turn: Turn, at: int) -> bool:
     return first.get("entity") == "product" and not re.match(r"\s*\d", rest)
 
 
+# The address named as such ("adres: Na Zjeździe 11", "my address is 5 Baker St"); folded.
+_ADDRESS_NAMED = re.compile(r"\b(?:adres\w*|address(?:es)?)\b")
+
+
+def labelled_address(text: str) -> WaySaid | None:
+    """An address given under its name ("adres: Na Zjeździe 11", "mój adres to Długa 5", "my
+    address is 5 Baker St"): delivery there. None without one clear address so named."""
+    return address_with_order(text) if _ADDRESS_NAMED.search(fold(text)) else None
+
+
 def remember_way(turn: Turn, address: bool = True) -> None:
     """An order (or the wish to check out) that says how it is fulfilled: kept for the
     checkout, which then does not ask again (the summary shows it; "Zmień" changes it).
@@ -668,7 +678,7 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     if as_before:
         # "…i 2 cole, na ten sam adres co poprzednio": delivered where the last order went.
         said_way = WaySaid("delivery")
-    elif said_way is None and turn.entities("product"):
+    elif said_way is None and (turn.entities("product") or _ADDRESS_NAMED.search(fold(turn.text))):
         said_way = address_with_order(turn.text)
     if said_way is None or ("?" in turn.text and not said_way.address):
         return  # "czy jest dostawa?" asks; "can I get two delivered to Długa 5?" orders
@@ -1124,7 +1134,7 @@ class CheckoutFlow:
             or turn.entities("product")
             or find_phone(text) is not None
             or not 5 <= len(text) <= 300
-            or not (_STREET_AND_NUMBER.search(text) or address_alone(text))
+            or not (_STREET_AND_NUMBER.search(text) or street_spans(text) or address_alone(text))
             or door_note(text)
         ):
             return False

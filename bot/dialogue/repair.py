@@ -26,6 +26,7 @@ from bot.dialogue.checkout import (
     WAY_TOPICS,
     address_as_before,
     done_ordering,
+    labelled_address,
     remember_way,
     streets_named_like_products,
     way_alone,
@@ -984,8 +985,9 @@ _NOT_CHECKING_OUT = frozenset(
 def _delivery_wanted_there(turn: Turn, intent: str, products: bool) -> bool:
     """Delivery with its address wanted, with items in the cart, in words the NLU reads as
     something else ("I want delivery to Długa 5, Kraków" as an order of nothing named, "chcę
-    z dostawą na Limanowskiego 10/4, Kraków" as a rating): the customer is checking out
-    there. A question, an item named or a flow waiting for its answer keeps the reading."""
+    z dostawą na Limanowskiego 10/4, Kraków" as a rating), or the address given under its
+    name ("adres: Na Zjeździe 11"): the customer is checking out there. A question, an item
+    named or a flow waiting for its answer keeps the reading."""
     if (
         products
         or intent in _NOT_CHECKING_OUT
@@ -995,7 +997,7 @@ def _delivery_wanted_there(turn: Turn, intent: str, products: bool) -> bool:
         or turn.entities("phone")
     ):
         return False
-    said_way = way_in_text(turn.text)
+    said_way = way_in_text(turn.text) or labelled_address(turn.text)
     return (
         said_way is not None
         and said_way.way == "delivery"

@@ -1,5 +1,6 @@
 """What a customer notices when the bot reads a message too narrowly: two questions asked at
-once and one left unanswered, a cart collected in the shop told what delivery would cost.
+once and one left unanswered, a cart collected in the shop told what delivery would cost, an
+address given under its name ("adres: Na Zjeździe 11", "address: 5 Baker St") not taken.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by what the replies say and the state they leave.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
-from tests.dialogue.chat import chat_saying
+from tests.dialogue.chat import chat_saying, orders_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -80,3 +81,30 @@ async def test_a_second_question_at_the_checkout_is_answered_before_its_question
     ]
     assert -1 not in where, said
     assert where == sorted(where), said
+
+
+@pytest.mark.parametrize(
+    ("texts", "address"),
+    [
+        # Asked delivery or pickup, the address given under its name.
+        (["duża margherita", "zamawiam", "adres: Na Zjeździe 11"], "Na Zjeździe 11"),
+        (["a large margherita", "checkout", "address: 5 Baker St"], "5 Baker St"),
+        # Asked for the address.
+        (["duża margherita", "zamawiam", "dostawa", "mój adres to Na Zjeździe 11"],
+         "Na Zjeździe 11"),
+        # Said with the order, or after it.
+        (["duża margherita, adres: Na Zjeździe 11", "zamawiam"], "Na Zjeździe 11"),
+        (["duża margherita", "adres: Na Zjeździe 11"], "Na Zjeździe 11"),
+        (["a large margherita", "my address is 5 Baker St"], "5 Baker St"),
+    ],
+)  # fmt: skip
+async def test_an_address_given_under_its_name_is_where_the_order_goes(
+    dialogue_core: Core, texts: list[str], address: str
+) -> None:
+    pl = texts[0].startswith("duża")
+    chat = await chat_saying(dialogue_core, *texts, "Ola 600 111 231")
+    await chat.say("gotówka" if pl else "cash")
+    [order] = await orders_of(chat)
+    assert (order.fulfilment, order.address) == ("delivery", address)
+    # One large margherita: the street's number is no number of pizzas.
+    assert order.subtotal == dialogue_core.dialogue.catalog.products["margherita"].price("large")

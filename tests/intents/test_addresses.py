@@ -23,6 +23,12 @@ def extractor() -> EntityExtractor:
         ("adres: Tomasza 20", "Tomasza 20"),
         ("a large margherita, my address is 12 Baker Street, Krakow", "12 Baker Street"),
         ("2 duże pepperoni na al. Jana Pawła II 5/3", "al. Jana Pawła II 5/3"),
+        # A street whose name starts with a short word, after the address's word; a titled
+        # street after it is one street, not two.
+        ("duża margherita, adres: Na Zjeździe 11", "Na Zjeździe 11"),
+        ("mój adres to Pod Fortem 3", "Pod Fortem 3"),
+        ("adres: ul. Długa 5", "ul. Długa 5"),
+        ("address: 5 Baker St", "5 Baker St"),
     ],
 )
 def test_a_street_is_found_with_its_number(text: str, street: str) -> None:
