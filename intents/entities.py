@@ -164,6 +164,12 @@ def _off_menu_words() -> dict[tuple[str, ...], str]:
 class _Form:
     canonical: str
     words: tuple[str, ...]  # folded tokens of the surface form
+    # (word, letter) where some spelling of the form has a letter with a diacritic
+    # ("Wegetariańska": the ń); a customer typing one elsewhere in its stem means another word.
+    marked: frozenset[tuple[int, int]] = frozenset()
+
+    def marked_in(self, word: int) -> list[int]:
+        return [letter for w, letter in self.marked if w == word]
 
 
 def _surface_words(text: str) -> tuple[str, ...]:
@@ -171,11 +177,28 @@ def _surface_words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_PACK.sub(" ", fold(text))))
 
 
+def _marked_letters(text: str) -> frozenset[tuple[int, int]]:
+    """(word, letter) of each letter typed with a diacritic in a name's words, as counted by
+    `_surface_words` (pack sizes out)."""
+    folded = _PACK.sub(lambda m: " " * len(m.group()), fold(text))
+    spans = [m.span() for m in _WORD.finditer(folded)]
+    return frozenset(
+        (k, c - start)
+        for k, (start, end) in enumerate(spans)
+        for c in range(start, end)
+        if folded[c] != text[c].lower()
+    )
+
+
 # How an inflected word ends, folded: a vowel, or the consonant of an ending ("sosem", "pizzach",
-# "napojow", "wodnej", "colas"), or a pet name's k after its vowel ("sosik", "colek", "wodek":
-# Polish diminutives end in -ik, -ek, -yk). Another ending is another word sharing the first
-# letters: "cold" is no "cola", "pickup" no "picia", "pick" no "pizza".
+# "napojow", "wodnej", "colas"). Another ending is another word sharing the first letters:
+# "cold" is no "cola", "pickup" no "picia", "pick" no "pizza".
 _INFLECTED_LAST = frozenset("aeiouy" + "mhwjs")
+_VOWELS = frozenset("aeiouy")
+# A pet name's k after its vowel: Polish diminutives of a word ending in a consonant end in
+# -ik, -ek, -yk ("sosik", "sosek"). A word ending in a vowel makes its diminutive with -ka
+# ("colka", read as an inflection) whose -ek form is the plural after a number ("pięć colek"):
+# alone, "kolek"/"kołek" is a peg, no cola.
 _DIMINUTIVE = re.compile(r"[aeiouy]k$")
 
 
@@ -185,13 +208,30 @@ _DIMINUTIVE = re.compile(r"[aeiouy]k$")
 _LONG_ENDINGS = frozenset("ami ach owi ego emu ymi imi ich ych iej iem ech zie cie".split())
 
 
-def _ends_inflected(token: str) -> bool:
-    return token[-1] in _INFLECTED_LAST or _DIMINUTIVE.search(token) is not None
+def _ends_inflected(token: str, form: str, counted: bool) -> bool:
+    if token[-1] in _INFLECTED_LAST:
+        return True
+    if _DIMINUTIVE.search(token) is None:
+        return False
+    return form[-1] not in _VOWELS or (counted and token.endswith("ek"))
+
+
+def _marked_elsewhere(
+    typed: str, marks: Iterable[int], form: str, form_marks: Iterable[int]
+) -> bool:
+    """A letter typed with a diacritic in the form's stem where no spelling of the form has
+    one ("kołek" for "kola", "wódka" for "woda"): another word, whatever the letters folded
+    share. Customers leave diacritics out; they do not add them to a name that has none. An
+    ending's letters are the inflection's ("colę", "hawajską")."""
+    stem = len(form) - (form[-1] in _VOWELS)
+    kept = set(form_marks)
+    return any(i < stem and i < len(typed) and typed[i] == form[i] and i not in kept for i in marks)
 
 
 @lru_cache(maxsize=65536)
-def _word_score(token: str, form: str, lemmas: bool = True) -> float:
-    """How well one folded message word matches one folded surface word (0 = not at all)."""
+def _word_score(token: str, form: str, lemmas: bool = True, counted: bool = False) -> float:
+    """How well one folded message word matches one folded surface word (0 = not at all);
+    `counted`: the word follows a number ("pięć colek")."""
     if token == form:
         return 1.0
     if len(form) < 3 or len(token) < 3:
@@ -207,7 +247,7 @@ def _word_score(token: str, form: str, lemmas: bool = True) -> float:
         and len(token) - common <= 3
         and common >= len(token) - 3
         and (len(token) - common < 3 or token[common:] in _LONG_ENDINGS)
-        and _ends_inflected(token)
+        and _ends_inflected(token, form, counted)
     ):
         return 0.95
     if lemmas and len(form) >= 4 and lemma(token) == lemma(form):
@@ -252,9 +292,12 @@ class EntityExtractor:
         forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
         for canonical, surfaces in mapping.items():
             for surface in [canonical, *surfaces]:
-                words = _surface_words(str(surface).replace("-", " "))
+                spelt = str(surface).replace("-", " ")
+                words = _surface_words(spelt)
                 if words:
-                    forms[(canonical, words)] = _Form(canonical, words)
+                    known = forms.get((canonical, words))
+                    marked = _marked_letters(spelt) | (known.marked if known else frozenset())
+                    forms[(canonical, words)] = _Form(canonical, words, marked)
         # Indexed by first letter: every kind of match below needs the first letters equal.
         by_initial: dict[str, list[_Form]] = {}
         for form in forms.values():
@@ -300,9 +343,15 @@ class EntityExtractor:
         taken += street_spans(text)
 
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
-        self._match_names(words, self._products, "product", free, add, self._lemmas)
+        # Where in each word the customer typed a letter with a diacritic ("kołek": [2]).
+        plain = text.isascii()
+        marks = [
+            [] if plain else [c - start for c in range(start, end) if folded[c] != text[c].lower()]
+            for start, end, _ in words
+        ]
+        self._match_names(words, marks, self._products, "product", free, add, self._lemmas)
         self._match_clipped(words, free, add)
-        self._match_names(words, self._categories, "category", free, add, self._lemmas)
+        self._match_names(words, marks, self._categories, "category", free, add, self._lemmas)
         self._match_off_menu(words, free, add)
         for start, end, word in words:
             if not free(start, end):
@@ -324,15 +373,30 @@ class EntityExtractor:
         return found
 
     @staticmethod
-    def _match_names(words, forms, entity, free, add, lemmas) -> None:  # type: ignore[no-untyped-def]
+    def _match_names(words, marks, forms, entity, free, add, lemmas) -> None:  # type: ignore[no-untyped-def]
         best: list[tuple[float, int, int, str]] = []
+        counted = [
+            i > 0 and (words[i - 1][2].isdigit() or words[i - 1][2] in _NUMBER_FOLDED)
+            for i in range(len(words))
+        ]
         for i in range(len(words)):
             for form in forms.get(words[i][2][0], ()):
                 n = len(form.words)
                 if i + n > len(words):
                     continue
-                scores = [_word_score(words[i + k][2], form.words[k], lemmas) for k in range(n)]
+                scores = [
+                    _word_score(words[i + k][2], form.words[k], lemmas, counted[i + k])
+                    for k in range(n)
+                ]
                 if min(scores) <= 0:
+                    continue
+                if any(
+                    marks[i + k]
+                    and _marked_elsewhere(
+                        words[i + k][2], marks[i + k], form.words[k], form.marked_in(k)
+                    )
+                    for k in range(n)
+                ):
                     continue
                 score = sum(scores) / n
                 best.append(
