@@ -172,14 +172,14 @@ class _Form:
         return [letter for w, letter in self.marked if w == word]
 
 
-def _surface_words(text: str) -> tuple[str, ...]:
+def name_words(text: str) -> tuple[str, ...]:
     """Folded tokens of a name, without pack sizes ("Cola 0,5 l" -> ("cola",))."""
     return tuple(_WORD.findall(_PACK.sub(" ", fold(text))))
 
 
 def _marked_letters(text: str) -> frozenset[tuple[int, int]]:
     """(word, letter) of each letter typed with a diacritic in a name's words, as counted by
-    `_surface_words` (pack sizes out)."""
+    `name_words` (pack sizes out)."""
     folded = _PACK.sub(lambda m: " " * len(m.group()), fold(text))
     spans = [m.span() for m in _WORD.finditer(folded)]
     return frozenset(
@@ -293,7 +293,7 @@ class EntityExtractor:
         for canonical, surfaces in mapping.items():
             for surface in [canonical, *surfaces]:
                 spelt = str(surface).replace("-", " ")
-                words = _surface_words(spelt)
+                words = name_words(spelt)
                 if words:
                     known = forms.get((canonical, words))
                     marked = _marked_letters(spelt) | (known.marked if known else frozenset())

@@ -861,6 +861,8 @@ def read_in_context(turn: Turn) -> None:
     ):
         # "czy macie sprite?": not on the menu, and what is of its kind (no person asked).
         _reread(turn, "product_info")
+    elif not products and turn.entities("off_menu") and intent == "nlu_fallback":
+        _reread(turn, "add_to_cart")  # "sok jabłkowy", "sprite": asked for, not on the menu
     elif products and intent in ("nlu_fallback", "prices", "deny"):
         if intent == "nlu_fallback" or (turn.entities("quantity") and turn.confidence < 0.6):
             _reread(turn, "add_to_cart")  # "0 margherit": an order, refused politely later

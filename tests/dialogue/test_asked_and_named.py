@@ -1,6 +1,7 @@
 """What a customer notices when the bot reads a message too narrowly: two questions asked at
 once and one left unanswered, a cart collected in the shop told what delivery would cost, an
-address given under its name ("adres: Na Zjeździe 11", "address: 5 Baker St") not taken.
+address given under its name ("adres: Na Zjeździe 11", "address: 5 Baker St") not taken, a kind
+of product the menu lacks ("sok jabłkowy", "apple juice") given as the kind it has.
 
 The real pipeline and the real NLU (tests/dialogue/conftest.py); each case is a new customer,
 judged by what the replies say and the state they leave.
@@ -12,6 +13,7 @@ import pytest
 
 from bot.core import Core
 from tests.dialogue.chat import chat_saying, orders_of
+from tests.dialogue.test_understanding import end_state
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -108,3 +110,38 @@ async def test_an_address_given_under_its_name_is_where_the_order_goes(
     assert (order.fulfilment, order.address) == ("delivery", address)
     # One large margherita: the street's number is no number of pizzas.
     assert order.subtotal == dialogue_core.dialogue.catalog.products["margherita"].price("large")
+
+
+@pytest.mark.parametrize(
+    ("texts", "cart", "thing"),
+    [
+        (["sok jabłkowy"], [], "sok jabłkowy"),
+        (["apple juice please"], [], "apple juice"),
+        (["czy macie sok jabłkowy?"], [], "sok jabłkowy"),
+        (["woda gazowana"], [], "woda gazowana"),
+        # Beside an order: the order is taken, the missing thing named.
+        (["duża margherita i sok jabłkowy"], ["1 margherita large"], "sok jabłkowy"),
+        (["a small pepperoni and an apple juice"], ["1 pepperoni small"], "apple juice"),
+    ],
+)
+async def test_a_kind_the_menu_lacks_is_said_so_never_given_as_the_kind_it_has(
+    dialogue_core: Core, texts: list[str], cart: list[str], thing: str
+) -> None:
+    chat = await chat_saying(dialogue_core, *texts)
+    assert chat.last is not None
+    assert thing in chat.last.text
+    assert (await end_state(chat))["cart"] == cart
+    if not cart:
+        # Asked for alone: the drinks there are, to pick from (the orange juice among them).
+        titles = [b["title"] for b in chat.last.buttons]
+        assert any("Sok pomarańczowy" in t or "Orange juice" in t for t in titles), titles
+
+
+@pytest.mark.parametrize(
+    "text", ["sok pomarańczowy", "an orange juice", "poproszę sok", "a juice please"]
+)
+async def test_the_kind_the_menu_has_or_the_thing_alone_is_ordered(
+    dialogue_core: Core, text: str
+) -> None:
+    chat = await chat_saying(dialogue_core, text)
+    assert (await end_state(chat))["cart"] == ["1 orange-juice"]
