@@ -18,7 +18,7 @@ from bot.dialogue.engine import DialogueEngine
 from bot.dialogue.flows import Flow, FlowKit, LeaveMessageFlow, small_flows
 from bot.dialogue.joining import JoinQuestion
 from bot.dialogue.registry import IntentRegistry
-from bot.dialogue.repair import RepairHandlers
+from bot.dialogue.repair_handlers import RepairHandlers
 from bot.dialogue.steps import ActionSteps
 from bot.identity import IdentityLinker
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+from bot.dialogue.confirmation import Confirmation
 from bot.dialogue.flows import FlowKit
-from bot.dialogue.repair import Confirmation
 from bot.dialogue.turn import JoinOffer, Turn
 from bot.identity import IdentityLinker
 from bot.store.models import utcnow

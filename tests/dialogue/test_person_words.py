@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bot.dialogue.repair import _asks_for_person
+from bot.dialogue.handing_over import asks_for_person
 from intents.features import SYNONYMS
 from intents.text import fold
 
@@ -15,9 +15,9 @@ def test_talking_to_any_word_of_the_lexicons_person_group_asks_for_a_person() ->
     person = yaml.safe_load(SYNONYMS.read_text(encoding="utf-8"))["person"]
     assert len(person) > 10
     for word in person:
-        assert _asks_for_person(fold(f"czy mogę porozmawiać z {word}")), word
-        assert _asks_for_person(fold(f"can I talk to a {word} please")), word
+        assert asks_for_person(fold(f"czy mogę porozmawiać z {word}")), word
+        assert asks_for_person(fold(f"can I talk to a {word} please")), word
     for text in ("czy moge porozmawiac z kims z obslugi", "can i chat with your team"):
-        assert _asks_for_person(text), text
+        assert asks_for_person(text), text
     for text in ("chce porozmawiac o pizzy", "polacz konto", "talk me through the menu"):
-        assert not _asks_for_person(text), text
+        assert not asks_for_person(text), text
