@@ -102,16 +102,30 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    # Module scope: the sync API keeps an event loop running in this thread until it
-    # stops, which would break the asyncio tests that run after this module.
+    # One Chromium for the browser tests (a launch, and Playwright's driver, cost seconds),
+    # each test in contexts of its own (closed after it: `close_contexts`). Package scope:
+    # the sync API keeps an event loop running in this thread until it stops, which would
+    # break the asyncio tests that run after this package.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def close_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser context a test opened (its pages, cookies, storage) ends with the test:
+    the next test starts with none, and no page of it keeps running against a server that
+    has stopped."""
+    yield
+    if "browser" in request.fixturenames:
+        browser: Browser = request.getfixturevalue("browser")
+        for context in browser.contexts:
+            context.close()
 
 
 @pytest.fixture
