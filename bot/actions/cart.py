@@ -34,14 +34,18 @@ def entities_of(tracker: Tracker, name: str) -> list[Any]:
 # The thing added last, pointed at ("take that last one off", "usuń ostatnie", "wywal to
 # co dodałem na końcu"): folded.
 _THE_LAST_ADDED = re.compile(r"\b(last|latest|ostatni\w*|na koncu)\b")
+# Or only by a pronoun, right after adding ("no wait, take it off", "remove those", "usuń
+# to", "wywal je"), unless the whole cart is meant ("usuń to wszystko").
+_IT = re.compile(r"\b(it|that|this|those|them|these|to|tego|ten|te|ta|ja|je|go|tamto)\b")
+_EVERYTHING = re.compile(r"\b(wszystk\w*|cal\w*|all|everything|whole)\b")
 
 
 def _last_added_lines(tracker: Tracker, cart: Cart) -> list[tuple[CartItem, int]]:
     """The cart lines of the items just added, each with the number added, when the message
     points at the last thing added without naming it."""
-    if entities_of(tracker, "category") or not _THE_LAST_ADDED.search(
-        fold(str(tracker.latest_message.get("text") or ""))
-    ):
+    text = fold(str(tracker.latest_message.get("text") or ""))
+    pointed = _THE_LAST_ADDED.search(text) or (_IT.search(text) and not _EVERYTHING.search(text))
+    if entities_of(tracker, "category") or not pointed:
         return []
     lasts = [x for x in tracker.get_slot("last_items") or [] if isinstance(x, dict)]
     found = []

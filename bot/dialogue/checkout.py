@@ -274,7 +274,12 @@ def note_beside_confirming(text: str) -> str:
 
     def filler(word: str) -> bool:
         folded = fold(word).strip("?!.,:;()\"'")
-        return not folded or folded in _CONFIRMING_WORDS or folded.startswith(payment_words)
+        return (
+            not folded
+            or folded in _CONFIRMING_WORDS
+            or folded.startswith(payment_words)
+            or misspelt_payment(folded) is not None  # "i'll pay by crad": no note
+        )
 
     kept = []
     for clause in _CLAUSES.split(text):

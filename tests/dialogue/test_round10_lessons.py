@@ -57,6 +57,12 @@ async def test_one_more_said_in_other_words_adds_one_of_the_same(
     [
         (["a small hawaiian", "and 2 cokes", "remove the last one please"], ["1 hawaii small"]),
         (["srednia diavola", "i sos bbq", "usun to ostatnie"], ["1 diavola medium"]),
+        # Pointed at by a pronoun alone, right after adding: what was added, in its number.
+        (["a large margherita", "plus 2 colas", "no wait, take it off"], ["1 margherita large"]),
+        (["a cola", "and two more colas", "remove those"], ["1 cola"]),
+        (["duza margherita", "i sok", "jednak usun go"], ["1 margherita large"]),
+        # The whole cart meant: not only the last thing (emptied once confirmed).
+        (["a large margherita", "plus 2 colas", "remove it all", "yes"], []),
     ],
 )
 async def test_the_last_thing_added_is_taken_back_when_pointed_at(
@@ -114,7 +120,10 @@ async def test_a_street_corrected_at_the_summary_is_where_it_goes(
     assert not orders[0].note
 
 
-@pytest.mark.parametrize(("typed", "method"), [("crad", "card"), ("gotowak", "cash")])
+@pytest.mark.parametrize(
+    ("typed", "method"),
+    [("crad", "card"), ("gotowak", "cash"), ("i'll pay by crad", "card"), ("place gotwka", "cash")],
+)
 async def test_a_payment_method_misspelt_by_a_letter_places_the_order(
     dialogue_core: Core, typed: str, method: str
 ) -> None:
@@ -124,6 +133,7 @@ async def test_a_payment_method_misspelt_by_a_letter_places_the_order(
         )
     )
     assert orders and orders[0].payment_method == method
+    assert not orders[0].note  # the misspelt word is no note for the kitchen
 
 
 async def test_cart_typed_at_the_summary_is_no_card(dialogue_core: Core) -> None:
