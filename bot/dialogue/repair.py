@@ -180,6 +180,14 @@ def _changes_placed_order(turn: Turn) -> bool:
 _SMALL_TALK = frozenset({"goodbye", "thanks", "greet", "affirm"})
 
 
+# Taking everything out ("usuń to wszystko", "wywal wszystko", "remove it all"): folded. "To
+# wszystko" alone is done ordering; with a verb of removing before it, the cart is emptied.
+_EMPTIES_THE_CART = re.compile(
+    r"\b(?:usun|wyrzuc|wywal|skasuj|wyczysc|oproznij|remove|delete|clear|empty|scrap)\w*\b"
+    r".*\b(?:wszystk\w*|cal[aey]\w*|all|everything)\b"
+)
+
+
 def read_in_context(turn: Turn) -> None:
     """Reread the turn's intent in the light of the conversation (see the module doc)."""
     if turn.from_button:
@@ -307,6 +315,13 @@ def read_in_context(turn: Turn) -> None:
     modifies = bool(turn.entities("size") or turn.entities("quantity") or _corrects_by_number(text))
     if intent == "clear_cart" and products:
         reread(turn, "remove_from_cart")  # "usuń wszystkie cole": the colas, not the cart
+    elif (
+        not products
+        and not turn.entities("category")
+        and intent in ("checkout", "remove_from_cart", "nlu_fallback")
+        and _EMPTIES_THE_CART.search(text)
+    ):
+        reread(turn, "clear_cart")  # "usuń to wszystko": emptied (once confirmed), no checkout
     elif not products and intent != "browse_menu" and _category_alone(turn):
         reread(turn, "browse_menu")  # "napoje", "sosy?": the menu's category, as its chip
     elif (

@@ -63,6 +63,9 @@ async def test_one_more_said_in_other_words_adds_one_of_the_same(
         (["duza margherita", "i sok", "jednak usun go"], ["1 margherita large"]),
         # The whole cart meant: not only the last thing (emptied once confirmed).
         (["a large margherita", "plus 2 colas", "remove it all", "yes"], []),
+        (["duza margherita", "i 2 cole", "usun to wszystko", "tak"], []),
+        # ...but every item of a kind named goes alone.
+        (["duza margherita", "i 2 cole", "usun wszystkie napoje"], ["1 margherita large"]),
     ],
 )
 async def test_the_last_thing_added_is_taken_back_when_pointed_at(
