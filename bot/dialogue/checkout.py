@@ -261,8 +261,11 @@ _CONFIRMING_WORDS = frozenset(
     "zaplace zaplacimy place placimy placic platnosc platne przez prosze poprosze dziekuje "
     "dzieki bardzo i a na przy odbiorze dostawie z confirm confirmed yes yeah yep sure pay "
     "paying paid by with in please thanks thank you much very and the go ahead on at "
-    "delivery pickup collection".split()
+    "delivery pickup collection dokoncz dokonczmy dokonczyc finish complete zloz zamowienie "
+    "order my".split()
 )
+# "dokończmy zamówienie", "finish my order" at the summary: confirming, never the note.
+_FINISH_WORDS = ("dokoncz", "finish", "complete", "zloz zamowienie", "place the order")
 _CLAUSES = re.compile(r"[,;.!\n]+|\s[-–—]\s")
 
 
@@ -1271,12 +1274,17 @@ class CheckoutFlow:
 
     async def confirm(self, turn: Turn, confirm: Any) -> bool:
         e = self.kit
+        if turn.from_button and turn.intent == "checkout":
+            # "Finish my order" pressed at the summary (offered when a person hands the
+            # conversation back, or an older cart's "Order"): the summary again, to pay from.
+            await self.summary(turn)
+            return True
         method = self.method_named(turn)
         if (
             confirm == "yes"
             or turn.intent == "affirm"
             or (turn.intent == "checkout" and turn.confidence >= SURE)  # "finish my order"
-            or said(turn, "potwierdzam", "confirm", "zamawiam")
+            or said(turn, "potwierdzam", "confirm", "zamawiam", *_FINISH_WORDS)
             # "kartą": pay so, and confirm; "can I pay by card?" asks (answered, then the summary).
             or (method and not turn.entities("product") and not self.asks_only(turn))
         ):

@@ -261,3 +261,37 @@ async def test_the_last_order_again_for_a_friend_is_that_order_alone(dialogue_co
 async def test_a_way_said_first_with_a_colon_keeps_every_item(dialogue_core: Core) -> None:
     state = await talk(dialogue_core, "delivery please: 2 small margheritas and a coke")
     assert state["cart"] == ["1 cola", "2 margherita small"]
+
+
+@pytest.mark.parametrize(
+    ("finish", "pay"), [("dokończmy zamówienie", "blik"), ("let's finish my order", "card")]
+)
+async def test_finishing_the_order_said_at_the_summary_is_no_note(
+    dialogue_core: Core, finish: str, pay: str
+) -> None:
+    """ "Dokończmy zamówienie" at the summary confirms it (how they pay is asked), never the
+    kitchen's note."""
+    orders = await orders_of(
+        await chat_saying(
+            dialogue_core, "mala pepperoni na wynos", "to wszystko", "Ola 600 111 308", finish, pay
+        )
+    )
+    assert orders and orders[0].payment_method == pay
+    assert not orders[0].note
+
+
+async def test_the_finish_button_at_the_summary_shows_the_summary_to_pay_from(
+    dialogue_core: Core,
+) -> None:
+    """The "Finish my order" a person's handback offers (a checkout button) at the summary:
+    the summary again, with its payment buttons; nothing is placed until one is pressed."""
+    chat = await chat_saying(
+        dialogue_core, "mala pepperoni na wynos", "to wszystko", "Ola 600 111 309"
+    )
+    reply = await chat.payload("/checkout", "Dokończ zamówienie")
+    assert "Pepperoni" in reply.text  # what is ordered, shown before paying
+    assert not await orders_of(chat)
+    pays = [b for b in reply.buttons if '"payment_method"' in b["payload"]]
+    assert pays
+    await chat.payload(pays[0]["payload"], pays[0]["title"])
+    assert len(await orders_of(chat)) == 1
