@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -290,6 +292,13 @@ def _load_onnx(
     return session, names
 
 
+def _private_tmp(target: Path) -> Path:
+    """Where this process writes `target` before renaming it into place: its own name, so
+    that two instances making their first start on one cache directory (replicas sharing a
+    volume) never write into each other's half-made file; the last rename wins, whole."""
+    return target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
 def _export_onnx(st: Any, names: list[str], target: Path, torch: Any) -> None:
     import warnings
 
@@ -303,23 +312,26 @@ def _export_onnx(st: Any, names: list[str], target: Path, torch: Any) -> None:
 
     feats = _tokenize(st, ["export the model to onnx", "a second sentence"])
     args = tuple(feats[n] for n in names)
-    tmp = target.with_suffix(".tmp")
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Wrapper().eval(),
-            args,
-            str(tmp),
-            input_names=names,
-            output_names=["sentence_embedding"],
-            dynamic_axes={
-                **{n: {0: "batch", 1: "seq"} for n in names},
-                "sentence_embedding": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-    tmp.replace(target)
+    tmp = _private_tmp(target)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Wrapper().eval(),
+                args,
+                str(tmp),
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes={
+                    **{n: {0: "batch", 1: "seq"} for n in names},
+                    "sentence_embedding": {0: "batch"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed export leaves nothing behind
 
 
 def _quantized(source: Path) -> Path:
@@ -330,12 +342,13 @@ def _quantized(source: Path) -> Path:
 
         log.info("quantising the language model to int8 (first start)…")
         started = time.perf_counter()
-        tmp = target.with_suffix(".tmp")
+        tmp = _private_tmp(target)
         logging.getLogger().disabled = True  # the quantiser logs advice to the root logger
         try:
             quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            tmp.replace(target)
         finally:
             logging.getLogger().disabled = False
-        tmp.replace(target)
+            tmp.unlink(missing_ok=True)  # a failed quantisation leaves nothing behind
         log.info("language model quantised in %.0f s", time.perf_counter() - started)
     return target
