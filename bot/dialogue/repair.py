@@ -60,6 +60,7 @@ from bot.dialogue.repair_questions import (
 )
 from bot.dialogue.repair_ways import (
     address_after_delivery_said,
+    address_before_ordering,
     delivery_wanted_there,
     street_not_products,
     way_alone_after_order,
@@ -494,6 +495,14 @@ def read_in_context(turn: Turn) -> None:
         slots["given_address"] = turn.text.strip(" ,.;:")[:300]
         turn.state.slots = slots
         reread(turn, "checkout")
+    elif (address := address_before_ordering(turn, intent, products)) is not None:
+        # "adres: Długa 5, Kraków" before ordering: kept for the checkout, and said back.
+        turn.state.slots = {
+            **(turn.state.slots or {}),
+            "given_fulfilment": "delivery",
+            "given_address": address,
+        }
+        reread(turn, "choose_fulfilment")
     if (
         turn.state.flow == "checkout"
         and turn.state.step in ("fulfilment", "payment")

@@ -127,6 +127,15 @@ class RepairHandlers:
         if way not in ("delivery", "pickup"):
             self.kit.speaker.say(turn, "ok_what_next", self.kit.speaker.main_buttons(turn.lang))
             return
+        facts = self.kit.shop.catalog.facts
+        if way == "delivery" and address and not facts.delivers_to(str(address)):
+            # Kept only where the shop delivers: elsewhere, said now, with pickup offered.
+            turn.state.slots = {
+                k: v for k, v in slots.items() if k not in ("given_fulfilment", "given_address")
+            }
+            buttons = self.kit.speaker.main_buttons(turn.lang)
+            self.kit.speaker.say(turn, "address_outside_area", buttons, address=str(address)[:100])
+            return
         key = "way_kept_delivery_to" if way == "delivery" and address else f"way_kept_{way}"
         buttons = self._cart_buttons(turn) if turn.state.flow is None else []
         self.kit.speaker.say(turn, key, buttons, address=address or "")

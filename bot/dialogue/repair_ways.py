@@ -8,6 +8,7 @@ import re
 
 from bot.dialogue.checkout import (
     WAY_TOPICS,
+    address_alone,
     labelled_address,
     streets_named_like_products,
     way_alone,
@@ -125,3 +126,24 @@ def address_after_delivery_said(turn: Turn, intent: str, products: bool) -> bool
         and bool(re.search(r"\d", text))
         and bool(re.search(r"[^\W\d_]{3}", text))
     )
+
+
+def address_before_ordering(turn: Turn, intent: str, products: bool) -> str | None:
+    """An address typed alone, or given under its name, before anything is ordered or the
+    way chosen ("Długa 5, Kraków", "adres: Długa 5, Kraków", "my address is 5 Baker Street,
+    Krakow"): where the order will go, to be kept for the checkout (not the area's list, not
+    "I didn't get that"). None when the message is no such thing."""
+    text = turn.text.strip()
+    if (
+        turn.state.flow is not None
+        or products
+        or intent not in ("nlu_fallback", "delivery_area")
+        or "?" in text
+        or turn.entities("phone")
+        or (turn.state.slots or {}).get("given_fulfilment")
+    ):
+        return None
+    if address_alone(text):
+        return text.strip(" ,.;:!")[:300]
+    named = labelled_address(text)
+    return named.address[:300] if named is not None and named.address else None

@@ -295,3 +295,35 @@ async def test_the_finish_button_at_the_summary_shows_the_summary_to_pay_from(
     assert pays
     await chat.payload(pays[0]["payload"], pays[0]["title"])
     assert len(await orders_of(chat)) == 1
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["adres: Szewska 8/2, Krakow", "duza margherita", "to wszystko", "Ola 600 111 310",
+         "gotowka"],
+        ["Szewska 8/2, Krakow", "duza margherita", "to wszystko", "Ola 600 111 311", "gotowka"],
+        ["my address is Szewska 8/2, Krakow", "a large margherita", "that's all",
+         "Ola 600 111 312", "cash"],
+    ],
+)  # fmt: skip
+async def test_an_address_given_before_ordering_is_where_the_order_goes(
+    dialogue_core: Core, texts: list[str]
+) -> None:
+    orders = await orders_of(await chat_saying(dialogue_core, *texts))
+    assert orders and orders[0].fulfilment == "delivery"
+    assert "Szewska 8/2" in str(orders[0].address)
+
+
+async def test_an_address_outside_the_area_given_before_ordering_is_not_kept(
+    dialogue_core: Core,
+) -> None:
+    """Said at once that the shop does not deliver there; the checkout then asks the way."""
+    orders = await orders_of(
+        await chat_saying(
+            dialogue_core, "adres: Marszalkowska 10, Warszawa", "duza margherita", "to wszystko",
+            "odbior osobisty", "Ola 600 111 313", "gotowka",
+        )
+    )  # fmt: skip
+    assert orders and orders[0].fulfilment == "pickup"
+    assert not orders[0].address
