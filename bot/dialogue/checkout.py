@@ -1284,7 +1284,9 @@ class CheckoutFlow:
             confirm == "yes"
             or turn.intent == "affirm"
             or (turn.intent == "checkout" and turn.confidence >= SURE)  # "finish my order"
-            or said(turn, "potwierdzam", "confirm", "zamawiam", *_FINISH_WORDS)
+            or said(turn, "potwierdzam", "confirm", "zamawiam")
+            # "dokończę na waszej stronie" goes on elsewhere: the code, not a confirmation.
+            or (said(turn, *_FINISH_WORDS) and turn.intent != "link_channels")
             # "kartą": pay so, and confirm; "can I pay by card?" asks (answered, then the summary).
             or (method and not turn.entities("product") and not self.asks_only(turn))
         ):

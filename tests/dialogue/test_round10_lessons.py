@@ -280,6 +280,17 @@ async def test_finishing_the_order_said_at_the_summary_is_no_note(
     assert not orders[0].note
 
 
+async def test_finishing_in_another_channel_said_at_the_summary_gets_the_code(
+    dialogue_core: Core,
+) -> None:
+    chat = await chat_saying(
+        dialogue_core, "mala pepperoni na wynos", "to wszystko", "Ola 600 111 314",
+        "dokoncze na waszej stronie",
+    )  # fmt: skip
+    assert chat.last is not None and re.search(r"\b\d{6}\b", chat.last.text)
+    assert not await orders_of(chat)
+
+
 async def test_the_finish_button_at_the_summary_shows_the_summary_to_pay_from(
     dialogue_core: Core,
 ) -> None:
