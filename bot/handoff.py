@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from bot.domain.handoff import AGENT_STATES
 from bot.domain.order_status import OPEN
@@ -53,14 +53,37 @@ def told_contact(slots: dict[str, Any] | None) -> tuple[str | None, str | None]:
     return (str(name) if name else None), (str(phone) if phone else None)
 
 
+# The newest public message of the conversation's customer, and the newest the customer
+# wrote: the inbox shows the latter for a conversation waiting for a person (the bot's "the
+# team has your message" says nothing to the agent).
+_LAST = aliased(Message, name="last_message")
+_SAID = aliased(Message, name="last_customer_message")
+
+
+def _newest_message_id(*criteria: ColumnElement[bool]) -> Any:
+    """The id of the customer's newest public message (meeting `criteria`), correlated to
+    Customer: one index walk per listed conversation, inside the list's own statement."""
+    return (
+        select(Message.id)
+        .where(Message.customer_id == Customer.id, Message.private.is_(False), *criteria)
+        .order_by(Message.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+
+
 async def list_conversations(
     session: AsyncSession, status: str | None, limit: int = 200
 ) -> list[dict[str, Any]]:
+    """The inbox's rows, one statement however many conversations."""
     query = (
-        select(Conversation, Customer, User.email, DialogueState.slots)
+        select(Conversation, Customer, User.email, DialogueState.slots, _LAST, _SAID)
         .join(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(User, User.id == Conversation.assigned_agent_id)
         .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
+        .outerjoin(_LAST, _LAST.id == _newest_message_id())
+        .outerjoin(_SAID, _SAID.id == _newest_message_id(Message.author == "customer"))
     )
     query = query.where(Customer.merged_into_id.is_(None))
     if status:
@@ -74,25 +97,8 @@ async def list_conversations(
     rows = (await session.execute(query.limit(limit))).all()
     result = []
     now = utcnow()
-    for conversation, customer, owner, slots in rows:
-        last = await session.scalar(
-            select(Message)
-            .where(Message.customer_id == customer.id, Message.private.is_(False))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        # What the customer said last: the inbox shows it for a conversation waiting for a
-        # person (the bot's "the team has your message" says nothing to the agent).
-        said = await session.scalar(
-            select(Message)
-            .where(
-                Message.customer_id == customer.id,
-                Message.private.is_(False),
-                Message.author == "customer",
-            )
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+    for conversation, customer, owner, slots, last, said in rows:
+        told_name, told_phone = told_contact(slots)
         waiting = (
             int((now - conversation.waiting_since).total_seconds())
             if conversation.waiting_since and conversation.status == "waiting_agent"
@@ -102,7 +108,7 @@ async def list_conversations(
             {
                 "id": conversation.id,
                 "customer_id": customer.id,
-                "customer_name": customer.name or told_contact(slots)[0],
+                "customer_name": customer.name or told_name,
                 "status": conversation.status,
                 "channel": customer.last_channel,
                 "language": customer.language,
