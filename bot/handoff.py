@@ -109,6 +109,8 @@ async def list_conversations(
                 "id": conversation.id,
                 "customer_id": customer.id,
                 "customer_name": customer.name or told_name,
+                # Who a customer without a name is (an SMS sender): their number, read out.
+                "customer_phone_text": readable_phone(customer.phone or told_phone) or None,
                 "status": conversation.status,
                 "channel": customer.last_channel,
                 "language": customer.language,

@@ -200,6 +200,12 @@ class Ended(Out):
 class ConversationRow(Out):
     id: int
     customer_id: int
+    customer_name: str | None = Field(
+        default=None, description="the name the customer gave or the channel told"
+    )
+    customer_phone_text: str | None = Field(
+        default=None, description="their phone number as people write it, when known"
+    )
     status: str
     channel: str | None
     language: str | None

@@ -370,8 +370,8 @@ def test_the_customer_panel_shows_the_name_and_phone_known_before_any_order(
         "Telegram": ("Ala", "—"),
         "SMS": ("—", "600 111 222"),
     }
-    # The queue names them too, not "Klient #3".
-    expect(waiting.locator("strong")).to_have_text(["Anna Kowalska", "Ala", "Klient #3"])
+    # The queue names them too, not "Klient #3": the SMS sender by their number.
+    expect(waiting.locator("strong")).to_have_text(["Anna Kowalska", "Ala", "600 111 222"])
     for channel, (shown_name, shown_phone) in expected.items():
         waiting.filter(has=agent.locator(".badge", has_text=channel)).click()
         expect(agent.locator("#profile dt").nth(0)).to_have_text("Imię")
