@@ -148,6 +148,13 @@ async def assign(session: AsyncSession, conversation_id: int, agent: User) -> Co
             select(Conversation.customer_id).where(Conversation.id == conversation_id)
         )
         repo.record_event(session, "assigned", customer_id, None, agent_id=agent.id)
+        # The person talks now: a bare "2" is an answer to them, never the bot's option 2 from
+        # before (picked by the bot once handed back). The agent's own buttons become options.
+        await session.execute(
+            update(DialogueState)
+            .where(DialogueState.customer_id == customer_id)
+            .values(pending_options=None)
+        )
     await session.commit()
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:

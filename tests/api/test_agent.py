@@ -392,3 +392,29 @@ async def test_handed_back_mid_checkout_the_bot_offers_to_finish_the_order(env: 
     back = history["messages"][-1]
     assert back["text"] == "Dziękujemy! Wracam ja, bot 🤖 W czym jeszcze mogę pomóc?"
     assert back["buttons"] == []
+
+
+@pytest.mark.parametrize("asked_for_a_person", [True, False])
+async def test_options_the_bot_offered_before_a_person_took_over_are_not_picked_after(
+    env: Any, asked_for_a_person: bool
+) -> None:
+    """Handed back outside a checkout, a bare "2" is no pick of the bot's options from before
+    the person took over (the handoff reply's, or the menu's when an agent took the
+    conversation from the bot's queue): nobody shows them any more."""
+    _app, client = env
+    ala = await login(client, "ala@shop.pl", "correct horse")
+    _, say = await webchat(client)
+    menu = await say("pokaż menu")
+    assert [b["title"] for b in menu["replies"][-1]["buttons"]] == ["Pizze", "Napoje", "Sosy"]
+    if asked_for_a_person:
+        asked = await say("konsultant")
+        assert [b["title"] for b in asked["replies"][-1]["buttons"]][1:] == ["Menu", "Koszyk"]
+    status = "waiting_agent" if asked_for_a_person else "bot"
+    listed = await client.get(f"/api/agent/conversations?status={status}", headers=ala)
+    base = f"/api/agent/conversations/{listed.json()['conversations'][0]['id']}"
+    assert (await client.post(f"{base}/assign", headers=ala)).status_code == 200
+    await client.post(f"{base}/messages", headers=ala, json={"text": "Dzień dobry, tu Ala"})
+    assert (await client.post(f"{base}/resolve", headers=ala)).status_code == 200
+
+    answer = (await say("2"))["replies"][-1]["text"]
+    assert answer.startswith("Przepraszam, nie zrozumiałem")  # not the menu, not the drinks
