@@ -148,9 +148,15 @@ class ParseWorker:
 
 def _serve(conn: Connection) -> None:
     """The child's loop: build the encoder, then answer requests until told to stop."""
+    from threadpoolctl import threadpool_limits
+
     from intents.encoder import Encoder
     from intents.engine import NluEngine
 
+    # OpenBLAS's idle threads busy-wait between its calls, and this process makes one small
+    # product after another (the FAQ's, the classifier's): its second thread took ~0.9 ms of
+    # CPU per message under load, a core the server's event loop needs on two cores.
+    threadpool_limits(1, user_api="blas")
     kind, encoder_args = conn.recv()
     assert kind == "init"
     parser = NluEngine.parser_only(Encoder(**encoder_args))
