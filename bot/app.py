@@ -31,6 +31,7 @@ from bot.api import (
     system,
 )
 from bot.api.schemas import Refused
+from bot.auth import use_hash_settings
 from bot.channels import Channels
 from bot.content.live import ContentService
 from bot.core import Core
@@ -87,6 +88,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     """Wire the core without touching the network or the disk (that is `start_runtime`)."""
+    use_hash_settings(settings)
     url = settings.resolved_database_url()
     sqlite_path = sqlite_file(url)
     engine = create_engine(url, background_checkpoints=sqlite_path is not None)

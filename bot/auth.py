@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.refusals import Refusal
+from bot.settings import Settings
 from bot.store.models import User, utcnow
 
 ROLES = ("kitchen", "agent", "operator", "admin")
@@ -26,16 +27,31 @@ ROLES = ("kitchen", "agent", "operator", "admin")
 # orders and nothing else (no customers' conversations, no content).
 ROLE_RANK = {"kitchen": 1, "agent": 2, "operator": 3, "admin": 4}
 TOKEN_AUDIENCE = "omnibot-staff"
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2-cffi's defaults (Settings' too) until `use_hash_settings`
 # argon2 takes ~100 ms of CPU by design: it runs in worker threads (it releases the GIL), at
 # most one per spare core, so logins (even a flood of them) never stall the event loop.
 _hashing = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
 
 
+def use_hash_settings(settings: Settings) -> None:
+    """New password hashes of this process take the PASSWORD_HASH_* settings' cost."""
+    global _hasher
+    wanted = (
+        settings.password_hash_time_cost,
+        settings.password_hash_memory_kib,
+        settings.password_hash_parallelism,
+    )
+    if wanted != (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism):
+        _hasher = PasswordHasher(time_cost=wanted[0], memory_cost=wanted[1], parallelism=wanted[2])
+
+
 @functools.cache
-def _dummy_hash() -> str:
-    """Checked against when the e-mail is unknown: that path costs one verification too."""
-    return _hasher.hash("omnibot: no such user")
+def _dummy_hash(parameters: tuple[int, int, int]) -> str:
+    """Checked against when the e-mail is unknown: that path costs one verification too,
+    of the cost a real user's (new) hash has."""
+    time_cost, memory_cost, parallelism = parameters
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash("omnibot: no such user")
 
 
 class AuthError(Refusal):
@@ -115,7 +131,8 @@ async def disable_user(session: AsyncSession, email: str) -> User:
 
 
 async def _dummy_hash_async() -> str:
-    return await asyncio.get_running_loop().run_in_executor(_hashing, _dummy_hash)
+    parameters = (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _dummy_hash, parameters)
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:

@@ -178,10 +178,11 @@ def users_add(
     ] = "",
 ) -> None:
     """Create a staff user (or reset the password and role of an existing one)."""
-    from bot.auth import create_user
+    from bot.auth import create_user, use_hash_settings
     from bot.store.db import create_engine, session_factory, upgrade_database
 
     settings = _setup()
+    use_hash_settings(settings)
 
     async def add() -> None:
         url = settings.resolved_database_url()
@@ -203,10 +204,11 @@ def users_add(
 
 def _change_user(email: str, change: str, password: str = "") -> None:
     """Apply one change to a staff user: "passwd" or "disable"."""
-    from bot.auth import disable_user, set_password
+    from bot.auth import disable_user, set_password, use_hash_settings
     from bot.store.db import create_engine, session_factory, upgrade_database
 
     settings = _setup()
+    use_hash_settings(settings)
 
     async def apply() -> str:
         url = settings.resolved_database_url()

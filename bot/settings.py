@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=100, ge=1)
     login_attempts_per_ip: int = Field(default=60, ge=1)  # per LOGIN_LOCKOUT_MINUTES
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost of new staff password hashes (argon2-cffi's defaults: 3 passes over
+    # 64 MiB, 4 lanes). A stored hash keeps verifying under the parameters it was made with.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65_536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
     support_hours: str = "09:00-21:00"
     support_timezone: str = "Europe/Warsaw"
     cart_reminder_minutes: int = Field(default=60, ge=1)
@@ -105,6 +110,15 @@ class Settings(BaseSettings):
     customer_lock_wait_seconds: float = Field(default=120.0, gt=0)
     otel_exporter_otlp_endpoint: str | None = None
     sentry_dsn: str | None = None
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_its_lanes(self) -> Settings:
+        # argon2 needs at least 8 KiB per lane; refused at start, not at the first login.
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "PASSWORD_HASH_MEMORY_KIB must be at least 8 x PASSWORD_HASH_PARALLELISM"
+            )
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -77,6 +77,11 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "messages_per_minute": 100_000,  # and type faster than people (limits tested apart)
         "webchat_reads_per_minute": 100_000,  # and reload faster than people
         "nlu_parse_per_minute": 100_000,
+        # Staff log in to most test apps: argon2 at its lowest cost (production's is ~0.2 s
+        # per hash); tests/api/test_login_and_tokens.py checks the setting itself.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 8,
+        "password_hash_parallelism": 1,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

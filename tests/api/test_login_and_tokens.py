@@ -238,3 +238,38 @@ def test_tokens_issued_for_the_past_are_refused() -> None:
     token = bot.auth.issue_token(user, "k", timedelta(seconds=-5))  # type: ignore[arg-type]
     with pytest.raises(bot.auth.AuthError, match="expired"):
         bot.auth.read_token(token, "k")
+
+
+async def test_the_password_hash_cost_is_a_setting_and_older_hashes_still_log_in(
+    tmp_path: Path,
+) -> None:
+    from bot.settings import Settings
+
+    defaults = Settings.model_fields
+    production = make_settings(
+        tmp_path,
+        password_hash_time_cost=defaults["password_hash_time_cost"].default,
+        password_hash_memory_kib=defaults["password_hash_memory_kib"].default,
+        password_hash_parallelism=defaults["password_hash_parallelism"].default,
+    )
+    async with running_app(production) as (app, _client):
+        async with app.state.core.sessions() as s:  # type: ignore[attr-defined]
+            ala = await create_user(s, "ala@shop.pl", PASSWORD, "agent")
+    assert ala.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # argon2-cffi's
+
+    cheaper = make_settings(
+        tmp_path,
+        password_hash_time_cost=2,
+        password_hash_memory_kib=19_456,
+        password_hash_parallelism=1,
+    )
+    async with running_app(cheaper) as (app, client):
+        assert (await login(client, "ala@shop.pl", PASSWORD)).status_code == 200
+        assert (await login(client, "ala@shop.pl", "wrong password")).status_code == 401
+        async with app.state.core.sessions() as s:  # type: ignore[attr-defined]
+            bob = await create_user(s, "bob@shop.pl", PASSWORD, "agent")
+        assert bob.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert (await login(client, "bob@shop.pl", PASSWORD)).status_code == 200
+
+    with pytest.raises(ValueError, match="PASSWORD_HASH_MEMORY_KIB"):
+        make_settings(tmp_path, password_hash_memory_kib=16, password_hash_parallelism=4)
