@@ -112,7 +112,13 @@ BOT_LAYERS: list[tuple[str, ...]] = [
     ),
     ("bot.dialogue.checkout", "bot.dialogue.flows", "bot.dialogue.steps"),  # 4. flows
     ("bot.actions",),  # 3. actions
-    ("bot.domain", "bot.identity", "bot.orders", "bot.dialogue.cart"),  # 2. domain rules
+    (  # 2. domain rules
+        "bot.domain",
+        "bot.identity",
+        "bot.orders",
+        "bot.dialogue.cart",
+        "bot.dialogue.other_kinds",
+    ),
     ("bot.dialogue.speaker", "bot.dialogue.turn", "bot.dialogue.responses"),  # 1. vocabulary
 ]
 

@@ -9,9 +9,7 @@ from typing import Any
 
 from intents.addresses import address_spans, street_spans
 from intents.doors import door_number_spans
-from intents.entities import name_words
 from intents.text import fold
-from knowledge.catalog import Catalog
 
 # A number standing on its own ("nie 3, tylko 2", "not 3, 2", "make it 4."): not a part of
 # a house/flat number, a postcode, a date or an order number ("Długa 12/3", "31-000",
@@ -148,7 +146,7 @@ _LIST_SEPARATOR = {
 # Words around items that name nothing ("poproszę … i jeszcze …, please"), the ways an order
 # is fulfilled, times, greetings ("Dzień dobry, …", "Good evening, …") and thanks; folded. A
 # part of a list left with other words reads as an item the customer asked for.
-_NOT_AN_ITEM = frozenset(
+NOT_AN_ITEM = frozenset(
     """
     poprosze prosze prosimy chce chcialbym chcialabym chcemy dodaj dodac dorzuc daj dajcie
     wezme zamawiam zamowie bede mi nam dla do na z ze w we o od po za bez jeszcze tez takze
@@ -169,7 +167,7 @@ _NOT_AN_ITEM = frozenset(
     swietnie idealnie
     """.split()
 )
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # Asking for something unnamed ("coś do picia", "something sweet"): no item missing from the
 # menu; folded.
 _SOMETHING = frozenset("cos czegos cokolwiek something anything whatever".split())
@@ -213,8 +211,8 @@ def unlisted_items(
         if named:  # "sok jabłkowy": menu words, of a thing the menu lacks
             found += named
             continue
-        words = [(m.start(), m.end()) for m in _WORD.finditer(folded, start, end)]
-        kept = [(s, e) for s, e in words if folded[s:e] not in _NOT_AN_ITEM]
+        words = [(m.start(), m.end()) for m in WORD.finditer(folded, start, end)]
+        kept = [(s, e) for s, e in words if folded[s:e] not in NOT_AN_ITEM]
         if any(folded[s:e] in _SOMETHING for s, e in kept):
             continue
         if not kept or len(kept) > _MAX_ITEM_WORDS:
@@ -231,68 +229,3 @@ def _known(word: str, known: set[str]) -> bool:
     return any(k.startswith(stem) or word.startswith(k[:5]) for k in known if len(k) >= 3) or (
         word in known
     )
-
-
-# Languages whose names put the kind after the thing ("Sok pomarańczowy", "Woda mineralna");
-# in the others the kind comes first ("Orange juice", "Mineral water").
-_KIND_AFTER = frozenset({"pl"})
-# A Polish adjective of kind, folded ("jabłkowy", "gazowana", "wiśniowego"): what a thing is
-# made of or how it is made.
-_KIND_WORD = re.compile(r"[^\W\d_]{2,}(?:ow|n|sk|ck)(?:y|a|e|i|ie|ego|ej|emu|ym|ych|ymi)$")
-
-
-def other_kinds_named(parse: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
-    """A product named by the thing its name is a kind of, with another kind beside it ("sok
-    jabłkowy", "apple juice" when the menu has orange juice; "woda gazowana"): no such
-    product, but a thing of its category the menu lacks (an `off_menu` entity over both words,
-    answered with what there is), never the product of the other kind. `parse` is unchanged
-    when there is none."""
-    text = str(parse.get("text") or "")
-    entities = list(parse.get("entities") or [])
-    if text.startswith("/"):
-        return parse
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    taken = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
-    changed = False
-    for n, e in enumerate(entities):
-        product = catalog.products.get(str(e.get("value"))) if e["entity"] == "product" else None
-        at = next((i for i, w in enumerate(words) if w == (e.get("start"), e.get("end"))), None)
-        if product is None or at is None:
-            continue  # not a product, or named by more than one word
-        span = _other_kind(text, words, at, product.names, taken)
-        if span is not None:
-            entities[n] = {**e, "entity": "off_menu", "value": product.category, **span}
-            changed = True
-    return {**parse, "entities": entities} if changed else parse
-
-
-def _other_kind(
-    text: str,
-    words: list[tuple[int, int]],
-    at: int,
-    names: dict[str, str],
-    taken: list[tuple[int, int]],
-) -> dict[str, int] | None:
-    """Where "<thing> <other kind>" (or "<other kind> <thing>") stands, the thing being the
-    word at `at`, when a name of the product is that thing of another kind; else None."""
-    typed = fold(text[words[at][0] : words[at][1]])
-    for lang, name in names.items():
-        named = name_words(name)
-        if len(named) < 2:
-            continue
-        after = lang in _KIND_AFTER
-        thing = named[0] if after else named[-1]
-        if not typed.startswith(thing[: max(3, len(thing) - 2)]):
-            continue
-        other = at + 1 if after else at - 1
-        if not 0 <= other < len(words):
-            continue
-        start, end = words[other]
-        word = fold(text[start:end])
-        if any(s < end and start < e for s, e in taken) or word in _NOT_AN_ITEM or len(word) < 3:
-            continue
-        if after and not _KIND_WORD.match(word):
-            continue
-        both = (min(start, words[at][0]), max(end, words[at][1]))
-        return {"start": both[0], "end": both[1]}
-    return None

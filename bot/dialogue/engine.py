@@ -20,9 +20,9 @@ from typing import Protocol
 
 from bot.actions.context import Shop
 from bot.actions.runner import ActionRunner
-from bot.dialogue.cart import other_kinds_named
 from bot.dialogue.flows import Flow
 from bot.dialogue.joining import JoinQuestion
+from bot.dialogue.other_kinds import other_kinds_named
 from bot.dialogue.questions import QUESTIONS
 from bot.dialogue.registry import IntentRegistry
 from bot.dialogue.repair import read_in_context
@@ -130,7 +130,7 @@ class DialogueEngine:
 
     async def respond(self, turn: Turn) -> None:
         """Run the policy on the turn; its replies, state and requests are in `turn`."""
-        turn.parse = other_kinds_named(turn.parse, self.catalog)  # "sok jabłkowy": not on the menu
+        turn.parse = other_kinds_named(turn.parse, self.catalog, turn.lang)  # "sok jabłkowy"
         read_in_context(turn)
         flow = self.flows.get(turn.state.flow or "")
         if flow is None:

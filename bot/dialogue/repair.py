@@ -36,6 +36,7 @@ from bot.dialogue.handing_over import CAME_WITH, HAPPENED, WAITING_LONG, WENT_WR
 from bot.dialogue.repair_items import (
     ADDING,
     NOT_WANTED,
+    asks_what_to_remove,
     declined_products,
     declines_pending,
     drop_declined_items,
@@ -326,6 +327,16 @@ def read_in_context(turn: Turn) -> None:
     elif not products and intent != "browse_menu" and _category_alone(turn):
         reread(turn, "browse_menu")  # "napoje", "sosy?": the menu's category, as its chip
     elif (
+        intent in ("remove_from_cart", "add_to_cart", "nlu_fallback")
+        and (products or turn.entities("off_menu"))
+        and _names_items_only(turn)
+    ):
+        # Things named alone are ordered ("woda i sok": no word of taking out), or taken out
+        # when the bot has just asked which to take out.
+        wanted = "remove_from_cart" if asks_what_to_remove(turn) else "add_to_cart"
+        if intent != wanted:
+            reread(turn, wanted)
+    elif (
         not products
         and modifies
         and not turn.entities("phone")
@@ -524,7 +535,7 @@ _ORDER_FILLERS = frozenset(
     "poprosze prosze chce chcialbym chcialabym dodaj zamawiam wezme i a oraz plus jeszcze "
     "tez to please pls and also plus a an the i'd like want add get have".split()
 )
-_ITEM_ENTITIES = ("product", "size", "quantity")
+_ITEM_ENTITIES = ("product", "size", "quantity", "off_menu")
 
 # Words around a category asked for as a whole ("a do tego coś do picia", "and something to
 # drink", "any sauces?"): folded.

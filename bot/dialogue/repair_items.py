@@ -173,11 +173,21 @@ def _offered_product(turn: Turn) -> list[dict[str, Any]]:
     return [{"entity": "product", "value": product}, *sizes[:1]]
 
 
+def asks_what_to_remove(turn: Turn) -> bool:
+    """The last reply asked which item to take out (its buttons remove one each)."""
+    return _offers(turn, "remove_from_cart")
+
+
 def offers_checkout(turn: Turn) -> bool:
     """The last reply offered to check out (a cart shown with its "Order" button)."""
+    return _offers(turn, "checkout")
+
+
+def _offers(turn: Turn, intent: str) -> bool:
+    """A button of the last reply runs `intent`."""
     return any(
         (parsed := parse_payload(str(option.get("payload") or ""))) is not None
-        and parsed["intent"]["name"] == "checkout"
+        and parsed["intent"]["name"] == intent
         for option in (turn.state.pending_options or {}).get("buttons") or []
     )
 

@@ -122,6 +122,15 @@ async def test_an_address_given_under_its_name_is_where_the_order_goes(
         # Beside an order: the order is taken, the missing thing named.
         (["duża margherita i sok jabłkowy"], ["1 margherita large"], "sok jabłkowy"),
         (["a small pepperoni and an apple juice"], ["1 pepperoni small"], "apple juice"),
+        # A flavour or kind of a product named by one word: never the plain product.
+        (["lemoniada truskawkowa"], [], "lemoniada truskawkowa"),
+        (["poproszę lemoniadę malinową"], [], "lemoniadę malinową"),
+        (["strawberry lemonade"], [], "strawberry lemonade"),
+        (["can I get a mango lemonade?"], [], "mango lemonade"),
+        (["kola wiśniowa"], [], "kola wiśniowa"),
+        (["a cherry coke please"], [], "cherry coke"),
+        (["duża margherita i lemoniada miętowa"], ["1 margherita large"], "lemoniada miętowa"),
+        (["2 large pepperoni and a diet coke"], ["2 pepperoni large"], "diet coke"),
     ],
 )
 async def test_a_kind_the_menu_lacks_is_said_so_never_given_as_the_kind_it_has(
