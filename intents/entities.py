@@ -26,7 +26,7 @@ from rapidfuzz.distance import OSA
 from intents.addresses import street_spans
 from intents.doors import door_number_spans
 from intents.phones import find_phones
-from intents.text import fold, lemma
+from intents.text import fold, known_word, lemma
 
 Entity = dict[str, Any]
 
@@ -228,6 +228,24 @@ def _marked_elsewhere(
     return any(i < stem and i < len(typed) and typed[i] == form[i] and i not in kept for i in marks)
 
 
+# A name this short, ending in a vowel ("kola", "woda"), shares its first letters with many
+# longer words of the language ("kolka", "kolce", "wodka").
+_SHORT_NAME = 5
+
+
+def _another_word(token: str, form: str) -> bool:
+    """A word longer than a short name, known to the dictionaries with a lemma of its own
+    ("kolka", "kolce" for "kola"; "wodka" for "woda"): another word, not the name inflected
+    ("wodzie") or made a pet name ("colka")."""
+    return (
+        len(form) <= _SHORT_NAME
+        and form[-1] in _VOWELS
+        and len(token) > len(form)
+        and known_word(token)
+        and lemma(token) not in (form, lemma(form))
+    )
+
+
 @lru_cache(maxsize=65536)
 def _word_score(token: str, form: str, lemmas: bool = True, counted: bool = False) -> float:
     """How well one folded message word matches one folded surface word (0 = not at all);
@@ -248,6 +266,7 @@ def _word_score(token: str, form: str, lemmas: bool = True, counted: bool = Fals
         and common >= len(token) - 3
         and (len(token) - common < 3 or token[common:] in _LONG_ENDINGS)
         and _ends_inflected(token, form, counted)
+        and not (lemmas and _another_word(token, form))
     ):
         return 0.95
     if lemmas and len(form) >= 4 and lemma(token) == lemma(form):

@@ -79,6 +79,18 @@ def lemma(token: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def known_word(token: str) -> bool:
+    """A lower-case token the Polish or English dictionary knows, as typed or with the Polish
+    letters left out of it ("kolko" is "kółko")."""
+    import simplemma
+
+    try:
+        return simplemma.is_known(token, ("pl", "en")) or with_polish_letters(token) is not None
+    except Exception:
+        return False
+
+
+@lru_cache(maxsize=65536)
 def with_polish_letters(token: str) -> str | None:
     """The Polish dictionary's word that `token` (lower-case, ASCII) is when typed without
     diacritics: the one needing the fewest marked letters (of those, marked nearest the end,
