@@ -53,9 +53,11 @@ _PLACE_AFTER = re.compile(r"\s*,\s*(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[ -][^\W\d_
 
 def address_spans(text: str) -> list[tuple[int, int]]:
     """Where the addresses are: each street with its number, and the place after it."""
-    folded = fold(text)
-    spans = []
-    for start, end in street_spans(text):
-        place = _PLACE_AFTER.match(folded, end)
-        spans.append((start, place.end() if place else end))
-    return spans
+    return [(start, with_place_after(text, end)) for start, end in street_spans(text)]
+
+
+def with_place_after(text: str, end: int) -> int:
+    """Where an address whose street and number end at `end` ends: after the place named
+    next to them ("…, Kraków", "…, 31-000 Kraków"), if any."""
+    place = _PLACE_AFTER.match(fold(text), end)
+    return place.end() if place else end

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from intents.addresses import address_spans, with_place_after
 from intents.text import fold
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,8 +74,11 @@ _DELIVER_THEN_PLACE = re.compile(
     r"\b(deliver\w*|dowo[zż]\w*|dowie[zź]\w*|dostarcz\w*)\s+(?:\w+\s+)?(na|do|to)\s",
     re.IGNORECASE,
 )
-# A street and its number after "na/do/to" ("Szewska 8", "Długą 5/2"): no place asked about.
-_STREET_NUMBER = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\s+\d")
+# A street and its number after "na/do/to" ("Szewska 8", "Długą 5/2"): an address asked about.
+_STREET_NUMBER = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,2}\s+\d+[^\W\d_]?(?:\s*/\s*\d+)?\b")
+# Words before a number that make it a time or a count, not a house ("do godziny 23", "na
+# 19:00", "w 30 minut"): folded beginnings.
+_NO_STREET = ("godz", "minut", "sekund", "hour", "minute", "osob", "people", "person")
 _POSTCODE_ASKED = re.compile(r"(?:\b(?:na|do|to|pod)\s+)?\d{2}\s?-\s?\d{3}(?!\d)", re.IGNORECASE)
 # Where a place named in a question ends: "do Nowej Huty dowozicie?", "do Skawiny albo…".
 _PLACE_ENDS = frozenset(
@@ -150,6 +154,7 @@ class PlaceAsked:
     asked: str
     name: str
     inside: bool
+    address: bool = False  # a street and its number ("na Długą 5"), not a town or district
 
 
 @dataclass(frozen=True)
@@ -271,8 +276,12 @@ class ShopFacts:
     def delivers_to_place(self, text: str) -> PlaceAsked | None:
         """The place a delivery question names, and whether it is inside the delivery area:
         asked "a dowozicie do krakowa?", the place is "do Krakowa", named "Kraków" (the area's
-        own name for it), inside; None when it names no place ("gdzie dowozicie?") or only a
-        street (the checkout judges whole addresses)."""
+        own name for it), inside; None when it names no place ("gdzie dowozicie?"). A street
+        with its number ("czy dowozicie na Długą 5?", "to 12 Baker Street, Wieliczka?") is
+        judged as the checkout judges an address (`delivers_to`)."""
+        address = _address_asked(text)
+        if address is not None:
+            return PlaceAsked(address, address, self.delivers_to(address), address=True)
         code = _POSTCODE.search(text)
         asked = _POSTCODE_ASKED.search(text)
         if code and asked and self.delivery_postcodes:
@@ -280,8 +289,6 @@ class ShopFacts:
             inside = any(postcode.startswith(p) for p in self.delivery_postcodes)
             return PlaceAsked(asked.group(0).strip(), postcode, inside)
         for match in _PLACE_ASKED.finditer(text):
-            if _STREET_NUMBER.match(match.group("place")):
-                continue  # "to Szewska 8": a street, judged with the whole address
             if _DELIVER_THEN_PLACE.search(match.group("place")):
                 continue  # "do u guys deliver to X": the place is X
             typed = _WORD.findall(match.group("place"))
@@ -516,6 +523,27 @@ def _names_place(words: list[str], place: str) -> bool:
 def _capitalised(word: str) -> str:
     """A place typed in lower case, as it is written: "wieliczka" → "Wieliczka"."""
     return word[:1].upper() + word[1:] if word.islower() else word
+
+
+def _address_asked(text: str) -> str | None:
+    """The address a delivery question names, as typed: a street with its number after
+    "na/do/to" ("na Długą 5", "to Szewska 8/2, Wieliczka") or one that is an address
+    whatever stands before it ("ul. Długa 5", "12 Baker Street"); None when there is none."""
+    spans = address_spans(text)
+    if spans:
+        return text[spans[0][0] : spans[0][1]].strip()
+    for match in _PLACE_ASKED.finditer(text):
+        street = _STREET_NUMBER.match(text, match.start("place"))
+        first = fold(street.group().split()[0]) if street is not None else ""
+        if (
+            street is not None
+            and len(first) >= 3
+            and first not in _NOT_ASKED_PLACES
+            and not first.startswith(_NO_STREET)
+            and not _DELIVER_THEN_PLACE.search(street.group())
+        ):
+            return text[street.start() : with_place_after(text, street.end())].strip()
+    return None
 
 
 def _named_place(address: str) -> str | None:

@@ -66,6 +66,11 @@ class AnswerFaq(ShopAction):
             return []
         if intent == "delivery_area":
             place = ctx.shop.catalog.facts.delivers_to_place(asked)
+            if place is not None and place.address:
+                # "czy dowozicie na Długą 5?": that address, as the checkout would judge it.
+                key = "area_address_yes" if place.inside else "address_outside_area"
+                say(key, address=place.name[:100])
+                return []
             if place is not None and place.inside:
                 # "yes, Kraków is in our area" is whole; the place by the area's own name.
                 say("area_yes", place=place.name)

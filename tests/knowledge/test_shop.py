@@ -133,10 +133,27 @@ def test_the_delivery_area_reads_as_a_sentence(area: dict[str, Any], pl: str, en
     assert shop.template_values("en", format_price)["delivery_area"] == en
 
 
-def test_a_street_with_its_number_is_no_place_asked_about() -> None:
+@pytest.mark.parametrize(
+    ("question", "address", "inside"),
+    [
+        ("czy dowozicie na Długą 5/2?", "Długą 5/2", True),
+        ("do you deliver to Długa 5?", "Długa 5", True),
+        ("delivery to Szewska 8, Krakow", "Szewska 8, Krakow", True),
+        ("a na ul. Szewską 8, Wieliczka?", "ul. Szewską 8, Wieliczka", False),
+        ("do you deliver to 12 Baker Street, Wieliczka?", "12 Baker Street, Wieliczka", False),
+    ],
+)
+def test_a_street_with_its_number_is_judged_as_the_checkout_judges_an_address(
+    question: str, address: str, inside: bool
+) -> None:
     shop = facts()
-    assert shop.delivers_to_place("delivery to Szewska 8, Krakow") is None
-    assert shop.delivers_to_place("czy dowozicie na Długą 5/2?") is None
+    assert shop.delivers_to_place(question) == PlaceAsked(address, address, inside, True)
+    assert shop.delivers_to(address) is inside
+
+
+def test_a_time_or_a_count_after_na_do_is_no_street() -> None:
+    shop = facts()
+    assert shop.delivers_to_place("dowozicie do godziny 23?") is None
     assert shop.delivers_to_place("a dowozicie na Mokotow?") == PlaceAsked(
         "na Mokotow", "Mokotow", False
     )
