@@ -10,9 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.order_status import (
+    OPEN,
     REASON_CODES,
     InvalidTransition,
     UnknownOrder,
@@ -38,6 +40,16 @@ class StatusChange:
     user: User | None = None
 
 
+async def _order_numbered(session: AsyncSession, number: str, *options: Any) -> Order:
+    """The order of that number (as typed: spaces, lower case); UnknownOrder when none."""
+    order = await session.scalar(
+        select(Order).where(Order.number == number.strip().upper()).options(*options)
+    )
+    if order is None:
+        raise UnknownOrder(f"no order {number}", "no_order", number=number[:32])
+    return order
+
+
 async def advance_order(
     core: Core, number: str, status: str | None = None, change: StatusChange | None = None
 ) -> dict[str, Any]:
@@ -48,11 +60,7 @@ async def advance_order(
     change = change or StatusChange(status)
     status = status or change.status
     async with core.sessions() as session:
-        order = await session.scalar(
-            select(Order).where(Order.number == number.strip().upper()).options(with_items())
-        )
-        if order is None:
-            raise UnknownOrder(f"no order {number}", "no_order", number=number[:32])
+        order = await _order_numbered(session, number, with_items())
         target = status or next_status(order)
         if target is None:
             raise already(order)
@@ -104,6 +112,34 @@ async def advance_order(
     if notice is not None and notice.delivery_status == "pending":
         await core.deliver([notice.id])
     return obj
+
+
+async def note_for_kitchen(core: Core, number: str, text: str, user: User) -> None:
+    """A change agreed with the customer after ordering ("+ garlic sauce", "ring twice"),
+    added to an open order's note: the board shows it live, the ticket prints it. A step
+    of the history (status unchanged) says who added what. The customer is not told (the
+    agent who agreed it is talking to them).
+
+    Raises UnknownOrder, or InvalidTransition for an order already finished."""
+    async with core.sessions() as session:
+        order = await _order_numbered(session, number)
+        if order.status not in OPEN:
+            raise already(order)
+        text = text.strip()
+        order.note = f"{order.note}\n{text}" if order.note else text
+        session.add(
+            OrderStatusChange(
+                order_id=order.id,
+                status=order.status,
+                previous=order.status,
+                user_id=user.id,
+                actor=user.email,
+                reason=text,
+                created_at=utcnow(),
+            )
+        )
+        await session.commit()
+    await core.hub.publish(ORDERS_TOPIC, {"type": "order", "number": order.number})
 
 
 def status_notice(core: Core, order: Order, lang: str) -> tuple[str, list[Button]]:

@@ -30,7 +30,7 @@ from bot.domain.order_status import (
     UnknownStatus,
 )
 from bot.hub import ORDERS_TOPIC
-from bot.order_board import StatusChange, advance_order
+from bot.order_board import StatusChange, advance_order, note_for_kitchen
 from bot.store.models import MAX_ROW_ID, User
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,32 @@ async def change_status(
         raise schemas.Refused(404, exc) from exc
     except (UnknownStatus, InvalidChange) as exc:
         raise schemas.Refused(422, exc) from exc
+    except InvalidTransition as exc:
+        raise schemas.Refused(409, exc) from exc
+    async with core.sessions() as session:
+        card = await board.find_order(session, core.dialogue.catalog, number[:32])
+    assert card is not None
+    return card
+
+
+class KitchenNoteBody(BaseModel):
+    text: str = Field(min_length=1, max_length=300, description="what the kitchen must know")
+
+
+@router.post(
+    "/api/orders/{number}/note", response_model=schemas.Order, responses=errors(404, 409, *BODY)
+)
+async def add_kitchen_note(
+    number: str, core: CoreDep, user: StaffUser, body: KitchenNoteBody
+) -> dict[str, Any]:
+    """Add a line to an open order's note (a change agreed with the customer): the board
+    shows it live. 404 unknown, 409 finished already; the customer is not told."""
+    if not body.text.strip():
+        raise HTTPException(422, "the note is empty")
+    try:
+        await note_for_kitchen(core, number[:32], body.text, user)
+    except UnknownOrder as exc:
+        raise schemas.Refused(404, exc) from exc
     except InvalidTransition as exc:
         raise schemas.Refused(409, exc) from exc
     async with core.sessions() as session:

@@ -202,6 +202,43 @@ async def test_a_note_typed_at_the_summary_reaches_the_kitchen_and_corrections_s
     assert listed["number"] == number and listed["note"] == "proszę pokroić na 8 kawałków"
 
 
+async def test_a_change_agreed_after_ordering_reaches_the_board_as_a_note(env: Any) -> None:
+    """An agent who agreed "+ garlic sauce" with the customer adds it to the open order's note:
+    the board's feed brings the order again with it, the history says who; the customer is
+    not sent anything. A finished order takes no note."""
+    _core, http = env
+    chat_token, number = await webchat_order(http)
+    agent, kitchen = await login(http, "ala@shop.pl"), await login(http, "kuchnia@shop.pl")
+    seq = (await http.get("/api/orders", headers=kitchen)).json()["seq"]
+    said = len((await http.get(f"/api/webchat/history?token={chat_token}")).json()["messages"])
+
+    url = f"/api/orders/{number}/note"
+    r = await http.post(
+        url, json={"text": " + sos czosnkowy, kierowca dopłaci 3 zł "}, headers=agent
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["note"] == "bez cebuli proszę\n+ sos czosnkowy, kierowca dopłaci 3 zł"
+    [changed] = (await http.get(f"/api/orders?after={seq}", headers=kitchen)).json()["orders"]
+    assert changed["number"] == number and changed["note"].endswith("kierowca dopłaci 3 zł")
+    step = changed["history"][-1]
+    assert (step["by"], step["status"], step["previous"]) == ("ala@shop.pl", "new", "new")
+    assert step["reason"] == "+ sos czosnkowy, kierowca dopłaci 3 zł"
+    history = (await http.get(f"/api/webchat/history?token={chat_token}")).json()["messages"]
+    assert len(history) == said
+
+    assert (await http.post(url, json={"text": "  "}, headers=agent)).status_code == 422
+    missing = await http.post("/api/orders/PZ-00000/note", json={"text": "x"}, headers=agent)
+    assert missing.status_code == 404 and missing.json()["code"] == "no_order"
+    assert (await http.post(url, json={"text": "x"})).status_code == 401
+    for status in ("confirmed", "preparing", "ready_for_pickup", "completed"):
+        moved = await http.post(
+            f"/api/orders/{number}/status", json={"status": status}, headers=kitchen
+        )
+        assert moved.status_code == 200, moved.text
+    late = await http.post(url, json={"text": "+ cola"}, headers=agent)
+    assert late.status_code == 409 and late.json()["code"] == "order_already"
+
+
 async def test_accepting_with_a_time_tells_the_customer_when_once(env: Any) -> None:
     core, http = env
     chat_token, number = await webchat_order(http)

@@ -17,6 +17,7 @@ from bot.auth import create_user
 from tests.adapters.sms.fake_twilio import FakeTwilio, inbound_form, twilio_signature
 from tests.adapters.telegram import updates
 from tests.adapters.telegram.fake_api import FakeTelegramAPI
+from tests.browser.test_orders_board import POLISH_ORDER, customer_orders, open_board
 from tests.conftest import LiveServer, make_settings
 from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings
 
@@ -381,6 +382,39 @@ def test_the_customer_panel_shows_the_name_and_phone_known_before_any_order(
     waiting.filter(has=agent.locator(".badge", has_text="web chat")).click()
     expect(name).to_have_text("Anna Kowalska (given in this conversation)")
     agent.context.close()
+
+
+def test_a_change_agreed_with_the_customer_reaches_the_kitchens_board(
+    browser: Browser, shop: LiveServer
+) -> None:
+    """The customer asks a person to add something to an order already placed: the agent adds
+    it to the order's note from the customer panel, and the board shows it on the card."""
+    token, number = customer_orders(shop.url, POLISH_ORDER)
+    web_chat_says(shop, token, "m1", "chcę rozmawiać z człowiekiem")
+    board = open_board(browser, shop.url, "ala@shop.pl")
+    card = board.locator(f'.card[data-number="{number}"]')
+    expect(card).to_be_visible()
+    expect(card.locator(".note")).to_have_count(0)
+
+    agent = browser.new_context(locale="pl-PL").new_page()
+    log_in(agent, shop)
+    agent.locator("#queue-waiting .conv").first.click()
+    agent.click("#assign")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept("+ sos czosnkowy")
+
+    agent.on("dialog", answer)
+    agent.locator(f'.add-kitchen-note[data-order="{number}"]').click()
+    expect(agent.locator("#profile .kitchen-note")).to_have_text(
+        "Uwagi dla kuchni: + sos czosnkowy"
+    )
+    assert asked and number in asked[0]
+    expect(card.locator(".note")).to_have_text("Uwagi: + sos czosnkowy")
+    agent.context.close()
+    board.context.close()
 
 
 def test_times_in_the_console_are_the_shops_whatever_the_agents_computer_says(

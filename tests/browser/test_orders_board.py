@@ -45,13 +45,13 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
         server.stop()
 
 
-def open_board(browser: Browser, url: str) -> Page:
+def open_board(browser: Browser, url: str, email: str = "kuchnia@shop.pl") -> Page:
     context = browser.new_context(locale="pl-PL", viewport={"width": 1500, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
     page.goto(f"{url}/orders")
-    page.fill("#email", "kuchnia@shop.pl")
+    page.fill("#email", email)
     page.fill("#password", "correct horse")
     page.click("#login-button")
     expect(page.locator("#link")).to_have_class("live")

@@ -333,6 +333,8 @@
         customer: "Klient", name: "Imię", phone: "Telefon", language: "Język", lastChannel: "Ostatni kanał", channels: "Kanały", unreachable: "nieosiągalny", lastSeen: (when) => "ostatnio " + when,
         fromCheckout: (v, order) => v + " (z zamówienia " + order + ")", toldHere: (v) => v + " (podane w rozmowie)", cart: "Koszyk", empty: "pusty", orders: "Zamówienia", none: "brak", pickup: "odbiór osobisty",
         pastHandoffs: "Wcześniejsze przekazania",
+        kitchenNote: "Uwagi dla kuchni", kitchenNoteAdd: "Dopisz uwagę dla kuchni",
+        kitchenNoteAsk: (n) => "Co ma wiedzieć kuchnia o zamówieniu " + n + "? (zobaczy to na tablicy zamówień; klient tego nie dostanie)",
         summary: {
           handoff: (r) => "Przekazanie: " + r + ".", left: (m) => ended("Wiadomość klienta: „" + m + "”", "."), intents: (list) => "Ostatnie tematy: " + list + ".",
           cart: (lines, total) => "Koszyk: " + lines + " = " + total + ".", cartEmpty: "Koszyk pusty.",
@@ -360,6 +362,8 @@
         customer: "Customer", name: "Name", phone: "Phone", language: "Language", lastChannel: "Last channel", channels: "Channels", unreachable: "unreachable", lastSeen: (when) => "last seen " + when,
         fromCheckout: (v, order) => v + " (checkout " + order + ")", toldHere: (v) => v + " (given in this conversation)", cart: "Cart", empty: "empty", orders: "Orders", none: "none", pickup: "pickup",
         pastHandoffs: "Past handoffs",
+        kitchenNote: "Note for the kitchen", kitchenNoteAdd: "Add a note for the kitchen",
+        kitchenNoteAsk: (n) => "What must the kitchen know about order " + n + "? (shown on the orders board; the customer is not sent this)",
         summary: {
           handoff: (r) => "Handoff: " + r + ".", left: (m) => ended("Their message: “" + m + "”", "."), intents: (list) => "Recent topics: " + list + ".",
           cart: (lines, total) => "Cart: " + lines + " = " + total + ".", cartEmpty: "Cart empty.",
