@@ -378,9 +378,12 @@ def test_the_customer_panel_shows_the_name_and_phone_known_before_any_order(
         expect(agent.locator("#profile dt").nth(0)).to_have_text("Imię")
         expect(name).to_have_text(shown_name)
         expect(phone).to_have_text(shown_phone)
+    # The number dials from a phone: the SMS sender's, and the one typed in the chat.
+    expect(phone.get_by_role("link")).to_have_attribute("href", "tel:+48600111222")
     agent.select_option("#lang", "en")
     waiting.filter(has=agent.locator(".badge", has_text="web chat")).click()
     expect(name).to_have_text("Anna Kowalska (given in this conversation)")
+    expect(phone.get_by_role("link")).to_have_attribute("href", "tel:+48601234567")
     agent.context.close()
 
 
