@@ -193,6 +193,7 @@ def test_a_typed_time_is_accepted_with_enter_and_a_wrong_one_is_explained_at_its
     other = order_over_rest(server.url)
     card = board.locator(f'.card[data-number="{number}"]')
     minutes = card.get_by_role("spinbutton", name="min")
+    expect(minutes).to_have_attribute("placeholder", "min")  # what to type, in the box
     for wrong in ("0", "-15", "2.5", "481"):  # a past, a malformed and a too distant time
         minutes.fill(wrong)
         minutes.press("Enter")
