@@ -73,12 +73,24 @@ def _newest_message_id(*criteria: ColumnElement[bool]) -> Any:
     )
 
 
+# The name given at the customer's last checkout that gave one (nothing proven, like the
+# profile's `contact`): who the queue names when neither the channel nor the chat said it.
+_ORDERED_AS = (
+    select(Order.contact_name)
+    .where(Order.customer_id == Customer.id, Order.contact_name.is_not(None))
+    .order_by(Order.created_at.desc(), Order.id.desc())
+    .limit(1)
+    .correlate(Customer)
+    .scalar_subquery()
+)
+
+
 async def list_conversations(
     session: AsyncSession, status: str | None, limit: int = 200
 ) -> list[dict[str, Any]]:
     """The inbox's rows, one statement however many conversations."""
     query = (
-        select(Conversation, Customer, User.email, DialogueState.slots, _LAST, _SAID)
+        select(Conversation, Customer, User.email, DialogueState.slots, _LAST, _SAID, _ORDERED_AS)
         .join(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(User, User.id == Conversation.assigned_agent_id)
         .outerjoin(DialogueState, DialogueState.customer_id == Customer.id)
@@ -97,7 +109,7 @@ async def list_conversations(
     rows = (await session.execute(query.limit(limit))).all()
     result = []
     now = utcnow()
-    for conversation, customer, owner, slots, last, said in rows:
+    for conversation, customer, owner, slots, last, said, ordered_as in rows:
         told_name, told_phone = told_contact(slots)
         waiting = (
             int((now - conversation.waiting_since).total_seconds())
@@ -108,7 +120,7 @@ async def list_conversations(
             {
                 "id": conversation.id,
                 "customer_id": customer.id,
-                "customer_name": customer.name or told_name,
+                "customer_name": customer.name or told_name or ordered_as,
                 # Who a customer without a name is (an SMS sender): their number, read out.
                 "customer_phone_text": readable_phone(customer.phone or told_phone) or None,
                 "status": conversation.status,

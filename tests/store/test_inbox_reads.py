@@ -9,7 +9,7 @@ from typing import Any
 from bot import handoff
 from bot.auth import create_user
 from bot.store import repo
-from bot.store.models import Conversation, Message, utcnow
+from bot.store.models import Conversation, Message, Order, utcnow
 from tests.store.test_turn_reads import statements
 
 
@@ -66,7 +66,8 @@ async def test_the_inbox_costs_the_same_statements_for_3_or_30_conversations(ses
 async def test_each_row_shows_its_own_customers_messages_and_owner(sessions) -> None:  # type: ignore[no-untyped-def]
     async with sessions() as s:
         agent = await create_user(s, "ala@shop.pl", "correct horse", "agent")
-        quiet, _ = await repo.resolve_customer(s, "webchat", "quiet")
+        quiet, _ = await repo.resolve_customer(s, "sms", "+48600111222")
+        quiet.phone = "+48600111222"
         asked, _ = await repo.resolve_customer(s, "webchat", "asked")
         conversation = await repo.conversation_of(s, asked.id)
         conversation.status = "agent"
@@ -83,6 +84,33 @@ async def test_each_row_shows_its_own_customers_messages_and_owner(sessions) -> 
     assert rows[quiet.id]["last_message"] is None
     assert rows[quiet.id]["last_customer_message"] is None
     assert rows[quiet.id]["assigned_agent"] is None
+    # Nameless: known by the number they text from, written as people write it.
+    assert rows[quiet.id]["customer_name"] is None
+    assert rows[quiet.id]["customer_phone_text"] == "600 111 222"
+    assert rows[asked.id]["customer_phone_text"] is None
     assert rows[asked.id]["last_message"]["text"] == "on its way"
     assert rows[asked.id]["last_customer_message"]["text"] == "where is my pizza?"
     assert rows[asked.id]["assigned_agent"] == "ala@shop.pl"
+
+
+async def test_a_nameless_customer_is_named_as_their_last_checkout_gave(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions() as s:
+        customer, _ = await repo.resolve_customer(s, "sms", "+48600111222")
+        customer.phone = "+48600111222"
+        for number, name, minutes_ago in [("PZ-10001", "Jan", 60), ("PZ-10002", "Jan Kowalski", 5)]:
+            s.add(
+                Order(
+                    number=number,
+                    customer_id=customer.id,
+                    contact_name=name,
+                    created_at=utcnow() - timedelta(minutes=minutes_ago),
+                )
+            )
+        s.add(Order(number="PZ-10003", customer_id=customer.id, created_at=utcnow()))
+        await s.commit()
+    async with sessions() as s:
+        with statements() as sent:
+            [row] = await handoff.list_conversations(s, None)
+    assert len(sent) == 1
+    assert row["customer_name"] == "Jan Kowalski"
+    assert row["customer_phone_text"] == "600 111 222"
