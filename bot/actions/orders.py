@@ -237,11 +237,17 @@ class Reorder(ShopAction):
         catalog, maths = ctx.shop.catalog, ctx.shop.pricing
         cart = await ctx.cart()
         missing = []
+        # "same as last time but make it a large": with no product named, a size said is the
+        # size of the last order's items that come in it.
+        sizes = [] if entities_of(tracker, "product") else entities_of(tracker, "size")
         for item in order.items:
             if unit_price(catalog, item.product_id, item.size) is None:
                 missing.append(item.name)
                 continue
-            add_line(cart, item.product_id, item.size, item.quantity)
+            size, product = item.size, catalog.products.get(item.product_id)
+            if sizes and product is not None and product.sized and sizes[0] in product.prices:
+                size = str(sizes[0])
+            add_line(cart, item.product_id, size, item.quantity)
         if missing:
             say("reorder_missing", items=", ".join(missing))
         if not cart.items:

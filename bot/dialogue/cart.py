@@ -152,8 +152,9 @@ NOT_AN_ITEM = frozenset(
     wezme zamawiam zamowie bede mi nam dla do na z ze w we o od po za bez jeszcze tez takze
     rowniez to ta ten te tej tego jak jakis jakas jakies jeden jedna jedno jednak tylko juz
     teraz szybko zaraz dzis dzisiaj jutro wieczorem pozniej potem wynos dostawa dostawe
-    dostawy dowozem dowoz dostarczyc odbior odbiore osobiscie miejscu lokalu gotowke karta
-    karte blik dziekuje dzieki dziekuwa pozdrawiam hej czesc siema witam ok okej dobra super
+    dostawy dowozem dowoz dostarczyc odbior odbiore osobiscie osobisty osobistym miejscu
+    lokalu gotowka gotowke gotowki karta karte karty blik blikiem place zaplace placimy pay
+    paying dziekuje dzieki dziekuwa pozdrawiam hej czesc siema witam ok okej dobra super
     dzien dobry wieczor witaj witajcie hejka hejo siemka siemano siemanko elo morning
     evening afternoon there everyone
     wszystko tyle koniec razem sumie duzo malo bardzo ciepla cieple goraca gorace zimna zimne

@@ -735,6 +735,20 @@ def remember_way(turn: Turn, address: bool = True) -> None:
     turn.state.slots = slots
 
 
+def remember_payment(turn: Turn) -> None:
+    """How they pay, said as a part of its own beside the order or the wish to check out
+    ("2 cole, odbiór osobisty, kartą", "gotówka"): kept for the summary, where a bare
+    "potwierdzam" then pays so (offered for the way or not: the summary checks)."""
+    if turn.from_button:
+        return
+    for part in _CLAUSES.split(turn.text):
+        if part.strip() and only_payment(part):
+            method = payment_in_text(fold(part), tuple(PAYMENT_METHODS))
+            if method:
+                turn.state.slots = {**(turn.state.slots or {}), "given_payment": method}
+            return
+
+
 STEP_OF_SLOT = {
     "fulfilment": "fulfilment",
     "address": "address",
@@ -809,8 +823,15 @@ class CheckoutFlow:
             address = (await self.saved(turn))["address"]  # none saved: the step asks
         if given.get("given_note"):
             self.set(turn, note=str(given["given_note"]))  # "domofon 3" typed before
+        if given.get("given_payment") in PAYMENT_METHODS:
+            self.set(turn, payment_method=str(given["given_payment"]))  # "…, kartą" before
         self.unset(
-            turn, "given_fulfilment", "given_address", "given_address_as_before", "given_note"
+            turn,
+            "given_fulfilment",
+            "given_address",
+            "given_address_as_before",
+            "given_note",
+            "given_payment",
         )
         turn.state.flow = self.name
         if way in ("delivery", "pickup"):

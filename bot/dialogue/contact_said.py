@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dialogue.rereading import reread
+from bot.dialogue.rereading import holds_items, reread
 from bot.dialogue.turn import Turn
 from bot.domain.phones import find_phone
 
@@ -80,6 +80,25 @@ def keep_contact_said_with_order(turn: Turn) -> str | None:
     if turn.intent in ("contact_details", "link_channels", "human_handoff", "nlu_fallback"):
         reread(turn, "add_to_cart")
     return "inside" if inside else "apart"
+
+
+def contact_completes_order(turn: Turn) -> bool:
+    """ "Hania, 604 850 960" typed alone after an order that said its way (and, to deliver,
+    where): the checkout has nothing left to ask but how they pay, so the summary comes
+    next. The contact is kept for it; False (nothing kept) when anything else is missing."""
+    slots = turn.state.slots or {}
+    way = slots.get("given_fulfilment")
+    if way not in ("delivery", "pickup") or not holds_items(turn):
+        return False
+    if way == "delivery" and not (
+        slots.get("given_address") or slots.get("given_address_as_before")
+    ):
+        return False
+    name, phone = contact_in(turn.text)
+    if name is None or phone is None or re.search(r"\d", name):
+        return False
+    turn.state.slots = {**slots, "given_name": name, "given_phone": phone}
+    return True
 
 
 # What surrounds a name in "my name is John, 600 555 444" or "imię Jan tel 600…".

@@ -47,14 +47,16 @@ def asks_for_person(text: str, products: bool = False) -> bool:
 
 # A complaint told as what happened: an order or delivery in the past tense ("zamawiałem
 # hawajską a przywieźli pepperoni", "the pizza we got was cold") with a word of it going wrong
-# or of anger, or with something it came with ("it came with ham on it", "przyszła z
-# szynką"); folded. Said this way, products named are what went wrong, not an order, and an
-# FAQ topic it touches (meat-free pizzas, the driver) is no question asked. (A mistake of
-# one's own, "zamówiłem przez pomyłkę", "I ordered the wrong size", is no complaint.)
+# or of anger (someone else's order handed over is one), or with something it came with ("it
+# came with ham on it", "przyszła z szynką"); folded. Said this way, products named are what
+# went wrong, not an order, and an FAQ topic it touches (meat-free pizzas, the driver) is no
+# question asked. (A mistake of one's own, "zamówiłem przez pomyłkę", "I ordered the wrong
+# size", is no complaint.)
 HAPPENED = re.compile(
     r"\b(zamawial\w*|zamowil\w*|przywiez\w*|przywiozl\w*|przyniesl\w*|przyszl\w*|przyszed\w*|"
     r"przyjechal\w*|dotarl\w*|doszl\w*|dostal\w*|dostarczyl\w*|dowiezl\w*|"
-    r"(i|we) (ordered|got|received)|you (sent|brought|delivered|gave)|arrived|came)\b"
+    r"(i|we) (ordered|got|received)|you (sent|brought|delivered|gave)|arrived|came|"
+    r"handed|dal nam|dali nam|wreczyl\w*)\b"
 )
 
 CAME_WITH = re.compile(r"\b(came|arrived|przyszl\w*|przyjechal\w*|dotarl\w*) (with|ze?)\b")
@@ -63,7 +65,8 @@ WENT_WRONG = re.compile(
     r"\b(wsciek\w*|zdenerwowan\w*|skandal\w*|reklamac\w*|zwrot\w*|zimn\w*|spalon\w*|"
     r"przypalon\w*|surow\w*|zepsut\w*|niezadowolon\w*|rozczarowan\w*|nie to co|angry|"
     r"furious|cold|burnt|burned|refund|disappoint\w*|raw|unacceptable|not happy|terrible|"
-    r"awful|disgusting|kpin\w*|zenad\w*|porazk\w*|zart\w*|ridiculous|joke|joking)\b"
+    r"awful|disgusting|kpin\w*|zenad\w*|porazk\w*|zart\w*|ridiculous|joke|joking|"
+    r"(someone|somebody|some one) else'?s|cudz\w*|czyjes|nie nasz\w*|not ours|wrong order)\b"
 )
 
 # Waiting long for an order, told as it is ("czekam już półtorej godziny na pizzę", "we've been

@@ -28,15 +28,18 @@ from bot.dialogue.checkout import (
     WAY_TOPICS,
     address_as_before,
     done_ordering,
+    only_payment,
+    remember_payment,
     remember_way,
     way_in_text,
 )
-from bot.dialogue.contact_said import keep_contact_said_with_order
+from bot.dialogue.contact_said import contact_completes_order, keep_contact_said_with_order
 from bot.dialogue.handing_over import CAME_WITH, HAPPENED, WAITING_LONG, WENT_WRONG, asks_for_person
 from bot.dialogue.repair_items import (
     ADDING,
     NOT_WANTED,
     asks_what_to_remove,
+    becomes_another,
     declined_products,
     declines_pending,
     drop_declined_items,
@@ -54,6 +57,7 @@ from bot.dialogue.repair_questions import (
     OPEN_ON,
     asked_about_product,
     asked_at_summary,
+    asks_if_ready,
     asks_when_it_arrives,
     asks_when_it_comes,
     cart_step_under_a_name,
@@ -63,6 +67,7 @@ from bot.dialogue.repair_ways import (
     address_after_delivery_said,
     address_before_ordering,
     delivery_wanted_there,
+    done_with_way,
     street_not_products,
     way_alone_after_order,
     way_chosen_aside,
@@ -121,9 +126,17 @@ _OTHER_CHANNEL = re.compile(
 )
 
 
+# Being told there instead ("can you text me the updates instead?", "informujcie mnie
+# SMS-em", "let me know on telegram"): the same move, for what the shop sends; folded.
+_TELL_ME = re.compile(
+    r"\b(text me|sms me|message me|updates?|notif\w*|let me know|keep me posted|"
+    r"powiadom\w*|powiadamia\w*|informuj\w*|informowa\w*|dajcie znac|dawajcie znac)\b"
+)
+
+
 def _moves_channel(text: str) -> bool:
-    """The folded text asks to go on in another channel (see `_MOVE_ON`)."""
-    return bool(_MOVE_ON.search(text) and _OTHER_CHANNEL.search(text))
+    """The folded text asks to go on, or to be told, in another channel (see `_MOVE_ON`)."""
+    return bool((_MOVE_ON.search(text) or _TELL_ME.search(text)) and _OTHER_CHANNEL.search(text))
 
 
 # The last order again, said beside something more ("zamów to co poprzednio i dorzuć colę",
@@ -171,6 +184,7 @@ def _changes_placed_order(turn: Turn) -> bool:
         or turn.intent != "change_item"
         or turn.confidence < MIN_CONFIDENCE
         or holds_items(turn)
+        or _AGAIN.search(fold(turn.text))  # "same as last time but large": a new order
     ):
         return False
     placed = preloaded.latest_open_order
@@ -204,12 +218,22 @@ def read_in_context(turn: Turn) -> None:
         reread(turn, "delivery_time")  # "kiedy bedzie?": the order on its way, if any
     elif (
         not products
-        and turn.intent in ("faq", "nlu_fallback", "order_status", "payment_methods")
-        and asks_when_it_arrives(text)
         and not turn.entities("order_number")
+        and (
+            (
+                turn.intent in ("faq", "nlu_fallback", "order_status", "payment_methods")
+                and asks_when_it_arrives(text)
+            )
+            or (
+                (turn.intent in ("faq", "nlu_fallback") or turn.confidence < REREAD_CONFIDENCE)
+                and asks_if_ready(turn.text)
+            )
+        )
     ):
         turn.parse = {**turn.parse, "faq": None}
-        reread(turn, "delivery_time")  # "za ile bedzie kurier?": not the driver's change
+        # "za ile bedzie kurier?": not the driver's change; "mogę już po nią jechać?": the
+        # order's status and time.
+        reread(turn, "delivery_time")
     if (
         not products
         and (turn.intent == "nlu_fallback" or turn.confidence < REREAD_CONFIDENCE)
@@ -371,7 +395,9 @@ def read_in_context(turn: Turn) -> None:
         and names_just_added_only(turn)
     ):
         reread(turn, "change_item")  # "sorry, only 2 cokes": that many, not 2 more
-    elif len(turn.entities("product")) >= 2 and (SWAP.search(text) or swaps_declined(turn)):
+    elif len(turn.entities("product")) >= 2 and (
+        SWAP.search(text) or swaps_declined(turn) or becomes_another(turn, text)
+    ):
         # "zamiast margherity daj wegetariańską", "nie chcę jednak pepperoni, daj hawajską":
         # one for the other.
         reread(turn, "change_item")
@@ -384,6 +410,14 @@ def read_in_context(turn: Turn) -> None:
         # "wody jednak nie trzeba", "z coli rezygnuję", "the juice, never mind": that
         # product goes.
         reread(turn, "remove_from_cart")
+    elif (
+        not products
+        and len(turn.entities("category")) == 1
+        and intent in ("change_item", "deny", "nlu_fallback", "add_to_cart", "faq")
+        and holds_items(turn)
+        and NOT_WANTED.search(text)
+    ):
+        reread(turn, "remove_from_cart")  # "sosu jednak nie biorę": the sauce goes
     elif intent == "change_item" and products and not _CORRECTING.search(text):
         reread(turn, "add_to_cart")  # "the hawaiian, large" after the menu: an order
     elif (
@@ -391,7 +425,10 @@ def read_in_context(turn: Turn) -> None:
         and intent in ("link_channels", "nlu_fallback", "human_handoff", "contact_details")
         and not _LINKING.search(text)
     ):
-        reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
+        if turn.state.flow is None and contact_completes_order(turn):
+            reread(turn, "checkout")  # all the checkout would ask is known: the summary
+        else:
+            reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
     elif products and intent == "faq" and (runner_up := cart_step_under_a_name(turn)):
         # "zmień wegetariańską na małą", "ile kosztuje duża wegetariańska": the FAQ about
         # meat-free pizzas won on the pizza's name; what the message does is the runner-up.
@@ -454,20 +491,24 @@ def read_in_context(turn: Turn) -> None:
     ):
         reread(turn, "add_to_cart")  # "ok, to na razie mała pepperoni": an order, no goodbye
     elif (
-        products
+        (products or turn.entities("size"))
         and turn.state.flow is None
-        and intent in ("add_to_cart", "reorder", "nlu_fallback")
+        and intent in ("add_to_cart", "reorder", "nlu_fallback", "change_item")
         and "?" not in turn.text
         and _AGAIN.search(text)
         and not address_as_before(turn.text)
     ):
-        reread(turn, "reorder")  # "zamów to co poprzednio i dorzuć colę": both
+        # "zamów to co poprzednio i dorzuć colę": both; "to samo co ostatnio, ale duże": the
+        # last order in that size.
+        reread(turn, "reorder")
     elif delivery_wanted_there(turn, intent, products):
         reread(turn, "checkout")  # "I want delivery to Długa 5, Kraków": no order of nothing
     elif intent == "nlu_fallback" and _ORDERING.match(text):
         reread(turn, "add_to_cart")  # "poproszę sushi": an order, not on the menu
     elif intent == "nlu_fallback" and turn.entities("size"):
         reread(turn, "change_item")  # "jednak duża"
+    elif done_with_way(turn, intent, products):
+        reread(turn, "checkout")  # "to wszystko, odbiorę sam": done, and that way
     elif way_alone_after_order(turn, intent, products):
         reread(turn, "checkout")  # "z dostawą", "for pickup" after filling the cart
     elif way_chosen_aside(turn, intent, products):
@@ -516,18 +557,33 @@ def read_in_context(turn: Turn) -> None:
         reread(turn, "choose_fulfilment")
     if (
         turn.state.flow == "checkout"
-        and turn.state.step in ("fulfilment", "payment")
+        and (
+            turn.state.step in ("fulfilment", "payment")
+            # At the summary only with a word of adding: "pizza bez bazylii" is a note.
+            or (turn.state.step == "confirm" and ADDING.search(text))
+        )
         and products
         and turn.intent == "add_to_cart"
         and turn.confidence < REREAD_CONFIDENCE
     ):
-        # "dorzuć sok" short of the delivery minimum: an item added, whatever the NLU's doubt
-        # (a question that takes no free text cannot mean anything else by a product).
+        # "dorzuć sok" short of the delivery minimum, "i jeszcze sos czosnkowy" at the summary:
+        # an item added, whatever the NLU's doubt (a question that takes no free text cannot
+        # mean anything else by a product).
         reread(turn, "add_to_cart")
+    if (
+        turn.state.flow is None
+        and not products
+        and turn.intent in ("payment_methods", "faq", "nlu_fallback", "checkout")
+        and "?" not in turn.text
+        and holds_items(turn)
+        and only_payment(turn.text)
+    ):
+        reread(turn, "checkout")  # "gotówka" with items in the cart: checking out, paid so
     if turn.state.flow != "checkout" and turn.intent in ("add_to_cart", "checkout"):
         # "duża margherita na wynos": the checkout will not ask again. Not the address when
         # a phone was cut from the middle of it ("na Długą 5 Anna 601…": where it ends?).
         remember_way(turn, address=contact != "inside")
+        remember_payment(turn)  # "…, odbiór osobisty, kartą": how they pay, for the summary
 
 
 # Words that may surround items in an order that is nothing else ("poproszę X i Y, please").

@@ -19,9 +19,10 @@ ADDING = re.compile(
 )
 
 # Not wanting a product any more, said without a verb of removing ("wody jednak nie trzeba",
-# "no need for the garlic sauce", "don't want the coke after all"); folded.
+# "soku nie biorę", "no need for the garlic sauce", "don't want the coke after all"); folded.
 NOT_WANTED = re.compile(
     r"\b(nie (jest |sa )?(trzeba|potrzeb\w*)|niepotrzebn\w*|nie bedzie potrzebn\w*|"
+    r"nie (bior\w*|wezm\w*|bierzemy)|"
     r"nie bede potrzebowa\w*|juz nie chce\w*|nie chce\w* juz|"
     r"no need (for|of)|(do not|don'?t|dont) (need|want) (the|that|this|any|my)|"
     r"no longer (need|want)|(can|could) (skip|drop) the|skip the|forget (about )?the|"
@@ -290,3 +291,28 @@ def names_just_added_only(turn: Turn) -> bool:
     lasts = [x for x in slots.get("last_items") or [slots.get("last_item")] if isinstance(x, dict)]
     added = {str(x.get("product")) for x in lasts}
     return bool(added) and all(str(e["value"]) in added for e in turn.entities("product"))
+
+
+# One thing said to be another ("the waters should be lemonades", "cole miały być
+# lemoniadami"): folded.
+_SHOULD_BE = re.compile(
+    r"\b(should (have )?be(en)?|were (meant|supposed) to be|meant to be|ma(ja)? byc|"
+    r"mial[aoy]? byc|powinn\w* byc)\b"
+)
+
+
+def becomes_another(turn: Turn, text: str) -> bool:
+    """A product in the cart said to be another not in it ("the waters should be
+    lemonades"): a swap, not the removal of both."""
+    found = _SHOULD_BE.search(text)
+    if found is None:
+        return False
+    cart = in_cart(turn)
+    at = found.start()  # folding keeps offsets: the same in the typed text
+    before = [p for p in turn.entities("product") if int(p.get("start", 0)) < at]
+    after = [p for p in turn.entities("product") if int(p.get("start", 0)) >= at]
+    return (
+        bool(before and after)
+        and all(str(p["value"]) in cart for p in before)
+        and not any(str(p["value"]) in cart for p in after)
+    )

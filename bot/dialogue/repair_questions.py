@@ -10,6 +10,7 @@ import re
 
 from bot.dialogue.rereading import MIN_CONFIDENCE, REREAD_CONFIDENCE
 from bot.dialogue.turn import Turn
+from intents.text import fold
 
 # How much it all comes to ("ile to wyjdzie w sumie?", "what's the total"): the cart's total.
 # Whether the shop has something ("czy macie sos czosnkowy?", "do you have garlic sauce?"):
@@ -46,6 +47,23 @@ _COMES = re.compile(
 def asks_when_it_arrives(text: str) -> bool:
     """The folded text asks when the order (or its driver) comes (see `_ASKS_WHEN`)."""
     return bool(_ASKS_WHEN.search(text) and _COMES.search(text))
+
+
+# Whether the order can be fetched yet, is ready or is on its way ("i jak, mogę już po nią
+# jechać?", "is it ready yet?", "czy już wyjechała?"): asked, the order's status and time;
+# folded. ("gotowe" said alone is done ordering: only asked does it mean this.)
+_READY_YET = re.compile(
+    r"\b(gotow[aey]|ready|wyjechal\w*|w drodze|on (its|the) way|left (the shop|yet)|"
+    r"(moge|mozna|mozemy|moglbym|moglabym) (juz )?(\w+ )?po (nia|nie|niego|pizz\w*|zamowieni\w*)|"
+    r"(can|could) (i|we) (come|pick it up|collect it|get it|grab it|come and get it)\b.*\b(now|yet)"
+    r")\b"
+)
+
+
+def asks_if_ready(text: str) -> bool:
+    """The text asks, with its question mark, whether the order is ready or can be fetched
+    yet (see `_READY_YET`)."""
+    return "?" in text and bool(_READY_YET.search(fold(text)))
 
 
 # Two readings of one question ("kiedy będzie?", "when will it be?"): to a customer waiting

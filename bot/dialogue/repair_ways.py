@@ -9,6 +9,7 @@ import re
 from bot.dialogue.checkout import (
     WAY_TOPICS,
     address_alone,
+    done_ordering,
     labelled_address,
     streets_named_like_products,
     way_alone,
@@ -17,6 +18,7 @@ from bot.dialogue.checkout import (
 )
 from bot.dialogue.rereading import REREAD_CONFIDENCE, holds_items
 from bot.dialogue.turn import Turn
+from intents.text import fold
 
 # Words a way said alone may come with ("to z dostawą proszę", "ok for pickup then").
 _WAY_ALONE_MAX_WORDS = 5
@@ -57,6 +59,24 @@ def street_not_products(turn: Turn) -> None:
 _NOT_CHECKING_OUT = frozenset(
     {"human_handoff", "complaint", "leave_message", "change_language", "cancel_order", "order_note"}
 )
+
+
+def done_with_way(turn: Turn, intent: str, products: bool) -> bool:
+    """Done ordering and the way said together ("to wszystko, odbiorę sam", "that's all,
+    delivery to Długa 5 please"), with items in the cart: checking out that way, not only
+    choosing it."""
+    if (
+        turn.state.flow is not None
+        or products
+        or intent in _NOT_CHECKING_OUT
+        or "?" in turn.text
+        or turn.entities("phone")
+        or way_in_text(turn.text) is None
+        or not holds_items(turn)
+    ):
+        return False
+    parts = [p for p in re.split(r"[,.;!]+|\s[-–]\s", fold(turn.text)) if p.strip()]
+    return len(parts) >= 2 and any(done_ordering(p) for p in parts)
 
 
 def delivery_wanted_there(turn: Turn, intent: str, products: bool) -> bool:
