@@ -5,7 +5,6 @@ One app serves every journey of a module; each journey is a new customer.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections.abc import AsyncIterator
@@ -24,7 +23,7 @@ from tests.adapters.telegram import updates
 from tests.adapters.telegram.fake_api import Call, FakeTelegramAPI
 from tests.conftest import NLU_CACHE
 from tests.conversations.player import StateReader, button, staff_state_reader, staff_token
-from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings
+from tests.e2e.conftest import PUBLIC_URL, TG_SECRET, omnichannel_settings, settle
 
 STAFF = ("journeys@shop.pl", "journeys password")
 _chat_ids = itertools.count(710_000)
@@ -40,12 +39,7 @@ class Shop:
     read_state: StateReader
 
     async def settle(self) -> None:
-        """Wait until every update and outbox row is handled."""
-        for adapter in self.app.state.runtime.adapters:
-            drain = getattr(adapter, "drain", None)
-            if drain:
-                await drain()
-        await asyncio.sleep(0.05)
+        await settle(self.app)
 
     async def customer_of(self, channel: str, address: str) -> int:
         async with self.app.state.core.sessions() as s:

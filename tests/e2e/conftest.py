@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.settings import Settings
+from bot.store import repo
+from bot.store.models import Message, utcnow
 from tests.adapters.sms.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -41,6 +44,24 @@ def fakes() -> Iterator[tuple[FakeTelegramAPI, FakeTwilio]]:
         yield telegram, twilio
 
 
+async def settle(app: Any) -> None:
+    """Wait until every update is answered and no reply is still on its way to a channel
+    (sending now, or due for the outbox's next pass)."""
+    for adapter in app.state.runtime.adapters:
+        drain = getattr(adapter, "drain", None)
+        if drain:
+            await drain()
+    while True:
+        async with app.state.core.sessions() as session:
+            due = await repo.due_outbox(session, utcnow(), limit=1)
+            sending = await session.scalar(
+                select(Message.id).where(Message.delivery_status == "sending").limit(1)
+            )
+        if not due and sending is None:
+            return
+        await asyncio.sleep(0.02)
+
+
 class Omni:
     """The customer's three channels, driven as the real services would."""
 
@@ -58,12 +79,7 @@ class Omni:
         return self.app.state.core
 
     async def settle(self) -> None:
-        """Wait until every update and outbox row is handled."""
-        for adapter in self.app.state.runtime.adapters:
-            drain = getattr(adapter, "drain", None)
-            if drain:
-                await drain()
-        await asyncio.sleep(0.05)
+        await settle(self.app)
 
     async def telegram_update(self, update: dict[str, Any]) -> None:
         r = await self.http.post(
