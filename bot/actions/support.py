@@ -35,6 +35,8 @@ class AnswerFaq(ShopAction):
         return FaqIndex.load()
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
+        if answer_tag_asked(ctx, say, tracker):
+            return []  # "czy margherita jest ostra?": about that pizza, not the FAQ's list
         found = tracker.latest_message.get("faq") or {}
         answer: dict[str, str] = dict(found.get("answer") or {})
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -123,6 +125,63 @@ def described(ctx: ActionContext, product: Product) -> str:
     return description or tags
 
 
+# The words that ask whether a product has a tag ("czy jest ostra?", "is it vegetarian?",
+# "any meat in it?"); folded.
+_TAG_WORDS = {
+    "spicy": re.compile(r"\b(ostr\w*|pikant\w*|spicy|hot)\b"),
+    "vegetarian": re.compile(
+        r"\b(wegetarian\w*|jarsk\w*|bez mies\w*|vegetarian|veggie|meat ?free|meatless|"
+        r"without meat|no meat)\b"
+    ),
+}
+
+
+def answer_tag_asked(ctx: ActionContext, say: Say, tracker: Tracker, buttons: bool = True) -> bool:
+    """ "Czy margherita jest ostra?", "is the pepperoni spicy?": for each product named (or
+    pointed back at), whether it has the tag asked about, from the catalog; one whose
+    description has the word without the tag is described, each with its button to add it
+    (`buttons`). False when no tag is asked."""
+    text = str(tracker.latest_message.get("text") or "")
+    folded = fold(text)
+    asked = [(tag, words) for tag, words in _TAG_WORDS.items() if words.search(folded)]
+    if len(asked) != 1 or not ctx.shop.responses.has(f"tag_{asked[0][0]}"):
+        return False
+    tag, words = asked[0]
+    catalog = ctx.shop.catalog
+    named = [
+        catalog.products[str(e["value"])]
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == "product"
+        and str(e.get("value")) in catalog.products
+        # "czy margherita jest wegetariańska?": the word asked is no pizza of that name
+        and not words.search(fold(text[int(e.get("start", 0)) : int(e.get("end", 0))]))
+    ]
+    products = list({p.id: p for p in named}.values())
+    if not products:
+        return False
+    for product in products:
+        description = product.description(ctx.lang)
+        key = (
+            "product_has_tag"
+            if tag in product.tags
+            else "product_tag_described"
+            if words.search(fold(description))
+            else "product_lacks_tag"
+        )
+        add = Button(
+            ctx.text("btn_add", product=product.name(ctx.lang)),
+            payload_for("add_to_cart", product=product.id),
+        )
+        say(
+            key,
+            [add] if buttons else [],
+            product=product.name(ctx.lang),
+            tag=ctx.text(f"tag_{tag}"),
+            description=description,
+        )
+    return True
+
+
 class ProductInfo(ShopAction):
     def name(self) -> str:
         return "action_product_info"
@@ -137,6 +196,16 @@ class ProductInfo(ShopAction):
             if offer_instead(ctx, say, tracker):
                 return []  # "czy macie sprite?": not on the menu; the drinks that are
             return await AnswerFaq().act(ctx, say, tracker)
+        # "is the diavola spicy?": a yes or no, then its card; "…and is it spicy?" pointing
+        # back at the item of a question before (no offsets: not spelt here), the yes or no
+        # alone, the card having answered that question.
+        spelt = any(
+            int(e.get("end") or 0) > 0
+            for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == "product"
+        )
+        if answer_tag_asked(ctx, say, tracker, buttons=not spelt) and not spelt:
+            return []
         templates = ctx.shop.responses
         allergens = ", ".join(
             ctx.text(f"allergen_{a}") if templates.has(f"allergen_{a}") else a

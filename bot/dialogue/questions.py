@@ -64,6 +64,38 @@ def clauses(text: str) -> list[str]:
     return parts
 
 
+# A question that points back at what the one before it named, with no name of its own
+# ("…i czy jest ostra?", "…and is it spicy?", "does it have gluten?"); folded.
+_POINTS_BACK = re.compile(
+    r"^\W*(?:(?:a|i|oraz|and|also|so)\s+)?(?:czy\s+)?"
+    r"(?:jest|ma|mozna|(?:is|does|has|can|could)\s+(?:it|that|this|she|he|they)|are they"
+    r"|do they)\b"
+)
+
+
+def _pointed_back(readings: list[Parse]) -> list[Parse]:
+    """Each clause that points back at the one before it ("ile kosztuje margherita i czy jest
+    ostra?", "…and is it vegetarian?") asks about the products that one named: read with them
+    (no offsets: the clause does not spell them), as a question about them even when its
+    words alone read as none ("is it spicy?")."""
+    named: list[dict[str, Any]] = []
+    out = []
+    for reading in readings:
+        entities = list(reading.get("entities") or [])
+        products = [e for e in entities if e.get("entity") == "product"]
+        if named and _POINTS_BACK.match(fold(str(reading.get("text") or ""))):
+            # Its own names are what it asks of them ("…czy jest ostra?": "ostra" may name
+            # a pizza, here it is what is asked).
+            reading = {**reading, "entities": [*entities, *named], "pointed_back": True}
+            if _question(reading) is None:
+                ranking = {"name": "product_info", "confidence": 1.0}
+                reading = {**reading, "intent": ranking, "intent_ranking": [ranking]}
+        elif products:
+            named = [{**e, "start": 0, "end": 0} for e in products]
+        out.append(reading)
+    return out
+
+
 def _question(parse: Parse) -> str | None:
     """What a clause asks ("opening_hours", "faq:delivery-fee"), or None if no question."""
     intent = parse.get("intent") or {}
@@ -71,7 +103,8 @@ def _question(parse: Parse) -> str | None:
     if name not in QUESTIONS or float(intent.get("confidence") or 0.0) < CLAUSE_CONFIDENCE:
         return None
     faq = parse.get("faq") or {}
-    return f"{name}:{faq.get('id') or ''}"
+    about = ":pointed back" if parse.get("pointed_back") else ""  # another question than
+    return f"{name}:{faq.get('id') or ''}{about}"  # the same one about nothing named
 
 
 async def read_each_question(parse: Parse, read: Reader) -> Parse:
@@ -84,7 +117,7 @@ async def read_each_question(parse: Parse, read: Reader) -> Parse:
     parts = clauses(text)
     if not 2 <= len(parts) <= MOST_QUESTIONS:
         return parse
-    readings = [await read(part) for part in parts]
+    readings = _pointed_back([await read(part) for part in parts])
     asked = [_question(r) for r in readings]
     if None in asked or len(set(asked)) < 2:
         return parse
