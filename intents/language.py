@@ -23,6 +23,9 @@ _PL_WORDS = frozenset(
     dwie dwa trzy jedną jedna duża duza duże duze mała mala średnia srednia dowozicie dostawa
     godziny otwarte zapłacić zaplacic kartą karta gotówką gotowka usuń usun dodaj pokaż pokaz
     anuluj zmień zmien człowiekiem czlowiekiem konsultant reklamacja polsku angielsku ok tak
+    sos sosy sok soki woda wody lemoniada lemoniady napój napoj napoje ser sera ostra ostre
+    wegańska weganska truskawkowa wiśniowa wisniowa cytrynowa jabłkowy jablkowy poprosić
+    prosić dawaj daj weź wez potrzebuję potrzebuje tylko też jakaś jakas
     """.split()
 ) - {"ok", "a", "to", "i", "pa"}
 _EN_WORDS = frozenset(
@@ -32,6 +35,9 @@ _EN_WORDS = frozenset(
     please thanks thank hello hi hey bye yes no not want like order my cart show me remove
     add cancel change pay card cash delivery deliver open hours much many price prices
     pizza pizzas large small medium two three one some any and or but there here
+    sauce sauces juice water lemonade coke drink drinks cheese garlic tomato strawberry
+    cherry lemon orange apple vegan vegetarian spicy hot cold without extra get need just
+    only also too pls plz thx
     """.split()
 ) - {"pizza"}
 # Letter pairs that are frequent in Polish and rare in English.

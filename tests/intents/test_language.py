@@ -20,7 +20,11 @@ from intents import detect_language
      # letters, and "i" before a number (Polish "and") tell.
      ("2 pepperoni srednie i 1 sos czosnkowy", "pl"), ("duza margherita i cola", "pl"),
      ("1 margherita i sos czosnkowy", "pl"), ("i want a small margherita", "en"),
-     ("2 pepperoni and 1 garlic sauce", "en"), ("capricciosa i cola", None)],
+     ("2 pepperoni and 1 garlic sauce", "en"), ("capricciosa i cola", None),
+     # A first message of a food or drink's name alone, or the menu asked for in chat words.
+     ("strawberry lemonade", "en"), ("garlic sauce", "en"), ("menu pls", "en"),
+     ("cherry coke", "en"), ("sos czosnkowy", "pl"), ("lemoniada truskawkowa", "pl"),
+     ("sok jablkowy", "pl"), ("cola", None), ("menu", None)],
 )  # fmt: skip
 def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang
