@@ -329,6 +329,7 @@ async def customer_profile(
                     "label": catalog.item_label(name, item.size, lang),
                     "labels": catalog.item_labels(name, item.size, item.product_id),
                     "quantity": item.quantity,
+                    "note": item.note,  # what the customer wished of it ("bez cebuli")
                     "line_total": unit * item.quantity,
                 }
             )
@@ -500,7 +501,10 @@ def handoff_summary(profile: dict[str, Any]) -> str:
         parts.append("Recent intents: " + ", ".join(intents) + ".")
     items = profile["cart"]["items"]
     if items:
-        lines = CartMaths.inline(f"{i['quantity']}× {i['label']}" for i in items)
+        lines = CartMaths.inline(
+            f"{i['quantity']}× {i['label']}" + (f", {i['note']}" if i.get("note") else "")
+            for i in items
+        )
         parts.append(f"Cart: {lines} = {profile['cart']['total_text']}.")
     else:
         parts.append("Cart empty.")

@@ -44,11 +44,15 @@ async def place_order(
 ) -> Order:
     """An Order from the cart at today's catalog prices; the cart is emptied. Flushes."""
     items = []
+    wishes = []
     for line in cart.items:
         price = unit_price(catalog, line.product_id, line.size)
         if price is None:
             continue  # dropped from the menu since it was added; the summary showed it
         product = catalog.products[line.product_id]
+        if line.note:
+            label = catalog.item_label(product.name(lang), line.size, lang)
+            wishes.append(f"{line.quantity} × {label}: {line.note}")
         items.append(
             OrderItem(
                 product_id=line.product_id,
@@ -73,7 +77,7 @@ async def place_order(
             address=address if fulfilment == "delivery" else None,
             contact_name=name,
             contact_phone=phone,
-            note=note or None,
+            note=kitchen_note(wishes, note),
             subtotal=q.subtotal,
             delivery_fee=q.delivery_fee,
             total=q.total,
@@ -103,6 +107,12 @@ async def place_order(
         cart.items.clear()
         return order
     raise OrderError("could not allocate an order number")
+
+
+def kitchen_note(wishes: list[str], note: str | None) -> str | None:
+    """The order's note as the board and the ticket show it: what was wished of each item
+    ("1 × Margherita, duża (42 cm): bez bazylii"), then the note typed for the order."""
+    return "; ".join(part for part in (*wishes, note or "") if part) or None
 
 
 def with_items() -> Any:

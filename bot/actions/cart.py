@@ -10,8 +10,18 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from bot.actions.context import ActionContext, Say, ShopAction
-from bot.dialogue.cart import ItemRequest, meant_numbers, no_quantities, pair_items, unlisted_items
+from bot.dialogue.cart import (
+    ItemRequest,
+    give_wishes,
+    meant_numbers,
+    no_quantities,
+    pair_items,
+    unlisted_items,
+    wishes_of_items,
+    without_wished_numbers,
+)
 from bot.dialogue.turn import payload_for
+from bot.domain.item_wishes import wishes_in
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
 from bot.orders import most_ordered
@@ -171,18 +181,29 @@ class AddToCart(ShopAction):
 
     async def act(self, ctx: ActionContext, say: Say, tracker: Tracker) -> Events:
         catalog, maths = ctx.shop.catalog, ctx.shop.pricing
-        entities = with_typed_numbers(
-            tracker.latest_message.get("entities", []),
-            str(tracker.latest_message.get("text") or ""),
+        said = str(tracker.latest_message.get("text") or "")
+        wishes = wishes_of_items(said, tracker.latest_message.get("entities", []))
+        entities = without_wished_numbers(
+            with_typed_numbers(tracker.latest_message.get("entities", []), said), wishes
         )
         requests = pair_items(entities, maths.sized)
+        give_wishes(requests, wishes)
         pending = list(tracker.get_slot("pending_items") or [])
         sizes = entities_of(tracker, "size")
         if not requests and pending and sizes:
             # The answer to "which size?": it completes the first pending item.
             first = pending.pop(0)
-            requests = [ItemRequest(first["product"], first.get("quantity"), str(sizes[0]))]
+            requests = [
+                ItemRequest(
+                    first["product"], first.get("quantity"), str(sizes[0]), note=first.get("note")
+                )
+            ]
         elif requests:
+            for req in requests:
+                # A size's button pressed: the wish said with the item asked about stays.
+                asked = next((p for p in pending if p.get("product") == req.product), None)
+                if req.note is None and asked is not None:
+                    req.note = asked.get("note")
             pending = []
         text = str(tracker.latest_message.get("text") or "")
         if not requests:
@@ -208,6 +229,7 @@ class AddToCart(ShopAction):
         added: list[str] = []
         last: dict[str, Any] | None = None
         lasts: list[dict[str, Any]] = []  # what a correction ("jednak średnie") refers to
+        priced = False
         for req in requests:
             product = catalog.products.get(req.product)
             if product is None or not product.available:
@@ -218,13 +240,15 @@ class AddToCart(ShopAction):
                 say("bad_quantity", max=MAX_QUANTITY, product=product.name(ctx.lang))
                 continue
             if product.sized and req.size not in product.prices:
-                pending.append({"product": product.id, "quantity": quantity})
+                wish = {"note": req.note} if req.note else {}
+                pending.append({"product": product.id, "quantity": quantity, **wish})
                 continue
             size = req.size if product.sized else None
-            add_line(cart, product.id, size, quantity)
-            added.append(maths.describe_line(product.id, size, quantity, ctx.lang))
+            add_line(cart, product.id, size, quantity, req.note)
+            added.append(maths.describe_line(product.id, size, quantity, ctx.lang, req.note))
             last = {"product": product.id, "size": size, "quantity": quantity}
             lasts.append(last)
+            priced = priced or any(w.priced for w in wishes_in(req.note or ""))
         events: Events = []
         if added:
             cart.reminded_at = None
@@ -235,6 +259,8 @@ class AddToCart(ShopAction):
                 item=maths.inline(added),
                 total=format_price(maths.total(cart.items), ctx.lang),
             )
+            if priced:
+                say("wish_price_confirmed")  # "extra cheese": the menu prices no toppings
         for name in unlisted_items(
             text, tracker.latest_message.get("entities", []), menu_words(ctx), ctx.lang
         ):
@@ -327,10 +353,20 @@ def ask_size(ctx: ActionContext, say: Say, item: dict[str, Any]) -> None:
     say("ask_size", buttons, product=product.name(ctx.lang))
 
 
-def add_line(cart: Cart, product_id: str, size: str | None, quantity: int) -> CartItem:
-    line = next((i for i in cart.items if i.product_id == product_id and i.size == size), None)
+def add_line(
+    cart: Cart, product_id: str, size: str | None, quantity: int, note: str | None = None
+) -> CartItem:
+    """One more of a line; a line of its own for an item with another wish ("bez cebuli")."""
+    line = next(
+        (
+            i
+            for i in cart.items
+            if i.product_id == product_id and i.size == size and (i.note or None) == note
+        ),
+        None,
+    )
     if line is None:
-        line = CartItem(product_id=product_id, size=size, quantity=quantity)
+        line = CartItem(product_id=product_id, size=size, quantity=quantity, note=note)
         cart.items.append(line)
     else:
         line.quantity = min(line.quantity + quantity, MAX_LINE_QUANTITY)
@@ -521,8 +557,10 @@ class ChangeItem(ShopAction):
             say("bad_quantity", max=MAX_QUANTITY, product=product.name(ctx.lang))
             return []
         cart.items.remove(line)
-        merged = add_line(cart, product.id, size, quantity)
-        item = maths.describe_line(product.id, size, merged.quantity, ctx.lang)
+        # "jednak duża": the pizza keeps what was wished of it; another pizza does not.
+        note = line.note if product.id == line.product_id else None
+        merged = add_line(cart, product.id, size, quantity, note)
+        item = maths.describe_line(product.id, size, merged.quantity, ctx.lang, note)
         say_cart(ctx, say, cart, "changed", item=item)
         now = {"product": product.id, "size": size, "quantity": merged.quantity}
         return [SlotSet("last_item", now), SlotSet("last_items", [now])]
@@ -607,10 +645,10 @@ def respecify(
     cart.items.remove(line)
     if kept_quantity is not None:
         kept_size = line.size if swap else old.size or line.size
-        kept = add_line(cart, line.product_id, kept_size, kept_quantity)
+        kept = add_line(cart, line.product_id, kept_size, kept_quantity, line.note)
         done.append(
             (
-                maths.describe_line(kept.product_id, kept.size, kept.quantity, ctx.lang),
+                maths.describe_line(kept.product_id, kept.size, kept.quantity, ctx.lang, kept.note),
                 {"product": kept.product_id, "size": kept.size, "quantity": kept.quantity},
             )
         )
@@ -652,9 +690,11 @@ def resize(ctx: ActionContext, cart: Cart, lasts: list[dict[str, Any]], size: st
         if line is None or line.size == size:
             continue
         cart.items.remove(line)
-        merged = add_line(cart, product.id, size, line.quantity)
+        merged = add_line(cart, product.id, size, line.quantity, line.note)
         last.update(size=size, quantity=merged.quantity)
-        changed.append(maths.describe_line(product.id, size, merged.quantity, ctx.lang))
+        changed.append(
+            maths.describe_line(product.id, size, merged.quantity, ctx.lang, merged.note)
+        )
     return changed
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.item_wishes import Wish, said_back, wishes_in
 from intents.addresses import address_spans, street_spans
 from intents.doors import door_number_spans
 from intents.text import fold
@@ -60,6 +61,39 @@ class ItemRequest:
     quantity: int | None = None
     size: str | None = None
     start: int = 0
+    note: str | None = None  # what the customer wants done to it ("bez cebuli")
+
+
+def wishes_of_items(text: str, entities: list[dict[str, Any]]) -> list[Wish]:
+    """The wishes said with the items of `text` ("duża margherita bez bazylii"): never in a
+    product's or a size's words ("bez coli" declines a cola)."""
+    taken = [
+        (int(e.get("start", 0)), int(e.get("end", 0)))
+        for e in entities
+        if e.get("entity") in ("product", "size", "off_menu")
+    ]
+    return wishes_in(text, taken) if not text.startswith("/") else []
+
+
+def without_wished_numbers(
+    entities: list[dict[str, Any]], wishes: list[Wish]
+) -> list[dict[str, Any]]:
+    """The entities but the numbers of a wish ("pokrojona na 8" is no 8 pizzas)."""
+    return [
+        e
+        for e in entities
+        if e.get("entity") != "quantity"
+        or not any(w.start <= int(e.get("start", 0)) < w.end for w in wishes)
+    ]
+
+
+def give_wishes(items: list[ItemRequest], wishes: list[Wish]) -> None:
+    """Each wish to the item it was said after (before the first: to the first one)."""
+    for wish in wishes:
+        before = [i for i in items if i.start <= wish.start]
+        item = before[-1] if before else items[0] if items else None
+        if item is not None:
+            item.note = said_back([item.note or "", wish.text])[:300]
 
 
 def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequest]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from bot.dialogue.cart import NOT_AN_ITEM, WORD
+from bot.dialogue.cart import NOT_AN_ITEM, WORD, wishes_of_items
 from intents.entities import name_words
 from intents.text import fold
 from knowledge.catalog import Catalog, Product
@@ -46,6 +46,8 @@ def other_kinds_named(parse: dict[str, Any], catalog: Catalog, lang: str) -> dic
         return parse
     words = [(m.start(), m.end()) for m in WORD.finditer(text)]
     taken = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in entities]
+    # "margherita pokrojona na 8": a wish for it, not a kind of it.
+    taken += [(w.start, w.end) for w in wishes_of_items(text, entities)]
     changed = False
     for n, e in enumerate(entities):
         product = catalog.products.get(str(e.get("value"))) if e["entity"] == "product" else None

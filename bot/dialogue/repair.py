@@ -571,6 +571,15 @@ def read_in_context(turn: Turn) -> None:
         # mean anything else by a product).
         reread(turn, "add_to_cart")
     if (
+        turn.state.flow == "checkout"
+        and (turn.state.slots or {}).get("pending_items")
+        and turn.entities("size")
+        and not products
+        and turn.intent in ("add_to_cart", "change_item", "nlu_fallback", "inform")
+    ):
+        # "margherita bez bazylii" at the summary asked its size: "duża" is that size.
+        reread(turn, "add_to_cart")
+    if (
         turn.state.flow is None
         and not products
         and turn.intent in ("payment_methods", "faq", "nlu_fallback", "checkout")

@@ -25,6 +25,12 @@ class Line(Protocol):
     quantity: int
 
 
+class NotedLine(Line, Protocol):
+    """A cart line: with what the customer wants done to it ("bez cebuli"), if anything."""
+
+    note: str | None
+
+
 @dataclass(frozen=True)
 class Quote:
     """What an order of these lines costs now, in grosze."""
@@ -78,11 +84,15 @@ class CartMaths:
     def total(self, lines: Iterable[Line]) -> int:
         return sum(self.line_price(i.product_id, i.size) * i.quantity for i in lines)
 
-    def describe_line(self, product_id: str, size: str | None, quantity: int, lang: str) -> str:
+    def describe_line(
+        self, product_id: str, size: str | None, quantity: int, lang: str, note: str | None = None
+    ) -> str:
+        """ "1 × Margherita, duża (42 cm), bez bazylii — 39,90 zł": with what the customer
+        wants done to it, so they see it was heard."""
         product = self.catalog.products.get(product_id)
         name = product.name(lang) if product else product_id
         price = self.line_price(product_id, size) * quantity
-        label = self.catalog.item_label(name, size, lang)
+        label = self.catalog.item_label(name, size, lang) + (f", {note}" if note else "")
         return f"{quantity} × {label} — {format_price(price, lang)}"
 
     @staticmethod
@@ -91,9 +101,9 @@ class CartMaths:
         ("1 × Margherita, duża (42 cm) — 49,90 zł; 2 × Cola — 10,00 zł")."""
         return "; ".join(lines)
 
-    def describe_cart(self, lines: Iterable[Line], lang: str) -> str:
+    def describe_cart(self, lines: Iterable[NotedLine], lang: str) -> str:
         return "\n".join(
-            "• " + self.describe_line(i.product_id, i.size, i.quantity, lang) for i in lines
+            "• " + self.describe_line(i.product_id, i.size, i.quantity, lang, i.note) for i in lines
         )
 
     @property

@@ -70,12 +70,21 @@ async def merge_customers(session: AsyncSession, survivor: Customer, loser: Cust
         l_items = list(await session.scalars(select(CartItem).where(CartItem.cart_id == l_cart.id)))
         for item in l_items:
             same = next(
-                (i for i in s_cart.items if (i.product_id, i.size) == (item.product_id, item.size)),
+                (
+                    i
+                    for i in s_cart.items
+                    if (i.product_id, i.size, i.note) == (item.product_id, item.size, item.note)
+                ),
                 None,
             )
             if same is None:
                 s_cart.items.append(
-                    CartItem(product_id=item.product_id, size=item.size, quantity=item.quantity)
+                    CartItem(
+                        product_id=item.product_id,
+                        size=item.size,
+                        quantity=item.quantity,
+                        note=item.note,
+                    )
                 )
             else:
                 same.quantity = max(same.quantity, item.quantity)

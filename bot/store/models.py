@@ -181,6 +181,8 @@ class CartItem(Base):
     product_id: Mapped[str] = mapped_column(String(64))
     size: Mapped[str | None] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer)
+    # What the customer wants done to it ("bez cebuli", "well done"); lines differ by it.
+    note: Mapped[str | None] = mapped_column(String(300))
 
     cart: Mapped[Cart] = relationship(back_populates="items")
 
