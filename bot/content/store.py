@@ -162,14 +162,18 @@ async def save(
     user: User | None,
     action: str,
     summary: str,
+    *,
+    into_empty: bool = False,
 ) -> ContentVersion | None:
-    """Write what differs and record one version; None when nothing changed."""
+    """Write what differs and record one version; None when nothing changed.
+
+    `into_empty`: the store holds no content yet (the seed), so no row is looked up."""
     recorded: list[dict[str, Any]] = []
     try:
         for kind, key, after in changes:
             # Reading the next row flushes the previous write: a row another instance
             # created meanwhile fails here, not only at the commit.
-            row = await _row(session, kind, key)
+            row = None if into_empty else await _row(session, kind, key)
             before = _data(kind, row) if row is not None else None
             if before == after:
                 continue
@@ -214,7 +218,9 @@ async def seed_if_empty(session: AsyncSession, items: dict[str, dict[str, Data]]
         (kind, key, data) for kind in KINDS for key, data in items.get(kind, {}).items()
     ]
     try:
-        await save(session, changes, None, "seed", describe("seeded"))
+        # One trip for all rows (one lookup per row took most of a first start's seed);
+        # an instance seeding meanwhile makes the commit fail, as the lookups would have.
+        await save(session, changes, None, "seed", describe("seeded"), into_empty=True)
     except ContentConflict:
         return False  # another instance seeded at the same time
     return True
