@@ -119,6 +119,10 @@ async def postgres_database() -> AsyncIterator[str]:
         service_unavailable("PostgreSQL at 127.0.0.1:5432")
     name = f"omnibot_test_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
+    # Commits are not waited onto disk (4-9 ms each here, 0.5 ms without): the same SQL,
+    # locks and visibility; only a crash of the PostgreSQL server could lose the last
+    # ones, and no test crashes it.
+    await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     try:
         base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         yield f"{base}/{name}"
