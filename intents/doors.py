@@ -29,6 +29,10 @@ _BEFORE_FLOOR = re.compile(
 # and door words with a letter instead of a number ("klatka B").
 _FILLERS = frozenset(
     "i a oraz na w we z and the on at in a my our please prosze jest to is it s".split()
+    # Said around it when it comes as an afterthought ("aa i mieszkanie 14, zapomniałam",
+    # "oh and it's flat 7", "flat 12 by the way").
+    + "aa aaa ah aha acha o oj ojej och oh oops ups sorry sorki przepraszam zapomnialam "
+    "zapomnialem forgot btw by way also tez jeszcze jednak".split()
 )
 _DOOR_STEMS = (
     "domofon", "klat", "mieszk", "pietr", "bram", "furtk", "wejsc", "drzwi", "lok", "kod",
@@ -43,6 +47,19 @@ def door_number_spans(text: str) -> list[tuple[int, int]]:
     spans = [m.span("n") for m in _AFTER_WORD.finditer(folded)]
     spans += [m.span("n") for m in _BEFORE_FLOOR.finditer(folded)]
     return sorted(set(spans))
+
+
+# A flat's number (not a floor's, a gate's or a door code's): "mieszkanie 14", "m. 4", "flat 7".
+_FLAT = re.compile(
+    r"\b(?:mieszkani\w*|mieszk\.?|m\.|lok\.?|lokal\w*|apt\.?|apartment|flat|unit|suite)\s*"
+    r"(?:nr\.?|no\.?|number|numer|#)?\s*[:#-]?\s*(?P<n>\d+[a-z]?)(?!\w)"
+)
+
+
+def flat_number(text: str) -> str | None:
+    """The flat's number a door note gives ("aa i mieszkanie 14", "flat 7"), if it gives one."""
+    found = _FLAT.search(fold(text))
+    return found.group("n") if found and door_note(text) else None
 
 
 def door_note(text: str) -> bool:

@@ -116,6 +116,11 @@ _DIGITS = re.compile(r"(?<![\w,.])(\d{1,2})\s?(x|szt\.?|sztuk[i]?|pcs|razy)?(?![
 _TIMES = re.compile(r"(?<![\w])x\s?(\d{1,2})(?!\d)")
 _CODE = re.compile(r"(?<![\w\d-])(\d{6})(?![\d])")
 _PACK = re.compile(r"\d+(?:[,.]\d+)?\s*(?:l|ml|cl)\b")
+# How many people an order is for ("na 4 osoby", "dla pięciu osób", "for 5 people"): never
+# how many of an item ("na 6 osób: 3 duże margherity" is three). Folded.
+_PEOPLE = re.compile(
+    r"\b(?P<n>\d{1,3}|[^\W\d_]+)\s+(?:osob\w*|os\.|ludzi|people|persons|guests|of us)(?!\w)"
+)
 _CM = re.compile(r"(?<!\d)(25|32|42)\s?(?:cm|centymetr\w*)", re.IGNORECASE)
 # Where one item of a list ends and the next begins ("X średnią i Y dużą", "X, 2 Y and Z"):
 # entities get a `group` (Rasa's entity groups) so a size or quantity stays with its product.
@@ -131,6 +136,11 @@ def _real_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=16384)
+def people_number_spans(text: str) -> list[tuple[int, int]]:
+    """Where the numbers of people an order is for are ("na 4 osoby", "for 5 people")."""
+    return [m.span("n") for m in _PEOPLE.finditer(fold(text))]
+
+
 def misspelt_size(word: str) -> str | None:
     """The size a folded word misspells by one letter ("lrge" -> "large"), or None when it
     is no size, a size spelt right, a real word, or close to two different sizes."""
@@ -359,6 +369,7 @@ class EntityExtractor:
         # "domofon 3", "flat 4": where at the door, never how many; "ul. Tomasza 20": a
         # street, no tomato sauce and no twenty of anything.
         taken += door_number_spans(text)
+        taken += people_number_spans(text)  # "na 4 osoby": how many eat, not how many pizzas
         taken += street_spans(text)
 
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]

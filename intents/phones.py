@@ -105,6 +105,23 @@ def find_phone(text: str) -> FoundPhone | None:
     return found[0] if found else None
 
 
+# A second number offered after the first ("…, or my work one 12 345 67 89", "…, a jakbym nie
+# odbierał to do żony 608 999 000"): the words that open it.
+_ANOTHER_NUMBER = re.compile(
+    r"[\s,;.-]*\b(?:or|albo|lub|ewentualnie|a jak\w*|a gdyby\w*|a w razie|if|otherwise|and if)\b",
+    re.I,
+)
+
+
+def around_phone(text: str, found: FoundPhone) -> str:
+    """The words said around a phone number, where a name beside it may be: without a second
+    number offered after it ("Dan, 602 121 212, or my work one 12 345 67 89" → "Dan, ")."""
+    after = text[found.end :]
+    if _ANOTHER_NUMBER.match(after) and re.search(r"\d", after):
+        after = ""
+    return text[: found.start] + after
+
+
 def mask_phones(text: str, mask: str) -> str:
     """The text with every phone-shaped number replaced by `mask`.
 

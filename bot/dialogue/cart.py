@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain.item_wishes import Wish, said_back, wishes_in
 from intents.addresses import address_spans, street_spans
 from intents.doors import door_number_spans
+from intents.entities import people_number_spans
 from intents.text import fold
 
 # A number standing on its own ("nie 3, tylko 2", "not 3, 2", "make it 4."): not a part of
@@ -49,8 +50,8 @@ def meant_numbers(text: str) -> list[int]:
 
 def no_quantities(text: str) -> list[tuple[int, int]]:
     """Where numbers are never quantities: a door's, a flat's or a floor's ("domofon 3"),
-    a street's ("ul. Tomasza 20")."""
-    return door_number_spans(text) + street_spans(text)
+    a street's ("ul. Tomasza 20"), the people an order is for ("na 4 osoby")."""
+    return door_number_spans(text) + street_spans(text) + people_number_spans(text)
 
 
 @dataclass
@@ -116,9 +117,18 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
         key=lambda e: e.get("start", 0),
     )
     unplaced: dict[str, Any] | None = None  # a number that found no item (yet)
+    headings = [int(e.get("start", 0)) for e in entities if e.get("entity") == "category"]
+    heading_size: tuple[int, str] | None = None  # "3 large pizzas: …": (where, which size)
     for mod in modifiers:
         attr = str(mod["entity"])
         start, end = int(mod.get("start", 0)), int(mod.get("end", 0))
+        if (at := _heading_after(end, headings, spans)) is not None:
+            # Said of a category before its items ("2 duże pizze, jedna pepperoni i jedna
+            # hawajska", "3 large pizzas: 2 pepperoni and 1 veggie"): how many in all (no
+            # item's number), and the size of the items that follow with none of their own.
+            if attr == "size":
+                heading_size = (at, str(mod["value"]))
+            continue
 
         def fits(i: int, attr: str = attr) -> bool:
             if getattr(items[i], attr) is not None:
@@ -149,7 +159,21 @@ def pair_items(entities: list[dict[str, Any]], sized: set[str]) -> list[ItemRequ
                     continue
             setattr(items[chosen], attr, value)
         unplaced = mod if chosen is None and attr == "quantity" else None
+    if heading_size is not None:
+        for item in items:
+            if item.start > heading_size[0] and item.size is None and item.product in sized:
+                item.size = heading_size[1]
     return items
+
+
+def _heading_after(end: int, headings: list[int], spans: list[tuple[int, int]]) -> int | None:
+    """Where the category named right after a modifier is, before any product ("2 duże
+    pizze"), if one is."""
+    following = [s for s, _ in spans if s >= end]
+    at = min((h for h in headings if h >= end), default=None)
+    if at is None or (following and following[0] < at):
+        return None
+    return at
 
 
 def _named_again(

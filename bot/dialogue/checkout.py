@@ -28,14 +28,14 @@ from bot.dialogue.flows import FlowKit, end_flow, is_skip, said, said_in, said_y
 from bot.dialogue.turn import Reply, Turn
 from bot.domain.handoff import LEFT_MESSAGE
 from bot.domain.order_status import OPEN
-from bot.domain.phones import find_phone, normalise_phone, readable_phone
+from bot.domain.phones import around_phone, find_phone, normalise_phone, readable_phone
 from bot.domain.pricing import quote
 from bot.messages import Button
 from bot.orders import last_delivery_address, latest_order
 from bot.store import repo
 from bot.store.models import utcnow
 from intents.addresses import address_spans, street_spans
-from intents.doors import door_note
+from intents.doors import door_note, flat_number
 from intents.text import fold
 from knowledge.catalog import format_price
 from knowledge.shop import PAYMENT_METHODS, ShopFacts, payment_in_text, payment_name
@@ -165,6 +165,8 @@ _BARE_ADDRESS = re.compile(
 # The place that ends such an address: a town or district, maybe after its postcode ("Nowa
 # Huta", "31-511 Kraków"); not "mieszkanie 12" of a door note ("na klatce 3, mieszkanie 12").
 _PLACE = re.compile(r"(?:\d{2}-\d{3}\s+)?[^\W\d_]{3,}(?:[\s-]+[^\W\d_]+){0,3}")
+# The house number of a kept address, and its flat if it has one ("Długa 5", "Długa 5/3").
+_HOUSE_NUMBER = re.compile(r"(?<=[^\W\d_]\s)\d+[^\W\d_]?(?P<flat>\s*/\s*\d+)?(?![\w/])")
 _AND_AT_END = re.compile(r"[\s,]+(?:i|oraz|and|plus|\+|a)?[\s,]*$", re.I)
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 _SENTENCE_END = re.compile(r"[?!.]+\s*")
@@ -968,6 +970,8 @@ class CheckoutFlow:
         if step == "confirm" and await self.correct_said(turn):
             return True
         if step not in ("note", "confirm") and self.door_note(turn):
+            if await self.flat_to_address(turn):
+                return True
             # "domofon 3" asked for the address (or a name, or short of the minimum): a note
             # for the driver, kept for the summary; the question again.
             self.add_note(turn, turn.text.strip())
@@ -1185,6 +1189,23 @@ class CheckoutFlow:
             and door_note(turn.text)
         )
 
+    async def flat_to_address(self, turn: Turn) -> bool:
+        """A flat's number typed after an address that lacks one ("Zwierzyniecka 8, Kraków",
+        then "aa i mieszkanie 14"): it joins the address ("Zwierzyniecka 8/14, Kraków"), said
+        back, and the question again. False if there is no such address or no flat."""
+        flat = flat_number(turn.text)
+        address = str(self.slots(turn).get("address") or "")
+        if flat is None or self.way(turn) != "delivery" or not address or flat_number(address):
+            return False
+        house = _HOUSE_NUMBER.search(address)
+        if house is None or house.group("flat"):
+            return False
+        address = f"{address[: house.end()]}/{flat}{address[house.end() :]}"[:300]
+        self.set(turn, address=address)
+        self.kit.speaker.say(turn, "address_kept", address=address)
+        await self.ask(turn)
+        return True
+
     def add_note(self, turn: Turn, text: str) -> None:
         """Add to the order's note (after one typed before)."""
         note = str(self.slots(turn).get("note") or "")
@@ -1242,7 +1263,7 @@ class CheckoutFlow:
         found = None if turn.from_button else find_phone(turn.text)
         if found is None:
             return False
-        rest = turn.text[: found.start] + turn.text[found.end :]
+        rest = around_phone(turn.text, found)
         if re.search(r"\d", rest):
             return False  # a street and number beside it: not only a contact
         self.set(turn, contact_phone=found.e164)
@@ -1460,7 +1481,7 @@ class CheckoutFlow:
         found = find_phone(text)
         if found:
             self.set(turn, contact_phone=found.e164)
-            text = (text[: found.start] + text[found.end :]).strip()
+            text = around_phone(text, found).strip()
         name = _NAME_PREFIX.sub("", text).strip(" ,.;:-–")
         if not 2 <= len(name) <= 100 or not re.search(r"[^\W\d_]", name):
             await self.ask_again(turn, "name_invalid")

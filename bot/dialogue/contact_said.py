@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.dialogue.rereading import holds_items, reread
 from bot.dialogue.turn import Turn
-from bot.domain.phones import find_phone
+from bot.domain.phones import around_phone, find_phone
 
 # A name introduced on its own ("Jestem Hania", "this is Tom Smith"), folded or not.
 _INTRODUCED = re.compile(
@@ -27,7 +27,7 @@ def contact_in(text: str) -> tuple[str | None, str | None]:
     found = find_phone(text)
     if found is None:
         return None, None
-    name = (text[: found.start] + text[found.end :]).strip()
+    name = around_phone(text, found).strip()
     name = " ".join(_NAME_WORDS.sub(" ", name).strip(" ,.;:-–").split())
     if not (2 <= len(name) <= 100 and re.search(r"[^\W\d_]", name)):
         return None, found.e164

@@ -116,7 +116,8 @@ _LINKING = re.compile(r"\b(pola?cz\w*|link\w*|kod\w*|code|zweryfikuj\w*|verify|w
 # a verb of moving on and a channel named; folded. Asking for the code that links them.
 _MOVE_ON = re.compile(
     r"\b(przejd\w*|przejs\w*|przenie\w*|przenies\w*|kontynu\w*|dokoncz\w*|dokonczy\w*|"
-    r"pisac dalej|pisze dalej|przelacz\w*|carry on|continue|move|switch|finish|go on|keep going|"
+    r"(pisac|pisze|pisal\w*) dalej|dalej (pisac|pisze|pisal\w*)|przelacz\w*|carry on|continue|move|"
+    r"switch|finish|go on|keep going|"
     r"pick (it|this) up)\b"
 )
 _OTHER_CHANNEL = re.compile(
@@ -155,7 +156,9 @@ _GIVING_UP = re.compile(
     r"\b(rezygnuj\w*|zrezygnow\w*|odpuszczam|odpuscmy|dam sobie spokoj|daj(my)? sobie spokoj|"
     r"zapomnij\w* o (tym|wszystkim)|i give up|never ?mind|"
     r"(forget|scrap) (about )?(all( of)? )?(it|that|this|those|everything|the whole thing)|"
-    r"call it off)\b"
+    r"call it off|"
+    # Taking back the order itself in other words ("wycofuję to zamówienie", "kill the order").
+    r"wycof\w*|(kill|drop|ditch|withdraw|stop|cancel) (the|my|our|this|that) order)\b"
 )
 
 # A number alone, maybe with its unit: "3", "2 szt.", "4 pieces".
@@ -429,6 +432,18 @@ def read_in_context(turn: Turn) -> None:
             reread(turn, "checkout")  # all the checkout would ask is known: the summary
         else:
             reread(turn, "contact_details")  # "Anna Kowalska, 601 234 567"
+    elif products and intent != "add_to_cart" and _orders_after_question(turn):
+        # "ile kosztuje dostawa? i od razu poproszę dużą capricciosę na dowóz", "do you deliver
+        # to Podgorze? if so 2 medium hawaiians to …": the order after the question is made,
+        # read alone (the question's words are no street, number or item of it).
+        asked = turn.text.rfind("?") + 1
+        entities = [
+            {**e, "start": int(e.get("start", 0)) - asked, "end": int(e.get("end", 0)) - asked}
+            for e in turn.parse.get("entities", [])
+            if int(e.get("start", 0)) >= asked
+        ]
+        turn.parse = {**turn.parse, "text": turn.text[asked:], "entities": entities, "faq": None}
+        reread(turn, "add_to_cart")
     elif products and intent == "faq" and (runner_up := cart_step_under_a_name(turn)):
         # "zmień wegetariańską na małą", "ile kosztuje duża wegetariańska": the FAQ about
         # meat-free pizzas won on the pizza's name; what the message does is the runner-up.
@@ -444,7 +459,8 @@ def read_in_context(turn: Turn) -> None:
         reread(turn, "add_to_cart")
     elif (
         products
-        and intent in WAY_TOPICS
+        # "medium veggie delivered to Pawia 5/1": an order, not asking after (or rating) one.
+        and intent in (*WAY_TOPICS, "order_status", "rate_order")
         and "?" not in turn.text
         and way_in_text(turn.text) is not None
         and (
@@ -608,6 +624,28 @@ _ASKING_FOR_SOME = _ORDER_FILLERS | frozenset(
     "cos czegos jakis jakies jakas jakiegos do tego dla mnie mi nam something anything some any "
     "for me us to then too as well with it can could would like we have you do got".split()
 )
+
+
+# Ordering words after a question ("…? to poproszę …", "…? if so …", "…? then i'll take …").
+_ORDER_AFTER = re.compile(
+    r"\b(poprosz\w*|prosze|chce|chcial\w*|zamawiam|zamowie|zamowimy|biore|wezme|bierzemy|"
+    r"dajcie|daj|i'?ll (take|have|get)|i'?d like|give me|can i (get|have)|if so|if yes|then|"
+    r"in that case)\b"
+)
+
+
+def _orders_after_question(turn: Turn) -> bool:
+    """A question, then an order of its own: a product after the last question mark, said
+    with its size or number or a word of ordering."""
+    asked = turn.text.rfind("?")
+    if asked < 0 or not turn.text[asked + 1 :].strip():
+        return False
+    after = [e for e in turn.parse.get("entities", []) if int(e.get("start", 0)) > asked]
+    if not any(e.get("entity") == "product" for e in after):
+        return False
+    return any(e.get("entity") in ("size", "quantity") for e in after) or bool(
+        _ORDER_AFTER.search(fold(turn.text[asked + 1 :]))
+    )
 
 
 def _category_alone(turn: Turn) -> bool:

@@ -23,7 +23,9 @@ ASKS_IF_SOLD = re.compile(
 ASKS_TOTAL = re.compile(
     r"\b(ile|how much|what|jaka|jaki)\b.*"
     r"\b(razem|w sumie|sumie|suma|lacznie|ogolem|calosc\w*|za wszystko|total|altogether|"
-    r"all together|in all|overall|all in|come to|the damage|do zaplaty)\b"
+    r"all together|in all|overall|all in|come to|the damage|do zaplaty|"
+    # The total so far ("ile to mi na razie wychodzi?", "how much am I at so far?").
+    r"na razie|do tej pory|jak dotad|wychodzi|wyjdzie|so far|up to now|by now)\b"
 )
 
 # When the order comes, asked of the one bringing it or of what is brought ("za ile będzie

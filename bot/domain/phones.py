@@ -7,6 +7,7 @@ from __future__ import annotations
 from intents.phones import (
     DEFAULT_REGION,
     FoundPhone,
+    around_phone,
     find_phone,
     find_phones,
     international_phone,
@@ -19,6 +20,7 @@ from intents.phones import (
 __all__ = [
     "DEFAULT_REGION",
     "FoundPhone",
+    "around_phone",
     "find_phone",
     "find_phones",
     "international_phone",
