@@ -290,10 +290,10 @@ def judge(expect: dict[str, Any], profile: dict[str, Any]) -> list[str]:
     if "handoffs" in expect and len(profile["handoffs"]) != int(expect["handoffs"]):
         failures.append(f"{len(profile['handoffs'])} handoffs != {expect['handoffs']}")
     if "left_message" in expect:
-        want = str(expect["left_message"]).lower()
+        said = str(expect["left_message"]).lower()
         left = [str(h.get("message") or "") for h in profile["handoffs"]]
-        if not any(want in text.lower() for text in left):
-            failures.append(f"no message for the team with {want!r} (left: {left})")
+        if not any(said in text.lower() for text in left):
+            failures.append(f"no message for the team with {said!r} (left: {left})")
     for key in ("name", "phone"):
         if key in expect and profile.get(key) != expect[key]:
             failures.append(f"customer {key} {profile.get(key)!r} != {expect[key]!r}")
