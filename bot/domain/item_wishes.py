@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from intents.text import fold
 
 # Removing: "bez X", "without X", "hold the X"; English "no X" only for a topping (below),
@@ -104,6 +106,26 @@ def _things(
     return end - at if count else 0
 
 
+def _misspelt_without(word: str) -> bool:
+    """ "witout", "wihtout", "withuot": "without" a letter off (swapped letters count once)."""
+    return len(word) >= 6 and OSA.distance(word, "without") == 1
+
+
+# Which of several items the wish is for ("jedna bez bazylii", "one of them without onions"):
+# the words before the wish, folded, kept with it so the kitchen does it to one.
+_ONE = frozenset({"jedna", "jeden", "jedno", "jedną", "one", "druga", "drugi", "other"})
+
+
+def _which_one(words: list[tuple[int, int, str]], at: int) -> int:
+    """How many words before `at` say which one the wish is for; 0 for none."""
+    before = [w[2] for w in words[max(0, at - 3) : at]]
+    if before[-3:] in (["one", "of", "them"], ["jedna", "z", "nich"], ["jeden", "z", "nich"]):
+        return 3
+    if before[-2:] in (["the", "other"], ["ta", "druga"]):
+        return 2
+    return 1 if before[-1:] and before[-1] in _ONE else 0
+
+
 def wishes_in(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Wish]:
     """The wishes said in `text`, in order; `taken` are spans of products, sizes and the like
     (a product after "bez" is a product declined, not a wish)."""
@@ -119,7 +141,7 @@ def wishes_in(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Wish]:
         start, _, word = words[i]
         inside = any(w.start <= start < w.end for w in found)
         skip = 2 if word == "hold" and i + 1 < len(words) and words[i + 1][2] == "the" else 1
-        removing = word in _REMOVE and (word != "hold" or skip == 2)
+        removing = (word in _REMOVE or _misspelt_without(word)) and (word != "hold" or skip == 2)
         adding = bool(_ADD.match(word))
         english_no = word == "no"
         if inside or not (removing or adding or english_no):
@@ -132,6 +154,7 @@ def wishes_in(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Wish]:
         first = i
         if adding and i and words[i - 1][2] in ("z", "ze", "with"):
             first = i - 1  # "z podwójnym serem", "with extra cheese"
+        first -= _which_one(words, first)  # "2 margherity, jedna bez bazylii": that one
         end = words[i + skip + n - 1][1]
         begin = words[first][0]
         found.append(Wish(text[begin:end], begin, end, priced=adding))

@@ -19,6 +19,10 @@ from bot.domain.item_wishes import wishes_in
         ("cut into 8 slices please, well done", ["cut into 8 slices", "well done"]),
         ("hawajska dobrze wypieczona i pokrojona na 8", ["dobrze wypieczona", "pokrojona na 8"]),
         ("bez cebuli i", ["bez cebuli"]),
+        # A trigger misspelt by a letter; which one of several it is for.
+        ("a large pepperoni witout onions", ["witout onions"]),
+        ("2 duze margherity, jedna bez bazylii", ["jedna bez bazylii"]),
+        ("two large pepperonis, one of them without onions", ["one of them without onions"]),
         # Nothing wished: a way, a note, a drink's kind, a sauce, an answer.
         ("bez dostawy", []),
         ("without delivery please", []),

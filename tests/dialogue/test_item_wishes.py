@@ -43,6 +43,10 @@ async def cart_lines(chat: Chat) -> list[tuple[int, str, str | None, str | None]
         ("duza margherita pokrojona na 8", (1, "margherita", "large", "pokrojona na 8")),
         ("a large capricciosa well done and cut into 8",
          (1, "capricciosa", "large", "well done, cut into 8")),
+        # A wish for one of several says which; "without" misspelt by a letter.
+        ("2 duze margherity, jedna bez bazylii", (2, "margherita", "large", "jedna bez bazylii")),
+        ("two large pepperonis, one of them wihtout onions",
+         (2, "pepperoni", "large", "one of them wihtout onions")),
     ],
 )  # fmt: skip
 async def test_a_wish_said_with_an_item_stays_on_its_line_and_is_said_back(
