@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain.item_wishes import for_the_kitchen
 from bot.domain.order_status import OPEN, OrderError
 from bot.domain.phones import readable_phone
 from bot.domain.pricing import quote, unit_price
@@ -52,7 +53,7 @@ async def place_order(
         product = catalog.products[line.product_id]
         if line.note:
             label = catalog.item_label(product.name(lang), line.size, lang)
-            wishes.append(f"{line.quantity} × {label}: {line.note}")
+            wishes.append(f"{line.quantity} × {label}: {for_the_kitchen(line.note, lang)}")
         items.append(
             OrderItem(
                 product_id=line.product_id,

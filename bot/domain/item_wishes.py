@@ -163,6 +163,19 @@ def wishes_in(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Wish]:
     return sorted(found, key=lambda w: w.start)
 
 
+# What the kitchen reads after a wish that may cost more: the customer was told the staff
+# confirm it, so the staff must (the menu prices no toppings).
+_CHARGE_TO_CONFIRM = {"pl": "dopłata do potwierdzenia", "en": "extra charge to confirm"}
+
+
+def for_the_kitchen(wishes: str, lang: str) -> str:
+    """An item's wishes as the order's note shows them: flagged when they may cost more
+    ("z podwójnym serem (dopłata do potwierdzenia)")."""
+    if not any(w.priced for w in wishes_in(wishes)):
+        return wishes
+    return f"{wishes} ({_CHARGE_TO_CONFIRM.get(lang, _CHARGE_TO_CONFIRM['en'])})"
+
+
 def said_back(wishes: Iterable[str]) -> str:
     """The wishes of one item as the cart, the summary and the kitchen read them."""
     return ", ".join(w for w in wishes if w)
