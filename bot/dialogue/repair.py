@@ -23,7 +23,7 @@ import re
 
 from bot.actions.cart import SWAP
 from bot.actions.support import asks_price_extreme
-from bot.dialogue.cart import typed_numbers
+from bot.dialogue.cart import typed_numbers, wishes_of_items
 from bot.dialogue.checkout import (
     WAY_TOPICS,
     address_as_before,
@@ -83,6 +83,28 @@ from bot.dialogue.turn import Turn
 from intents.doors import door_note
 from intents.text import fold
 from knowledge.shop import days_in_text
+
+# A question's first word: "czy margherita jest bez bazylii" asks, it orders nothing.
+_ASKING = re.compile(r"^\s*(czy|jest|ma|is|does|do|can|are)\b")
+
+
+def _ordered_with_a_wish(turn: Turn, intent: str, text: str) -> bool:
+    """A product named with a wish for it and nothing asked ("margherita bez bazylii",
+    "hawajska bez ananasa"): ordered so, not its card, nor taken out of a cart without it."""
+    if (
+        intent not in ("product_info", "remove_from_cart", "faq", "nlu_fallback", "allergens")
+        or "?" in turn.text
+        or _ASKING.match(text)
+        or not wishes_of_items(turn.text, list(turn.parse.get("entities") or []))
+    ):
+        return False
+    if intent != "remove_from_cart":
+        return True
+    cart = turn.preloaded.cart if turn.preloaded is not None else None
+    lines = cart.__dict__.get("items") or [] if cart is not None else []
+    named = {str(p["value"]) for p in turn.entities("product")}
+    return not any(line.product_id in named for line in lines)
+
 
 _ORDERING = re.compile(
     r"^\s*((hej|hejka|czesc|siema|witam|dzien dobry|dobry wieczor|hi|hey|hello|helo|"
@@ -353,6 +375,8 @@ def read_in_context(turn: Turn) -> None:
         reread(turn, "clear_cart")  # "usuń to wszystko": emptied (once confirmed), no checkout
     elif not products and intent != "browse_menu" and _category_alone(turn):
         reread(turn, "browse_menu")  # "napoje", "sosy?": the menu's category, as its chip
+    elif products and _ordered_with_a_wish(turn, intent, text):
+        reread(turn, "add_to_cart")  # "margherita bez bazylii": ordered so, not asked about
     elif (
         intent in ("remove_from_cart", "add_to_cart", "nlu_fallback")
         and (products or turn.entities("off_menu"))

@@ -57,6 +57,24 @@ async def test_a_wish_said_with_an_item_stays_on_its_line_and_is_said_back(
     assert chat.last is not None and line[3] in chat.last.text
 
 
+@pytest.mark.parametrize(
+    ("texts", "lines"),
+    [
+        # Named with a wish and no word of ordering: ordered so (was its card, or a removal).
+        (["margherita bez bazylii", "duza"], [(1, "margherita", "large", "bez bazylii")]),
+        (["hawajska bez ananasa", "mala"], [(1, "hawaii", "small", "bez ananasa")]),
+        (["large hawaiian, hold the pineapple"], [(1, "hawaii", "large", "hold the pineapple")]),
+        # Asked, it orders nothing; taken out of the cart, it is taken out.
+        (["czy margherita jest bez bazylii?"], []),
+        (["duza hawajska", "usun hawajska bez ananasa"], []),
+    ],
+)
+async def test_a_product_named_with_a_wish_alone_is_ordered_so(
+    dialogue_core: Core, texts: list[str], lines: list[tuple[int, str, str, str]]
+) -> None:
+    assert await cart_lines(await chat_saying(dialogue_core, *texts)) == lines
+
+
 async def test_a_wish_goes_with_the_item_it_was_said_with(dialogue_core: Core) -> None:
     chat = await chat_saying(dialogue_core, "duza margherita bez bazylii i mala pepperoni")
     assert await cart_lines(chat) == [
