@@ -38,9 +38,14 @@ class AnswerFaq(ShopAction):
         if answer_tag_asked(ctx, say, tracker):
             return []  # "czy margherita jest ostra?": about that pizza, not the FAQ's list
         found = tracker.latest_message.get("faq") or {}
+        faq = ctx.shop.faq() or self.faq  # the operator-edited FAQ when there is one
+        tag = tag_asked_of_none(tracker.latest_message)
+        if tag is not None and found.get("id") != tag and (by_tag := faq.get(tag)) is not None:
+            # "które pizze są ostre?" matched the meat-free entry on its words: the entry of
+            # the tag it asks about.
+            found = {"id": by_tag.id, "answer": dict(by_tag.answer)}
         answer: dict[str, str] = dict(found.get("answer") or {})
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        faq = ctx.shop.faq() or self.faq  # the operator-edited FAQ when there is one
         if answer:
             entry = next((e for e in faq.entries if e.id == found.get("id")), None)
             intent = entry.intent if entry and entry.intent else intent
@@ -134,6 +139,24 @@ _TAG_WORDS = {
         r"without meat|no meat)\b"
     ),
 }
+
+
+def tag_asked_of_none(parse: dict[str, Any]) -> str | None:
+    """The one tag a question asks about naming no product ("które pizze są ostre?", "which
+    of your pizzas are spicy?"), which is also the id of its FAQ entry; None otherwise."""
+    text = str(parse.get("text") or "")
+    asked = [(tag, words) for tag, words in _TAG_WORDS.items() if words.search(fold(text))]
+    if "?" not in text or len(asked) != 1:
+        return None
+    tag, words = asked[0]
+    named = [
+        e
+        for e in parse.get("entities") or []
+        if e.get("entity") == "product"
+        # "ostra" names the Diavola too: here it is the word asked
+        and not words.search(fold(text[int(e.get("start", 0)) : int(e.get("end", 0))]))
+    ]
+    return None if named else tag
 
 
 def answer_tag_asked(ctx: ActionContext, say: Say, tracker: Tracker, buttons: bool = True) -> bool:

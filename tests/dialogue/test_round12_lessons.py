@@ -133,3 +133,18 @@ async def test_a_second_number_offered_is_no_part_of_the_name(
     orders = await orders_of(await chat_saying(dialogue_core, *texts))
     assert orders and orders[0].contact_name == "Ola"
     assert orders[0].contact_phone == "+48600111504"
+
+
+@pytest.mark.parametrize(
+    ("asked", "answer", "not_answer"),
+    [
+        ("a która z pizz jest ostra?", "Diavola", "Margherita"),
+        ("which pizzas are meat free?", "Meat-free", "Pizzas:"),
+    ],
+)
+async def test_which_products_have_a_tag_is_that_tags_answer(
+    dialogue_core: Core, asked: str, answer: str, not_answer: str
+) -> None:
+    chat = await chat_saying(dialogue_core, asked)
+    assert chat.last is not None and answer in chat.last.text
+    assert not_answer not in chat.last.text
