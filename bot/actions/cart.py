@@ -21,7 +21,7 @@ from bot.dialogue.cart import (
     without_wished_numbers,
 )
 from bot.dialogue.turn import payload_for
-from bot.domain.item_wishes import wishes_in
+from bot.domain.item_wishes import Wish, said_back, wishes_in
 from bot.domain.pricing import MAX_LINE_QUANTITY, MAX_QUANTITY, quote
 from bot.messages import Button
 from bot.orders import most_ordered
@@ -464,6 +464,11 @@ class ChangeItem(ShopAction):
         products = [str(p) for p in entities_of(tracker, "product")]
         lasts = [dict(x) for x in tracker.get_slot("last_items") or [] if isinstance(x, dict)]
         sizes = [str(s) for s in entities_of(tracker, "size") if s]
+        said = str(tracker.latest_message.get("text") or "")
+        wishes = wishes_of_items(said, tracker.latest_message.get("entities", []))
+        if wishes and not products and not sizes and lasts:
+            # "bez cebuli proszę" right after adding a pizza: a wish for it.
+            return wish_for_last(ctx, say, cart, wished_one(ctx, tracker, lasts), wishes)
         if not products and len(lasts) > 1 and sizes:
             # "make them medium" after "two large margheritas and a coke": every item just
             # added that comes in that size.
@@ -696,6 +701,45 @@ def resize(ctx: ActionContext, cart: Cart, lasts: list[dict[str, Any]], size: st
             maths.describe_line(product.id, size, merged.quantity, ctx.lang, merged.note)
         )
     return changed
+
+
+def wished_one(ctx: ActionContext, tracker: Tracker, lasts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which of the items just added a wish said alone is for: of the category it names ("do
+    pizzy"), else the last one that comes in sizes (a pizza before the cola), else the last."""
+    products = ctx.shop.catalog.products
+    kinds = {str(c) for c in entities_of(tracker, "category")}
+    named = [
+        x
+        for x in lasts
+        if x.get("product") in products and products[x["product"]].category in kinds
+    ]
+    sized = [x for x in lasts if x.get("size")]
+    return (named or sized or lasts)[-1]
+
+
+def wish_for_last(
+    ctx: ActionContext, say: Say, cart: Cart, last: dict[str, Any], said: list[Wish]
+) -> Events:
+    """Add wishes to the line of the item just added; said back with the cart's total."""
+    line = next(
+        (
+            i
+            for i in reversed(cart.items)
+            if i.product_id == last.get("product") and i.size == last.get("size")
+        ),
+        None,
+    )
+    if line is None:
+        say("change_what", [say.button("btn_cart", "show_cart")])
+        return []
+    line.note = said_back([line.note or "", *(w.text for w in said)])[:300]
+    item = ctx.shop.pricing.describe_line(
+        line.product_id, line.size, line.quantity, ctx.lang, line.note
+    )
+    say_cart(ctx, say, cart, "changed", item=item)
+    if any(w.priced for w in said):
+        say("wish_price_confirmed")
+    return []
 
 
 def say_cart(ctx: ActionContext, say: Say, cart: Cart, key: str, **values: Any) -> None:

@@ -106,6 +106,27 @@ def _ordered_with_a_wish(turn: Turn, intent: str, text: str) -> bool:
     return not any(line.product_id in named for line in lines)
 
 
+# Words around a wish said alone ("bez cebuli proszę", "no basil on it please"); folded.
+_AROUND_A_WISH = frozenset(
+    "a i do tego tej tym niej niego niej na prosze poprosze jeszcze tez oh and also please pls "
+    "on it that one the for ok okay thanks dzieki a jednak actually".split()
+)
+
+
+def _wish_alone(turn: Turn) -> bool:
+    """The message is a wish and words around it alone, nothing asked."""
+    if "?" in turn.text or turn.intent in ("complaint", "human_handoff", "cancel_order"):
+        return False
+    wishes = wishes_of_items(turn.text, list(turn.parse.get("entities") or []))
+    if not wishes:
+        return False
+    rest = list(turn.text)
+    for w in wishes:
+        rest[w.start : w.end] = " " * (w.end - w.start)
+    words = re.findall(r"[^\W\d_]+", fold("".join(rest)))
+    return all(w in _AROUND_A_WISH or w.startswith("pizz") for w in words)
+
+
 _ORDERING = re.compile(
     r"^\s*((hej|hejka|czesc|siema|witam|dzien dobry|dobry wieczor|hi|hey|hello|helo|"
     r"good (morning|evening))\W+)?"
@@ -375,6 +396,8 @@ def read_in_context(turn: Turn) -> None:
         reread(turn, "clear_cart")  # "usuń to wszystko": emptied (once confirmed), no checkout
     elif not products and intent != "browse_menu" and _category_alone(turn):
         reread(turn, "browse_menu")  # "napoje", "sosy?": the menu's category, as its chip
+    elif not products and turn.state.flow is None and just_added(turn) and _wish_alone(turn):
+        reread(turn, "change_item")  # "bez cebuli proszę" after adding a pizza: for it
     elif products and _ordered_with_a_wish(turn, intent, text):
         reread(turn, "add_to_cart")  # "margherita bez bazylii": ordered so, not asked about
     elif (

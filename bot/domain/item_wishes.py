@@ -49,7 +49,7 @@ _STOP = frozenset(
     with a an the one jedna jeden jedno mala mała srednia duza small medium large regular
     wynos dostawa dostawe dowozem odbior pickup delivery takeaway i and oraz or albo lub ani
     nor dobrze mocno well extra double crispy pokrojona pokrojone cut sliced bo because ale
-    but tez too also jeszcze plus oh ok okay razem total
+    but tez too also jeszcze plus oh ok okay razem total on it them this that
     """.split()
 )
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")

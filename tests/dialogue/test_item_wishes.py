@@ -75,6 +75,22 @@ async def test_a_product_named_with_a_wish_alone_is_ordered_so(
     assert await cart_lines(await chat_saying(dialogue_core, *texts)) == lines
 
 
+@pytest.mark.parametrize(
+    ("texts", "lines"),
+    [
+        (["duza margherita", "bez cebuli prosze"], [(1, "margherita", "large", "bez cebuli")]),
+        (["a large margherita", "no basil on it please"],
+         [(1, "margherita", "large", "no basil")]),
+        (["mala hawajska i cola", "a do pizzy dobrze wypieczona"],
+         [(1, "cola", None, None), (1, "hawaii", "small", "dobrze wypieczona")]),
+    ],
+)  # fmt: skip
+async def test_a_wish_said_right_after_adding_is_for_what_was_added(
+    dialogue_core: Core, texts: list[str], lines: list[tuple[int, str, str | None, str | None]]
+) -> None:
+    assert await cart_lines(await chat_saying(dialogue_core, *texts)) == lines
+
+
 async def test_a_wish_goes_with_the_item_it_was_said_with(dialogue_core: Core) -> None:
     chat = await chat_saying(dialogue_core, "duza margherita bez bazylii i mala pepperoni")
     assert await cart_lines(chat) == [
